@@ -1,0 +1,76 @@
+/*
+ * The compiled security policy database (SPD): what the driver shim and
+ * the IKE engine consume.
+ *
+ * pol_spd_compile() expands a policy: mirrored filters become two
+ * directions, "my IP address" becomes one entry per local address, DNS
+ * filters one per resolved address; entries are ordered most specific
+ * first by a documented weight (docs/policy.md) with deterministic ties.
+ * pol_spd_match() answers which entry wins for a packet, without a
+ * linear scan.
+ *
+ * An SPD is immutable once compiled and borrows the store it was compiled
+ * from: keep the store alive (and unchanged) as long as the SPD.
+ */
+#ifndef PA_POLICY_SPD_H
+#define PA_POLICY_SPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+enum pol_dir {
+	POL_DIR_OUT = 1,	/* from this host (src = local side) */
+	POL_DIR_IN = 2
+};
+
+struct pol_spd_entry {
+	uint32_t			 index;		/* position, 0 = wins first */
+	uint64_t			 weight;	/* larger = more specific */
+	enum pol_dir			 dir;
+	struct pa_prefix		 src;
+	struct pa_prefix		 dst;
+	uint8_t				 proto;		/* 0 = any */
+	uint16_t			 sport;		/* 0 = any */
+	uint16_t			 dport;
+	enum pol_action			 action;
+	bool				 inpass;
+	bool				 soft;
+	struct pa_addr			 tunnel;	/* unset = transport */
+	/* Borrowed from the store. */
+	const struct pol_policy		*policy;
+	const struct pol_rule		*rule;
+	const struct pol_filteraction	*filteraction;
+	const struct pol_filter		*filter;
+	bool				 dynamic;	/* from `dynamic add` */
+};
+
+/* A packet's selectors, for matching. */
+struct pol_pkt {
+	enum pol_dir		dir;
+	struct pa_addr		src;
+	struct pa_addr		dst;
+	uint8_t			proto;
+	uint16_t		sport;		/* 0 if the protocol has none */
+	uint16_t		dport;
+};
+
+struct pol_spd;
+
+/*
+ * Compile the given policy (may be NULL: empty SPD) with this host's
+ * addresses. The rules' filterlist/filteraction pointers must be resolved.
+ * *out is owned by the caller (pol_spd_free).
+ */
+int	pol_spd_compile(const struct pol_policy *, const struct pa_addr *myaddrs,
+	    size_t nmyaddrs, struct pol_spd **out, struct pol_err *) PA_MUST_USE;
+void	pol_spd_free(struct pol_spd *);
+size_t	pol_spd_count(const struct pol_spd *);
+const struct pol_spd_entry	*pol_spd_entry_at(const struct pol_spd *, size_t);
+/* The winning entry for a packet, or NULL (no filter: traffic permitted). */
+const struct pol_spd_entry	*pol_spd_match(const struct pol_spd *,
+	    const struct pol_pkt *);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * The packet driver interface: one ops table per backend, chosen by name.
+ * The driver knows packets, filters and SAs, not policies or IKE: the agent
+ * hands it compiled filters and keyed SAs; it hands back events through the
+ * callbacks given to open().
+ *
+ * Backends: "uesp" (userspace ESP/AH over TUN), "xfrm" (Linux XFRM over
+ * netlink), "null" (records calls, for tests). An unknown name is a
+ * startup error; never fall back quietly.
+ *
+ * All functions return 0 or a negative pa_err.
+ */
+#ifndef PA_DRIVER_H
+#define PA_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pa_addr.h"
+#include "pa_err.h"
+
+/* Feature bits (agent branches on these, never on the backend's name). */
+#define DRV_F_ESP		(1U << 0)
+#define DRV_F_AH		(1U << 1)
+#define DRV_F_UDPENCAP		(1U << 2)	/* ESP-in-UDP, RFC 3948 */
+#define DRV_F_TUNNEL		(1U << 3)
+#define DRV_F_TRANSPORT		(1U << 4)
+#define DRV_F_GCM		(1U << 5)
+#define DRV_F_QUEUE		(1U << 6)	/* holds packets during acquire */
+#define DRV_F_BYTE_LIFETIME	(1U << 7)
+
+enum drv_proto {
+	DRV_PROTO_ESP = 50,
+	DRV_PROTO_AH = 51
+};
+
+enum drv_mode {
+	DRV_MODE_TRANSPORT = 1,
+	DRV_MODE_TUNNEL = 2
+};
+
+enum drv_enc {
+	DRV_ENC_NONE = 0,	/* ESP NULL */
+	DRV_ENC_DES_CBC,
+	DRV_ENC_3DES_CBC,
+	DRV_ENC_AES_CBC,	/* key length from enc_key_len: 16/24/32 */
+	DRV_ENC_AES_GCM_16	/* key_len 16/24/32 + 4 salt bytes */
+};
+
+enum drv_auth {
+	DRV_AUTH_NONE = 0,
+	DRV_AUTH_HMAC_MD5_96,
+	DRV_AUTH_HMAC_SHA1_96,
+	DRV_AUTH_HMAC_SHA256_128
+};
+
+/* Identifies one SA (one direction). */
+struct sa_id {
+	struct pa_addr	src;		/* outer source */
+	struct pa_addr	dst;		/* outer destination */
+	uint8_t		proto;		/* enum drv_proto */
+	uint32_t	spi;		/* host order */
+};
+
+struct sa_lifetime {
+	uint64_t	soft_bytes;	/* 0 = none */
+	uint64_t	hard_bytes;
+	uint32_t	soft_sec;	/* after add; 0 = none */
+	uint32_t	hard_sec;
+	uint32_t	idle_sec;	/* hard expire after no traffic; 0 = none */
+};
+
+/* Traffic selectors (inner addresses), as negotiated in Quick Mode. */
+struct drv_sel {
+	struct pa_prefix	src;
+	struct pa_prefix	dst;
+	uint8_t			proto;	/* 0 = any */
+	uint16_t		sport;	/* 0 = any */
+	uint16_t		dport;
+};
+
+struct sa_params {
+	enum drv_mode		mode;
+	bool			inbound;	/* true: we receive with this SA */
+	enum drv_enc		enc;
+	uint8_t			enc_key[36];	/* incl. GCM salt */
+	uint8_t			enc_key_len;
+	enum drv_auth		auth;
+	uint8_t			auth_key[64];
+	uint8_t			auth_key_len;
+	struct drv_sel		sel;
+	struct sa_lifetime	life;
+	uint32_t		replay_window;	/* packets; 0 = off */
+	/* NAT-T (RFC 3948): UDP encapsulation ports, 0 = none. */
+	uint16_t		encap_sport;
+	uint16_t		encap_dport;
+	uint32_t		reqid;		/* ties SAs of one bundle/policy */
+	uint64_t		cookie;		/* the agent's tag, echoed in events */
+};
+
+struct sa_stats {
+	uint64_t	bytes;
+	uint64_t	packets;
+	uint64_t	add_time;	/* wall-clock seconds */
+	uint64_t	use_time;	/* last packet, 0 = never */
+	uint64_t	replay_drops;
+	uint64_t	auth_drops;
+	uint64_t	decrypt_drops;
+};
+
+enum drv_action {
+	DRV_ACT_PERMIT = 1,
+	DRV_ACT_BLOCK = 2,
+	DRV_ACT_PROTECT = 3	/* negotiate: needs SAs of the template */
+};
+
+enum drv_dir {
+	DRV_DIR_OUT = 1,
+	DRV_DIR_IN = 2
+};
+
+/* Identifies one filter (policy) entry this agent installed. */
+struct spd_id {
+	uint32_t	index;		/* unique per agent, stable across diffs */
+	enum drv_dir	dir;
+};
+
+struct spd_params {
+	struct drv_sel		sel;
+	enum drv_action		action;
+	uint32_t		priority;	/* lower = matched first */
+	bool			inpass;		/* accept inbound clear text too */
+	/* PROTECT: the SA template. */
+	enum drv_mode		mode;
+	bool			want_ah;
+	bool			want_esp;
+	struct pa_addr		tunnel_src;	/* tunnel mode outer addresses */
+	struct pa_addr		tunnel_dst;
+	uint32_t		reqid;
+};
+
+enum drv_drop_reason {
+	DRV_DROP_BAD_SPI = 1,
+	DRV_DROP_REPLAY,
+	DRV_DROP_ICV,
+	DRV_DROP_DECRYPT,	/* bad padding, truncated */
+	DRV_DROP_CLEARTEXT,	/* clear text where secured */
+	DRV_DROP_BLOCKED,	/* a block filter */
+	DRV_DROP_QUEUE_FULL,
+	DRV_DROP_SYNTAX
+};
+
+/* Callbacks the driver raises from dispatch(); arg is open()'s cbarg. */
+struct driver_events {
+	/* A packet needs SAs matching this filter: negotiate them. */
+	void	(*acquire)(void *arg, const struct spd_id *,
+		    const struct drv_sel *pkt, uint32_t reqid);
+	/* Soft (rekey now) or hard (gone) expiry of an SA. */
+	void	(*expire)(void *arg, const struct sa_id *, uint64_t cookie,
+		    bool hard);
+	/* count packets dropped from peer for reason since the last call. */
+	void	(*drop)(void *arg, enum drv_drop_reason, const struct pa_addr *peer,
+		    uint64_t count);
+};
+
+struct driver_cfg {
+	const char	*ifname;	/* uesp: TUN name, default "ipsec0" */
+	uint32_t	 fwmark;	/* uesp: mark for steering, 0 = default */
+	uint32_t	 table;		/* uesp: routing table, 0 = default */
+	uint16_t	 ike_port;	/* exempt; default 500 */
+	uint16_t	 natt_port;	/* exempt / encap; default 4500 */
+	bool		 exempt_kerberos;
+	bool		 exempt_multicast;
+	unsigned	 queue_len;	/* packets held per acquire, 0 = default */
+	unsigned	 threads;	/* uesp crypto workers, 0 = auto */
+};
+
+/* Backends' global counters (ipsecmon statistics). */
+struct drv_stats {
+	uint64_t	active_sas;
+	uint64_t	bad_spi;
+	uint64_t	not_decrypted;
+	uint64_t	not_authenticated;
+	uint64_t	replay;
+	uint64_t	cleartext_drops;
+	uint64_t	blocked;
+	uint64_t	queued;
+	uint64_t	queue_drops;
+	uint64_t	conf_bytes_sent;
+	uint64_t	conf_bytes_recv;
+	uint64_t	auth_bytes_sent;
+	uint64_t	auth_bytes_recv;
+};
+
+struct driver;
+
+struct driver_ops {
+	const char	*name;
+	uint32_t	 features;
+	int	(*open)(const struct driver_cfg *, const struct driver_events *,
+		    void *cbarg, struct driver **);
+	void	(*close)(struct driver *);	/* removes all it installed */
+	int	(*spi_alloc)(struct driver *, const struct sa_id *, uint32_t *spi);
+	int	(*sa_add)(struct driver *, const struct sa_id *,
+		    const struct sa_params *);
+	int	(*sa_del)(struct driver *, const struct sa_id *);
+	int	(*sa_query)(struct driver *, const struct sa_id *,
+		    struct sa_stats *);
+	int	(*policy_add)(struct driver *, const struct spd_id *,
+		    const struct spd_params *);
+	int	(*policy_del)(struct driver *, const struct spd_id *);
+	int	(*flush)(struct driver *);	/* everything this agent installed */
+	int	(*event_fd)(struct driver *);	/* poll for readability, or -1 */
+	int	(*dispatch)(struct driver *);	/* drain events -> callbacks */
+	int	(*stats)(struct driver *, struct drv_stats *);
+};
+
+/* The backend of that name, or NULL if there is none. */
+const struct driver_ops	*drv_lookup(const char *name);
+/* Names of all backends, NULL-terminated, for usage and errors. */
+const char *const	*drv_names(void);
+
+#endif
