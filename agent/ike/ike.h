@@ -1,0 +1,197 @@
+/*
+ * The IKEv1 engine (the "Oakley" service): Main Mode and Quick Mode as
+ * initiator and responder, turning policy into keyed SA pairs handed to
+ * the driver shim.
+ *
+ * Single-threaded and event driven: the service polls ike_fds() for
+ * readability, calls ike_dispatch() for each readable fd, and calls
+ * ike_run_timers() when ike_next_timeout_ms() has elapsed. No function
+ * blocks.
+ *
+ * Policy is borrowed: ike_set_policy() keeps the pointers until the next
+ * call (or ike_free()); the caller keeps the store and SPD alive and
+ * unchanged meanwhile. Negotiations in flight keep working on copies of
+ * what they selected (algorithms, PSK, selectors), so a policy change never
+ * leaves a dangling pointer inside an SA.
+ *
+ * All fallible functions return 0 or a negative enum pa_err.
+ */
+#ifndef PA_IKE_H
+#define PA_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pa_addr.h"
+#include "pa_err.h"
+
+struct audit;
+struct driver;
+struct driver_ops;
+struct drv_sel;
+struct pol_policy;
+struct pol_spd;
+struct pol_spd_entry;
+struct sa_id;
+
+#define IKE_PORT		500
+#define IKE_NATT_PORT		4500
+#define IKE_MAX_LADDRS		16
+
+struct ike_cfg {
+	struct audit		*audit;		/* may be NULL */
+	const struct driver_ops	*drv_ops;	/* required */
+	struct driver		*drv;		/* required, opened by the caller */
+	/*
+	 * Local addresses to listen on (one UDP socket per address and
+	 * port). nladdrs = 0: bind the wildcard of each family.
+	 */
+	struct pa_addr		 laddrs[IKE_MAX_LADDRS];
+	size_t			 nladdrs;
+	uint16_t		 port;		/* 0 = 500 */
+	uint16_t		 natt_port;	/* 0 = 4500; IKE_NO_NATT disables */
+	uint16_t		 peer_port;	/* where peers listen; 0 = port */
+	/* Oakley log: one line per negotiation step, never key material. */
+	void			(*olog)(void *arg, const char *line);
+	void			*olog_arg;
+	/* Retransmission: first after retrans_ms, doubling, retrans_max times. */
+	uint32_t		 retrans_ms;	/* 0 = 1000 */
+	uint32_t		 retrans_max;	/* 0 = 4 */
+	uint32_t		 soft_sa_ms;	/* soft association after; 0 = 3000 */
+	uint32_t		 max_halfopen;	/* responder MM half-open cap; 0 = 1000 */
+	/*
+	 * Test hook: when set, all random bytes the engine draws (cookies,
+	 * nonces, DH private values are excluded) come from here.
+	 */
+	void			(*rand_hook)(void *arg, uint8_t *buf, size_t len);
+	void			*rand_arg;
+	/* Called after an SA pair was added to the driver (tests, core). */
+	void			(*on_qmsa)(void *arg, const struct sa_id *in,
+				    const struct sa_id *out);
+	void			*on_arg;
+};
+#define IKE_NO_NATT		0xffff
+
+/* Oakley statistics, with the names of the Windows IP Security Monitor. */
+struct ike_stats {
+	uint64_t	main_modes;		/* "Oakley Main Modes" (established) */
+	uint64_t	quick_modes;		/* "Oakley Quick Modes" (established) */
+	uint64_t	soft_associations;	/* "Soft Associations" */
+	uint64_t	auth_failures;		/* "Authentication Failures" */
+	uint64_t	active_acquire;		/* "Active Acquire" (in progress) */
+	uint64_t	active_receive;		/* "Active Receive" (half-open as responder) */
+	uint64_t	acquire_failures;	/* "Acquire Failures" */
+	uint64_t	receive_failures;	/* "Receive Failures" */
+	uint64_t	send_failures;		/* "Send Failures" */
+	uint64_t	negotiation_failures;	/* "Negotiation Failures" */
+	uint64_t	invalid_cookies;	/* "Invalid Cookies Received" */
+	uint64_t	invalid_packets;	/* "Invalid Packets Received" */
+	uint64_t	total_acquire;		/* "Total Acquire" */
+	uint64_t	total_get_spi;		/* "Total Get SPI" */
+	uint64_t	get_spi_failures;	/* "Get SPI Failures" */
+	uint64_t	key_additions;		/* "Key Additions" */
+	uint64_t	key_addition_failures;	/* "Key Addition Failures" */
+	uint64_t	key_deletions;		/* "Key Deletions" */
+	uint64_t	retransmits;
+	uint64_t	dropped_halfopen;	/* MM #1 refused: half-open cap */
+	uint64_t	active_mmsas;		/* established now */
+	uint64_t	active_qmsas;		/* SA pairs established now */
+};
+
+/* A Main Mode SA, for `show mmsas`. Strings are copies. */
+struct ike_mmsa_info {
+	uint8_t		cky_i[8];
+	uint8_t		cky_r[8];
+	bool		initiator;
+	bool		established;
+	struct pa_addr	local;
+	struct pa_addr	peer;
+	uint16_t	peer_port;
+	uint16_t	cipher;		/* enum pol_mm_cipher */
+	uint16_t	hash;		/* enum pol_integ */
+	uint16_t	dh_group;
+	uint16_t	auth;		/* enum pol_auth_kind */
+	uint32_t	life_sec;
+	uint64_t	created;	/* wall-clock seconds */
+	uint32_t	qm_count;	/* Quick Modes done under it */
+	char		peer_id[128];	/* the peer's ID, as text */
+};
+
+/* A Quick Mode SA pair, for `show qmsas`. */
+struct ike_qmsa_info {
+	uint8_t		cky_i[8];	/* the Main Mode SA it came from */
+	uint8_t		cky_r[8];
+	struct pa_addr	local;
+	struct pa_addr	peer;
+	struct pa_prefix src;		/* selectors, local side first */
+	struct pa_prefix dst;
+	uint8_t		proto;
+	uint16_t	sport;
+	uint16_t	dport;
+	bool		tunnel;
+	bool		ah;
+	bool		esp;
+	uint16_t	esp_cipher;	/* enum pol_esp_cipher */
+	uint16_t	esp_integ;	/* enum pol_integ */
+	uint16_t	ah_integ;
+	uint16_t	pfs_group;	/* 0 = none */
+	uint32_t	spi_in;		/* ESP's (or AH's if no ESP), host order */
+	uint32_t	spi_out;
+	uint32_t	ah_spi_in;
+	uint32_t	ah_spi_out;
+	uint32_t	life_sec;
+	uint32_t	life_kb;
+	uint64_t	created;
+};
+
+struct ike;
+
+/* Open sockets and set up; *out is freed with ike_free(). */
+int	ike_new(const struct ike_cfg *, struct ike **out) PA_MUST_USE;
+/* Free everything, without sending anything (see ike_shutdown). NULL ok. */
+void	ike_free(struct ike *);
+
+/*
+ * Use this policy and its compiled SPD (both borrowed until the next call
+ * or ike_free; either may be NULL for "no policy": respond to nothing).
+ * Established SAs stay; new negotiations use the new policy.
+ */
+int	ike_set_policy(struct ike *, const struct pol_policy *,
+	    const struct pol_spd *) PA_MUST_USE;
+
+/* The fds to poll for input; returns how many (writes at most cap). */
+size_t	ike_fds(const struct ike *, int *fds, size_t cap);
+/* Read and handle what is pending on fd (one of ike_fds()). */
+int	ike_dispatch(struct ike *, int fd) PA_MUST_USE;
+/* Milliseconds until the next timer is due (0 = now), or -1 if none. */
+int	ike_next_timeout_ms(const struct ike *, uint64_t now_ms);
+/* Run due timers (retransmits, lifetimes, soft SAs); now on pa_now_ms(). */
+void	ike_run_timers(struct ike *, uint64_t now_ms);
+
+/*
+ * Initiator: a packet matched a negotiate filter (the driver's acquire).
+ * pkt holds the packet's selectors (src = this host's side). entry may be
+ * NULL, in which case the SPD of ike_set_policy() is matched. Reuses an
+ * established Main Mode SA with the peer or starts one.
+ */
+int	ike_acquire(struct ike *, const struct drv_sel *pkt, uint32_t reqid,
+	    const struct pol_spd_entry *entry) PA_MUST_USE;
+/* The driver reports an SA expiring: soft starts a rekey, hard deletes. */
+void	ike_expire(struct ike *, const struct sa_id *, uint64_t cookie,
+	    bool hard);
+/* Start Main Mode with peer (`ipseccmd` asking to negotiate). */
+int	ike_initiate(struct ike *, const struct pa_addr *peer) PA_MUST_USE;
+/* Paused: incoming IKE is dropped and acquires are refused. */
+void	ike_pause(struct ike *, bool paused);
+/* Send deletes for every SA, remove them from the driver, forget them. */
+void	ike_shutdown(struct ike *);
+
+void	ike_stats(const struct ike *, struct ike_stats *);
+/* Call fn for each SA; fn's info is valid during the call only. */
+void	ike_foreach_mmsa(const struct ike *,
+	    void (*fn)(void *, const struct ike_mmsa_info *), void *arg);
+void	ike_foreach_qmsa(const struct ike *,
+	    void (*fn)(void *, const struct ike_qmsa_info *), void *arg);
+
+#endif
