@@ -1,0 +1,3 @@
+# driver_shim/ unit tests (owner: D).
+pa_test(test_driver SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_driver.c
+	LIBS pa_driver PkgConfig::CMOCKA LABELS unit TIMEOUT 30)
