@@ -268,4 +268,93 @@ int	pol_esp_cipher_parse(const char *, enum pol_esp_cipher *) PA_MUST_USE;
 int	pol_action_parse(const char *, enum pol_action *) PA_MUST_USE;
 bool	pol_dh_group_valid(uint16_t);
 
+/*
+ * Object helpers (additive). *_clear() frees what an object owns and
+ * zeroes it; *_copy() deep-copies into caller storage (dst is zeroed on
+ * failure, PA_E_NOMEM). The *_add_*() functions append one zeroed element
+ * and return it (NULL on allocation failure); appending or removing moves
+ * array elements, so the rules' borrowed pointers must be refreshed with
+ * pol_store_resolve() before the store is used again.
+ */
+void	pol_endpoint_clear(struct pol_endpoint *);
+void	pol_filter_clear(struct pol_filter *);
+void	pol_filterlist_clear(struct pol_filterlist *);
+void	pol_filteraction_clear(struct pol_filteraction *);
+void	pol_auth_clear(struct pol_auth *);
+void	pol_rule_clear(struct pol_rule *);
+void	pol_isakmp_clear(struct pol_isakmp *);
+void	pol_policy_clear(struct pol_policy *);
+int	pol_endpoint_copy(struct pol_endpoint *, const struct pol_endpoint *)
+	    PA_MUST_USE;
+int	pol_filter_copy(struct pol_filter *, const struct pol_filter *)
+	    PA_MUST_USE;
+int	pol_filterlist_copy(struct pol_filterlist *,
+	    const struct pol_filterlist *) PA_MUST_USE;
+int	pol_filteraction_copy(struct pol_filteraction *,
+	    const struct pol_filteraction *) PA_MUST_USE;
+int	pol_auth_copy(struct pol_auth *, const struct pol_auth *) PA_MUST_USE;
+int	pol_rule_copy(struct pol_rule *, const struct pol_rule *) PA_MUST_USE;
+int	pol_isakmp_copy(struct pol_isakmp *, const struct pol_isakmp *)
+	    PA_MUST_USE;
+int	pol_policy_copy(struct pol_policy *, const struct pol_policy *)
+	    PA_MUST_USE;
+
+struct pol_policy	*pol_store_add_policy(struct pol_store *);
+struct pol_filterlist	*pol_store_add_filterlist(struct pol_store *);
+struct pol_filteraction	*pol_store_add_filteraction(struct pol_store *);
+struct pol_rule		*pol_policy_add_rule(struct pol_policy *);
+struct pol_filter	*pol_filterlist_add_filter(struct pol_filterlist *);
+struct pol_auth		*pol_rule_add_auth(struct pol_rule *);
+struct pol_qm_offer	*pol_filteraction_add_offer(struct pol_filteraction *);
+struct pol_mm_method	*pol_isakmp_add_method(struct pol_isakmp *);
+/* Remove (and clear) element i; out of range is a no-op. */
+void	pol_store_remove_policy(struct pol_store *, size_t);
+void	pol_store_remove_filterlist(struct pol_store *, size_t);
+void	pol_store_remove_filteraction(struct pol_store *, size_t);
+void	pol_policy_remove_rule(struct pol_policy *, size_t);
+void	pol_filterlist_remove_filter(struct pol_filterlist *, size_t);
+
+/* Lookups by name (exact match, first one) or GUID; NULL if absent. */
+struct pol_filterlist	*pol_store_filterlist_by_name(struct pol_store *,
+	    const char *);
+struct pol_filteraction	*pol_store_filteraction_by_name(struct pol_store *,
+	    const char *);
+struct pol_policy	*pol_store_policy_by_id(struct pol_store *,
+	    const struct pa_guid *);
+struct pol_rule		*pol_policy_rule_by_name(struct pol_policy *,
+	    const char *);
+
+/*
+ * Windows defaults for a new object, with a fresh GUID (and, for a
+ * policy, a fresh ISAKMP GUID and the default Main Mode offers).
+ */
+int	pol_policy_init(struct pol_policy *, const char *name) PA_MUST_USE;
+int	pol_filterlist_init(struct pol_filterlist *, const char *name)
+	    PA_MUST_USE;
+int	pol_filteraction_init(struct pol_filteraction *, const char *name)
+	    PA_MUST_USE;
+int	pol_rule_init(struct pol_rule *, const char *name) PA_MUST_USE;
+int	pol_filter_init(struct pol_filter *) PA_MUST_USE;
+
+/* Names of the remaining enumerations, and the reverse. */
+const char	*pol_addr_kind_name(enum pol_addr_kind);	/* "me" */
+const char	*pol_auth_kind_name(enum pol_auth_kind);	/* "psk" */
+const char	*pol_conntype_name(enum pol_conntype);		/* "lan" */
+int	pol_auth_kind_parse(const char *, enum pol_auth_kind *) PA_MUST_USE;
+int	pol_conntype_parse(const char *, enum pol_conntype *) PA_MUST_USE;
+/* "any", "icmp", "tcp", "udp", "icmpv6" or a number 0..255. */
+int	pol_proto_parse(const char *, uint8_t *) PA_MUST_USE;
+/* Protocol name or decimal into buf (>= 8 bytes); returns buf. */
+const char	*pol_proto_str(uint8_t, char *buf, size_t cap);
+/* Whether a protocol carries ports (TCP, UDP). */
+bool	pol_proto_has_ports(uint8_t);
+
+/*
+ * Resolve DNS filter endpoints again (getaddrinfo), replacing resolved[];
+ * a name that does not resolve is an error naming it. Done by the service
+ * at load; the XML store keeps the last resolution.
+ */
+int	pol_store_resolve_names(struct pol_store *, struct pol_err *)
+	    PA_MUST_USE;
+
 #endif
