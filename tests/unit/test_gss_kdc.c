@@ -1,0 +1,701 @@
+/*
+ * agent/ike/auth_gss against a real MIT KDC started here with
+ * tests/lib/kdc.sh: an initiator and a responder context in one process,
+ * tokens carried through GSS token payload bodies as Main Mode would
+ * carry them, HASH_I/HASH_R wrapped and checked, and every failure the
+ * issue names (wrong keytab, stopped KDC, unknown service principal,
+ * principal not allowed) with its event-547 text checked.
+ *
+ * Principals: HOSTA$ (an AD-style machine account), host/hostb and
+ * host/hostc, and host/stale whose key is changed after its keytab was
+ * written (a stale keytab). Exit 77 (skip) without the MIT KDC programs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+
+#include "auth_gss.h"
+#include "pa_buf.h"
+
+#define REALM		"EXAMPLE.TEST"
+#define NAME_A		"HOSTA$@" REALM
+#define NAME_B		"host/hostb.example.test@" REALM
+#define NAME_C		"host/hostc.example.test@" REALM
+#define NAME_STALE	"host/stale.example.test@" REALM
+
+static struct {
+	char	 src[4096];
+	char	 dir[64];
+	char	 kt_a[256];
+	char	 kt_b[256];
+	char	 kt_c[256];
+	char	 kt_stale[256];
+	char	 kt_b_stale[256];	/* hostb's good key + stale's old key */
+	bool	 kdc_up;
+} fx;
+
+/* Payload bodies in flight (one message at a time). */
+static uint8_t	body_buf[IKE_GSS_TOKEN_MAX + 1];
+
+static int
+run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+run(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static struct ike_gss_cred *
+cred(const char *principal, const char *keytab)
+{
+	struct ike_gss_cred_cfg cfg = { keytab, principal, 0 };
+	struct ike_gss_cred *c = NULL;
+	struct ike_gss_err err;
+	int rc;
+
+	rc = ike_gss_cred_new(&cfg, &c, &err);
+	if (rc != 0)
+		print_error("cred %s: %s\n", principal, err.text);
+	assert_int_equal(rc, 0);
+	assert_non_null(c);
+	return c;
+}
+
+/* Carry a token as Main Mode does: payload body out, payload body in. */
+static struct pa_bytes
+carry(struct pa_bytes tok)
+{
+	struct wr w;
+	struct ike_gss_tok t;
+	struct pa_bytes body, none = { NULL, 0 };
+
+	if (tok.len == 0)
+		return none;
+	wr_init(&w, body_buf, sizeof(body_buf));
+	assert_int_equal(ike_gss_tok_encode(&w, IKE_GSS_TOKFMT_VENDOR, 0, tok),
+	    0);
+	body.p = body_buf;
+	body.len = w.len;
+	assert_int_equal(ike_gss_tok_decode(body, &t), 0);
+	assert_int_equal(t.fmt, IKE_GSS_TOKFMT_VENDOR);
+	assert_int_equal(t.token.len, tok.len);
+	return t.token;
+}
+
+struct pair {
+	struct ike_gss_ctx	*i;
+	struct ike_gss_ctx	*r;
+	struct ike_gss_err	 ei;
+	struct ike_gss_err	 er;
+	int			 rc_i;
+	int			 rc_r;
+	unsigned		 msgs;	/* tokens exchanged */
+};
+
+static void
+pair_free(struct pair *p)
+{
+	ike_gss_ctx_free(p->i);
+	ike_gss_ctx_free(p->r);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+pair_start(struct pair *p, struct ike_gss_cred *ci, struct ike_gss_cred *cr,
+    const char *target, const char *const *allow, size_t nallow)
+{
+	struct ike_gss_ctx_cfg icfg = { IKE_GSS_INITIATOR, target, false,
+	    NULL, 0 };
+	struct ike_gss_ctx_cfg rcfg = { IKE_GSS_RESPONDER, NULL, false,
+	    allow, nallow };
+
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(ike_gss_ctx_new(ci, &icfg, &p->i, &p->ei), 0);
+	assert_int_equal(ike_gss_ctx_new(cr, &rcfg, &p->r, &p->er), 0);
+}
+
+/*
+ * Alternate turns starting with the initiator until both sides are
+ * complete or one fails. A side that fails with an error token hands it
+ * to the other side (which then fails too, with the Kerberos reason).
+ */
+static int
+pair_run(struct pair *p)
+{
+	struct pa_bytes msg = { NULL, 0 }, out;
+	bool done_i = false, done_r = false, turn_i = true;
+	int turns, rc;
+
+	for (turns = 0; turns < 12 && !(done_i && done_r); turns++) {
+		struct ike_gss_ctx *c = turn_i ? p->i : p->r;
+		struct ike_gss_ctx *o = turn_i ? p->r : p->i;
+		struct ike_gss_err *e = turn_i ? &p->ei : &p->er;
+		struct ike_gss_err *oe = turn_i ? &p->er : &p->ei;
+		int *prc = turn_i ? &p->rc_i : &p->rc_r;
+		int *orc = turn_i ? &p->rc_r : &p->rc_i;
+		bool *done = turn_i ? &done_i : &done_r;
+		bool odone;
+
+		turn_i = !turn_i;
+		if (*done) {
+			/* A complete side must not be sent more tokens. */
+			assert_int_equal(msg.len, 0);
+			continue;
+		}
+		rc = ike_gss_ctx_step(c, msg, &out, done, e);
+		if (rc != 0) {
+			*prc = rc;
+			if (out.len > 0) {
+				/* Tell the peer, as a KRB-ERROR would. */
+				msg = carry(out);
+				*orc = ike_gss_ctx_step(o, msg, &out, &odone,
+				    oe);
+			}
+			return rc;
+		}
+		msg = carry(out);
+		if (msg.len > 0)
+			p->msgs++;
+	}
+	assert_true(done_i && done_r);
+	return 0;
+}
+
+static void
+digest(const char *label, struct pa_bytes tokens, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned len = 0;
+
+	assert_non_null(md);
+	assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(md, label, strlen(label)), 1);
+	assert_int_equal(EVP_DigestUpdate(md, tokens.p, tokens.len), 1);
+	assert_int_equal(EVP_DigestFinal_ex(md, out, &len), 1);
+	assert_int_equal(len, 32);
+	EVP_MD_CTX_free(md);
+}
+
+/* HASH_I and HASH_R as Main Mode computes them, both ways. */
+static void
+check_hashes(struct pair *p)
+{
+	uint8_t di[32], dr[32], buf[1024];
+	struct wr w;
+	struct pa_bytes wrapped;
+	struct ike_gss_err err;
+	struct pa_bytes si = ike_gss_ctx_tokens_sent(p->i);
+	struct pa_bytes rr = ike_gss_ctx_tokens_received(p->r);
+	struct pa_bytes sr = ike_gss_ctx_tokens_sent(p->r);
+	struct pa_bytes ri = ike_gss_ctx_tokens_received(p->i);
+
+	/* Both sides saw the same tokens. */
+	assert_true(si.len > 0 && sr.len > 0);
+	assert_int_equal(si.len, rr.len);
+	assert_memory_equal(si.p, rr.p, si.len);
+	assert_int_equal(sr.len, ri.len);
+	assert_memory_equal(sr.p, ri.p, sr.len);
+
+	/* HASH_I: I wraps prf(... | GSSi...), R checks its own copy. */
+	digest("HASH_I", si, di);
+	wr_init(&w, buf, sizeof(buf));
+	assert_int_equal(ike_gss_hash_wrap(p->i, di, sizeof(di), &w, &err), 0);
+	assert_true(w.len > sizeof(di));
+	/* Wrapped with confidentiality: the digest is not in clear. */
+	assert_null(memmem(buf, w.len, di, sizeof(di)));
+	wrapped.p = buf;
+	wrapped.len = w.len;
+	digest("HASH_I", rr, dr);
+	assert_int_equal(ike_gss_hash_verify(p->r, wrapped, dr, sizeof(dr),
+	    &err), 0);
+
+	/* HASH_R the other way. */
+	digest("HASH_R", sr, dr);
+	wr_init(&w, buf, sizeof(buf));
+	assert_int_equal(ike_gss_hash_wrap(p->r, dr, sizeof(dr), &w, &err), 0);
+	wrapped.len = w.len;
+	digest("HASH_R", ri, di);
+	assert_int_equal(ike_gss_hash_verify(p->i, wrapped, di, sizeof(di),
+	    &err), 0);
+
+	/* A hash over other data is refused. */
+	wr_init(&w, buf, sizeof(buf));
+	assert_int_equal(ike_gss_hash_wrap(p->r, dr, sizeof(dr), &w, &err), 0);
+	wrapped.len = w.len;
+	di[0] ^= 1;
+	assert_int_equal(ike_gss_hash_verify(p->i, wrapped, di, sizeof(di),
+	    &err), PA_E_VERIFY);
+	assert_int_equal(err.kind, IKE_GSS_F_HASH);
+	assert_non_null(strstr(err.text, "does not match"));
+	di[0] ^= 1;
+
+	/* A tampered wrap token is refused by GSS_Unwrap. */
+	wr_init(&w, buf, sizeof(buf));
+	assert_int_equal(ike_gss_hash_wrap(p->r, dr, sizeof(dr), &w, &err), 0);
+	wrapped.len = w.len;
+	buf[w.len - 1] ^= 0x40;
+	assert_int_equal(ike_gss_hash_verify(p->i, wrapped, di, sizeof(di),
+	    &err), PA_E_VERIFY);
+	assert_int_equal(err.kind, IKE_GSS_F_HASH);
+	assert_non_null(strstr(err.text, "unwrapping"));
+}
+
+static void
+test_success_machine_account_to_host(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+	char id[128];
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+	assert_string_equal(ike_gss_cred_name(a), NAME_A);
+	assert_string_equal(ike_gss_cred_realm(a), REALM);
+	assert_int_equal(ike_gss_cred_generation(a), 1);
+	assert_true(ike_gss_cred_expiry(a) > time(NULL));
+
+	pair_start(&p, a, b, NAME_B, NULL, 0);
+	assert_null(ike_gss_ctx_peer(p.i));
+	assert_int_equal(pair_run(&p), 0);
+	/* Kerberos with mutual auth: AP-REQ, AP-REP, one round trip. */
+	assert_int_equal(p.msgs, 2);
+	assert_string_equal(ike_gss_ctx_peer(p.r), NAME_A);
+	assert_string_equal(ike_gss_ctx_local(p.r), NAME_B);
+	assert_string_equal(ike_gss_ctx_peer(p.i), NAME_B);
+	assert_string_equal(ike_gss_ctx_local(p.i), NAME_A);
+	ike_gss_audit_identity(ike_gss_ctx_peer(p.r), id, sizeof(id));
+	assert_string_equal(id, "Kerberos based Identity: HOSTA$@EXAMPLE.TEST");
+	check_hashes(&p);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+/* The responder's machine-account name is a valid target too. */
+static void
+test_success_host_to_machine_account(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+	static const char *const allow[] = { "hosta$@example.test",
+	    "host/hostb.example.test@EXAMPLE.TEST" };
+
+	(void)state;
+	a = cred("HOSTA$@EXAMPLE.TEST", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+	pair_start(&p, b, a, "HOSTA$", allow, 2);
+	assert_int_equal(pair_run(&p), 0);
+	assert_string_equal(ike_gss_ctx_peer(p.r), NAME_B);
+	assert_string_equal(ike_gss_ctx_peer(p.i), NAME_A);
+	check_hashes(&p);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+static void
+test_hostbased_target(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct ike_gss_ctx_cfg icfg = { IKE_GSS_INITIATOR,
+	    "host@hostb.example.test", true, NULL, 0 };
+	struct ike_gss_ctx_cfg rcfg = { IKE_GSS_RESPONDER, NULL, false,
+	    NULL, 0 };
+	struct pair p;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(ike_gss_ctx_new(a, &icfg, &p.i, &p.ei), 0);
+	assert_int_equal(ike_gss_ctx_new(b, &rcfg, &p.r, &p.er), 0);
+	assert_int_equal(pair_run(&p), 0);
+	assert_string_equal(ike_gss_ctx_peer(p.r), NAME_A);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+/* Our keytab no longer matches the KDC: no ticket, a precise reason. */
+static void
+test_wrong_keytab_initiator(void **state)
+{
+	struct ike_gss_cred_cfg cfg = { fx.kt_stale, "host/stale.example.test",
+	    0 };
+	struct ike_gss_cred *c = NULL;
+	struct ike_gss_err err;
+
+	(void)state;
+	assert_int_equal(ike_gss_cred_new(&cfg, &c, &err), PA_E_VERIFY);
+	assert_null(c);
+	assert_int_equal(err.kind, IKE_GSS_F_WRONG_KEYTAB);
+	assert_non_null(strstr(err.text, "Kerberos: wrong keytab"));
+	assert_non_null(strstr(err.text, NAME_STALE));
+	print_message("547 reason: %s\n", err.text);
+}
+
+/* The responder holds an old key for the name the initiator asked for. */
+static void
+test_wrong_keytab_responder(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b_stale);
+	pair_start(&p, a, b, NAME_STALE, NULL, 0);
+	assert_int_not_equal(pair_run(&p), 0);
+	assert_int_equal(p.rc_r, PA_E_VERIFY);
+	assert_int_equal(p.er.kind, IKE_GSS_F_WRONG_KEYTAB);
+	assert_non_null(strstr(p.er.text, "Kerberos: wrong keytab"));
+	assert_null(ike_gss_ctx_peer(p.r));
+	print_message("547 reason (responder): %s\n", p.er.text);
+	/* The initiator, given the responder's KRB-ERROR, fails too. */
+	assert_int_not_equal(p.rc_i, 0);
+	print_message("547 reason (initiator): %s\n", p.ei.text);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+static void
+test_no_keytab(void **state)
+{
+	char path[300];
+	struct ike_gss_cred_cfg cfg = { path, "HOSTA$", 0 };
+	struct ike_gss_cred *c = NULL;
+	struct ike_gss_err err;
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/no-such.keytab", fx.dir);
+	assert_int_not_equal(ike_gss_cred_new(&cfg, &c, &err), 0);
+	assert_null(c);
+	assert_int_equal(err.kind, IKE_GSS_F_NO_KEYTAB);
+	assert_non_null(strstr(err.text, "no-such.keytab"));
+
+	/* A keytab without our principal's key. */
+	cfg.keytab = fx.kt_b;
+	assert_int_equal(ike_gss_cred_new(&cfg, &c, &err), PA_E_NOENT);
+	assert_int_equal(err.kind, IKE_GSS_F_NO_KEYTAB);
+	assert_non_null(strstr(err.text, "has no key for " NAME_A));
+}
+
+static void
+test_unknown_service_principal(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+	pair_start(&p, a, b, "host/nosuch.example.test", NULL, 0);
+	assert_int_equal(pair_run(&p), PA_E_VERIFY);
+	assert_int_equal(p.rc_i, PA_E_VERIFY);
+	assert_int_equal(p.ei.kind, IKE_GSS_F_NO_SERVICE);
+	assert_non_null(strstr(p.ei.text,
+	    "Kerberos: no service principal for the peer"));
+	assert_non_null(strstr(p.ei.text, "not found in Kerberos database"));
+	assert_int_equal(p.msgs, 0);
+	print_message("547 reason: %s\n", p.ei.text);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+static void
+test_principal_not_allowed(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+	static const char *const only_c[] = { NAME_C };
+	static const char *const other_realm[] = { "*@OTHER.TEST" };
+	static const char *const any_realm[] = { "*@example.test" };
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+
+	pair_start(&p, a, b, NAME_B, only_c, 1);
+	assert_int_equal(pair_run(&p), PA_E_PERM);
+	assert_int_equal(p.rc_r, PA_E_PERM);
+	assert_int_equal(p.er.kind, IKE_GSS_F_NOT_ALLOWED);
+	assert_string_equal(p.er.text, "Kerberos: peer principal not allowed "
+	    "by the rule: " NAME_A);
+	assert_null(ike_gss_ctx_peer(p.r));
+	assert_false(ike_gss_ctx_complete(p.r));
+	/* The dead context takes no more tokens and makes no hash. */
+	{
+		uint8_t d[20] = { 0 }, buf[256];
+		struct wr w;
+		struct ike_gss_err err;
+
+		wr_init(&w, buf, sizeof(buf));
+		assert_int_equal(ike_gss_hash_wrap(p.r, d, sizeof(d), &w,
+		    &err), PA_E_STATE);
+	}
+	pair_free(&p);
+
+	pair_start(&p, a, b, NAME_B, other_realm, 1);
+	assert_int_equal(pair_run(&p), PA_E_PERM);
+	assert_int_equal(p.er.kind, IKE_GSS_F_NOT_ALLOWED);
+	pair_free(&p);
+
+	pair_start(&p, a, b, NAME_B, any_realm, 1);
+	assert_int_equal(pair_run(&p), 0);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+/*
+ * Renewal: nothing happens before the refresh time; at it, a new TGT
+ * replaces the old one, and a negotiation started before completes.
+ */
+static void
+test_renewal(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct ike_gss_err err;
+	struct pair p;
+	struct pa_bytes none = { NULL, 0 }, out;
+	bool done;
+	time_t exp1, at;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+	exp1 = ike_gss_cred_expiry(a);
+	at = ike_gss_cred_refresh_at(a);
+	/* The KDC caps tickets at 10 min: renew a quarter before. */
+	assert_true(exp1 - time(NULL) <= 600 && exp1 - time(NULL) > 500);
+	assert_true(exp1 - at >= 140 && exp1 - at <= 150);
+	assert_int_equal(ike_gss_cred_refresh(a, time(NULL), false, &err), 0);
+	assert_int_equal(ike_gss_cred_generation(a), 1);
+
+	/* Start a negotiation on the old tickets. */
+	pair_start(&p, a, b, NAME_B, NULL, 0);
+	assert_int_equal(ike_gss_ctx_step(p.i, none, &out, &done, &p.ei), 0);
+	assert_false(done);
+	assert_true(out.len > 0);
+	p.msgs = 1;
+
+	assert_int_equal(ike_gss_cred_refresh(a, at, false, &err), 0);
+	assert_int_equal(ike_gss_cred_generation(a), 2);
+	assert_true(ike_gss_cred_expiry(a) >= exp1);
+	assert_true(ike_gss_cred_refresh_at(a) >= at);
+
+	/* The old tickets still finish what they started. */
+	{
+		struct pa_bytes msg = carry(out), back;
+
+		assert_int_equal(ike_gss_ctx_step(p.r, msg, &back, &done,
+		    &p.er), 0);
+		assert_true(done);
+		msg = carry(back);
+		assert_int_equal(ike_gss_ctx_step(p.i, msg, &out, &done,
+		    &p.ei), 0);
+		assert_true(done);
+		assert_int_equal(out.len, 0);
+	}
+	check_hashes(&p);
+	pair_free(&p);
+
+	/* And the new ones work. */
+	pair_start(&p, a, b, NAME_B, NULL, 0);
+	assert_int_equal(pair_run(&p), 0);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+/* Bad input to a context: a garbage token, a second first message. */
+static void
+test_bad_tokens(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+	struct pa_bytes out, junk, none = { NULL, 0 };
+	static const uint8_t garbage[] = { 0x60, 0x03, 0x06, 0x01, 0x00 };
+	bool done;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+	pair_start(&p, a, b, NAME_B, NULL, 0);
+	junk.p = garbage;
+	junk.len = sizeof(garbage);
+	assert_int_equal(ike_gss_ctx_step(p.r, junk, &out, &done, &p.er),
+	    PA_E_VERIFY);
+	assert_int_equal(p.er.kind, IKE_GSS_F_TOKEN);
+	/* Dead now. */
+	assert_int_equal(ike_gss_ctx_step(p.r, junk, &out, &done, &p.er),
+	    PA_E_STATE);
+	/* A responder needs a token. */
+	pair_free(&p);
+	pair_start(&p, a, b, NAME_B, NULL, 0);
+	assert_int_equal(ike_gss_ctx_step(p.r, none, &out, &done, &p.er),
+	    PA_E_FORMAT);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+/* Last: the KDC goes away. */
+static void
+test_stopped_kdc(void **state)
+{
+	struct ike_gss_cred_cfg cfg = { fx.kt_a, "HOSTA$", 0 };
+	struct ike_gss_cred *a, *b, *c = NULL;
+	struct ike_gss_err err;
+	struct pair p;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	b = cred("host/hostb.example.test", fx.kt_b);
+	assert_int_equal(run("'%s/tests/lib/kdc.sh' stop '%s/kdc'", fx.src,
+	    fx.dir), 0);
+	fx.kdc_up = false;
+
+	/* No TGT can be had. */
+	assert_int_equal(ike_gss_cred_new(&cfg, &c, &err), PA_E_VERIFY);
+	assert_null(c);
+	assert_int_equal(err.kind, IKE_GSS_F_KDC_UNREACHABLE);
+	assert_non_null(strstr(err.text, "Kerberos: KDC unreachable"));
+	assert_non_null(strstr(err.text, "Cannot contact any KDC"));
+	print_message("547 reason: %s\n", err.text);
+
+	/* A TGT is held, but no service ticket for a new peer. */
+	pair_start(&p, a, b, NAME_C, NULL, 0);
+	assert_int_equal(pair_run(&p), PA_E_VERIFY);
+	assert_int_equal(p.ei.kind, IKE_GSS_F_KDC_UNREACHABLE);
+	assert_non_null(strstr(p.ei.text, "Kerberos: KDC unreachable"));
+	pair_free(&p);
+
+	/* Renewal fails and keeps the old tickets. */
+	assert_int_equal(ike_gss_cred_refresh(a, 0, true, &err), PA_E_VERIFY);
+	assert_int_equal(err.kind, IKE_GSS_F_KDC_UNREACHABLE);
+	assert_int_equal(ike_gss_cred_generation(a), 1);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+static void
+keytab_path(char *buf, size_t cap, const char *file)
+{
+	(void)snprintf(buf, cap, "%s/kdc/keytabs/%s", fx.dir, file);
+}
+
+static int
+setup_kdc(void)
+{
+	const char *src = getenv("PA_SOURCE_DIR");
+	char conf[256];
+	int rc;
+
+	if (src == NULL) {
+		fprintf(stderr, "SKIP: PA_SOURCE_DIR not set (run from ctest)\n");
+		return 77;
+	}
+	(void)snprintf(fx.src, sizeof(fx.src), "%s", src);
+	(void)snprintf(fx.dir, sizeof(fx.dir), "/tmp/pa-gss-XXXXXX");
+	if (mkdtemp(fx.dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	rc = run("'%s/tests/lib/kdc.sh' start '%s/kdc' -r " REALM " -l 10m "
+	    "'HOSTA$' host/hostb.example.test host/hostc.example.test "
+	    "host/stale.example.test >/dev/null", fx.src, fx.dir);
+	if (rc == 77) {
+		fprintf(stderr, "SKIP: MIT KDC programs not installed\n");
+		return 77;
+	}
+	if (rc != 0)
+		return 1;
+	fx.kdc_up = true;
+	keytab_path(fx.kt_a, sizeof(fx.kt_a), "HOSTA$.keytab");
+	keytab_path(fx.kt_b, sizeof(fx.kt_b), "host_hostb.example.test.keytab");
+	keytab_path(fx.kt_c, sizeof(fx.kt_c), "host_hostc.example.test.keytab");
+	keytab_path(fx.kt_stale, sizeof(fx.kt_stale),
+	    "host_stale.example.test.keytab");
+	(void)snprintf(fx.kt_b_stale, sizeof(fx.kt_b_stale), "%s/b-stale.keytab",
+	    fx.dir);
+	/* The KDC changes stale's key; the keytab keeps the old one. */
+	if (run("'%s/tests/lib/kdc.sh' kadmin '%s/kdc' cpw -randkey "
+	    "host/stale.example.test >/dev/null 2>&1", fx.src, fx.dir) != 0)
+		return 1;
+	if (run("printf 'rkt %s\\nrkt %s\\nwkt %s\\nquit\\n' | ktutil "
+	    ">/dev/null", fx.kt_b, fx.kt_stale, fx.kt_b_stale) != 0)
+		return 1;
+	(void)snprintf(conf, sizeof(conf), "%s/kdc/krb5.conf", fx.dir);
+	setenv("KRB5_CONFIG", conf, 1);
+	/* Never touch the user's tickets. */
+	setenv("KRB5CCNAME", "MEMORY:pa-test-unused", 1);
+	return 0;
+}
+
+static void
+teardown_kdc(void)
+{
+	const char *keep = getenv("PA_TEST_KEEP");
+
+	if (fx.dir[0] == '\0')
+		return;
+	if (fx.kdc_up)
+		(void)run("'%s/tests/lib/kdc.sh' stop '%s/kdc'", fx.src,
+		    fx.dir);
+	if (keep != NULL && strcmp(keep, "1") == 0)
+		fprintf(stderr, "kept %s\n", fx.dir);
+	else
+		(void)run("rm -rf '%s'", fx.dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_success_machine_account_to_host),
+		cmocka_unit_test(test_success_host_to_machine_account),
+		cmocka_unit_test(test_hostbased_target),
+		cmocka_unit_test(test_wrong_keytab_initiator),
+		cmocka_unit_test(test_wrong_keytab_responder),
+		cmocka_unit_test(test_no_keytab),
+		cmocka_unit_test(test_unknown_service_principal),
+		cmocka_unit_test(test_principal_not_allowed),
+		cmocka_unit_test(test_renewal),
+		cmocka_unit_test(test_bad_tokens),
+		cmocka_unit_test(test_stopped_kdc),	/* keep last */
+	};
+	int rc;
+
+	if ((rc = setup_kdc()) != 0) {
+		teardown_kdc();
+		return rc;
+	}
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	teardown_kdc();
+	return rc;
+}
