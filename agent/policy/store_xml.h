@@ -38,4 +38,35 @@ int	pol_store_save_xml(const struct pol_store *, const char *path,
 int	pol_store_builtin(struct pol_store **out, struct pol_err *err)
 	    PA_MUST_USE;
 
+/* ---- additive ---- */
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The XML namespace of store and secrets documents. */
+#define POL_XML_NS		"urn:ipsec-agent:policy:1"
+/* Format flag: write preshared keys inline (<key>hex</key>, for export
+ * files created mode 0600) instead of references to the secrets file. */
+#define POL_XML_INLINE_KEYS	0x1U
+
+/* The embedded schema (policy.xsd), NUL-terminated; static storage. */
+const char	*pol_store_xsd(size_t *len);
+
+/*
+ * Serialise a store into a new buffer (*buf, caller frees with free()).
+ * Without POL_XML_INLINE_KEYS, a PSK is written as a reference: its
+ * psk_ref, or "rule-{GUID}-N" when it has none (the secrets file written
+ * by pol_store_save_xml() uses the same names).
+ */
+int	pol_store_format_xml(const struct pol_store *, unsigned flags,
+	    char **buf, size_t *len, struct pol_err *err) PA_MUST_USE;
+
+/*
+ * Write a file atomically: a temporary file in the same directory with
+ * the given mode, fsync, rename over path, fsync of the directory. On
+ * failure the old file is untouched and the temporary one removed.
+ */
+int	pol_write_atomic(const char *path, const void *buf, size_t len,
+	    mode_t mode, struct pol_err *err) PA_MUST_USE;
+
 #endif

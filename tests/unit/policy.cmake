@@ -1,0 +1,5 @@
+# agent/policy: model, XML store, SPD (owner: A).
+pa_test(test_policy
+	SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_policy.c
+		${CMAKE_CURRENT_LIST_DIR}/test_policy_util.c
+	LIBS pa_policy PkgConfig::CMOCKA LABELS unit TIMEOUT 60)
