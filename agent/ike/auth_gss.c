@@ -156,6 +156,8 @@ ike_gss_classify(uint32_t major, uint32_t minor)
 		return IKE_GSS_F_NO_CLIENT;
 	case KRB5KRB_AP_ERR_SKEW:
 	case KRB5_KDCREP_SKEW:
+	/* The acceptor's clock is behind the KDC's by more than the skew. */
+	case KRB5KRB_AP_ERR_TKT_NYV:
 		return IKE_GSS_F_CLOCK_SKEW;
 	case KRB5KRB_AP_ERR_BAD_INTEGRITY:
 	case KRB5KDC_ERR_PREAUTH_FAILED:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kdc.sh -- a throwaway MIT Kerberos KDC for tests, on a free 127.0.0.1 port.
 #
-#   kdc.sh start DIR [-r REALM] [-p PORT] [-l MAXLIFE] PRINCIPAL[=PASSWORD]...
+#   kdc.sh start DIR [-r REALM] [-p PORT] [-l MAXLIFE] [-o OFFSET]
+#                PRINCIPAL[=PASSWORD]...
 #   kdc.sh stop DIR
 #   kdc.sh kadmin DIR QUERY...     run one kadmin.local query in DIR's realm
 #   kdc.sh keytab DIR PRINCIPAL    print the keytab path of a principal
@@ -22,6 +23,8 @@
 #   KRB5_CONFIG KRB5_KDC_PROFILE KRB5_REALM KRB5_KDC_PORT KRB5_KDC_PID
 #   KRB5_KEYTAB_DIR
 # -l sets the realm's maximum ticket life (kadmin time syntax, e.g. "10h").
+# -o runs the KDC with its clock off by OFFSET (faketime syntax, e.g. +1h)
+#    to provoke clock-skew errors; exit 77 if libfaketime is not installed.
 #
 # stop: SIGTERM to the KDC of DIR (only if that pid is a krb5kdc), bounded
 # wait, then SIGKILL. Exit 0 when it is gone or was not running.
@@ -38,7 +41,7 @@ prog=kdc.sh
 
 die() { echo "$prog: $*" >&2; exit 1; }
 usage() {
-	sed -n '3,6p' "$0" | sed 's/^# *//' >&2
+	sed -n '3,7p' "$0" | sed 's/^# *//' >&2
 	exit 2
 }
 
@@ -135,15 +138,17 @@ EOF
 }
 
 cmd_start() {
-	local dir realm=EXAMPLE.TEST port="" maxlife=10h opt
+	local dir realm=EXAMPLE.TEST port="" maxlife=10h offset="" opt
+	local -a wrap=()
 	[ $# -ge 1 ] || usage
 	dir=$1; shift
 	OPTIND=1
-	while getopts "r:p:l:" opt; do
+	while getopts "r:p:l:o:" opt; do
 		case $opt in
 		r) realm=$OPTARG ;;
 		p) port=$OPTARG ;;
 		l) maxlife=$OPTARG ;;
+		o) offset=$OPTARG ;;
 		*) usage ;;
 		esac
 	done
@@ -151,6 +156,21 @@ cmd_start() {
 	case $realm in ''|*[!A-Z0-9.-]*) die "bad realm (upper case letters, digits, '.', '-'): $realm" ;; esac
 	case $port in *[!0-9]*) die "bad port: $port" ;; esac
 	need_tools
+	if [ -n "$offset" ]; then
+		case $offset in [+-][0-9]*) ;; *) die "bad offset: $offset" ;; esac
+		# libfaketime preloaded into krb5kdc itself (the faketime
+		# program would stay in between as the parent we signal).
+		local lib=""
+		for lib in /usr/lib/*/faketime/libfaketime.so.1 \
+		    /usr/lib/faketime/libfaketime.so.1 ""; do
+			[ -z "$lib" ] || [ ! -f "$lib" ] || break
+		done
+		if [ -z "$lib" ]; then
+			echo "$prog: libfaketime not installed (needed for -o)" >&2
+			exit 77
+		fi
+		wrap=(env "LD_PRELOAD=$lib" "FAKETIME=$offset")
+	fi
 
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
@@ -203,7 +223,7 @@ cmd_start() {
 			die "port $port is in use"
 		fi
 		write_confs "$dir" "$realm" "$port" "$maxlife"
-		krb5kdc -n -r "$realm" </dev/null >"$dir/kdc.stderr" 2>&1 &
+		"${wrap[@]}" krb5kdc -n -r "$realm" </dev/null >"$dir/kdc.stderr" 2>&1 &
 		pid=$!
 		echo "$pid" > "$dir/kdc.pid"
 		deadline=$(( $(date +%s) + TIMEOUT ))

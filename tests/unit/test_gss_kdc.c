@@ -564,6 +564,61 @@ test_bad_tokens(void **state)
 	ike_gss_cred_free(b);
 }
 
+/*
+ * Clock skew: a second KDC with its clock an hour off (libfaketime). The
+ * initiator follows the KDC's clock (MIT kdc_timesync), the responder
+ * keeps the real one, as when one host's clock is an hour off the
+ * domain's. KDC behind: the authenticator is too old ("Clock skew too
+ * great"); KDC ahead: the ticket starts in the future ("Ticket not yet
+ * valid"). Both are reported as clock skew.
+ */
+static void
+skew_case(const char *offset, const char *lib_text)
+{
+	char dir[128], conf[160], kt_a[200], kt_b[200];
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+	int rc;
+
+	(void)snprintf(dir, sizeof(dir), "%s/skew", fx.dir);
+	rc = run("'%s/tests/lib/kdc.sh' start '%s' -r SKEW.TEST -o %s "
+	    "host/a.skew.test host/b.skew.test >/dev/null", fx.src, dir,
+	    offset);
+	if (rc == 77)
+		skip();
+	assert_int_equal(rc, 0);
+	(void)snprintf(conf, sizeof(conf), "%s/krb5.conf", dir);
+	(void)snprintf(kt_a, sizeof(kt_a), "%s/keytabs/host_a.skew.test.keytab",
+	    dir);
+	(void)snprintf(kt_b, sizeof(kt_b), "%s/keytabs/host_b.skew.test.keytab",
+	    dir);
+	setenv("KRB5_CONFIG", conf, 1);
+	a = cred("host/a.skew.test", kt_a);
+	b = cred("host/b.skew.test", kt_b);
+	pair_start(&p, a, b, "host/b.skew.test", NULL, 0);
+	rc = pair_run(&p);
+	(void)run("'%s/tests/lib/kdc.sh' stop '%s'", fx.src, dir);
+	(void)snprintf(conf, sizeof(conf), "%s/kdc/krb5.conf", fx.dir);
+	setenv("KRB5_CONFIG", conf, 1);
+	assert_int_equal(rc, PA_E_VERIFY);
+	assert_int_equal(p.rc_r, PA_E_VERIFY);
+	assert_int_equal(p.er.kind, IKE_GSS_F_CLOCK_SKEW);
+	assert_non_null(strstr(p.er.text, "Kerberos: clock skew too great"));
+	assert_non_null(strstr(p.er.text, lib_text));
+	print_message("547 reason (KDC %s): %s\n", offset, p.er.text);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+static void
+test_clock_skew(void **state)
+{
+	(void)state;
+	skew_case("-1h", "Clock skew too great");
+	skew_case("+1h", "Ticket not yet valid");
+}
+
 /* Last: the KDC goes away. */
 static void
 test_stopped_kdc(void **state)
@@ -687,6 +742,7 @@ main(void)
 		cmocka_unit_test(test_principal_not_allowed),
 		cmocka_unit_test(test_renewal),
 		cmocka_unit_test(test_bad_tokens),
+		cmocka_unit_test(test_clock_skew),
 		cmocka_unit_test(test_stopped_kdc),	/* keep last */
 	};
 	int rc;
