@@ -1,0 +1,245 @@
+/*
+ * ESP (RFC 4303) in transport and tunnel mode, optionally inside UDP
+ * (RFC 3948). CBC ciphers get a random IV per packet (RFC 3602); AES-GCM
+ * (RFC 4106) uses the sequence number as its explicit IV, unique per key.
+ */
+#include <netinet/in.h>
+
+#include <openssl/crypto.h>
+
+#include <string.h>
+
+#include "uesp_int.h"
+
+/* UDP checksum over the IPv6 pseudo header (RFC 8200 8.1). */
+static int
+uesp_udp6_cksum(struct wr *w, size_t udp_off)
+{
+	uint8_t *h, *u, ph[8];
+	size_t ulen = w->len - udp_off;
+	uint32_t sum;
+	uint16_t c;
+
+	if ((h = uesp_wr_at(w, 8, 32)) == NULL ||
+	    (u = uesp_wr_at(w, udp_off, ulen)) == NULL)
+		return PA_E_SHORT;
+	memset(ph, 0, sizeof(ph));
+	ph[0] = (uint8_t)(ulen >> 24);
+	ph[1] = (uint8_t)(ulen >> 16);
+	ph[2] = (uint8_t)(ulen >> 8);
+	ph[3] = (uint8_t)ulen;
+	ph[7] = IPPROTO_UDP;
+	sum = uesp_cksum_add(h, 32, 0);
+	sum = uesp_cksum_add(ph, 8, sum);
+	c = uesp_cksum(u, ulen, sum);
+	return wr_patch_u16(w, udp_off + 6, c == 0 ? 0xffff : c);
+}
+
+int
+uesp_esp_out(struct uesp_sa *sa, const uint8_t *pkt, size_t len,
+    struct wr *w)
+{
+	struct uesp_iphdr ih;
+	struct pa_bytes body;
+	const struct pa_addr *src, *dst;
+	uint8_t nh, tos, ttl, iv[16], icv[UESP_ICV_MAX], *ct, *aad;
+	uint16_t id;
+	uint32_t seq;
+	size_t udp_off = 0, esp_off, ct_off, ct_len, padlen, i;
+	bool udp = sa->p.encap_dport != 0;
+	int rc;
+
+	if ((rc = uesp_ip_parse(pkt, len, &ih)) != 0)
+		return rc;
+	if (sa->p.mode == DRV_MODE_TRANSPORT) {
+		if (ih.frag || ih.opts || ih.family != sa->id.dst.family)
+			return PA_E_NOTSUP;
+		src = &ih.src;
+		dst = &ih.dst;
+		nh = ih.proto;
+		body = ih.payload;
+		id = ih.id != 0 ? ih.id : uesp_next_ip_id();
+		tos = ih.tos;
+		ttl = ih.ttl;
+	} else {
+		src = &sa->id.src;
+		dst = &sa->id.dst;
+		nh = ih.family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+		body.p = pkt;
+		body.len = len;
+		id = uesp_next_ip_id();
+		tos = ih.tos;
+		ttl = 64;
+	}
+	if ((rc = uesp_sa_next_seq(sa, &seq)) != 0)
+		return rc;
+	if ((rc = uesp_ip_hdr(w, src, dst, udp ? IPPROTO_UDP : IPPROTO_ESP,
+	    id, tos, ttl)) != 0)
+		return rc;
+	if (udp) {
+		udp_off = w->len;
+		wr_u16(w, sa->p.encap_sport);
+		wr_u16(w, sa->p.encap_dport);
+		wr_u32(w, 0);		/* length and checksum, patched */
+	}
+	esp_off = w->len;
+	wr_u32(w, sa->id.spi);
+	wr_u32(w, seq);
+	if (sa->aead) {
+		memset(iv, 0, 4);
+		iv[4] = (uint8_t)(seq >> 24);
+		iv[5] = (uint8_t)(seq >> 16);
+		iv[6] = (uint8_t)(seq >> 8);
+		iv[7] = (uint8_t)seq;
+	} else if (sa->iv_len > 0 && (rc = uesp_random(iv, sa->iv_len)) != 0)
+		return rc;
+	wr_bytes(w, iv, sa->iv_len);
+	ct_off = w->len;
+	wr_bytes(w, body.p, body.len);
+	padlen = (sa->block - (body.len + 2) % sa->block) % sa->block;
+	for (i = 1; i <= padlen; i++)
+		wr_u8(w, (uint8_t)i);
+	wr_u8(w, (uint8_t)padlen);
+	wr_u8(w, nh);
+	if ((rc = wr_error(w)) != 0)
+		return rc;
+	ct_len = w->len - ct_off;
+	if ((ct = uesp_wr_at(w, ct_off, ct_len)) == NULL ||
+	    (aad = uesp_wr_at(w, esp_off, 8)) == NULL)
+		return PA_E_SHORT;
+	if (sa->aead) {
+		if ((rc = uesp_sa_cipher(sa, iv, aad, 8, ct, ct, ct_len,
+		    icv)) != 0)
+			return rc;
+	} else {
+		if ((rc = uesp_sa_cipher(sa, iv, NULL, 0, ct, ct, ct_len,
+		    NULL)) != 0)
+			return rc;
+		if (sa->mctx != NULL && (rc = uesp_sa_icv(sa, aad,
+		    w->len - esp_off, NULL, 0, NULL, 0, icv)) != 0)
+			return rc;
+	}
+	wr_bytes(w, icv, sa->icv_len);
+	if ((rc = wr_error(w)) != 0)
+		return rc;
+	if (udp) {
+		if (w->len - udp_off > UINT16_MAX)
+			return PA_E_NOSPACE;
+		if ((rc = wr_patch_u16(w, udp_off + 4,
+		    (uint16_t)(w->len - udp_off))) != 0)
+			return rc;
+		if (src->family == AF_INET6 &&
+		    (rc = uesp_udp6_cksum(w, udp_off)) != 0)
+			return rc;
+	}
+	return uesp_ip_finish(w, src->family);
+}
+
+int
+uesp_esp_in(struct uesp_sa *sa, const struct uesp_rx *rx, struct wr *w,
+    enum drv_drop_reason *why)
+{
+	struct rd r, h, t;
+	struct pa_bytes hdr8, iv, ct, icvb, authed;
+	uint8_t icv[UESP_ICV_MAX], tag[16], padlen, nh, b, *pt, *proto;
+	uint32_t spi, seq;
+	size_t ct_len, pt_off, dlen, i;
+	int rc;
+
+	*why = DRV_DROP_SYNTAX;
+	rd_init(&r, rx->payload.p, rx->payload.len);
+	if ((rc = rd_bytes(&r, 8, &hdr8)) != 0)
+		return rc;
+	rd_init(&h, hdr8.p, hdr8.len);
+	if ((rc = rd_u32(&h, &spi)) != 0 || (rc = rd_u32(&h, &seq)) != 0)
+		return rc;
+	if (!uesp_replay_check(sa, seq)) {
+		*why = DRV_DROP_REPLAY;
+		atomic_fetch_add(&sa->replay_drops, 1);
+		return PA_E_VERIFY;
+	}
+	*why = DRV_DROP_DECRYPT;
+	if ((rc = rd_bytes(&r, sa->iv_len, &iv)) != 0)
+		return rc;
+	if (rd_left(&r) < sa->icv_len + 2) {
+		atomic_fetch_add(&sa->decrypt_drops, 1);
+		return PA_E_SHORT;
+	}
+	ct_len = rd_left(&r) - sa->icv_len;
+	if ((rc = rd_bytes(&r, ct_len, &ct)) != 0 ||
+	    (rc = rd_bytes(&r, sa->icv_len, &icvb)) != 0)
+		return rc;
+	if (ct_len % sa->block != 0) {
+		atomic_fetch_add(&sa->decrypt_drops, 1);
+		return PA_E_FORMAT;
+	}
+	if (sa->mctx != NULL) {
+		rd_init(&h, rx->payload.p, rx->payload.len);
+		if ((rc = rd_bytes(&h, 8 + sa->iv_len + ct_len, &authed)) != 0 ||
+		    (rc = uesp_sa_icv(sa, authed.p, authed.len, NULL, 0, NULL,
+		    0, icv)) != 0)
+			return rc;
+		if (CRYPTO_memcmp(icv, icvb.p, sa->icv_len) != 0) {
+			*why = DRV_DROP_ICV;
+			atomic_fetch_add(&sa->auth_drops, 1);
+			return PA_E_VERIFY;
+		}
+	}
+	if (sa->p.mode == DRV_MODE_TRANSPORT &&
+	    (rc = uesp_ip_hdr(w, &rx->src, &rx->dst, 0, rx->ip_id, rx->tos,
+	    rx->ttl)) != 0)
+		return rc;
+	if ((rc = wr_reserve(w, ct_len, &pt_off)) != 0 ||
+	    (pt = uesp_wr_at(w, pt_off, ct_len)) == NULL)
+		return rc != 0 ? rc : PA_E_NOSPACE;
+	if (sa->aead)
+		memcpy(tag, icvb.p, 16);
+	rc = uesp_sa_cipher(sa, iv.p, hdr8.p, 8, ct.p, pt, ct_len,
+	    sa->aead ? tag : NULL);
+	if (rc == PA_E_VERIFY) {
+		*why = DRV_DROP_ICV;
+		atomic_fetch_add(&sa->auth_drops, 1);
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	/* Trailer: padding 1, 2, 3, ..., pad length, next header. */
+	rd_init(&t, pt, ct_len);
+	if (ct_len < 2 || (rc = rd_skip(&t, ct_len - 2)) != 0 ||
+	    (rc = rd_u8(&t, &padlen)) != 0 || (rc = rd_u8(&t, &nh)) != 0 ||
+	    (size_t)padlen + 2 > ct_len) {
+		atomic_fetch_add(&sa->decrypt_drops, 1);
+		return PA_E_FORMAT;
+	}
+	dlen = ct_len - 2 - padlen;
+	rd_init(&t, pt, ct_len);
+	if ((rc = rd_skip(&t, dlen)) != 0)
+		return rc;
+	for (i = 1; i <= padlen; i++)
+		if (rd_u8(&t, &b) != 0 || b != (uint8_t)i) {
+			atomic_fetch_add(&sa->decrypt_drops, 1);
+			return PA_E_FORMAT;
+		}
+	*why = DRV_DROP_SYNTAX;
+	if (nh != 59 && sa->p.mode == DRV_MODE_TUNNEL &&
+	    (dlen == 0 || (nh != IPPROTO_IPIP && nh != IPPROTO_IPV6) ||
+	    (pt[0] >> 4) != (nh == IPPROTO_IPIP ? 4 : 6)))
+		return PA_E_FORMAT;
+	/* Only a packet that passed every check moves the window. */
+	if (!uesp_replay_update(sa, seq)) {
+		*why = DRV_DROP_REPLAY;
+		atomic_fetch_add(&sa->replay_drops, 1);
+		return PA_E_VERIFY;
+	}
+	*why = DRV_DROP_SYNTAX;
+	if (nh == 59)
+		return PA_E_AGAIN;	/* dummy packet (RFC 4303 2.6) */
+	w->len = pt_off + dlen;
+	if (sa->p.mode == DRV_MODE_TUNNEL)
+		return 0;
+	if ((proto = uesp_wr_at(w, rx->src.family == AF_INET ? 9 : 6, 1)) ==
+	    NULL)
+		return PA_E_SHORT;
+	*proto = nh;
+	return uesp_ip_finish(w, rx->src.family);
+}
