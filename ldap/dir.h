@@ -1,0 +1,115 @@
+/*
+ * The directory client (libldap): connect to one of a list of URIs with
+ * failover, TLS (ldaps:// or StartTLS) with CA verification, a bind as the
+ * machine (SASL/GSSAPI from a keytab, no kinit) or a simple bind, timeouts
+ * on every call, paged searches, and owned result records. It knows
+ * nothing of IPsec policies.
+ *
+ * Errors: functions return 0 or a negative pa_err; dir_error() then gives
+ * a sentence naming the URI and libldap's diagnostic (never a credential).
+ */
+#ifndef PA_LDAP_DIR_H
+#define PA_LDAP_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pa_err.h"
+#include "pa_secret.h"
+
+enum dir_bind {
+	DIR_BIND_GSSAPI = 0,	/* SASL/GSSAPI as the keytab's principal */
+	DIR_BIND_SIMPLE = 1,	/* DN + password */
+	DIR_BIND_ANON = 2	/* tests only */
+};
+
+struct dir_cfg {
+	const char *const	*uris;		/* tried in order */
+	size_t			 nuris;
+	bool			 starttls;	/* for ldap:// URIs: required */
+	const char		*ca_file;	/* PEM; NULL = system store */
+	enum dir_bind		 bind;
+	/* DIR_BIND_SIMPLE */
+	const char		*bind_dn;
+	const struct pa_secret	*bind_pw;	/* borrowed */
+	/* DIR_BIND_GSSAPI: credentials come from client_keytab into a
+	 * private memory ccache (gss_acquire_cred_from); principal NULL =
+	 * the keytab's first entry. Host name canonicalisation is off. */
+	const char		*client_keytab;
+	const char		*principal;	/* e.g. "host/a.example.test" */
+	/* A password or a GSSAPI exchange without TLS or SASL sealing is
+	 * refused unless this is set (tests on loopback only). */
+	bool			 insecure_plain;
+	unsigned		 timeout_ms;	/* each call; 0 = 10 s */
+	unsigned		 page_size;	/* 0 = 500 */
+};
+
+/* One attribute: its values are owned byte strings (NUL-terminated for
+ * convenience, len without the NUL). */
+struct dir_val {
+	uint8_t	*p;
+	size_t	 len;
+};
+
+struct dir_attr {
+	char		*name;
+	struct dir_val	*vals;
+	size_t		 nvals;
+};
+
+struct dir_record {
+	char		*dn;
+	struct dir_attr	*attrs;
+	size_t		 nattrs;
+};
+
+struct dir_result {
+	struct dir_record	*recs;
+	size_t			 n;
+};
+
+enum dir_scope {
+	DIR_SCOPE_BASE = 0,
+	DIR_SCOPE_ONE = 1,
+	DIR_SCOPE_SUB = 2
+};
+
+struct dir;
+
+/*
+ * Connect and bind to the first URI of cfg that works (cfg and what it
+ * points to are copied). *out owns the connection. On failure every URI's
+ * reason is in errbuf (if not NULL).
+ */
+int	dir_open(const struct dir_cfg *, struct dir **out, char *errbuf,
+	    size_t errcap) PA_MUST_USE;
+void	dir_close(struct dir *);			/* NULL is a no-op */
+/* The URI in use (borrowed). */
+const char	*dir_uri(const struct dir *);
+/* The last error of d as text (borrowed, valid until the next call). */
+const char	*dir_error(const struct dir *);
+/* The identity the server sees (LDAP "Who am I?"), malloc'd. */
+int	dir_whoami(struct dir *, char **out) PA_MUST_USE;
+
+/*
+ * Search with paging (all pages are fetched). attrs is NULL-terminated,
+ * NULL = all user attributes. A base search of a missing object gives
+ * PA_E_NOENT; a timeout PA_E_TIMEOUT; a lost connection PA_E_AGAIN.
+ * *out is owned by the caller (dir_result_free).
+ */
+int	dir_search(struct dir *, const char *base, enum dir_scope,
+	    const char *filter, const char *const *attrs,
+	    struct dir_result **out) PA_MUST_USE;
+void	dir_result_free(struct dir_result *);		/* NULL is a no-op */
+
+/* Lookups in a record, names compared without case; NULL if absent. */
+const struct dir_attr	*dir_record_attr(const struct dir_record *,
+	    const char *name);
+/* The first value of an attribute as a string (borrowed), or NULL. */
+const char	*dir_record_str(const struct dir_record *, const char *name);
+
+/* Escape a value for use inside a search filter (RFC 4515), malloc'd. */
+char	*dir_filter_escape(const char *);
+
+#endif

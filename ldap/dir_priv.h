@@ -1,0 +1,21 @@
+/* Private to ldap/: the connection object shared by conn.c and search.c. */
+#ifndef PA_LDAP_DIR_PRIV_H
+#define PA_LDAP_DIR_PRIV_H
+
+#include <ldap.h>
+
+#include "dir.h"
+
+struct dir {
+	LDAP		*ld;
+	char		*uri;		/* the URI in use */
+	unsigned	 timeout_ms;
+	unsigned	 page_size;
+	void		*gss_cred;	/* gss_cred_id_t, or NULL */
+	char		*ccache;	/* "MEMORY:..." of gss_cred, or NULL */
+	char		 err[512];
+};
+
+void	dir_set_error(struct dir *, int ldap_rc, const char *what);
+
+#endif
