@@ -73,4 +73,35 @@ const struct pol_spd_entry	*pol_spd_entry_at(const struct pol_spd *, size_t);
 const struct pol_spd_entry	*pol_spd_match(const struct pol_spd *,
 	    const struct pol_pkt *);
 
+/* ---- additive ---- */
+
+/*
+ * The SPD of an effective policy plus the in-memory "dynamic" policy of
+ * `ipseccmd dynamic add rule` (either may be NULL). Entries from the
+ * dynamic policy have dynamic = true; on a full weight tie a dynamic
+ * entry wins over a static one. Both policies must stay alive and
+ * unchanged as long as the SPD.
+ */
+int	pol_spd_compile_set(const struct pol_policy *effective,
+	    const struct pol_policy *dynamic, const struct pa_addr *myaddrs,
+	    size_t nmyaddrs, struct pol_spd **out, struct pol_err *)
+	    PA_MUST_USE;
+
+/* Parts of an entry's weight (docs/policy.md), most significant first. */
+struct pol_spd_weight {
+	unsigned	addr;		/* 0..256: src + dst prefix, scaled */
+	unsigned	proto;		/* 1 if a protocol is given */
+	unsigned	ports;		/* 0..2: ports given */
+	unsigned	action;		/* block 2, permit 1, negotiate 0 */
+};
+void	pol_spd_weight_split(uint64_t weight, struct pol_spd_weight *);
+/* "addr 256 (src /32, dst /24), proto 1, ports 0, action block" in buf. */
+const char	*pol_spd_explain(const struct pol_spd_entry *, char *buf,
+	    size_t cap);
+const char	*pol_dir_name(enum pol_dir);	/* "out", "in" */
+
+/* This host's addresses (getifaddrs, loopback and link-local IPv6
+ * excluded), for "my IP address". *out is malloc'd; caller frees. */
+int	pol_local_addrs(struct pa_addr **out, size_t *n) PA_MUST_USE;
+
 #endif
