@@ -63,6 +63,30 @@ void	audit_set_sink(struct audit *, audit_sink_fn, void *arg);
  */
 void	audit_emit(struct audit *, enum audit_event,
 	    const struct audit_field *, size_t nfields);
+/*
+ * Folding of failure bursts (additive to the interface above). Events of
+ * the failure kinds (544-547, 550, the driver drops, 616, 5701) that repeat
+ * with identical fields within AUDIT_FOLD_WINDOW_MS are not passed to the
+ * sink one by one: the first goes out at once, the repeats are counted and
+ * one record carrying the field "Repeated" = count follows when the window
+ * closes (audit_tick) or on audit_flush. Nothing is dropped.
+ */
+#define AUDIT_FOLD_WINDOW_MS	5000
+#define AUDIT_FOLD_SLOTS	32
+/* Emit every pending folded count whose window has closed. */
+void	audit_tick(struct audit *, uint64_t now_ms);
+/* Milliseconds until audit_tick has work (0 = now), or -1 if none. */
+int	audit_next_timeout_ms(const struct audit *, uint64_t now_ms);
+/* Emit every pending folded count now (before stop or a sink change). */
+void	audit_flush(struct audit *);
+/* True if the event is a failure kind subject to folding. */
+int	audit_event_folds(enum audit_event);
+/* Counters: events handed to the sink, and repeats folded into them. */
+uint64_t	audit_emitted(const struct audit *);
+uint64_t	audit_folded(const struct audit *);
+/* For tests: use this clock instead of pa_now_ms(); NULL restores it. */
+void	audit_set_clock(struct audit *, uint64_t (*now_ms)(void *), void *arg);
+
 /* Symbolic name, e.g. "IPSEC_LOGON_SUCCESS"; "UNKNOWN" if not in the list. */
 const char	*audit_event_name(enum audit_event);
 /* True if the ID is in the closed list. */

@@ -1,0 +1,921 @@
+/*
+ * The agent core: policy set -> SPD -> driver (as a difference), IKE,
+ * pause/stop semantics, statistics. See agent.h.
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent_int.h"
+#include "audit.h"
+#include "pa_log.h"
+#include "pa_time.h"
+#include "store_xml.h"
+
+/*
+ * The IKE engine (agent/ike) is linked when present: until its
+ * implementation lands, these references stay weak and a build without it
+ * runs with IKE off, saying so (log, 616, `service status` "ike": false).
+ */
+#pragma weak ike_new
+#pragma weak ike_free
+#pragma weak ike_set_policy
+#pragma weak ike_fds
+#pragma weak ike_dispatch
+#pragma weak ike_next_timeout_ms
+#pragma weak ike_run_timers
+#pragma weak ike_acquire
+#pragma weak ike_expire
+#pragma weak ike_pause
+#pragma weak ike_shutdown
+#pragma weak ike_stats
+#pragma weak ike_foreach_mmsa
+#pragma weak ike_foreach_qmsa
+
+#define AGENT_MAX_MYADDRS	64
+#define AGENT_PRIO_BASE		1000	/* dynamic first, then static */
+
+/* One filter this agent installed in the driver. */
+struct applied {
+	struct spd_id		id;
+	struct spd_params	params;
+};
+
+/* A policy set: a store and its SPD (the SPD borrows the store). */
+struct polset {
+	struct pol_store	*store;
+	const struct pol_policy	*policy;	/* assigned, or NULL */
+	struct pol_spd		*spd;
+	const char		*source;	/* static text */
+};
+
+struct agent {
+	struct agent_cfg	 cfg;
+	char			*driver_name;
+	char			*store_path;
+	char			*secrets_path;
+	const struct driver_ops	*ops;
+	struct driver		*drv;
+	struct ike		*ike;
+	bool			 started;
+	bool			 stopped;
+	bool			 paused;
+	bool			 pending;	/* queued change while paused */
+	struct polset		 cur;		/* in force */
+	struct polset		 next;		/* queued (paused) */
+	struct polset		 dyn;		/* dynamic rules */
+	struct agent_dyn_rule	*rules;
+	size_t			 nrules;
+	struct applied		*applied;
+	size_t			 napplied;
+	uint32_t		 next_index;
+	uint64_t		 generation;
+	struct agent_stats	 st;
+};
+
+static void
+set_err(struct pol_err *err, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_err(struct pol_err *err, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	snprintf(err->where, sizeof(err->where), "%s", where);
+	va_start(ap, fmt);
+	vsnprintf(err->what, sizeof(err->what), fmt, ap);
+	va_end(ap);
+}
+
+static void
+polset_clear(struct polset *ps)
+{
+	pol_spd_free(ps->spd);
+	pol_store_free(ps->store);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static void
+emit1(struct agent *a, enum audit_event ev, const char *k, const char *v)
+{
+	struct audit_field f[1] = { { k, v } };
+
+	audit_emit(a->cfg.audit, ev, f, 1);
+}
+
+static void
+emit_failure(struct agent *a, const struct pol_err *err)
+{
+	char reason[1100];
+
+	snprintf(reason, sizeof(reason), "%s: %s", err->where, err->what);
+	emit1(a, AUDIT_PA_FAILURE, "Reason", reason);
+}
+
+/* This host's addresses for "my IP address" filters. */
+static size_t
+my_addrs(struct pa_addr *out, size_t cap)
+{
+	struct ifaddrs *ifa = NULL, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa) != 0)
+		return 0;
+	for (i = ifa; i != NULL && n < cap; i = i->ifa_next) {
+		struct pa_addr ad;
+		uint16_t port;
+
+		if (i->ifa_addr == NULL || (i->ifa_flags & IFF_LOOPBACK) != 0)
+			continue;
+		if (i->ifa_addr->sa_family != AF_INET &&
+		    i->ifa_addr->sa_family != AF_INET6)
+			continue;
+		if (pa_addr_from_sockaddr(i->ifa_addr, &ad, &port) != 0)
+			continue;
+		if (ad.family == AF_INET6 && ad.a[0] == 0xfe &&
+		    (ad.a[1] & 0xc0) == 0x80)
+			continue;	/* link-local */
+		out[n++] = ad;
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+static int
+compile(struct polset *ps, struct pol_err *err)
+{
+	struct pa_addr me[AGENT_MAX_MYADDRS];
+	size_t nme = my_addrs(me, AGENT_MAX_MYADDRS);
+
+	ps->policy = ps->store != NULL ? pol_store_assigned(ps->store) : NULL;
+	return pol_spd_compile(ps->policy, me, nme, &ps->spd, err);
+}
+
+/* Read the configured source into ps (not applied). */
+static int
+load_source(struct agent *a, struct polset *ps, struct pol_err *err)
+{
+	struct stat sb;
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	if (a->cfg.source == AGENT_SRC_DIRECTORY) {
+		set_err(err, "policy_source", "the directory policy source is "
+		    "not available in this build");
+		return PA_E_NOTSUP;
+	}
+	if (a->store_path == NULL ||
+	    (stat(a->store_path, &sb) != 0 && errno == ENOENT)) {
+		rc = pol_store_builtin(&ps->store, err);
+		ps->source = "local (embedded default)";
+	} else {
+		rc = pol_store_load_xml(a->store_path, a->secrets_path,
+		    &ps->store, err);
+		ps->source = "local";
+	}
+	if (rc == 0)
+		rc = pol_store_resolve(ps->store, err);
+	if (rc == 0)
+		rc = compile(ps, err);
+	if (rc != 0)
+		polset_clear(ps);
+	return rc;
+}
+
+static enum drv_action
+drv_action(enum pol_action act)
+{
+	switch (act) {
+	case POL_ACT_PERMIT:
+		return DRV_ACT_PERMIT;
+	case POL_ACT_BLOCK:
+		return DRV_ACT_BLOCK;
+	default:
+		return DRV_ACT_PROTECT;
+	}
+}
+
+static void
+entry_params(const struct pol_spd_entry *e, uint32_t prio,
+    struct spd_params *p)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));	/* compared with memcmp */
+	p->sel.src = e->src;
+	p->sel.dst = e->dst;
+	p->sel.proto = e->proto;
+	p->sel.sport = e->sport;
+	p->sel.dport = e->dport;
+	p->action = drv_action(e->action);
+	p->priority = prio;
+	p->inpass = e->inpass;
+	if (p->action != DRV_ACT_PROTECT)
+		return;
+	p->mode = pa_addr_is_unset(&e->tunnel) ? DRV_MODE_TRANSPORT :
+	    DRV_MODE_TUNNEL;
+	if (p->mode == DRV_MODE_TUNNEL)
+		p->tunnel_dst = e->tunnel;
+	if (e->filteraction != NULL) {
+		for (i = 0; i < e->filteraction->noffers; i++) {
+			p->want_ah |= e->filteraction->offers[i].ah;
+			p->want_esp |= e->filteraction->offers[i].esp;
+		}
+	}
+	if (!p->want_ah && !p->want_esp)
+		p->want_esp = true;
+}
+
+static void
+push_spd(const struct pol_spd *spd, struct applied *v, size_t *n)
+{
+	size_t i, cnt = spd != NULL ? pol_spd_count(spd) : 0;
+
+	for (i = 0; i < cnt; i++) {
+		const struct pol_spd_entry *e = pol_spd_entry_at(spd, i);
+
+		entry_params(e, AGENT_PRIO_BASE + (uint32_t)*n, &v[*n].params);
+		v[*n].id.dir = e->dir == POL_DIR_OUT ? DRV_DIR_OUT : DRV_DIR_IN;
+		(*n)++;
+	}
+}
+
+static struct applied *
+find_applied(struct applied *v, size_t n, const struct applied *want,
+    const bool *used)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!used[i] && v[i].id.dir == want->id.dir &&
+		    memcmp(&v[i].params, &want->params,
+		    sizeof(want->params)) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/*
+ * Install dyn + cur into the driver as a difference against what is
+ * installed: new filters are added first, then the ones gone are removed,
+ * so no window opens where traffic would flow unfiltered.
+ */
+static int
+apply(struct agent *a, const struct polset *cur, const struct polset *dyn,
+    struct pol_err *err)
+{
+	struct applied *want = NULL;
+	bool *kept = NULL;
+	size_t n = 0, cap, i;
+	int rc = 0;
+
+	cap = (cur->spd != NULL ? pol_spd_count(cur->spd) : 0) +
+	    (dyn->spd != NULL ? pol_spd_count(dyn->spd) : 0);
+	want = calloc(cap + 1, sizeof(*want));
+	kept = calloc(a->napplied + 1, sizeof(*kept));
+	if (want == NULL || kept == NULL) {
+		rc = PA_E_NOMEM;
+		set_err(err, "apply", "out of memory");
+		goto out;
+	}
+	push_spd(dyn->spd, want, &n);
+	push_spd(cur->spd, want, &n);
+	for (i = 0; i < n; i++) {
+		struct applied *old = find_applied(a->applied, a->napplied,
+		    &want[i], kept);
+
+		if (old != NULL) {
+			kept[old - a->applied] = true;
+			want[i].id.index = old->id.index;
+			continue;
+		}
+		want[i].id.index = ++a->next_index;
+		if ((rc = a->ops->policy_add(a->drv, &want[i].id,
+		    &want[i].params)) != 0) {
+			a->st.driver_errors++;
+			set_err(err, "driver", "adding filter %zu failed: %s",
+			    i, pa_strerror(rc));
+			/* Roll back what this call added. */
+			while (i-- > 0) {
+				size_t j;
+				bool was = false;
+
+				for (j = 0; j < a->napplied; j++)
+					if (a->applied[j].id.index ==
+					    want[i].id.index)
+						was = true;
+				if (!was)
+					(void)a->ops->policy_del(a->drv,
+					    &want[i].id);
+			}
+			goto out;
+		}
+	}
+	for (i = 0; i < a->napplied; i++) {
+		if (kept[i])
+			continue;
+		if (a->ops->policy_del(a->drv, &a->applied[i].id) != 0) {
+			a->st.driver_errors++;
+			log_warnx("driver: removing filter %u failed",
+			    a->applied[i].id.index);
+		}
+	}
+	free(a->applied);
+	a->applied = want;
+	a->napplied = n;
+	want = NULL;
+out:
+	free(want);
+	free(kept);
+	return rc;
+}
+
+static void
+ike_update(struct agent *a)
+{
+	if (a->ike == NULL)
+		return;
+	/* Dynamic rules win: IKE matches the static SPD of the policy. */
+	if (ike_set_policy(a->ike, a->cur.policy, a->cur.spd) != 0)
+		log_warnx("ike: policy update failed");
+}
+
+/* Make next (if any) current and dyn the dynamic set, in the driver. */
+static int
+commit(struct agent *a, struct polset *next, struct polset *dyn,
+    struct pol_err *err)
+{
+	const struct polset *c = next != NULL ? next : &a->cur;
+	const struct polset *d = dyn != NULL ? dyn : &a->dyn;
+	int rc;
+
+	if ((rc = apply(a, c, d, err)) != 0)
+		return rc;
+	if (next != NULL) {
+		struct polset old = a->cur;
+
+		a->cur = *next;
+		memset(next, 0, sizeof(*next));
+		ike_update(a);
+		polset_clear(&old);
+	}
+	if (dyn != NULL) {
+		polset_clear(&a->dyn);
+		a->dyn = *dyn;
+		memset(dyn, 0, sizeof(*dyn));
+	}
+	a->generation++;
+	a->st.policy_applied++;
+	return 0;
+}
+
+static void
+emit_changed(struct agent *a, const char *detail)
+{
+	struct audit_field f[3] = {
+		{ "Source", a->cur.source },
+		{ "Policy", a->cur.policy != NULL && a->cur.policy->name != NULL ?
+		    a->cur.policy->name : "(none assigned)" },
+		{ "Detail", detail },
+	};
+
+	audit_emit(a->cfg.audit, AUDIT_PA_POLICY_CHANGED, f, 3);
+}
+
+/* Driver callbacks. */
+static void
+on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
+    uint32_t reqid)
+{
+	struct agent *a = arg;
+
+	(void)id;
+	if (a->paused || a->ike == NULL) {
+		a->st.acquires_refused++;
+		return;
+	}
+	if (ike_acquire(a->ike, pkt, reqid, NULL) != 0)
+		log_debug("%s: acquire not started", __func__);
+}
+
+static void
+on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
+{
+	struct agent *a = arg;
+
+	if (!hard)
+		a->st.rekeys++;
+	if (a->ike != NULL)
+		ike_expire(a->ike, id, cookie, hard);
+}
+
+static void
+on_drop(void *arg, enum drv_drop_reason why, const struct pa_addr *peer,
+    uint64_t count)
+{
+	struct agent *a = arg;
+	enum audit_event ev;
+	unsigned need;
+	char cnt[24], pb[PA_ADDRSTRLEN];
+
+	switch (why) {
+	case DRV_DROP_BAD_SPI:
+		ev = AUDIT_DRV_BAD_SPI, need = 1;
+		break;
+	case DRV_DROP_ICV:
+		ev = AUDIT_DRV_AUTH_FAILURE, need = 1;
+		break;
+	case DRV_DROP_DECRYPT:
+	case DRV_DROP_SYNTAX:
+		ev = AUDIT_DRV_BAD_SYNTAX, need = 1;
+		break;
+	case DRV_DROP_CLEARTEXT:
+		ev = AUDIT_DRV_CLEARTEXT, need = 2;
+		break;
+	case DRV_DROP_REPLAY:
+		ev = AUDIT_DRV_REPLAY, need = 2;
+		break;
+	default:
+		ev = AUDIT_DRV_BLOCKED, need = 4;
+		break;
+	}
+	if ((a->cfg.diagnostics & need) == 0)
+		return;
+	snprintf(cnt, sizeof(cnt), "%llu", (unsigned long long)count);
+	{
+		struct audit_field f[2] = {
+			{ "Count", cnt },
+			{ "Peer", peer != NULL ? pa_addr_str(peer, pb,
+			    sizeof(pb)) : "" },
+		};
+
+		audit_emit(a->cfg.audit, ev, f, 2);
+	}
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+int
+agent_new(const struct agent_cfg *cfg, struct agent **out,
+    struct pol_err *err)
+{
+	struct agent *a;
+	int rc;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return PA_E_NOMEM;
+	a->cfg = *cfg;
+	a->driver_name = dup_or_null(cfg->driver);
+	a->store_path = dup_or_null(cfg->store_path);
+	a->secrets_path = dup_or_null(cfg->secrets_path);
+	a->cfg.driver = a->driver_name;
+	a->cfg.store_path = a->store_path;
+	a->cfg.secrets_path = a->secrets_path;
+	if ((a->ops = drv_lookup(cfg->driver)) == NULL) {
+		char known[256] = "";
+		const char *const *nm;
+
+		for (nm = drv_names(); *nm != NULL; nm++) {
+			strncat(known, known[0] ? ", " : "",
+			    sizeof(known) - strlen(known) - 1);
+			strncat(known, *nm, sizeof(known) - strlen(known) - 1);
+		}
+		set_err(err, "driver", "unknown driver backend '%s' "
+		    "(known: %s)", cfg->driver != NULL ? cfg->driver : "",
+		    known);
+		rc = PA_E_NOENT;
+		goto fail;
+	}
+	if ((rc = load_source(a, &a->cur, err)) != 0)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	agent_free(a);
+	return rc;
+}
+
+int
+agent_start(struct agent *a, struct pol_err *err)
+{
+	static const struct driver_events ev = {
+		.acquire = on_acquire,
+		.expire = on_expire,
+		.drop = on_drop,
+	};
+	struct driver_cfg dc;
+	struct audit_field f[2];
+	int rc;
+
+	if (a->started)
+		return PA_E_STATE;
+	memset(&dc, 0, sizeof(dc));
+	dc.ike_port = a->cfg.ike_port;
+	dc.natt_port = a->cfg.natt_port != IKE_NO_NATT ? a->cfg.natt_port : 0;
+	dc.exempt_kerberos = true;
+	if ((rc = a->ops->open(&dc, &ev, a, &a->drv)) != 0) {
+		set_err(err, "driver", "opening backend '%s' failed: %s",
+		    a->ops->name, pa_strerror(rc));
+		goto fail;
+	}
+	if (a->cfg.ike && ike_new == NULL) {
+		log_warnx("ike: the IKE engine is not part of this build: "
+		    "negotiate filters will not be served");
+		emit1(a, AUDIT_PA_FAILURE, "Reason", "the IKE engine is not "
+		    "part of this build: negotiate filters will not be served");
+	} else if (a->cfg.ike) {
+		struct ike_cfg ic;
+
+		memset(&ic, 0, sizeof(ic));
+		ic.audit = a->cfg.audit;
+		ic.drv_ops = a->ops;
+		ic.drv = a->drv;
+		ic.port = a->cfg.ike_port;
+		ic.natt_port = a->cfg.natt_port;
+		ic.olog = a->cfg.olog;
+		ic.olog_arg = a->cfg.olog_arg;
+		if ((rc = ike_new(&ic, &a->ike)) != 0) {
+			set_err(err, "ike", "starting the IKE engine failed: %s",
+			    pa_strerror(rc));
+			goto fail;
+		}
+	}
+	if ((rc = commit(a, NULL, NULL, err)) != 0)
+		goto fail;
+	ike_update(a);
+	a->started = true;
+	f[0].key = "Policy Source";
+	f[0].value = a->cur.source;
+	f[1].key = "Policy";
+	f[1].value = a->cur.policy != NULL && a->cur.policy->name != NULL ?
+	    a->cur.policy->name : "(none assigned)";
+	audit_emit(a->cfg.audit, AUDIT_PA_STARTED, f, 2);
+	return 0;
+fail:
+	emit_failure(a, err);
+	if (a->ike != NULL)
+		ike_free(a->ike);
+	a->ike = NULL;
+	if (a->drv != NULL)
+		a->ops->close(a->drv);
+	a->drv = NULL;
+	return rc;
+}
+
+void
+agent_stop(struct agent *a, const char *reason)
+{
+	if (a == NULL || !a->started || a->stopped)
+		return;
+	a->stopped = true;
+	if (a->ike != NULL) {
+		ike_shutdown(a->ike);
+		ike_free(a->ike);
+		a->ike = NULL;
+	}
+	if (a->ops->flush(a->drv) != 0)
+		log_warnx("driver: flush failed");
+	a->ops->close(a->drv);
+	a->drv = NULL;
+	free(a->applied);
+	a->applied = NULL;
+	a->napplied = 0;
+	emit1(a, AUDIT_PA_DISABLED, "Reason", reason != NULL ? reason :
+	    "service stopped");
+}
+
+void
+agent_free(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	agent_stop(a, "service stopped");
+	polset_clear(&a->cur);
+	polset_clear(&a->next);
+	polset_clear(&a->dyn);
+	free(a->rules);
+	free(a->applied);
+	free(a->driver_name);
+	free(a->store_path);
+	free(a->secrets_path);
+	free(a);
+}
+
+int
+agent_reload(struct agent *a, struct pol_err *err)
+{
+	struct polset ps;
+	int rc;
+
+	if ((rc = load_source(a, &ps, err)) != 0) {
+		a->st.policy_rejected++;
+		emit_failure(a, err);
+		return rc;
+	}
+	if (a->paused || !a->started) {
+		polset_clear(&a->next);
+		a->next = ps;
+		a->pending = true;
+		emit_changed(a, "policy change queued: the service is paused");
+		return 0;
+	}
+	if ((rc = commit(a, &ps, NULL, err)) != 0) {
+		polset_clear(&ps);
+		a->st.policy_rejected++;
+		emit_failure(a, err);
+		return rc;
+	}
+	emit_changed(a, "policy reloaded and applied");
+	return 0;
+}
+
+int
+agent_pause(struct agent *a)
+{
+	if (!a->started || a->stopped)
+		return PA_E_STATE;
+	a->paused = true;
+	if (a->ike != NULL)
+		ike_pause(a->ike, true);
+	return 0;
+}
+
+int
+agent_continue(struct agent *a, struct pol_err *err)
+{
+	struct polset dyn;
+	int rc = 0;
+
+	if (!a->started || a->stopped)
+		return PA_E_STATE;
+	if (a->pending) {
+		memset(&dyn, 0, sizeof(dyn));
+		if ((rc = agent_dyn_build(a->rules, a->nrules, &dyn.store,
+		    err)) == 0 && (rc = compile(&dyn, err)) == 0)
+			rc = commit(a, a->next.store != NULL ? &a->next : NULL,
+			    &dyn, err);
+		polset_clear(&dyn);
+		polset_clear(&a->next);
+		a->pending = false;
+		if (rc != 0) {
+			a->st.policy_rejected++;
+			emit_failure(a, err);
+		} else
+			emit_changed(a, "queued policy changes applied");
+	}
+	a->paused = false;
+	if (a->ike != NULL)
+		ike_pause(a->ike, false);
+	return rc;
+}
+
+bool
+agent_paused(const struct agent *a)
+{
+	return a->paused;
+}
+
+void
+agent_set_diagnostics(struct agent *a, unsigned level)
+{
+	a->cfg.diagnostics = level & 7;
+}
+
+unsigned
+agent_diagnostics(const struct agent *a)
+{
+	return a->cfg.diagnostics;
+}
+
+/* Rebuild the dynamic set from rules[0..n) and apply it (or queue it). */
+static int
+dyn_apply(struct agent *a, const struct agent_dyn_rule *rules, size_t n,
+    struct pol_err *err)
+{
+	struct polset dyn;
+	int rc;
+
+	memset(&dyn, 0, sizeof(dyn));
+	dyn.source = "dynamic";
+	if ((rc = agent_dyn_build(rules, n, &dyn.store, err)) != 0 ||
+	    (rc = compile(&dyn, err)) != 0)
+		goto out;
+	if (a->paused || !a->started) {
+		a->pending = true;	/* built only to validate */
+		goto out;
+	}
+	rc = commit(a, NULL, &dyn, err);
+out:
+	polset_clear(&dyn);
+	return rc;
+}
+
+int
+agent_dynamic_add(struct agent *a, const struct agent_dyn_rule *r,
+    struct pol_err *err)
+{
+	struct agent_dyn_rule *v;
+	size_t i;
+	int rc;
+
+	if ((rc = agent_dyn_check(r, err)) != 0)
+		return rc;
+	for (i = 0; i < a->nrules; i++)
+		if (strcmp(a->rules[i].name, r->name) == 0) {
+			set_err(err, r->name, "a dynamic rule of that name "
+			    "exists");
+			return PA_E_EXIST;
+		}
+	if ((v = realloc(a->rules, (a->nrules + 1) * sizeof(*v))) == NULL)
+		return PA_E_NOMEM;
+	a->rules = v;
+	a->rules[a->nrules] = *r;
+	if ((rc = dyn_apply(a, a->rules, a->nrules + 1, err)) != 0)
+		return rc;
+	a->nrules++;
+	return 0;
+}
+
+int
+agent_dynamic_del(struct agent *a, const char *name)
+{
+	struct agent_dyn_rule *v = NULL;
+	size_t i, j = 0;
+	bool found = false;
+	int rc;
+
+	if ((v = calloc(a->nrules + 1, sizeof(*v))) == NULL)
+		return PA_E_NOMEM;
+	for (i = 0; i < a->nrules; i++) {
+		if (strcmp(a->rules[i].name, name) == 0)
+			found = true;
+		else
+			v[j++] = a->rules[i];
+	}
+	if (!found) {
+		free(v);
+		return PA_E_NOENT;
+	}
+	if ((rc = dyn_apply(a, v, j, NULL)) != 0) {
+		free(v);
+		return rc;
+	}
+	free(a->rules);
+	a->rules = v;
+	a->nrules = j;
+	return 0;
+}
+
+int
+agent_dynamic_flush(struct agent *a)
+{
+	int rc;
+
+	if ((rc = dyn_apply(a, NULL, 0, NULL)) != 0)
+		return rc;
+	free(a->rules);
+	a->rules = NULL;
+	a->nrules = 0;
+	return 0;
+}
+
+size_t
+agent_dynamic_count(const struct agent *a)
+{
+	return a->nrules;
+}
+
+const struct agent_dyn_rule *
+agent_dynamic_at(const struct agent *a, size_t i)
+{
+	return i < a->nrules ? &a->rules[i] : NULL;
+}
+
+void
+agent_get_info(const struct agent *a, struct agent_info *in)
+{
+	struct ike_stats is;
+
+	memset(in, 0, sizeof(*in));
+	in->source = a->cur.source != NULL ? a->cur.source :
+	    (a->cfg.source == AGENT_SRC_DIRECTORY ? "directory" : "local");
+	if (a->cur.policy != NULL) {
+		in->policy_name = a->cur.policy->name != NULL ?
+		    a->cur.policy->name : "";
+		pa_guid_str(&a->cur.policy->id, in->policy_guid);
+		in->policy_changed = a->cur.policy->changed;
+	}
+	in->generation = a->generation;
+	in->pending = a->pending;
+	in->driver = a->ops->name;
+	in->filters = a->napplied;
+	in->dynamic_rules = a->nrules;
+	in->ike = a->ike != NULL;
+	in->paused = a->paused;
+	if (a->ike != NULL) {
+		ike_stats(a->ike, &is);
+		in->mmsas = is.active_mmsas;
+		in->qmsas = is.active_qmsas;
+	}
+}
+
+const struct pol_policy *
+agent_policy(const struct agent *a)
+{
+	return a->cur.policy;
+}
+
+const struct pol_spd *
+agent_spd(const struct agent *a)
+{
+	return a->cur.spd;
+}
+
+const struct pol_spd *
+agent_dynamic_spd(const struct agent *a)
+{
+	return a->dyn.spd;
+}
+
+void
+agent_get_stats(const struct agent *a, struct agent_stats *st)
+{
+	*st = a->st;
+	if (a->ike != NULL)
+		ike_stats(a->ike, &st->ike);
+	if (a->drv != NULL && a->ops->stats != NULL &&
+	    a->ops->stats(a->drv, &st->drv) != 0)
+		memset(&st->drv, 0, sizeof(st->drv));
+}
+
+void
+agent_foreach_mmsa(const struct agent *a,
+    void (*fn)(void *, const struct ike_mmsa_info *), void *arg)
+{
+	if (a->ike != NULL)
+		ike_foreach_mmsa(a->ike, fn, arg);
+}
+
+void
+agent_foreach_qmsa(const struct agent *a,
+    void (*fn)(void *, const struct ike_qmsa_info *), void *arg)
+{
+	if (a->ike != NULL)
+		ike_foreach_qmsa(a->ike, fn, arg);
+}
+
+struct driver *
+agent_driver(const struct agent *a)
+{
+	return a->drv;
+}
+
+size_t
+agent_fds(const struct agent *a, int *fds, size_t cap)
+{
+	size_t n = 0;
+	int fd;
+
+	if (a->drv != NULL && cap > 0 && (fd = a->ops->event_fd(a->drv)) >= 0)
+		fds[n++] = fd;
+	if (a->ike != NULL)
+		n += ike_fds(a->ike, fds + n, cap - n);
+	return n;
+}
+
+void
+agent_dispatch(struct agent *a, int fd)
+{
+	if (a->drv != NULL && fd == a->ops->event_fd(a->drv)) {
+		if (a->ops->dispatch(a->drv) != 0)
+			a->st.driver_errors++;
+		return;
+	}
+	if (a->ike != NULL && ike_dispatch(a->ike, fd) != 0)
+		log_debug("%s: ike input rejected", __func__);
+}
+
+int
+agent_next_timeout_ms(const struct agent *a, uint64_t now_ms)
+{
+	return a->ike != NULL ? ike_next_timeout_ms(a->ike, now_ms) : -1;
+}
+
+void
+agent_run_timers(struct agent *a, uint64_t now_ms)
+{
+	if (a->ike != NULL)
+		ike_run_timers(a->ike, now_ms);
+}

@@ -1,0 +1,153 @@
+/*
+ * The agent core: the facade the service drives. It owns the policy set
+ * (store -> effective policy + dynamic rules -> SPD), applies the SPD to
+ * the driver as a difference against what it applied before, runs the IKE
+ * engine, and aggregates statistics. It is single threaded and event
+ * driven: the service polls agent_fds() and calls agent_dispatch(), and
+ * calls agent_run_timers() when agent_next_timeout_ms() has elapsed.
+ *
+ * Service semantics (Windows Policy Agent):
+ *  - paused: existing SAs keep working, no negotiation starts (acquires are
+ *    refused, incoming IKE is dropped), policy changes (reload, dynamic
+ *    rules) are validated and queued, then applied by agent_continue();
+ *  - stop: IKE sends deletes for every SA, the driver removes everything
+ *    this agent installed; 614 is emitted.
+ *
+ * All fallible functions return 0 or a negative enum pa_err; where a
+ * struct pol_err is taken it says what went wrong.
+ */
+#ifndef PA_AGENT_H
+#define PA_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver.h"
+#include "ike.h"
+#include "model.h"
+#include "spd.h"
+
+struct audit;
+
+enum agent_source {
+	AGENT_SRC_LOCAL = 1,		/* the local XML store */
+	AGENT_SRC_DIRECTORY = 2		/* the directory (agent/policy/dir_source) */
+};
+
+struct agent_cfg {
+	struct audit		*audit;		/* borrowed; may be NULL */
+	const char		*driver;	/* backend name (drv_lookup) */
+	enum agent_source	 source;
+	const char		*store_path;	/* missing file: embedded default */
+	const char		*secrets_path;	/* may be NULL */
+	unsigned		 diagnostics;	/* 0..7, driver drop events */
+	bool			 ike;		/* run the IKE engine */
+	uint16_t		 ike_port;	/* 0 = 500 */
+	uint16_t		 natt_port;	/* 0 = 4500, IKE_NO_NATT = off */
+	/* Oakley log sink (one line per step, never keys); may be NULL. */
+	void			(*olog)(void *arg, const char *line);
+	void			*olog_arg;
+};
+
+/* A dynamic rule (`ipseccmd dynamic add rule`): memory only. */
+struct agent_dyn_rule {
+	char			 name[64];
+	struct pol_endpoint	 src;		/* ANY, ME, HOST or SUBNET */
+	struct pol_endpoint	 dst;
+	uint8_t			 proto;
+	uint16_t		 sport;
+	uint16_t		 dport;
+	bool			 mirrored;
+	enum pol_action		 action;
+	bool			 inpass;
+	bool			 soft;
+	struct pa_addr		 tunnel;	/* unset = transport */
+	enum pol_auth_kind	 auth;		/* negotiate: default Kerberos */
+	char			 psk_ref[64];	/* PSK: name in the secrets file */
+};
+
+struct agent_info {
+	const char	*source;	/* "local", "local (embedded default)" ... */
+	const char	*policy_name;	/* NULL: no policy assigned */
+	char		 policy_guid[PA_GUIDSTRLEN];
+	int64_t		 policy_changed;
+	uint64_t	 generation;	/* policy applications so far */
+	bool		 pending;	/* a change is queued (paused) */
+	const char	*driver;
+	size_t		 filters;	/* entries installed in the driver */
+	size_t		 dynamic_rules;
+	uint64_t	 mmsas;
+	uint64_t	 qmsas;
+	bool		 ike;		/* the IKE engine runs */
+	bool		 paused;
+};
+
+/* Statistics: IKE's (Oakley), the driver's (IPsec) and the core's. */
+struct agent_stats {
+	struct ike_stats	ike;
+	struct drv_stats	drv;
+	uint64_t		rekeys;		/* soft expiries handled */
+	uint64_t		acquires_refused; /* while paused */
+	uint64_t		policy_applied;
+	uint64_t		policy_rejected;
+	uint64_t		driver_errors;
+};
+
+struct agent;
+
+/*
+ * Check the configuration and load the policy (nothing is installed yet).
+ * An unknown driver, a directory source that cannot be served, or bad
+ * policy fails with *err filled. *out is freed with agent_free().
+ */
+int	agent_new(const struct agent_cfg *, struct agent **out,
+	    struct pol_err *err) PA_MUST_USE;
+/* Open the driver, apply the policy, start IKE; emits 613 or 616. */
+int	agent_start(struct agent *, struct pol_err *err) PA_MUST_USE;
+/* Delete SAs (with notifications), remove everything from the driver,
+ * close it; emits 614 with reason. Idempotent. */
+void	agent_stop(struct agent *, const char *reason);
+void	agent_free(struct agent *);		/* stops first; NULL ok */
+
+/*
+ * Re-read the policy source. Bad policy is rejected whole: the old policy
+ * stays, 616 is emitted and *err says why. Paused: validated and queued.
+ */
+int	agent_reload(struct agent *, struct pol_err *err) PA_MUST_USE;
+int	agent_pause(struct agent *) PA_MUST_USE;
+int	agent_continue(struct agent *, struct pol_err *err) PA_MUST_USE;
+bool	agent_paused(const struct agent *);
+void	agent_set_diagnostics(struct agent *, unsigned level);
+unsigned	agent_diagnostics(const struct agent *);
+
+/* Dynamic rules. Names are unique; add fails with PA_E_EXIST. */
+int	agent_dynamic_add(struct agent *, const struct agent_dyn_rule *,
+	    struct pol_err *err) PA_MUST_USE;
+int	agent_dynamic_del(struct agent *, const char *name) PA_MUST_USE;
+/* Delete all dynamic rules. */
+int	agent_dynamic_flush(struct agent *) PA_MUST_USE;
+size_t	agent_dynamic_count(const struct agent *);
+/* Borrowed until the next dynamic change; NULL past the end. */
+const struct agent_dyn_rule	*agent_dynamic_at(const struct agent *, size_t);
+
+/* Views (borrowed until the next policy change). */
+void	agent_get_info(const struct agent *, struct agent_info *);
+const struct pol_policy	*agent_policy(const struct agent *);
+const struct pol_spd	*agent_spd(const struct agent *);	/* static */
+const struct pol_spd	*agent_dynamic_spd(const struct agent *);
+void	agent_get_stats(const struct agent *, struct agent_stats *);
+void	agent_foreach_mmsa(const struct agent *,
+	    void (*fn)(void *, const struct ike_mmsa_info *), void *arg);
+void	agent_foreach_qmsa(const struct agent *,
+	    void (*fn)(void *, const struct ike_qmsa_info *), void *arg);
+/* The driver, for tests (null backend inspection); NULL before start. */
+struct driver	*agent_driver(const struct agent *);
+
+/* Event loop. */
+size_t	agent_fds(const struct agent *, int *fds, size_t cap);
+void	agent_dispatch(struct agent *, int fd);
+int	agent_next_timeout_ms(const struct agent *, uint64_t now_ms);
+void	agent_run_timers(struct agent *, uint64_t now_ms);
+
+#endif

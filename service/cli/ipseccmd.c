@@ -1,0 +1,714 @@
+/*
+ * ipseccmd: the administrator's command line, over the control socket of
+ * ipsec-agentd. Usage is generated from the subcommand table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "lib/control.h"
+#include "ipseccmd.h"
+#include "pa_time.h"
+#include "lib/sinks.h"
+
+/* The static store commands are teammate A's (service/lib/static_cmd.c). */
+int	svc_static_main(int argc, char **argv, const char *store_path,
+	    const char *secrets_path);
+#pragma weak svc_static_main
+
+#define DEFAULT_TIMEOUT_MS	15000
+
+struct subcmd {
+	const char	*name;
+	int		(*fn)(struct cli *, int argc, char **argv);
+	const char	*args;
+	const char	*help;
+};
+
+static int	cmd_show(struct cli *, int, char **);
+static int	cmd_service(struct cli *, int, char **);
+static int	cmd_dynamic(struct cli *, int, char **);
+static int	cmd_set(struct cli *, int, char **);
+static int	cmd_events(struct cli *, int, char **);
+static int	cmd_reload(struct cli *, int, char **);
+static int	cmd_static(struct cli *, int, char **);
+
+static const struct subcmd subcmds[] = {
+	{ "show", cmd_show,
+	    "all|policy|filters|mmsas|qmsas|stats|events",
+	    "show what the agent holds" },
+	{ "service", cmd_service, "start|stop|pause|continue|status",
+	    "control the service (Windows states)" },
+	{ "dynamic", cmd_dynamic,
+	    "add rule NAME key=value... | delete rule NAME | delete all | show",
+	    "dynamic (memory-only) rules" },
+	{ "set", cmd_set, "diagnostics 0-7 | oakleylog on|off",
+	    "runtime settings" },
+	{ "events", cmd_events,
+	    "[--id N] [--since T] [--max N] [--verify] [--file PATH]",
+	    "query or verify the audit file" },
+	{ "reload", cmd_reload, "", "reload configuration and policy" },
+	{ "static", cmd_static, "...", "edit the local policy store" },
+	{ "match", cmd_static, "...", "which filter matches a packet" },
+};
+
+#define NSUBCMDS	(sizeof(subcmds) / sizeof(subcmds[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: ipseccmd [-c config] [--socket PATH] [--store PATH] "
+	    "[--secrets PATH]\n                [--json] [--timeout MS] "
+	    "command ...\n\ncommands:\n");
+	for (i = 0; i < NSUBCMDS; i++)
+		fprintf(f, "  %-8s %s\n           %s\n", subcmds[i].name,
+		    subcmds[i].args, subcmds[i].help);
+	fprintf(f, "\ndynamic add rule keys: src= dst= (any|me|addr|prefix) "
+	    "proto= sport= dport=\n  action=permit|block|negotiate "
+	    "mirrored=yes|no inpass=yes|no soft=yes|no\n  tunnel=ADDR "
+	    "auth=kerberos|cert|psk psk=NAME\n"
+	    "events --since: seconds since the epoch, or -Ns/-Nm/-Nh (ago)\n"
+	    "exit status: 0 ok, 1 refused or failed, 2 usage, 3 service not "
+	    "running, 4 access denied\n");
+}
+
+int
+cli_request(struct cli *c, const char *cmd, void *args, void **result)
+{
+	json_t *req, *reply = NULL, *ok;
+	int rc;
+
+	*result = NULL;
+	if (args == NULL)
+		args = json_object();
+	req = json_pack("{s:s,s:o}", "cmd", cmd, "args", args);
+	if (req == NULL) {
+		fprintf(stderr, "ipseccmd: out of memory\n");
+		return CMD_EXIT_FAIL;
+	}
+	rc = svc_ctl_call(c->socket, req, c->timeout_ms, (void **)&reply);
+	json_decref(req);
+	if (rc != 0) {
+		if (rc == PA_E_SYS && (errno == ENOENT || errno == ECONNREFUSED)) {
+			fprintf(stderr, "ipseccmd: the service is not running "
+			    "(%s)\n", c->socket);
+			return CMD_EXIT_NOTRUNNING;
+		}
+		if (rc == PA_E_SYS && errno == EACCES) {
+			fprintf(stderr, "ipseccmd: access denied (%s)\n",
+			    c->socket);
+			return CMD_EXIT_DENIED;
+		}
+		fprintf(stderr, "ipseccmd: %s: %s\n", c->socket,
+		    rc == PA_E_SYS ? strerror(errno) : pa_strerror(rc));
+		return CMD_EXIT_FAIL;
+	}
+	ok = json_object_get(reply, "ok");
+	if (!json_is_true(ok)) {
+		const char *code = json_string_value(json_object_get(reply,
+		    "code"));
+
+		if (c->json)
+			json_dumpf(reply, stdout, JSON_INDENT(2));
+		if (c->json)
+			putchar('\n');
+		fprintf(stderr, "ipseccmd: %s\n", json_string_value(
+		    json_object_get(reply, "error")) != NULL ?
+		    json_string_value(json_object_get(reply, "error")) :
+		    "failed");
+		json_decref(reply);
+		return code != NULL && strcmp(code, "access-denied") == 0 ?
+		    CMD_EXIT_DENIED : CMD_EXIT_FAIL;
+	}
+	*result = json_incref(json_object_get(reply, "result"));
+	json_decref(reply);
+	return CMD_EXIT_OK;
+}
+
+int
+cli_call(struct cli *c, const char *cmd, void *args, void (*printer)(void *))
+{
+	json_t *res;
+	int rc;
+
+	if ((rc = cli_request(c, cmd, args, (void **)&res)) != 0)
+		return rc;
+	if (c->json) {
+		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else if (printer != NULL)
+		printer(res);
+	json_decref(res);
+	return CMD_EXIT_OK;
+}
+
+static int
+cmd_show(struct cli *c, int argc, char **argv)
+{
+	static const struct {
+		const char	*what;
+		const char	*cmd;
+		void		(*pr)(void *);
+	} t[] = {
+		{ "all", "show.all", print_all },
+		{ "policy", "show.policy", print_policy },
+		{ "filters", "show.filters", print_filters },
+		{ "mmsas", "show.mmsas", print_mmsas },
+		{ "qmsas", "show.qmsas", print_qmsas },
+		{ "stats", "show.stats", print_stats },
+		{ "events", "events", print_events },
+	};
+	size_t i;
+
+	if (argc != 2)
+		goto bad;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(argv[1], t[i].what) == 0)
+			return cli_call(c, t[i].cmd, NULL, t[i].pr);
+bad:
+	fprintf(stderr, "usage: ipseccmd show all|policy|filters|mmsas|qmsas|"
+	    "stats|events\n");
+	return CMD_EXIT_USAGE;
+}
+
+/* The ipsec-agentd next to this binary, or $PA_AGENTD, or from PATH. */
+static void
+agentd_path(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (getenv("PA_AGENTD") != NULL) {
+		snprintf(out, cap, "%s", getenv("PA_AGENTD"));
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(out, cap, "%s/ipsec-agentd", self);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, cap, "ipsec-agentd");
+}
+
+static int
+service_start(struct cli *c)
+{
+	char path[PATH_MAX + 16];
+	json_t *res = NULL;
+	pid_t pid;
+	int st, rc;
+
+	/* Quietly probe: running already? */
+	{
+		int saved = dup(STDERR_FILENO), devnull = open("/dev/null",
+		    O_WRONLY | O_CLOEXEC);
+
+		if (devnull >= 0)
+			(void)dup2(devnull, STDERR_FILENO);
+		rc = cli_request(c, "status", NULL, (void **)&res);
+		if (saved >= 0) {
+			(void)dup2(saved, STDERR_FILENO);
+			close(saved);
+		}
+		if (devnull >= 0)
+			close(devnull);
+	}
+	if (rc == CMD_EXIT_OK) {
+		fprintf(stderr, "ipseccmd: the service is already running "
+		    "(%s)\n", json_string_value(json_object_get(res, "state")));
+		json_decref(res);
+		return CMD_EXIT_OK;
+	}
+	if (rc != CMD_EXIT_NOTRUNNING)
+		return rc;
+	agentd_path(path, sizeof(path));
+	if ((pid = fork()) < 0) {
+		perror("ipseccmd: fork");
+		return CMD_EXIT_FAIL;
+	}
+	if (pid == 0) {
+		if (c->config_path != NULL)
+			execlp(path, path, "-c", c->config_path, (char *)NULL);
+		else
+			execlp(path, path, (char *)NULL);
+		fprintf(stderr, "ipseccmd: %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	/* ipsec-agentd returns once it is RUNNING, or has failed. */
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			perror("ipseccmd: waitpid");
+			return CMD_EXIT_FAIL;
+		}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "ipseccmd: the service failed to start\n");
+		return CMD_EXIT_FAIL;
+	}
+	return cli_call(c, "status", NULL, print_status);
+}
+
+/*
+ * After stop: wait until the daemon removed its socket, which it does
+ * last, once SAs are deleted, the driver emptied and the audit flushed.
+ * Watches the directory with inotify; no sleeping.
+ */
+static int
+wait_stopped(struct cli *c)
+{
+	uint64_t deadline = pa_now_ms() + (uint64_t)c->timeout_ms;
+	char dir[PATH_MAX], buf[4096];
+	struct stat sb;
+	char *slash;
+	int fd, rc = CMD_EXIT_FAIL;
+
+	snprintf(dir, sizeof(dir), "%s", c->socket);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	if ((fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
+	    inotify_add_watch(fd, dir, IN_DELETE | IN_DELETE_SELF) < 0) {
+		perror("ipseccmd: inotify");
+		goto out;
+	}
+	while (stat(c->socket, &sb) == 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = pa_now_ms();
+
+		if (now >= deadline) {
+			fprintf(stderr, "ipseccmd: the service did not stop "
+			    "within %d ms\n", c->timeout_ms);
+			goto out;
+		}
+		if (poll(&pfd, 1, (int)(deadline - now)) > 0)
+			while (read(fd, buf, sizeof(buf)) > 0)
+				;
+	}
+	rc = CMD_EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int
+cmd_service(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 2)
+		goto bad;
+	if (strcmp(argv[1], "start") == 0)
+		return service_start(c);
+	if (strcmp(argv[1], "status") == 0)
+		return cli_call(c, "status", NULL, print_status);
+	if (strcmp(argv[1], "pause") == 0)
+		return cli_call(c, "service.pause", NULL, print_status);
+	if (strcmp(argv[1], "continue") == 0)
+		return cli_call(c, "service.continue", NULL, print_status);
+	if (strcmp(argv[1], "stop") == 0) {
+		if ((rc = cli_call(c, "service.stop", NULL, NULL)) != 0)
+			return rc;
+		if ((rc = wait_stopped(c)) == 0 && !c->json)
+			printf("state: STOPPED\n");
+		return rc;
+	}
+bad:
+	fprintf(stderr, "usage: ipseccmd service start|stop|pause|continue|"
+	    "status\n");
+	return CMD_EXIT_USAGE;
+}
+
+static int
+yesno(const char *v, int *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
+	    strcmp(v, "true") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "off") == 0 ||
+	    strcmp(v, "false") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+dynamic_add(struct cli *c, int argc, char **argv)
+{
+	json_t *args = json_object();
+	int i, b;
+
+	if (args == NULL)
+		return CMD_EXIT_FAIL;
+	json_object_set_new(args, "name", json_string(argv[0]));
+	for (i = 1; i < argc; i++) {
+		char key[32];
+		const char *eq = strchr(argv[i], '=');
+		char *end;
+		long v;
+
+		if (eq == NULL || eq == argv[i] ||
+		    (size_t)(eq - argv[i]) >= sizeof(key)) {
+			fprintf(stderr, "ipseccmd: expected key=value: %s\n",
+			    argv[i]);
+			goto bad;
+		}
+		memcpy(key, argv[i], (size_t)(eq - argv[i]));
+		key[eq - argv[i]] = '\0';
+		eq++;
+		if (strcmp(key, "sport") == 0 || strcmp(key, "dport") == 0) {
+			v = strtol(eq, &end, 10);
+			if (*eq == '\0' || *end != '\0' || v < 0 || v > 65535) {
+				fprintf(stderr, "ipseccmd: %s: not a port\n",
+				    argv[i]);
+				goto bad;
+			}
+			json_object_set_new(args, key, json_integer(v));
+		} else if (strcmp(key, "mirrored") == 0 ||
+		    strcmp(key, "inpass") == 0 || strcmp(key, "soft") == 0) {
+			if (yesno(eq, &b) != 0) {
+				fprintf(stderr, "ipseccmd: %s: yes or no\n",
+				    argv[i]);
+				goto bad;
+			}
+			json_object_set_new(args, key, json_boolean(b));
+		} else
+			json_object_set_new(args, key, json_string(eq));
+	}
+	return cli_call(c, "dynamic.add", args, NULL);
+bad:
+	json_decref(args);
+	return CMD_EXIT_USAGE;
+}
+
+static int
+cmd_dynamic(struct cli *c, int argc, char **argv)
+{
+	if (argc >= 4 && strcmp(argv[1], "add") == 0 &&
+	    strcmp(argv[2], "rule") == 0)
+		return dynamic_add(c, argc - 3, argv + 3);
+	if (argc == 4 && strcmp(argv[1], "delete") == 0 &&
+	    strcmp(argv[2], "rule") == 0)
+		return cli_call(c, "dynamic.delete",
+		    json_pack("{s:s}", "name", argv[3]), NULL);
+	if (argc == 3 && strcmp(argv[1], "delete") == 0 &&
+	    strcmp(argv[2], "all") == 0)
+		return cli_call(c, "dynamic.delete",
+		    json_pack("{s:b}", "all", 1), NULL);
+	if (argc == 2 && strcmp(argv[1], "show") == 0)
+		return cli_call(c, "dynamic.show", NULL, print_dynamic);
+	fprintf(stderr, "usage: ipseccmd dynamic add rule NAME key=value... | "
+	    "delete rule NAME | delete all | show\n");
+	return CMD_EXIT_USAGE;
+}
+
+static int
+cmd_set(struct cli *c, int argc, char **argv)
+{
+	char *end;
+	long v;
+	int b;
+
+	if (argc == 3 && strcmp(argv[1], "diagnostics") == 0) {
+		v = strtol(argv[2], &end, 10);
+		if (*argv[2] != '\0' && *end == '\0' && v >= 0 && v <= 7)
+			return cli_call(c, "set.diagnostics",
+			    json_pack("{s:i}", "level", (int)v), NULL);
+	}
+	if (argc == 3 && strcmp(argv[1], "oakleylog") == 0 &&
+	    yesno(argv[2], &b) == 0)
+		return cli_call(c, "set.oakleylog",
+		    json_pack("{s:b}", "on", b), NULL);
+	fprintf(stderr, "usage: ipseccmd set diagnostics 0-7 | set oakleylog "
+	    "on|off\n");
+	return CMD_EXIT_USAGE;
+}
+
+/* "1700000000" (epoch seconds), "-30s", "-5m", "-2h", "-1d" (ago). */
+static int
+parse_since(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+	int64_t mul = 1;
+
+	if (*s == '-') {
+		v = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || v < 0)
+			return -1;
+		switch (*end) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: return -1;
+		}
+		if (end[1] != '\0')
+			return -1;
+		*ms = (pa_wall_s() - (int64_t)v * mul) * 1000;
+		return 0;
+	}
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < 0)
+		return -1;
+	*ms = (int64_t)v * 1000;
+	return 0;
+}
+
+struct local_acc {
+	json_t	*arr;
+};
+
+static void
+local_cb(void *arg, void *rec)
+{
+	json_array_append(((struct local_acc *)arg)->arr, rec);
+}
+
+/* Without a daemon: read the file directly (--file). */
+static int
+events_local(struct cli *c, const char *file, int id, int64_t since,
+    long max, bool verify)
+{
+	json_t *res;
+	struct svc_verify v;
+	struct local_acc acc;
+
+	if (verify) {
+		if (svc_audit_verify(file, c->cfg.audit_rotate_keep, 0, &v) != 0) {
+			fprintf(stderr, "ipseccmd: %s: cannot verify\n", file);
+			return CMD_EXIT_FAIL;
+		}
+		res = json_pack("{s:b,s:I,s:I,s:I,s:s,s:s}", "ok", v.ok,
+		    "records", (json_int_t)v.records,
+		    "first_seq", (json_int_t)v.first_seq,
+		    "last_seq", (json_int_t)v.last_seq, "verdict", v.what,
+		    "file", file);
+	} else {
+		if ((acc.arr = json_array()) == NULL)
+			return CMD_EXIT_FAIL;
+		if (svc_audit_query(file, c->cfg.audit_rotate_keep, id, since,
+		    (size_t)(max > 0 ? max : 1000), local_cb, &acc) != 0) {
+			json_decref(acc.arr);
+			return CMD_EXIT_FAIL;
+		}
+		res = json_pack("{s:o}", "events", acc.arr);
+	}
+	if (res == NULL)
+		return CMD_EXIT_FAIL;
+	if (c->json) {
+		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else if (verify)
+		print_verify(res);
+	else
+		print_events(res);
+	if (verify && !json_is_true(json_object_get(res, "ok"))) {
+		json_decref(res);
+		return CMD_EXIT_FAIL;
+	}
+	json_decref(res);
+	return CMD_EXIT_OK;
+}
+
+static int
+cmd_events(struct cli *c, int argc, char **argv)
+{
+	const char *file = NULL;
+	json_t *args, *res;
+	int64_t since = 0;
+	long id = 0, max = 0;
+	bool verify = false;
+	char *end;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--verify") == 0)
+			verify = true;
+		else if (strcmp(argv[i], "--json") == 0)
+			c->json = true;
+		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
+			id = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || id <= 0 || id > 65535)
+				goto bad;
+		} else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
+			max = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || max <= 0 || max > 100000)
+				goto bad;
+		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			if (parse_since(argv[++i], &since) != 0)
+				goto bad;
+		} else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else
+			goto bad;
+	}
+	if (file != NULL)
+		return events_local(c, file, (int)id, since, max, verify);
+	if ((args = json_object()) == NULL)
+		return CMD_EXIT_FAIL;
+	if (id != 0)
+		json_object_set_new(args, "id", json_integer(id));
+	if (since != 0)
+		json_object_set_new(args, "since", json_integer(since));
+	if (max != 0)
+		json_object_set_new(args, "max", json_integer(max));
+	if (verify)
+		json_object_set_new(args, "verify", json_true());
+	if ((rc = cli_request(c, "events", args, (void **)&res)) != 0)
+		return rc;
+	if (c->json) {
+		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else if (verify)
+		print_verify(res);
+	else
+		print_events(res);
+	rc = verify && !json_is_true(json_object_get(res, "ok")) ?
+	    CMD_EXIT_FAIL : CMD_EXIT_OK;
+	json_decref(res);
+	return rc;
+bad:
+	fprintf(stderr, "usage: ipseccmd events [--id N] [--since T] "
+	    "[--max N] [--json] [--verify] [--file PATH]\n");
+	return CMD_EXIT_USAGE;
+}
+
+static int
+cmd_reload(struct cli *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: ipseccmd reload\n");
+		return CMD_EXIT_USAGE;
+	}
+	return cli_call(c, "reload", NULL, print_status);
+}
+
+static int
+cmd_static(struct cli *c, int argc, char **argv)
+{
+	int rc;
+
+	if (svc_static_main == NULL) {
+		fprintf(stderr, "ipseccmd: %s: the static store commands are "
+		    "not part of this build\n", argv[0]);
+		return CMD_EXIT_FAIL;
+	}
+	rc = svc_static_main(argc, argv, c->store, c->secrets);
+	if (rc == 0 && strcmp(argv[0], "static") == 0 && argc > 1 &&
+	    strcmp(argv[1], "show") != 0) {
+		/* Ask a running daemon to pick the change up (none: fine). */
+		json_t *res = NULL;
+		int saved = dup(STDERR_FILENO), devnull = open("/dev/null",
+		    O_WRONLY | O_CLOEXEC);
+		int r;
+
+		if (devnull >= 0)
+			(void)dup2(devnull, STDERR_FILENO);
+		r = cli_request(c, "reload", NULL, (void **)&res);
+		if (saved >= 0) {
+			(void)dup2(saved, STDERR_FILENO);
+			close(saved);
+		}
+		if (devnull >= 0)
+			close(devnull);
+		json_decref(res);
+		if (r != CMD_EXIT_OK && r != CMD_EXIT_NOTRUNNING)
+			fprintf(stderr, "ipseccmd: saved, but the running "
+			    "service did not reload it (see ipseccmd events "
+			    "--id 616)\n");
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	char eb[8192];
+	int i;
+	size_t k;
+
+	memset(&c, 0, sizeof(c));
+	c.argv0 = argv[0];
+	c.timeout_ms = DEFAULT_TIMEOUT_MS;
+	c.store = "/etc/ipsec-agent/store.xml";
+	c.secrets = "/etc/ipsec-agent/secrets.xml";
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i];
+
+		if (strcmp(o, "--json") == 0)
+			c.json = true;
+		else if ((strcmp(o, "-c") == 0 || strcmp(o, "--config") == 0) &&
+		    i + 1 < argc)
+			c.config_path = argv[++i];
+		else if (strcmp(o, "--socket") == 0 && i + 1 < argc)
+			c.socket = argv[++i];
+		else if (strcmp(o, "--store") == 0 && i + 1 < argc)
+			c.store = argv[++i];
+		else if (strcmp(o, "--secrets") == 0 && i + 1 < argc)
+			c.secrets = argv[++i];
+		else if (strcmp(o, "--timeout") == 0 && i + 1 < argc) {
+			c.timeout_ms = atoi(argv[++i]);
+			if (c.timeout_ms <= 0) {
+				usage(stderr);
+				return CMD_EXIT_USAGE;
+			}
+		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			usage(stdout);
+			return CMD_EXIT_OK;
+		} else {
+			usage(stderr);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	/* The daemon's configuration tells where its socket is. */
+	svc_config_defaults(&c.cfg);
+	if (svc_config_load(&c.cfg, c.config_path != NULL ? c.config_path :
+	    SVC_CONFIG_DEFAULT, c.config_path == NULL, eb, sizeof(eb)) != 0) {
+		fprintf(stderr, "ipseccmd: %s\n", eb);
+		return CMD_EXIT_USAGE;
+	}
+	if (c.socket == NULL)
+		c.socket = c.cfg.control_socket;
+	/* --json may also follow the command words. */
+	for (k = (size_t)i; k < (size_t)argc; k++)
+		if (strcmp(argv[k], "--json") == 0) {
+			c.json = true;
+			memmove(&argv[k], &argv[k + 1],
+			    sizeof(argv[0]) * ((size_t)argc - k));
+			argc--;
+			k--;
+		}
+	for (k = 0; k < NSUBCMDS; k++)
+		if (strcmp(subcmds[k].name, argv[i]) == 0)
+			return subcmds[k].fn(&c, argc - i, argv + i);
+	fprintf(stderr, "ipseccmd: unknown command '%s'\n\n", argv[i]);
+	usage(stderr);
+	return CMD_EXIT_USAGE;
+}

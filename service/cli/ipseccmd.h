@@ -1,0 +1,48 @@
+/* Private to ipseccmd. */
+#ifndef PA_IPSECCMD_H
+#define PA_IPSECCMD_H
+
+#include <stdbool.h>
+
+#include "lib/config.h"
+
+/* Exit codes. */
+#define CMD_EXIT_OK		0
+#define CMD_EXIT_FAIL		1	/* the daemon said no */
+#define CMD_EXIT_USAGE		2
+#define CMD_EXIT_NOTRUNNING	3
+#define CMD_EXIT_DENIED		4
+
+struct cli {
+	const char	*config_path;	/* -c */
+	const char	*socket;	/* resolved */
+	const char	*store;		/* --store */
+	const char	*secrets;	/* --secrets */
+	bool		 json;
+	int		 timeout_ms;
+	struct svc_config cfg;		/* the daemon's config, as read */
+	const char	*argv0;
+};
+
+/*
+ * Send cmd with args (json_t *, stolen; may be NULL) and print the reply
+ * with printer (NULL: print nothing) unless --json. Returns an exit code.
+ */
+int	cli_call(struct cli *, const char *cmd, void *args,
+	    void (*printer)(void *result));
+/* The same, leaving the result to the caller (*result owned, on 0). */
+int	cli_request(struct cli *, const char *cmd, void *args, void **result);
+
+/* Text printers (cli/print.c). */
+void	print_status(void *);
+void	print_policy(void *);
+void	print_filters(void *);
+void	print_mmsas(void *);
+void	print_qmsas(void *);
+void	print_stats(void *);
+void	print_events(void *);
+void	print_all(void *);
+void	print_dynamic(void *);
+void	print_verify(void *);
+
+#endif

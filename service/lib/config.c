@@ -1,0 +1,371 @@
+/*
+ * The configuration file parser. Lines are "key = value"; blank lines and
+ * lines starting with '#' are ignored; a value may be quoted with double
+ * quotes to keep leading or trailing blanks. Unknown keys, bad values and
+ * repeated keys are errors with file:line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "config.h"
+
+#define CFG_LINE_MAX	8192
+
+void
+svc_config_defaults(struct svc_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->policy_source = AGENT_SRC_LOCAL;
+	snprintf(c->store, sizeof(c->store), "/etc/ipsec-agent/store.xml");
+	snprintf(c->secrets, sizeof(c->secrets), "/etc/ipsec-agent/secrets.xml");
+	snprintf(c->driver, sizeof(c->driver), "uesp");
+	c->audit_sink = SVC_SINK_JOURNALD;
+	snprintf(c->audit_file, sizeof(c->audit_file),
+	    "/var/log/ipsec-agent/audit.jsonl");
+	c->audit_rotate_size = 16U << 20;
+	c->audit_rotate_keep = 8;
+	c->diagnostics = 0;
+	c->oakley_log = false;
+	snprintf(c->oakley_log_path, sizeof(c->oakley_log_path),
+	    "/var/log/ipsec-agent/oakley.log");
+	snprintf(c->control_socket, sizeof(c->control_socket),
+	    "/run/ipsec-agent/control.sock");
+	snprintf(c->admin_group, sizeof(c->admin_group), "root");
+	c->control_mode = 0660;
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ipsec-agent");
+	c->ike = true;
+	c->stop_timeout_ms = 10000;
+	c->log_level = 6;
+}
+
+static int
+cfg_errf(char *eb, size_t ec, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+cfg_errf(char *eb, size_t ec, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(eb, ec, "%s: ", where);
+	if (n >= 0 && (size_t)n < ec) {
+		va_start(ap, fmt);
+		vsnprintf(eb + n, ec - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return PA_E_INVAL;
+}
+
+static int
+parse_uint(const char *v, uint64_t max, uint64_t *out, int base)
+{
+	char *end;
+	unsigned long long x;
+
+	if (*v == '\0' || *v == '-' || isspace((unsigned char)*v))
+		return PA_E_INVAL;
+	errno = 0;
+	x = strtoull(v, &end, base);
+	if (errno != 0 || *end != '\0' || x > max)
+		return PA_E_INVAL;
+	*out = x;
+	return 0;
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 ||
+	    strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = false;
+	else
+		return PA_E_INVAL;
+	return 0;
+}
+
+/* "1048576", "64K", "16M", "1G". */
+static int
+parse_size(const char *v, uint64_t *out)
+{
+	char num[32];
+	size_t len = strlen(v);
+	uint64_t mul = 1, x;
+
+	if (len == 0 || len >= sizeof(num))
+		return PA_E_INVAL;
+	memcpy(num, v, len + 1);
+	switch (num[len - 1]) {
+	case 'K': case 'k': mul = 1ULL << 10; num[--len] = '\0'; break;
+	case 'M': case 'm': mul = 1ULL << 20; num[--len] = '\0'; break;
+	case 'G': case 'g': mul = 1ULL << 30; num[--len] = '\0'; break;
+	default: break;
+	}
+	if (parse_uint(num, UINT64_MAX / mul, &x, 10) != 0)
+		return PA_E_INVAL;
+	*out = x * mul;
+	return 0;
+}
+
+static int
+set_path(char *dst, size_t cap, const char *v, bool empty_ok)
+{
+	size_t len = strlen(v);
+
+	if ((len == 0 && !empty_ok) || len >= cap)
+		return PA_E_INVAL;
+	if (len > 0 && v[0] != '/')
+		return PA_E_INVAL;
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
+int
+svc_config_set(struct svc_config *c, const char *k, const char *v,
+    const char *where, char *eb, size_t ec)
+{
+	uint64_t x;
+	bool b;
+
+	if (strcmp(k, "policy_source") == 0) {
+		if (strcmp(v, "local") == 0)
+			c->policy_source = AGENT_SRC_LOCAL;
+		else if (strcmp(v, "directory") == 0)
+			c->policy_source = AGENT_SRC_DIRECTORY;
+		else
+			return cfg_errf(eb, ec, where, "policy_source must be "
+			    "local or directory, not '%s'", v);
+	} else if (strcmp(k, "store") == 0) {
+		if (set_path(c->store, sizeof(c->store), v, false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "secrets") == 0) {
+		if (set_path(c->secrets, sizeof(c->secrets), v, false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "driver") == 0) {
+		if (*v == '\0' || strlen(v) >= sizeof(c->driver))
+			return cfg_errf(eb, ec, where, "driver: a backend "
+			    "name is required");
+		snprintf(c->driver, sizeof(c->driver), "%s", v);
+	} else if (strcmp(k, "audit_sink") == 0) {
+		if (strcmp(v, "journald") == 0)
+			c->audit_sink = SVC_SINK_JOURNALD;
+		else if (strcmp(v, "syslog") == 0)
+			c->audit_sink = SVC_SINK_SYSLOG;
+		else if (strcmp(v, "none") == 0)
+			c->audit_sink = SVC_SINK_NONE;
+		else
+			return cfg_errf(eb, ec, where, "audit_sink must be "
+			    "journald, syslog or none, not '%s'", v);
+	} else if (strcmp(k, "audit_file") == 0) {
+		if (set_path(c->audit_file, sizeof(c->audit_file), v,
+		    true) != 0)
+			goto badpath;
+	} else if (strcmp(k, "audit_rotate_size") == 0) {
+		if (parse_size(v, &x) != 0 || (x != 0 && x < 4096))
+			return cfg_errf(eb, ec, where, "audit_rotate_size "
+			    "must be 0 (never) or at least 4096 bytes "
+			    "(suffix K, M, G allowed), not '%s'", v);
+		c->audit_rotate_size = x;
+	} else if (strcmp(k, "audit_rotate_keep") == 0) {
+		if (parse_uint(v, 99, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "audit_rotate_keep "
+			    "must be 1 to 99, not '%s'", v);
+		c->audit_rotate_keep = (unsigned)x;
+	} else if (strcmp(k, "diagnostics") == 0) {
+		if (parse_uint(v, 7, &x, 10) != 0)
+			return cfg_errf(eb, ec, where, "diagnostics must be "
+			    "0 to 7, not '%s'", v);
+		c->diagnostics = (unsigned)x;
+	} else if (strcmp(k, "oakley_log") == 0) {
+		if (parse_bool(v, &b) != 0)
+			return cfg_errf(eb, ec, where, "oakley_log must be "
+			    "on or off, not '%s'", v);
+		c->oakley_log = b;
+	} else if (strcmp(k, "oakley_log_path") == 0) {
+		if (set_path(c->oakley_log_path, sizeof(c->oakley_log_path),
+		    v, false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "control_socket") == 0) {
+		if (strlen(v) >= 108 || set_path(c->control_socket,
+		    sizeof(c->control_socket), v, false) != 0)
+			return cfg_errf(eb, ec, where, "control_socket must "
+			    "be an absolute path shorter than 108 bytes");
+	} else if (strcmp(k, "admin_group") == 0) {
+		if (*v == '\0' || strlen(v) >= sizeof(c->admin_group))
+			return cfg_errf(eb, ec, where, "admin_group: a group "
+			    "name is required");
+		snprintf(c->admin_group, sizeof(c->admin_group), "%s", v);
+	} else if (strcmp(k, "control_mode") == 0) {
+		if (parse_uint(v, 0777, &x, 8) != 0 || (x & 0600) != 0600 ||
+		    (x & 0111) != 0 || (x & 0066) == 0)
+			return cfg_errf(eb, ec, where, "control_mode must be "
+			    "octal, rw for owner and group, no execute "
+			    "(0660 or 0666), not '%s'", v);
+		c->control_mode = (unsigned)x;
+	} else if (strcmp(k, "state_dir") == 0) {
+		if (set_path(c->state_dir, sizeof(c->state_dir), v,
+		    false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "ike") == 0) {
+		if (parse_bool(v, &b) != 0)
+			return cfg_errf(eb, ec, where, "ike must be on or "
+			    "off, not '%s'", v);
+		c->ike = b;
+	} else if (strcmp(k, "ike_port") == 0) {
+		if (parse_uint(v, 65535, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "ike_port must be 1 "
+			    "to 65535, not '%s'", v);
+		c->ike_port = (uint16_t)x;
+	} else if (strcmp(k, "natt_port") == 0) {
+		if (strcmp(v, "off") == 0)
+			c->natt_port = 0xffff;
+		else if (parse_uint(v, 65534, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "natt_port must be 1 "
+			    "to 65534 or off, not '%s'", v);
+		else
+			c->natt_port = (uint16_t)x;
+	} else if (strcmp(k, "stop_timeout") == 0) {
+		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "stop_timeout must be "
+			    "1 to 300 seconds, not '%s'", v);
+		c->stop_timeout_ms = (unsigned)x * 1000;
+	} else if (strcmp(k, "log_level") == 0) {
+		if (strcmp(v, "error") == 0)
+			c->log_level = 3;
+		else if (strcmp(v, "warning") == 0)
+			c->log_level = 4;
+		else if (strcmp(v, "info") == 0)
+			c->log_level = 6;
+		else if (strcmp(v, "debug") == 0)
+			c->log_level = 7;
+		else
+			return cfg_errf(eb, ec, where, "log_level must be "
+			    "error, warning, info or debug, not '%s'", v);
+	} else
+		return cfg_errf(eb, ec, where, "unknown key '%s'", k);
+	return 0;
+badpath:
+	return cfg_errf(eb, ec, where, "%s must be an absolute path, not '%s'",
+	    k, v);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+#define CFG_MAX_KEYS	64
+
+int
+svc_config_load(struct svc_config *c, const char *path, bool missing_ok,
+    char *eb, size_t ec)
+{
+	char line[CFG_LINE_MAX], where[SVC_PATH_MAX + 32];
+	char seen[CFG_MAX_KEYS][32];
+	size_t nseen = 0, i;
+	unsigned lineno = 0;
+	FILE *f;
+	int rc = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		snprintf(eb, ec, "%s: %s", path, strerror(errno));
+		return PA_E_SYS;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s, *eq, *k, *v;
+		size_t len = strlen(line);
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			rc = cfg_errf(eb, ec, where, "line too long");
+			goto out;
+		}
+		if (memchr(line, '\0', len) != NULL || strlen(line) != len) {
+			rc = cfg_errf(eb, ec, where, "NUL byte in line");
+			goto out;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if ((eq = strchr(s, '=')) == NULL) {
+			rc = cfg_errf(eb, ec, where, "expected 'key = value'");
+			goto out;
+		}
+		*eq = '\0';
+		k = trim(s);
+		v = trim(eq + 1);
+		if (*k == '\0') {
+			rc = cfg_errf(eb, ec, where, "missing key before '='");
+			goto out;
+		}
+		if (*v == '"') {
+			size_t vl = strlen(v);
+
+			if (vl < 2 || v[vl - 1] != '"') {
+				rc = cfg_errf(eb, ec, where, "unterminated "
+				    "quoted value");
+				goto out;
+			}
+			v[vl - 1] = '\0';
+			v++;
+		}
+		for (i = 0; i < nseen; i++)
+			if (strcmp(seen[i], k) == 0) {
+				rc = cfg_errf(eb, ec, where, "key '%s' given "
+				    "twice", k);
+				goto out;
+			}
+		if ((rc = svc_config_set(c, k, v, where, eb, ec)) != 0)
+			goto out;
+		if (nseen < CFG_MAX_KEYS)
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", k);
+	}
+	if (ferror(f)) {
+		snprintf(eb, ec, "%s: read error", path);
+		rc = PA_E_SYS;
+	}
+out:
+	fclose(f);
+	return rc;
+}
+
+int
+svc_config_finish(struct svc_config *c, char *eb, size_t ec)
+{
+	struct group *gr;
+
+	errno = 0;
+	if ((gr = getgrnam(c->admin_group)) == NULL) {
+		snprintf(eb, ec, "admin_group: no group named '%s'",
+		    c->admin_group);
+		return PA_E_INVAL;
+	}
+	c->admin_gid = gr->gr_gid;
+	if (c->oakley_log && c->oakley_log_path[0] == '\0') {
+		snprintf(eb, ec, "oakley_log: on needs oakley_log_path");
+		return PA_E_INVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * ipsec-agentd's configuration file: "key = value" lines, '#' comments.
+ * Every key is checked; an error names file:line and the reason.
+ */
+#ifndef PA_SVC_CONFIG_H
+#define PA_SVC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pa_err.h"
+
+#define SVC_CONFIG_DEFAULT	"/etc/ipsec-agent/ipsec-agentd.conf"
+#define SVC_PATH_MAX		4096
+
+enum svc_audit_sink {
+	SVC_SINK_JOURNALD = 1,
+	SVC_SINK_SYSLOG = 2,
+	SVC_SINK_NONE = 3
+};
+
+struct svc_config {
+	int			 policy_source;	/* enum agent_source */
+	char			 store[SVC_PATH_MAX];
+	char			 secrets[SVC_PATH_MAX];
+	char			 driver[32];
+	enum svc_audit_sink	 audit_sink;
+	char			 audit_file[SVC_PATH_MAX];	/* "" = none */
+	uint64_t		 audit_rotate_size;	/* bytes, 0 = never */
+	unsigned		 audit_rotate_keep;	/* rotated files kept */
+	unsigned		 diagnostics;	/* 0..7 */
+	bool			 oakley_log;
+	char			 oakley_log_path[SVC_PATH_MAX];
+	char			 control_socket[SVC_PATH_MAX];
+	char			 admin_group[64];
+	gid_t			 admin_gid;	/* resolved admin_group */
+	unsigned		 control_mode;	/* socket file mode */
+	char			 state_dir[SVC_PATH_MAX];
+	bool			 ike;
+	uint16_t		 ike_port;
+	uint16_t		 natt_port;	/* 0xffff = off */
+	unsigned		 stop_timeout_ms;
+	unsigned		 log_level;	/* 3..7 */
+};
+
+/* Built-in defaults. */
+void	svc_config_defaults(struct svc_config *);
+/*
+ * Read a file over the current values. On error fill errbuf with
+ * "file:line: reason" and return PA_E_INVAL (PA_E_SYS if unreadable, with
+ * "file: reason"). missing_ok: a missing file is not an error.
+ */
+int	svc_config_load(struct svc_config *, const char *path, bool missing_ok,
+	    char *errbuf, size_t errcap) PA_MUST_USE;
+/* One "key=value" override (command line -o); where names it in errors. */
+int	svc_config_set(struct svc_config *, const char *key, const char *value,
+	    const char *where, char *errbuf, size_t errcap) PA_MUST_USE;
+/* Cross-key checks and name resolution (admin group) once all is read. */
+int	svc_config_finish(struct svc_config *, char *errbuf, size_t errcap)
+	    PA_MUST_USE;
+
+#endif

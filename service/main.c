@@ -1,0 +1,74 @@
+/*
+ * ipsec-agentd: the IPsec Policy Agent service.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/daemon.h"
+
+#define MAX_OVERRIDES	64
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: ipsec-agentd [-f] [-t] [-c config] [-o key=value]...\n"
+	    "  -c, --config FILE   configuration file (default "
+	    "/etc/ipsec-agent/ipsec-agentd.conf;\n"
+	    "                      built-in defaults if that is absent)\n"
+	    "  -f, --foreground    stay in the foreground (systemd, tests)\n"
+	    "  -o key=value        override a configuration key\n"
+	    "  -t, --check         check the configuration and exit\n"
+	    "  -h, --help          this text\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *overrides[MAX_OVERRIDES];
+	struct svc_opts o;
+	int ch;
+
+	memset(&o, 0, sizeof(o));
+	o.overrides = overrides;
+	while ((ch = getopt_long(argc, argv, "c:fo:th", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 'f':
+			o.foreground = true;
+			break;
+		case 'o':
+			if (o.noverrides == MAX_OVERRIDES) {
+				fprintf(stderr, "ipsec-agentd: too many -o\n");
+				return 2;
+			}
+			overrides[o.noverrides++] = optarg;
+			break;
+		case 't':
+			o.check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return svc_daemon_main(&o);
+}
