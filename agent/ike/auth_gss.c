@@ -659,6 +659,12 @@ ike_gss_cred_refresh(struct ike_gss_cred *cred, time_t now, bool force,
 	return 0;
 }
 
+const char *
+ike_gss_cred_ccache(const struct ike_gss_cred *cred)
+{
+	return cred->gen->ccname;
+}
+
 unsigned
 ike_gss_cred_generation(const struct ike_gss_cred *cred)
 {

@@ -146,6 +146,12 @@ time_t	ike_gss_cred_refresh_at(const struct ike_gss_cred *);
  */
 int	ike_gss_cred_refresh(struct ike_gss_cred *, time_t now, bool force,
 	    struct ike_gss_err *) PA_MUST_USE;
+/*
+ * Name of the private ccache holding the current TGT ("MEMORY:..."), for
+ * diagnostics; valid until the next refresh or free. It is destroyed
+ * (wiped) once no credential or context uses it any more.
+ */
+const char	*ike_gss_cred_ccache(const struct ike_gss_cred *);
 /* How many times new tickets were obtained (1 after _new). */
 unsigned	ike_gss_cred_generation(const struct ike_gss_cred *);
 

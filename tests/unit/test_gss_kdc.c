@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <krb5/krb5.h>
 #include <openssl/evp.h>
 
 #include "auth_gss.h"
@@ -471,6 +472,25 @@ test_principal_not_allowed(void **state)
 	ike_gss_cred_free(b);
 }
 
+/* Does the ccache of that name hold tickets? */
+static bool
+ccache_has_tickets(const char *name)
+{
+	krb5_context k;
+	krb5_ccache cc;
+	krb5_principal pr = NULL;
+	bool has;
+
+	assert_int_equal(krb5_init_context(&k), 0);
+	assert_int_equal(krb5_cc_resolve(k, name, &cc), 0);
+	has = krb5_cc_get_principal(k, cc, &pr) == 0;
+	if (pr != NULL)
+		krb5_free_principal(k, pr);
+	krb5_cc_close(k, cc);
+	krb5_free_context(k);
+	return has;
+}
+
 /*
  * Renewal: nothing happens before the refresh time; at it, a new TGT
  * replaces the old one, and a negotiation started before completes.
@@ -484,6 +504,7 @@ test_renewal(void **state)
 	struct pa_bytes none = { NULL, 0 }, out;
 	bool done;
 	time_t exp1, at;
+	char cc1[64], cc2[64];
 
 	(void)state;
 	a = cred("HOSTA$", fx.kt_a);
@@ -493,6 +514,9 @@ test_renewal(void **state)
 	/* The KDC caps tickets at 10 min: renew a quarter before. */
 	assert_true(exp1 - time(NULL) <= 600 && exp1 - time(NULL) > 500);
 	assert_true(exp1 - at >= 140 && exp1 - at <= 150);
+	(void)snprintf(cc1, sizeof(cc1), "%s", ike_gss_cred_ccache(a));
+	assert_true(strncmp(cc1, "MEMORY:", 7) == 0);
+	assert_true(ccache_has_tickets(cc1));
 	assert_int_equal(ike_gss_cred_refresh(a, time(NULL), false, &err), 0);
 	assert_int_equal(ike_gss_cred_generation(a), 1);
 
@@ -522,7 +546,13 @@ test_renewal(void **state)
 		assert_int_equal(out.len, 0);
 	}
 	check_hashes(&p);
+	/* The old ccache lives as long as the context that uses it. */
+	assert_string_not_equal(ike_gss_cred_ccache(a), cc1);
+	(void)snprintf(cc2, sizeof(cc2), "%s", ike_gss_cred_ccache(a));
+	assert_true(ccache_has_tickets(cc1));
 	pair_free(&p);
+	assert_false(ccache_has_tickets(cc1));
+	assert_true(ccache_has_tickets(cc2));
 
 	/* And the new ones work. */
 	pair_start(&p, a, b, NAME_B, NULL, 0);
@@ -530,6 +560,8 @@ test_renewal(void **state)
 	pair_free(&p);
 	ike_gss_cred_free(a);
 	ike_gss_cred_free(b);
+	/* Freed credentials leave no tickets behind. */
+	assert_false(ccache_has_tickets(cc2));
 }
 
 /* Bad input to a context: a garbage token, a second first message. */
