@@ -11,7 +11,6 @@
 #include <sys/time.h>
 
 #include <gssapi/gssapi.h>
-#include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
 #include <sasl/sasl.h>
@@ -49,98 +48,103 @@ dir_error(const struct dir *d)
 	return d->err;
 }
 
-static void
-gss_msg(OM_uint32 major, OM_uint32 minor, char *buf, size_t cap)
-{
-	OM_uint32 min2, ctx = 0;
-	gss_buffer_desc b;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	do {
-		if (gss_display_status(&min2, major, GSS_C_GSS_CODE,
-		    GSS_C_NO_OID, &ctx, &b) != GSS_S_COMPLETE)
-			break;
-		n += (size_t)snprintf(buf + n, cap > n ? cap - n : 0, "%.*s; ",
-		    (int)b.length, (const char *)b.value);
-		gss_release_buffer(&min2, &b);
-	} while (ctx != 0 && n < cap);
-	ctx = 0;
-	if (minor != 0 && gss_display_status(&min2, minor, GSS_C_MECH_CODE,
-	    GSS_C_NO_OID, &ctx, &b) == GSS_S_COMPLETE) {
-		snprintf(buf + n, cap > n ? cap - n : 0, "%.*s",
-		    (int)b.length, (const char *)b.value);
-		gss_release_buffer(&min2, &b);
-	}
-}
-
 /*
- * Machine credentials straight from the keytab: gss_acquire_cred_from()
- * with a client_keytab and a private MEMORY ccache, so the initial ticket
- * is fetched by the mechanism when needed (no kinit, no shared ccache).
+ * Machine credentials straight from the keytab, without kinit: an initial
+ * ticket is fetched with the keytab's key (krb5_get_init_creds_keytab) into
+ * a private MEMORY ccache of this connection, which the GSSAPI mechanism
+ * is pointed at, for this thread only, during the bind
+ * (gss_krb5_ccache_name). libldap cannot take a gss_cred_id_t before the
+ * SASL context exists, so gss_acquire_cred_from() cannot be handed over.
  */
 static int
-dir_gss_creds(struct dir *d, const struct dir_cfg *cfg)
+dir_krb5_tgt(struct dir *d, const struct dir_cfg *cfg)
 {
-	gss_key_value_element_desc el[2];
-	gss_key_value_set_desc store;
-	gss_name_t name = GSS_C_NO_NAME;
-	gss_buffer_desc nb;
-	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
-	OM_uint32 major, minor;
-	char cc[64], msg[256];
+	krb5_context ctx = NULL;
+	krb5_keytab kt = NULL;
+	krb5_principal princ = NULL;
+	krb5_get_init_creds_opt *opt = NULL;
+	krb5_creds creds;
+	krb5_ccache cc = NULL;
+	krb5_kt_cursor cur;
+	krb5_keytab_entry ent;
+	krb5_error_code kerr;
+	const char *msg;
+	char name[64];
+	bool have_creds = false;
+	int rc = PA_E_VERIFY;
 
+	memset(&creds, 0, sizeof(creds));
 	if (cfg->client_keytab == NULL) {
 		snprintf(d->err, sizeof(d->err), "GSSAPI bind needs a "
 		    "client keytab");
 		return PA_E_INVAL;
 	}
-	snprintf(cc, sizeof(cc), "MEMORY:pa-dir-%p", (void *)d);
-	if ((d->ccache = strdup(cc)) == NULL)
-		return PA_E_NOMEM;
-	el[0].key = "client_keytab";
-	el[0].value = cfg->client_keytab;
-	el[1].key = "ccache";
-	el[1].value = d->ccache;
-	store.count = 2;
-	store.elements = el;
+	if ((kerr = krb5_init_context(&ctx)) != 0) {
+		snprintf(d->err, sizeof(d->err), "krb5 init failed (%d)",
+		    (int)kerr);
+		return PA_E_STATE;
+	}
+	if ((kerr = krb5_kt_resolve(ctx, cfg->client_keytab, &kt)) != 0)
+		goto kfail;
 	if (cfg->principal != NULL) {
-		nb.value = (void *)(uintptr_t)cfg->principal;
-		nb.length = strlen(cfg->principal);
-		major = gss_import_name(&minor, &nb,
-		    (gss_OID)(uintptr_t)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
-		if (GSS_ERROR(major)) {
-			gss_msg(major, minor, msg, sizeof(msg));
-			snprintf(d->err, sizeof(d->err), "principal %s: %s",
-			    cfg->principal, msg);
-			return PA_E_INVAL;
+		if ((kerr = krb5_parse_name(ctx, cfg->principal, &princ)) != 0)
+			goto kfail;
+	} else {
+		/* The keytab's first entry, as a host does by default. */
+		if ((kerr = krb5_kt_start_seq_get(ctx, kt, &cur)) != 0)
+			goto kfail;
+		kerr = krb5_kt_next_entry(ctx, kt, &ent, &cur);
+		if (kerr == 0) {
+			kerr = krb5_copy_principal(ctx, ent.principal, &princ);
+			krb5_free_keytab_entry_contents(ctx, &ent);
 		}
+		krb5_kt_end_seq_get(ctx, kt, &cur);
+		if (kerr != 0)
+			goto kfail;
 	}
-	major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE,
-	    GSS_C_NO_OID_SET, GSS_C_INITIATE, &store, &cred, NULL, NULL);
-	if (name != GSS_C_NO_NAME)
-		gss_release_name(&minor, &name);
-	if (GSS_ERROR(major)) {
-		gss_msg(major, minor, msg, sizeof(msg));
-		snprintf(d->err, sizeof(d->err), "credentials from keytab %s: "
-		    "%s", cfg->client_keytab, msg);
-		return PA_E_VERIFY;
+	if ((kerr = krb5_get_init_creds_opt_alloc(ctx, &opt)) != 0 ||
+	    (kerr = krb5_get_init_creds_keytab(ctx, &creds, princ, kt, 0,
+	    NULL, opt)) != 0)
+		goto kfail;
+	have_creds = true;
+	snprintf(name, sizeof(name), "MEMORY:pa-dir-%p", (void *)d);
+	if ((d->ccache = strdup(name)) == NULL) {
+		rc = PA_E_NOMEM;
+		goto out;
 	}
-	d->gss_cred = cred;
-	return 0;
+	if ((kerr = krb5_cc_resolve(ctx, d->ccache, &cc)) != 0 ||
+	    (kerr = krb5_cc_initialize(ctx, cc, princ)) != 0 ||
+	    (kerr = krb5_cc_store_cred(ctx, cc, &creds)) != 0)
+		goto kfail;
+	rc = 0;
+	goto out;
+kfail:
+	msg = krb5_get_error_message(ctx, kerr);
+	snprintf(d->err, sizeof(d->err), "%s: initial ticket from keytab %s "
+	    "for %s: %s", d->uri ? d->uri : "?", cfg->client_keytab,
+	    cfg->principal ? cfg->principal : "its first principal", msg);
+	krb5_free_error_message(ctx, msg);
+out:
+	if (have_creds)
+		krb5_free_cred_contents(ctx, &creds);
+	if (cc != NULL)
+		krb5_cc_close(ctx, cc);
+	if (opt != NULL)
+		krb5_get_init_creds_opt_free(ctx, opt);
+	if (princ != NULL)
+		krb5_free_principal(ctx, princ);
+	if (kt != NULL)
+		krb5_kt_close(ctx, kt);
+	krb5_free_context(ctx);
+	return rc;
 }
 
 static void
 dir_gss_release(struct dir *d)
 {
-	OM_uint32 minor;
-	gss_cred_id_t cred = d->gss_cred;
 	krb5_context ctx;
 	krb5_ccache cc;
 
-	if (cred != NULL)
-		gss_release_cred(&minor, &cred);
-	d->gss_cred = NULL;
 	if (d->ccache != NULL && krb5_init_context(&ctx) == 0) {
 		if (krb5_cc_resolve(ctx, d->ccache, &cc) == 0)
 			krb5_cc_destroy(ctx, cc);
@@ -148,6 +152,32 @@ dir_gss_release(struct dir *d)
 	}
 	free(d->ccache);
 	d->ccache = NULL;
+}
+
+/* The SASL/GSSAPI bind with the connection's ccache as this thread's
+ * default for the duration of the call. */
+static int
+dir_gss_bind(struct dir *d, int (*interact)(LDAP *, unsigned, void *,
+    void *))
+{
+	OM_uint32 major, minor;
+	const char *old = NULL;
+	char *saved = NULL;
+	int rc;
+
+	major = gss_krb5_ccache_name(&minor, d->ccache, &old);
+	if (GSS_ERROR(major)) {
+		snprintf(d->err, sizeof(d->err), "%s: cannot select the "
+		    "ccache", d->uri);
+		return -1;
+	}
+	if (old != NULL)
+		saved = strdup(old);
+	rc = ldap_sasl_interactive_bind_s(d->ld, NULL, "GSSAPI", NULL, NULL,
+	    LDAP_SASL_QUIET, interact, NULL);
+	(void)gss_krb5_ccache_name(&minor, saved, NULL);
+	free(saved);
+	return rc;
 }
 
 /* No prompts: every SASL interaction gets its default (empty). */
@@ -246,16 +276,10 @@ dir_try(struct dir *d, const struct dir_cfg *cfg, const char *uri)
 			    "SASL sealing", uri);
 			return PA_E_STATE;
 		}
-		if (d->gss_cred == NULL && (rc = dir_gss_creds(d, cfg)) != 0)
+		if (d->ccache == NULL && (rc = dir_krb5_tgt(d, cfg)) != 0)
 			return rc;
-		if (ldap_set_option(d->ld, LDAP_OPT_X_SASL_GSS_CREDS,
-		    d->gss_cred) != LDAP_OPT_SUCCESS) {
-			snprintf(d->err, sizeof(d->err), "%s: cannot hand the "
-			    "GSSAPI credentials to libldap", uri);
+		if ((rc = dir_gss_bind(d, dir_sasl_interact)) == -1)
 			return PA_E_STATE;
-		}
-		rc = ldap_sasl_interactive_bind_s(d->ld, NULL, "GSSAPI", NULL,
-		    NULL, LDAP_SASL_QUIET, dir_sasl_interact, NULL);
 		break;
 	case DIR_BIND_ANON:
 		cred.bv_val = NULL;

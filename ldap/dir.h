@@ -33,9 +33,11 @@ struct dir_cfg {
 	/* DIR_BIND_SIMPLE */
 	const char		*bind_dn;
 	const struct pa_secret	*bind_pw;	/* borrowed */
-	/* DIR_BIND_GSSAPI: credentials come from client_keytab into a
-	 * private memory ccache (gss_acquire_cred_from); principal NULL =
-	 * the keytab's first entry. Host name canonicalisation is off. */
+	/* DIR_BIND_GSSAPI: an initial ticket is fetched with the key in
+	 * client_keytab (no kinit, no password) into a private MEMORY ccache
+	 * per connection; principal NULL = the keytab's first entry. Host
+	 * name canonicalisation is off; without TLS the SASL layer must
+	 * seal (minssf 56), as AD requires signing and sealing. */
 	const char		*client_keytab;
 	const char		*principal;	/* e.g. "host/a.example.test" */
 	/* A password or a GSSAPI exchange without TLS or SASL sealing is

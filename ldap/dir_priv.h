@@ -11,8 +11,7 @@ struct dir {
 	char		*uri;		/* the URI in use */
 	unsigned	 timeout_ms;
 	unsigned	 page_size;
-	void		*gss_cred;	/* gss_cred_id_t, or NULL */
-	char		*ccache;	/* "MEMORY:..." of gss_cred, or NULL */
+	char		*ccache;	/* "MEMORY:..." with the machine's TGT */
 	char		 err[512];
 };
 

@@ -1,0 +1,8 @@
+# Directory policy (team member E): real slapd + MIT KDC tests. Each script
+# starts its servers on free loopback ports and skips (77) without them.
+add_executable(test_ldap ${CMAKE_SOURCE_DIR}/tests/unit/test_ldap.c)
+target_link_libraries(test_ldap PRIVATE pa_ldap pa_common PkgConfig::CMOCKA)
+add_test(NAME directory_ldap
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/ldap.sh $<TARGET_FILE:test_ldap>)
+set_tests_properties(directory_ldap PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 120)
