@@ -27,7 +27,7 @@
 #define W_PROTO_SHIFT	12
 #define W_PORTS_SHIFT	8
 
-struct spd_key {
+struct spd_key {		/* 40 bytes, no implicit padding */
 	uint8_t	dir;
 	uint8_t	family;
 	uint8_t	proto;
@@ -37,6 +37,8 @@ struct spd_key {
 	uint8_t	src[16];
 	uint8_t	dst[16];
 };
+
+_Static_assert(sizeof(struct spd_key) == 40, "spd_key is hashed as 5 words");
 
 struct spd_port {
 	uint16_t	sport;
@@ -377,15 +379,16 @@ tmp_cmp(const void *a, const void *b)
 static uint64_t
 key_hash(const struct spd_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
-	return h ^ (h >> 29);
+	return h;
 }
 
 static void
