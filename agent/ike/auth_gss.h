@@ -29,8 +29,9 @@
  * (KDC unreachable, unknown service principal, clock skew, wrong keytab,
  * ...) and whose text is the precise reason for event 547.
  *
- * Not thread-safe per object: one context is stepped by one thread at a
- * time; distinct credentials and contexts may be used concurrently.
+ * Threads: a credential and the contexts made from it share state
+ * without locks, so use them from one thread (the IKE event loop);
+ * credentials of their own may live on other threads.
  */
 #ifndef IKE_AUTH_GSS_H
 #define IKE_AUTH_GSS_H
@@ -196,9 +197,16 @@ void	ike_gss_ctx_free(struct ike_gss_ctx *);
  * One GSS step. in: the token received from the peer (the initiator's
  * first call passes an empty one). *out: the token to send, a view valid
  * until the next step or free; empty when there is nothing to send.
- * *complete: the mechanism is done on this side (then send HASH, not a
- * token, after *out if *out is not empty... see docs/kerberos.md: a side
- * whose step completed with a non-empty token sends that token first).
+ * *complete: the mechanism is done on this side.
+ *
+ * What to send next (draft 3.2): a non-empty *out always goes to the
+ * peer in a GSS token payload, even when *complete (the Kerberos
+ * responder completes on the AP-REQ and still owes the AP-REP in MM4).
+ * A side that is complete and has no token left to send sends its HASH
+ * in its next encrypted message. With Kerberos and mutual authentication
+ * the exchange is: MM3 AP-REQ, MM4 AP-REP (responder complete), MM5
+ * HASH_I (initiator completes on the AP-REP, *out empty), MM6 HASH_R.
+ *
  * On completion the peer principal is checked against the allow list.
  * On failure *out may hold an error token (KRB-ERROR) the caller may send
  * so that the peer learns the reason; the context is then dead.

@@ -1,0 +1,8 @@
+# Kerberos test infrastructure (team member F): the throwaway MIT KDC of
+# tests/lib/kdc.sh, checked end to end. The two-agent Kerberos IKE test
+# lands here once Main Mode is wired.
+add_test(NAME kerberos_kdc_selftest
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/kerberos/kdc_selftest.sh)
+set_tests_properties(kerberos_kdc_selftest PROPERTIES LABELS integration
+	TIMEOUT 60 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
