@@ -3,8 +3,6 @@
  * pause/stop semantics, statistics. See agent.h.
  */
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +35,6 @@
 #pragma weak ike_foreach_mmsa
 #pragma weak ike_foreach_qmsa
 
-#define AGENT_MAX_MYADDRS	64
 #define AGENT_PRIO_BASE		1000	/* dynamic first, then static */
 
 /* One filter this agent installed in the driver. */
@@ -69,6 +66,7 @@ struct agent {
 	struct polset		 cur;		/* in force */
 	struct polset		 next;		/* queued (paused) */
 	struct polset		 dyn;		/* dynamic rules */
+	struct pol_spd		*spd;		/* cur + dyn, in the driver */
 	struct agent_dyn_rule	*rules;
 	size_t			 nrules;
 	struct applied		*applied;
@@ -120,43 +118,40 @@ emit_failure(struct agent *a, const struct pol_err *err)
 	emit1(a, AUDIT_PA_FAILURE, "Reason", reason);
 }
 
-/* This host's addresses for "my IP address" filters. */
-static size_t
-my_addrs(struct pa_addr *out, size_t cap)
-{
-	struct ifaddrs *ifa = NULL, *i;
-	size_t n = 0;
-
-	if (getifaddrs(&ifa) != 0)
-		return 0;
-	for (i = ifa; i != NULL && n < cap; i = i->ifa_next) {
-		struct pa_addr ad;
-		uint16_t port;
-
-		if (i->ifa_addr == NULL || (i->ifa_flags & IFF_LOOPBACK) != 0)
-			continue;
-		if (i->ifa_addr->sa_family != AF_INET &&
-		    i->ifa_addr->sa_family != AF_INET6)
-			continue;
-		if (pa_addr_from_sockaddr(i->ifa_addr, &ad, &port) != 0)
-			continue;
-		if (ad.family == AF_INET6 && ad.a[0] == 0xfe &&
-		    (ad.a[1] & 0xc0) == 0x80)
-			continue;	/* link-local */
-		out[n++] = ad;
-	}
-	freeifaddrs(ifa);
-	return n;
-}
-
 static int
 compile(struct polset *ps, struct pol_err *err)
 {
-	struct pa_addr me[AGENT_MAX_MYADDRS];
-	size_t nme = my_addrs(me, AGENT_MAX_MYADDRS);
+	struct pa_addr *me = NULL;
+	size_t nme = 0;
+	int rc;
 
 	ps->policy = ps->store != NULL ? pol_store_assigned(ps->store) : NULL;
-	return pol_spd_compile(ps->policy, me, nme, &ps->spd, err);
+	if (ps->policy == NULL)
+		return 0;	/* nothing assigned: an empty SPD */
+	if (pol_local_addrs(&me, &nme) != 0)
+		nme = 0;	/* no address: "me" filters expand to nothing */
+	rc = pol_spd_compile(ps->policy, me, nme, &ps->spd, err);
+	free(me);
+	return rc;
+}
+
+/* The SPD of policy + dynamic rules, as installed. */
+static int
+compile_set(const struct polset *c, const struct polset *d,
+    struct pol_spd **out, struct pol_err *err)
+{
+	struct pa_addr *me = NULL;
+	size_t nme = 0;
+	int rc;
+
+	*out = NULL;
+	if (c->policy == NULL && d->policy == NULL)
+		return 0;	/* nothing assigned: an empty SPD */
+	if (pol_local_addrs(&me, &nme) != 0)
+		nme = 0;
+	rc = pol_spd_compile_set(c->policy, d->policy, me, nme, out, err);
+	free(me);
+	return rc;
 }
 
 /* Read the configured source into ps (not applied). */
@@ -242,7 +237,7 @@ push_spd(const struct pol_spd *spd, struct applied *v, size_t *n)
 	for (i = 0; i < cnt; i++) {
 		const struct pol_spd_entry *e = pol_spd_entry_at(spd, i);
 
-		entry_params(e, AGENT_PRIO_BASE + (uint32_t)*n, &v[*n].params);
+		entry_params(e, AGENT_PRIO_BASE + e->index, &v[*n].params);
 		v[*n].id.dir = e->dir == POL_DIR_OUT ? DRV_DIR_OUT : DRV_DIR_IN;
 		(*n)++;
 	}
@@ -263,21 +258,19 @@ find_applied(struct applied *v, size_t n, const struct applied *want,
 }
 
 /*
- * Install dyn + cur into the driver as a difference against what is
- * installed: new filters are added first, then the ones gone are removed,
- * so no window opens where traffic would flow unfiltered.
+ * Install spd into the driver as a difference against what is installed:
+ * new filters are added first, then the ones gone are removed, so no
+ * window opens where traffic would flow unfiltered.
  */
 static int
-apply(struct agent *a, const struct polset *cur, const struct polset *dyn,
-    struct pol_err *err)
+apply(struct agent *a, const struct pol_spd *spd, struct pol_err *err)
 {
 	struct applied *want = NULL;
 	bool *kept = NULL;
 	size_t n = 0, cap, i;
 	int rc = 0;
 
-	cap = (cur->spd != NULL ? pol_spd_count(cur->spd) : 0) +
-	    (dyn->spd != NULL ? pol_spd_count(dyn->spd) : 0);
+	cap = spd != NULL ? pol_spd_count(spd) : 0;
 	want = calloc(cap + 1, sizeof(*want));
 	kept = calloc(a->napplied + 1, sizeof(*kept));
 	if (want == NULL || kept == NULL) {
@@ -285,8 +278,7 @@ apply(struct agent *a, const struct polset *cur, const struct polset *dyn,
 		set_err(err, "apply", "out of memory");
 		goto out;
 	}
-	push_spd(dyn->spd, want, &n);
-	push_spd(cur->spd, want, &n);
+	push_spd(spd, want, &n);
 	for (i = 0; i < n; i++) {
 		struct applied *old = find_applied(a->applied, a->napplied,
 		    &want[i], kept);
@@ -342,8 +334,8 @@ ike_update(struct agent *a)
 {
 	if (a->ike == NULL)
 		return;
-	/* Dynamic rules win: IKE matches the static SPD of the policy. */
-	if (ike_set_policy(a->ike, a->cur.policy, a->cur.spd) != 0)
+	/* The combined SPD: dynamic negotiate rules are served too. */
+	if (ike_set_policy(a->ike, a->cur.policy, a->spd) != 0)
 		log_warnx("ike: policy update failed");
 }
 
@@ -354,23 +346,35 @@ commit(struct agent *a, struct polset *next, struct polset *dyn,
 {
 	const struct polset *c = next != NULL ? next : &a->cur;
 	const struct polset *d = dyn != NULL ? dyn : &a->dyn;
+	struct polset oldc, oldd;
+	struct pol_spd *spd = NULL, *oldspd;
 	int rc;
 
-	if ((rc = apply(a, c, d, err)) != 0)
+	if ((rc = compile_set(c, d, &spd, err)) != 0)
 		return rc;
+	if ((rc = apply(a, spd, err)) != 0) {
+		pol_spd_free(spd);
+		return rc;
+	}
+	/* Swap in, tell IKE, then free what it no longer borrows. */
+	memset(&oldc, 0, sizeof(oldc));
+	memset(&oldd, 0, sizeof(oldd));
+	oldspd = a->spd;
+	a->spd = spd;
 	if (next != NULL) {
-		struct polset old = a->cur;
-
+		oldc = a->cur;
 		a->cur = *next;
 		memset(next, 0, sizeof(*next));
-		ike_update(a);
-		polset_clear(&old);
 	}
 	if (dyn != NULL) {
-		polset_clear(&a->dyn);
+		oldd = a->dyn;
 		a->dyn = *dyn;
 		memset(dyn, 0, sizeof(*dyn));
 	}
+	ike_update(a);
+	pol_spd_free(oldspd);
+	polset_clear(&oldc);
+	polset_clear(&oldd);
 	a->generation++;
 	a->st.policy_applied++;
 	return 0;
@@ -554,7 +558,6 @@ agent_start(struct agent *a, struct pol_err *err)
 	}
 	if ((rc = commit(a, NULL, NULL, err)) != 0)
 		goto fail;
-	ike_update(a);
 	a->started = true;
 	f[0].key = "Policy Source";
 	f[0].value = a->cur.source;
@@ -602,6 +605,7 @@ agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	agent_stop(a, "service stopped");
+	pol_spd_free(a->spd);
 	polset_clear(&a->cur);
 	polset_clear(&a->next);
 	polset_clear(&a->dyn);
@@ -752,6 +756,7 @@ int
 agent_dynamic_del(struct agent *a, const char *name)
 {
 	struct agent_dyn_rule *v = NULL;
+	struct pol_err perr;
 	size_t i, j = 0;
 	bool found = false;
 	int rc;
@@ -768,7 +773,7 @@ agent_dynamic_del(struct agent *a, const char *name)
 		free(v);
 		return PA_E_NOENT;
 	}
-	if ((rc = dyn_apply(a, v, j, NULL)) != 0) {
+	if ((rc = dyn_apply(a, v, j, &perr)) != 0) {
 		free(v);
 		return rc;
 	}
@@ -781,9 +786,10 @@ agent_dynamic_del(struct agent *a, const char *name)
 int
 agent_dynamic_flush(struct agent *a)
 {
+	struct pol_err perr;
 	int rc;
 
-	if ((rc = dyn_apply(a, NULL, 0, NULL)) != 0)
+	if ((rc = dyn_apply(a, NULL, 0, &perr)) != 0)
 		return rc;
 	free(a->rules);
 	a->rules = NULL;
@@ -840,7 +846,7 @@ agent_policy(const struct agent *a)
 const struct pol_spd *
 agent_spd(const struct agent *a)
 {
-	return a->cur.spd;
+	return a->spd;
 }
 
 const struct pol_spd *

@@ -134,7 +134,9 @@ const struct agent_dyn_rule	*agent_dynamic_at(const struct agent *, size_t);
 /* Views (borrowed until the next policy change). */
 void	agent_get_info(const struct agent *, struct agent_info *);
 const struct pol_policy	*agent_policy(const struct agent *);
-const struct pol_spd	*agent_spd(const struct agent *);	/* static */
+/* The SPD in the driver: policy and dynamic rules (entry->dynamic). */
+const struct pol_spd	*agent_spd(const struct agent *);
+/* The dynamic rules compiled on their own. */
 const struct pol_spd	*agent_dynamic_spd(const struct agent *);
 void	agent_get_stats(const struct agent *, struct agent_stats *);
 void	agent_foreach_mmsa(const struct agent *,

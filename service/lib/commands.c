@@ -261,17 +261,18 @@ cmd_show_policy(struct cmd_ctx *c)
 }
 
 static void
-spd_to_json(const struct pol_spd *spd, bool dynamic, json_t *arr)
+spd_to_json(const struct pol_spd *spd, json_t *arr)
 {
 	size_t i, n = spd != NULL ? pol_spd_count(spd) : 0;
 
 	for (i = 0; i < n; i++) {
 		const struct pol_spd_entry *e = pol_spd_entry_at(spd, i);
 		char sb[PA_PREFIXSTRLEN], db[PA_PREFIXSTRLEN], pb[8],
-		    tb[PA_ADDRSTRLEN];
+		    tb[PA_ADDRSTRLEN], wb[160];
 
 		json_array_append_new(arr, json_pack(
-		    "{s:i,s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:b,s:b,s:o,s:o,s:b,s:I}",
+		    "{s:i,s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:b,s:b,s:o,s:o,s:b,s:I,"
+		    "s:s}",
 		    "index", (int)e->index,
 		    "dir", e->dir == POL_DIR_OUT ? "out" : "in",
 		    "src", pa_prefix_str(&e->src, sb, sizeof(sb)),
@@ -283,8 +284,9 @@ spd_to_json(const struct pol_spd *spd, bool dynamic, json_t *arr)
 		    "tunnel", pa_addr_is_unset(&e->tunnel) ? json_null() :
 			json_string(pa_addr_str(&e->tunnel, tb, sizeof(tb))),
 		    "rule", jstr_or_null(e->rule != NULL ? e->rule->name : NULL),
-		    "dynamic", dynamic,
-		    "weight", (json_int_t)e->weight));
+		    "dynamic", e->dynamic,
+		    "weight", (json_int_t)e->weight,
+		    "why", pol_spd_explain(e, wb, sizeof(wb))));
 	}
 }
 
@@ -295,8 +297,7 @@ filters_json(struct svc_daemon *d)
 
 	if (arr == NULL)
 		return NULL;
-	spd_to_json(agent_dynamic_spd(d->agent), true, arr);
-	spd_to_json(agent_spd(d->agent), false, arr);
+	spd_to_json(agent_spd(d->agent), arr);
 	return json_pack("{s:o}", "filters", arr);
 }
 
