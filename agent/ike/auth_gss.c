@@ -240,7 +240,7 @@ static int
 gss_fail(struct ike_gss_err *err, enum ike_gss_fail kind, int pa,
     OM_uint32 major, OM_uint32 minor, const char *fmt, ...)
 {
-	char what[160], lib[280];
+	char what[256], lib[280];
 	va_list ap;
 	int n;
 
@@ -516,7 +516,8 @@ ike_gss_cred_new(const struct ike_gss_cred_cfg *cfg, struct ike_gss_cred **out,
 
 	err_clear(err);
 	*out = NULL;
-	if (cfg == NULL || cfg->principal == NULL || cfg->principal[0] == '\0' ||
+	if (cfg == NULL || cfg->principal == NULL ||
+	    cfg->principal[0] == '\0' ||
 	    strlen(cfg->principal) > IKE_GSS_NAME_MAX)
 		return gss_fail(err, IKE_GSS_F_CONFIG, PA_E_INVAL, 0, 0,
 		    "no or too long local principal");
@@ -1185,7 +1186,7 @@ ike_gss_id_attr_encode(struct wr *out, const char *name)
 {
 	struct rd r;
 	uint32_t c;
-	size_t off, start;
+	size_t off, start, before = out->len;
 	int rc;
 
 	if (name == NULL || name[0] == '\0' ||
@@ -1197,10 +1198,11 @@ ike_gss_id_attr_encode(struct wr *out, const char *name)
 	start = out->len;
 	rd_init(&r, name, strlen(name));
 	while (!rd_empty(&r)) {
-		if ((rc = utf8_next(&r, &c)) != 0)
+		if (utf8_next(&r, &c) != 0 || !name_char_ok(c)) {
+			/* Leave the writer as it was. */
+			out->len = before;
 			return PA_E_INVAL;
-		if (!name_char_ok(c))
-			return PA_E_INVAL;
+		}
 		if (c >= 0x10000) {
 			c -= 0x10000;
 			(void)wr_u16le(out, (uint16_t)(0xd800 | (c >> 10)));

@@ -221,6 +221,9 @@ test_id_encode_rejects(void **state)
 	wr_init(&w, buf, sizeof(buf));
 	assert_int_equal(ike_gss_id_attr_encode(&w, ""), PA_E_INVAL);
 	assert_int_equal(ike_gss_id_attr_encode(&w, "a\nb"), PA_E_INVAL);
+	/* A rejected name leaves the writer untouched. */
+	assert_int_equal(w.len, 0);
+	assert_int_equal(wr_error(&w), 0);
 	/* Overlong '/' and a lone surrogate in UTF-8. */
 	assert_int_equal(ike_gss_id_attr_encode(&w, "\xc0\xaf"), PA_E_INVAL);
 	assert_int_equal(ike_gss_id_attr_encode(&w, "\xed\xa0\x80"),
@@ -279,7 +282,8 @@ test_audit_identity(void **state)
 
 	(void)state;
 	ike_gss_audit_identity("HOSTA$@EXAMPLE.TEST", buf, sizeof(buf));
-	assert_string_equal(buf, "Kerberos based Identity: HOSTA$@EXAMPLE.TEST");
+	assert_string_equal(buf,
+	    "Kerberos based Identity: HOSTA$@EXAMPLE.TEST");
 	ike_gss_audit_identity("HOSTA$@EXAMPLE.TEST", small, sizeof(small));
 	assert_string_equal(small, "Kerberos ");
 }
@@ -302,7 +306,8 @@ test_classify(void **state)
 	    IKE_GSS_F_TOKEN);
 	assert_int_equal(ike_gss_classify(GSS_S_CREDENTIALS_EXPIRED, 0),
 	    IKE_GSS_F_EXPIRED);
-	assert_int_equal(ike_gss_classify(GSS_S_FAILURE, 12345), IKE_GSS_F_OTHER);
+	assert_int_equal(ike_gss_classify(GSS_S_FAILURE, 12345),
+	    IKE_GSS_F_OTHER);
 	assert_string_equal(ike_gss_fail_name(IKE_GSS_F_CLOCK_SKEW),
 	    "clock-skew");
 	assert_string_equal(ike_gss_fail_name((enum ike_gss_fail)999),

@@ -334,6 +334,8 @@ test_hostbased_target(void **state)
 	assert_int_equal(ike_gss_ctx_new(b, &rcfg, &p.r, &p.er), 0);
 	assert_int_equal(pair_run(&p), 0);
 	assert_string_equal(ike_gss_ctx_peer(p.r), NAME_A);
+	/* The service name resolves to the realm's principal. */
+	assert_string_equal(ike_gss_ctx_peer(p.i), NAME_B);
 	pair_free(&p);
 	ike_gss_cred_free(a);
 	ike_gss_cred_free(b);
@@ -704,7 +706,8 @@ setup_kdc(void)
 	int rc;
 
 	if (src == NULL) {
-		fprintf(stderr, "SKIP: PA_SOURCE_DIR not set (run from ctest)\n");
+		fprintf(stderr,
+		    "SKIP: PA_SOURCE_DIR not set (run from ctest)\n");
 		return 77;
 	}
 	(void)snprintf(fx.src, sizeof(fx.src), "%s", src);
@@ -728,8 +731,8 @@ setup_kdc(void)
 	keytab_path(fx.kt_c, sizeof(fx.kt_c), "host_hostc.example.test.keytab");
 	keytab_path(fx.kt_stale, sizeof(fx.kt_stale),
 	    "host_stale.example.test.keytab");
-	(void)snprintf(fx.kt_b_stale, sizeof(fx.kt_b_stale), "%s/b-stale.keytab",
-	    fx.dir);
+	(void)snprintf(fx.kt_b_stale, sizeof(fx.kt_b_stale),
+	    "%s/b-stale.keytab", fx.dir);
 	/* The KDC changes stale's key; the keytab keeps the old one. */
 	if (run("'%s/tests/lib/kdc.sh' kadmin '%s/kdc' cpw -randkey "
 	    "host/stale.example.test >/dev/null 2>&1", fx.src, fx.dir) != 0)
