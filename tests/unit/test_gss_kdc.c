@@ -566,6 +566,38 @@ test_renewal(void **state)
 	assert_false(ccache_has_tickets(cc2));
 }
 
+/*
+ * The machine password changes (new key and kvno written to the keytab,
+ * as adcli/sssd do): credentials made before keep working, as acceptor
+ * at once and as initiator after a refresh.
+ */
+static void
+test_keytab_rotation(void **state)
+{
+	struct ike_gss_cred *a, *c;
+	struct ike_gss_err err;
+	struct pair p;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	c = cred("host/hostc.example.test", fx.kt_c);
+	assert_int_equal(run("'%s/tests/lib/kdc.sh' kadmin '%s/kdc' ktadd -k "
+	    "'%s' host/hostc.example.test >/dev/null 2>&1", fx.src, fx.dir,
+	    fx.kt_c), 0);
+	/* Fresh initiator: its ticket for hostc is under the new key. */
+	pair_start(&p, a, c, NAME_C, NULL, 0);
+	assert_int_equal(pair_run(&p), 0);
+	pair_free(&p);
+	/* hostc's old TGT still works; a refresh uses the new key. */
+	assert_int_equal(ike_gss_cred_refresh(c, 0, true, &err), 0);
+	pair_start(&p, c, a, NAME_A, NULL, 0);
+	assert_int_equal(pair_run(&p), 0);
+	assert_string_equal(ike_gss_ctx_peer(p.r), NAME_C);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(c);
+}
+
 /* Bad input to a context: a garbage token, a second first message. */
 static void
 test_bad_tokens(void **state)
@@ -776,6 +808,7 @@ main(void)
 		cmocka_unit_test(test_unknown_service_principal),
 		cmocka_unit_test(test_principal_not_allowed),
 		cmocka_unit_test(test_renewal),
+		cmocka_unit_test(test_keytab_rotation),
 		cmocka_unit_test(test_bad_tokens),
 		cmocka_unit_test(test_clock_skew),
 		cmocka_unit_test(test_stopped_kdc),	/* keep last */
