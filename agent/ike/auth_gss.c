@@ -22,7 +22,10 @@
  *  R7 Peer check: by default any principal of our own realm (Windows
  *     accepts any domain member); names compare case-insensitively.
  */
+#include <sys/eventfd.h>
+
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -71,7 +74,11 @@ struct ike_gss_cred {
 	uint32_t	 margin_cfg;
 	struct gss_gen	*gen;
 	unsigned	 generation;
+	unsigned	 pending;		/* async refreshes in flight */
+	bool		 free_pending;		/* freed while one was */
 };
+
+struct gss_job;
 
 /* A growable byte string with a hard cap. */
 struct gss_bytes {
@@ -97,6 +104,8 @@ struct ike_gss_ctx {
 	struct gss_bytes	 out;		/* last token produced */
 	struct gss_bytes	 sent;
 	struct gss_bytes	 received;
+	struct gss_job		*job;		/* owned by a worker job */
+	bool			 cancelled;	/* freed while it was */
 };
 
 static atomic_uint	gss_ccache_seq;
@@ -597,6 +606,11 @@ ike_gss_cred_free(struct ike_gss_cred *cred)
 {
 	if (cred == NULL)
 		return;
+	if (cred->pending > 0) {
+		/* An async refresh still runs on it: free on dispatch. */
+		cred->free_pending = true;
+		return;
+	}
 	gen_unref(cred->gen);
 	if (cred->kctx != NULL)
 		krb5_free_context(cred->kctx);
@@ -754,6 +768,11 @@ ike_gss_ctx_free(struct ike_gss_ctx *ctx)
 
 	if (ctx == NULL)
 		return;
+	if (ctx->job != NULL) {
+		/* A worker steps it: free on dispatch. */
+		ctx->cancelled = true;
+		return;
+	}
 	if (ctx->gctx != GSS_C_NO_CONTEXT)
 		(void)gss_delete_sec_context(&min, &ctx->gctx, GSS_C_NO_BUFFER);
 	if (ctx->target != GSS_C_NO_NAME)
@@ -869,9 +888,9 @@ fail:
 	return rc;
 }
 
-int
-ike_gss_ctx_step(struct ike_gss_ctx *ctx, struct pa_bytes in,
-    struct pa_bytes *out, bool *complete, struct ike_gss_err *err)
+static int
+ctx_step(struct ike_gss_ctx *ctx, struct pa_bytes in, struct pa_bytes *out,
+    bool *complete, struct ike_gss_err *err)
 {
 	gss_buffer_desc ib, ob = GSS_C_EMPTY_BUFFER;
 	gss_name_t src = GSS_C_NO_NAME;
@@ -969,6 +988,21 @@ ike_gss_ctx_step(struct ike_gss_ctx *ctx, struct pa_bytes in,
 	return 0;
 }
 
+int
+ike_gss_ctx_step(struct ike_gss_ctx *ctx, struct pa_bytes in,
+    struct pa_bytes *out, bool *complete, struct ike_gss_err *err)
+{
+	if (ctx->job != NULL) {
+		err_clear(err);
+		out->p = NULL;
+		out->len = 0;
+		*complete = false;
+		return gss_fail(err, IKE_GSS_F_CONFIG, PA_E_STATE, 0, 0,
+		    "context busy in a worker");
+	}
+	return ctx_step(ctx, in, out, complete, err);
+}
+
 bool
 ike_gss_ctx_complete(const struct ike_gss_ctx *ctx)
 {
@@ -1008,7 +1042,7 @@ ike_gss_hash_wrap(struct ike_gss_ctx *ctx, const uint8_t *digest, size_t len,
 	int conf = 0, rc;
 
 	err_clear(err);
-	if (!ctx->complete || ctx->dead)
+	if (!ctx->complete || ctx->dead || ctx->job != NULL)
 		return gss_fail(err, IKE_GSS_F_TOKEN, PA_E_STATE, 0, 0,
 		    "hash before the GSS exchange completed");
 	if (digest == NULL || len == 0 || len > 64)
@@ -1039,7 +1073,7 @@ ike_gss_hash_verify(struct ike_gss_ctx *ctx, struct pa_bytes wrapped,
 	int conf = 0, rc;
 
 	err_clear(err);
-	if (!ctx->complete || ctx->dead)
+	if (!ctx->complete || ctx->dead || ctx->job != NULL)
 		return gss_fail(err, IKE_GSS_F_HASH, PA_E_STATE, 0, 0,
 		    "hash before the GSS exchange completed");
 	if (wrapped.len == 0 || wrapped.p == NULL ||

@@ -29,9 +29,17 @@
  * (KDC unreachable, unknown service principal, clock skew, wrong keytab,
  * ...) and whose text is the precise reason for event 547.
  *
+ * Blocking: ike_gss_cred_new(), ike_gss_cred_refresh() and the
+ * initiator's first ike_gss_ctx_step() talk to the KDC and may block for
+ * the KDC timeouts of the krb5 profile when it does not answer. The event
+ * loop runs them through struct ike_gss_async (worker threads, results on
+ * a pollable fd) instead; the responder's steps and the hash functions
+ * never leave the process.
+ *
  * Threads: a credential and the contexts made from it share state
- * without locks, so use them from one thread (the IKE event loop);
- * credentials of their own may live on other threads.
+ * without locks, so use them from one thread (the IKE event loop), except
+ * through struct ike_gss_async, which hands objects to its workers and
+ * back.
  */
 #ifndef IKE_AUTH_GSS_H
 #define IKE_AUTH_GSS_H
@@ -242,6 +250,65 @@ int	ike_gss_hash_wrap(struct ike_gss_ctx *, const uint8_t *digest,
 int	ike_gss_hash_verify(struct ike_gss_ctx *, struct pa_bytes wrapped,
 	    const uint8_t *expected, size_t len, struct ike_gss_err *)
 	    PA_MUST_USE;
+
+/* ---- Off the event loop ---------------------------------------------- */
+
+/*
+ * Worker threads for the calls that contact the KDC. Submit a job, poll
+ * ike_gss_async_fd() for readability, call ike_gss_async_dispatch(): it
+ * runs the callbacks of finished jobs on the calling thread. Submitting
+ * and dispatching happen on the event loop's thread only.
+ */
+struct ike_gss_async;
+
+/* Called on dispatch; out is valid until the next step on ctx or free. */
+typedef void	(*ike_gss_step_cb)(void *arg, struct ike_gss_ctx *, int rc,
+		    struct pa_bytes out, bool complete,
+		    const struct ike_gss_err *);
+/*
+ * Called on dispatch. For ike_gss_async_cred_new(), the new credential
+ * (the callee owns it) or NULL on failure; for ike_gss_async_refresh(),
+ * the refreshed credential (already switched to the new tickets on
+ * success).
+ */
+typedef void	(*ike_gss_cred_cb)(void *arg, struct ike_gss_cred *, int rc,
+		    const struct ike_gss_err *);
+
+/* nthreads workers (1..8). Caller frees with ike_gss_async_free(). */
+int	ike_gss_async_new(unsigned nthreads, struct ike_gss_async **out)
+	    PA_MUST_USE;
+/*
+ * Waits for the jobs being run (at most the KDC timeouts), then drops the
+ * rest without callbacks: contexts go back to their owner (or are freed if
+ * ike_gss_ctx_free() was called on them), new credentials are freed.
+ * NULL is a no-op.
+ */
+void	ike_gss_async_free(struct ike_gss_async *);
+/* Readable when finished jobs wait for ike_gss_async_dispatch(). */
+int	ike_gss_async_fd(const struct ike_gss_async *);
+/* Run the callbacks of all finished jobs; returns how many. */
+unsigned	ike_gss_async_dispatch(struct ike_gss_async *);
+/* Jobs submitted and not yet dispatched. */
+unsigned	ike_gss_async_pending(const struct ike_gss_async *);
+/*
+ * ike_gss_ctx_step() in a worker; in is copied. Until the callback the
+ * context belongs to the job: other calls on it fail with PA_E_STATE,
+ * and ike_gss_ctx_free() cancels (no callback; freed once the worker is
+ * done with it). PA_E_AGAIN when too many jobs are queued.
+ */
+int	ike_gss_async_step(struct ike_gss_async *, struct ike_gss_ctx *,
+	    struct pa_bytes in, ike_gss_step_cb, void *arg) PA_MUST_USE;
+/* ike_gss_cred_new() in a worker; cfg and its strings are copied. */
+int	ike_gss_async_cred_new(struct ike_gss_async *,
+	    const struct ike_gss_cred_cfg *, ike_gss_cred_cb, void *arg)
+	    PA_MUST_USE;
+/*
+ * A forced ike_gss_cred_refresh() whose KDC part runs in a worker; the
+ * switch to the new tickets happens on dispatch. ike_gss_cred_free() on
+ * cred meanwhile is deferred until then (no callback).
+ */
+int	ike_gss_async_refresh(struct ike_gss_async *, struct ike_gss_cred *,
+	    ike_gss_cred_cb, void *arg) PA_MUST_USE;
 
 /* ---- Payload helpers (pure functions over untrusted bytes) ---------- */
 

@@ -1,0 +1,1107 @@
+/*
+ * The IKE engine's frame: sockets, dispatch, timers, the SA tables,
+ * statistics, audit and Oakley log helpers, and the public API of ike.h.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "audit.h"
+#include "ike_int.h"
+#include "pa_log.h"
+#include "pa_time.h"
+#include "spd.h"
+
+uint64_t
+ike_now(void)
+{
+	return pa_now_ms();
+}
+
+void
+ike_olog(struct ike *ike, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (ike->cfg.olog == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ike->cfg.olog(ike->cfg.olog_arg, line);
+}
+
+int
+ike_rand(struct ike *ike, void *p, size_t n)
+{
+	if (ike->cfg.rand_hook != NULL) {
+		ike->cfg.rand_hook(ike->cfg.rand_arg, p, n);
+		return 0;
+	}
+	return oak_random(p, n);
+}
+
+void
+ike_audit(struct ike *ike, int event, const char *const *kv, size_t n)
+{
+	struct audit_field f[16];
+	size_t i;
+
+	for (i = 0; i < n / 2 && i < 16; i++) {
+		f[i].key = kv[2 * i];
+		f[i].value = kv[2 * i + 1] != NULL ? kv[2 * i + 1] : "";
+	}
+	audit_emit(ike->cfg.audit, (enum audit_event)event, f, i);
+}
+
+void
+ike_audit_fail(struct ike *ike, const char *mode, const struct pa_addr *peer,
+    const char *point, const char *reason)
+{
+	char pa[PA_ADDRSTRLEN], pid[80];
+	const char *kv[12];
+
+	snprintf(pid, sizeof(pid), "Peer IP Address: %s",
+	    pa_addr_str(peer, pa, sizeof(pa)));
+	kv[0] = "Mode"; kv[1] = mode;
+	kv[2] = "Filter"; kv[3] = "";
+	kv[4] = "Peer Identity"; kv[5] = pid;
+	kv[6] = "Failure Point"; kv[7] = point;
+	kv[8] = "Failure Reason"; kv[9] = reason;
+	kv[10] = "Extra Status"; kv[11] = "";
+	ike_audit(ike, AUDIT_IKE_NEG_FAILED, kv, 12);
+	ike->st.negotiation_failures++;
+}
+
+int
+ike_send(struct ike *ike, int sock, const struct pa_addr *peer, uint16_t port,
+    const uint8_t *p, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (sock < 0 || (size_t)sock >= ike->nsocks)
+		return PA_E_INVAL;
+	pa_addr_to_sockaddr(peer, port, &ss, &sl);
+	if (sendto(ike->socks[sock].fd, p, len, 0, (struct sockaddr *)&ss,
+	    sl) < 0) {
+		ike->st.send_failures++;
+		return PA_E_SYS;
+	}
+	return 0;
+}
+
+int
+ike_keep_tx(struct ike *ike, uint8_t **tx, size_t *txlen, uint64_t *at,
+    uint32_t *n, const uint8_t *p, size_t len, bool arm)
+{
+	uint8_t *c;
+
+	if ((c = malloc(len)) == NULL)
+		return PA_E_NOMEM;
+	memcpy(c, p, len);
+	free(*tx);
+	*tx = c;
+	*txlen = len;
+	*n = 0;
+	*at = arm ? ike_now() + ike->cfg.retrans_ms : 0;
+	return 0;
+}
+
+/* SA tables. */
+
+static size_t
+mm_bucket(const uint8_t cky_i[8])
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		h = (h ^ cky_i[i]) * 16777619u;
+	return h % IKE_HASH_BUCKETS;
+}
+
+struct ike_mm *
+ike_mm_new(struct ike *ike, bool initiator)
+{
+	struct ike_mm *mm;
+
+	if ((mm = calloc(1, sizeof(*mm))) == NULL)
+		return NULL;
+	mm->ike = ike;
+	mm->initiator = initiator;
+	mm->sock = -1;
+	mm->created = (uint64_t)pa_wall_s();
+	mm->next = ike->mm_head;
+	if (ike->mm_head != NULL)
+		ike->mm_head->prev = mm;
+	ike->mm_head = mm;
+	return mm;
+}
+
+void
+ike_mm_hash_add(struct ike *ike, struct ike_mm *mm)
+{
+	size_t b = mm_bucket(mm->cky_i);
+
+	mm->hnext = ike->mm_hash[b];
+	ike->mm_hash[b] = mm;
+}
+
+static void
+mm_hash_del(struct ike *ike, struct ike_mm *mm)
+{
+	struct ike_mm **pp;
+
+	for (pp = &ike->mm_hash[mm_bucket(mm->cky_i)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == mm) {
+			*pp = mm->hnext;
+			return;
+		}
+}
+
+struct ike_mm *
+ike_mm_find(struct ike *ike, const uint8_t cky_i[8], const uint8_t cky_r[8])
+{
+	static const uint8_t zero[8];
+	struct ike_mm *mm;
+
+	for (mm = ike->mm_hash[mm_bucket(cky_i)]; mm != NULL; mm = mm->hnext) {
+		if (mm->state == MM_DEAD || memcmp(mm->cky_i, cky_i, 8) != 0)
+			continue;
+		/*
+		 * NULL or a zero cky_r (a retransmitted #1) matches any SA
+		 * with this cky_i; an initiator learns cky_r from #2.
+		 */
+		if (cky_r == NULL || memcmp(cky_r, zero, 8) == 0 ||
+		    memcmp(mm->cky_r, cky_r, 8) == 0 ||
+		    memcmp(mm->cky_r, zero, 8) == 0)
+			return mm;
+	}
+	return NULL;
+}
+
+struct ike_mm *
+ike_mm_find_peer(struct ike *ike, const struct pa_addr *peer,
+    bool established)
+{
+	struct ike_mm *mm, *best = NULL;
+
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
+		if (mm->state == MM_DEAD || !pa_addr_eq(&mm->peer, peer))
+			continue;
+		if (established && mm->state != MM_DONE)
+			continue;
+		if (mm->rule.qm_per_mm != 0 &&
+		    mm->qm_count >= mm->rule.qm_per_mm)
+			continue;
+		if (best == NULL || mm->created > best->created)
+			best = mm;
+	}
+	return best;
+}
+
+void
+ike_mm_scrub(struct ike_mm *mm)
+{
+	oak_dh_free(mm->dh);
+	mm->dh = NULL;
+	free(mm->sai_b);
+	mm->sai_b = NULL;
+	free(mm->gxi);
+	free(mm->gxr);
+	mm->gxi = mm->gxr = NULL;
+	if (mm->ni != NULL)
+		pa_wipe(mm->ni, mm->ni_len);
+	if (mm->nr != NULL)
+		pa_wipe(mm->nr, mm->nr_len);
+	free(mm->ni);
+	free(mm->nr);
+	mm->ni = mm->nr = NULL;
+	pa_wipe(mm->skeyid, sizeof(mm->skeyid));
+}
+
+static void
+mm_free(struct ike *ike, struct ike_mm *mm)
+{
+	struct ike_qm *qm;
+
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->mm == mm)
+			qm->mm = NULL;
+	mm_hash_del(ike, mm);
+	if (mm->prev != NULL)
+		mm->prev->next = mm->next;
+	else
+		ike->mm_head = mm->next;
+	if (mm->next != NULL)
+		mm->next->prev = mm->prev;
+	ike_mm_scrub(mm);
+	free(mm->tx);
+	ike_rulecopy_clear(&mm->rule);
+	pa_wipe(mm, sizeof(*mm));
+	free(mm);
+}
+
+void
+ike_mm_kill(struct ike *ike, struct ike_mm *mm, const char *why)
+{
+	char pa[PA_ADDRSTRLEN];
+	struct ike_qm *qm;
+
+	if (mm->state == MM_DEAD)
+		return;
+	ike_olog(ike, "MM SA with %s ended: %s",
+	    pa_addr_str(&mm->peer, pa, sizeof(pa)), why);
+	if (mm->state == MM_DONE) {
+		const char *kv[2] = { "Filter", mm->rule.name };
+
+		ike_audit(ike, AUDIT_IKE_MM_SA_ENDED, kv, 2);
+		if (ike->st.active_mmsas > 0)
+			ike->st.active_mmsas--;
+	} else if (!mm->initiator && ike->st.active_receive > 0) {
+		ike->st.active_receive--;
+	} else if (mm->initiator && ike->st.active_acquire > 0) {
+		ike->st.active_acquire--;
+	}
+	/* Quick Modes in flight on it die with it. */
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->mm == mm && qm->state != QM_DONE &&
+		    qm->state != QM_DEAD)
+			ike_qm_kill(ike, qm, true, "Main Mode SA gone");
+	mm->state = MM_DEAD;
+	mm->retx_at = 0;
+	mm->expire_at = 0;
+	ike_mm_scrub(mm);
+}
+
+struct ike_qm *
+ike_qm_new(struct ike *ike, struct ike_mm *mm, bool initiator)
+{
+	struct ike_qm *qm;
+
+	if ((qm = calloc(1, sizeof(*qm))) == NULL)
+		return NULL;
+	qm->mm = mm;
+	memcpy(qm->cky_i, mm->cky_i, 8);
+	memcpy(qm->cky_r, mm->cky_r, 8);
+	qm->initiator = initiator;
+	qm->local = mm->local;
+	qm->peer = mm->peer;
+	qm->created = (uint64_t)pa_wall_s();
+	qm->cookie = ++ike->next_cookie;
+	qm->next = ike->qm_head;
+	if (ike->qm_head != NULL)
+		ike->qm_head->prev = qm;
+	ike->qm_head = qm;
+	return qm;
+}
+
+struct ike_qm *
+ike_qm_find(struct ike *ike, const struct ike_mm *mm, uint32_t msgid)
+{
+	struct ike_qm *qm;
+
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->mm == mm && qm->msgid == msgid && qm->state != QM_DEAD)
+			return qm;
+	return NULL;
+}
+
+void
+ike_qm_scrub(struct ike_qm *qm)
+{
+	oak_dh_free(qm->dh);
+	qm->dh = NULL;
+	if (qm->ni != NULL)
+		pa_wipe(qm->ni, qm->ni_len);
+	if (qm->nr != NULL)
+		pa_wipe(qm->nr, qm->nr_len);
+	if (qm->gxy != NULL)
+		pa_wipe(qm->gxy, qm->gxy_len);
+	free(qm->ni);
+	free(qm->nr);
+	free(qm->gxy);
+	qm->ni = qm->nr = qm->gxy = NULL;
+}
+
+static void
+qm_free(struct ike *ike, struct ike_qm *qm)
+{
+	if (qm->prev != NULL)
+		qm->prev->next = qm->next;
+	else
+		ike->qm_head = qm->next;
+	if (qm->next != NULL)
+		qm->next->prev = qm->prev;
+	ike_qm_scrub(qm);
+	if (qm->rule != NULL) {
+		ike_rulecopy_clear(qm->rule);
+		free(qm->rule);
+	}
+	free(qm->tx);
+	free(qm);
+}
+
+static void
+qm_sa_id(const struct ike_qm *qm, bool in, uint8_t proto, struct sa_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->src = in ? qm->peer : qm->local;
+	id->dst = in ? qm->local : qm->peer;
+	id->proto = proto;
+	if (proto == DRV_PROTO_ESP)
+		id->spi = in ? qm->esp_in : qm->esp_out;
+	else
+		id->spi = in ? qm->ah_in : qm->ah_out;
+}
+
+void
+ike_qm_kill(struct ike *ike, struct ike_qm *qm, bool del_sas, const char *why)
+{
+	struct sa_id id;
+
+	if (qm->state == QM_DEAD)
+		return;
+	ike_olog(ike, "QM SA (msgid %08x) ended: %s", qm->msgid, why);
+	if (qm->state == QM_DONE) {
+		char in[32], out[32];
+		const char *kv[6] = { "Filter", "", "Inbound SPI", in,
+		    "Outbound SPI", out };
+
+		snprintf(in, sizeof(in), "%u (0x%x)",
+		    qm->p2.esp ? qm->esp_in : qm->ah_in,
+		    qm->p2.esp ? qm->esp_in : qm->ah_in);
+		snprintf(out, sizeof(out), "%u (0x%x)",
+		    qm->p2.esp ? qm->esp_out : qm->ah_out,
+		    qm->p2.esp ? qm->esp_out : qm->ah_out);
+		ike_audit(ike, AUDIT_IKE_QM_SA_ENDED, kv, 6);
+		if (ike->st.active_qmsas > 0)
+			ike->st.active_qmsas--;
+	}
+	if (del_sas && qm->installed) {
+		static const uint8_t protos[2] = { DRV_PROTO_ESP, DRV_PROTO_AH };
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			if ((protos[i] == DRV_PROTO_ESP && !qm->p2.esp) ||
+			    (protos[i] == DRV_PROTO_AH && !qm->p2.ah))
+				continue;
+			qm_sa_id(qm, true, protos[i], &id);
+			if (ike->cfg.drv_ops->sa_del(ike->cfg.drv, &id) == 0)
+				ike->st.key_deletions++;
+			qm_sa_id(qm, false, protos[i], &id);
+			if (ike->cfg.drv_ops->sa_del(ike->cfg.drv, &id) == 0)
+				ike->st.key_deletions++;
+		}
+	}
+	qm->installed = false;
+	qm->state = QM_DEAD;
+	qm->retx_at = 0;
+	ike_qm_scrub(qm);
+}
+
+/* Encryption of message bodies. */
+
+int
+ike_encrypt_msg(struct ike_mm *mm, uint8_t *iv, struct wr *w, size_t hdr_off)
+{
+	size_t bl = oak_block_len(mm->p1.enc), body, pad;
+	uint8_t *p;
+	int rc;
+
+	if ((rc = wr_error(w)) != 0)
+		return rc;
+	body = w->len - hdr_off - ISK_HDR_LEN;
+	pad = (bl - body % bl) % bl;
+	if ((rc = wr_zero(w, pad)) != 0)
+		return rc;
+	body += pad;
+	if (body == 0)
+		return PA_E_INVAL;
+	p = w->p + hdr_off + ISK_HDR_LEN;
+	if ((rc = oak_cbc(mm->p1.enc, mm->key, mm->p1.keylen, iv, p, body,
+	    true)) != 0)
+		return rc;
+	return isk_hdr_close(w, hdr_off);
+}
+
+int
+ike_decrypt_msg(struct ike_mm *mm, uint8_t *iv, const uint8_t *in, size_t len,
+    uint8_t *out, size_t *outlen)
+{
+	size_t bl = oak_block_len(mm->p1.enc);
+
+	if (bl == 0 || len == 0 || len % bl != 0 || len > IKE_MAX_PKT)
+		return PA_E_FORMAT;
+	memcpy(out, in, len);
+	*outlen = len;
+	return oak_cbc(mm->p1.enc, mm->key, mm->p1.keylen, iv, out, len, false);
+}
+
+/* Sockets. */
+
+static int
+ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct ike_sock *s;
+	int fd, one = 1;
+
+	if (ike->nsocks == IKE_MAX_SOCKS)
+		return PA_E_NOSPACE;
+	pa_addr_to_sockaddr(a, port, &ss, &sl);
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0)
+		return PA_E_SYS;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return PA_E_SYS;
+	}
+	s = &ike->socks[ike->nsocks++];
+	s->fd = fd;
+	s->addr = *a;
+	s->port = port;
+	return 0;
+}
+
+int
+ike_new(const struct ike_cfg *cfg, struct ike **out)
+{
+	struct ike *ike;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (cfg->drv_ops == NULL || cfg->drv == NULL ||
+	    cfg->nladdrs > IKE_MAX_LADDRS)
+		return PA_E_INVAL;
+	if ((ike = calloc(1, sizeof(*ike))) == NULL)
+		return PA_E_NOMEM;
+	ike->cfg = *cfg;
+	if (ike->cfg.port == 0)
+		ike->cfg.port = IKE_PORT;
+	if (ike->cfg.peer_port == 0)
+		ike->cfg.peer_port = ike->cfg.port;
+	if (ike->cfg.retrans_ms == 0)
+		ike->cfg.retrans_ms = 1000;
+	if (ike->cfg.retrans_max == 0)
+		ike->cfg.retrans_max = 4;
+	if (ike->cfg.soft_sa_ms == 0)
+		ike->cfg.soft_sa_ms = 3000;
+	if (ike->cfg.max_halfopen == 0)
+		ike->cfg.max_halfopen = 1000;
+	ike->next_reqid = 0x1000;
+	if (cfg->nladdrs == 0) {
+		struct pa_addr any4, any6;
+
+		memset(&any4, 0, sizeof(any4));
+		memset(&any6, 0, sizeof(any6));
+		any4.family = AF_INET;
+		any6.family = AF_INET6;
+		if ((rc = ike_open_sock(ike, &any4, ike->cfg.port)) != 0)
+			goto out;
+		(void)ike_open_sock(ike, &any6, ike->cfg.port);
+	} else {
+		for (i = 0; i < cfg->nladdrs; i++)
+			if ((rc = ike_open_sock(ike, &cfg->laddrs[i],
+			    ike->cfg.port)) != 0)
+				goto out;
+	}
+	*out = ike;
+	ike = NULL;
+out:
+	ike_free(ike);
+	return rc;
+}
+
+void
+ike_free(struct ike *ike)
+{
+	struct ike_pending *p;
+	size_t i;
+
+	if (ike == NULL)
+		return;
+	while (ike->qm_head != NULL)
+		qm_free(ike, ike->qm_head);
+	while (ike->mm_head != NULL)
+		mm_free(ike, ike->mm_head);
+	while ((p = ike->pending) != NULL) {
+		ike->pending = p->next;
+		ike_rulecopy_clear(&p->rule);
+		free(p);
+	}
+	for (i = 0; i < ike->nsocks; i++)
+		close(ike->socks[i].fd);
+	free(ike);
+}
+
+int
+ike_set_policy(struct ike *ike, const struct pol_policy *pol,
+    const struct pol_spd *spd)
+{
+	ike->pol = pol;
+	ike->spd = spd;
+	return 0;
+}
+
+size_t
+ike_fds(const struct ike *ike, int *fds, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < ike->nsocks && i < cap; i++)
+		fds[i] = ike->socks[i].fd;
+	return i;
+}
+
+/* The local address a packet from peer arrives at / leaves from. */
+static int
+sock_for_peer(struct ike *ike, const struct pa_addr *peer,
+    struct pa_addr *local)
+{
+	struct sockaddr_storage ss, ls;
+	socklen_t sl, ll = sizeof(ls);
+	size_t i;
+	int fd, idx = -1;
+	uint16_t port;
+
+	/* Ask the routing table which source address reaches the peer. */
+	pa_addr_to_sockaddr(peer, ike->cfg.peer_port, &ss, &sl);
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
+	    pa_addr_from_sockaddr((struct sockaddr *)&ls, local, &port) == 0) {
+		for (i = 0; i < ike->nsocks; i++) {
+			if (pa_addr_eq(&ike->socks[i].addr, local)) {
+				idx = (int)i;
+				break;
+			}
+			if (idx < 0 && ike->socks[i].addr.family ==
+			    local->family && pa_addr_is_unset(&ike->socks[i].addr))
+				idx = (int)i;
+		}
+		/* Bound addresses: prefer one of ours in the family. */
+		if (idx < 0)
+			for (i = 0; i < ike->nsocks; i++)
+				if (ike->socks[i].addr.family == peer->family) {
+					idx = (int)i;
+					*local = ike->socks[i].addr;
+					break;
+				}
+	}
+	close(fd);
+	return idx;
+}
+
+static bool
+addr_is_any(const struct pa_addr *a)
+{
+	static const uint8_t z[16];
+
+	return memcmp(a->a, z, 16) == 0;
+}
+
+int
+ike_start_negotiation(struct ike *ike, const struct pa_addr *peer,
+    const struct ike_ts *l, const struct ike_ts *r, uint32_t reqid,
+    const struct ike_rulecopy *rule)
+{
+	struct ike_pending *p;
+	struct ike_mm *mm;
+	int rc;
+
+	if ((mm = ike_mm_find_peer(ike, peer, true)) != NULL && l != NULL)
+		return ike_qm_initiate(ike, mm, l, r, reqid, rule);
+	if (l != NULL) {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return PA_E_NOMEM;
+		p->peer = *peer;
+		p->ts_l = *l;
+		p->ts_r = *r;
+		p->reqid = reqid;
+		p->since = ike_now();
+		if ((rc = ike_rulecopy_dup(&p->rule, rule)) != 0) {
+			free(p);
+			return rc;
+		}
+		p->next = ike->pending;
+		ike->pending = p;
+	}
+	if (mm != NULL || ike_mm_find_peer(ike, peer, false) != NULL)
+		return 0;	/* in progress */
+	return ike_mm_initiate(ike, peer, rule, &mm);
+}
+
+void
+ike_mm_ready(struct ike *ike, struct ike_mm *mm)
+{
+	struct ike_pending **pp, *p;
+
+	for (pp = &ike->pending; (p = *pp) != NULL;) {
+		if (!pa_addr_eq(&p->peer, &mm->peer)) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		if (ike_qm_initiate(ike, mm, &p->ts_l, &p->ts_r, p->reqid,
+		    &p->rule) != 0)
+			ike->st.acquire_failures++;
+		ike_rulecopy_clear(&p->rule);
+		free(p);
+	}
+}
+
+int
+ike_acquire(struct ike *ike, const struct drv_sel *pkt, uint32_t reqid,
+    const struct pol_spd_entry *entry)
+{
+	struct ike_rulecopy rule;
+	struct ike_ts l, r;
+	struct pa_addr peer;
+	char a[PA_ADDRSTRLEN];
+	int rc;
+
+	ike->st.total_acquire++;
+	if (ike->paused)
+		return PA_E_STATE;
+	if ((rc = ike_rule_for_pkt(ike, pkt, entry, &rule, &l, &r)) != 0) {
+		ike->st.acquire_failures++;
+		ike_olog(ike, "acquire for %s: no negotiation rule",
+		    pa_addr_str(&pkt->dst.addr, a, sizeof(a)));
+		return rc;
+	}
+	peer = rule.tunnel ? rule.tunnel_peer : pkt->dst.addr;
+	ike_olog(ike, "acquire: rule \"%s\", peer %s, reqid %u", rule.name,
+	    pa_addr_str(&peer, a, sizeof(a)), reqid);
+	rc = ike_start_negotiation(ike, &peer, &l, &r, reqid, &rule);
+	if (rc != 0)
+		ike->st.acquire_failures++;
+	ike_rulecopy_clear(&rule);
+	return rc;
+}
+
+int
+ike_initiate(struct ike *ike, const struct pa_addr *peer)
+{
+	struct ike_rulecopy rule;
+	int rc;
+
+	if (ike->paused)
+		return PA_E_STATE;
+	if ((rc = ike_rule_for_peer(ike, peer, &rule)) != 0)
+		return rc;
+	rc = ike_start_negotiation(ike, peer, NULL, NULL, 0, &rule);
+	ike_rulecopy_clear(&rule);
+	return rc;
+}
+
+void
+ike_expire(struct ike *ike, const struct sa_id *id, uint64_t cookie, bool hard)
+{
+	ike_qm_expire(ike, id, cookie, hard);
+}
+
+void
+ike_pause(struct ike *ike, bool paused)
+{
+	ike->paused = paused;
+}
+
+void
+ike_shutdown(struct ike *ike)
+{
+	struct ike_qm *qm;
+	struct ike_mm *mm;
+
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
+		uint8_t spi[4];
+		uint32_t v;
+
+		if (qm->state != QM_DONE)
+			continue;
+		if (qm->mm != NULL && qm->mm->state == MM_DONE) {
+			if (qm->p2.esp) {
+				v = qm->esp_in;
+				spi[0] = (uint8_t)(v >> 24);
+				spi[1] = (uint8_t)(v >> 16);
+				spi[2] = (uint8_t)(v >> 8);
+				spi[3] = (uint8_t)v;
+				ike_delete_send(ike, qm->mm, ISK_PROTO_ESP, spi,
+				    4, 1);
+			}
+			if (qm->p2.ah) {
+				v = qm->ah_in;
+				spi[0] = (uint8_t)(v >> 24);
+				spi[1] = (uint8_t)(v >> 16);
+				spi[2] = (uint8_t)(v >> 8);
+				spi[3] = (uint8_t)v;
+				ike_delete_send(ike, qm->mm, ISK_PROTO_AH, spi,
+				    4, 1);
+			}
+		}
+		ike_qm_kill(ike, qm, true, "shutdown");
+	}
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
+		if (mm->state == MM_DONE) {
+			uint8_t ck[16];
+
+			memcpy(ck, mm->cky_i, 8);
+			memcpy(ck + 8, mm->cky_r, 8);
+			ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck, 16, 1);
+		}
+		ike_mm_kill(ike, mm, "shutdown");
+	}
+}
+
+/* Input. */
+
+int
+ike_dispatch(struct ike *ike, int fd)
+{
+	uint8_t buf[IKE_MAX_PKT];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct pa_addr from;
+	struct isk_hdr h;
+	struct pa_bytes body;
+	struct ike_mm *mm;
+	uint16_t port;
+	ssize_t n;
+	size_t i;
+	int sock = -1, budget;
+
+	for (i = 0; i < ike->nsocks; i++)
+		if (ike->socks[i].fd == fd)
+			sock = (int)i;
+	if (sock < 0)
+		return PA_E_INVAL;
+	for (budget = 0; budget < 64; budget++) {
+		sl = sizeof(ss);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			ike->st.receive_failures++;
+			return PA_E_SYS;
+		}
+		if (ike->paused)
+			continue;
+		if (pa_addr_from_sockaddr((struct sockaddr *)&ss, &from, &port)
+		    != 0)
+			continue;
+		if (isk_parse_hdr(buf, (size_t)n, &h, &body) != 0) {
+			ike->st.invalid_packets++;
+			continue;
+		}
+		switch (h.exch) {
+		case ISK_EXCH_MAIN:
+			ike_mm_input(ike, sock, &from, port, &h, body, buf,
+			    (size_t)n);
+			break;
+		case ISK_EXCH_INFO:
+			if (!(h.flags & ISK_FLAG_ENC)) {
+				/* An unprotected error before keys agree. */
+				mm = ike_mm_find(ike, h.cky_i, h.cky_r);
+				if (mm != NULL && mm->state != MM_DONE &&
+				    pa_addr_eq(&mm->peer, &from))
+					ike_mm_plain_notify(ike, mm, &h, body);
+				else
+					ike->st.invalid_packets++;
+				break;
+			}
+			/* FALLTHROUGH */
+		case ISK_EXCH_QUICK:
+			mm = ike_mm_find(ike, h.cky_i, h.cky_r);
+			if (mm == NULL || !mm->keyed ||
+			    memcmp(mm->cky_r, h.cky_r, 8) != 0 ||
+			    !pa_addr_eq(&mm->peer, &from)) {
+				ike->st.invalid_cookies++;
+				break;
+			}
+			if (h.exch == ISK_EXCH_QUICK)
+				ike_qm_input(ike, mm, &h, body, buf, (size_t)n);
+			else
+				ike_info_input(ike, mm, &h, body, buf,
+				    (size_t)n);
+			break;
+		case ISK_EXCH_AGGRESSIVE: {
+			char a[PA_ADDRSTRLEN];
+
+			ike->st.invalid_packets++;
+			ike_olog(ike, "Aggressive Mode from %s refused",
+			    pa_addr_str(&from, a, sizeof(a)));
+			ike_notify_plain(ike, sock, &from, port, h.cky_i,
+			    h.cky_r, ISK_N_UNSUPPORTED_EXCHANGE_TYPE);
+			ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
+			    &from, "Me", "Aggressive Mode is not supported");
+			break;
+		}
+		default:
+			ike->st.invalid_packets++;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Timers. */
+
+static uint64_t
+min_at(uint64_t cur, uint64_t at)
+{
+	if (at == 0)
+		return cur;
+	return cur == 0 || at < cur ? at : cur;
+}
+
+int
+ike_next_timeout_ms(const struct ike *ike, uint64_t now)
+{
+	const struct ike_mm *mm;
+	const struct ike_qm *qm;
+	const struct ike_pending *p;
+	uint64_t at = 0;
+
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
+		if (mm->state == MM_DEAD)
+			return 0;
+		at = min_at(at, mm->retx_at);
+		at = min_at(at, mm->expire_at);
+	}
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
+		if (qm->state == QM_DEAD)
+			return 0;
+		at = min_at(at, qm->retx_at);
+	}
+	for (p = ike->pending; p != NULL; p = p->next)
+		at = min_at(at, p->since + ike->cfg.soft_sa_ms);
+	if (at == 0)
+		return -1;
+	if (at <= now)
+		return 0;
+	return at - now > INT32_MAX ? INT32_MAX : (int)(at - now);
+}
+
+static void
+retransmit(struct ike *ike, int sock, const struct pa_addr *peer,
+    uint16_t port, uint8_t *tx, size_t txlen, uint64_t *at, uint32_t *n,
+    uint64_t now)
+{
+	if (ike_send(ike, sock, peer, port, tx, txlen) == 0)
+		ike->st.retransmits++;
+	(*n)++;
+	*at = now + ((uint64_t)ike->cfg.retrans_ms << (*n < 6 ? *n : 6));
+}
+
+void
+ike_run_timers(struct ike *ike, uint64_t now)
+{
+	struct ike_mm *mm, *mnext;
+	struct ike_qm *qm, *qnext;
+	struct ike_pending **pp, *p;
+
+	for (mm = ike->mm_head; mm != NULL; mm = mnext) {
+		mnext = mm->next;
+		if (mm->state == MM_DEAD) {
+			mm_free(ike, mm);
+			continue;
+		}
+		if (mm->expire_at != 0 && mm->expire_at <= now) {
+			if (mm->state == MM_DONE) {
+				uint8_t ck[16];
+
+				memcpy(ck, mm->cky_i, 8);
+				memcpy(ck + 8, mm->cky_r, 8);
+				ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck,
+				    16, 1);
+				ike_mm_kill(ike, mm, "lifetime expired");
+			} else {
+				ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
+				    &mm->peer, "Peer", "No response from peer");
+				ike_mm_kill(ike, mm, "negotiation timed out");
+			}
+			continue;
+		}
+		if (mm->retx_at != 0 && mm->retx_at <= now) {
+			if (mm->retx_n >= ike->cfg.retrans_max) {
+				mm->retx_at = 0;
+				mm->expire_at = now;	/* fails next run */
+				if (mm->state == MM_DONE)
+					mm->expire_at = 0;
+				continue;
+			}
+			retransmit(ike, mm->sock, &mm->peer, mm->peer_port,
+			    mm->tx, mm->txlen, &mm->retx_at, &mm->retx_n, now);
+		}
+	}
+	for (qm = ike->qm_head; qm != NULL; qm = qnext) {
+		qnext = qm->next;
+		if (qm->state == QM_DEAD) {
+			qm_free(ike, qm);
+			continue;
+		}
+		if (qm->retx_at != 0 && qm->retx_at <= now) {
+			if (qm->mm == NULL || qm->retx_n >= ike->cfg.retrans_max) {
+				ike_audit_fail(ike,
+				    "Data Protection Mode (Quick Mode)",
+				    &qm->peer, "Peer", "No response from peer");
+				ike_qm_kill(ike, qm, true, "no response");
+				continue;
+			}
+			retransmit(ike, qm->mm->sock, &qm->peer,
+			    qm->mm->peer_port, qm->tx, qm->txlen, &qm->retx_at,
+			    &qm->retx_n, now);
+		}
+	}
+	/* Acquires waiting too long for Main Mode: soft association. */
+	for (pp = &ike->pending; (p = *pp) != NULL;) {
+		if (p->since + ike->cfg.soft_sa_ms > now) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		if (p->rule.soft) {
+			char a[PA_ADDRSTRLEN];
+			const char *kv[2] = { "Text", "" };
+			char txt[160];
+
+			snprintf(txt, sizeof(txt), "Soft association with %s: "
+			    "peer did not answer, traffic permitted in clear",
+			    pa_addr_str(&p->peer, a, sizeof(a)));
+			kv[1] = txt;
+			ike->st.soft_associations++;
+			ike_olog(ike, "%s", txt);
+			ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
+		} else {
+			ike->st.acquire_failures++;
+		}
+		ike_rulecopy_clear(&p->rule);
+		free(p);
+	}
+}
+
+void
+ike_stats(const struct ike *ike, struct ike_stats *st)
+{
+	*st = ike->st;
+}
+
+void
+ike_foreach_mmsa(const struct ike *ike,
+    void (*fn)(void *, const struct ike_mmsa_info *), void *arg)
+{
+	const struct ike_mm *mm;
+	struct ike_mmsa_info in;
+
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
+		if (mm->state == MM_DEAD)
+			continue;
+		memset(&in, 0, sizeof(in));
+		memcpy(in.cky_i, mm->cky_i, 8);
+		memcpy(in.cky_r, mm->cky_r, 8);
+		in.initiator = mm->initiator;
+		in.established = mm->state == MM_DONE;
+		in.local = mm->local;
+		in.peer = mm->peer;
+		in.peer_port = mm->peer_port;
+		in.cipher = mm->p1.enc == ISK_ENC_DES ? POL_MM_DES :
+		    mm->p1.enc == ISK_ENC_3DES ? POL_MM_3DES :
+		    mm->p1.keylen == 16 ? POL_MM_AES128 :
+		    mm->p1.keylen == 24 ? POL_MM_AES192 : POL_MM_AES256;
+		in.hash = mm->p1.hash == ISK_HASH_MD5 ? POL_INTEG_MD5 :
+		    mm->p1.hash == ISK_HASH_SHA1 ? POL_INTEG_SHA1 :
+		    POL_INTEG_SHA256;
+		in.dh_group = mm->p1.group;
+		in.auth = mm->p1.auth == ISK_AUTH_PSK ? POL_AUTH_PSK :
+		    mm->p1.auth == ISK_AUTH_RSA ? POL_AUTH_CERT :
+		    POL_AUTH_KERBEROS;
+		in.life_sec = mm->p1.life_sec;
+		in.created = mm->created;
+		in.qm_count = mm->qm_count;
+		snprintf(in.peer_id, sizeof(in.peer_id), "%s", mm->peer_id);
+		fn(arg, &in);
+	}
+}
+
+void
+ike_foreach_qmsa(const struct ike *ike,
+    void (*fn)(void *, const struct ike_qmsa_info *), void *arg)
+{
+	const struct ike_qm *qm;
+	struct ike_qmsa_info in;
+
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
+		if (qm->state != QM_DONE)
+			continue;
+		memset(&in, 0, sizeof(in));
+		memcpy(in.cky_i, qm->cky_i, 8);
+		memcpy(in.cky_r, qm->cky_r, 8);
+		in.local = qm->local;
+		in.peer = qm->peer;
+		in.src = qm->ts_l.net;
+		in.dst = qm->ts_r.net;
+		in.proto = qm->ts_l.proto;
+		in.sport = qm->ts_l.port;
+		in.dport = qm->ts_r.port;
+		in.tunnel = qm->p2.tunnel;
+		in.ah = qm->p2.ah;
+		in.esp = qm->p2.esp;
+		in.esp_cipher = qm->p2.esp_cipher;
+		in.esp_integ = qm->p2.esp_integ;
+		in.ah_integ = qm->p2.ah_integ;
+		in.pfs_group = qm->p2.group;
+		in.spi_in = qm->p2.esp ? qm->esp_in : qm->ah_in;
+		in.spi_out = qm->p2.esp ? qm->esp_out : qm->ah_out;
+		in.ah_spi_in = qm->ah_in;
+		in.ah_spi_out = qm->ah_out;
+		in.life_sec = qm->p2.life_sec;
+		in.life_kb = qm->p2.life_kb;
+		in.created = qm->created;
+		fn(arg, &in);
+	}
+}
+
+int
+ike_sock_for_peer(struct ike *ike, const struct pa_addr *peer,
+    struct pa_addr *local)
+{
+	int idx = sock_for_peer(ike, peer, local);
+
+	if (idx >= 0 && addr_is_any(local))
+		return -1;
+	return idx;
+}
+
+void
+ike_digest(const uint8_t *p, size_t len, uint8_t out[20])
+{
+	struct pa_bytes b = { p, len };
+
+	if (oak_hash(ISK_HASH_SHA1, &b, 1, out) != 0)
+		memset(out, 0, 20);
+}

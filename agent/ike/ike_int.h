@@ -1,0 +1,345 @@
+/*
+ * Inside the IKE engine: the SA database (Main Mode and Quick Mode SAs) and
+ * the functions the exchange files share. Private to agent/ike/.
+ *
+ * Layering: engine.c owns sockets, timers and the SA tables; main_mode.c,
+ * quick_mode.c and info.c implement the exchanges on top of them; sel.c
+ * chooses rules and proposals from the policy model; oakley.c and isakmp.c
+ * know nothing of SAs.
+ */
+#ifndef PA_IKE_INT_H
+#define PA_IKE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver.h"
+#include "ike.h"
+#include "isakmp.h"
+#include "model.h"
+#include "oakley.h"
+#include "pa_addr.h"
+#include "pa_buf.h"
+#include "pa_secret.h"
+
+#define IKE_NONCE_LEN		32
+#define IKE_MAX_PKT		8192
+#define IKE_HASH_BUCKETS	4096
+#define IKE_MAX_SOCKS		(2 * IKE_MAX_LADDRS)
+
+/* Main Mode states. */
+enum ike_mm_state {
+	MM_I_SA_SENT = 1,	/* sent #1, waiting for #2 */
+	MM_I_KE_SENT,		/* sent #3, waiting for #4 */
+	MM_I_ID_SENT,		/* sent #5, waiting for #6 */
+	MM_R_SA_SENT,		/* sent #2, waiting for #3 */
+	MM_R_KE_SENT,		/* sent #4, waiting for #5 */
+	MM_DONE,
+	MM_DEAD			/* deleted, freed at the next timer run */
+};
+
+enum ike_qm_state {
+	QM_I_SENT = 1,		/* sent #1, waiting for #2 */
+	QM_R_SENT,		/* sent #2, waiting for #3 */
+	QM_DONE,
+	QM_DEAD
+};
+
+/* Phase 1 transform values (negotiated or offered). */
+struct ike_p1 {
+	uint16_t	enc;		/* ISK_ENC_* */
+	uint16_t	keylen;		/* bytes */
+	uint16_t	hash;		/* ISK_HASH_* */
+	uint16_t	auth;		/* ISK_AUTH_* */
+	uint16_t	group;
+	uint32_t	life_sec;
+	uint32_t	life_kb;
+	uint32_t	qm_limit;
+};
+
+/* One side of a Quick Mode selector. */
+struct ike_ts {
+	struct pa_prefix	net;
+	uint8_t			proto;
+	uint16_t		port;
+};
+
+/* What one Quick Mode SA bundle uses. */
+struct ike_p2 {
+	bool			ah;
+	uint16_t		ah_integ;	/* enum pol_integ */
+	bool			esp;
+	uint16_t		esp_cipher;	/* enum pol_esp_cipher */
+	uint16_t		esp_integ;	/* enum pol_integ */
+	uint16_t		group;		/* PFS, 0 = none */
+	uint32_t		life_sec;
+	uint32_t		life_kb;
+	bool			tunnel;
+	uint8_t			propnum;	/* the proposal number chosen */
+};
+
+/* A copy of what a rule says, kept by negotiations (policy may change). */
+struct ike_rulecopy {
+	char			 name[64];
+	struct pa_guid		 id;
+	struct pa_secret	*psk;		/* first PSK auth method, or NULL */
+	uint16_t		 auths[4];	/* ISK_AUTH_* in the rule's order */
+	size_t			 nauths;
+	struct pol_qm_offer	 offers[8];
+	size_t			 noffers;
+	uint16_t		 pfs_group;	/* 0 = MM group */
+	bool			 tunnel;
+	struct pa_addr		 tunnel_peer;
+	bool			 soft;
+	bool			 master_pfs;
+	uint32_t		 qm_per_mm;
+};
+
+struct ike_qm;
+
+struct ike_mm {
+	struct ike_mm		*hnext;		/* hash chain by cky_i */
+	struct ike_mm		*next;		/* all MM SAs */
+	struct ike_mm		*prev;
+	struct ike		*ike;
+	uint8_t			 cky_i[8];
+	uint8_t			 cky_r[8];
+	bool			 initiator;
+	enum ike_mm_state	 state;
+	int			 sock;		/* index into ike->socks */
+	struct pa_addr		 local;
+	struct pa_addr		 peer;
+	uint16_t		 peer_port;
+	struct ike_p1		 p1;
+	struct ike_rulecopy	 rule;
+	struct ike_p1		 offers[16];	/* initiator: what MM #1 offered */
+	size_t			 noffers;
+	/* Negotiation state, freed once established. */
+	struct oak_dh		*dh;
+	uint8_t			*sai_b;		/* initiator's SA body */
+	size_t			 sai_len;
+	uint8_t			*gxi, *gxr;
+	size_t			 gx_len;
+	uint8_t			*ni, *nr;
+	size_t			 ni_len, nr_len;
+	/* Keys. */
+	uint8_t			 skeyid[OAK_MAX_HASH];
+	uint8_t			 skeyid_d[OAK_MAX_HASH];
+	uint8_t			 skeyid_a[OAK_MAX_HASH];
+	uint8_t			 skeyid_e[OAK_MAX_HASH];
+	uint8_t			 key[OAK_MAX_KEY];
+	uint8_t			 iv[OAK_MAX_BLOCK];	/* phase 1 chain */
+	bool			 keyed;
+	/* Retransmission and duplicate replay. */
+	uint8_t			*tx;
+	size_t			 txlen;
+	uint64_t		 retx_at;	/* 0 = none */
+	uint32_t		 retx_n;
+	uint8_t			 rx_digest[20];	/* last message handled */
+	bool			 rx_valid;
+	/* Lifetime. */
+	uint64_t		 expire_at;	/* monotonic ms */
+	uint64_t		 created;	/* wall seconds */
+	uint32_t		 qm_count;
+	/* Peer. */
+	char			 peer_id[128];
+	bool			 peer_ms;	/* sent the MS NT5 VID */
+	uint32_t		 peer_ms_ver;
+	bool			 peer_natt;
+	bool			 peer_dpd;
+	bool			 initial_contact_sent;
+};
+
+struct ike_qm {
+	struct ike_qm		*next;
+	struct ike_qm		*prev;
+	struct ike_mm		*mm;		/* NULL once the MM SA is gone */
+	uint8_t			 cky_i[8];	/* of the MM SA it came from */
+	uint8_t			 cky_r[8];
+	uint32_t		 msgid;
+	bool			 initiator;
+	enum ike_qm_state	 state;
+	struct pa_addr		 local;
+	struct pa_addr		 peer;
+	struct ike_rulecopy	*rule;		/* initiator / selected rule */
+	struct ike_ts		 ts_l;		/* local side (IDci for initiator) */
+	struct ike_ts		 ts_r;
+	bool			 ids_sent;	/* IDs in the exchange */
+	uint32_t		 reqid;
+	struct ike_p2		 p2;
+	uint32_t		 esp_in, esp_out;	/* SPIs, host order */
+	uint32_t		 ah_in, ah_out;
+	uint8_t			 iv[OAK_MAX_BLOCK];
+	struct oak_dh		*dh;
+	uint8_t			*ni, *nr;
+	size_t			 ni_len, nr_len;
+	uint8_t			*gxy;
+	size_t			 gxy_len;
+	uint8_t			*tx;
+	size_t			 txlen;
+	uint64_t		 retx_at;
+	uint32_t		 retx_n;
+	uint8_t			 rx_digest[20];
+	bool			 rx_valid;
+	uint64_t		 created;
+	uint64_t		 cookie;	/* tag handed to the driver */
+	bool			 installed;
+	bool			 rekeyed;	/* a successor was started */
+};
+
+/* A request waiting for a Main Mode SA to a peer. */
+struct ike_pending {
+	struct ike_pending	*next;
+	struct pa_addr		 peer;
+	struct ike_ts		 ts_l;
+	struct ike_ts		 ts_r;
+	uint32_t		 reqid;
+	struct ike_rulecopy	 rule;
+	uint64_t		 since;		/* monotonic ms */
+};
+
+struct ike_sock {
+	int		fd;
+	struct pa_addr	addr;
+	uint16_t	port;
+};
+
+struct ike {
+	struct ike_cfg		 cfg;
+	const struct pol_policy	*pol;
+	const struct pol_spd	*spd;
+	struct ike_sock		 socks[IKE_MAX_SOCKS];
+	size_t			 nsocks;
+	struct ike_mm		*mm_head;
+	struct ike_mm		*mm_hash[IKE_HASH_BUCKETS];
+	struct ike_qm		*qm_head;
+	struct ike_pending	*pending;
+	struct ike_stats	 st;
+	bool			 paused;
+	uint64_t		 next_cookie;
+	uint32_t		 next_reqid;
+	uint64_t		 last_dos_audit;
+};
+
+/* engine.c */
+void	ike_olog(struct ike *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	ike_rand(struct ike *, void *, size_t) PA_MUST_USE;
+int	ike_send(struct ike *, int sock, const struct pa_addr *peer,
+	    uint16_t port, const uint8_t *, size_t) PA_MUST_USE;
+/* Keep a copy of what was sent for retransmission; arms the timer. */
+int	ike_keep_tx(struct ike *, uint8_t **tx, size_t *txlen, uint64_t *at,
+	    uint32_t *n, const uint8_t *, size_t, bool arm) PA_MUST_USE;
+struct ike_mm	*ike_mm_new(struct ike *, bool initiator);
+void	ike_mm_hash_add(struct ike *, struct ike_mm *);
+struct ike_mm	*ike_mm_find(struct ike *, const uint8_t cky_i[8],
+	    const uint8_t cky_r[8]);
+struct ike_mm	*ike_mm_find_peer(struct ike *, const struct pa_addr *peer,
+	    bool established);
+void	ike_mm_kill(struct ike *, struct ike_mm *, const char *why);
+void	ike_mm_scrub(struct ike_mm *);
+struct ike_qm	*ike_qm_new(struct ike *, struct ike_mm *, bool initiator);
+struct ike_qm	*ike_qm_find(struct ike *, const struct ike_mm *, uint32_t msgid);
+void	ike_qm_kill(struct ike *, struct ike_qm *, bool del_sas,
+	    const char *why);
+void	ike_qm_scrub(struct ike_qm *);
+void	ike_audit(struct ike *, int event, const char *const *kv, size_t n);
+void	ike_audit_fail(struct ike *, const char *mode, const struct pa_addr *peer,
+	    const char *point, const char *reason);
+uint64_t	ike_now(void);
+/* The socket (index) and local address to reach peer from, or -1. */
+int	ike_sock_for_peer(struct ike *, const struct pa_addr *peer,
+	    struct pa_addr *local);
+/* SHA-1 of a datagram, for duplicate detection. */
+void	ike_digest(const uint8_t *, size_t, uint8_t out[20]);
+/* QM with peer now if an MM SA is up, else queue it and start Main Mode. */
+int	ike_start_negotiation(struct ike *, const struct pa_addr *peer,
+	    const struct ike_ts *l, const struct ike_ts *r, uint32_t reqid,
+	    const struct ike_rulecopy *) PA_MUST_USE;
+/* Start pending negotiations waiting for this (now established) MM SA. */
+void	ike_mm_ready(struct ike *, struct ike_mm *);
+
+/* Encrypted message helpers (engine.c). */
+int	ike_encrypt_msg(struct ike_mm *, uint8_t *iv, struct wr *, size_t hdr_off)
+	    PA_MUST_USE;
+int	ike_decrypt_msg(struct ike_mm *, uint8_t *iv, const uint8_t *in, size_t len,
+	    uint8_t *out, size_t *outlen) PA_MUST_USE;
+
+/* main_mode.c */
+int	ike_mm_initiate(struct ike *, const struct pa_addr *peer,
+	    const struct ike_rulecopy *, struct ike_mm **) PA_MUST_USE;
+void	ike_mm_input(struct ike *, int sock, const struct pa_addr *from,
+	    uint16_t port, const struct isk_hdr *, struct pa_bytes body,
+	    const uint8_t *pkt, size_t len);
+/* An unprotected informational for a Main Mode SA being negotiated. */
+void	ike_mm_plain_notify(struct ike *, struct ike_mm *, const struct isk_hdr *,
+	    struct pa_bytes body);
+int	ike_id_text(const struct isk_id *, char *, size_t);
+
+/* quick_mode.c */
+int	ike_qm_initiate(struct ike *, struct ike_mm *, const struct ike_ts *l,
+	    const struct ike_ts *r, uint32_t reqid, const struct ike_rulecopy *)
+	    PA_MUST_USE;
+void	ike_qm_input(struct ike *, struct ike_mm *, const struct isk_hdr *,
+	    struct pa_bytes body, const uint8_t *pkt, size_t len);
+void	ike_qm_expire(struct ike *, const struct sa_id *, uint64_t cookie,
+	    bool hard);
+
+/* info.c */
+void	ike_info_input(struct ike *, struct ike_mm *, const struct isk_hdr *,
+	    struct pa_bytes body, const uint8_t *pkt, size_t len);
+/* Unprotected notify (before keys exist). */
+void	ike_notify_plain(struct ike *, int sock, const struct pa_addr *peer,
+	    uint16_t port, const uint8_t cky_i[8], const uint8_t cky_r[8],
+	    uint16_t type);
+/* Protected informational with one notify or delete. */
+void	ike_notify_prot(struct ike *, struct ike_mm *, uint8_t proto,
+	    uint16_t type, const uint8_t *spi, size_t spilen);
+void	ike_delete_send(struct ike *, struct ike_mm *, uint8_t proto,
+	    const uint8_t *spis, size_t spi_size, size_t nspi);
+
+/* sel.c: rules and proposals from the policy model. */
+int	ike_rule_for_peer(const struct ike *, const struct pa_addr *peer,
+	    struct ike_rulecopy *) PA_MUST_USE;
+int	ike_rule_for_ids(const struct ike *, const struct pa_addr *peer,
+	    const struct ike_ts *remote, const struct ike_ts *local,
+	    struct ike_rulecopy *) PA_MUST_USE;
+int	ike_rule_for_pkt(const struct ike *, const struct drv_sel *pkt,
+	    const struct pol_spd_entry *, struct ike_rulecopy *,
+	    struct ike_ts *l, struct ike_ts *r) PA_MUST_USE;
+void	ike_rulecopy_clear(struct ike_rulecopy *);
+int	ike_rulecopy_dup(struct ike_rulecopy *, const struct ike_rulecopy *)
+	    PA_MUST_USE;
+/* The ISAKMP policy's methods as phase 1 offers. */
+size_t	ike_p1_offers(const struct ike *, const struct ike_rulecopy *,
+	    struct ike_p1 *, size_t cap);
+int	ike_p1_from_xform(const struct isk_xform *, struct ike_p1 *) PA_MUST_USE;
+bool	ike_p1_eq(const struct ike_p1 *, const struct ike_p1 *);
+const char	*ike_p1_str(const struct ike_p1 *, char *, size_t);
+/* Write an SA payload body (DOI onwards) for phase 1 offers. */
+int	ike_p1_write_sa(struct wr *, const struct ike_p1 *, size_t n) PA_MUST_USE;
+/* Phase 2: write proposals for the rule's offers / a chosen bundle. */
+int	ike_p2_write_sa(struct wr *, const struct ike_rulecopy *, uint16_t mm_group,
+	    uint32_t esp_spi, uint32_t ah_spi, bool tunnel) PA_MUST_USE;
+int	ike_p2_write_one(struct wr *, const struct ike_p2 *, uint8_t propnum,
+	    uint32_t esp_spi, uint32_t ah_spi) PA_MUST_USE;
+/*
+ * Responder: choose the first of our offers (in order) that one of the
+ * peer's proposals matches. *esp_out / *ah_out get the peer's SPIs.
+ */
+int	ike_p2_select(const struct isk_sa *, const struct ike_rulecopy *,
+	    uint16_t mm_group, bool tunnel, struct ike_p2 *, uint32_t *esp_out,
+	    uint32_t *ah_out, char *why, size_t whylen) PA_MUST_USE;
+/* Initiator: parse the responder's choice and check it was offered. */
+int	ike_p2_accept(const struct isk_sa *, const struct ike_rulecopy *,
+	    uint16_t mm_group, bool tunnel, struct ike_p2 *, uint32_t *esp_out,
+	    uint32_t *ah_out) PA_MUST_USE;
+const char	*ike_p2_str(const struct ike_p2 *, char *, size_t);
+
+/* IDs. */
+int	ike_ts_write(struct wr *, const struct ike_ts *) PA_MUST_USE;
+int	ike_ts_from_id(const struct isk_id *, struct ike_ts *) PA_MUST_USE;
+bool	ike_ts_eq(const struct ike_ts *, const struct ike_ts *);
+
+#endif

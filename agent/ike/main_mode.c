@@ -1,0 +1,912 @@
+/*
+ * Main Mode (identity protection, RFC 2409 5.4) with preshared keys, as
+ * initiator and responder:
+ *
+ *	HDR, SA			-->
+ *				<--	HDR, SA
+ *	HDR, KE, Ni		-->
+ *				<--	HDR, KE, Nr
+ *	HDR*, IDii, HASH_I	-->
+ *				<--	HDR*, IDir, HASH_R
+ *
+ * Proposal selection follows the ISAKMP policy's order (and the rule's
+ * authentication methods' order) on both sides.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "audit.h"
+#include "ike_int.h"
+#include "pa_time.h"
+
+#define MM_MODE		"Key Exchange Mode (Main Mode)"
+
+static uint8_t *
+dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n > 0 ? n : 1);
+
+	if (c != NULL && n > 0)
+		memcpy(c, p, n);
+	return c;
+}
+
+/* Borrow bytes [off, off+n) of what a writer holds. */
+static int
+wr_view(const struct wr *w, size_t off, size_t n, struct pa_bytes *b)
+{
+	struct rd r;
+	int rc;
+
+	rd_init(&r, w->p, w->len);
+	if ((rc = rd_skip(&r, off)) != 0)
+		return rc;
+	return rd_bytes(&r, n, b);
+}
+
+int
+ike_id_text(const struct isk_id *id, char *buf, size_t cap)
+{
+	struct ike_ts t;
+	char a[PA_PREFIXSTRLEN];
+
+	if (ike_ts_from_id(id, &t) == 0) {
+		if (t.net.len == pa_addr_bits(t.net.addr.family))
+			snprintf(buf, cap, "%s",
+			    pa_addr_str(&t.net.addr, a, sizeof(a)));
+		else
+			snprintf(buf, cap, "%s",
+			    pa_prefix_str(&t.net, a, sizeof(a)));
+		return 0;
+	}
+	if (id->type == ISK_ID_FQDN || id->type == ISK_ID_USER_FQDN) {
+		size_t i, n = id->data.len < cap - 1 ? id->data.len : cap - 1;
+		struct rd r;
+		uint8_t c;
+
+		rd_init(&r, id->data.p, id->data.len);
+		for (i = 0; i < n && rd_u8(&r, &c) == 0; i++)
+			buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		buf[i] = '\0';
+		return 0;
+	}
+	snprintf(buf, cap, "ID type %u (%zu bytes)", id->type, id->data.len);
+	return 0;
+}
+
+static void
+mm_established(struct ike *ike, struct ike_mm *mm)
+{
+	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], pid[256], flt[200],
+	    par[200], s[96];
+	const char *kv[8];
+
+	mm->state = MM_DONE;
+	mm->retx_at = 0;
+	mm->expire_at = ike_now() + (uint64_t)mm->p1.life_sec * 1000;
+	ike_mm_scrub(mm);
+	ike->st.main_modes++;
+	ike->st.active_mmsas++;
+	if (mm->initiator) {
+		if (ike->st.active_acquire > 0)
+			ike->st.active_acquire--;
+	} else if (ike->st.active_receive > 0) {
+		ike->st.active_receive--;
+	}
+	pa_addr_str(&mm->peer, pa, sizeof(pa));
+	pa_addr_str(&mm->local, la, sizeof(la));
+	snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: %s "
+	    "(ID %s)", pa, mm->peer_id);
+	snprintf(flt, sizeof(flt), "Rule %s. IKE Local Addr %s, IKE Peer Addr "
+	    "%s", mm->rule.name, la, pa);
+	snprintf(par, sizeof(par), "%s, QuickMode limit %u",
+	    ike_p1_str(&mm->p1, s, sizeof(s)), mm->rule.qm_per_mm);
+	kv[0] = "Mode"; kv[1] = MM_MODE;
+	kv[2] = "Peer Identity"; kv[3] = pid;
+	kv[4] = "Filter"; kv[5] = flt;
+	kv[6] = "Parameters"; kv[7] = par;
+	ike_audit(ike, AUDIT_IKE_SA_ESTABLISHED, kv, 8);
+	ike_olog(ike, "MM SA established with %s (%s, peer ID %s), cookies "
+	    "%02x%02x%02x%02x.../%02x%02x%02x%02x...", pa, s, mm->peer_id,
+	    mm->cky_i[0], mm->cky_i[1], mm->cky_i[2], mm->cky_i[3],
+	    mm->cky_r[0], mm->cky_r[1], mm->cky_r[2], mm->cky_r[3]);
+	ike_mm_ready(ike, mm);
+}
+
+static void
+mm_fail(struct ike *ike, struct ike_mm *mm, const char *point,
+    const char *reason)
+{
+	ike_audit_fail(ike, MM_MODE, &mm->peer, point, reason);
+	ike_mm_kill(ike, mm, reason);
+}
+
+static int
+mm_send(struct ike *ike, struct ike_mm *mm, struct wr *w, bool arm)
+{
+	int rc;
+
+	if ((rc = ike_keep_tx(ike, &mm->tx, &mm->txlen, &mm->retx_at,
+	    &mm->retx_n, w->p, w->len, arm)) != 0)
+		return rc;
+	return ike_send(ike, mm->sock, &mm->peer, mm->peer_port, w->p, w->len);
+}
+
+static void
+mm_hdr(const struct ike_mm *mm, struct isk_hdr *h, bool enc)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->cky_i, mm->cky_i, 8);
+	memcpy(h->cky_r, mm->cky_r, 8);
+	h->exch = ISK_EXCH_MAIN;
+	h->flags = enc ? ISK_FLAG_ENC : 0;
+}
+
+int
+ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
+    const struct ike_rulecopy *rule, struct ike_mm **out)
+{
+	uint8_t buf[2048];
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct pa_bytes sab;
+	struct ike_mm *mm;
+	struct wr w;
+	char a[PA_ADDRSTRLEN];
+	size_t sa;
+	int rc;
+
+	*out = NULL;
+	if ((mm = ike_mm_new(ike, true)) == NULL)
+		return PA_E_NOMEM;
+	if ((rc = ike_rulecopy_dup(&mm->rule, rule)) != 0)
+		goto fail;
+	mm->noffers = ike_p1_offers(ike, rule, mm->offers, 16);
+	if (mm->noffers == 0) {
+		rc = PA_E_NOENT;
+		goto fail;
+	}
+	mm->peer = *peer;
+	mm->peer_port = ike->cfg.peer_port;
+	if ((mm->sock = ike_sock_for_peer(ike, peer, &mm->local)) < 0) {
+		rc = PA_E_NOENT;
+		goto fail;
+	}
+	do {
+		if ((rc = ike_rand(ike, mm->cky_i, 8)) != 0)
+			goto fail;
+	} while (ike_mm_find(ike, mm->cky_i, mm->cky_r) != NULL);
+	ike_mm_hash_add(ike, mm);
+	mm_hdr(mm, &h, false);
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_SA, &sa)) != 0 ||
+	    (rc = ike_p1_write_sa(&w, mm->offers, mm->noffers)) != 0 ||
+	    (rc = isk_pl_close(&w, sa)) != 0 ||
+	    (rc = wr_view(&w, sa + ISK_GEN_LEN, w.len - sa - ISK_GEN_LEN,
+	    &sab)) != 0)
+		goto fail;
+	if ((mm->sai_b = dup_bytes(sab.p, sab.len)) == NULL) {
+		rc = PA_E_NOMEM;
+		goto fail;
+	}
+	mm->sai_len = sab.len;
+	if ((rc = isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS),
+	    16)) != 0 || (rc = isk_hdr_close(&w, 0)) != 0)
+		goto fail;
+	mm->state = MM_I_SA_SENT;
+	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
+	    ((1U << (ike->cfg.retrans_max + 1)) + 1);
+	ike->st.active_acquire++;
+	ike_olog(ike, "MM #1 to %s: %zu offers, rule \"%s\"",
+	    pa_addr_str(peer, a, sizeof(a)), mm->noffers, rule->name);
+	if ((rc = mm_send(ike, mm, &w, true)) != 0)
+		ike_olog(ike, "MM #1 send failed; will retransmit");
+	*out = mm;
+	return 0;
+fail:
+	mm->state = MM_DEAD;
+	ike_mm_scrub(mm);
+	return rc;
+}
+
+/* DH, SKEYID family, phase 1 key and IV, once both KE/nonces are known. */
+static int
+mm_keys(struct ike_mm *mm, struct pa_bytes peer_ke)
+{
+	uint8_t gxy[OAK_MAX_DH];
+	size_t gxylen;
+	struct pa_bytes ni = { mm->ni, mm->ni_len }, nr = { mm->nr, mm->nr_len };
+	struct pa_bytes psk, g, gi, gr;
+	int rc;
+
+	if (mm->rule.psk == NULL)
+		return PA_E_NOTSUP;
+	if ((rc = oak_dh_derive(mm->dh, peer_ke, gxy, sizeof(gxy), &gxylen))
+	    != 0)
+		return rc;
+	psk.p = mm->rule.psk->p;
+	psk.len = mm->rule.psk->len;
+	g.p = gxy;
+	g.len = gxylen;
+	if ((rc = oak_skeyid_psk(mm->p1.hash, psk, ni, nr, mm->skeyid)) != 0 ||
+	    (rc = oak_skeyid_dae(mm->p1.hash, mm->skeyid, g, mm->cky_i,
+	    mm->cky_r, mm->skeyid_d, mm->skeyid_a, mm->skeyid_e)) != 0 ||
+	    (rc = oak_enc_key(mm->p1.hash, mm->skeyid_e, mm->p1.keylen,
+	    mm->key)) != 0)
+		goto out;
+	gi.p = mm->gxi;
+	gi.len = mm->gx_len;
+	gr.p = mm->gxr;
+	gr.len = mm->gx_len;
+	rc = oak_iv_p1(mm->p1.hash, gi, gr, oak_block_len(mm->p1.enc), mm->iv);
+	if (rc == 0)
+		mm->keyed = true;
+out:
+	pa_wipe(gxy, sizeof(gxy));
+	return rc;
+}
+
+/* HASH_I (initiator = true) or HASH_R over the given ID body. */
+static int
+mm_auth_hash(const struct ike_mm *mm, bool initiator, struct pa_bytes idb,
+    uint8_t *out)
+{
+	struct pa_bytes v[6];
+	size_t hl = oak_hash_len(mm->p1.hash);
+
+	v[0] = (struct pa_bytes){ initiator ? mm->gxi : mm->gxr, mm->gx_len };
+	v[1] = (struct pa_bytes){ initiator ? mm->gxr : mm->gxi, mm->gx_len };
+	v[2] = (struct pa_bytes){ initiator ? mm->cky_i : mm->cky_r, 8 };
+	v[3] = (struct pa_bytes){ initiator ? mm->cky_r : mm->cky_i, 8 };
+	v[4] = (struct pa_bytes){ mm->sai_b, mm->sai_len };
+	v[5] = idb;
+	return oak_prf(mm->p1.hash, mm->skeyid, hl, v, 6, out);
+}
+
+/* Write KE and NONCE (ours) into an MM #3/#4. */
+static int
+mm_write_ke_nonce(struct ike *ike, struct ike_mm *mm, struct wr *w,
+    struct isk_chain *c, bool initiator)
+{
+	struct pa_bytes pub;
+	uint8_t **gx = initiator ? &mm->gxi : &mm->gxr;
+	uint8_t **n = initiator ? &mm->ni : &mm->nr;
+	size_t *nl = initiator ? &mm->ni_len : &mm->nr_len;
+	int rc;
+
+	if ((rc = oak_dh_new(mm->p1.group, &mm->dh)) != 0)
+		return rc;
+	pub = oak_dh_pub(mm->dh);
+	if ((*gx = dup_bytes(pub.p, pub.len)) == NULL ||
+	    (*n = malloc(IKE_NONCE_LEN)) == NULL)
+		return PA_E_NOMEM;
+	mm->gx_len = pub.len;
+	*nl = IKE_NONCE_LEN;
+	if ((rc = ike_rand(ike, *n, IKE_NONCE_LEN)) != 0)
+		return rc;
+	if ((rc = isk_pl_data(w, c, ISK_PL_KE, pub.p, pub.len)) != 0 ||
+	    (rc = isk_pl_data(w, c, ISK_PL_NONCE, *n, IKE_NONCE_LEN)) != 0)
+		return rc;
+	return 0;
+}
+
+/* Take the peer's KE and NONCE out of a message. */
+static int
+mm_read_ke_nonce(struct ike_mm *mm, const struct isk_msg *m, bool peer_init,
+    struct pa_bytes *ke)
+{
+	const struct isk_payload *k, *n;
+	uint8_t **np = peer_init ? &mm->ni : &mm->nr;
+	size_t *nl = peer_init ? &mm->ni_len : &mm->nr_len;
+
+	if ((k = isk_find(m, ISK_PL_KE, NULL)) == NULL ||
+	    (n = isk_find(m, ISK_PL_NONCE, NULL)) == NULL)
+		return PA_E_FORMAT;
+	if (k->body.len != oak_dh_len(mm->p1.group))
+		return PA_E_VERIFY;
+	if ((*np = dup_bytes(n->body.p, n->body.len)) == NULL)
+		return PA_E_NOMEM;
+	*nl = n->body.len;
+	*ke = k->body;
+	return 0;
+}
+
+/* Our phase 1 ID and its hash, encrypted: MM #5 or #6. */
+static int
+mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
+{
+	uint8_t buf[1024], hash[OAK_MAX_HASH];
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct ike_ts me;
+	struct pa_bytes idb;
+	struct wr w;
+	size_t id, hl = oak_hash_len(mm->p1.hash);
+	int rc;
+
+	memset(&me, 0, sizeof(me));
+	me.net.addr = mm->local;
+	me.net.len = pa_addr_bits(mm->local.family);
+	mm_hdr(mm, &h, true);
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_ID, &id)) != 0 ||
+	    (rc = ike_ts_write(&w, &me)) != 0 ||
+	    (rc = isk_pl_close(&w, id)) != 0 ||
+	    (rc = wr_view(&w, id + ISK_GEN_LEN, w.len - id - ISK_GEN_LEN,
+	    &idb)) != 0 ||
+	    (rc = mm_auth_hash(mm, initiator, idb, hash)) != 0 ||
+	    (rc = isk_pl_data(&w, &c, ISK_PL_HASH, hash, hl)) != 0)
+		return rc;
+	if (initiator && ike_mm_find_peer(ike, &mm->peer, true) == NULL) {
+		/* INITIAL-CONTACT: no other SA with this peer exists. */
+		size_t n;
+
+		if ((rc = isk_pl_open(&w, &c, ISK_PL_N, &n)) != 0)
+			return rc;
+		wr_u32(&w, ISK_DOI_IPSEC);
+		wr_u8(&w, ISK_PROTO_ISAKMP);
+		wr_u8(&w, 16);
+		wr_u16(&w, ISK_N_INITIAL_CONTACT);
+		wr_bytes(&w, mm->cky_i, 8);
+		wr_bytes(&w, mm->cky_r, 8);
+		if ((rc = isk_pl_close(&w, n)) != 0)
+			return rc;
+		mm->initial_contact_sent = true;
+	}
+	if ((rc = ike_encrypt_msg(mm, mm->iv, &w, 0)) != 0)
+		return rc;
+	return mm_send(ike, mm, &w, initiator);
+}
+
+/* Decrypt an MM #5/#6 and check the peer's ID and HASH. */
+static int
+mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
+    uint8_t np, bool peer_init, bool *initial_contact)
+{
+	uint8_t plain[IKE_MAX_PKT], iv[OAK_MAX_BLOCK], want[OAK_MAX_HASH];
+	struct isk_msg *m = NULL;
+	const struct isk_payload *id, *hp, *n;
+	struct isk_id idp;
+	size_t plen, hl = oak_hash_len(mm->p1.hash), from = 0;
+	int rc;
+
+	*initial_contact = false;
+	memcpy(iv, mm->iv, sizeof(iv));
+	if ((rc = ike_decrypt_msg(mm, iv, body.p, body.len, plain, &plen)) != 0)
+		return rc;
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return PA_E_NOMEM;
+	if ((rc = isk_parse_chain((struct pa_bytes){ plain, plen }, np, true, m))
+	    != 0 || (rc = isk_check_payloads(m)) != 0) {
+		/* Garbage after decryption: most likely a wrong PSK. */
+		rc = PA_E_VERIFY;
+		goto out;
+	}
+	if ((id = isk_find(m, ISK_PL_ID, NULL)) == NULL ||
+	    (hp = isk_find(m, ISK_PL_HASH, NULL)) == NULL) {
+		rc = PA_E_FORMAT;
+		goto out;
+	}
+	if ((rc = isk_parse_id(id->body, &idp)) != 0)
+		goto out;
+	if ((rc = mm_auth_hash(mm, peer_init, id->body, want)) != 0)
+		goto out;
+	if (hp->body.len != hl || CRYPTO_memcmp(hp->body.p, want, hl) != 0) {
+		rc = PA_E_VERIFY;
+		goto out;
+	}
+	(void)ike_id_text(&idp, mm->peer_id, sizeof(mm->peer_id));
+	while ((n = isk_find(m, ISK_PL_N, &from)) != NULL) {
+		struct isk_notify nt;
+
+		if (isk_parse_notify(n->body, &nt) == 0 &&
+		    nt.type == ISK_N_INITIAL_CONTACT)
+			*initial_contact = true;
+	}
+	memcpy(mm->iv, iv, sizeof(iv));
+	rc = 0;
+out:
+	pa_wipe(plain, sizeof(plain));
+	free(m);
+	(void)ike;
+	return rc;
+}
+
+/* INITIAL-CONTACT: the peer rebooted; forget our older SAs with it. */
+static void
+mm_initial_contact(struct ike *ike, struct ike_mm *mm)
+{
+	struct ike_mm *o;
+	struct ike_qm *qm;
+
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->state == QM_DONE && pa_addr_eq(&qm->peer, &mm->peer) &&
+		    qm->mm != mm)
+			ike_qm_kill(ike, qm, true, "peer sent INITIAL-CONTACT");
+	for (o = ike->mm_head; o != NULL; o = o->next)
+		if (o != mm && o->state == MM_DONE &&
+		    pa_addr_eq(&o->peer, &mm->peer))
+			ike_mm_kill(ike, o, "peer sent INITIAL-CONTACT");
+}
+
+static void
+mm_auth_failed(struct ike *ike, struct ike_mm *mm)
+{
+	char pa[PA_ADDRSTRLEN], pid[96];
+	const char *kv[4];
+
+	snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: %s",
+	    pa_addr_str(&mm->peer, pa, sizeof(pa)));
+	kv[0] = "Peer Identity"; kv[1] = pid;
+	kv[2] = "Filter"; kv[3] = mm->rule.name;
+	ike->st.auth_failures++;
+	ike_audit(ike, AUDIT_IKE_AUTH_FAILED, kv, 4);
+	ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port, mm->cky_i,
+	    mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
+	mm_fail(ike, mm, "Peer", "Authentication failed (preshared key "
+	    "mismatch or corrupted message)");
+}
+
+static void
+bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
+    const char *expected, const char *received)
+{
+	const char *kv[10];
+
+	kv[0] = "Mode"; kv[1] = MM_MODE;
+	kv[2] = "Filter"; kv[3] = rule;
+	kv[4] = "Attribute"; kv[5] = "Main Mode transform";
+	kv[6] = "Expected value"; kv[7] = expected;
+	kv[8] = "Received value"; kv[9] = received;
+	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
+	ike_audit_fail(ike, MM_MODE, peer, "Me", "No proposal chosen");
+}
+
+static const uint8_t zero16[16];
+
+/* Responder, MM #1. */
+static void
+mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
+    uint16_t port, const struct isk_hdr *h, const struct isk_msg *m)
+{
+	struct isk_sa *sa = NULL;
+	struct ike_rulecopy rule;
+	struct ike_p1 ours[16], peer;
+	const struct isk_payload *sap, *vp;
+	const struct isk_xform *chosen = NULL;
+	struct ike_mm *mm = NULL;
+	uint8_t buf[2048];
+	struct isk_hdr rh;
+	struct isk_chain c, props, xfs;
+	struct wr w;
+	char a[PA_ADDRSTRLEN], exp[96], got[96];
+	size_t nours, i, k, sapos, pr, xf, from_i = 0;
+	int rc;
+
+	memset(&rule, 0, sizeof(rule));
+	pa_addr_str(from, a, sizeof(a));
+	if (ike->st.active_receive >= ike->cfg.max_halfopen) {
+		uint64_t now = ike_now();
+
+		ike->st.dropped_halfopen++;
+		if (now - ike->last_dos_audit > 10000 ||
+		    ike->last_dos_audit == 0) {
+			const char *kv[2] = { "Text", "Possible denial of "
+			    "service: half-open Main Mode limit reached, new "
+			    "requests dropped" };
+
+			ike->last_dos_audit = now;
+			ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
+		}
+		return;
+	}
+	if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL) {
+		ike->st.invalid_packets++;
+		return;
+	}
+	if ((sa = malloc(sizeof(*sa))) == NULL)
+		return;
+	if (isk_parse_sa(sap->body, sa) != 0 || sa->nprops != 1 ||
+	    sa->props[0].proto != ISK_PROTO_ISAKMP) {
+		ike->st.invalid_packets++;
+		ike_notify_plain(ike, sock, from, port, h->cky_i, h->cky_r,
+		    ISK_N_BAD_PROPOSAL_SYNTAX);
+		goto out;
+	}
+	if (ike_rule_for_peer(ike, from, &rule) != 0) {
+		ike_olog(ike, "MM #1 from %s: no rule for this peer", a);
+		ike_notify_plain(ike, sock, from, port, h->cky_i, h->cky_r,
+		    ISK_N_NO_PROPOSAL_CHOSEN);
+		ike_audit_fail(ike, MM_MODE, from, "Me", "No policy configured");
+		goto out;
+	}
+	nours = ike_p1_offers(ike, &rule, ours, 16);
+	for (i = 0; i < nours && chosen == NULL; i++)
+		for (k = 0; k < sa->props[0].nxf && chosen == NULL; k++) {
+			const struct isk_xform *x =
+			    &sa->xf[sa->props[0].xf_first + k];
+
+			if (ike_p1_from_xform(x, &peer) == 0 &&
+			    ike_p1_eq(&ours[i], &peer)) {
+				chosen = x;
+				if (peer.life_sec > ours[i].life_sec ||
+				    peer.life_sec == 0)
+					peer.life_sec = ours[i].life_sec;
+				peer.qm_limit = ours[i].qm_limit;
+			}
+		}
+	if (chosen == NULL) {
+		snprintf(exp, sizeof(exp), "%s", nours > 0 ?
+		    ike_p1_str(&ours[0], got, sizeof(got)) : "(no usable method)");
+		if (ike_p1_from_xform(&sa->xf[0], &peer) == 0)
+			ike_p1_str(&peer, got, sizeof(got));
+		else
+			snprintf(got, sizeof(got), "unsupported transform");
+		ike_olog(ike, "MM #1 from %s: no proposal chosen (expected %s, "
+		    "received %s)", a, exp, got);
+		ike_notify_plain(ike, sock, from, port, h->cky_i, h->cky_r,
+		    ISK_N_NO_PROPOSAL_CHOSEN);
+		bad_proposal(ike, from, rule.name, exp, got);
+		goto out;
+	}
+	if ((mm = ike_mm_new(ike, false)) == NULL)
+		goto out;
+	mm->rule = rule;
+	memset(&rule, 0, sizeof(rule));
+	mm->p1 = peer;
+	mm->peer = *from;
+	mm->peer_port = port;
+	mm->sock = sock;
+	mm->local = ike->socks[sock].addr;
+	if (pa_addr_is_unset(&mm->local) ||
+	    memcmp(mm->local.a, zero16, 16) == 0) {
+		struct pa_addr l;
+
+		if (ike_sock_for_peer(ike, from, &l) >= 0)
+			mm->local = l;
+	}
+	memcpy(mm->cky_i, h->cky_i, 8);
+	do {
+		if (ike_rand(ike, mm->cky_r, 8) != 0)
+			goto fail;
+	} while (mm->cky_r[0] == 0 && mm->cky_r[1] == 0);
+	ike_mm_hash_add(ike, mm);
+	if ((mm->sai_b = dup_bytes(sap->body.p, sap->body.len)) == NULL)
+		goto fail;
+	mm->sai_len = sap->body.len;
+	while ((vp = isk_find(m, ISK_PL_VID, &from_i)) != NULL) {
+		enum isk_vid v = isk_vid_classify(vp->body, &mm->peer_ms_ver);
+
+		if (v == ISK_VID_MS_NT5)
+			mm->peer_ms = true;
+		else if (v == ISK_VID_NATT_RFC || v == ISK_VID_NATT_DRAFT02N ||
+		    v == ISK_VID_NATT_DRAFT02 || v == ISK_VID_NATT_DRAFT03)
+			mm->peer_natt = true;
+		else if (v == ISK_VID_DPD)
+			mm->peer_dpd = true;
+	}
+	/* MM #2: our choice, the peer's transform as it sent it. */
+	mm_hdr(mm, &rh, false);
+	wr_init(&w, buf, sizeof(buf));
+	if (isk_hdr_write(&w, &rh, &c) != 0 ||
+	    isk_pl_open(&w, &c, ISK_PL_SA, &sapos) != 0)
+		goto fail;
+	wr_u32(&w, ISK_DOI_IPSEC);
+	wr_u32(&w, ISK_SIT_IDENTITY_ONLY);
+	isk_chain_init(&props);
+	if (isk_pl_open(&w, &props, ISK_PL_P, &pr) != 0)
+		goto fail;
+	wr_u8(&w, sa->props[0].num);
+	wr_u8(&w, ISK_PROTO_ISAKMP);
+	wr_u8(&w, 0);
+	wr_u8(&w, 1);
+	isk_chain_init(&xfs);
+	if (isk_pl_open(&w, &xfs, ISK_PL_T, &xf) != 0)
+		goto fail;
+	wr_u8(&w, chosen->num);
+	wr_u8(&w, chosen->id);
+	wr_u16(&w, 0);
+	wr_bytes(&w, chosen->attrs.p, chosen->attrs.len);
+	if (isk_pl_close(&w, xf) != 0 || isk_pl_close(&w, pr) != 0 ||
+	    isk_pl_close(&w, sapos) != 0 ||
+	    isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS), 16)
+	    != 0 || isk_hdr_close(&w, 0) != 0)
+		goto fail;
+	mm->state = MM_R_SA_SENT;
+	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
+	    ((1U << (ike->cfg.retrans_max + 1)) + 1);
+	ike->st.active_receive++;
+	ike_olog(ike, "MM #1 from %s: chose %s, rule \"%s\"", a,
+	    ike_p1_str(&mm->p1, got, sizeof(got)), mm->rule.name);
+	if ((rc = mm_send(ike, mm, &w, true)) != 0)
+		ike_olog(ike, "MM #2 send failed");
+	goto out;
+fail:
+	if (mm != NULL) {
+		mm->state = MM_DEAD;
+		ike_mm_scrub(mm);
+	}
+out:
+	ike_rulecopy_clear(&rule);
+	free(sa);
+}
+
+void
+ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
+    uint16_t port, const struct isk_hdr *h, struct pa_bytes body,
+    const uint8_t *pkt, size_t len)
+{
+	static const uint8_t zero[8];
+	struct isk_msg *m = NULL;
+	struct ike_mm *mm;
+	struct pa_bytes ke;
+	uint8_t dg[20], buf[2048];
+	struct isk_hdr oh;
+	struct isk_chain c;
+	struct wr w;
+	char a[PA_ADDRSTRLEN];
+	bool ic;
+	int rc;
+
+	pa_addr_str(from, a, sizeof(a));
+	mm = ike_mm_find(ike, h->cky_i, h->cky_r);
+	if (mm != NULL && !pa_addr_eq(&mm->peer, from)) {
+		ike->st.invalid_cookies++;
+		return;
+	}
+	ike_digest(pkt, len, dg);
+	if (mm != NULL && mm->rx_valid && memcmp(dg, mm->rx_digest, 20) == 0) {
+		/* A retransmission of what we answered: replay the answer. */
+		if (mm->tx != NULL &&
+		    ike_send(ike, mm->sock, &mm->peer, mm->peer_port, mm->tx,
+		    mm->txlen) == 0)
+			ike->st.retransmits++;
+		return;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return;
+	if (mm == NULL) {
+		if (memcmp(h->cky_r, zero, 8) != 0 || h->np != ISK_PL_SA ||
+		    (h->flags & ISK_FLAG_ENC) != 0) {
+			ike->st.invalid_cookies++;
+			goto out;
+		}
+		if (isk_parse_chain(body, h->np, false, m) != 0 ||
+		    isk_check_payloads(m) != 0) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		mm_respond(ike, sock, from, port, h, m);
+		if ((mm = ike_mm_find(ike, h->cky_i, NULL)) != NULL &&
+		    memcmp(mm->cky_i, h->cky_i, 8) == 0) {
+			memcpy(mm->rx_digest, dg, 20);
+			mm->rx_valid = true;
+		}
+		goto out;
+	}
+	if ((h->flags & ISK_FLAG_ENC) && (mm->state == MM_I_SA_SENT ||
+	    mm->state == MM_R_SA_SENT || mm->state == MM_I_KE_SENT)) {
+		ike->st.invalid_packets++;
+		goto out;
+	}
+	if (memcmp(h->cky_r, zero, 8) == 0 && !mm->initiator)
+		goto out;	/* a new #1 reusing a live cky_i */
+	if (!(h->flags & ISK_FLAG_ENC)) {
+		if (isk_parse_chain(body, h->np, false, m) != 0 ||
+		    isk_check_payloads(m) != 0) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		if (isk_find(m, ISK_PL_N, NULL) != NULL &&
+		    isk_find(m, ISK_PL_SA, NULL) == NULL &&
+		    isk_find(m, ISK_PL_KE, NULL) == NULL) {
+			/* An unprotected error notify (first two round trips). */
+			struct isk_notify nt;
+
+			if (mm->state != MM_DONE &&
+			    isk_parse_notify(isk_find(m, ISK_PL_N, NULL)->body,
+			    &nt) == 0 && nt.type < 16384) {
+				char r[96];
+
+				snprintf(r, sizeof(r), "peer sent %s",
+				    isk_notify_name(nt.type));
+				mm_fail(ike, mm, "Peer", r);
+			}
+			goto out;
+		}
+	}
+	switch (mm->state) {
+	case MM_I_SA_SENT: {
+		const struct isk_payload *sap;
+		struct isk_sa *sa;
+		struct ike_p1 got;
+		size_t i;
+		bool ok = false;
+
+		if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
+		    (sa = malloc(sizeof(*sa))) == NULL)
+			goto out;
+		if (isk_parse_sa(sap->body, sa) == 0 && sa->nprops == 1 &&
+		    sa->props[0].nxf == 1 &&
+		    ike_p1_from_xform(&sa->xf[0], &got) == 0)
+			for (i = 0; i < mm->noffers && !ok; i++)
+				if (ike_p1_eq(&mm->offers[i], &got)) {
+					ok = true;
+					mm->p1 = mm->offers[i];
+					if (got.life_sec != 0 &&
+					    got.life_sec < mm->p1.life_sec)
+						mm->p1.life_sec = got.life_sec;
+				}
+		free(sa);
+		if (!ok) {
+			mm_fail(ike, mm, "Peer", "Responder chose a transform "
+			    "that was not offered");
+			goto out;
+		}
+		memcpy(mm->cky_r, h->cky_r, 8);
+		{
+			size_t fi = 0;
+			const struct isk_payload *vp;
+
+			while ((vp = isk_find(m, ISK_PL_VID, &fi)) != NULL) {
+				enum isk_vid v = isk_vid_classify(vp->body,
+				    &mm->peer_ms_ver);
+
+				if (v == ISK_VID_MS_NT5)
+					mm->peer_ms = true;
+				else if (v == ISK_VID_DPD)
+					mm->peer_dpd = true;
+				else if (v != ISK_VID_UNKNOWN &&
+				    v != ISK_VID_OURS && v != ISK_VID_XAUTH &&
+				    v != ISK_VID_FRAGMENTATION)
+					mm->peer_natt = true;
+			}
+		}
+		mm_hdr(mm, &oh, false);
+		wr_init(&w, buf, sizeof(buf));
+		if (isk_hdr_write(&w, &oh, &c) != 0 ||
+		    mm_write_ke_nonce(ike, mm, &w, &c, true) != 0 ||
+		    isk_hdr_close(&w, 0) != 0) {
+			mm_fail(ike, mm, "Me", "Could not build MM #3");
+			goto out;
+		}
+		mm->state = MM_I_KE_SENT;
+		{
+			char cs[96];
+
+			ike_olog(ike, "MM #2 from %s: responder chose %s", a,
+			    ike_p1_str(&mm->p1, cs, sizeof(cs)));
+		}
+		(void)mm_send(ike, mm, &w, true);
+		break;
+	}
+	case MM_R_SA_SENT:
+		if ((rc = mm_read_ke_nonce(mm, m, true, &ke)) != 0) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		if ((mm->gxi = dup_bytes(ke.p, ke.len)) == NULL)
+			goto out;
+		mm_hdr(mm, &oh, false);
+		wr_init(&w, buf, sizeof(buf));
+		if (isk_hdr_write(&w, &oh, &c) != 0 ||
+		    mm_write_ke_nonce(ike, mm, &w, &c, false) != 0 ||
+		    isk_hdr_close(&w, 0) != 0) {
+			mm_fail(ike, mm, "Me", "Could not build MM #4");
+			goto out;
+		}
+		if ((rc = mm_keys(mm, ke)) != 0) {
+			mm_fail(ike, mm, "Peer", rc == PA_E_VERIFY ?
+			    "Invalid Diffie-Hellman public value" :
+			    "Key computation failed");
+			goto out;
+		}
+		mm->state = MM_R_KE_SENT;
+		ike_olog(ike, "MM #3 from %s: keys computed, sent MM #4", a);
+		(void)mm_send(ike, mm, &w, true);
+		break;
+	case MM_I_KE_SENT:
+		if ((rc = mm_read_ke_nonce(mm, m, false, &ke)) != 0) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		if ((mm->gxr = dup_bytes(ke.p, ke.len)) == NULL)
+			goto out;
+		if ((rc = mm_keys(mm, ke)) != 0) {
+			mm_fail(ike, mm, "Peer", rc == PA_E_VERIFY ?
+			    "Invalid Diffie-Hellman public value" :
+			    "Key computation failed");
+			goto out;
+		}
+		if (mm_send_id(ike, mm, true) != 0) {
+			mm_fail(ike, mm, "Me", "Could not build MM #5");
+			goto out;
+		}
+		mm->state = MM_I_ID_SENT;
+		ike_olog(ike, "MM #4 from %s: keys computed, sent MM #5", a);
+		break;
+	case MM_R_KE_SENT:
+		if (!(h->flags & ISK_FLAG_ENC)) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		if ((rc = mm_check_id(ike, mm, body, h->np, true, &ic)) != 0) {
+			if (rc == PA_E_VERIFY)
+				mm_auth_failed(ike, mm);
+			else
+				ike->st.invalid_packets++;
+			goto out;
+		}
+		if (mm_send_id(ike, mm, false) != 0) {
+			mm_fail(ike, mm, "Me", "Could not build MM #6");
+			goto out;
+		}
+		if (ic)
+			mm_initial_contact(ike, mm);
+		mm_established(ike, mm);
+		break;
+	case MM_I_ID_SENT:
+		if (!(h->flags & ISK_FLAG_ENC)) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		if ((rc = mm_check_id(ike, mm, body, h->np, false, &ic)) != 0) {
+			if (rc == PA_E_VERIFY)
+				mm_auth_failed(ike, mm);
+			else
+				ike->st.invalid_packets++;
+			goto out;
+		}
+		if (mm->initial_contact_sent)
+			mm_initial_contact(ike, mm);
+		free(mm->tx);
+		mm->tx = NULL;
+		mm->txlen = 0;
+		mm_established(ike, mm);
+		break;
+	default:
+		goto out;
+	}
+	if (mm->state != MM_DEAD) {
+		memcpy(mm->rx_digest, dg, 20);
+		mm->rx_valid = true;
+	}
+out:
+	free(m);
+}
+
+void
+ike_mm_plain_notify(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
+    struct pa_bytes body)
+{
+	struct isk_msg *m;
+	const struct isk_payload *p;
+	struct isk_notify nt;
+	char r[96];
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return;
+	if (isk_parse_chain(body, h->np, false, m) != 0 ||
+	    isk_check_payloads(m) != 0 ||
+	    (p = isk_find(m, ISK_PL_N, NULL)) == NULL ||
+	    isk_parse_notify(p->body, &nt) != 0) {
+		ike->st.invalid_packets++;
+		goto out;
+	}
+	ike_olog(ike, "received unprotected notify %s",
+	    isk_notify_name(nt.type));
+	if (nt.type < 16384) {
+		snprintf(r, sizeof(r), "peer sent %s", isk_notify_name(nt.type));
+		if (nt.type == ISK_N_AUTHENTICATION_FAILED ||
+		    nt.type == ISK_N_INVALID_HASH_INFORMATION)
+			ike->st.auth_failures++;
+		mm_fail(ike, mm, "Peer", r);
+	}
+out:
+	free(m);
+}

@@ -1,0 +1,809 @@
+/*
+ * Quick Mode (RFC 2409 5.5), initiator and responder:
+ *
+ *	HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr]	-->
+ *			<--	HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr]
+ *	HDR*, HASH(3)					-->
+ *
+ * SPIs come from the driver; KEYMAT per RFC 2409 5.5; the SAs are handed
+ * to the driver inbound first, then outbound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "audit.h"
+#include "ike_int.h"
+#include "pa_time.h"
+
+#define QM_MODE		"Data Protection Mode (Quick Mode)"
+
+static uint8_t *
+dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n > 0 ? n : 1);
+
+	if (c != NULL && n > 0)
+		memcpy(c, p, n);
+	return c;
+}
+
+static void
+put32(uint8_t b[4], uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+/* The bytes [off, len) of a writer (our own output buffer). */
+static struct pa_bytes
+wr_tail(const struct wr *w, size_t off)
+{
+	struct pa_bytes b = { NULL, 0 };
+	struct rd r;
+
+	rd_init(&r, w->p, w->len);
+	if (rd_skip(&r, off) == 0)
+		b = rd_rest(&r);
+	return b;
+}
+
+/* Fill a reserved HASH payload body at off with prf(SKEYID_a, v...). */
+static int
+patch_hash(struct ike_mm *mm, struct wr *w, size_t off,
+    const struct pa_bytes *v, size_t nv)
+{
+	uint8_t h[OAK_MAX_HASH];
+	size_t hl = oak_hash_len(mm->p1.hash);
+	int rc;
+
+	if ((rc = oak_prf(mm->p1.hash, mm->skeyid_a, hl, v, nv, h)) != 0)
+		return rc;
+	if (off + hl > w->len)
+		return PA_E_INVAL;
+	memcpy(w->p + off, h, hl);
+	return 0;
+}
+
+static int
+spi_alloc(struct ike *ike, struct ike_qm *qm, uint8_t proto, uint32_t *spi)
+{
+	struct sa_id id;
+	int rc;
+
+	memset(&id, 0, sizeof(id));
+	id.src = qm->peer;
+	id.dst = qm->local;
+	id.proto = proto;
+	ike->st.total_get_spi++;
+	if ((rc = ike->cfg.drv_ops->spi_alloc(ike->cfg.drv, &id, spi)) != 0)
+		ike->st.get_spi_failures++;
+	return rc;
+}
+
+static enum drv_enc
+drv_enc(uint16_t c, uint8_t *keylen)
+{
+	switch (c) {
+	case POL_ESP_DES: *keylen = 8; return DRV_ENC_DES_CBC;
+	case POL_ESP_3DES: *keylen = 24; return DRV_ENC_3DES_CBC;
+	case POL_ESP_AES128: *keylen = 16; return DRV_ENC_AES_CBC;
+	case POL_ESP_AES192: *keylen = 24; return DRV_ENC_AES_CBC;
+	case POL_ESP_AES256: *keylen = 32; return DRV_ENC_AES_CBC;
+	default: *keylen = 0; return DRV_ENC_NONE;
+	}
+}
+
+static enum drv_auth
+drv_auth(uint16_t integ, uint8_t *keylen)
+{
+	switch (integ) {
+	case POL_INTEG_MD5: *keylen = 16; return DRV_AUTH_HMAC_MD5_96;
+	case POL_INTEG_SHA1: *keylen = 20; return DRV_AUTH_HMAC_SHA1_96;
+	case POL_INTEG_SHA256: *keylen = 32; return DRV_AUTH_HMAC_SHA256_128;
+	default: *keylen = 0; return DRV_AUTH_NONE;
+	}
+}
+
+/* Build the sa_params of one SA (keys from KEYMAT for its SPI). */
+static int
+qm_params(struct ike_qm *qm, struct ike_mm *mm, uint8_t proto, bool in,
+    struct sa_params *p)
+{
+	uint8_t km[96];
+	uint32_t spi;
+	struct pa_bytes gxy = { qm->gxy, qm->gxy_len };
+	struct pa_bytes ni = { qm->ni, qm->ni_len }, nr = { qm->nr, qm->nr_len };
+	const struct ike_ts *src = in ? &qm->ts_r : &qm->ts_l;
+	const struct ike_ts *dst = in ? &qm->ts_l : &qm->ts_r;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->mode = qm->p2.tunnel ? DRV_MODE_TUNNEL : DRV_MODE_TRANSPORT;
+	p->inbound = in;
+	if (proto == DRV_PROTO_ESP) {
+		p->enc = drv_enc(qm->p2.esp_cipher, &p->enc_key_len);
+		p->auth = drv_auth(qm->p2.esp_integ, &p->auth_key_len);
+		spi = in ? qm->esp_in : qm->esp_out;
+	} else {
+		p->enc = DRV_ENC_NONE;
+		p->auth = drv_auth(qm->p2.ah_integ, &p->auth_key_len);
+		spi = in ? qm->ah_in : qm->ah_out;
+	}
+	if ((rc = oak_keymat(mm->p1.hash, mm->skeyid_d, gxy,
+	    proto == DRV_PROTO_ESP ? ISK_PROTO_ESP : ISK_PROTO_AH, spi, ni, nr,
+	    km, (size_t)p->enc_key_len + p->auth_key_len)) != 0)
+		goto out;
+	memcpy(p->enc_key, km, p->enc_key_len);
+	memcpy(p->auth_key, km + p->enc_key_len, p->auth_key_len);
+	p->sel.src = src->net;
+	p->sel.dst = dst->net;
+	p->sel.proto = qm->ts_l.proto;
+	p->sel.sport = src->port;
+	p->sel.dport = dst->port;
+	p->life.hard_sec = qm->p2.life_sec;
+	p->life.soft_sec = qm->initiator ? qm->p2.life_sec / 10 * 9 :
+	    qm->p2.life_sec / 20 * 19;
+	p->life.hard_bytes = (uint64_t)qm->p2.life_kb * 1024;
+	p->life.soft_bytes = p->life.hard_bytes / 10 * 9;
+	p->life.idle_sec = POL_DEFAULT_QM_IDLE_SEC;
+	p->replay_window = p->auth != DRV_AUTH_NONE ? 64 : 0;
+	p->reqid = qm->reqid;
+	p->cookie = qm->cookie;
+out:
+	pa_wipe(km, sizeof(km));
+	return rc;
+}
+
+static void
+qm_sa_id(const struct ike_qm *qm, bool in, uint8_t proto, struct sa_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->src = in ? qm->peer : qm->local;
+	id->dst = in ? qm->local : qm->peer;
+	id->proto = proto;
+	if (proto == DRV_PROTO_ESP)
+		id->spi = in ? qm->esp_in : qm->esp_out;
+	else
+		id->spi = in ? qm->ah_in : qm->ah_out;
+}
+
+/* Hand the SAs to the driver: every inbound SA first, then outbound. */
+static int
+qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm)
+{
+	struct sa_params p;
+	struct sa_id id, in_id, out_id;
+	uint8_t protos[2];
+	size_t np = 0, i, dir;
+	int rc = 0;
+
+	if (qm->p2.ah)
+		protos[np++] = DRV_PROTO_AH;
+	if (qm->p2.esp)
+		protos[np++] = DRV_PROTO_ESP;
+	for (dir = 0; dir < 2 && rc == 0; dir++)
+		for (i = 0; i < np && rc == 0; i++) {
+			bool in = dir == 0;
+
+			if ((rc = qm_params(qm, mm, protos[i], in, &p)) != 0)
+				break;
+			qm_sa_id(qm, in, protos[i], &id);
+			rc = ike->cfg.drv_ops->sa_add(ike->cfg.drv, &id, &p);
+			pa_wipe(&p, sizeof(p));
+			if (rc != 0) {
+				ike->st.key_addition_failures++;
+				break;
+			}
+			ike->st.key_additions++;
+			qm->installed = true;
+		}
+	if (rc == 0 && ike->cfg.on_qmsa != NULL) {
+		qm_sa_id(qm, true, protos[np - 1], &in_id);
+		qm_sa_id(qm, false, protos[np - 1], &out_id);
+		ike->cfg.on_qmsa(ike->cfg.on_arg, &in_id, &out_id);
+	}
+	return rc;
+}
+
+static void
+qm_established(struct ike *ike, struct ike_qm *qm)
+{
+	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
+	    s2[PA_PREFIXSTRLEN], pid[96], flt[300], par[300], ps[128];
+	const char *kv[8];
+
+	qm->state = QM_DONE;
+	qm->retx_at = 0;
+	ike_qm_scrub(qm);
+	ike->st.quick_modes++;
+	ike->st.active_qmsas++;
+	if (qm->mm != NULL)
+		qm->mm->qm_count++;
+	pa_addr_str(&qm->peer, pa, sizeof(pa));
+	pa_addr_str(&qm->local, la, sizeof(la));
+	snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: %s", pa);
+	snprintf(flt, sizeof(flt), "Source IP Address %s, Destination IP "
+	    "Address %s, Protocol %u, Source Port %u, Destination Port %u, "
+	    "IKE Local Addr %s, IKE Peer Addr %s%s",
+	    pa_prefix_str(&qm->ts_l.net, s1, sizeof(s1)),
+	    pa_prefix_str(&qm->ts_r.net, s2, sizeof(s2)), qm->ts_l.proto,
+	    qm->ts_l.port, qm->ts_r.port, la, pa,
+	    qm->p2.tunnel ? ", tunnel" : "");
+	snprintf(par, sizeof(par), "%s, InboundSpi %u (0x%x), OutBoundSpi %u "
+	    "(0x%x)", ike_p2_str(&qm->p2, ps, sizeof(ps)),
+	    qm->p2.esp ? qm->esp_in : qm->ah_in,
+	    qm->p2.esp ? qm->esp_in : qm->ah_in,
+	    qm->p2.esp ? qm->esp_out : qm->ah_out,
+	    qm->p2.esp ? qm->esp_out : qm->ah_out);
+	kv[0] = "Mode"; kv[1] = QM_MODE;
+	kv[2] = "Peer Identity"; kv[3] = pid;
+	kv[4] = "Filter"; kv[5] = flt;
+	kv[6] = "Parameters"; kv[7] = par;
+	ike_audit(ike, AUDIT_IKE_SA_ESTABLISHED, kv, 8);
+	ike_olog(ike, "QM SA established with %s: %s", pa, par);
+}
+
+static void
+qm_fail(struct ike *ike, struct ike_qm *qm, const char *point,
+    const char *reason)
+{
+	ike_audit_fail(ike, QM_MODE, &qm->peer, point, reason);
+	ike_qm_kill(ike, qm, true, reason);
+}
+
+static int
+qm_send(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm, struct wr *w,
+    bool arm)
+{
+	int rc;
+
+	if ((rc = ike_keep_tx(ike, &qm->tx, &qm->txlen, &qm->retx_at,
+	    &qm->retx_n, w->p, w->len, arm)) != 0)
+		return rc;
+	return ike_send(ike, mm->sock, &mm->peer, mm->peer_port, w->p, w->len);
+}
+
+int
+ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
+    const struct ike_ts *r, uint32_t reqid, const struct ike_rulecopy *rule)
+{
+	uint8_t buf[4096], mid[4];
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct ike_qm *qm;
+	struct wr w;
+	struct pa_bytes v[2];
+	size_t hp, hoff, sa, id, i, hl = oak_hash_len(mm->p1.hash);
+	uint16_t group = 0;
+	bool want_esp = false, want_ah = false;
+	char a[PA_ADDRSTRLEN];
+	int rc;
+
+	if ((qm = ike_qm_new(ike, mm, true)) == NULL)
+		return PA_E_NOMEM;
+	if ((qm->rule = calloc(1, sizeof(*qm->rule))) == NULL ||
+	    (rc = ike_rulecopy_dup(qm->rule, rule)) != 0) {
+		rc = PA_E_NOMEM;
+		goto fail;
+	}
+	qm->ts_l = *l;
+	qm->ts_r = *r;
+	qm->reqid = reqid != 0 ? reqid : ++ike->next_reqid;
+	qm->p2.tunnel = rule->tunnel;
+	do {
+		if ((rc = ike_rand(ike, &qm->msgid, 4)) != 0)
+			goto fail;
+	} while (qm->msgid == 0 || ike_qm_find(ike, mm, qm->msgid) != qm);
+	for (i = 0; i < rule->noffers; i++) {
+		want_esp |= rule->offers[i].esp;
+		want_ah |= rule->offers[i].ah;
+		if (rule->offers[i].pfs && group == 0)
+			group = rule->pfs_group != 0 ? rule->pfs_group :
+			    mm->p1.group;
+	}
+	if (rule->noffers == 0) {
+		rc = PA_E_NOENT;
+		goto fail;
+	}
+	if ((want_esp && (rc = spi_alloc(ike, qm, DRV_PROTO_ESP,
+	    &qm->esp_in)) != 0) ||
+	    (want_ah && (rc = spi_alloc(ike, qm, DRV_PROTO_AH,
+	    &qm->ah_in)) != 0))
+		goto fail;
+	if ((qm->ni = malloc(IKE_NONCE_LEN)) == NULL) {
+		rc = PA_E_NOMEM;
+		goto fail;
+	}
+	qm->ni_len = IKE_NONCE_LEN;
+	if ((rc = ike_rand(ike, qm->ni, IKE_NONCE_LEN)) != 0)
+		goto fail;
+	if (group != 0 && (rc = oak_dh_new(group, &qm->dh)) != 0)
+		goto fail;
+	if ((rc = oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc),
+	    qm->msgid, qm->iv)) != 0)
+		goto fail;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.cky_i, mm->cky_i, 8);
+	memcpy(h.cky_r, mm->cky_r, 8);
+	h.exch = ISK_EXCH_QUICK;
+	h.flags = ISK_FLAG_ENC;
+	h.msgid = qm->msgid;
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_HASH, &hp)) != 0 ||
+	    (rc = wr_reserve(&w, hl, &hoff)) != 0 ||
+	    (rc = isk_pl_close(&w, hp)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_SA, &sa)) != 0 ||
+	    (rc = ike_p2_write_sa(&w, rule, mm->p1.group, qm->esp_in,
+	    qm->ah_in, rule->tunnel)) != 0 ||
+	    (rc = isk_pl_close(&w, sa)) != 0 ||
+	    (rc = isk_pl_data(&w, &c, ISK_PL_NONCE, qm->ni, qm->ni_len)) != 0)
+		goto fail;
+	if (qm->dh != NULL && (rc = isk_pl_data(&w, &c, ISK_PL_KE,
+	    oak_dh_pub(qm->dh).p, oak_dh_pub(qm->dh).len)) != 0)
+		goto fail;
+	if ((rc = isk_pl_open(&w, &c, ISK_PL_ID, &id)) != 0 ||
+	    (rc = ike_ts_write(&w, &qm->ts_l)) != 0 ||
+	    (rc = isk_pl_close(&w, id)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_ID, &id)) != 0 ||
+	    (rc = ike_ts_write(&w, &qm->ts_r)) != 0 ||
+	    (rc = isk_pl_close(&w, id)) != 0)
+		goto fail;
+	qm->ids_sent = true;
+	put32(mid, qm->msgid);
+	v[0] = (struct pa_bytes){ mid, 4 };
+	v[1] = wr_tail(&w, hp + ISK_GEN_LEN + hl);
+	if ((rc = patch_hash(mm, &w, hoff, v, 2)) != 0 ||
+	    (rc = ike_encrypt_msg(mm, qm->iv, &w, 0)) != 0)
+		goto fail;
+	qm->state = QM_I_SENT;
+	ike->st.active_acquire++;
+	ike_olog(ike, "QM #1 to %s (msgid %08x): %zu offers, rule \"%s\"%s",
+	    pa_addr_str(&mm->peer, a, sizeof(a)), qm->msgid, rule->noffers,
+	    rule->name, group != 0 ? ", PFS" : "");
+	(void)qm_send(ike, qm, mm, &w, true);
+	return 0;
+fail:
+	ike_qm_kill(ike, qm, false, "could not start");
+	return rc;
+}
+
+/* Decrypt a QM/informational body with a copy of iv; on success iv moves. */
+static int
+qm_decrypt(struct ike_mm *mm, uint8_t *iv, const struct isk_hdr *h,
+    struct pa_bytes body, uint8_t *plain, size_t *plen, struct isk_msg *m)
+{
+	uint8_t tiv[OAK_MAX_BLOCK];
+	int rc;
+
+	if (!(h->flags & ISK_FLAG_ENC))
+		return PA_E_FORMAT;
+	memcpy(tiv, iv, sizeof(tiv));
+	if ((rc = ike_decrypt_msg(mm, tiv, body.p, body.len, plain, plen)) != 0)
+		return rc;
+	if ((rc = isk_parse_chain((struct pa_bytes){ plain, *plen }, h->np,
+	    true, m)) != 0 || (rc = isk_check_payloads(m)) != 0)
+		return rc;
+	if (m->npl == 0 || m->pl[0].type != ISK_PL_HASH)
+		return PA_E_FORMAT;
+	memcpy(iv, tiv, sizeof(tiv));
+	return 0;
+}
+
+static bool
+hash_ok(struct ike_mm *mm, const struct isk_payload *hp,
+    const struct pa_bytes *v, size_t nv)
+{
+	uint8_t want[OAK_MAX_HASH];
+	size_t hl = oak_hash_len(mm->p1.hash);
+
+	if (hp->body.len != hl ||
+	    oak_prf(mm->p1.hash, mm->skeyid_a, hl, v, nv, want) != 0)
+		return false;
+	return CRYPTO_memcmp(want, hp->body.p, hl) == 0;
+}
+
+/* IDci and IDcr of a QM message (the two ID payloads, in order). */
+static int
+qm_ids(const struct isk_msg *m, const struct isk_payload **ci,
+    const struct isk_payload **cr)
+{
+	size_t from = 0;
+
+	*ci = isk_find(m, ISK_PL_ID, &from);
+	*cr = isk_find(m, ISK_PL_ID, &from);
+	if (*ci == NULL)
+		return 0;
+	return *cr != NULL ? 0 : PA_E_FORMAT;
+}
+
+static int
+qm_pfs(struct ike_qm *qm, const struct isk_msg *m, bool responder)
+{
+	const struct isk_payload *ke = isk_find(m, ISK_PL_KE, NULL);
+	uint8_t g[OAK_MAX_DH];
+	size_t glen;
+	int rc;
+
+	if (qm->p2.group == 0)
+		return ke == NULL ? 0 : PA_E_FORMAT;
+	if (ke == NULL)
+		return PA_E_FORMAT;
+	if (responder && (rc = oak_dh_new(qm->p2.group, &qm->dh)) != 0)
+		return rc;
+	if (qm->dh == NULL)
+		return PA_E_STATE;
+	if ((rc = oak_dh_derive(qm->dh, ke->body, g, sizeof(g), &glen)) != 0)
+		return rc;
+	qm->gxy = dup_bytes(g, glen);
+	qm->gxy_len = glen;
+	pa_wipe(g, sizeof(g));
+	return qm->gxy != NULL ? 0 : PA_E_NOMEM;
+}
+
+static void
+bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
+    const char *why)
+{
+	const char *kv[10];
+
+	kv[0] = "Mode"; kv[1] = QM_MODE;
+	kv[2] = "Filter"; kv[3] = rule;
+	kv[4] = "Attribute"; kv[5] = "Quick Mode offer";
+	kv[6] = "Expected value"; kv[7] = "an offer of the filter action";
+	kv[8] = "Received value"; kv[9] = why;
+	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
+	ike_audit_fail(ike, QM_MODE, peer, "Me", "No proposal chosen");
+}
+
+/* Responder: QM #1. */
+static void
+qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
+    struct pa_bytes body, const uint8_t dg[20])
+{
+	uint8_t plain[IKE_MAX_PKT], buf[4096], mid[4];
+	struct isk_msg *m = NULL;
+	struct isk_sa *sa = NULL;
+	struct ike_qm *qm = NULL;
+	struct ike_rulecopy rule;
+	const struct isk_payload *sap, *np, *ci, *cr;
+	struct isk_id idci, idcr;
+	struct ike_ts tsi, tsr;
+	struct isk_hdr oh;
+	struct isk_chain c;
+	struct pa_bytes span, v[3];
+	struct wr w;
+	size_t plen, hp, hoff, pos, hl = oak_hash_len(mm->p1.hash);
+	char why[128], a[PA_ADDRSTRLEN];
+	uint8_t iv[OAK_MAX_BLOCK];
+	int rc;
+
+	memset(&rule, 0, sizeof(rule));
+	pa_addr_str(&mm->peer, a, sizeof(a));
+	if ((m = malloc(sizeof(*m))) == NULL ||
+	    (sa = malloc(sizeof(*sa))) == NULL)
+		goto out;
+	if (oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc), h->msgid,
+	    iv) != 0)
+		goto out;
+	if (qm_decrypt(mm, iv, h, body, plain, &plen, m) != 0 ||
+	    isk_span(m, 1, &span) != 0) {
+		ike->st.invalid_packets++;
+		goto out;
+	}
+	put32(mid, h->msgid);
+	v[0] = (struct pa_bytes){ mid, 4 };
+	v[1] = span;
+	if (!hash_ok(mm, &m->pl[0], v, 2)) {
+		ike->st.invalid_packets++;
+		ike_olog(ike, "QM #1 from %s: HASH(1) mismatch, dropped", a);
+		goto out;
+	}
+	if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
+	    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
+	    qm_ids(m, &ci, &cr) != 0 || isk_parse_sa(sap->body, sa) != 0) {
+		ike->st.invalid_packets++;
+		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
+		    ISK_N_PAYLOAD_MALFORMED, NULL, 0);
+		goto out;
+	}
+	if (ci != NULL) {
+		if (isk_parse_id(ci->body, &idci) != 0 ||
+		    isk_parse_id(cr->body, &idcr) != 0 ||
+		    ike_ts_from_id(&idci, &tsi) != 0 ||
+		    ike_ts_from_id(&idcr, &tsr) != 0) {
+			ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
+			    ISK_N_INVALID_ID_INFORMATION, NULL, 0);
+			ike_audit_fail(ike, QM_MODE, &mm->peer, "Peer",
+			    "Unsupported Quick Mode ID type");
+			goto out;
+		}
+	} else {
+		memset(&tsi, 0, sizeof(tsi));
+		memset(&tsr, 0, sizeof(tsr));
+		tsi.net.addr = mm->peer;
+		tsi.net.len = pa_addr_bits(mm->peer.family);
+		tsr.net.addr = mm->local;
+		tsr.net.len = pa_addr_bits(mm->local.family);
+	}
+	if (ike_rule_for_ids(ike, &mm->peer, &tsi, &tsr, &rule) != 0) {
+		ike_olog(ike, "QM #1 from %s: no rule for these IDs", a);
+		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
+		    ISK_N_INVALID_ID_INFORMATION, NULL, 0);
+		ike_audit_fail(ike, QM_MODE, &mm->peer, "Me",
+		    "No policy configured for these Quick Mode IDs");
+		goto out;
+	}
+	if ((qm = ike_qm_new(ike, mm, false)) == NULL)
+		goto out;
+	qm->msgid = h->msgid;
+	qm->ts_l = tsr;
+	qm->ts_r = tsi;
+	qm->ids_sent = ci != NULL;
+	qm->reqid = ++ike->next_reqid;
+	if (ike_p2_select(sa, &rule, mm->p1.group, rule.tunnel, &qm->p2,
+	    &qm->esp_out, &qm->ah_out, why, sizeof(why)) != 0) {
+		ike_olog(ike, "QM #1 from %s: no proposal chosen (rule \"%s\")",
+		    a, rule.name);
+		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
+		    ISK_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		bad_proposal(ike, &mm->peer, rule.name, why);
+		ike_qm_kill(ike, qm, false, "no proposal chosen");
+		goto out;
+	}
+	if ((qm->ni = dup_bytes(np->body.p, np->body.len)) == NULL)
+		goto fail;
+	qm->ni_len = np->body.len;
+	if ((rc = qm_pfs(qm, m, true)) != 0) {
+		qm_fail(ike, qm, "Peer", rc == PA_E_VERIFY ? "Invalid "
+		    "Diffie-Hellman public value" : "PFS key exchange missing "
+		    "or unexpected");
+		goto out;
+	}
+	if ((qm->p2.esp && spi_alloc(ike, qm, DRV_PROTO_ESP, &qm->esp_in) != 0) ||
+	    (qm->p2.ah && spi_alloc(ike, qm, DRV_PROTO_AH, &qm->ah_in) != 0)) {
+		qm_fail(ike, qm, "Me", "Could not get an SPI");
+		goto out;
+	}
+	if ((qm->nr = malloc(IKE_NONCE_LEN)) == NULL)
+		goto fail;
+	qm->nr_len = IKE_NONCE_LEN;
+	if (ike_rand(ike, qm->nr, IKE_NONCE_LEN) != 0)
+		goto fail;
+	if ((qm->rule = calloc(1, sizeof(*qm->rule))) == NULL)
+		goto fail;
+	*qm->rule = rule;
+	memset(&rule, 0, sizeof(rule));
+
+	memset(&oh, 0, sizeof(oh));
+	memcpy(oh.cky_i, mm->cky_i, 8);
+	memcpy(oh.cky_r, mm->cky_r, 8);
+	oh.exch = ISK_EXCH_QUICK;
+	oh.flags = ISK_FLAG_ENC;
+	oh.msgid = qm->msgid;
+	wr_init(&w, buf, sizeof(buf));
+	if (isk_hdr_write(&w, &oh, &c) != 0 ||
+	    isk_pl_open(&w, &c, ISK_PL_HASH, &hp) != 0 ||
+	    wr_reserve(&w, hl, &hoff) != 0 || isk_pl_close(&w, hp) != 0 ||
+	    isk_pl_open(&w, &c, ISK_PL_SA, &pos) != 0 ||
+	    ike_p2_write_one(&w, &qm->p2, qm->p2.propnum, qm->esp_in,
+	    qm->ah_in) != 0 || isk_pl_close(&w, pos) != 0 ||
+	    isk_pl_data(&w, &c, ISK_PL_NONCE, qm->nr, qm->nr_len) != 0)
+		goto fail;
+	if (qm->dh != NULL && isk_pl_data(&w, &c, ISK_PL_KE,
+	    oak_dh_pub(qm->dh).p, oak_dh_pub(qm->dh).len) != 0)
+		goto fail;
+	if (ci != NULL && (isk_pl_data(&w, &c, ISK_PL_ID, ci->body.p,
+	    ci->body.len) != 0 || isk_pl_data(&w, &c, ISK_PL_ID, cr->body.p,
+	    cr->body.len) != 0))
+		goto fail;
+	v[0] = (struct pa_bytes){ mid, 4 };
+	v[1] = (struct pa_bytes){ qm->ni, qm->ni_len };
+	v[2] = wr_tail(&w, hp + ISK_GEN_LEN + hl);
+	if (patch_hash(mm, &w, hoff, v, 3) != 0)
+		goto fail;
+	memcpy(qm->iv, iv, sizeof(iv));
+	if (ike_encrypt_msg(mm, qm->iv, &w, 0) != 0)
+		goto fail;
+	qm->state = QM_R_SENT;
+	memcpy(qm->rx_digest, dg, 20);
+	qm->rx_valid = true;
+	{
+		char ps[128];
+
+		ike_olog(ike, "QM #1 from %s (msgid %08x): chose %s, rule "
+		    "\"%s\"", a, qm->msgid, ike_p2_str(&qm->p2, ps, sizeof(ps)),
+		    qm->rule->name);
+	}
+	(void)qm_send(ike, qm, mm, &w, true);
+	goto out;
+fail:
+	if (qm != NULL)
+		qm_fail(ike, qm, "Me", "Could not build QM #2");
+out:
+	pa_wipe(plain, sizeof(plain));
+	ike_rulecopy_clear(&rule);
+	free(sa);
+	free(m);
+}
+
+void
+ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
+    struct pa_bytes body, const uint8_t *pkt, size_t len)
+{
+	uint8_t plain[IKE_MAX_PKT], dg[20], mid[4], zero = 0, buf[512];
+	struct isk_msg *m = NULL;
+	struct isk_sa *sa = NULL;
+	struct ike_qm *qm;
+	struct pa_bytes span, v[4];
+	size_t plen;
+	char a[PA_ADDRSTRLEN];
+	int rc;
+
+	if (mm->state != MM_DONE) {
+		ike->st.invalid_packets++;
+		return;
+	}
+	pa_addr_str(&mm->peer, a, sizeof(a));
+	ike_digest(pkt, len, dg);
+	qm = ike_qm_find(ike, mm, h->msgid);
+	if (qm != NULL && qm->rx_valid && memcmp(dg, qm->rx_digest, 20) == 0) {
+		if (qm->tx != NULL && ike_send(ike, mm->sock, &mm->peer,
+		    mm->peer_port, qm->tx, qm->txlen) == 0)
+			ike->st.retransmits++;
+		return;
+	}
+	if (qm == NULL) {
+		qm_respond(ike, mm, h, body, dg);
+		return;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL || (sa = malloc(sizeof(*sa))) ==
+	    NULL)
+		goto out;
+	put32(mid, h->msgid);
+	if (qm->state == QM_I_SENT) {
+		const struct isk_payload *sap, *np, *ci, *cr;
+		struct isk_hdr oh;
+		struct isk_chain c;
+		struct wr w;
+		size_t hp, hoff, hl = oak_hash_len(mm->p1.hash);
+
+		if (qm_decrypt(mm, qm->iv, h, body, plain, &plen, m) != 0 ||
+		    isk_span(m, 1, &span) != 0) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		v[0] = (struct pa_bytes){ mid, 4 };
+		v[1] = (struct pa_bytes){ qm->ni, qm->ni_len };
+		v[2] = span;
+		if (!hash_ok(mm, &m->pl[0], v, 3)) {
+			ike->st.invalid_packets++;
+			ike_olog(ike, "QM #2 from %s: HASH(2) mismatch", a);
+			goto out;
+		}
+		if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
+		    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
+		    qm_ids(m, &ci, &cr) != 0 || isk_parse_sa(sap->body, sa) != 0) {
+			qm_fail(ike, qm, "Peer", "Malformed QM #2");
+			goto out;
+		}
+		if (ike_p2_accept(sa, qm->rule, mm->p1.group, qm->rule->tunnel,
+		    &qm->p2, &qm->esp_out, &qm->ah_out) != 0) {
+			qm_fail(ike, qm, "Peer", "Responder chose an offer "
+			    "that was not proposed");
+			goto out;
+		}
+		if (ci != NULL) {
+			struct isk_id x, y;
+			struct ike_ts tx, ty;
+
+			if (isk_parse_id(ci->body, &x) != 0 ||
+			    isk_parse_id(cr->body, &y) != 0 ||
+			    ike_ts_from_id(&x, &tx) != 0 ||
+			    ike_ts_from_id(&y, &ty) != 0 ||
+			    !ike_ts_eq(&tx, &qm->ts_l) ||
+			    !ike_ts_eq(&ty, &qm->ts_r)) {
+				qm_fail(ike, qm, "Peer", "Responder changed the "
+				    "Quick Mode IDs");
+				goto out;
+			}
+		}
+		if ((qm->nr = dup_bytes(np->body.p, np->body.len)) == NULL)
+			goto out;
+		qm->nr_len = np->body.len;
+		if ((rc = qm_pfs(qm, m, false)) != 0) {
+			qm_fail(ike, qm, "Peer", "PFS key exchange failed");
+			goto out;
+		}
+		/* QM #3, then install (the responder installs on #3). */
+		memset(&oh, 0, sizeof(oh));
+		memcpy(oh.cky_i, mm->cky_i, 8);
+		memcpy(oh.cky_r, mm->cky_r, 8);
+		oh.exch = ISK_EXCH_QUICK;
+		oh.flags = ISK_FLAG_ENC;
+		oh.msgid = qm->msgid;
+		wr_init(&w, buf, sizeof(buf));
+		v[0] = (struct pa_bytes){ &zero, 1 };
+		v[1] = (struct pa_bytes){ mid, 4 };
+		v[2] = (struct pa_bytes){ qm->ni, qm->ni_len };
+		v[3] = (struct pa_bytes){ qm->nr, qm->nr_len };
+		if (isk_hdr_write(&w, &oh, &c) != 0 ||
+		    isk_pl_open(&w, &c, ISK_PL_HASH, &hp) != 0 ||
+		    wr_reserve(&w, hl, &hoff) != 0 ||
+		    isk_pl_close(&w, hp) != 0 ||
+		    patch_hash(mm, &w, hoff, v, 4) != 0 ||
+		    ike_encrypt_msg(mm, qm->iv, &w, 0) != 0) {
+			qm_fail(ike, qm, "Me", "Could not build QM #3");
+			goto out;
+		}
+		if (qm_install(ike, qm, mm) != 0) {
+			qm_fail(ike, qm, "Me", "The driver refused the SAs");
+			goto out;
+		}
+		memcpy(qm->rx_digest, dg, 20);
+		qm->rx_valid = true;
+		(void)qm_send(ike, qm, mm, &w, false);
+		if (ike->st.active_acquire > 0)
+			ike->st.active_acquire--;
+		qm_established(ike, qm);
+	} else if (qm->state == QM_R_SENT) {
+		if (qm_decrypt(mm, qm->iv, h, body, plain, &plen, m) != 0) {
+			ike->st.invalid_packets++;
+			goto out;
+		}
+		v[0] = (struct pa_bytes){ &zero, 1 };
+		v[1] = (struct pa_bytes){ mid, 4 };
+		v[2] = (struct pa_bytes){ qm->ni, qm->ni_len };
+		v[3] = (struct pa_bytes){ qm->nr, qm->nr_len };
+		if (!hash_ok(mm, &m->pl[0], v, 4)) {
+			ike->st.invalid_packets++;
+			ike_olog(ike, "QM #3 from %s: HASH(3) mismatch", a);
+			goto out;
+		}
+		if (qm_install(ike, qm, mm) != 0) {
+			qm_fail(ike, qm, "Me", "The driver refused the SAs");
+			goto out;
+		}
+		free(qm->tx);
+		qm->tx = NULL;
+		qm->txlen = 0;
+		qm_established(ike, qm);
+	}
+out:
+	pa_wipe(plain, sizeof(plain));
+	free(sa);
+	free(m);
+}
+
+void
+ike_qm_expire(struct ike *ike, const struct sa_id *id, uint64_t cookie,
+    bool hard)
+{
+	struct ike_qm *qm;
+	int rc;
+
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->state == QM_DONE && qm->cookie == cookie)
+			break;
+	if (qm == NULL)
+		return;
+	if (hard) {
+		ike_qm_kill(ike, qm, true, "lifetime expired");
+		return;
+	}
+	if (qm->rekeyed || !qm->initiator || qm->rule == NULL)
+		return;
+	qm->rekeyed = true;
+	ike_olog(ike, "QM SA (msgid %08x, SPI 0x%x) soft expiry: rekeying",
+	    qm->msgid, id->spi);
+	rc = ike_start_negotiation(ike, &qm->peer, &qm->ts_l, &qm->ts_r,
+	    qm->reqid, qm->rule);
+	if (rc != 0)
+		ike->st.acquire_failures++;
+}

@@ -1,0 +1,642 @@
+/*
+ * Two IKE engines in one process, on loopback UDP (127.0.0.1 and
+ * 127.0.0.2, same port), each over its own null driver: Main Mode and
+ * Quick Mode with preshared keys in both roles, and what each side hands
+ * its driver must agree (SPIs, algorithms, keys, selectors). Also: wrong
+ * PSK, proposal order, tunnel mode with PFS and an AH+ESP bundle, delete
+ * propagation, soft-expiry rekey, Aggressive Mode refused, a Main Mode #1
+ * flood kept bounded, garbage input.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "audit.h"
+#include "ike.h"
+#include "isakmp.h"
+#include "model.h"
+#include "null_driver.h"
+#include "pa_time.h"
+
+struct side {
+	struct driver		*drv;
+	struct ike		*ike;
+	struct audit		*audit;
+	struct pa_addr		 addr;
+	unsigned		 ev[6000];	/* audit events by id */
+	/* Policy (borrowed by the engine). */
+	struct pol_policy	 pol;
+	struct pol_rule		 rule;
+	struct pol_auth		 auth;
+	struct pol_filterlist	 fl;
+	struct pol_filter	 flt;
+	struct pol_filteraction	 fa;
+	struct pol_qm_offer	 offers[2];
+	struct pol_mm_method	 methods[2];
+	char			 log[64][160];
+	size_t			 nlog;
+};
+
+static uint16_t port;
+
+static void
+sink(void *arg, enum audit_event ev, const struct audit_field *f, size_t n)
+{
+	struct side *s = arg;
+	size_t i;
+
+	if ((unsigned)ev < 6000)
+		s->ev[ev]++;
+	/* No field may carry key material: a crude check for long hex. */
+	for (i = 0; i < n; i++)
+		assert_null(strstr(f[i].value, "secret-psk"));
+}
+
+static void
+olog(void *arg, const char *line)
+{
+	struct side *s = arg;
+
+	assert_null(strstr(line, "secret-psk"));
+	if (s->nlog < 64)
+		snprintf(s->log[s->nlog++], sizeof(s->log[0]), "%s", line);
+}
+
+static void
+setup_policy(struct side *s, const struct pa_addr *me,
+    const struct pa_addr *peer, const char *psk)
+{
+	memset(&s->pol, 0, sizeof(s->pol));
+	s->methods[0] = (struct pol_mm_method){ POL_MM_3DES, POL_INTEG_SHA1,
+	    POL_DH_MODP1024, 0, 0, 0 };
+	s->methods[1] = (struct pol_mm_method){ POL_MM_AES128,
+	    POL_INTEG_SHA256, POL_DH_MODP2048, 0, 0, 0 };
+	s->pol.isakmp.methods = s->methods;
+	s->pol.isakmp.nmethods = 2;
+	s->pol.isakmp.mm_life_sec = 28800;
+	s->offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
+	    POL_ESP_3DES, POL_INTEG_SHA1, 3600, 100000, false };
+	s->offers[1] = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
+	    POL_ESP_AES128, POL_INTEG_SHA256, 3600, 100000, false };
+	memset(&s->fa, 0, sizeof(s->fa));
+	s->fa.name = (char *)(uintptr_t)"Require Security";
+	s->fa.action = POL_ACT_NEGOTIATE;
+	s->fa.offers = s->offers;
+	s->fa.noffers = 2;
+	memset(&s->flt, 0, sizeof(s->flt));
+	s->flt.src.kind = POL_ADDR_HOST;
+	s->flt.src.prefix.addr = *me;
+	s->flt.src.prefix.len = 32;
+	s->flt.dst.kind = POL_ADDR_HOST;
+	s->flt.dst.prefix.addr = *peer;
+	s->flt.dst.prefix.len = 32;
+	s->flt.mirrored = true;
+	memset(&s->fl, 0, sizeof(s->fl));
+	s->fl.filters = &s->flt;
+	s->fl.nfilters = 1;
+	memset(&s->auth, 0, sizeof(s->auth));
+	s->auth.kind = POL_AUTH_PSK;
+	s->auth.psk = pa_secret_new(psk, strlen(psk));
+	memset(&s->rule, 0, sizeof(s->rule));
+	s->rule.name = (char *)(uintptr_t)"peer rule";
+	s->rule.auth = &s->auth;
+	s->rule.nauth = 1;
+	s->rule.active = true;
+	s->rule.filterlist = &s->fl;
+	s->rule.filteraction = &s->fa;
+	s->pol.rules = &s->rule;
+	s->pol.nrules = 1;
+	s->pol.name = (char *)(uintptr_t)"test";
+}
+
+static void
+on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
+{
+	struct side *s = arg;
+
+	ike_expire(s->ike, id, cookie, hard);
+}
+
+static const struct driver_events drv_ev = { NULL, on_expire, NULL };
+
+static void
+side_open(struct side *s, const char *addr, const char *peer, const char *psk,
+    uint32_t halfopen)
+{
+	struct ike_cfg cfg;
+	struct driver_cfg dc;
+	struct pa_addr p;
+
+	memset(s, 0, sizeof(*s));
+	memset(&dc, 0, sizeof(dc));
+	assert_int_equal(pa_addr_parse(addr, &s->addr), 0);
+	assert_int_equal(pa_addr_parse(peer, &p), 0);
+	assert_int_equal(null_driver_ops.open(&dc, &drv_ev, s, &s->drv), 0);
+	s->audit = audit_new();
+	audit_set_sink(s->audit, sink, s);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.audit = s->audit;
+	cfg.drv_ops = &null_driver_ops;
+	cfg.drv = s->drv;
+	cfg.laddrs[0] = s->addr;
+	cfg.nladdrs = 1;
+	cfg.port = port;
+	cfg.olog = olog;
+	cfg.olog_arg = s;
+	cfg.retrans_ms = 200;
+	cfg.max_halfopen = halfopen;
+	assert_int_equal(ike_new(&cfg, &s->ike), 0);
+	/* Give the two drivers different SPI ranges. */
+	if (strcmp(addr, "127.0.0.2") == 0) {
+		struct sa_id id;
+		uint32_t spi;
+		int i;
+
+		memset(&id, 0, sizeof(id));
+		for (i = 0; i < 64; i++)
+			assert_int_equal(null_driver_ops.spi_alloc(s->drv, &id,
+			    &spi), 0);
+	}
+	setup_policy(s, &s->addr, &p, psk);
+	assert_int_equal(ike_set_policy(s->ike, &s->pol, NULL), 0);
+}
+
+static void
+side_close(struct side *s)
+{
+	ike_free(s->ike);
+	null_driver_ops.close(s->drv);
+	audit_free(s->audit);
+	pa_secret_free(s->auth.psk);
+}
+
+/* Run both engines until done(a, b) or timeout; returns done's value. */
+static bool
+pump(struct side *a, struct side *b, bool (*done)(struct side *, struct side *),
+    unsigned ms)
+{
+	uint64_t end = pa_now_ms() + ms;
+	struct side *s[2] = { a, b };
+
+	while (!done(a, b)) {
+		struct pollfd pfd[8];
+		int fds[4], owner[8], t, ta, tb;
+		size_t n = 0, k, i, j;
+		uint64_t now = pa_now_ms();
+
+		if (now >= end)
+			return false;
+		for (i = 0; i < 2; i++) {
+			k = ike_fds(s[i]->ike, fds, 4);
+			for (j = 0; j < k; j++) {
+				pfd[n].fd = fds[j];
+				pfd[n].events = POLLIN;
+				owner[n++] = (int)i;
+			}
+		}
+		ta = ike_next_timeout_ms(a->ike, now);
+		tb = ike_next_timeout_ms(b->ike, now);
+		t = (int)(end - now);
+		if (ta >= 0 && ta < t)
+			t = ta;
+		if (tb >= 0 && tb < t)
+			t = tb;
+		if (t > 50)
+			t = 50;
+		if (poll(pfd, n, t) < 0 && errno != EINTR)
+			return false;
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents & POLLIN)
+				assert_int_equal(ike_dispatch(s[owner[i]]->ike,
+				    pfd[i].fd), 0);
+		ike_run_timers(a->ike, pa_now_ms());
+		ike_run_timers(b->ike, pa_now_ms());
+	}
+	return true;
+}
+
+static bool
+both_qm(struct side *a, struct side *b)
+{
+	struct ike_stats sa, sb;
+
+	ike_stats(a->ike, &sa);
+	ike_stats(b->ike, &sb);
+	return sa.quick_modes >= 1 && sb.quick_modes >= 1;
+}
+
+static bool
+both_two_qm(struct side *a, struct side *b)
+{
+	struct ike_stats sa, sb;
+
+	ike_stats(a->ike, &sa);
+	ike_stats(b->ike, &sb);
+	return sa.quick_modes >= 2 && sb.quick_modes >= 2;
+}
+
+static bool
+auth_failed(struct side *a, struct side *b)
+{
+	struct ike_stats sa, sb;
+
+	ike_stats(a->ike, &sa);
+	ike_stats(b->ike, &sb);
+	return sb.auth_failures >= 1 && sa.negotiation_failures >= 1;
+}
+
+static bool
+b_has_no_sas(struct side *a, struct side *b)
+{
+	(void)a;
+	return null_sa_count(b->drv) == 0;
+}
+
+static bool
+b_failed(struct side *a, struct side *b)
+{
+	struct ike_stats sb;
+
+	(void)a;
+	ike_stats(b->ike, &sb);
+	return sb.negotiation_failures >= 1;
+}
+
+static void
+acquire(struct side *a, struct side *b)
+{
+	struct drv_sel pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.src.addr = a->addr;
+	pkt.src.len = 32;
+	pkt.dst.addr = b->addr;
+	pkt.dst.len = 32;
+	assert_int_equal(ike_acquire(a->ike, &pkt, 7, NULL), 0);
+}
+
+/* The initiator's outbound SA is the responder's inbound one, same keys. */
+static void
+check_pair(struct side *a, struct side *b, uint8_t proto)
+{
+	size_t i, j, matched = 0;
+
+	for (i = 0; i < null_sa_count(a->drv); i++) {
+		const struct null_sa *x = null_sa_get(a->drv, i);
+
+		if (x->id.proto != proto)
+			continue;
+		for (j = 0; j < null_sa_count(b->drv); j++) {
+			const struct null_sa *y = null_sa_get(b->drv, j);
+
+			if (y->id.proto != proto || y->id.spi != x->id.spi ||
+			    !pa_addr_eq(&x->id.src, &y->id.src))
+				continue;
+			assert_true(pa_addr_eq(&x->id.src, &y->id.src));
+			assert_true(pa_addr_eq(&x->id.dst, &y->id.dst));
+			assert_true(x->params.inbound != y->params.inbound);
+			assert_int_equal(x->params.enc, y->params.enc);
+			assert_int_equal(x->params.auth, y->params.auth);
+			assert_int_equal(x->params.enc_key_len,
+			    y->params.enc_key_len);
+			assert_int_equal(x->params.auth_key_len,
+			    y->params.auth_key_len);
+			assert_memory_equal(x->params.enc_key,
+			    y->params.enc_key, x->params.enc_key_len);
+			assert_memory_equal(x->params.auth_key,
+			    y->params.auth_key, x->params.auth_key_len);
+			assert_int_equal(x->params.mode, y->params.mode);
+			assert_true(pa_addr_eq(&x->params.sel.src.addr,
+			    &y->params.sel.src.addr));
+			matched++;
+		}
+	}
+	assert_int_equal(matched, 2);
+}
+
+static void
+test_psk_transport(void **state)
+{
+	struct side a, b;
+	const struct null_sa *s0;
+	struct ike_stats st;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	assert_int_equal(null_sa_count(a.drv), 2);
+	assert_int_equal(null_sa_count(b.drv), 2);
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	/* Inbound first, with the first offer (3DES/SHA1), transport. */
+	s0 = null_sa_get(a.drv, 0);
+	assert_true(s0->params.inbound);
+	assert_int_equal(s0->params.enc, DRV_ENC_3DES_CBC);
+	assert_int_equal(s0->params.auth, DRV_AUTH_HMAC_SHA1_96);
+	assert_int_equal(s0->params.enc_key_len, 24);
+	assert_int_equal(s0->params.mode, DRV_MODE_TRANSPORT);
+	assert_int_equal(s0->params.life.hard_sec, 3600);
+	assert_int_equal(s0->params.life.hard_bytes, 100000ULL * 1024);
+	assert_int_equal(s0->params.reqid, 7);
+	assert_true(null_sa_get(b.drv, 0)->params.inbound);
+	assert_int_equal(a.ev[AUDIT_IKE_SA_ESTABLISHED], 2);	/* MM + QM */
+	assert_int_equal(b.ev[AUDIT_IKE_SA_ESTABLISHED], 2);
+	ike_stats(a.ike, &st);
+	assert_int_equal(st.main_modes, 1);
+	assert_int_equal(st.active_mmsas, 1);
+	assert_int_equal(st.active_qmsas, 1);
+	assert_int_equal(st.key_additions, 2);
+	assert_int_equal(st.active_acquire, 0);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, 0);
+	/* A second acquire reuses the Main Mode SA. */
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_two_qm, 5000));
+	ike_stats(a.ike, &st);
+	assert_int_equal(st.main_modes, 1);
+	assert_int_equal(null_sa_count(b.drv), 4);
+	/* Shutdown: deletes reach the peer, which drops its SAs. */
+	ike_shutdown(a.ike);
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_true(pump(&a, &b, b_has_no_sas, 3000));
+	assert_int_equal(b.ev[AUDIT_IKE_QM_SA_ENDED], 2);
+	assert_int_equal(b.ev[AUDIT_IKE_MM_SA_ENDED], 1);
+	side_close(&a);
+	side_close(&b);
+}
+
+static void
+test_order_tunnel_pfs_bundle(void **state)
+{
+	struct side a, b;
+	const struct null_sa *s;
+	size_t i, ah = 0, esp = 0;
+	struct ike_stats st;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	/* B prefers AES128/SHA256/MODP-2048: its order wins as responder. */
+	{
+		struct pol_mm_method t = b.methods[0];
+
+		b.methods[0] = b.methods[1];
+		b.methods[1] = t;
+	}
+	/* Tunnel mode between the two, PFS, AH[SHA1]+ESP[AES256,SHA256]. */
+	a.rule.tunnel = b.addr;
+	b.rule.tunnel = a.addr;
+	a.offers[0] = (struct pol_qm_offer){ true, POL_INTEG_SHA1, true,
+	    POL_ESP_AES256, POL_INTEG_SHA256, 600, 0, true };
+	b.offers[1] = a.offers[0];
+	a.fa.pfs_group = POL_DH_MODP2048;
+	b.fa.pfs_group = POL_DH_MODP2048;
+	a.flt.src.kind = POL_ADDR_SUBNET;
+	assert_int_equal(pa_prefix_parse("10.1.0.0/16", &a.flt.src.prefix), 0);
+	a.flt.dst.kind = POL_ADDR_SUBNET;
+	assert_int_equal(pa_prefix_parse("10.2.0.0/16", &a.flt.dst.prefix), 0);
+	b.flt.src = a.flt.dst;
+	b.flt.dst = a.flt.src;
+	{
+		struct drv_sel pkt;
+
+		memset(&pkt, 0, sizeof(pkt));
+		assert_int_equal(pa_prefix_parse("10.1.2.3/32", &pkt.src), 0);
+		assert_int_equal(pa_prefix_parse("10.2.3.4/32", &pkt.dst), 0);
+		assert_int_equal(ike_acquire(a.ike, &pkt, 0, NULL), 0);
+	}
+	assert_true(pump(&a, &b, both_qm, 8000));
+	assert_int_equal(null_sa_count(a.drv), 4);
+	assert_int_equal(null_sa_count(b.drv), 4);
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	check_pair(&a, &b, DRV_PROTO_AH);
+	for (i = 0; i < 4; i++) {
+		s = null_sa_get(b.drv, i);
+		assert_int_equal(s->params.mode, DRV_MODE_TUNNEL);
+		assert_int_equal(s->params.inbound, i < 2);
+		if (s->id.proto == DRV_PROTO_AH) {
+			ah++;
+			assert_int_equal(s->params.auth, DRV_AUTH_HMAC_SHA1_96);
+		} else {
+			esp++;
+			assert_int_equal(s->params.enc, DRV_ENC_AES_CBC);
+			assert_int_equal(s->params.enc_key_len, 32);
+			assert_int_equal(s->params.auth,
+			    DRV_AUTH_HMAC_SHA256_128);
+			assert_int_equal(s->params.auth_key_len, 32);
+			assert_int_equal(s->params.sel.src.len, 16);
+		}
+		assert_int_equal(s->params.life.hard_sec, 600);
+	}
+	assert_int_equal(ah, 2);
+	assert_int_equal(esp, 2);
+	/* The Main Mode used B's first choice among what A offered. */
+	{
+		struct ike_stats sa;
+
+		ike_stats(a.ike, &sa);
+		assert_int_equal(sa.main_modes, 1);
+	}
+	/* Soft expiry on the initiator starts a rekey: a second SA pair. */
+	s = null_sa_get(a.drv, 0);
+	assert_int_equal(null_inject_expire(a.drv, &s->id, false), 0);
+	assert_int_equal(null_driver_ops.dispatch(a.drv), 0);
+	assert_true(pump(&a, &b, both_two_qm, 8000));
+	ike_stats(a.ike, &st);
+	assert_int_equal(st.main_modes, 1);
+	assert_int_equal(null_sa_count(a.drv), 8);
+	assert_int_equal(null_sa_count(b.drv), 8);
+	/* A hard expiry removes the old pair (the driver dropped one SA). */
+	s = null_sa_get(a.drv, 0);
+	assert_int_equal(null_inject_expire(a.drv, &s->id, true), 0);
+	assert_int_equal(null_driver_ops.dispatch(a.drv), 0);
+	assert_int_equal(null_sa_count(a.drv), 4);
+	assert_int_equal(a.ev[AUDIT_IKE_QM_SA_ENDED], 1);
+	side_close(&a);
+	side_close(&b);
+}
+
+static void
+test_wrong_psk(void **state)
+{
+	struct side a, b;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "other-secret", 0);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, auth_failed, 5000));
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_int_equal(null_sa_count(b.drv), 0);
+	assert_int_equal(b.ev[AUDIT_IKE_AUTH_FAILED], 1);
+	assert_int_equal(b.ev[AUDIT_IKE_SA_ESTABLISHED], 0);
+	side_close(&a);
+	side_close(&b);
+}
+
+static void
+test_no_proposal(void **state)
+{
+	struct side a, b;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	b.methods[0].dh_group = POL_DH_ECP256;
+	b.methods[1].dh_group = POL_DH_ECP384;
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, b_failed, 5000));
+	assert_int_equal(b.ev[AUDIT_IKE_BAD_PROPOSAL], 1);
+	assert_int_equal(b.ev[AUDIT_IKE_NEG_FAILED], 1);
+	side_close(&a);
+	side_close(&b);
+}
+
+static int
+raw_sock(void)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000003);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+static void
+raw_send(int fd, const uint8_t *p, size_t n)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(0x7f000002);
+	assert_int_equal(sendto(fd, p, n, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)), (ssize_t)n);
+}
+
+static void
+drain(struct side *b)
+{
+	int fds[4];
+	size_t k, i;
+	struct pollfd pfd;
+
+	k = ike_fds(b->ike, fds, 4);
+	for (i = 0; i < k; i++) {
+		pfd.fd = fds[i];
+		pfd.events = POLLIN;
+		while (poll(&pfd, 1, 100) > 0)
+			assert_int_equal(ike_dispatch(b->ike, fds[i]), 0);
+	}
+}
+
+/* MM #1 offering what B accepts (3DES/SHA1/PSK/MODP-1024). */
+static size_t
+mm1(uint8_t *buf, size_t cap, uint8_t exch, uint32_t seq)
+{
+	char hex[512];
+	size_t n;
+
+	snprintf(hex, sizeof(hex),
+	    "%08x00000000 0000000000000000 01 10 %02x 00 00000000 00000054"
+	    "00 00 0038 00000001 00000001"
+	    "00 00 002c 01 01 00 01"
+	    "00 00 0024 01 01 0000"
+	    "8001 0005 8002 0002 8003 0001 8004 0002 800b 0001"
+	    "000c 0004 00007080", seq + 1, exch);
+	assert_int_equal(pa_hex_decode(hex, buf, cap, &n), 0);
+	assert_int_equal(n, 0x54);
+	return n;
+}
+
+static void
+test_bad_input(void **state)
+{
+	struct side b;
+	struct ike_stats st;
+	uint8_t buf[512];
+	size_t n, i;
+	int fd;
+
+	(void)state;
+	side_open(&b, "127.0.0.2", "127.0.0.3", "secret-psk", 10);
+	fd = raw_sock();
+	/* Aggressive Mode: refused with a notify, counted, audited. */
+	n = mm1(buf, sizeof(buf), ISK_EXCH_AGGRESSIVE, 0);
+	raw_send(fd, buf, n);
+	drain(&b);
+	{
+		uint8_t r[256];
+		struct isk_hdr h;
+		struct pa_bytes body;
+		ssize_t k = recv(fd, r, sizeof(r), MSG_DONTWAIT);
+
+		assert_true(k > 0);
+		assert_int_equal(isk_parse_hdr(r, (size_t)k, &h, &body), 0);
+		assert_int_equal(h.exch, ISK_EXCH_INFO);
+	}
+	assert_int_equal(b.ev[AUDIT_IKE_NEG_FAILED], 1);
+	/* Garbage, truncations of a valid MM #1, unknown exchange. */
+	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 1000);
+	for (i = 0; i < n; i++)
+		raw_send(fd, buf, i);
+	buf[18] = 77;
+	raw_send(fd, buf, n);
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.invalid_packets, 2 + n);	/* + the AM */
+	assert_int_equal(st.active_receive, 0);
+	/* A flood of MM #1: at most max_halfopen (10) half-open SAs. */
+	for (i = 0; i < 50; i++) {
+		n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, (uint32_t)i);
+		raw_send(fd, buf, n);
+	}
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, 10);
+	assert_int_equal(st.dropped_halfopen, 40);
+	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 1);
+	/* A retransmitted MM #1 is answered again, not a new SA. */
+	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 3);
+	raw_send(fd, buf, n);
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, 10);
+	assert_true(st.retransmits >= 1);
+	close(fd);
+	side_close(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_psk_transport),
+		cmocka_unit_test(test_order_tunnel_pfs_bundle),
+		cmocka_unit_test(test_wrong_psk),
+		cmocka_unit_test(test_no_proposal),
+		cmocka_unit_test(test_bad_input),
+	};
+
+	port = (uint16_t)(20000 + getpid() % 20000);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
