@@ -130,9 +130,10 @@ cli_request(struct cli *c, const char *cmd, void *args, void **result)
 		    json_object_get(reply, "error")) != NULL ?
 		    json_string_value(json_object_get(reply, "error")) :
 		    "failed");
-		json_decref(reply);
-		return code != NULL && strcmp(code, "access-denied") == 0 ?
+		rc = code != NULL && strcmp(code, "access-denied") == 0 ?
 		    CMD_EXIT_DENIED : CMD_EXIT_FAIL;
+		json_decref(reply);
+		return rc;
 	}
 	*result = json_incref(json_object_get(reply, "result"));
 	json_decref(reply);

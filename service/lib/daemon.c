@@ -380,8 +380,9 @@ conn_close(struct svc_daemon *d, struct svc_conn *c)
 	c->fd = -1;
 }
 
+/* Send reply (consumed) on c, blocking with a send timeout. */
 static void
-conn_reply(struct svc_daemon *d, struct svc_conn *c, json_t *reply)
+conn_answer(struct svc_conn *c, json_t *reply)
 {
 	struct timeval tv = { .tv_sec = 2, .tv_usec = 0 };
 	char *text;
@@ -406,6 +407,12 @@ conn_reply(struct svc_daemon *d, struct svc_conn *c, json_t *reply)
 		}
 		free(text);
 	}
+}
+
+static void
+conn_reply(struct svc_daemon *d, struct svc_conn *c, json_t *reply)
+{
+	conn_answer(c, reply);
 	conn_close(d, c);
 }
 
@@ -444,14 +451,34 @@ conn_read(struct svc_daemon *d, struct svc_conn *c)
 			return;
 		}
 		if (r == 0) {
-			conn_request(d, c);
+			if (c->draining)
+				conn_close(d, c);
+			else
+				conn_request(d, c);
 			return;
 		}
+		if (c->draining) {
+			/* Read what the client still sends, so that closing
+			 * does not reset the connection before it has read
+			 * the reply; bounded by size and the deadline. */
+			c->drained += (size_t)r;
+			if (c->drained > 4 * SVC_CTL_MAX_REQ) {
+				conn_close(d, c);
+				return;
+			}
+			continue;
+		}
 		if (c->len + (size_t)r > SVC_CTL_MAX_REQ) {
-			conn_reply(d, c, svc_reply_error("too-large",
+			conn_answer(c, svc_reply_error("too-large",
 			    "request too large (limit %u bytes)",
 			    SVC_CTL_MAX_REQ));
-			return;
+			(void)shutdown(c->fd, SHUT_WR);
+			(void)fcntl(c->fd, F_SETFL, O_NONBLOCK);
+			c->draining = true;
+			free(c->buf);
+			c->buf = NULL;
+			c->len = 0;
+			continue;
 		}
 		{
 			char *nb = realloc(c->buf, c->len + (size_t)r);
@@ -585,9 +612,14 @@ run_loop(struct svc_daemon *d)
 			agent_run_timers(d->agent, now);
 		audit_tick(d->audit, now);
 		for (i = 0; i < SVC_MAX_CONNS; i++)
-			if (d->conns[i].fd >= 0 && d->conns[i].deadline <= now)
-				conn_reply(d, &d->conns[i], svc_reply_error(
-				    "timeout", "request not received in time"));
+			if (d->conns[i].fd >= 0 && d->conns[i].deadline <= now) {
+				if (d->conns[i].draining)
+					conn_close(d, &d->conns[i]);
+				else
+					conn_reply(d, &d->conns[i],
+					    svc_reply_error("timeout", "request "
+					    "not received in time"));
+			}
 		if (d->watchdog_ms != 0 && now >= d->watchdog_next) {
 			(void)sd_notify(0, "WATCHDOG=1");
 			d->watchdog_next = now + d->watchdog_ms;

@@ -2,6 +2,7 @@
 #ifndef PA_SVC_DAEMON_INT_H
 #define PA_SVC_DAEMON_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -22,6 +23,8 @@ struct svc_conn {
 	size_t		 len;
 	uint64_t	 deadline;
 	struct svc_peer	 peer;
+	bool		 draining;	/* answered; discard input until EOF */
+	size_t		 drained;
 };
 
 struct svc_transition {
