@@ -406,6 +406,55 @@ test_examples_builtin_file(void **state)
 	pol_store_free(t);
 }
 
+/* The richer seed documents load and are fixed points of format/parse. */
+static void
+test_fuzz_seeds_load(void **state)
+{
+	static const char *seeds[] = {
+		"tests/fuzz/corpus/policy_xml/ipv6-dns-tunnel.xml",
+		"tests/fuzz/corpus/policy_xml/example-inline-key.xml",
+	};
+	struct pol_store *s = NULL, *t = NULL;
+	struct pol_err err;
+	char *src, *a, *b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		src = tp_source_file(seeds[i]);
+		if (pol_store_parse_xml(src, strlen(src), seeds[i], NULL, &s,
+		    &err) != 0)
+			fail_msg("%s: %s", err.where, err.what);
+		a = fmt_store(s, POL_XML_INLINE_KEYS);
+		assert_int_equal(pol_store_parse_xml(a, strlen(a), "a", NULL,
+		    &t, &err), 0);
+		b = fmt_store(t, POL_XML_INLINE_KEYS);
+		assert_string_equal(a, b);
+		free(src);
+		free(a);
+		free(b);
+		if (i == 0) {
+			const struct pol_filter *f =
+			    &s->filterlists[0].filters[0];
+
+			assert_int_equal(f->dst.kind, POL_ADDR_DNS);
+			assert_int_equal(f->dst.nresolved, 2);
+			assert_int_equal(f->src.prefix.len, 64);
+			assert_int_equal(s->policies[0].rules[0].auth[0].kind,
+			    POL_AUTH_CERT);
+			assert_int_equal(s->policies[0].rules[0].tunnel.family,
+			    AF_INET6);
+			assert_false(s->policies[0].rules[0].active);
+			assert_int_equal(s->policies[0].isakmp.methods[0].
+			    dh_group, 20);
+			assert_int_equal(s->filteractions[1].pfs_group, 20);
+			assert_true(s->filteractions[1].offers[0].ah);
+		}
+		pol_store_free(s);
+		pol_store_free(t);
+	}
+}
+
 static void
 test_xml_rejections(void **state)
 {
@@ -595,6 +644,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, tp_setup,
 		    tp_teardown),
 		cmocka_unit_test(test_examples_builtin_file),
+		cmocka_unit_test(test_fuzz_seeds_load),
 		cmocka_unit_test(test_xml_rejections),
 		cmocka_unit_test_setup_teardown(test_secrets_rejections,
 		    tp_setup, tp_teardown),
