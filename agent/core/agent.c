@@ -229,6 +229,26 @@ entry_params(const struct pol_spd_entry *e, uint32_t prio,
 		p->want_esp = true;
 }
 
+/*
+ * The driver priority of an entry, from its weight (more specific =
+ * lower = matched first; a dynamic entry wins a full tie, as in the SPD).
+ * It depends on the entry alone, not on its position, so an entry that
+ * survives a recompile keeps its priority and the difference applied to
+ * the driver stays minimal.
+ */
+static uint32_t
+entry_priority(const struct pol_spd_entry *e)
+{
+	struct pol_spd_weight w;
+	uint32_t rank;
+
+	pol_spd_weight_split(e->weight, &w);
+	rank = (256 - (w.addr > 256 ? 256 : w.addr)) * 2 + (w.proto ? 0 : 1);
+	rank = rank * 3 + (w.ports > 2 ? 0 : 2 - w.ports);
+	rank = rank * 3 + (w.action > 2 ? 0 : 2 - w.action);
+	return AGENT_PRIO_BASE + rank * 2 + (e->dynamic ? 0 : 1);
+}
+
 static void
 push_spd(const struct pol_spd *spd, struct applied *v, size_t *n)
 {
@@ -237,7 +257,7 @@ push_spd(const struct pol_spd *spd, struct applied *v, size_t *n)
 	for (i = 0; i < cnt; i++) {
 		const struct pol_spd_entry *e = pol_spd_entry_at(spd, i);
 
-		entry_params(e, AGENT_PRIO_BASE + e->index, &v[*n].params);
+		entry_params(e, entry_priority(e), &v[*n].params);
 		v[*n].id.dir = e->dir == POL_DIR_OUT ? DRV_DIR_OUT : DRV_DIR_IN;
 		(*n)++;
 	}

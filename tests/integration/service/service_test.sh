@@ -272,6 +272,7 @@ rc=0; wait "$sup_pid" || rc=$?
 sup_pid=
 [ $rc = 0 ] || fail "foreground daemon exit status $rc after stop"
 grep -q '^STOPPING=1$' "$tmp/notify.log" || fail "no STOPPING=1"
+grep -q "^WATCHDOG=1$" "$tmp/notify.log" || fail "no WATCHDOG=1"
 grep -q '^STATUS=STOP_PENDING$' "$tmp/notify.log" || fail "no STOP_PENDING"
 pass "foreground: READY=1, STATUS=, STOPPING=1, exit 0 after stop"
 

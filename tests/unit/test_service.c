@@ -1,0 +1,629 @@
+/*
+ * Unit tests of the service: configuration parser, control request parser
+ * (with a truncation sweep), audit folding, the hash-chained audit file
+ * (rotation, resume, verification), and the agent core on the null driver
+ * (SPD applied as a difference, dynamic rules, pause queue, bad reload,
+ * stop, driver drop events by diagnostics level).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "agent.h"
+#include "audit.h"
+#include "lib/config.h"
+#include "lib/control.h"
+#include "lib/sinks.h"
+#include "null/null_driver.h"
+
+/* ---- helpers ---- */
+
+static char tmpdir[256];
+
+static int
+setup_tmp(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_service.XXXXXX");
+	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int
+teardown_tmp(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* ---- configuration ---- */
+
+static void
+test_config_ok(void **state)
+{
+	struct svc_config c;
+	char path[300], eb[1024];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ok.conf", tmpdir);
+	write_file(path,
+	    "# all keys\n"
+	    "policy_source = directory\n"
+	    "store = /x/store.xml\n"
+	    "secrets = \"/x/secrets.xml\"\n"
+	    "driver = null\n"
+	    "audit_sink = syslog\n"
+	    "audit_file = /x/a.jsonl\n"
+	    "audit_rotate_size = 64K\n"
+	    "audit_rotate_keep = 3\n"
+	    "diagnostics = 7\n"
+	    "oakley_log = on\n"
+	    "oakley_log_path = /x/oakley.log\n"
+	    "control_socket = /x/ctl.sock\n"
+	    "admin_group = root\n"
+	    "control_mode = 0666\n"
+	    "state_dir = /x/state\n"
+	    "ike = off\n"
+	    "ike_port = 5000\n"
+	    "natt_port = off\n"
+	    "stop_timeout = 3\n"
+	    "log_level = debug\n"
+	    "\n");
+	svc_config_defaults(&c);
+	assert_int_equal(svc_config_load(&c, path, false, eb, sizeof(eb)), 0);
+	assert_int_equal(svc_config_finish(&c, eb, sizeof(eb)), 0);
+	assert_int_equal(c.policy_source, AGENT_SRC_DIRECTORY);
+	assert_string_equal(c.secrets, "/x/secrets.xml");
+	assert_string_equal(c.driver, "null");
+	assert_int_equal(c.audit_sink, SVC_SINK_SYSLOG);
+	assert_int_equal(c.audit_rotate_size, 65536);
+	assert_int_equal(c.audit_rotate_keep, 3);
+	assert_int_equal(c.diagnostics, 7);
+	assert_true(c.oakley_log);
+	assert_int_equal(c.control_mode, 0666);
+	assert_int_equal(c.admin_gid, 0);
+	assert_false(c.ike);
+	assert_int_equal(c.ike_port, 5000);
+	assert_int_equal(c.natt_port, 0xffff);
+	assert_int_equal(c.stop_timeout_ms, 3000);
+	assert_int_equal(c.log_level, 7);
+}
+
+static void
+test_config_errors(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} t[] = {
+		{ "diagnostics = 8\n", ":1: diagnostics must be 0 to 7" },
+		{ "\n\nfoo = bar\n", ":3: unknown key 'foo'" },
+		{ "driver = a\ndriver = b\n", ":2: key 'driver' given twice" },
+		{ "just words\n", ":1: expected 'key = value'" },
+		{ " = x\n", ":1: missing key" },
+		{ "store = relative.xml\n", ":1: store must be an absolute path" },
+		{ "control_mode = 0777\n", ":1: control_mode must be octal" },
+		{ "control_mode = 0600\n", ":1: control_mode must be octal" },
+		{ "audit_rotate_size = 100\n", ":1: audit_rotate_size" },
+		{ "audit_rotate_size = 5X\n", ":1: audit_rotate_size" },
+		{ "secrets = \"/x\n", ":1: unterminated quoted value" },
+		{ "policy_source = ldap\n", ":1: policy_source must be local" },
+		{ "oakley_log = maybe\n", ":1: oakley_log must be on or off" },
+		{ "ike_port = 0\n", ":1: ike_port must be 1 to 65535" },
+		{ "ike_port = 70000\n", ":1: ike_port" },
+		{ "diagnostics = -1\n", ":1: diagnostics" },
+		{ "diagnostics = \n", ":1: diagnostics" },
+		{ "audit_sink = file\n", ":1: audit_sink must be" },
+		{ "stop_timeout = 0\n", ":1: stop_timeout" },
+	};
+	struct svc_config c;
+	char path[300], eb[1024];
+	size_t i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/bad.conf", tmpdir);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		write_file(path, t[i].text);
+		svc_config_defaults(&c);
+		eb[0] = '\0';
+		assert_int_not_equal(svc_config_load(&c, path, false, eb,
+		    sizeof(eb)), 0);
+		if (strstr(eb, t[i].want) == NULL || strstr(eb, path) != eb)
+			fail_msg("case %zu: got '%s', want '%s'", i, eb,
+			    t[i].want);
+	}
+	/* A missing file: error unless missing_ok; unknown group. */
+	svc_config_defaults(&c);
+	assert_int_not_equal(svc_config_load(&c, "/nonexistent/x.conf", false,
+	    eb, sizeof(eb)), 0);
+	assert_int_equal(svc_config_load(&c, "/nonexistent/x.conf", true,
+	    eb, sizeof(eb)), 0);
+	assert_int_equal(svc_config_set(&c, "admin_group",
+	    "no-such-group-here", "-o", eb, sizeof(eb)), 0);
+	assert_int_not_equal(svc_config_finish(&c, eb, sizeof(eb)), 0);
+	assert_non_null(strstr(eb, "no group named 'no-such-group-here'"));
+}
+
+/* ---- control requests ---- */
+
+static void
+test_ctl_parse(void **state)
+{
+	static const char *const bad[] = {
+		"", "{", "[]", "\"status\"", "{}", "{\"cmd\":1}",
+		"{\"cmd\":\"\"}", "{\"cmd\":\"Status\"}", "{\"cmd\":\"a b\"}",
+		"{\"cmd\":\"status\",\"args\":[]}",
+		"{\"cmd\":\"status\",\"extra\":1}",
+		"{\"cmd\":\"status\",\"cmd\":\"show.all\"}",
+		"{\"cmd\":\"sta\\u0000tus\"}",
+		"{\"cmd\":\"status\"} {}",
+		"{\"cmd\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+	};
+	const char *good = "{\"cmd\":\"dynamic.add\",\"args\":{\"name\":\"x\"}}";
+	struct svc_ctl_req req;
+	char eb[256], *big;
+	size_t i, len;
+
+	(void)state;
+	assert_int_equal(svc_ctl_parse(good, strlen(good), &req, eb,
+	    sizeof(eb)), 0);
+	assert_string_equal(req.cmd, "dynamic.add");
+	assert_string_equal(json_string_value(json_object_get(req.args,
+	    "name")), "x");
+	svc_ctl_req_clear(&req);
+	assert_int_equal(svc_ctl_parse("{\"cmd\":\"status\"}", 16, &req, eb,
+	    sizeof(eb)), 0);
+	assert_true(json_is_object((json_t *)req.args));
+	svc_ctl_req_clear(&req);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		eb[0] = '\0';
+		if (svc_ctl_parse(bad[i], strlen(bad[i]), &req, eb,
+		    sizeof(eb)) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(eb[0] != '\0');
+		assert_null(req.args);
+	}
+	/* Every truncation of a valid request fails cleanly. */
+	len = strlen(good);
+	for (i = 0; i < len; i++)
+		assert_int_equal(svc_ctl_parse(good, i, &req, eb, sizeof(eb)),
+		    PA_E_FORMAT);
+	/* Over the size limit, even if well formed. */
+	big = malloc(SVC_CTL_MAX_REQ + 32);
+	assert_non_null(big);
+	memset(big, ' ', SVC_CTL_MAX_REQ + 32);
+	memcpy(big, good, len);
+	assert_int_equal(svc_ctl_parse(big, SVC_CTL_MAX_REQ + 32, &req, eb,
+	    sizeof(eb)), PA_E_FORMAT);
+	assert_non_null(strstr(eb, "too large"));
+	free(big);
+}
+
+/* ---- audit folding ---- */
+
+struct capture {
+	enum audit_event	ev[64];
+	char			repeated[64][24];
+	size_t			n;
+};
+
+static void
+capture_sink(void *arg, enum audit_event ev, const struct audit_field *f,
+    size_t n)
+{
+	struct capture *c = arg;
+	size_t i;
+
+	if (c->n >= 64)
+		return;
+	c->ev[c->n] = ev;
+	c->repeated[c->n][0] = '\0';
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i].key, "Repeated") == 0)
+			snprintf(c->repeated[c->n], 24, "%s", f[i].value);
+	c->n++;
+}
+
+static uint64_t fake_now;
+
+static uint64_t
+fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+static void
+test_audit_fold(void **state)
+{
+	struct audit_field fa[2] = { { "Peer Identity", "10.0.0.1" },
+	    { "Filter", "f" } };
+	struct audit_field fb[2] = { { "Peer Identity", "10.0.0.2" },
+	    { "Filter", "f" } };
+	struct audit_field ok[1] = { { "Mode", "Main Mode" } };
+	struct capture cap;
+	struct audit *a;
+	size_t i;
+
+	(void)state;
+	memset(&cap, 0, sizeof(cap));
+	assert_non_null(a = audit_new());
+	audit_set_sink(a, capture_sink, &cap);
+	audit_set_clock(a, fake_clock, NULL);
+	fake_now = 1000;
+	for (i = 0; i < 5; i++)
+		audit_emit(a, AUDIT_IKE_AUTH_FAILED, fa, 2);
+	audit_emit(a, AUDIT_IKE_AUTH_FAILED, fb, 2);
+	for (i = 0; i < 3; i++)
+		audit_emit(a, AUDIT_IKE_SA_ESTABLISHED, ok, 1);
+	/* First of each burst at once; successes never folded. */
+	assert_int_equal(cap.n, 5);
+	assert_int_equal(cap.ev[0], AUDIT_IKE_AUTH_FAILED);
+	assert_int_equal(audit_folded(a), 4);
+	assert_int_equal(audit_next_timeout_ms(a, 1000),
+	    AUDIT_FOLD_WINDOW_MS);
+	audit_tick(a, 1000 + AUDIT_FOLD_WINDOW_MS - 1);
+	assert_int_equal(cap.n, 5);
+	audit_tick(a, 1000 + AUDIT_FOLD_WINDOW_MS);
+	assert_int_equal(cap.n, 6);
+	assert_string_equal(cap.repeated[5], "4");
+	assert_int_equal(audit_next_timeout_ms(a, 1000 + AUDIT_FOLD_WINDOW_MS),
+	    -1);
+	/* After the window, a repeat starts a new burst. */
+	fake_now = 1000 + AUDIT_FOLD_WINDOW_MS + 1;
+	audit_emit(a, AUDIT_IKE_AUTH_FAILED, fa, 2);
+	audit_emit(a, AUDIT_IKE_AUTH_FAILED, fa, 2);
+	assert_int_equal(cap.n, 7);
+	/* Flush (stop) reports the pending count. */
+	audit_flush(a);
+	assert_int_equal(cap.n, 8);
+	assert_string_equal(cap.repeated[7], "1");
+	/* More distinct bursts than slots: the oldest closes with its count. */
+	memset(&cap, 0, sizeof(cap));
+	for (i = 0; i < AUDIT_FOLD_SLOTS + 1; i++) {
+		char peer[16];
+		struct audit_field f[1] = { { "Peer", peer } };
+
+		snprintf(peer, sizeof(peer), "p%zu", i);
+		fake_now = 100000 + i;
+		audit_emit(a, AUDIT_DRV_BAD_SPI, f, 1);
+		audit_emit(a, AUDIT_DRV_BAD_SPI, f, 1);
+	}
+	/* 33 firsts, plus the oldest's count evicted early. */
+	assert_int_equal(cap.n, AUDIT_FOLD_SLOTS + 2);
+	audit_free(a);	/* flushes the rest */
+	assert_int_equal(cap.n, 64 > 2 * AUDIT_FOLD_SLOTS + 2 ?
+	    2 * AUDIT_FOLD_SLOTS + 2 : 64);
+	/* NULL audit is allowed. */
+	audit_emit(NULL, AUDIT_PA_FAILURE, NULL, 0);
+}
+
+/* ---- hash-chained audit file ---- */
+
+static void
+emit_n(struct svc_sinks *s, size_t n, size_t base)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char v[32];
+		struct audit_field f[2] = { { "Reason", v },
+		    { "Pad", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" } };
+
+		snprintf(v, sizeof(v), "record %zu", base + i);
+		svc_sinks_emit(s, AUDIT_PA_POLICY_CHANGED, f, 2);
+	}
+}
+
+static void
+test_audit_chain(void **state)
+{
+	struct svc_sinks_cfg sc = { SVC_SINK_NONE, NULL, 4096, 5 };
+	struct svc_sinks *s;
+	struct svc_verify v;
+	char path[300], p1[310], eb[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/audit.jsonl", tmpdir);
+	sc.file = path;
+	assert_int_equal(svc_sinks_new(&sc, &s, eb, sizeof(eb)), 0);
+	emit_n(s, 40, 0);
+	assert_int_equal(svc_sinks_last_seq(s), 40);
+	assert_int_equal(svc_sinks_errors(s), 0);
+	svc_sinks_free(s);
+	/* Rotated by size: path.1 exists, chain intact across files. */
+	snprintf(p1, sizeof(p1), "%s.1", path);
+	assert_int_equal(access(p1, F_OK), 0);
+	assert_int_equal(svc_audit_verify(path, 5, 40, &v), 0);
+	assert_true(v.ok);
+	assert_int_equal(v.records, 40);
+	assert_int_equal(v.first_seq, 1);
+	/* Resume after a restart: the chain continues. */
+	assert_int_equal(svc_sinks_new(&sc, &s, eb, sizeof(eb)), 0);
+	assert_int_equal(svc_sinks_last_seq(s), 40);
+	emit_n(s, 3, 40);
+	svc_sinks_free(s);
+	assert_int_equal(svc_audit_verify(path, 5, 43, &v), 0);
+	assert_true(v.ok);
+	assert_int_equal(v.last_seq, 43);
+	/* The writer knows 44 were written: the tail was cut. */
+	assert_int_equal(svc_audit_verify(path, 5, 44, &v), 0);
+	assert_false(v.ok);
+	assert_non_null(strstr(v.what, "REMOVED: the last record (seq 44)"));
+	/* Tamper inside a rotated file. */
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "sed -i '2s/record /RECORD /' '%s'",
+		    p1);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(svc_audit_verify(path, 5, 0, &v), 0);
+	assert_false(v.ok);
+	assert_non_null(strstr(v.what, ".1:2: ALTERED"));
+	/* Missing file: no records, not an error. */
+	snprintf(path, sizeof(path), "%s/none.jsonl", tmpdir);
+	assert_int_equal(svc_audit_verify(path, 5, 0, &v), 0);
+	assert_true(v.ok);
+	assert_int_equal(v.records, 0);
+}
+
+/* ---- agent core on the null driver ---- */
+
+struct events {
+	int	ids[256];
+	size_t	n;
+};
+
+static void
+ev_sink(void *arg, enum audit_event ev, const struct audit_field *f,
+    size_t n)
+{
+	struct events *e = arg;
+
+	(void)f;
+	(void)n;
+	if (e->n < 256)
+		e->ids[e->n++] = (int)ev;
+}
+
+static size_t
+count_ev(const struct events *e, int id)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < e->n; i++)
+		k += e->ids[i] == id;
+	return k;
+}
+
+static void
+store_path(char *out, size_t cap)
+{
+	const char *src = getenv("PA_SOURCE_DIR");
+
+	snprintf(out, cap, "%s/tests/integration/service/store.xml",
+	    src != NULL ? src : ".");
+}
+
+static struct agent *
+agent_up(struct audit *au, const char *store)
+{
+	struct agent_cfg ac;
+	struct pol_err err;
+	struct agent *a = NULL;
+
+	memset(&ac, 0, sizeof(ac));
+	ac.audit = au;
+	ac.driver = "null";
+	ac.source = AGENT_SRC_LOCAL;
+	ac.store_path = store;
+	ac.diagnostics = 1;
+	ac.ike = false;
+	if (agent_new(&ac, &a, &err) != 0)
+		fail_msg("agent_new: %s: %s", err.where, err.what);
+	if (agent_start(a, &err) != 0)
+		fail_msg("agent_start: %s: %s", err.where, err.what);
+	return a;
+}
+
+static struct agent_dyn_rule
+dyn_rule(const char *name, const char *dst, enum pol_action act)
+{
+	struct agent_dyn_rule r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	r.src.kind = POL_ADDR_ANY;
+	r.dst.kind = POL_ADDR_SUBNET;
+	assert_int_equal(pa_prefix_parse(dst, &r.dst.prefix), 0);
+	r.proto = POL_PROTO_TCP;
+	r.dport = 25;
+	r.mirrored = true;
+	r.action = act;
+	return r;
+}
+
+static void
+test_agent_core(void **state)
+{
+	struct events ev;
+	struct audit *au;
+	struct agent *a;
+	struct driver *d;
+	struct agent_info in;
+	struct pol_err err;
+	struct agent_dyn_rule r;
+	char store[512], bad[300], copy[300], cmd[900];
+	size_t base, adds, dels;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	assert_non_null(au = audit_new());
+	audit_set_sink(au, ev_sink, &ev);
+	store_path(store, sizeof(store));
+	snprintf(copy, sizeof(copy), "%s/store.xml", tmpdir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", store, copy);
+	assert_int_equal(system(cmd), 0);
+	a = agent_up(au, copy);
+	d = agent_driver(a);
+	assert_non_null(d);
+	assert_int_equal(count_ev(&ev, AUDIT_PA_STARTED), 1);
+	base = null_policy_count(d);
+	assert_true(base > 0);
+	assert_int_equal(base, pol_spd_count(agent_spd(a)));
+	agent_get_info(a, &in);
+	assert_string_equal(in.policy_name, "SvcTest");
+	assert_string_equal(in.driver, "null");
+
+	/* A reload of the same policy changes nothing in the driver. */
+	adds = null_calls(d, NULL_OP_POLICY_ADD);
+	dels = null_calls(d, NULL_OP_POLICY_DEL);
+	assert_int_equal(agent_reload(a, &err), 0);
+	assert_int_equal(null_calls(d, NULL_OP_POLICY_ADD), adds);
+	assert_int_equal(null_calls(d, NULL_OP_POLICY_DEL), dels);
+	assert_int_equal(count_ev(&ev, AUDIT_PA_POLICY_CHANGED), 1);
+
+	/* Dynamic add installs only the new filters (mirrored: 4). */
+	r = dyn_rule("smtp", "10.99.0.0/16", POL_ACT_BLOCK);
+	assert_int_equal(agent_dynamic_add(a, &r, &err), 0);
+	assert_int_equal(null_calls(d, NULL_OP_POLICY_DEL), dels);
+	assert_int_equal(null_policy_count(d), pol_spd_count(agent_spd(a)));
+	assert_true(null_policy_count(d) > base);
+	assert_int_equal(agent_dynamic_add(a, &r, &err), PA_E_EXIST);
+	adds = null_calls(d, NULL_OP_POLICY_ADD);
+
+	/* Paused: the change is queued, then applied by continue. */
+	assert_int_equal(agent_pause(a), 0);
+	r = dyn_rule("smtp2", "10.98.0.0/16", POL_ACT_PERMIT);
+	assert_int_equal(agent_dynamic_add(a, &r, &err), 0);
+	assert_int_equal(null_calls(d, NULL_OP_POLICY_ADD), adds);
+	agent_get_info(a, &in);
+	assert_true(in.pending);
+	assert_int_equal(agent_continue(a, &err), 0);
+	assert_true(null_calls(d, NULL_OP_POLICY_ADD) > adds);
+	assert_int_equal(null_policy_count(d), pol_spd_count(agent_spd(a)));
+	agent_get_info(a, &in);
+	assert_false(in.pending);
+	assert_int_equal(in.dynamic_rules, 2);
+
+	/* Delete removes only that rule's filters. */
+	adds = null_calls(d, NULL_OP_POLICY_ADD);
+	assert_int_equal(agent_dynamic_del(a, "smtp"), 0);
+	assert_int_equal(null_calls(d, NULL_OP_POLICY_ADD), adds);
+	assert_int_equal(null_policy_count(d), pol_spd_count(agent_spd(a)));
+	assert_int_equal(agent_dynamic_del(a, "smtp"), PA_E_NOENT);
+	assert_int_equal(agent_dynamic_flush(a), 0);
+	assert_int_equal(null_policy_count(d), base);
+
+	/* A bad policy on reload: rejected whole, old kept, 616. */
+	snprintf(bad, sizeof(bad), "%s/store.xml", tmpdir);
+	write_file(bad, "<ipsecStore xmlns=\"urn:ipsec-agent:policy:1\" "
+	    "version=\"1\"><policy");
+	assert_int_not_equal(agent_reload(a, &err), 0);
+	assert_true(err.what[0] != '\0');
+	assert_int_equal(count_ev(&ev, AUDIT_PA_FAILURE), 1);
+	assert_int_equal(null_policy_count(d), base);
+	agent_get_info(a, &in);
+	assert_string_equal(in.policy_name, "SvcTest");
+
+	/* Driver drops become events by diagnostics level (1 = errors). */
+	{
+		struct pa_addr peer;
+		int fds[8];
+
+		assert_int_equal(pa_addr_parse("10.0.0.9", &peer), 0);
+		assert_int_equal(null_inject_drop(d, DRV_DROP_BAD_SPI, &peer, 3),
+		    0);
+		assert_int_equal(null_inject_drop(d, DRV_DROP_REPLAY, &peer, 2),
+		    0);
+		assert_true(agent_fds(a, fds, 8) >= 1);
+		agent_dispatch(a, fds[0]);
+		assert_int_equal(count_ev(&ev, AUDIT_DRV_BAD_SPI), 1);
+		assert_int_equal(count_ev(&ev, AUDIT_DRV_REPLAY), 0);
+		agent_set_diagnostics(a, 3);
+		assert_int_equal(null_inject_drop(d, DRV_DROP_REPLAY, &peer, 2),
+		    0);
+		agent_dispatch(a, fds[0]);
+		assert_int_equal(count_ev(&ev, AUDIT_DRV_REPLAY), 1);
+	}
+
+	/* Stop: flush, 614, idempotent. */
+	agent_stop(a, "test stop");
+	assert_null(agent_driver(a));
+	assert_int_equal(count_ev(&ev, AUDIT_PA_DISABLED), 1);
+	agent_stop(a, "again");
+	assert_int_equal(count_ev(&ev, AUDIT_PA_DISABLED), 1);
+	agent_free(a);
+	audit_free(au);
+}
+
+static void
+test_agent_bad_config(void **state)
+{
+	struct agent_cfg ac;
+	struct pol_err err;
+	struct agent *a = NULL;
+
+	(void)state;
+	memset(&ac, 0, sizeof(ac));
+	ac.driver = "nosuch";
+	ac.source = AGENT_SRC_LOCAL;
+	assert_int_equal(agent_new(&ac, &a, &err), PA_E_NOENT);
+	assert_null(a);
+	assert_non_null(strstr(err.what, "unknown driver backend 'nosuch'"));
+	assert_non_null(strstr(err.what, "null"));
+	ac.driver = "null";
+	ac.source = AGENT_SRC_DIRECTORY;
+	assert_int_equal(agent_new(&ac, &a, &err), PA_E_NOTSUP);
+	/* No store file: the embedded default, nothing assigned. */
+	ac.source = AGENT_SRC_LOCAL;
+	ac.store_path = "/nonexistent/store.xml";
+	assert_int_equal(agent_new(&ac, &a, &err), 0);
+	assert_int_equal(agent_start(a, &err), 0);
+	assert_null(agent_policy(a));
+	{
+		struct agent_info in;
+
+		agent_get_info(a, &in);
+		assert_string_equal(in.source, "local (embedded default)");
+		assert_int_equal(in.filters, 0);
+	}
+	agent_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_ok),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_ctl_parse),
+		cmocka_unit_test(test_audit_fold),
+		cmocka_unit_test(test_audit_chain),
+		cmocka_unit_test(test_agent_core),
+		cmocka_unit_test(test_agent_bad_config),
+	};
+
+	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}
