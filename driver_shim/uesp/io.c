@@ -1,0 +1,721 @@
+/*
+ * The uesp data path: the TUN device, raw sockets for ESP/AH (IP
+ * protocols 50/51) and ESP-in-UDP, and two threads off the control
+ * thread: TX (TUN -> filters -> engine -> raw socket) and RX (raw sockets
+ * -> engine -> TUN), so encryption and decryption run on both cores.
+ * Each SA is used by one of them only (outbound by TX, inbound by RX).
+ */
+#include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pa_log.h"
+#include "pa_time.h"
+#include "uesp_priv.h"
+
+#define UESP_BATCH	64
+#define UESP_BUF	(UESP_MAX_PKT + UESP_MAX_OVERHEAD)
+#define UESP_RX_EMPTY	1	/* uesp_rx_recv: nothing left to read */
+
+static const uint8_t uesp_rx_proto[UESP_NRX] = {
+	IPPROTO_ESP, IPPROTO_AH, IPPROTO_UDP,
+	IPPROTO_ESP, IPPROTO_AH, IPPROTO_UDP
+};
+
+static void
+uesp_signal(int fd)
+{
+	uint64_t one = 1;
+
+	(void)!write(fd, &one, sizeof(one));
+}
+
+static void
+uesp_drain(int fd)
+{
+	uint64_t v;
+
+	(void)!read(fd, &v, sizeof(v));
+}
+
+void
+uesp_post(struct driver *d, struct uesp_ev *e)
+{
+	struct uesp_ev *n;
+
+	if ((n = malloc(sizeof(*n))) == NULL)
+		return;
+	*n = *e;
+	n->next = NULL;
+	pthread_mutex_lock(&d->evlock);
+	*d->evtail = n;
+	d->evtail = &n->next;
+	pthread_mutex_unlock(&d->evlock);
+	uesp_signal(d->evfd);
+}
+
+void
+uesp_count_drop(struct driver *d, enum drv_drop_reason why,
+    const struct pa_addr *peer)
+{
+	if ((unsigned)why >= UESP_NDROP)
+		why = DRV_DROP_SYNTAX;
+	atomic_fetch_add_explicit(&d->drops[why], 1, memory_order_relaxed);
+	if (peer != NULL && peer->family != 0) {
+		pthread_mutex_lock(&d->evlock);
+		d->drop_peer[why] = *peer;
+		pthread_mutex_unlock(&d->evlock);
+	}
+}
+
+static void
+uesp_post_life(struct driver *d, struct uesp_sa *sa, enum uesp_life life)
+{
+	struct uesp_ev e;
+
+	if (life == UESP_LIFE_OK || sa == NULL)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.kind = UESP_EV_EXPIRE;
+	e.sa = *uesp_sa_id(sa);
+	e.cookie = uesp_sa_params(sa)->cookie;
+	e.hard = life == UESP_LIFE_HARD;
+	uesp_post(d, &e);
+}
+
+void
+uesp_qfree(struct driver *d, struct uesp_pol *pol, bool count)
+{
+	struct uesp_qpkt *q, *n;
+
+	for (q = pol->qhead; q != NULL; q = n) {
+		n = q->next;
+		if (count)
+			uesp_count_drop(d, DRV_DROP_QUEUE_FULL, NULL);
+		free(q);
+	}
+	pol->qhead = NULL;
+	pol->qtail = &pol->qhead;
+	pol->qlen = 0;
+}
+
+struct uesp_pol *
+uesp_pol_match(struct driver *d, enum drv_dir dir, const struct drv_sel *ps)
+{
+	size_t i;
+
+	for (i = 0; i < d->npols; i++)
+		if (d->pols[i]->id.dir == dir &&
+		    uesp_sel_match(&d->pols[i]->p.sel, ps))
+			return d->pols[i];
+	return NULL;
+}
+
+static void
+uesp_send(struct driver *d, const uint8_t *pkt, size_t len,
+    const struct pa_addr *dst)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = dst->family == AF_INET ? d->tx4 : d->tx6;
+
+	if (fd < 0)
+		return;
+	pa_addr_to_sockaddr(dst, 0, &ss, &sl);
+	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0 &&
+	    errno != EAGAIN && errno != ENOBUFS)
+		uesp_count_drop(d, DRV_DROP_SYNTAX, dst);
+}
+
+/* Hold a packet for a PROTECT filter without SAs; raise the acquire. */
+static void
+uesp_enqueue(struct driver *d, struct uesp_pol *pol, const uint8_t *pkt,
+    size_t len, const struct drv_sel *ps)
+{
+	struct uesp_qpkt *q;
+	struct uesp_ev e;
+	uint64_t now = pa_now_ms();
+
+	if (pol->qlen >= d->qmax ||
+	    (q = malloc(sizeof(*q) + len)) == NULL)
+		uesp_count_drop(d, DRV_DROP_QUEUE_FULL, &ps->dst.addr);
+	else {
+		q->next = NULL;
+		q->t_ms = now;
+		q->len = len;
+		memcpy(q->data, pkt, len);
+		*pol->qtail = q;
+		pol->qtail = &q->next;
+		pol->qlen++;
+		atomic_fetch_add(&d->queued, 1);
+	}
+	if (pol->acq_ms == 0 || now - pol->acq_ms >= UESP_ACQ_RETRY_MS) {
+		pol->acq_ms = now;
+		memset(&e, 0, sizeof(e));
+		e.kind = UESP_EV_ACQUIRE;
+		e.spd = pol->id;
+		e.sel = *ps;
+		e.reqid = pol->p.reqid;
+		uesp_post(d, &e);
+	}
+}
+
+/* The SAs a PROTECT filter needs for this packet; false if missing. */
+static bool
+uesp_pol_sas(struct driver *d, const struct uesp_pol *pol,
+    const struct drv_sel *ps, struct uesp_sa **esp, struct uesp_sa **ah)
+{
+	bool want_esp = pol->p.want_esp || !pol->p.want_ah;
+
+	*esp = *ah = NULL;
+	if (want_esp && (*esp = uesp_sadb_out(d->db, DRV_PROTO_ESP,
+	    pol->p.reqid, ps)) == NULL)
+		return false;
+	if (pol->p.want_ah && (*ah = uesp_sadb_out(d->db, DRV_PROTO_AH,
+	    pol->p.reqid, ps)) == NULL)
+		return false;
+	return true;
+}
+
+static void
+uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
+    uint8_t *out)
+{
+	struct drv_sel ps;
+	struct uesp_pol *pol;
+	struct uesp_sa *esp, *ah;
+	enum uesp_life life;
+	struct pa_addr dst;
+	size_t hl, olen;
+	int rc;
+
+	if (uesp_pkt_sel(pkt, len, &ps, &hl) != 0) {
+		uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+		return;
+	}
+	pthread_rwlock_rdlock(&d->lock);
+	pol = uesp_pol_match(d, DRV_DIR_OUT, &ps);
+	if (pol == NULL) {
+		/* Only marked packets are routed here: this is the TUN's
+		 * own chatter (IPv6 router solicitations and the like). */
+		pthread_rwlock_unlock(&d->lock);
+		return;
+	}
+	if (pol->p.action == DRV_ACT_PERMIT) {
+		pthread_rwlock_unlock(&d->lock);
+		uesp_send(d, pkt, len, &ps.dst.addr);
+		return;
+	}
+	if (pol->p.action == DRV_ACT_BLOCK) {
+		pthread_rwlock_unlock(&d->lock);
+		uesp_count_drop(d, DRV_DROP_BLOCKED, &ps.dst.addr);
+		return;
+	}
+	if (!uesp_pol_sas(d, pol, &ps, &esp, &ah)) {
+		uesp_enqueue(d, pol, pkt, len, &ps);
+		pthread_rwlock_unlock(&d->lock);
+		return;
+	}
+	rc = uesp_encap(esp, ah, pkt, len, out, UESP_BUF, &olen, &life);
+	dst = uesp_sa_id(ah != NULL ? ah : esp)->dst;
+	if (rc == 0) {
+		if (esp != NULL)
+			atomic_fetch_add_explicit(&d->conf_sent, len,
+			    memory_order_relaxed);
+		if (ah != NULL)
+			atomic_fetch_add_explicit(&d->auth_sent, len,
+			    memory_order_relaxed);
+	}
+	uesp_post_life(d, esp != NULL && uesp_sa_dead(esp) ? esp :
+	    ah != NULL && uesp_sa_dead(ah) ? ah : esp != NULL ? esp : ah,
+	    life);
+	pthread_rwlock_unlock(&d->lock);
+	if (rc == 0)
+		uesp_send(d, out, olen, &dst);
+	else
+		uesp_count_drop(d, DRV_DROP_SYNTAX, &dst);
+}
+
+/* Send what was held for filters whose SAs have arrived. */
+static void
+uesp_tx_release(struct driver *d, uint8_t *out, bool expire_only)
+{
+	struct uesp_qpkt *go = NULL, **gotail = &go, *q, *n;
+	struct uesp_sa *esp, *ah;
+	uint64_t now = pa_now_ms();
+	size_t i;
+
+	pthread_rwlock_rdlock(&d->lock);
+	for (i = 0; i < d->npols; i++) {
+		struct uesp_pol *pol = d->pols[i];
+		struct drv_sel ps;
+		size_t hl;
+
+		if (pol->qhead == NULL)
+			continue;
+		if (!expire_only &&
+		    uesp_pkt_sel(pol->qhead->data, pol->qhead->len, &ps,
+		    &hl) == 0 && uesp_pol_sas(d, pol, &ps, &esp, &ah)) {
+			*gotail = pol->qhead;
+			gotail = pol->qtail;
+			pol->qhead = NULL;
+			pol->qtail = &pol->qhead;
+			pol->qlen = 0;
+			pol->acq_ms = 0;
+			continue;
+		}
+		/* Negotiation is taking too long: give up on old packets. */
+		while ((q = pol->qhead) != NULL &&
+		    now - q->t_ms >= UESP_QUEUE_MS) {
+			pol->qhead = q->next;
+			if (pol->qhead == NULL)
+				pol->qtail = &pol->qhead;
+			pol->qlen--;
+			uesp_count_drop(d, DRV_DROP_QUEUE_FULL, NULL);
+			free(q);
+		}
+		if (pol->qhead == NULL)
+			pol->acq_ms = 0;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	for (q = go; q != NULL; q = n) {
+		n = q->next;
+		uesp_tx_packet(d, q->data, q->len, out);
+		free(q);
+	}
+}
+
+static void *
+uesp_tx_main(void *arg)
+{
+	struct driver *d = arg;
+	uint8_t *in, *out;
+	struct pollfd pfd[3];
+	uint64_t last = pa_now_ms();
+	ssize_t n;
+	int i;
+
+	in = malloc(UESP_BUF);
+	out = malloc(UESP_BUF);
+	if (in == NULL || out == NULL)
+		fatalx("uesp: out of memory for the TX thread");
+	pfd[0].fd = d->tun;
+	pfd[1].fd = d->wakefd;
+	pfd[2].fd = d->stopfd;
+	for (i = 0; i < 3; i++)
+		pfd[i].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 3, 500) < 0 && errno != EINTR)
+			break;
+		if (pfd[2].revents & POLLIN)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			uesp_drain(d->wakefd);
+			uesp_tx_release(d, out, false);
+		}
+		if (pfd[0].revents & POLLIN)
+			for (i = 0; i < UESP_BATCH; i++) {
+				if ((n = read(d->tun, in, UESP_MAX_PKT)) <= 0)
+					break;
+				uesp_tx_packet(d, in, (size_t)n, out);
+			}
+		if (pa_now_ms() - last >= 500) {
+			last = pa_now_ms();
+			uesp_tx_release(d, out, true);
+		}
+	}
+	free(in);
+	free(out);
+	return NULL;
+}
+
+/* Receive one packet from raw socket i into buf; fill rx. */
+static int
+uesp_rx_recv(struct driver *d, int i, uint8_t *buf, struct uesp_rx *rx)
+{
+	struct sockaddr_in6 from;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	struct pa_addr src, dst;
+	union {
+		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr	align;
+	} cbuf;
+	ssize_t n;
+
+	memset(rx, 0, sizeof(*rx));
+	if (i < 3) {
+		if ((n = recv(d->rx[i], buf, UESP_MAX_PKT, 0)) < 0)
+			return UESP_RX_EMPTY;
+		return uesp_rx_parse_ip4(buf, (size_t)n, d->cfg.natt_port, rx);
+	}
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = buf;
+	iov.iov_len = UESP_MAX_PKT;
+	mh.msg_name = &from;
+	mh.msg_namelen = sizeof(from);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	if ((n = recvmsg(d->rx[i], &mh, 0)) < 0)
+		return UESP_RX_EMPTY;
+	memset(&dst, 0, sizeof(dst));
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			dst.family = AF_INET6;
+			memcpy(dst.a, &pi.ipi6_addr, 16);
+		}
+	if (dst.family == 0 || pa_addr_from_sockaddr(
+	    (struct sockaddr *)&from, &src, NULL) != 0)
+		return PA_E_FORMAT;
+	return uesp_rx_parse_l4(uesp_rx_proto[i], &src, &dst, buf, (size_t)n,
+	    d->cfg.natt_port, rx);
+}
+
+static void
+uesp_rx_packet(struct driver *d, const struct uesp_rx *rx, uint8_t *out)
+{
+	struct uesp_verdict v;
+	struct sa_id lid;
+	struct uesp_ev e;
+	size_t olen;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	pthread_rwlock_rdlock(&d->lock);
+	rc = uesp_decap(d->db, rx, out, UESP_BUF, &olen, &v);
+	if (rc == 0) {
+		if (uesp_sa_id(v.sa)->proto == DRV_PROTO_ESP)
+			atomic_fetch_add_explicit(&d->conf_recv, olen,
+			    memory_order_relaxed);
+		else
+			atomic_fetch_add_explicit(&d->auth_recv, olen,
+			    memory_order_relaxed);
+	}
+	if (v.life != UESP_LIFE_OK && v.life_sa != NULL) {
+		lid = *uesp_sa_id(v.life_sa);
+		e.kind = UESP_EV_EXPIRE;
+		e.sa = lid;
+		e.cookie = uesp_sa_params(v.life_sa)->cookie;
+		e.hard = v.life == UESP_LIFE_HARD;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	if (e.kind != 0)
+		uesp_post(d, &e);
+	if (rc == 0) {
+		if (write(d->tun, out, olen) < 0 && errno != EAGAIN)
+			log_debug("%s: tun write: %s", __func__,
+			    strerror(errno));
+	} else if (rc != PA_E_AGAIN)
+		uesp_count_drop(d, v.why, &rx->src);
+}
+
+static int
+uesp_life_cb(struct uesp_sa *sa, void *arg)
+{
+	struct driver *d = arg;
+
+	uesp_post_life(d, sa, uesp_sa_life_check(sa, pa_now_ms()));
+	return 0;
+}
+
+/* Lifetimes, and wake the agent when drop counters moved. */
+static void
+uesp_housekeep(struct driver *d, uint64_t *seen)
+{
+	uint64_t sum = 0, ct = 0, bl = 0;
+	size_t r;
+
+	pthread_rwlock_rdlock(&d->lock);
+	(void)uesp_sadb_foreach(d->db, uesp_life_cb, d);
+	pthread_rwlock_unlock(&d->lock);
+	if (uesp_nft_counters(d, &ct, &bl) == 0) {
+		atomic_store(&d->nft_cleartext, ct);
+		atomic_store(&d->nft_blocked, bl);
+	}
+	for (r = 0; r < UESP_NDROP; r++)
+		sum += atomic_load(&d->drops[r]);
+	sum += ct + bl;
+	if (sum != *seen) {
+		*seen = sum;
+		uesp_signal(d->evfd);
+	}
+}
+
+static void *
+uesp_rx_main(void *arg)
+{
+	struct driver *d = arg;
+	struct pollfd pfd[UESP_NRX + 1];
+	int idx[UESP_NRX + 1];
+	struct uesp_rx rx;
+	uint8_t *in, *out;
+	uint64_t last = 0, seen = 0;
+	int i, k, np = 0, rc;
+
+	in = malloc(UESP_BUF);
+	out = malloc(UESP_BUF);
+	if (in == NULL || out == NULL)
+		fatalx("uesp: out of memory for the RX thread");
+	for (i = 0; i < UESP_NRX; i++)
+		if (d->rx[i] >= 0) {
+			pfd[np].fd = d->rx[i];
+			pfd[np].events = POLLIN;
+			idx[np++] = i;
+		}
+	pfd[np].fd = d->stopfd;
+	pfd[np].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, (nfds_t)np + 1, 250) < 0 && errno != EINTR)
+			break;
+		if (pfd[np].revents & POLLIN)
+			break;
+		for (k = 0; k < np; k++) {
+			if (!(pfd[k].revents & POLLIN))
+				continue;
+			for (i = 0; i < UESP_BATCH; i++) {
+				rc = uesp_rx_recv(d, idx[k], in, &rx);
+				if (rc == UESP_RX_EMPTY)
+					break;
+				if (rc == PA_E_AGAIN)
+					continue;
+				if (rc != 0) {
+					uesp_count_drop(d, DRV_DROP_SYNTAX,
+					    rx.src.family != 0 ? &rx.src :
+					    NULL);
+					continue;
+				}
+				uesp_rx_packet(d, &rx, out);
+			}
+		}
+		if (pa_now_ms() - last >= 250) {
+			last = pa_now_ms();
+			uesp_housekeep(d, &seen);
+		}
+	}
+	free(in);
+	free(out);
+	return NULL;
+}
+
+static int
+uesp_sysctl(const char *path, const char *val)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return PA_E_SYS;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = PA_E_SYS;
+	close(fd);
+	return rc;
+}
+
+/* Accept only UDP to the NAT-T port (IPv4: after the IP header). */
+static int
+uesp_udp_filter(int fd, bool v4, uint16_t port)
+{
+	struct sock_filter f4[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 4, 0),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_filter f6[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 2),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog;
+
+	if (v4) {
+		prog.len = sizeof(f4) / sizeof(f4[0]);
+		prog.filter = f4;
+	} else {
+		prog.len = sizeof(f6) / sizeof(f6[0]);
+		prog.filter = f6;
+	}
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == 0 ? 0 : PA_E_SYS;
+}
+
+static int
+uesp_raw(int family, int proto, struct driver *d, bool rx)
+{
+	int fd, one = 1, sz = 4 << 20;
+
+	if ((fd = socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    proto)) < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &d->bypass,
+	    sizeof(d->bypass)) != 0)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, rx ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
+	    &sz, sizeof(sz));
+	if (rx && family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_RECVPKTINFO, &one, sizeof(one)) != 0)
+		goto fail;
+	if (rx && proto == IPPROTO_UDP && uesp_udp_filter(fd,
+	    family == AF_INET, d->cfg.natt_port) != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+uesp_io_open(struct driver *d)
+{
+	struct ifreq ifr;
+	char path[128];
+	int i, rc;
+
+	if ((d->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    (d->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    (d->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return PA_E_SYS;
+	if ((d->tun = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) <
+	    0) {
+		log_warn("uesp: /dev/net/tun");
+		return PA_E_SYS;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	memcpy(ifr.ifr_name, d->ifname, sizeof(ifr.ifr_name));
+	if (ioctl(d->tun, TUNSETIFF, &ifr) < 0) {
+		log_warn("uesp: TUNSETIFF %s", d->ifname);
+		return PA_E_SYS;
+	}
+	if ((d->ifindex = if_nametoindex(d->ifname)) == 0)
+		return PA_E_SYS;
+	/* Decrypted packets arrive on the TUN from addresses routed
+	 * elsewhere: no reverse-path filter on it. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+	    d->ifname);
+	(void)uesp_sysctl(path, "0");
+	/* No link-local address, router solicitations or MLD on it. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
+	    d->ifname);
+	(void)uesp_sysctl(path, "1");
+	if ((rc = uesp_nl_link_up(d->ifindex, d->mtu)) != 0) {
+		log_warn("uesp: bringing %s up", d->ifname);
+		return rc;
+	}
+	if ((d->tx4 = uesp_raw(AF_INET, IPPROTO_RAW, d, false)) < 0) {
+		log_warn("uesp: raw socket");
+		return PA_E_SYS;
+	}
+	d->tx6 = uesp_raw(AF_INET6, IPPROTO_RAW, d, false);
+	for (i = 0; i < UESP_NRX; i++) {
+		d->rx[i] = uesp_raw(i < 3 ? AF_INET : AF_INET6,
+		    uesp_rx_proto[i], d, true);
+		if (d->rx[i] < 0 && i < 3) {
+			log_warn("uesp: raw socket for protocol %u",
+			    uesp_rx_proto[i]);
+			return PA_E_SYS;
+		}
+	}
+	/* Policy routing: marked packets go to the TUN. Remove what a
+	 * crashed predecessor may have left first. */
+	while (uesp_nl_rule(false, AF_INET, d->mark, d->rt_table,
+	    UESP_RULE_PRIO) == 0)
+		;
+	while (uesp_nl_rule(false, AF_INET6, d->mark, d->rt_table,
+	    UESP_RULE_PRIO) == 0)
+		;
+	if ((rc = uesp_nl_route(true, AF_INET, d->ifindex, d->rt_table)) != 0 ||
+	    (rc = uesp_nl_rule(true, AF_INET, d->mark, d->rt_table,
+	    UESP_RULE_PRIO)) != 0) {
+		log_warn("uesp: policy routing");
+		return rc;
+	}
+	d->rules4 = true;
+	if (d->tx6 >= 0 && uesp_nl_route(true, AF_INET6, d->ifindex,
+	    d->rt_table) == 0 && uesp_nl_rule(true, AF_INET6, d->mark,
+	    d->rt_table, UESP_RULE_PRIO) == 0)
+		d->rules6 = true;
+	else
+		log_info("uesp: no IPv6 policy routing; IPv6 not protected");
+	return 0;
+}
+
+int
+uesp_io_start(struct driver *d)
+{
+	if (pthread_create(&d->thr_tx, NULL, uesp_tx_main, d) != 0)
+		return PA_E_SYS;
+	if (pthread_create(&d->thr_rx, NULL, uesp_rx_main, d) != 0) {
+		uesp_signal(d->stopfd);
+		pthread_join(d->thr_tx, NULL);
+		return PA_E_SYS;
+	}
+	d->running = true;
+	return 0;
+}
+
+void
+uesp_io_stop(struct driver *d)
+{
+	if (!d->running)
+		return;
+	uesp_signal(d->stopfd);
+	pthread_join(d->thr_tx, NULL);
+	pthread_join(d->thr_rx, NULL);
+	d->running = false;
+}
+
+void
+uesp_io_close(struct driver *d)
+{
+	int i;
+
+	if (d->rules4 && uesp_nl_rule(false, AF_INET, d->mark, d->rt_table,
+	    UESP_RULE_PRIO) != 0)
+		log_warn("uesp: removing the IPv4 routing rule");
+	if (d->rules6 && uesp_nl_rule(false, AF_INET6, d->mark, d->rt_table,
+	    UESP_RULE_PRIO) != 0)
+		log_warn("uesp: removing the IPv6 routing rule");
+	d->rules4 = d->rules6 = false;
+	/* The routes in our table go with the TUN. */
+	if (d->tun >= 0)
+		close(d->tun);
+	if (d->tx4 >= 0)
+		close(d->tx4);
+	if (d->tx6 >= 0)
+		close(d->tx6);
+	for (i = 0; i < UESP_NRX; i++)
+		if (d->rx[i] >= 0)
+			close(d->rx[i]);
+	if (d->evfd >= 0)
+		close(d->evfd);
+	if (d->wakefd >= 0)
+		close(d->wakefd);
+	if (d->stopfd >= 0)
+		close(d->stopfd);
+	d->tun = d->tx4 = d->tx6 = d->evfd = d->wakefd = d->stopfd = -1;
+	for (i = 0; i < UESP_NRX; i++)
+		d->rx[i] = -1;
+}

@@ -1,0 +1,417 @@
+/*
+ * The "uesp" backend: userspace ESP/AH over a TUN device. See
+ * ../../docs/driver.md for how packets are steered, and engine/ for the
+ * protocol code.
+ */
+#include <openssl/rand.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pa_log.h"
+#include "pa_secret.h"
+#include "pa_time.h"
+#include "uesp_priv.h"
+
+static void	uesp_close(struct driver *);
+
+static int
+uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
+    void *cbarg, struct driver **out)
+{
+	pthread_rwlockattr_t ra;
+	struct driver *d;
+	size_t i, n;
+	int rc;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return PA_E_NOMEM;
+	d->tun = d->tx4 = d->tx6 = d->evfd = d->wakefd = d->stopfd = -1;
+	for (i = 0; i < UESP_NRX; i++)
+		d->rx[i] = -1;
+	if (cfg != NULL)
+		d->cfg = *cfg;
+	d->cfg.ifname = NULL;	/* borrowed; copied below */
+	if (ev != NULL)
+		d->ev = *ev;
+	d->cbarg = cbarg;
+	snprintf(d->ifname, sizeof(d->ifname), "%s",
+	    cfg != NULL && cfg->ifname != NULL ? cfg->ifname : UESP_DEF_IFNAME);
+	n = strlen(d->ifname);
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)d->ifname[i]) &&
+		    d->ifname[i] != '_' && d->ifname[i] != '-') {
+			free(d);
+			return PA_E_INVAL;
+		}
+	if (n == 0) {
+		free(d);
+		return PA_E_INVAL;
+	}
+	snprintf(d->table, sizeof(d->table), "pa_%s", d->ifname);
+	for (i = 0; d->table[i] != '\0'; i++)
+		if (d->table[i] == '-')
+			d->table[i] = '_';
+	d->mark = d->cfg.fwmark != 0 ? d->cfg.fwmark : UESP_DEF_MARK;
+	d->bypass = d->mark ^ 1U;
+	d->rt_table = d->cfg.table != 0 ? d->cfg.table : UESP_DEF_TABLE;
+	d->mtu = UESP_DEF_MTU;
+	d->qmax = d->cfg.queue_len != 0 ? d->cfg.queue_len : UESP_DEF_QUEUE;
+	if (d->cfg.ike_port == 0)
+		d->cfg.ike_port = 500;
+	if (d->cfg.natt_port == 0)
+		d->cfg.natt_port = 4500;
+	pthread_rwlockattr_init(&ra);
+	/* Writers (SA and filter changes) must not starve under traffic. */
+	pthread_rwlockattr_setkind_np(&ra,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d->lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&d->evlock, NULL);
+	d->evtail = &d->evhead;
+	if ((d->db = uesp_sadb_new()) == NULL) {
+		rc = PA_E_NOMEM;
+		goto fail;
+	}
+	if ((rc = uesp_io_open(d)) != 0 || (rc = uesp_nft_open(d)) != 0 ||
+	    (rc = uesp_io_start(d)) != 0)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	uesp_close(d);
+	return rc;
+}
+
+static void
+uesp_close(struct driver *d)
+{
+	struct uesp_ev *e, *n;
+	size_t i;
+
+	if (d == NULL)
+		return;
+	uesp_io_stop(d);
+	uesp_nft_close(d);
+	uesp_io_close(d);
+	for (i = 0; i < d->npols; i++) {
+		uesp_qfree(d, d->pols[i], false);
+		free(d->pols[i]);
+	}
+	free(d->pols);
+	uesp_sadb_free(d->db);
+	for (e = d->evhead; e != NULL; e = n) {
+		n = e->next;
+		free(e);
+	}
+	pthread_rwlock_destroy(&d->lock);
+	pthread_mutex_destroy(&d->evlock);
+	free(d);
+}
+
+static int
+uesp_spi_alloc(struct driver *d, const struct sa_id *id, uint32_t *spi)
+{
+	uint32_t v;
+	int tries;
+
+	for (tries = 0; tries < 64; tries++) {
+		if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+			return PA_E_CRYPTO;
+		if (v < 256)
+			continue;
+		pthread_rwlock_rdlock(&d->lock);
+		if (uesp_sadb_by_spi(d->db, id->proto, v) != NULL)
+			v = 0;
+		pthread_rwlock_unlock(&d->lock);
+		if (v != 0) {
+			*spi = v;
+			return 0;
+		}
+	}
+	return PA_E_EXIST;
+}
+
+static int
+uesp_sa_add(struct driver *d, const struct sa_id *id,
+    const struct sa_params *p)
+{
+	struct uesp_sa *sa;
+	uint64_t one = 1;
+	int rc;
+
+	if ((rc = uesp_sa_new(id, p, pa_now_ms(), &sa)) != 0)
+		return rc;
+	pthread_rwlock_wrlock(&d->lock);
+	rc = uesp_sadb_add(d->db, sa);
+	pthread_rwlock_unlock(&d->lock);
+	if (rc != 0) {
+		uesp_sa_free(sa);
+		return rc;
+	}
+	/* Held packets may go now. */
+	if (!p->inbound)
+		(void)!write(d->wakefd, &one, sizeof(one));
+	return 0;
+}
+
+static int
+uesp_sa_del(struct driver *d, const struct sa_id *id)
+{
+	struct uesp_sa *sa;
+
+	pthread_rwlock_wrlock(&d->lock);
+	sa = uesp_sadb_remove(d->db, id);
+	pthread_rwlock_unlock(&d->lock);
+	if (sa == NULL)
+		return PA_E_NOENT;
+	uesp_sa_free(sa);
+	return 0;
+}
+
+static int
+uesp_sa_query(struct driver *d, const struct sa_id *id, struct sa_stats *st)
+{
+	struct uesp_sa *sa;
+	int rc = PA_E_NOENT;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if ((sa = uesp_sadb_find(d->db, id)) != NULL) {
+		uesp_sa_stats(sa, st);
+		rc = 0;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return rc;
+}
+
+static ssize_t
+uesp_pol_index(const struct driver *d, const struct spd_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->npols; i++)
+		if (d->pols[i]->id.index == id->index &&
+		    d->pols[i]->id.dir == id->dir)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Unlink filter i (write lock held); the caller frees it. */
+static struct uesp_pol *
+uesp_pol_unlink(struct driver *d, size_t i)
+{
+	struct uesp_pol *pol = d->pols[i];
+
+	memmove(&d->pols[i], &d->pols[i + 1],
+	    (d->npols - i - 1) * sizeof(d->pols[0]));
+	d->npols--;
+	return pol;
+}
+
+static int
+uesp_policy_add(struct driver *d, const struct spd_id *id,
+    const struct spd_params *p)
+{
+	struct uesp_pol *pol, **np;
+	size_t i;
+	int rc;
+
+	if ((id->dir != DRV_DIR_OUT && id->dir != DRV_DIR_IN) ||
+	    p->action < DRV_ACT_PERMIT || p->action > DRV_ACT_PROTECT)
+		return PA_E_INVAL;
+	if (uesp_pol_index(d, id) >= 0)
+		return PA_E_EXIST;
+	if ((pol = calloc(1, sizeof(*pol))) == NULL)
+		return PA_E_NOMEM;
+	pol->id = *id;
+	pol->p = *p;
+	pol->seq = ++d->polseq;
+	pol->qtail = &pol->qhead;
+	pthread_rwlock_wrlock(&d->lock);
+	if (d->npols == d->cappols) {
+		size_t ncap = d->cappols == 0 ? 16 : d->cappols * 2;
+
+		if ((np = reallocarray(d->pols, ncap, sizeof(*np))) == NULL) {
+			pthread_rwlock_unlock(&d->lock);
+			free(pol);
+			return PA_E_NOMEM;
+		}
+		d->pols = np;
+		d->cappols = ncap;
+	}
+	/* Lower priority first; equal priorities in insertion order. */
+	for (i = d->npols; i > 0 && d->pols[i - 1]->p.priority >
+	    p->priority; i--)
+		d->pols[i] = d->pols[i - 1];
+	d->pols[i] = pol;
+	d->npols++;
+	pthread_rwlock_unlock(&d->lock);
+	if ((rc = uesp_nft_sync(d)) != 0) {
+		pthread_rwlock_wrlock(&d->lock);
+		free(uesp_pol_unlink(d, i));
+		pthread_rwlock_unlock(&d->lock);
+		if (uesp_nft_sync(d) != 0)
+			log_warnx("uesp: filters could not be restored");
+	}
+	return rc;
+}
+
+static int
+uesp_policy_del(struct driver *d, const struct spd_id *id)
+{
+	struct uesp_pol *pol;
+	ssize_t i;
+
+	pthread_rwlock_wrlock(&d->lock);
+	if ((i = uesp_pol_index(d, id)) < 0) {
+		pthread_rwlock_unlock(&d->lock);
+		return PA_E_NOENT;
+	}
+	pol = uesp_pol_unlink(d, (size_t)i);
+	uesp_qfree(d, pol, true);
+	pthread_rwlock_unlock(&d->lock);
+	free(pol);
+	return uesp_nft_sync(d);
+}
+
+static int
+uesp_flush(struct driver *d)
+{
+	struct uesp_sadb *ndb, *old;
+	size_t i;
+
+	if ((ndb = uesp_sadb_new()) == NULL)
+		return PA_E_NOMEM;
+	pthread_rwlock_wrlock(&d->lock);
+	old = d->db;
+	d->db = ndb;
+	for (i = 0; i < d->npols; i++) {
+		uesp_qfree(d, d->pols[i], true);
+		free(d->pols[i]);
+	}
+	d->npols = 0;
+	pthread_rwlock_unlock(&d->lock);
+	uesp_sadb_free(old);
+	return uesp_nft_sync(d);
+}
+
+static int
+uesp_event_fd(struct driver *d)
+{
+	return d->evfd;
+}
+
+static void
+uesp_stats_fill(struct driver *d, struct drv_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->bad_spi = atomic_load(&d->drops[DRV_DROP_BAD_SPI]);
+	st->not_decrypted = atomic_load(&d->drops[DRV_DROP_DECRYPT]) +
+	    atomic_load(&d->drops[DRV_DROP_SYNTAX]);
+	st->not_authenticated = atomic_load(&d->drops[DRV_DROP_ICV]);
+	st->replay = atomic_load(&d->drops[DRV_DROP_REPLAY]);
+	st->cleartext_drops = atomic_load(&d->drops[DRV_DROP_CLEARTEXT]) +
+	    atomic_load(&d->nft_cleartext);
+	st->blocked = atomic_load(&d->drops[DRV_DROP_BLOCKED]) +
+	    atomic_load(&d->nft_blocked);
+	st->queued = atomic_load(&d->queued);
+	st->queue_drops = atomic_load(&d->drops[DRV_DROP_QUEUE_FULL]);
+	st->conf_bytes_sent = atomic_load(&d->conf_sent);
+	st->conf_bytes_recv = atomic_load(&d->conf_recv);
+	st->auth_bytes_sent = atomic_load(&d->auth_sent);
+	st->auth_bytes_recv = atomic_load(&d->auth_recv);
+}
+
+static int
+uesp_dispatch(struct driver *d)
+{
+	struct uesp_ev *list, *e, *n;
+	struct uesp_sa *sa;
+	struct pa_addr peer;
+	uint64_t v, cur, ct, bl;
+	size_t r;
+
+	(void)!read(d->evfd, &v, sizeof(v));
+	pthread_mutex_lock(&d->evlock);
+	list = d->evhead;
+	d->evhead = NULL;
+	d->evtail = &d->evhead;
+	pthread_mutex_unlock(&d->evlock);
+	for (e = list; e != NULL; e = n) {
+		n = e->next;
+		if (e->kind == UESP_EV_ACQUIRE) {
+			if (d->ev.acquire != NULL)
+				d->ev.acquire(d->cbarg, &e->spd, &e->sel,
+				    e->reqid);
+		} else {
+			if (e->hard) {
+				/* Gone: as the kernel does, remove it. */
+				pthread_rwlock_wrlock(&d->lock);
+				sa = uesp_sadb_remove(d->db, &e->sa);
+				pthread_rwlock_unlock(&d->lock);
+				uesp_sa_free(sa);
+			}
+			if (d->ev.expire != NULL)
+				d->ev.expire(d->cbarg, &e->sa, e->cookie,
+				    e->hard);
+		}
+		free(e);
+	}
+	ct = atomic_load(&d->nft_cleartext);
+	bl = atomic_load(&d->nft_blocked);
+	for (r = 1; r < UESP_NDROP; r++) {
+		cur = atomic_load(&d->drops[r]);
+		if (r == DRV_DROP_CLEARTEXT)
+			cur += ct;
+		if (r == DRV_DROP_BLOCKED)
+			cur += bl;
+		if (cur == d->drops_told[r])
+			continue;
+		pthread_mutex_lock(&d->evlock);
+		peer = d->drop_peer[r];
+		pthread_mutex_unlock(&d->evlock);
+		if (d->ev.drop != NULL)
+			d->ev.drop(d->cbarg, (enum drv_drop_reason)r, &peer,
+			    cur - d->drops_told[r]);
+		d->drops_told[r] = cur;
+	}
+	return 0;
+}
+
+static int
+uesp_stats(struct driver *d, struct drv_stats *st)
+{
+	uint64_t ct = 0, bl = 0;
+
+	/* Fresh kernel counters (the housekeeping copy may lag). */
+	if (uesp_nft_counters(d, &ct, &bl) == 0) {
+		atomic_store(&d->nft_cleartext, ct);
+		atomic_store(&d->nft_blocked, bl);
+	}
+	uesp_stats_fill(d, st);
+	pthread_rwlock_rdlock(&d->lock);
+	st->active_sas = uesp_sadb_count(d->db);
+	pthread_rwlock_unlock(&d->lock);
+	return 0;
+}
+
+const struct driver_ops uesp_driver_ops = {
+	.name = "uesp",
+	.features = DRV_F_ESP | DRV_F_AH | DRV_F_UDPENCAP | DRV_F_TUNNEL |
+	    DRV_F_TRANSPORT | DRV_F_GCM | DRV_F_QUEUE | DRV_F_BYTE_LIFETIME,
+	.open = uesp_open,
+	.close = uesp_close,
+	.spi_alloc = uesp_spi_alloc,
+	.sa_add = uesp_sa_add,
+	.sa_del = uesp_sa_del,
+	.sa_query = uesp_sa_query,
+	.policy_add = uesp_policy_add,
+	.policy_del = uesp_policy_del,
+	.flush = uesp_flush,
+	.event_fd = uesp_event_fd,
+	.dispatch = uesp_dispatch,
+	.stats = uesp_stats,
+};

@@ -1,0 +1,137 @@
+/*
+ * The uesp backend's glue: the TUN device, policy routing, nftables
+ * rules, raw sockets and the data threads around the engine in engine/.
+ * Private to driver_shim/uesp/.
+ */
+#ifndef PA_UESP_PRIV_H
+#define PA_UESP_PRIV_H
+
+#include <net/if.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "driver.h"
+#include "engine/uesp_engine.h"
+
+#define UESP_DEF_IFNAME		"ipsec0"
+#define UESP_DEF_MARK		0x50410000U	/* steer into the TUN */
+#define UESP_DEF_TABLE		20545U
+#define UESP_RULE_PRIO		100U
+#define UESP_DEF_MTU		1400U
+#define UESP_DEF_QUEUE		16U
+#define UESP_QUEUE_MS		30000U		/* held packets give up */
+#define UESP_ACQ_RETRY_MS	5000U		/* re-raise an acquire */
+
+/* A packet held while its SAs are negotiated. */
+struct uesp_qpkt {
+	struct uesp_qpkt	*next;
+	uint64_t		 t_ms;
+	size_t			 len;
+	uint8_t			 data[];
+};
+
+/* One installed filter. */
+struct uesp_pol {
+	struct spd_id		 id;
+	struct spd_params	 p;
+	uint64_t		 seq;		/* insertion order */
+	/* Outbound PROTECT only, touched by the TX thread. */
+	uint64_t		 acq_ms;	/* last acquire, 0 = none */
+	struct uesp_qpkt	*qhead;
+	struct uesp_qpkt	**qtail;
+	unsigned		 qlen;
+};
+
+enum uesp_ev_kind {
+	UESP_EV_ACQUIRE = 1,
+	UESP_EV_EXPIRE
+};
+
+struct uesp_ev {
+	struct uesp_ev		*next;
+	enum uesp_ev_kind	 kind;
+	struct spd_id		 spd;
+	struct drv_sel		 sel;
+	uint32_t		 reqid;
+	struct sa_id		 sa;
+	uint64_t		 cookie;
+	bool			 hard;
+};
+
+#define UESP_NDROP	(DRV_DROP_SYNTAX + 1)
+#define UESP_NRX	6
+
+struct driver {
+	struct driver_cfg	 cfg;
+	char			 ifname[IFNAMSIZ];
+	char			 table[32];		/* nftables table */
+	struct driver_events	 ev;
+	void			*cbarg;
+	uint32_t		 mark;
+	uint32_t		 bypass;
+	uint32_t		 rt_table;
+	unsigned		 mtu;
+	unsigned		 qmax;
+
+	int			 tun;
+	unsigned		 ifindex;
+	int			 tx4, tx6;
+	int			 rx[UESP_NRX];
+	int			 evfd;		/* for the agent's loop */
+	int			 wakefd;	/* TX: queued packets may go */
+	int			 stopfd;
+	pthread_t		 thr_tx, thr_rx;
+	bool			 running;
+	bool			 rules4, rules6;
+
+	pthread_rwlock_t	 lock;		/* db and pols */
+	struct uesp_sadb	*db;
+	struct uesp_pol		**pols;		/* by priority, then seq */
+	size_t			 npols, cappols;
+	uint64_t		 polseq;
+
+	pthread_mutex_t		 evlock;	/* evq and drop peers */
+	struct uesp_ev		*evhead, **evtail;
+	struct pa_addr		 drop_peer[UESP_NDROP];
+	_Atomic uint64_t	 drops[UESP_NDROP];
+	uint64_t		 drops_told[UESP_NDROP];	/* control */
+
+	_Atomic uint64_t	 queued, conf_sent, conf_recv, auth_sent,
+				 auth_recv;
+	_Atomic uint64_t	 nft_cleartext, nft_blocked;
+
+	struct nft_ctx		*nft;		/* control thread */
+	struct nft_ctx		*nft_hk;	/* housekeeping (RX thread) */
+};
+
+/* nl.c: rtnetlink (libmnl). */
+int	uesp_nl_link_up(unsigned ifindex, unsigned mtu) PA_MUST_USE;
+int	uesp_nl_rule(bool add, int family, uint32_t mark, uint32_t table,
+	    uint32_t prio) PA_MUST_USE;
+int	uesp_nl_route(bool add, int family, unsigned ifindex,
+	    uint32_t table) PA_MUST_USE;
+
+/* nft.c: the driver's own nftables table. */
+int	uesp_nft_open(struct driver *) PA_MUST_USE;
+/* Replace the rules with the current filter list (one transaction). */
+int	uesp_nft_sync(struct driver *) PA_MUST_USE;
+void	uesp_nft_close(struct driver *);
+/* Read the drop counters (housekeeping context). */
+int	uesp_nft_counters(struct driver *, uint64_t *cleartext,
+	    uint64_t *blocked) PA_MUST_USE;
+
+/* io.c: sockets, TUN and the data threads. */
+int	uesp_io_open(struct driver *) PA_MUST_USE;
+int	uesp_io_start(struct driver *) PA_MUST_USE;
+void	uesp_io_stop(struct driver *);
+void	uesp_io_close(struct driver *);
+void	uesp_post(struct driver *, struct uesp_ev *);
+void	uesp_count_drop(struct driver *, enum drv_drop_reason,
+	    const struct pa_addr *peer);
+void	uesp_qfree(struct driver *, struct uesp_pol *, bool count);
+/* Outbound filter for a packet selector (lock held), or NULL. */
+struct uesp_pol	*uesp_pol_match(struct driver *, enum drv_dir,
+	    const struct drv_sel *);
+
+#endif

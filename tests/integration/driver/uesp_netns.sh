@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# The uesp driver end to end between network namespaces, no IKE: two
+# hosts A and B with hand-keyed SAs, a third host C behind B.
+#
+#   A 10.77.1.1 ---- 10.77.1.2 B 10.77.2.2 ---- 10.77.2.3 C
+#
+# Phase 1: transport mode, AES-128-CBC/HMAC-SHA1-96, raw ESP.
+# Phase 2: tunnel mode, AES-128-GCM, ESP-in-UDP (RFC 3948).
+# Checks: the first ping is held during "negotiation" and delivered;
+# a multi-MB TCP transfer arrives intact; the capture holds only ESP
+# (resp. UDP 4500) and tcpdump's own ESP decoder decrypts it; block and
+# permit filters both ways; clear text from C is dropped and counted;
+# garbage ESP/AH/UDP-4500 is dropped and counted without harm; close
+# removes the driver's nftables table and routing rule.
+# Usage: uesp_netns.sh PATH/TO/uesp_peer      (exit 77: cannot run here)
+set -u
+peer=${1:?usage: uesp_netns.sh uesp_peer}
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+for t in ip nft tcpdump nc ping sha256sum; do
+	command -v $t >/dev/null || skip "$t not installed"
+done
+
+sfx=$$
+A=drvA$sfx B=drvB$sfx C=drvC$sfx
+tmp=$(mktemp -d /tmp/uesp-netns.XXXXXX)
+pids=()
+cleanup() {
+	exec 3>&- 4>&- 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for n in $A $B $C; do ip netns del $n 2>/dev/null; done
+	if [ "${PA_TEST_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for h in A B; do echo "--- $h:"; tail -5 $tmp/out$h; done; exit 1; }
+
+ip netns add $A || skip "cannot create network namespaces"
+ip netns add $B; ip netns add $C
+ip link add vAB netns $A type veth peer name vBA netns $B
+ip link add vBC netns $B type veth peer name vCB netns $C
+ip -n $A addr add 10.77.1.1/24 dev vAB
+ip -n $B addr add 10.77.1.2/24 dev vBA
+ip -n $B addr add 10.77.2.2/24 dev vBC
+ip -n $C addr add 10.77.2.3/24 dev vCB
+for n in $A $B $C; do ip -n $n link set lo up; done
+ip -n $A link set vAB up; ip -n $B link set vBA up
+ip -n $B link set vBC up; ip -n $C link set vCB up
+ip -n $A route add 10.77.2.0/24 via 10.77.1.2
+ip -n $C route add 10.77.1.0/24 via 10.77.2.2
+
+# Each host: commands on a FIFO (fd 3 / 4), replies in out$h.
+start() {	# host ns fd
+	mkfifo $tmp/in$1
+	ip netns exec $2 "$peer" ipsec0 <$tmp/in$1 >$tmp/out$1 2>$tmp/err$1 &
+	pids+=($!)
+	eval "exec $3>$tmp/in$1"
+	eval "n$1=0"
+	waitfor $1 0 && grep -q "^0 ok" $tmp/out$1 ||
+	    { cat $tmp/err$1; fail "$1 did not start"; }
+}
+waitfor() {	# host n: wait (10 s at most) for reply n
+	local i
+	for i in $(seq 1 200); do
+		grep -q "^$2 " $tmp/out$1 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# cmd host command...: run it; the reply (after "ok") is left in $R.
+# Runs in this shell (never in $(...)): it counts the commands sent.
+cmd() {
+	local h=$1 fd n r; shift
+	fd=$([ $h = A ] && echo 3 || echo 4)
+	eval "n$h=\$((n$h + 1))"
+	eval "n=\$n$h"
+	echo "$*" >&$fd
+	waitfor $h $n || fail "$h: no reply to: $*"
+	r=$(grep "^$n " $tmp/out$h | head -1)
+	case "$r" in "$n ok"*) R=${r#$n ok};; *) fail "$h: $* -> $r";; esac
+}
+# st host field: the driver statistic in $S.
+st() {
+	cmd $1 stats
+	S=$(echo "$R" | tr ' ' '\n' | sed -n "s/^$2=//p")
+}
+poll_until() {	# seconds command...: retry until it succeeds
+	local end=$(( $(date +%s) + $1 )); shift
+	until "$@"; do
+		[ $(date +%s) -ge $end ] && return 1
+		sleep 0.1
+	done
+}
+
+start A $A 3
+start B $B 4
+
+EK1=000102030405060708090a0b0c0d0e0f
+AK1=101112131415161718191a1b1c1d1e1f20212223
+EK2=f0e0d0c0b0a090807060504030201000
+AK2=303132333435363738393a3b3c3d3e3f40414243
+GK1=00112233445566778899aabbccddeeff01020304
+GK2=ffeeddccbbaa99887766554433221100a1a2a3a4
+
+# Filters. A: permit UDP 7777, block TCP 9 both ways, protect the rest
+# to/from B. B: protect A; require security for all of 10.77/16 (C has
+# no SAs: its clear text is dropped).
+cmd A pol 1 out permit any any 17 0 7777 1
+cmd A pol 1 in permit any any 17 0 7777 1
+cmd A pol 2 out block any any 6 0 9 2
+cmd A pol 2 in block any any 6 0 9 2
+cmd A pol 10 out protect 10.77.1.1/32 10.77.1.2/32 0 0 0 10 reqid 1
+cmd A pol 10 in protect 10.77.1.2/32 10.77.1.1/32 0 0 0 10 reqid 1
+cmd B pol 1 in permit any any 17 0 7777 1
+cmd B pol 10 out protect 10.77.1.2/32 10.77.1.1/32 0 0 0 10 reqid 1
+cmd B pol 10 in protect 10.77.1.1/32 10.77.1.2/32 0 0 0 10 reqid 1
+cmd B pol 20 out protect 10.77.2.2/32 10.77.2.0/24 0 0 0 20 reqid 2
+cmd B pol 20 in protect 10.77.0.0/16 any 0 0 0 20 reqid 2
+
+# --- the first ping waits for its SAs ---
+ip netns exec $A ping -c 1 -W 10 10.77.1.2 >$tmp/ping1 2>&1 &
+ping1=$!
+acq() { cmd A events; case "$R" in *"acquire:10:1:10.77.1.1/32>10.77.1.2/32:1"*) return 0;; esac; return 1; }
+poll_until 10 acq || fail "no acquire on A"
+echo "ok: acquire raised for the first ping:$R"
+st A queued; [ "$S" -ge 1 ] || fail "the ping was not held"
+
+phase() {	# mode enc auth ekey1 akey1 ekey2 akey2 [encap]
+	local m=$1 e=$2 a=$3 k1=$4 a1=$5 k2=$6 a2=$7 x=${8:+encap 4500 4500}
+	cmd B sa in esp 10.77.1.1 10.77.1.2 1001 $m $e $a $k1 $a1 $x reqid 1
+	cmd A sa in esp 10.77.1.2 10.77.1.1 2002 $m $e $a $k2 $a2 $x reqid 1
+	cmd B sa out esp 10.77.1.2 10.77.1.1 2002 $m $e $a $k2 $a2 $x reqid 1
+	cmd A sa out esp 10.77.1.1 10.77.1.2 1001 $m $e $a $k1 $a1 $x reqid 1
+}
+phase transport aes128 sha1 $EK1 $AK1 $EK2 $AK2
+wait $ping1 || fail "the first ping was lost: $(cat $tmp/ping1)"
+echo "ok: first ping delivered after SA install"
+
+transfer() {	# label capture-filter-that-must-be-empty
+	head -c 8000000 /dev/urandom >$tmp/data
+	ip netns exec $A tcpdump -i vAB -nn -U -w $tmp/cap.pcap \
+	    >/dev/null 2>$tmp/tcpdump.err &
+	local td=$!; pids+=($td)
+	poll_until 10 grep -q "listening on" $tmp/tcpdump.err || fail "tcpdump"
+	ip netns exec $B nc -l 10.77.1.2 5001 >$tmp/recv &
+	local nl=$!
+	poll_until 10 ip netns exec $B ss -ltn 2>/dev/null | grep -q ':5001' ||
+	    poll_until 10 sh -c "ip netns exec $B ss -ltn | grep -q :5001" ||
+	    fail "listener"
+	ip netns exec $A ping -c 3 -i 0.2 -W 2 10.77.1.2 >/dev/null ||
+	    fail "$1: ping"
+	ip netns exec $A timeout 60 nc -N 10.77.1.2 5001 <$tmp/data ||
+	    fail "$1: nc send"
+	timeout 30 tail --pid=$nl -f /dev/null
+	kill $td; wait $td 2>/dev/null
+	[ "$(sha256sum <$tmp/data)" = "$(sha256sum <$tmp/recv)" ] ||
+	    fail "$1: 8 MB transfer corrupted ($(stat -c %s $tmp/recv) bytes)"
+	echo "ok: $1: ping and 8 MB TCP transfer intact"
+	local leak
+	leak=$(tcpdump -r $tmp/cap.pcap -nn "$2" 2>/dev/null | wc -l)
+	[ "$leak" = 0 ] || { tcpdump -r $tmp/cap.pcap -nn "$2" 2>/dev/null | head -5;
+	    fail "$1: $leak packets in clear on the link"; }
+}
+transfer "transport aes128-cbc/hmac-sha1" "ip and not esp"
+n=$(tcpdump -r $tmp/cap.pcap -nn esp 2>/dev/null | wc -l)
+[ "$n" -gt 5000 ] || fail "only $n ESP packets captured"
+# tcpdump's ESP decoder is an independent implementation of RFC 4303.
+dec=$(tcpdump -r $tmp/cap.pcap -nn -E "0x1001@10.77.1.2 aes128-cbc-hmac96:0x$EK1" \
+    'esp and dst 10.77.1.2' 2>/dev/null | grep -c '[0-9] > 5001: Flags')
+[ "$dec" -gt 1000 ] || fail "tcpdump could not decrypt our ESP ($dec)"
+echo "ok: capture: $n ESP packets, nothing else; tcpdump -E decrypts $dec TCP segments"
+cmd B query 10.77.1.2 esp 1001
+case "$R" in *" packets=0 "*) fail "B SA counters: $R";; esac
+echo "ok: B inbound SA:$R"
+
+# --- block and permit, both ways ---
+ip netns exec $B nc -l 10.77.1.2 9 >/dev/null & pids+=($!)
+ip netns exec $A nc -l 10.77.1.1 9 >/dev/null & pids+=($!)
+st A blocked; b0=$S
+ip netns exec $A nc -z -w 1 10.77.1.2 9 && fail "A->B tcp/9 not blocked"
+ip netns exec $B nc -z -w 1 10.77.1.1 9 && fail "B->A tcp/9 not blocked"
+st A blocked; b1=$S
+[ "$b1" -ge $((b0 + 2)) ] || fail "blocked counter $b0 -> $b1"
+ip netns exec $B timeout 5 nc -u -l 10.77.1.2 7777 >$tmp/udp &
+ul=$!
+sleep_poll() { ip netns exec $B ss -lun | grep -q ':7777'; }
+poll_until 5 sleep_poll || fail "udp listener"
+echo permitted | ip netns exec $A nc -u -w 1 10.77.1.2 7777
+wait $ul
+grep -q permitted $tmp/udp || fail "permit filter: UDP 7777 did not pass"
+echo "ok: block both ways (A blocked $b0 -> $b1), permit passes in clear"
+
+# --- clear text from C, garbage from C ---
+st B cleartext; c0=$S
+ip netns exec $C ping -c 2 -W 1 10.77.2.2 >/dev/null && fail "C's clear text got through"
+st B cleartext; c1=$S
+[ "$c1" -ge $((c0 + 2)) ] || fail "cleartext counter $c0 -> $c1"
+ip netns exec $C "$peer" garbage 10.77.1.2 || fail "garbage sender"
+# 400 bad packets sent: 300 raw ESP/AH (random or cut short), 100 UDP.
+garbage_counted() {
+	local a; st B bad_spi; a=$S
+	st B not_decrypted; [ $((a + S)) -ge 400 ] && [ "$a" -ge 200 ]
+}
+poll_until 10 garbage_counted || fail "garbage not counted: $R"
+ip netns exec $A ping -c 2 -i 0.2 -W 2 10.77.1.2 >/dev/null || fail "ping after garbage"
+cmd B stats; stats=$R
+cmd B events
+case "$R" in *drop:1:10.77.2.3:*) ;; *) fail "no bad-SPI drop event: $R";; esac
+echo "ok: clear text from C dropped ($c0 -> $c1); garbage counted:$stats"
+
+# --- phase 2: tunnel, GCM, ESP-in-UDP ---
+for h in A B; do cmd $h del 10.77.1.2 esp 1001 >/dev/null; cmd $h del 10.77.1.1 esp 2002 >/dev/null; done
+# A UDP socket on 4500 in each host, as IKE would have.
+ip netns exec $A nc -u -l 10.77.1.1 4500 >/dev/null & pids+=($!)
+ip netns exec $B nc -u -l 10.77.1.2 4500 >/dev/null & pids+=($!)
+phase tunnel gcm128 none $GK1 - $GK2 - encap
+transfer "tunnel aes128-gcm esp-in-udp" "ip and not (udp port 4500)"
+n=$(tcpdump -r $tmp/cap.pcap -nn 'udp port 4500' 2>/dev/null | wc -l)
+[ "$n" -gt 5000 ] || fail "only $n ESP-in-UDP packets captured"
+echo "ok: capture: $n ESP-in-UDP packets, nothing else"
+
+# --- close removes everything ---
+cmd A quit >/dev/null; cmd B quit
+exec 3>&- 4>&-
+gone() { ! ip netns exec $A nft list tables | grep -q pa_ipsec0 &&
+    ! ip -n $A rule | grep -q 0x50410000; }
+poll_until 10 gone || fail "nftables table or ip rule left behind"
+echo "ok: close removed the nftables table and the routing rule"
+echo PASS
