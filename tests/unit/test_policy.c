@@ -456,6 +456,27 @@ test_fuzz_seeds_load(void **state)
 }
 
 static void
+test_examples_corp_file(void **state)
+{
+	struct tp_dir *d = *state;
+	struct pol_store *s = NULL;
+	struct pol_err err;
+	char *path = tp_source_path("examples/corp-policy.xml");
+	char *sec = tp_copy_fixture(d, "example-secrets.xml", 0600);
+	const struct pol_policy *p;
+
+	if (pol_store_load_xml(path, sec, &s, &err) != 0)
+		fail_msg("%s: %s", err.where, err.what);
+	p = pol_store_assigned(s);
+	assert_non_null(p);
+	assert_int_equal(p->rules[1].filterlist->filters[0].dst.prefix.len,
+	    24);
+	pol_store_free(s);
+	free(path);
+	free(sec);
+}
+
+static void
 test_xml_rejections(void **state)
 {
 	char *x;
@@ -645,6 +666,8 @@ main(void)
 		    tp_teardown),
 		cmocka_unit_test(test_examples_builtin_file),
 		cmocka_unit_test(test_fuzz_seeds_load),
+		cmocka_unit_test_setup_teardown(test_examples_corp_file,
+		    tp_setup, tp_teardown),
 		cmocka_unit_test(test_xml_rejections),
 		cmocka_unit_test_setup_teardown(test_secrets_rejections,
 		    tp_setup, tp_teardown),
