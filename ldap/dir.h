@@ -114,4 +114,38 @@ const char	*dir_record_str(const struct dir_record *, const char *name);
 /* Escape a value for use inside a search filter (RFC 4515), malloc'd. */
 char	*dir_filter_escape(const char *);
 
+/*
+ * DN helpers (libldap's DN parser). All results are malloc'd; NULL on a
+ * malformed DN or allocation failure.
+ *   dir_dn_normalize: RFC 4514 form, lower case (for comparisons).
+ *   dir_dn_parent: the DN without its first RDN ("" for a single RDN).
+ *   dir_dn_rdn_value: the value of the first RDN ("ipsecNFA{...}").
+ */
+char	*dir_dn_normalize(const char *);
+char	*dir_dn_parent(const char *);
+char	*dir_dn_rdn_value(const char *);
+/* Same entry? (normalized comparison; false if either is malformed) */
+bool	dir_dn_eq(const char *, const char *);
+
+/* Records to LDIF text (libldap's writer), *out malloc'd and NUL-ended;
+ * binary values are base64. */
+int	dir_ldif_write(const struct dir_result *, char **out, size_t *outlen)
+	    PA_MUST_USE;
+/* LDIF text to records (libldap's reader). Add (or content) records
+ * become records; "changetype: modify" records with add/replace
+ * operations are applied to an earlier record of the same text, and
+ * ignored when they name an entry not in the text (a gPLink on the
+ * domain); anything else is refused (PA_E_NOTSUP). err gets the line and
+ * reason. */
+int	dir_ldif_read(const char *text, size_t len, struct dir_result **out,
+	    char *err, size_t errcap) PA_MUST_USE;
+/* One "changetype: modify" LDIF record adding values to attr of dn
+ * (replace instead of add if replace), malloc'd text. */
+int	dir_ldif_modify(const char *dn, const char *attr, bool replace,
+	    const char *const *vals, size_t nvals, char **out) PA_MUST_USE;
+/* Add records to a result (deep copies). */
+int	dir_result_append(struct dir_result *, const struct dir_record *)
+	    PA_MUST_USE;
+struct dir_result	*dir_result_new(void);
+
 #endif

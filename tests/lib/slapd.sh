@@ -17,10 +17,10 @@
 #   --ldif FILE          LDIF to load after start (repeatable)
 #
 # A free loopback port is chosen (another one is tried if slapd loses a race
-# for it). Identity mapping: host/<name>.<domain>@REALM ->
-# cn=<name>,cn=Computers,<suffix>; root over ldapi:// -> cn=admin,<suffix>.
-# IPsec and GPO containers are readable by computer accounts and the admin
-# only. Output variables: SLAPD_PID LDAP_URI LDAPS_URI LDAPI_URI LDAP_BASE
+# for it). Identity mapping: host/<name>.<domain>@REALM -> the device entry
+# (anywhere under the suffix, as in AD) whose dNSHostName is <name>.<domain>;
+# root over ldapi:// -> cn=admin,<suffix>. IPsec and GPO containers are
+# readable by computer (device) accounts and the admin only. Output variables: SLAPD_PID LDAP_URI LDAPS_URI LDAPI_URI LDAP_BASE
 # LDAP_ADMIN_DN LDAP_ADMIN_PW LDAP_CA LDAP_PORT.
 #
 # Exit status: 0 ok, 77 when slapd/ldap-utils are not installed (a test can
@@ -160,8 +160,8 @@ sasl-host $saslhost
 sasl-secprops noanonymous
 $tlsconf
 authz-regexp "^gidnumber=0[+]uidnumber=0,cn=peercred,cn=external,cn=auth\$" "$admin"
-authz-regexp "^uid=host/([^.,/]+)[.]$rdomain,cn=$rrealm,cn=gssapi,cn=auth\$" "cn=\$1,cn=Computers,$suffix"
-authz-regexp "^uid=host/([^.,/]+)[.]$rdomain,cn=gssapi,cn=auth\$" "cn=\$1,cn=Computers,$suffix"
+authz-regexp "^uid=host/([^.,/]+)[.]$rdomain,cn=$rrealm,cn=gssapi,cn=auth\$" "ldap:///$suffix??sub?(&(objectClass=device)(dNSHostName=\$1.$domain))"
+authz-regexp "^uid=host/([^.,/]+)[.]$rdomain,cn=gssapi,cn=auth\$" "ldap:///$suffix??sub?(&(objectClass=device)(dNSHostName=\$1.$domain))"
 access to dn.base="" by * read
 access to dn.base="cn=Subschema" by * read
 database config
@@ -176,14 +176,26 @@ index objectClass eq
 index cn eq
 access to dn.subtree="cn=IP Security,cn=System,$suffix"
   by dn.exact="$admin" manage
-  by dn.onelevel="cn=Computers,$suffix" read
+  by set="user/objectClass & [device]" read
   by * none
 access to dn.subtree="cn=Policies,cn=System,$suffix"
   by dn.exact="$admin" manage
-  by dn.onelevel="cn=Computers,$suffix" read
+  by set="user/objectClass & [device]" read
   by * none
 access to attrs=userPassword
   by anonymous auth
+  by * none
+# the SASL identity mapping searches devices by dNSHostName before the
+# bind completes, as anonymous
+access to dn.base="$suffix" attrs=entry
+  by dn.exact="$admin" manage
+  by anonymous search
+  by users read
+  by * none
+access to filter=(objectClass=device) attrs=entry,objectClass,dNSHostName
+  by dn.exact="$admin" manage
+  by anonymous search
+  by users read
   by * none
 access to *
   by dn.exact="$admin" manage

@@ -1,0 +1,998 @@
+/*
+ * The directory policy source. See dir_source.h.
+ *
+ * One poll: bind (URIs in order) -> the computer's object -> the gPLink of
+ * every container above it -> the GPOs in precedence order -> the first
+ * one with an IPSEC assignment object -> the policy graph, read first
+ * without the blobs: if the timestamps (whenChanged, modifyTimestamp,
+ * entryCSN, uSNChanged), references and the assignment are what was
+ * applied last, nothing else is read. Otherwise the graph is read with its
+ * blobs and decoded; a valid policy is cached and handed out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "dir.h"
+#include "dir_source.h"
+#include "from_ldap.h"
+#include "gpipsec.h"
+#include "pa_log.h"
+#include "pa_time.h"
+
+#define CACHE_MAGIC	"PA-DIR-CACHE 1\n"
+#define CACHE_MAX	(256u * 1024 * 1024)
+
+struct pol_dir {
+	struct dir_cfg		 ldap;
+	char			**uris;
+	size_t			 nuris;
+	char			*ca_file, *keytab, *principal, *bind_dn;
+	struct pa_secret	*bind_pw;
+	char			*base, *computer_dn, *sam_account, *cache_path;
+	uint32_t		 min_poll, backoff_unit, backoff_min;
+	/* What is in force. */
+	bool			 in_force, from_cache;
+	uint8_t			 fp[32];	/* of the graph in force */
+	bool			 have_bad;
+	uint8_t			 bad_fp[32];	/* last rejected graph */
+	struct pol_dir_status	 cur;
+	struct pol_gp_keep	*keep;
+};
+
+const char *
+pol_dir_outcome_name(enum pol_dir_outcome o)
+{
+	switch (o) {
+	case POL_DIR_UNCHANGED:
+		return "unchanged";
+	case POL_DIR_APPLIED:
+		return "applied";
+	case POL_DIR_FROM_CACHE:
+		return "from-cache";
+	case POL_DIR_UNASSIGNED:
+		return "unassigned";
+	case POL_DIR_UNREACHABLE:
+		return "unreachable";
+	case POL_DIR_REJECTED:
+		return "rejected";
+	}
+	return "?";
+}
+
+static int
+sdup(const char *s, char **out)
+{
+	*out = NULL;
+	if (s == NULL)
+		return 0;
+	return (*out = strdup(s)) != NULL ? 0 : PA_E_NOMEM;
+}
+
+int
+pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir **out)
+{
+	struct pol_dir *d;
+	size_t i;
+
+	*out = NULL;
+	if (cfg->base == NULL || (cfg->computer_dn == NULL &&
+	    cfg->sam_account == NULL) || cfg->nuris == 0)
+		return PA_E_INVAL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return PA_E_NOMEM;
+	if ((d->uris = calloc(cfg->nuris, sizeof(*d->uris))) == NULL)
+		goto fail;
+	for (i = 0; i < cfg->nuris; i++, d->nuris++)
+		if (sdup(cfg->uris[i], &d->uris[i]) != 0)
+			goto fail;
+	if (sdup(cfg->ca_file, &d->ca_file) != 0 ||
+	    sdup(cfg->keytab, &d->keytab) != 0 ||
+	    sdup(cfg->principal, &d->principal) != 0 ||
+	    sdup(cfg->bind_dn, &d->bind_dn) != 0 ||
+	    sdup(cfg->base, &d->base) != 0 ||
+	    sdup(cfg->computer_dn, &d->computer_dn) != 0 ||
+	    sdup(cfg->sam_account, &d->sam_account) != 0 ||
+	    sdup(cfg->cache_path, &d->cache_path) != 0)
+		goto fail;
+	if (cfg->bind_pw != NULL &&
+	    (d->bind_pw = pa_secret_dup(cfg->bind_pw)) == NULL)
+		goto fail;
+	d->ldap.uris = (const char *const *)d->uris;
+	d->ldap.nuris = d->nuris;
+	d->ldap.starttls = cfg->starttls;
+	d->ldap.ca_file = d->ca_file;
+	d->ldap.bind = cfg->bind == POL_DIR_BIND_SIMPLE ? DIR_BIND_SIMPLE :
+	    DIR_BIND_GSSAPI;
+	d->ldap.bind_dn = d->bind_dn;
+	d->ldap.bind_pw = d->bind_pw;
+	d->ldap.client_keytab = d->keytab;
+	d->ldap.principal = d->principal;
+	d->ldap.insecure_plain = cfg->insecure_plain;
+	d->ldap.timeout_ms = cfg->timeout_ms;
+	d->min_poll = cfg->min_poll_sec ? cfg->min_poll_sec : 60;
+	d->backoff_unit = cfg->backoff_unit_sec ? cfg->backoff_unit_sec : 60;
+	*out = d;
+	return 0;
+fail:
+	pol_dir_free(d);
+	return PA_E_NOMEM;
+}
+
+void
+pol_dir_free(struct pol_dir *d)
+{
+	if (d == NULL)
+		return;
+	pol_strv_free(d->uris, d->nuris);
+	free(d->ca_file);
+	free(d->keytab);
+	free(d->principal);
+	free(d->bind_dn);
+	pa_secret_free(d->bind_pw);
+	free(d->base);
+	free(d->computer_dn);
+	free(d->sam_account);
+	free(d->cache_path);
+	pol_gp_keep_free(d->keep);
+	free(d);
+}
+
+const struct pol_gp_keep *
+pol_dir_keep(const struct pol_dir *d)
+{
+	return d->in_force ? d->keep : NULL;
+}
+
+static void	st_err(struct pol_dir_status *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+st_err(struct pol_dir_status *st, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(st->err.where, sizeof(st->err.where), "%s", where);
+	va_start(ap, fmt);
+	vsnprintf(st->err.what, sizeof(st->err.what), fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
+/* Which policy applies                                                */
+
+static int
+find_computer(struct pol_dir *d, struct dir *c, char **dn,
+    struct pol_dir_status *st)
+{
+	const char *attrs[] = { "cn", NULL };
+	struct dir_result *res = NULL;
+	char *esc, *filter;
+	int rc;
+
+	if (d->computer_dn != NULL)
+		return (*dn = strdup(d->computer_dn)) ? 0 : PA_E_NOMEM;
+	if ((esc = dir_filter_escape(d->sam_account)) == NULL)
+		return PA_E_NOMEM;
+	if (asprintf(&filter, "(sAMAccountName=%s)", esc) < 0) {
+		free(esc);
+		return PA_E_NOMEM;
+	}
+	free(esc);
+	rc = dir_search(c, d->base, DIR_SCOPE_SUB, filter, attrs, &res);
+	free(filter);
+	if (rc != 0) {
+		st_err(st, d->base, "looking up %s: %s", d->sam_account,
+		    dir_error(c));
+		return rc;
+	}
+	if (res->n != 1) {
+		st_err(st, d->base, "%zu computer objects named %s",
+		    res->n, d->sam_account);
+		dir_result_free(res);
+		return PA_E_NOENT;
+	}
+	*dn = strdup(res->recs[0].dn);
+	dir_result_free(res);
+	return *dn ? 0 : PA_E_NOMEM;
+}
+
+/* A single-entry base search; *rec is NULL (rc 0) when it does not exist. */
+static int
+read_one(struct dir *c, const char *dn, const char *const *attrs,
+    struct dir_result **res)
+{
+	int rc;
+
+	*res = NULL;
+	rc = dir_search(c, dn, DIR_SCOPE_BASE, NULL, attrs, res);
+	if (rc == PA_E_NOENT || rc == PA_E_PERM)
+		return 0;	/* missing or not ours to read: no links */
+	return rc;
+}
+
+/*
+ * The DN of the assigned policy, or NULL (rc 0) when no GPO of this
+ * computer carries an IPsec assignment.
+ */
+static int
+find_assignment(struct pol_dir *d, struct dir *c, char **policy_dn,
+    struct pol_dir_status *st)
+{
+	const char *som_attrs[] = { "gPLink", "gPOptions", NULL };
+	const char *gpo_attrs[] = { "flags", NULL };
+	const char *ipsec_attrs[] = { "ipsecOwnersReference", "ipsecName",
+	    NULL };
+	struct dir_result **somres = NULL, *res = NULL;
+	struct pol_som *soms = NULL;
+	char *comp = NULL, *cur = NULL, *next, **gpos = NULL, *ipdn;
+	const char *ref, *fl;
+	size_t nsoms = 0, ngpos = 0, i;
+	int rc;
+
+	*policy_dn = NULL;
+	if ((rc = find_computer(d, c, &comp, st)) != 0)
+		goto out;
+	/* The containers from the computer's parent up to the domain. */
+	if ((cur = dir_dn_parent(comp)) == NULL) {
+		st_err(st, comp, "malformed computer DN");
+		rc = PA_E_FORMAT;
+		goto out;
+	}
+	for (;;) {
+		struct dir_result **nr;
+		struct pol_som *ns;
+
+		if (*cur == '\0') {
+			st_err(st, comp, "the computer is not under %s",
+			    d->base);
+			rc = PA_E_FORMAT;
+			goto out;
+		}
+		nr = realloc(somres, (nsoms + 1) * sizeof(*nr));
+		if (nr == NULL) {
+			rc = PA_E_NOMEM;
+			goto out;
+		}
+		somres = nr;
+		ns = realloc(soms, (nsoms + 1) * sizeof(*ns));
+		if (ns == NULL) {
+			rc = PA_E_NOMEM;
+			goto out;
+		}
+		soms = ns;
+		if ((rc = read_one(c, cur, som_attrs, &somres[nsoms])) != 0) {
+			st_err(st, cur, "reading gPLink: %s", dir_error(c));
+			goto out;
+		}
+		soms[nsoms].gplink = NULL;
+		soms[nsoms].gpoptions = 0;
+		if (somres[nsoms] != NULL && somres[nsoms]->n == 1) {
+			soms[nsoms].gplink = dir_record_str(
+			    &somres[nsoms]->recs[0], "gPLink");
+			if ((fl = dir_record_str(&somres[nsoms]->recs[0],
+			    "gPOptions")) != NULL)
+				soms[nsoms].gpoptions = (unsigned)atoi(fl);
+		}
+		nsoms++;
+		if (dir_dn_eq(cur, d->base))
+			break;
+		if ((next = dir_dn_parent(cur)) == NULL) {
+			rc = PA_E_NOMEM;
+			goto out;
+		}
+		free(cur);
+		cur = next;
+	}
+	if ((rc = pol_gpo_order(soms, nsoms, &gpos, &ngpos)) != 0) {
+		st_err(st, comp, "malformed gPLink above the computer");
+		goto out;
+	}
+	for (i = 0; i < ngpos; i++) {
+		if ((rc = read_one(c, gpos[i], gpo_attrs, &res)) != 0) {
+			st_err(st, gpos[i], "reading the GPO: %s",
+			    dir_error(c));
+			goto out;
+		}
+		if (res == NULL || res->n != 1 ||
+		    ((fl = dir_record_str(&res->recs[0], "flags")) != NULL &&
+		    ((unsigned)atoi(fl) & POL_GPO_MACHINE_OFF))) {
+			dir_result_free(res);
+			res = NULL;
+			continue;	/* dangling link or computer part off */
+		}
+		dir_result_free(res);
+		res = NULL;
+		if ((ipdn = pol_gpo_ipsec_dn(gpos[i])) == NULL) {
+			rc = PA_E_NOMEM;
+			goto out;
+		}
+		rc = read_one(c, ipdn, ipsec_attrs, &res);
+		free(ipdn);
+		if (rc != 0) {
+			st_err(st, gpos[i], "reading the IPsec assignment: %s",
+			    dir_error(c));
+			goto out;
+		}
+		if (res != NULL && res->n == 1 && (ref = dir_record_str(
+		    &res->recs[0], "ipsecOwnersReference")) != NULL) {
+			snprintf(st->gpo_dn, sizeof(st->gpo_dn), "%s",
+			    gpos[i]);
+			if ((*policy_dn = strdup(ref)) == NULL)
+				rc = PA_E_NOMEM;
+			goto out;
+		}
+		dir_result_free(res);
+		res = NULL;
+	}
+	rc = 0;
+out:
+	dir_result_free(res);
+	for (i = 0; i < nsoms; i++)
+		dir_result_free(somres[i]);
+	free(somres);
+	free(soms);
+	pol_strv_free(gpos, ngpos);
+	free(cur);
+	free(comp);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The policy graph                                                    */
+
+/* The attribute lists without and with the blobs. */
+static const char *const *
+graph_attrs(bool with_data)
+{
+	static const char *nodata[32];
+	size_t i, n = 0;
+
+	if (with_data)
+		return pol_ldap_attrs;
+	if (nodata[0] == NULL)
+		for (i = 0; pol_ldap_attrs[i] != NULL && n < 31; i++)
+			if (strcasecmp(pol_ldap_attrs[i], "ipsecData") != 0)
+				nodata[n++] = pol_ldap_attrs[i];
+	return nodata;
+}
+
+static bool
+have_dn(const struct dir_result *all, const char *dn)
+{
+	size_t i;
+
+	for (i = 0; i < all->n; i++)
+		if (dir_dn_eq(all->recs[i].dn, dn))
+			return true;
+	return false;
+}
+
+/*
+ * Read the objects named by dns (skipping those already in all) with
+ * one search per parent container: (|(cn=a)(cn=b)...) one level below
+ * it. Missing objects are simply absent (the decoder names them).
+ */
+static int
+fetch_dns(struct dir *c, char **dns, size_t n, bool with_data,
+    struct dir_result *all)
+{
+	struct dir_result *res = NULL;
+	char *parent = NULL, *p2, *filter = NULL, *nf, *cn, *esc;
+	bool *done;
+	size_t i, j, k, flen;
+	int rc = 0;
+
+	if ((done = calloc(n + 1, sizeof(*done))) == NULL)
+		return PA_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (done[i] || have_dn(all, dns[i])) {
+			done[i] = true;
+			continue;
+		}
+		if ((parent = dir_dn_parent(dns[i])) == NULL) {
+			done[i] = true;
+			continue;	/* malformed: reported as missing */
+		}
+		if ((filter = strdup("(|")) == NULL) {
+			rc = PA_E_NOMEM;
+			goto out;
+		}
+		flen = 2;
+		for (j = i; j < n; j++) {
+			if (done[j])
+				continue;
+			if ((p2 = dir_dn_parent(dns[j])) == NULL)
+				continue;
+			k = dir_dn_eq(p2, parent);
+			free(p2);
+			if (!k)
+				continue;
+			done[j] = true;
+			if ((cn = dir_dn_rdn_value(dns[j])) == NULL)
+				continue;
+			esc = dir_filter_escape(cn);
+			free(cn);
+			if (esc == NULL) {
+				rc = PA_E_NOMEM;
+				goto out;
+			}
+			nf = realloc(filter, flen + strlen(esc) + 7);
+			if (nf == NULL) {
+				free(esc);
+				rc = PA_E_NOMEM;
+				goto out;
+			}
+			filter = nf;
+			flen += (size_t)sprintf(filter + flen, "(cn=%s)", esc);
+			free(esc);
+		}
+		strcpy(filter + flen, ")");
+		rc = dir_search(c, parent, DIR_SCOPE_ONE, filter,
+		    graph_attrs(with_data), &res);
+		if (rc == PA_E_NOENT)
+			rc = 0;
+		if (rc != 0)
+			goto out;
+		for (j = 0; res != NULL && j < res->n; j++)
+			if ((rc = dir_result_append(all, &res->recs[j])) != 0)
+				goto out;
+		dir_result_free(res);
+		res = NULL;
+		free(filter);
+		filter = NULL;
+		free(parent);
+		parent = NULL;
+	}
+out:
+	dir_result_free(res);
+	free(filter);
+	free(parent);
+	free(done);
+	return rc;
+}
+
+static int
+strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv;
+
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL)
+		return PA_E_NOMEM;
+	*v = nv;
+	if ((nv[*n] = strdup(s)) == NULL)
+		return PA_E_NOMEM;
+	(*n)++;
+	return 0;
+}
+
+static int
+push_attr(char ***v, size_t *n, const struct dir_record *r, const char *a)
+{
+	const struct dir_attr *at = dir_record_attr(r, a);
+	size_t i;
+	int rc;
+
+	for (i = 0; at != NULL && i < at->nvals; i++)
+		if ((rc = strv_push(v, n, (const char *)at->vals[i].p)) != 0)
+			return rc;
+	return 0;
+}
+
+/* Policy, then its ISAKMP object and rules, then their filter actions
+ * and filter lists: three levels, a few searches each. */
+static int
+fetch_graph(struct dir *c, const char *policy_dn, bool with_data,
+    struct dir_result **out)
+{
+	struct dir_result *all;
+	char **dns = NULL;
+	size_t ndns = 0, i, from;
+	int rc;
+
+	*out = NULL;
+	if ((all = dir_result_new()) == NULL)
+		return PA_E_NOMEM;
+	if ((rc = strv_push(&dns, &ndns, policy_dn)) != 0 ||
+	    (rc = fetch_dns(c, dns, ndns, with_data, all)) != 0)
+		goto out;
+	pol_strv_free(dns, ndns);
+	dns = NULL;
+	ndns = 0;
+	for (i = 0; i < all->n; i++)
+		if ((rc = push_attr(&dns, &ndns, &all->recs[i],
+		    "ipsecISAKMPReference")) != 0 ||
+		    (rc = push_attr(&dns, &ndns, &all->recs[i],
+		    "ipsecNFAReference")) != 0)
+			goto out;
+	from = all->n;
+	if ((rc = fetch_dns(c, dns, ndns, with_data, all)) != 0)
+		goto out;
+	pol_strv_free(dns, ndns);
+	dns = NULL;
+	ndns = 0;
+	for (i = from; i < all->n; i++)
+		if ((rc = push_attr(&dns, &ndns, &all->recs[i],
+		    "ipsecNegotiationPolicyReference")) != 0 ||
+		    (rc = push_attr(&dns, &ndns, &all->recs[i],
+		    "ipsecFilterReference")) != 0)
+			goto out;
+	if ((rc = fetch_dns(c, dns, ndns, with_data, all)) != 0)
+		goto out;
+	*out = all;
+	all = NULL;
+out:
+	pol_strv_free(dns, ndns);
+	dir_result_free(all);
+	return rc;
+}
+
+static int
+cmp_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/*
+ * The fingerprint of a graph: the assignment, and per object its DN,
+ * references and change stamps (not the blobs, which a change of them
+ * also changes), independent of the order of the records.
+ */
+static int
+fingerprint(const char *policy_dn, const struct dir_result *all,
+    uint8_t out[static 32])
+{
+	static const char *const fields[] = { "ipsecISAKMPReference",
+	    "ipsecNFAReference", "ipsecNegotiationPolicyReference",
+	    "ipsecFilterReference", "ipsecOwnersReference", "whenChanged",
+	    "modifyTimestamp", "entryCSN", "uSNChanged", NULL };
+	EVP_MD_CTX *md = NULL;
+	uint8_t *dg = NULL;
+	char *n;
+	size_t i, j, k;
+	unsigned int len;
+	int rc = PA_E_CRYPTO;
+
+	if ((dg = calloc(all->n + 1, 32)) == NULL)
+		return PA_E_NOMEM;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	for (i = 0; i < all->n; i++) {
+		const struct dir_record *r = &all->recs[i];
+
+		if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+			goto out;
+		n = dir_dn_normalize(r->dn);
+		EVP_DigestUpdate(md, n ? n : r->dn, strlen(n ? n : r->dn) + 1);
+		free(n);
+		for (j = 0; fields[j] != NULL; j++) {
+			const struct dir_attr *a = dir_record_attr(r,
+			    fields[j]);
+
+			EVP_DigestUpdate(md, fields[j], strlen(fields[j]) + 1);
+			for (k = 0; a != NULL && k < a->nvals; k++)
+				EVP_DigestUpdate(md, a->vals[k].p,
+				    a->vals[k].len + 1);
+		}
+		if (EVP_DigestFinal_ex(md, dg + 32 * i, &len) != 1)
+			goto out;
+	}
+	qsort(dg, all->n, 32, cmp_digest);
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, policy_dn, strlen(policy_dn) + 1) != 1 ||
+	    EVP_DigestUpdate(md, dg, 32 * all->n) != 1 ||
+	    EVP_DigestFinal_ex(md, out, &len) != 1)
+		goto out;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(md);
+	free(dg);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The cache: root-only file, SHA-256 of its content in the header      */
+
+static int
+sha256_hex(const void *p, size_t len, char hex[65])
+{
+	uint8_t dg[32];
+	unsigned int dl;
+
+	if (EVP_Digest(p, len, dg, &dl, EVP_sha256(), NULL) != 1)
+		return PA_E_CRYPTO;
+	pa_hex_encode(dg, sizeof(dg), hex, 65);
+	return 0;
+}
+
+static int
+cache_write(struct pol_dir *d, const struct dir_result *all,
+    const struct pol_dir_status *st)
+{
+	char *ldif = NULL, *body = NULL, *tmp = NULL, hex[65];
+	size_t llen, blen;
+	FILE *f = NULL;
+	int fd = -1, rc = PA_E_NOMEM, n;
+
+	if (d->cache_path == NULL)
+		return 0;
+	if (strchr(st->policy_dn, '\n') != NULL ||
+	    strchr(st->uri, '\n') != NULL)
+		return PA_E_INVAL;
+	if ((rc = dir_ldif_write(all, &ldif, &llen)) != 0)
+		return rc;
+	n = asprintf(&body, "fetched %lld\npolicy %s\nuri %s\n\n%s",
+	    (long long)st->fetched, st->policy_dn, st->uri, ldif);
+	if (n < 0) {
+		body = NULL;
+		rc = PA_E_NOMEM;
+		goto out;
+	}
+	blen = (size_t)n;
+	if ((rc = sha256_hex(body, blen, hex)) != 0)
+		goto out;
+	if (asprintf(&tmp, "%s.tmp", d->cache_path) < 0) {
+		tmp = NULL;
+		rc = PA_E_NOMEM;
+		goto out;
+	}
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		rc = PA_E_SYS;
+		goto out;
+	}
+	fd = -1;
+	if (fprintf(f, "%ssha256 %s\n", CACHE_MAGIC, hex) < 0 ||
+	    fwrite(body, 1, blen, f) != blen || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		rc = PA_E_SYS;
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		rc = PA_E_SYS;
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, d->cache_path) != 0) {
+		rc = PA_E_SYS;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == PA_E_SYS)
+		log_warn("directory policy cache %s", d->cache_path);
+	if (f != NULL)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0 && tmp != NULL)
+		(void)unlink(tmp);
+	free(tmp);
+	free(body);
+	free(ldif);
+	return rc;
+}
+
+/* A header line "key value\n" of the cache: the value, NUL-terminated in
+ * place; *p advanced. */
+static char *
+cache_line(char **p, const char *key)
+{
+	size_t kl = strlen(key);
+	char *nl, *v;
+
+	if (strncmp(*p, key, kl) != 0 || (*p)[kl] != ' ' ||
+	    (nl = strchr(*p, '\n')) == NULL)
+		return NULL;
+	v = *p + kl + 1;
+	*nl = '\0';
+	*p = nl + 1;
+	return v;
+}
+
+static int
+cache_read(struct pol_dir *d, struct dir_result **all,
+    struct pol_dir_status *st)
+{
+	struct stat sb;
+	char *buf = NULL, *p, *hex, *v, calc[65], err[256];
+	size_t hl;
+	ssize_t got;
+	int fd, rc = PA_E_FORMAT;
+
+	*all = NULL;
+	if ((fd = open(d->cache_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? PA_E_NOENT : PA_E_SYS;
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		return PA_E_SYS;
+	}
+	/* Root-only: ours, a plain file, nobody else may read or write. */
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 077) != 0 || sb.st_size <= 0 ||
+	    (size_t)sb.st_size > CACHE_MAX) {
+		close(fd);
+		st_err(st, d->cache_path, "cache is not a private file of "
+		    "this user (mode %o, owner %u)", (unsigned)(sb.st_mode &
+		    07777), (unsigned)sb.st_uid);
+		return PA_E_PERM;
+	}
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		close(fd);
+		return PA_E_NOMEM;
+	}
+	got = read(fd, buf, (size_t)sb.st_size);
+	close(fd);
+	if (got != sb.st_size)
+		goto bad;
+	buf[got] = '\0';
+	if (strlen(buf) != (size_t)got)
+		goto bad;
+	p = buf;
+	if (strncmp(p, CACHE_MAGIC, strlen(CACHE_MAGIC)) != 0)
+		goto bad;
+	p += strlen(CACHE_MAGIC);
+	if ((hex = cache_line(&p, "sha256")) == NULL || strlen(hex) != 64)
+		goto bad;
+	if (sha256_hex(p, strlen(p), calc) != 0 ||
+	    CRYPTO_memcmp(calc, hex, 64) != 0) {
+		st_err(st, d->cache_path, "cache integrity check failed");
+		rc = PA_E_VERIFY;
+		goto out;
+	}
+	if ((v = cache_line(&p, "fetched")) == NULL)
+		goto bad;
+	st->fetched = strtoll(v, NULL, 10);
+	if ((v = cache_line(&p, "policy")) == NULL)
+		goto bad;
+	snprintf(st->policy_dn, sizeof(st->policy_dn), "%s", v);
+	if ((v = cache_line(&p, "uri")) == NULL || *p != '\n')
+		goto bad;
+	snprintf(st->uri, sizeof(st->uri), "%s", v);
+	p++;
+	hl = strlen(p);
+	if ((rc = dir_ldif_read(p, hl, all, err, sizeof(err))) != 0) {
+		st_err(st, d->cache_path, "cache: %s", err);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+bad:
+	st_err(st, d->cache_path, "cache is malformed");
+	rc = PA_E_FORMAT;
+out:
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The poll                                                            */
+
+static uint32_t
+next_interval(struct pol_dir *d, const struct pol_store *s)
+{
+	uint32_t v = POL_DEFAULT_POLL_SEC;
+
+	if (s != NULL && s->npolicies == 1 && s->policies[0].poll_sec != 0)
+		v = s->policies[0].poll_sec;
+	return v < d->min_poll ? d->min_poll : v;
+}
+
+/* Failure to reach or read the directory: back off ([MS-GPIPSEC]
+ * 3.2.5.4: min(166, (n + 1)^2) units, from 0) and, if no domain policy
+ * is in force yet, fall back to the cache. */
+static int
+fail_unreachable(struct pol_dir *d, struct pol_store **changed_out,
+    struct pol_dir_status *st)
+{
+	struct dir_result *all = NULL;
+	struct pol_dir_status cs;
+	struct pol_gp_keep *keep;
+	struct pol_store *s = NULL;
+	uint32_t b;
+	int rc;
+
+	b = (d->backoff_min + 1) * (d->backoff_min + 1);
+	d->backoff_min = b > 166 ? 166 : b;
+	st->outcome = POL_DIR_UNREACHABLE;
+	st->next_poll_sec = d->backoff_min * d->backoff_unit;
+	if (d->in_force || d->cache_path == NULL)
+		return 0;
+	memset(&cs, 0, sizeof(cs));
+	if ((rc = cache_read(d, &all, &cs)) != 0) {
+		if (rc != PA_E_NOENT)
+			log_warnx("directory policy cache: %s: %s",
+			    cs.err.where, cs.err.what);
+		return rc == PA_E_NOMEM ? rc : 0;
+	}
+	if ((keep = pol_gp_keep_new()) == NULL) {
+		dir_result_free(all);
+		return PA_E_NOMEM;
+	}
+	rc = pol_from_records(all, cs.policy_dn, &s, keep, &cs.err);
+	if (rc == 0)
+		rc = fingerprint(cs.policy_dn, all, d->fp);
+	dir_result_free(all);
+	if (rc != 0) {
+		log_warnx("directory policy cache rejected: %s: %s",
+		    cs.err.where, cs.err.what);
+		pol_gp_keep_free(keep);
+		pol_store_free(s);
+		return rc == PA_E_NOMEM ? rc : 0;
+	}
+	pol_gp_keep_free(d->keep);
+	d->keep = keep;
+	d->in_force = true;
+	d->from_cache = true;
+	st->outcome = POL_DIR_FROM_CACHE;
+	st->in_force = true;
+	st->from_cache = true;
+	snprintf(st->policy_dn, sizeof(st->policy_dn), "%s", cs.policy_dn);
+	snprintf(st->uri, sizeof(st->uri), "%s", cs.uri);
+	st->fetched = cs.fetched;
+	if (s->policies[0].name != NULL)
+		snprintf(st->policy_name, sizeof(st->policy_name), "%s",
+		    s->policies[0].name);
+	st->changed = s->policies[0].changed;
+	d->cur = *st;
+	*changed_out = s;
+	return 0;
+}
+
+/* Copy what is in force into a status that has no news. */
+static void
+keep_current(struct pol_dir *d, struct pol_dir_status *st)
+{
+	st->in_force = d->in_force;
+	st->from_cache = d->from_cache;
+	if (!d->in_force)
+		return;
+	memcpy(st->policy_dn, d->cur.policy_dn, sizeof(st->policy_dn));
+	memcpy(st->policy_name, d->cur.policy_name, sizeof(st->policy_name));
+	memcpy(st->uri, d->cur.uri, sizeof(st->uri));
+	if (st->gpo_dn[0] == '\0')
+		memcpy(st->gpo_dn, d->cur.gpo_dn, sizeof(st->gpo_dn));
+	st->fetched = d->cur.fetched;
+	st->changed = d->cur.changed;
+}
+
+int
+pol_dir_poll(struct pol_dir *d, struct pol_store **changed_out,
+    struct pol_dir_status *st)
+{
+	struct dir *c = NULL;
+	struct dir_result *all = NULL;
+	struct pol_store *s = NULL;
+	struct pol_gp_keep *keep = NULL;
+	char *policy_dn = NULL, errbuf[1024];
+	uint8_t fp[32];
+	int rc;
+
+	*changed_out = NULL;
+	memset(st, 0, sizeof(*st));
+	if ((rc = dir_open(&d->ldap, &c, errbuf, sizeof(errbuf))) != 0) {
+		st_err(st, "directory", "%s", errbuf);
+		rc = fail_unreachable(d, changed_out, st);
+		if (st->outcome == POL_DIR_UNREACHABLE)
+			keep_current(d, st);
+		return rc == PA_E_NOMEM ? rc : 0;
+	}
+	if ((rc = find_assignment(d, c, &policy_dn, st)) != 0)
+		goto unreachable;
+	if (policy_dn == NULL) {
+		/* No GPO assigns a policy: local policy applies. */
+		st->outcome = d->in_force ? POL_DIR_UNASSIGNED :
+		    POL_DIR_UNCHANGED;
+		if (d->in_force && d->cache_path != NULL)
+			(void)unlink(d->cache_path);
+		d->in_force = false;
+		d->from_cache = false;
+		d->have_bad = false;
+		memset(&d->cur, 0, sizeof(d->cur));
+		pol_gp_keep_free(d->keep);
+		d->keep = NULL;
+		d->backoff_min = 0;
+		st->next_poll_sec = next_interval(d, NULL);
+		rc = 0;
+		goto out;
+	}
+	snprintf(st->policy_dn, sizeof(st->policy_dn), "%s", policy_dn);
+	snprintf(st->uri, sizeof(st->uri), "%s", dir_uri(c));
+	/* First the graph without blobs: has anything changed? */
+	if ((rc = fetch_graph(c, policy_dn, false, &all)) != 0) {
+		st_err(st, policy_dn, "reading the policy: %s", dir_error(c));
+		goto unreachable;
+	}
+	if ((rc = fingerprint(policy_dn, all, fp)) != 0)
+		goto out;
+	dir_result_free(all);
+	all = NULL;
+	d->backoff_min = 0;
+	if ((d->in_force && !d->from_cache &&
+	    memcmp(fp, d->fp, sizeof(fp)) == 0) ||
+	    (d->have_bad && memcmp(fp, d->bad_fp, sizeof(fp)) == 0)) {
+		st->outcome = POL_DIR_UNCHANGED;
+		keep_current(d, st);
+		st->next_poll_sec = d->cur.next_poll_sec ?
+		    d->cur.next_poll_sec : next_interval(d, NULL);
+		rc = 0;
+		goto out;
+	}
+	if ((rc = fetch_graph(c, policy_dn, true, &all)) != 0) {
+		st_err(st, policy_dn, "reading the policy: %s", dir_error(c));
+		goto unreachable;
+	}
+	/* The stamps may have moved between the two reads. */
+	if ((rc = fingerprint(policy_dn, all, fp)) != 0)
+		goto out;
+	if ((keep = pol_gp_keep_new()) == NULL) {
+		rc = PA_E_NOMEM;
+		goto out;
+	}
+	if ((rc = pol_from_records(all, policy_dn, &s, keep, &st->err)) != 0) {
+		if (rc == PA_E_NOMEM)
+			goto out;
+		/* One bad object rejects the policy; the old one stays. */
+		log_warnx("directory policy rejected: %s: %s", st->err.where,
+		    st->err.what);
+		st->outcome = POL_DIR_REJECTED;
+		d->have_bad = true;
+		memcpy(d->bad_fp, fp, sizeof(fp));
+		st->policy_dn[0] = '\0';
+		keep_current(d, st);
+		st->next_poll_sec = next_interval(d, NULL);
+		rc = 0;
+		goto out;
+	}
+	st->fetched = pa_wall_s();
+	st->changed = s->policies[0].changed;
+	if (s->policies[0].name != NULL)
+		snprintf(st->policy_name, sizeof(st->policy_name), "%s",
+		    s->policies[0].name);
+	st->outcome = POL_DIR_APPLIED;
+	st->in_force = true;
+	st->next_poll_sec = next_interval(d, s);
+	if (cache_write(d, all, st) != 0)
+		log_warnx("directory policy: cannot write the cache %s",
+		    d->cache_path);
+	memcpy(d->fp, fp, sizeof(fp));
+	d->have_bad = false;
+	d->in_force = true;
+	d->from_cache = false;
+	pol_gp_keep_free(d->keep);
+	d->keep = keep;
+	keep = NULL;
+	d->cur = *st;
+	*changed_out = s;
+	s = NULL;
+	rc = 0;
+	goto out;
+unreachable:
+	if (rc == PA_E_NOMEM)
+		goto out;
+	if (st->err.what[0] == '\0')
+		st_err(st, dir_uri(c), "%s", dir_error(c));
+	dir_close(c);
+	c = NULL;
+	rc = fail_unreachable(d, changed_out, st);
+	if (st->outcome == POL_DIR_UNREACHABLE)
+		keep_current(d, st);
+out:
+	pol_gp_keep_free(keep);
+	pol_store_free(s);
+	dir_result_free(all);
+	free(policy_dn);
+	dir_close(c);
+	return rc == PA_E_NOMEM ? rc : 0;
+}

@@ -1,0 +1,109 @@
+/*
+ * The directory policy source: bind to the directory as the machine, find
+ * the IPsec policy assigned to this computer through Group Policy, fetch
+ * and decode its object graph, detect changes, keep a root-only,
+ * integrity-checked cache of the last good domain policy, and back off
+ * when the directory cannot be reached.
+ *
+ * Use from a timer of the service loop:
+ *
+ *	struct pol_store *st = NULL;
+ *	struct pol_dir_status s;
+ *
+ *	if (pol_dir_poll(dir, &st, &s) == 0) {
+ *		switch (s.outcome) {
+ *		case POL_DIR_APPLIED:      apply st as the domain policy; 615
+ *		case POL_DIR_FROM_CACHE:   apply st (cached copy); 615 "from cache"
+ *		case POL_DIR_UNASSIGNED:   drop the domain policy: local applies
+ *		case POL_DIR_UNREACHABLE:
+ *		case POL_DIR_REJECTED:     keep what is in force; 616 s.err
+ *		case POL_DIR_UNCHANGED:    nothing
+ *		}
+ *		arm the timer for s.next_poll_sec
+ *	}
+ *
+ * The store handed out is the caller's (pol_store_free); it holds one
+ * policy, marked assigned.
+ */
+#ifndef PA_POLICY_DIR_SOURCE_H
+#define PA_POLICY_DIR_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "pa_err.h"
+#include "pa_secret.h"
+
+struct pol_gp_keep;
+
+enum pol_dir_bind {
+	POL_DIR_BIND_GSSAPI = 0,	/* as the machine, from its keytab */
+	POL_DIR_BIND_SIMPLE = 1		/* DN + password (TLS required) */
+};
+
+/* Everything is copied by pol_dir_new(). */
+struct pol_dir_cfg {
+	const char *const	*uris;		/* tried in order */
+	size_t			 nuris;
+	bool			 starttls;	/* required on ldap:// URIs */
+	const char		*ca_file;	/* NULL = system CAs */
+	enum pol_dir_bind	 bind;
+	const char		*keytab;	/* GSSAPI: host keytab */
+	const char		*principal;	/* GSSAPI: NULL = first entry */
+	const char		*bind_dn;	/* SIMPLE */
+	const struct pa_secret	*bind_pw;	/* SIMPLE */
+	bool			 insecure_plain; /* tests on loopback only */
+	unsigned		 timeout_ms;	/* per LDAP call; 0 = 10 s */
+	const char		*base;		/* domain naming context */
+	/* This computer's object: its DN, or its sAMAccountName ("HOST$")
+	 * to look it up under base. */
+	const char	*computer_dn;
+	const char	*sam_account;
+	const char	*cache_path;	/* NULL = no cache */
+	uint32_t	 min_poll_sec;	/* floor of any interval (default 60) */
+	uint32_t	 backoff_unit_sec; /* backoff 1, 4, 25, 166 units
+					    (default 60: minutes) */
+};
+
+enum pol_dir_outcome {
+	POL_DIR_UNCHANGED = 0,	/* nothing new */
+	POL_DIR_APPLIED,	/* a new or changed policy from the directory */
+	POL_DIR_FROM_CACHE,	/* directory unreachable: the cached copy */
+	POL_DIR_UNASSIGNED,	/* the domain policy was unassigned */
+	POL_DIR_UNREACHABLE,	/* directory or GPOs unreadable: err */
+	POL_DIR_REJECTED	/* the policy is invalid: err (DN + reason) */
+};
+
+struct pol_dir_status {
+	enum pol_dir_outcome	outcome;
+	struct pol_err		err;		/* UNREACHABLE, REJECTED */
+	/* The domain policy in force after this poll (empty if none). */
+	bool			in_force;
+	bool			from_cache;
+	char			policy_dn[512];
+	char			policy_name[256];
+	char			gpo_dn[512];
+	char			uri[256];	/* server it was read from */
+	int64_t			fetched;	/* when it was read (epoch s) */
+	int64_t			changed;	/* its whenChanged (epoch s) */
+	uint32_t		next_poll_sec;
+};
+
+struct pol_dir;
+
+int	pol_dir_new(const struct pol_dir_cfg *, struct pol_dir **out)
+	    PA_MUST_USE;
+void	pol_dir_free(struct pol_dir *);			/* NULL is a no-op */
+/* One poll; returns 0 (see status) or PA_E_NOMEM. *changed_out is set
+ * only for APPLIED and FROM_CACHE. */
+int	pol_dir_poll(struct pol_dir *, struct pol_store **changed_out,
+	    struct pol_dir_status *) PA_MUST_USE;
+/* The original blobs of the policy in force (for a lossless export),
+ * borrowed; NULL if none. */
+const struct pol_gp_keep	*pol_dir_keep(const struct pol_dir *);
+/* Name of an outcome ("applied", "from-cache", ...). */
+const char	*pol_dir_outcome_name(enum pol_dir_outcome);
+
+#endif
