@@ -607,7 +607,8 @@ pol_spd_compile_set(const struct pol_policy *eff, const struct pol_policy *dyn,
 		rc = PA_E_NOSPACE;
 		goto out;
 	}
-	qsort(b.v, b.n, sizeof(*b.v), tmp_cmp);
+	if (b.n > 1)
+		qsort(b.v, b.n, sizeof(*b.v), tmp_cmp);
 	if ((spd = calloc(1, sizeof(*spd))) == NULL) {
 		rc = PA_E_NOMEM;
 		goto out;
