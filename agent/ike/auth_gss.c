@@ -1003,34 +1003,39 @@ ike_gss_ctx_step(struct ike_gss_ctx *ctx, struct pa_bytes in,
 	return ctx_step(ctx, in, out, complete, err);
 }
 
+/* While a worker steps the context, it reads as not complete and empty. */
 bool
 ike_gss_ctx_complete(const struct ike_gss_ctx *ctx)
 {
-	return ctx->complete;
+	return ctx->job == NULL && ctx->complete;
 }
 
 const char *
 ike_gss_ctx_peer(const struct ike_gss_ctx *ctx)
 {
-	return ctx->complete ? ctx->peer : NULL;
+	return ike_gss_ctx_complete(ctx) ? ctx->peer : NULL;
 }
 
 const char *
 ike_gss_ctx_local(const struct ike_gss_ctx *ctx)
 {
-	return ctx->complete ? ctx->local : NULL;
+	return ike_gss_ctx_complete(ctx) ? ctx->local : NULL;
 }
 
 struct pa_bytes
 ike_gss_ctx_tokens_sent(const struct ike_gss_ctx *ctx)
 {
-	return bytes_view(&ctx->sent);
+	struct pa_bytes none = { NULL, 0 };
+
+	return ctx->job == NULL ? bytes_view(&ctx->sent) : none;
 }
 
 struct pa_bytes
 ike_gss_ctx_tokens_received(const struct ike_gss_ctx *ctx)
 {
-	return bytes_view(&ctx->received);
+	struct pa_bytes none = { NULL, 0 };
+
+	return ctx->job == NULL ? bytes_view(&ctx->received) : none;
 }
 
 int
@@ -1097,6 +1102,368 @@ ike_gss_hash_verify(struct ike_gss_ctx *ctx, struct pa_bytes wrapped,
 	if (msg.value != NULL)
 		pa_wipe(msg.value, msg.length);
 	(void)gss_release_buffer(&min, &msg);
+	return rc;
+}
+
+/* ---- worker threads --------------------------------------------------- */
+
+#define GSS_ASYNC_MAX_THREADS	8
+#define GSS_ASYNC_MAX_QUEUE	256
+
+enum gss_job_kind {
+	GSS_JOB_STEP,
+	GSS_JOB_CRED_NEW,
+	GSS_JOB_REFRESH
+};
+
+struct gss_job {
+	struct gss_job		*next;
+	enum gss_job_kind	 kind;
+	void			*arg;
+	/* GSS_JOB_STEP */
+	struct ike_gss_ctx	*ctx;
+	uint8_t			*in;
+	size_t			 inlen;
+	struct pa_bytes		 out;
+	bool			 complete;
+	ike_gss_step_cb		 step_cb;
+	/* GSS_JOB_CRED_NEW (keytab may be NULL) and GSS_JOB_REFRESH */
+	char			*keytab;
+	char			*principal;
+	uint32_t		 margin;
+	struct ike_gss_cred	*cred;
+	struct gss_gen		*gen;
+	ike_gss_cred_cb		 cred_cb;
+	/* result */
+	int			 rc;
+	struct ike_gss_err	 err;
+};
+
+struct ike_gss_async {
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cv;
+	struct gss_job		*queue;
+	struct gss_job		*done;
+	unsigned		 queued;	/* in queue */
+	unsigned		 pending;	/* submitted, not dispatched */
+	int			 efd;
+	bool			 stop;
+	pthread_t		 th[GSS_ASYNC_MAX_THREADS];
+	unsigned		 nth;
+};
+
+static void
+job_free(struct gss_job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->in != NULL) {
+		pa_wipe(j->in, j->inlen);
+		free(j->in);
+	}
+	free(j->keytab);
+	free(j->principal);
+	free(j);
+}
+
+static void
+job_append(struct gss_job **head, struct gss_job *j)
+{
+	j->next = NULL;
+	while (*head != NULL)
+		head = &(*head)->next;
+	*head = j;
+}
+
+/* In a worker: the part that may wait for the KDC. */
+static void
+job_run(struct gss_job *j)
+{
+	struct ike_gss_cred_cfg cfg;
+	struct pa_bytes in;
+
+	switch (j->kind) {
+	case GSS_JOB_STEP:
+		in.p = j->in;
+		in.len = j->inlen;
+		j->rc = ctx_step(j->ctx, in, &j->out, &j->complete, &j->err);
+		break;
+	case GSS_JOB_CRED_NEW:
+		cfg.keytab = j->keytab;
+		cfg.principal = j->principal;
+		cfg.renew_margin = j->margin;
+		j->rc = ike_gss_cred_new(&cfg, &j->cred, &j->err);
+		break;
+	case GSS_JOB_REFRESH:
+		/* Reads only the credential's immutable name and keytab. */
+		err_clear(&j->err);
+		j->rc = gen_new(j->cred, &j->gen, &j->err);
+		break;
+	}
+}
+
+static void *
+async_worker(void *arg)
+{
+	struct ike_gss_async *a = arg;
+	struct gss_job *j;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&a->mtx);
+	for (;;) {
+		while (!a->stop && a->queue == NULL)
+			pthread_cond_wait(&a->cv, &a->mtx);
+		if (a->stop)
+			break;
+		j = a->queue;
+		a->queue = j->next;
+		a->queued--;
+		pthread_mutex_unlock(&a->mtx);
+		job_run(j);
+		pthread_mutex_lock(&a->mtx);
+		job_append(&a->done, j);
+		/* Wake the event loop; a full counter still wakes it. */
+		(void)!write(a->efd, &one, sizeof(one));
+	}
+	pthread_mutex_unlock(&a->mtx);
+	return NULL;
+}
+
+int
+ike_gss_async_new(unsigned nthreads, struct ike_gss_async **out)
+{
+	struct ike_gss_async *a;
+	unsigned i;
+
+	*out = NULL;
+	if (nthreads == 0 || nthreads > GSS_ASYNC_MAX_THREADS)
+		return PA_E_INVAL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return PA_E_NOMEM;
+	if ((a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		free(a);
+		return PA_E_SYS;
+	}
+	pthread_mutex_init(&a->mtx, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&a->th[i], NULL, async_worker, a) != 0) {
+			ike_gss_async_free(a);
+			errno = EAGAIN;
+			return PA_E_SYS;
+		}
+		a->nth++;
+	}
+	*out = a;
+	return 0;
+}
+
+/* On the loop's thread: give a finished or dropped job's objects back. */
+static void
+job_finish(struct ike_gss_async *a, struct gss_job *j, bool call)
+{
+	struct ike_gss_cred *c;
+
+	a->pending--;
+	switch (j->kind) {
+	case GSS_JOB_STEP:
+		j->ctx->job = NULL;
+		if (j->ctx->cancelled)
+			ike_gss_ctx_free(j->ctx);
+		else if (call)
+			j->step_cb(j->arg, j->ctx, j->rc, j->out, j->complete,
+			    &j->err);
+		break;
+	case GSS_JOB_CRED_NEW:
+		if (call)
+			j->cred_cb(j->arg, j->cred, j->rc, &j->err);
+		else
+			ike_gss_cred_free(j->cred);
+		break;
+	case GSS_JOB_REFRESH:
+		c = j->cred;
+		c->pending--;
+		if (c->free_pending) {
+			gen_unref(j->gen);
+			if (c->pending == 0) {
+				c->free_pending = false;
+				ike_gss_cred_free(c);
+			}
+			break;
+		}
+		if (j->rc == 0) {
+			cred_set_gen(c, j->gen);
+			log_debug("%s: %s renewed, ticket life %u s", __func__,
+			    c->name, c->gen->life);
+		} else if (call)
+			log_warnx("%s: %s: %s", __func__, c->name, j->err.text);
+		if (call)
+			j->cred_cb(j->arg, c, j->rc, &j->err);
+		break;
+	}
+	job_free(j);
+}
+
+void
+ike_gss_async_free(struct ike_gss_async *a)
+{
+	struct gss_job *j;
+	unsigned i;
+
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mtx);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mtx);
+	for (i = 0; i < a->nth; i++)
+		pthread_join(a->th[i], NULL);
+	while ((j = a->done) != NULL) {
+		a->done = j->next;
+		job_finish(a, j, false);
+	}
+	while ((j = a->queue) != NULL) {
+		a->queue = j->next;
+		if (j->kind == GSS_JOB_REFRESH)
+			j->rc = PA_E_STATE;	/* never ran: no gen */
+		job_finish(a, j, false);
+	}
+	close(a->efd);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mtx);
+	free(a);
+}
+
+int
+ike_gss_async_fd(const struct ike_gss_async *a)
+{
+	return a->efd;
+}
+
+unsigned
+ike_gss_async_pending(const struct ike_gss_async *a)
+{
+	return a->pending;
+}
+
+unsigned
+ike_gss_async_dispatch(struct ike_gss_async *a)
+{
+	struct gss_job *list, *j;
+	uint64_t cnt;
+	unsigned n = 0;
+
+	(void)!read(a->efd, &cnt, sizeof(cnt));
+	pthread_mutex_lock(&a->mtx);
+	list = a->done;
+	a->done = NULL;
+	pthread_mutex_unlock(&a->mtx);
+	while ((j = list) != NULL) {
+		list = j->next;
+		job_finish(a, j, true);
+		n++;
+	}
+	return n;
+}
+
+static int
+async_submit(struct ike_gss_async *a, struct gss_job *j)
+{
+	pthread_mutex_lock(&a->mtx);
+	if (a->queued >= GSS_ASYNC_MAX_QUEUE) {
+		pthread_mutex_unlock(&a->mtx);
+		return PA_E_AGAIN;
+	}
+	job_append(&a->queue, j);
+	a->queued++;
+	a->pending++;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mtx);
+	return 0;
+}
+
+int
+ike_gss_async_step(struct ike_gss_async *a, struct ike_gss_ctx *ctx,
+    struct pa_bytes in, ike_gss_step_cb cb, void *arg)
+{
+	struct gss_job *j;
+	int rc;
+
+	if (ctx == NULL || cb == NULL || ctx->cancelled ||
+	    (in.len > 0 && in.p == NULL))
+		return PA_E_INVAL;
+	if (ctx->job != NULL)
+		return PA_E_STATE;
+	if (in.len > IKE_GSS_TOKEN_MAX)
+		return PA_E_FORMAT;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return PA_E_NOMEM;
+	j->kind = GSS_JOB_STEP;
+	j->ctx = ctx;
+	j->step_cb = cb;
+	j->arg = arg;
+	if (in.len > 0) {
+		if ((j->in = malloc(in.len)) == NULL) {
+			job_free(j);
+			return PA_E_NOMEM;
+		}
+		memcpy(j->in, in.p, in.len);
+		j->inlen = in.len;
+	}
+	ctx->job = j;
+	if ((rc = async_submit(a, j)) != 0) {
+		ctx->job = NULL;
+		job_free(j);
+	}
+	return rc;
+}
+
+int
+ike_gss_async_cred_new(struct ike_gss_async *a,
+    const struct ike_gss_cred_cfg *cfg, ike_gss_cred_cb cb, void *arg)
+{
+	struct gss_job *j;
+	int rc;
+
+	if (cfg == NULL || cfg->principal == NULL || cb == NULL)
+		return PA_E_INVAL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return PA_E_NOMEM;
+	j->kind = GSS_JOB_CRED_NEW;
+	j->cred_cb = cb;
+	j->arg = arg;
+	j->margin = cfg->renew_margin;
+	if ((j->principal = strdup(cfg->principal)) == NULL ||
+	    (cfg->keytab != NULL &&
+	    (j->keytab = strdup(cfg->keytab)) == NULL)) {
+		job_free(j);
+		return PA_E_NOMEM;
+	}
+	if ((rc = async_submit(a, j)) != 0)
+		job_free(j);
+	return rc;
+}
+
+int
+ike_gss_async_refresh(struct ike_gss_async *a, struct ike_gss_cred *cred,
+    ike_gss_cred_cb cb, void *arg)
+{
+	struct gss_job *j;
+	int rc;
+
+	if (cred == NULL || cb == NULL || cred->free_pending)
+		return PA_E_INVAL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return PA_E_NOMEM;
+	j->kind = GSS_JOB_REFRESH;
+	j->cred = cred;
+	j->cred_cb = cb;
+	j->arg = arg;
+	cred->pending++;
+	if ((rc = async_submit(a, j)) != 0) {
+		cred->pending--;
+		job_free(j);
+	}
 	return rc;
 }
 

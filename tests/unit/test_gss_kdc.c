@@ -17,7 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -685,6 +690,253 @@ test_clock_skew(void **state)
 	skew_case("+1h", "Ticket not yet valid");
 }
 
+/* ---- off the event loop --------------------------------------------- */
+
+struct acall {
+	int			 calls;
+	int			 rc;
+	struct ike_gss_cred	*cred;
+	struct ike_gss_ctx	*ctx;
+	uint8_t			 tok[8192];
+	size_t			 toklen;
+	bool			 complete;
+	struct ike_gss_err	 err;
+};
+
+static void
+on_step(void *arg, struct ike_gss_ctx *ctx, int rc, struct pa_bytes out,
+    bool complete, const struct ike_gss_err *err)
+{
+	struct acall *c = arg;
+
+	c->calls++;
+	c->rc = rc;
+	c->ctx = ctx;
+	assert_true(out.len <= sizeof(c->tok));
+	if (out.len > 0)
+		memcpy(c->tok, out.p, out.len);
+	c->toklen = out.len;
+	c->complete = complete;
+	c->err = *err;
+}
+
+static void
+on_cred(void *arg, struct ike_gss_cred *cred, int rc,
+    const struct ike_gss_err *err)
+{
+	struct acall *c = arg;
+
+	c->calls++;
+	c->rc = rc;
+	c->cred = cred;
+	c->err = *err;
+}
+
+static uint64_t
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Poll and dispatch, as the event loop does, until nothing is pending. */
+static void
+drain(struct ike_gss_async *a, int timeout_ms)
+{
+	uint64_t end = ms_now() + (uint64_t)timeout_ms;
+	struct pollfd pfd = { ike_gss_async_fd(a), POLLIN, 0 };
+
+	while (ike_gss_async_pending(a) > 0) {
+		uint64_t now = ms_now();
+
+		assert_true(now < end);
+		if (poll(&pfd, 1, (int)(end - now)) > 0)
+			(void)ike_gss_async_dispatch(a);
+	}
+}
+
+static void
+test_async(void **state)
+{
+	struct ike_gss_cred_cfg ca = { fx.kt_a, "HOSTA$", 0 };
+	struct ike_gss_cred_cfg cb = { fx.kt_b, "host/hostb.example.test", 0 };
+	struct ike_gss_cred_cfg bad = { fx.kt_b, "HOSTA$", 0 };
+	struct ike_gss_async *a;
+	struct acall r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, s = { 0 };
+	struct ike_gss_cred *ci, *cr;
+	struct ike_gss_err err;
+	struct pa_bytes none = { NULL, 0 }, msg, out;
+	struct pair p;
+	bool done;
+
+	(void)state;
+	assert_int_equal(ike_gss_async_new(0, &a), PA_E_INVAL);
+	assert_int_equal(ike_gss_async_new(2, &a), 0);
+	assert_int_equal(ike_gss_async_cred_new(a, &ca, on_cred, &r1), 0);
+	assert_int_equal(ike_gss_async_cred_new(a, &cb, on_cred, &r2), 0);
+	assert_int_equal(ike_gss_async_cred_new(a, &bad, on_cred, &r3), 0);
+	drain(a, 10000);
+	assert_int_equal(r1.calls, 1);
+	assert_int_equal(r1.rc, 0);
+	assert_int_equal(r2.rc, 0);
+	assert_int_equal(r3.calls, 1);
+	assert_null(r3.cred);
+	assert_int_equal(r3.err.kind, IKE_GSS_F_NO_KEYTAB);
+	ci = r1.cred;
+	cr = r2.cred;
+	assert_string_equal(ike_gss_cred_name(ci), NAME_A);
+
+	/* The initiator's steps in a worker, the responder's inline. */
+	pair_start(&p, ci, cr, NAME_B, NULL, 0);
+	assert_int_equal(ike_gss_async_step(a, p.i, none, on_step, &s), 0);
+	/* Busy: the loop cannot touch it meanwhile. */
+	assert_int_equal(ike_gss_ctx_step(p.i, none, &out, &done, &err),
+	    PA_E_STATE);
+	assert_int_equal(ike_gss_async_step(a, p.i, none, on_step, &s),
+	    PA_E_STATE);
+	assert_false(ike_gss_ctx_complete(p.i));
+	drain(a, 10000);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.rc, 0);
+	assert_ptr_equal(s.ctx, p.i);
+	assert_false(s.complete);
+	msg.p = s.tok;
+	msg.len = s.toklen;
+	assert_int_equal(ike_gss_ctx_step(p.r, carry(msg), &out, &done,
+	    &p.er), 0);
+	assert_true(done);
+	msg = carry(out);
+	assert_int_equal(ike_gss_async_step(a, p.i, msg, on_step, &s), 0);
+	drain(a, 10000);
+	assert_int_equal(s.calls, 2);
+	assert_true(s.complete);
+	assert_int_equal(s.toklen, 0);
+	assert_string_equal(ike_gss_ctx_peer(p.i), NAME_B);
+	check_hashes(&p);
+	pair_free(&p);
+
+	/* Renewal in a worker; the switch happens on dispatch. */
+	memset(&r1, 0, sizeof(r1));
+	assert_int_equal(ike_gss_async_refresh(a, ci, on_cred, &r1), 0);
+	drain(a, 10000);
+	assert_int_equal(r1.calls, 1);
+	assert_int_equal(r1.rc, 0);
+	assert_int_equal(ike_gss_cred_generation(ci), 2);
+
+	/* Freed while in a worker: no callback, freed on dispatch. */
+	memset(&s, 0, sizeof(s));
+	pair_start(&p, ci, cr, NAME_B, NULL, 0);
+	assert_int_equal(ike_gss_async_step(a, p.i, none, on_step, &s), 0);
+	ike_gss_ctx_free(p.i);
+	p.i = NULL;
+	memset(&r2, 0, sizeof(r2));
+	assert_int_equal(ike_gss_async_refresh(a, cr, on_cred, &r2), 0);
+	ike_gss_cred_free(cr);
+	drain(a, 10000);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(r2.calls, 0);
+	pair_free(&p);
+
+	/* Jobs left at shutdown go back to their owners, no callback. */
+	pair_start(&p, ci, ci, NAME_A, NULL, 0);
+	assert_int_equal(ike_gss_async_step(a, p.i, none, on_step, &s), 0);
+	ike_gss_async_free(a);
+	assert_int_equal(s.calls, 0);
+	pair_free(&p);
+	ike_gss_cred_free(ci);
+}
+
+/*
+ * A KDC that takes requests and never answers (a hung or black-holed
+ * KDC, here a UDP socket nobody reads, with a profile that tries UDP
+ * first): the renewal waits out the krb5 timeouts in a worker while the
+ * event loop stays free, then reports the KDC unreachable. (A hung TCP
+ * listener makes MIT wait about 25 s: the loop must never do that.)
+ */
+static void
+blackhole_renewal(struct ike_gss_cred *cred)
+{
+	struct ike_gss_async *a;
+	struct acall r = { 0 };
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	char path[128], line[256], conf[160];
+	FILE *f, *o;
+	unsigned port = 0;
+	uint64_t t0, t1;
+	int s, one = 1;
+
+	(void)snprintf(path, sizeof(path), "%s/kdc/env", fx.dir);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		(void)sscanf(line, "export KRB5_KDC_PORT=%u", &port);
+	fclose(f);
+	assert_true(port > 0 && port < 65536);
+	/* The same profile, UDP first, 1 s per try. */
+	(void)snprintf(path, sizeof(path), "%s/kdc/krb5.conf", fx.dir);
+	(void)snprintf(conf, sizeof(conf), "%s/blackhole.conf", fx.dir);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(o = fopen(conf, "w"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "udp_preference_limit") != NULL)
+			continue;
+		if (strstr(line, "kdc_timeout") != NULL)
+			(void)snprintf(line, sizeof(line), "\tkdc_timeout = 1\n");
+		fputs(line, o);
+	}
+	fclose(f);
+	fclose(o);
+	setenv("KRB5_CONFIG", conf, 1);
+	assert_true((s = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+
+	assert_int_equal(ike_gss_async_new(1, &a), 0);
+	t0 = ms_now();
+	assert_int_equal(ike_gss_async_refresh(a, cred, on_cred, &r), 0);
+	t1 = ms_now();
+	assert_true(t1 - t0 < 100);
+	/* Nothing yet: the worker waits for the KDC, the loop does not. */
+	pfd.fd = ike_gss_async_fd(a);
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 200), 0);
+	drain(a, 30000);
+	t1 = ms_now();
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.rc, PA_E_VERIFY);
+	assert_int_equal(r.err.kind, IKE_GSS_F_KDC_UNREACHABLE);
+	assert_int_equal(ike_gss_cred_generation(cred), 1);
+	print_message("hung KDC: renewal failed after %llu ms in a worker: "
+	    "%s\n", (unsigned long long)(t1 - t0), r.err.text);
+	assert_true(t1 - t0 >= 1000);
+	ike_gss_async_free(a);
+	close(s);
+	(void)snprintf(path, sizeof(path), "%s/kdc/krb5.conf", fx.dir);
+	setenv("KRB5_CONFIG", path, 1);
+}
+
+/* --hung-kdc (slow: MIT waits ~18 s): renewal against a hung KDC. */
+static void
+test_hung_kdc(void **state)
+{
+	struct ike_gss_cred *a;
+
+	(void)state;
+	a = cred("HOSTA$", fx.kt_a);
+	assert_int_equal(run("'%s/tests/lib/kdc.sh' stop '%s/kdc'", fx.src,
+	    fx.dir), 0);
+	fx.kdc_up = false;
+	blackhole_renewal(a);
+	ike_gss_cred_free(a);
+}
+
 /* Last: the KDC goes away. */
 static void
 test_stopped_kdc(void **state)
@@ -796,8 +1048,11 @@ teardown_kdc(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	const struct CMUnitTest slow[] = {
+		cmocka_unit_test(test_hung_kdc),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_success_machine_account_to_host),
 		cmocka_unit_test(test_success_host_to_machine_account),
@@ -809,6 +1064,7 @@ main(void)
 		cmocka_unit_test(test_principal_not_allowed),
 		cmocka_unit_test(test_renewal),
 		cmocka_unit_test(test_keytab_rotation),
+		cmocka_unit_test(test_async),
 		cmocka_unit_test(test_bad_tokens),
 		cmocka_unit_test(test_clock_skew),
 		cmocka_unit_test(test_stopped_kdc),	/* keep last */
@@ -819,7 +1075,10 @@ main(void)
 		teardown_kdc();
 		return rc;
 	}
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (argc > 1 && strcmp(argv[1], "--hung-kdc") == 0)
+		rc = cmocka_run_group_tests(slow, NULL, NULL);
+	else
+		rc = cmocka_run_group_tests(tests, NULL, NULL);
 	teardown_kdc();
 	return rc;
 }
