@@ -166,11 +166,8 @@ dir_gss_bind(struct dir *d, int (*interact)(LDAP *, unsigned, void *,
 	int rc;
 
 	major = gss_krb5_ccache_name(&minor, d->ccache, &old);
-	if (GSS_ERROR(major)) {
-		snprintf(d->err, sizeof(d->err), "%s: cannot select the "
-		    "ccache", d->uri);
-		return -1;
-	}
+	if (GSS_ERROR(major))
+		return LDAP_LOCAL_ERROR;
 	if (old != NULL)
 		saved = strdup(old);
 	rc = ldap_sasl_interactive_bind_s(d->ld, NULL, "GSSAPI", NULL, NULL,
@@ -278,8 +275,7 @@ dir_try(struct dir *d, const struct dir_cfg *cfg, const char *uri)
 		}
 		if (d->ccache == NULL && (rc = dir_krb5_tgt(d, cfg)) != 0)
 			return rc;
-		if ((rc = dir_gss_bind(d, dir_sasl_interact)) == -1)
-			return PA_E_STATE;
+		rc = dir_gss_bind(d, dir_sasl_interact);
 		break;
 	case DIR_BIND_ANON:
 		cred.bv_val = NULL;

@@ -32,7 +32,7 @@
 #define CACHE_MAGIC	"PA-DIR-CACHE 1\n"
 #define CACHE_MAX	(256u * 1024 * 1024)
 
-struct pol_dir {
+struct pol_dir_source {
 	struct dir_cfg		 ldap;
 	char			**uris;
 	size_t			 nuris;
@@ -79,9 +79,9 @@ sdup(const char *s, char **out)
 }
 
 int
-pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir **out)
+pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 {
-	struct pol_dir *d;
+	struct pol_dir_source *d;
 	size_t i;
 
 	*out = NULL;
@@ -129,7 +129,7 @@ fail:
 }
 
 void
-pol_dir_free(struct pol_dir *d)
+pol_dir_free(struct pol_dir_source *d)
 {
 	if (d == NULL)
 		return;
@@ -148,7 +148,7 @@ pol_dir_free(struct pol_dir *d)
 }
 
 const struct pol_gp_keep *
-pol_dir_keep(const struct pol_dir *d)
+pol_dir_keep(const struct pol_dir_source *d)
 {
 	return d->in_force ? d->keep : NULL;
 }
@@ -171,7 +171,7 @@ st_err(struct pol_dir_status *st, const char *where, const char *fmt, ...)
 /* Which policy applies                                                */
 
 static int
-find_computer(struct pol_dir *d, struct dir *c, char **dn,
+find_computer(struct pol_dir_source *d, struct dir *c, char **dn,
     struct pol_dir_status *st)
 {
 	const char *attrs[] = { "cn", NULL };
@@ -225,7 +225,7 @@ read_one(struct dir *c, const char *dn, const char *const *attrs,
  * computer carries an IPsec assignment.
  */
 static int
-find_assignment(struct pol_dir *d, struct dir *c, char **policy_dn,
+find_assignment(struct pol_dir_source *d, struct dir *c, char **policy_dn,
     struct pol_dir_status *st)
 {
 	const char *som_attrs[] = { "gPLink", "gPOptions", NULL };
@@ -615,7 +615,7 @@ sha256_hex(const void *p, size_t len, char hex[65])
 }
 
 static int
-cache_write(struct pol_dir *d, const struct dir_result *all,
+cache_write(struct pol_dir_source *d, const struct dir_result *all,
     const struct pol_dir_status *st)
 {
 	char *ldif = NULL, *body = NULL, *tmp = NULL, hex[65];
@@ -702,7 +702,7 @@ cache_line(char **p, const char *key)
 }
 
 static int
-cache_read(struct pol_dir *d, struct dir_result **all,
+cache_read(struct pol_dir_source *d, struct dir_result **all,
     struct pol_dir_status *st)
 {
 	struct stat sb;
@@ -780,7 +780,7 @@ out:
 /* The poll                                                            */
 
 static uint32_t
-next_interval(struct pol_dir *d, const struct pol_store *s)
+next_interval(struct pol_dir_source *d, const struct pol_store *s)
 {
 	uint32_t v = POL_DEFAULT_POLL_SEC;
 
@@ -793,7 +793,7 @@ next_interval(struct pol_dir *d, const struct pol_store *s)
  * 3.2.5.4: min(166, (n + 1)^2) units, from 0) and, if no domain policy
  * is in force yet, fall back to the cache. */
 static int
-fail_unreachable(struct pol_dir *d, struct pol_store **changed_out,
+fail_unreachable(struct pol_dir_source *d, struct pol_store **changed_out,
     struct pol_dir_status *st)
 {
 	struct dir_result *all = NULL;
@@ -852,7 +852,7 @@ fail_unreachable(struct pol_dir *d, struct pol_store **changed_out,
 
 /* Copy what is in force into a status that has no news. */
 static void
-keep_current(struct pol_dir *d, struct pol_dir_status *st)
+keep_current(struct pol_dir_source *d, struct pol_dir_status *st)
 {
 	st->in_force = d->in_force;
 	st->from_cache = d->from_cache;
@@ -868,7 +868,7 @@ keep_current(struct pol_dir *d, struct pol_dir_status *st)
 }
 
 int
-pol_dir_poll(struct pol_dir *d, struct pol_store **changed_out,
+pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
     struct pol_dir_status *st)
 {
 	struct dir *c = NULL;

@@ -23,7 +23,8 @@
  *	}
  *
  * The store handed out is the caller's (pol_store_free); it holds one
- * policy, marked assigned.
+ * policy, marked assigned. (The object is struct pol_dir_source: the tag
+ * pol_dir is spd.h's direction enum.)
  */
 #ifndef PA_POLICY_DIR_SOURCE_H
 #define PA_POLICY_DIR_SOURCE_H
@@ -91,18 +92,18 @@ struct pol_dir_status {
 	uint32_t		next_poll_sec;
 };
 
-struct pol_dir;
+struct pol_dir_source;
 
-int	pol_dir_new(const struct pol_dir_cfg *, struct pol_dir **out)
+int	pol_dir_new(const struct pol_dir_cfg *, struct pol_dir_source **out)
 	    PA_MUST_USE;
-void	pol_dir_free(struct pol_dir *);			/* NULL is a no-op */
+void	pol_dir_free(struct pol_dir_source *);			/* NULL is a no-op */
 /* One poll; returns 0 (see status) or PA_E_NOMEM. *changed_out is set
  * only for APPLIED and FROM_CACHE. */
-int	pol_dir_poll(struct pol_dir *, struct pol_store **changed_out,
+int	pol_dir_poll(struct pol_dir_source *, struct pol_store **changed_out,
 	    struct pol_dir_status *) PA_MUST_USE;
 /* The original blobs of the policy in force (for a lossless export),
  * borrowed; NULL if none. */
-const struct pol_gp_keep	*pol_dir_keep(const struct pol_dir *);
+const struct pol_gp_keep	*pol_dir_keep(const struct pol_dir_source *);
 /* Name of an outcome ("applied", "from-cache", ...). */
 const char	*pol_dir_outcome_name(enum pol_dir_outcome);
 

@@ -6,3 +6,11 @@ add_test(NAME directory_ldap
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/ldap.sh $<TARGET_FILE:test_ldap>)
 set_tests_properties(directory_ldap PROPERTIES LABELS integration
 	SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+add_executable(test_ldap_policy ${CMAKE_SOURCE_DIR}/tests/unit/test_ldap_policy.c)
+target_link_libraries(test_ldap_policy PRIVATE pa_policy pa_ldap pa_common
+	OpenSSL::Crypto PkgConfig::CMOCKA)
+add_test(NAME directory_policy
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/policy.sh $<TARGET_FILE:test_ldap_policy>)
+set_tests_properties(directory_policy PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 120)
