@@ -2255,6 +2255,10 @@ cmd_match(struct cmd *c)
 			    "traffic passes in clear.\n");
 		goto out;
 	}
+	/* DNS filters: resolve now, as the service does when it loads. */
+	if (pol_store_resolve_names(c->store, &err) != 0)
+		fprintf(stderr, "ipseccmd: warning: %s: %s; using the "
+		    "addresses of the last resolution\n", err.where, err.what);
 	if (pol_spd_compile(p, addrs, naddrs, &spd, &err) != 0) {
 		rc = fail_err(&err);
 		goto out;
