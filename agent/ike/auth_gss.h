@@ -15,8 +15,8 @@
  *             ike_gss_ctx_step(empty) -> token; send it in payload 129
  *             (ike_gss_tok_encode). R: ike_gss_ctx_new(RESPONDER),
  *             ike_gss_ctx_step(received token) -> token to send.
- *   MM5..  while a side is not complete it sends its next token in a
- *          payload 129; once complete it sends
+ *   MM5..  a side sends every non-empty token a step gave it in a
+ *          payload 129; once complete with nothing left to send it sends
  *          HASH = ike_gss_hash_wrap(prf(SKEYID, ... | GI | tokens sent)),
  *          where "tokens sent" is ike_gss_ctx_tokens_sent(). The peer's
  *          HASH is checked with ike_gss_hash_verify() against
@@ -30,8 +30,8 @@
  * ...) and whose text is the precise reason for event 547.
  *
  * Blocking: ike_gss_cred_new(), ike_gss_cred_refresh() and the
- * initiator's first ike_gss_ctx_step() talk to the KDC and may block for
- * the KDC timeouts of the krb5 profile when it does not answer. The event
+ * initiator's first ike_gss_ctx_step() talk to the KDC and may block
+ * (MIT waited 18-25 s for a KDC that never answers). The event
  * loop runs them through struct ike_gss_async (worker threads, results on
  * a pollable fd) instead; the responder's steps and the hash functions
  * never leave the process.
