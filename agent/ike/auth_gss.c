@@ -700,6 +700,36 @@ ctx_free_allow(struct ike_gss_ctx *ctx)
 	ctx->nallow = 0;
 }
 
+static bool	peer_allowed(const struct ike_gss_ctx *, const char *);
+
+/*
+ * Refuse a target the rule would refuse as a peer before asking the KDC
+ * for it: the name often comes from the peer's unauthenticated GSS
+ * Identity, which must not make us chase tickets in other realms.
+ */
+static int
+check_target(struct ike_gss_cred *cred, struct ike_gss_ctx *ctx,
+    const char *target, struct ike_gss_err *err)
+{
+	krb5_principal tp = NULL;
+	char *full = NULL;
+	krb5_error_code kc;
+	int rc = 0;
+
+	if ((kc = krb5_parse_name(cred->kctx, target, &tp)) != 0 ||
+	    (kc = krb5_unparse_name(cred->kctx, tp, &full)) != 0)
+		rc = krb_fail(err, cred->kctx, kc, IKE_GSS_F_CONFIG,
+		    "bad peer name", target);
+	else if (!peer_allowed(ctx, full))
+		rc = gss_fail(err, IKE_GSS_F_NOT_ALLOWED, PA_E_PERM, 0, 0,
+		    "%s", full);
+	if (full != NULL)
+		krb5_free_unparsed_name(cred->kctx, full);
+	if (tp != NULL)
+		krb5_free_principal(cred->kctx, tp);
+	return rc;
+}
+
 int
 ike_gss_ctx_new(struct ike_gss_cred *cred, const struct ike_gss_ctx_cfg *cfg,
     struct ike_gss_ctx **out, struct ike_gss_err *err)
@@ -743,6 +773,9 @@ ike_gss_ctx_new(struct ike_gss_cred *cred, const struct ike_gss_ctx_cfg *cfg,
 		}
 	}
 	if (cfg->role == IKE_GSS_INITIATOR) {
+		if (!cfg->target_hostbased &&
+		    (rc = check_target(cred, ctx, cfg->target, err)) != 0)
+			goto fail;
 		ctx->target = import_name(cfg->target, cfg->target_hostbased ?
 		    GSS_C_NT_HOSTBASED_SERVICE : GSS_KRB5_NT_PRINCIPAL_NAME,
 		    &maj, &min);

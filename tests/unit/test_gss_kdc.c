@@ -475,6 +475,32 @@ test_principal_not_allowed(void **state)
 	pair_start(&p, a, b, NAME_B, any_realm, 1);
 	assert_int_equal(pair_run(&p), 0);
 	pair_free(&p);
+
+	/*
+	 * The initiator never asks the KDC for a peer the rule would
+	 * refuse (the name may come from the peer's GSS Identity).
+	 */
+	{
+		struct ike_gss_ctx_cfg icfg = { IKE_GSS_INITIATOR,
+		    "host/evil.other.test@OTHER.TEST", false, NULL, 0 };
+		struct ike_gss_ctx *c = NULL;
+		struct ike_gss_err err;
+
+		assert_int_equal(ike_gss_ctx_new(a, &icfg, &c, &err),
+		    PA_E_PERM);
+		assert_null(c);
+		assert_int_equal(err.kind, IKE_GSS_F_NOT_ALLOWED);
+		assert_string_equal(err.text, "Kerberos: peer principal not "
+		    "allowed by the rule: host/evil.other.test@OTHER.TEST");
+		icfg.allow = only_c;
+		icfg.nallow = 1;
+		icfg.target = NAME_B;
+		assert_int_equal(ike_gss_ctx_new(a, &icfg, &c, &err),
+		    PA_E_PERM);
+		icfg.target = "host/hostc.example.test";
+		assert_int_equal(ike_gss_ctx_new(a, &icfg, &c, &err), 0);
+		ike_gss_ctx_free(c);
+	}
 	ike_gss_cred_free(a);
 	ike_gss_cred_free(b);
 }
