@@ -15,26 +15,6 @@
 #include "pa_time.h"
 #include "store_xml.h"
 
-/*
- * The IKE engine (agent/ike) is linked when present: until its
- * implementation lands, these references stay weak and a build without it
- * runs with IKE off, saying so (log, 616, `service status` "ike": false).
- */
-#pragma weak ike_new
-#pragma weak ike_free
-#pragma weak ike_set_policy
-#pragma weak ike_fds
-#pragma weak ike_dispatch
-#pragma weak ike_next_timeout_ms
-#pragma weak ike_run_timers
-#pragma weak ike_acquire
-#pragma weak ike_expire
-#pragma weak ike_pause
-#pragma weak ike_shutdown
-#pragma weak ike_stats
-#pragma weak ike_foreach_mmsa
-#pragma weak ike_foreach_qmsa
-
 #define AGENT_PRIO_BASE		1000	/* dynamic first, then static */
 
 /* One filter this agent installed in the driver. */
@@ -554,12 +534,7 @@ agent_start(struct agent *a, struct pol_err *err)
 		    a->ops->name, pa_strerror(rc));
 		goto fail;
 	}
-	if (a->cfg.ike && ike_new == NULL) {
-		log_warnx("ike: the IKE engine is not part of this build: "
-		    "negotiate filters will not be served");
-		emit1(a, AUDIT_PA_FAILURE, "Reason", "the IKE engine is not "
-		    "part of this build: negotiate filters will not be served");
-	} else if (a->cfg.ike) {
+	if (a->cfg.ike) {
 		struct ike_cfg ic;
 
 		memset(&ic, 0, sizeof(ic));

@@ -22,11 +22,8 @@
 #include "ipseccmd.h"
 #include "pa_time.h"
 #include "lib/sinks.h"
+#include "lib/static_cmd.h"
 
-/* The static store commands are teammate A's (service/lib/static_cmd.c). */
-int	svc_static_main(int argc, char **argv, const char *store_path,
-	    const char *secrets_path);
-#pragma weak svc_static_main
 
 #define DEFAULT_TIMEOUT_MS	15000
 
@@ -610,14 +607,10 @@ cmd_static(struct cli *c, int argc, char **argv)
 {
 	int rc;
 
-	if (svc_static_main == NULL) {
-		fprintf(stderr, "ipseccmd: %s: the static store commands are "
-		    "not part of this build\n", argv[0]);
-		return CMD_EXIT_FAIL;
-	}
 	rc = svc_static_main(argc, argv, c->store, c->secrets);
 	if (rc == 0 && strcmp(argv[0], "static") == 0 && argc > 1 &&
-	    strcmp(argv[1], "show") != 0) {
+	    strcmp(argv[1], "show") != 0 &&
+	    strcmp(argv[1], "exportpolicy") != 0) {
 		/* Ask a running daemon to pick the change up (none: fine). */
 		json_t *res = NULL;
 		int saved = dup(STDERR_FILENO), devnull = open("/dev/null",
@@ -653,8 +646,6 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.argv0 = argv[0];
 	c.timeout_ms = DEFAULT_TIMEOUT_MS;
-	c.store = "/etc/ipsec-agent/store.xml";
-	c.secrets = "/etc/ipsec-agent/secrets.xml";
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *o = argv[i];
@@ -697,6 +688,11 @@ main(int argc, char **argv)
 	}
 	if (c.socket == NULL)
 		c.socket = c.cfg.control_socket;
+	/* The store the daemon reads, unless told otherwise. */
+	if (c.store == NULL)
+		c.store = c.cfg.store;
+	if (c.secrets == NULL)
+		c.secrets = c.cfg.secrets;
 	/* --json may also follow the command words. */
 	for (k = (size_t)i; k < (size_t)argc; k++)
 		if (strcmp(argv[k], "--json") == 0) {

@@ -51,7 +51,9 @@ policy_source = local
 store = $tmp/store.xml
 secrets = $tmp/secrets.xml
 driver = null
-ike = off
+ike = on
+ike_port = 15500
+natt_port = 15501
 audit_sink = none
 audit_file = $tmp/log/audit.jsonl
 audit_rotate_size = 1M
@@ -113,7 +115,17 @@ j show stats | jq -e '.oakley["Main Modes"] == 0 and
     .ipsec["Active Security Associations"] == 0 and
     (.ipsec | has("Packets Not Authenticated"))' >/dev/null ||
     fail "stats names"
-pass "start: RUNNING with the static policy, show all|... --json"
+# IKE runs inside the service loop: a bad datagram on its port is counted.
+[ "$(jq -r .ike <<<"$st")" = true ] || fail "IKE not running: $st"
+python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"\x00" * 12, ("127.0.0.1", 15500))'
+for i in $(seq 1 200); do
+	bad=$(j show stats | jq '.oakley["Invalid Packets Received"] +
+	    .oakley["Receive Failures"] + .oakley["Invalid Cookies Received"]')
+	[ "$bad" -gt 0 ] && break
+done
+[ "$bad" -gt 0 ] || fail "IKE did not see the datagram"
+pass "start: RUNNING with the static policy and IKE, show all|... --json"
 
 # --- A second instance refuses (lock).
 out=$("$agentd" -c "$tmp/agentd.conf" -f 2>&1) && fail "second instance ran"
@@ -141,6 +153,17 @@ jq -e '[.transitions[].state] | .[-4:] ==
 j show filters | jq -e '[.filters[] | select(.dynamic and .dport == 25)]
     | length > 0' >/dev/null || fail "dynamic filter not shown"
 pass "pause queues changes; continue applies them"
+
+# --- A static change through ipseccmd reaches the running daemon.
+f0=$(j service status | jq .filters)
+"${C[@]}" static add filter filterlist=Telnet srcaddr=any \
+    dstaddr=10.66.0.0/16 protocol=tcp dstport=23 >/dev/null ||
+    fail "static add filter"
+[ "$(j service status | jq .filters)" -gt "$f0" ] ||
+    fail "static change not applied by the daemon"
+j show filters | jq -e '[.filters[] | select(.dst == "10.66.0.0/16")] |
+    length > 0' >/dev/null || fail "static filter not shown"
+pass "ipseccmd static saves the store and the daemon reloads it"
 
 # --- Settings.
 "${C[@]}" set diagnostics 5 || fail "set diagnostics"
