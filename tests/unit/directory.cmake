@@ -9,4 +9,4 @@ pa_test(test_gpipsec_samba SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_gpipsec_samba.
 set_tests_properties(test_gpipsec_samba PROPERTIES SKIP_RETURN_CODE 77)
 # Records <-> model: gPLink, GPO precedence, LDIF export/import, rejection.
 pa_test(test_ldap_gpo SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ldap_gpo.c
-	LIBS pa_policy pa_ldap PkgConfig::CMOCKA LABELS unit TIMEOUT 30)
+	LIBS pa_export pa_policy pa_ldap PkgConfig::CMOCKA LABELS unit TIMEOUT 30)

@@ -14,7 +14,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "dir.h"
+#include "exp_ldif.h"
 #include "from_ldap.h"
 #include "gpipsec.h"
 #include "model.h"
@@ -356,6 +360,44 @@ test_broken_graphs(void **state)
 	pol_store_free(s);
 }
 
+/* The snapin_export wrappers: a private file, read back the same. */
+static void
+test_export_files(void **state)
+{
+	struct pol_store *s = make_store(), *back = NULL;
+	struct exp_ldif_opts o;
+	struct pol_err err;
+	struct stat sb;
+	char dir[] = "/tmp/dir-exp.XXXXXX", path[64];
+	char *t1, *t2;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.ldif", dir);
+	memset(&o, 0, sizeof(o));
+	o.base = BASE;
+	o.gpo = "{11111111-2222-4333-8444-555555555555}";
+	o.policy = "no such";
+	assert_int_equal(exp_ldif_export(s, &o, path, &err), PA_E_NOENT);
+	o.policy = "Export test";
+	if (exp_ldif_export(s, &o, path, &err) != 0)
+		fail_msg("%s: %s", err.where, err.what);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	if (exp_ldif_import(path, &back, &err) != 0)
+		fail_msg("%s: %s", err.where, err.what);
+	back->policies[0].assigned = true;
+	t1 = export(s, NULL);
+	t2 = export(back, NULL);
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+	pol_store_free(back);
+	unlink(path);
+	rmdir(dir);
+	pol_store_free(s);
+}
+
 int
 main(void)
 {
@@ -365,6 +407,7 @@ main(void)
 		cmocka_unit_test(test_ldap_time),
 		cmocka_unit_test(test_ldif_round_trip),
 		cmocka_unit_test(test_broken_graphs),
+		cmocka_unit_test(test_export_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
