@@ -63,7 +63,7 @@ exchange(struct ike_gss_cred *a, struct ike_gss_cred *b)
 	    "host/hostb.example.test", false, NULL, 0 };
 	struct ike_gss_ctx_cfg rcfg = { IKE_GSS_RESPONDER, NULL, false,
 	    NULL, 0 };
-	struct ike_gss_ctx *i, *r;
+	struct ike_gss_ctx *i = NULL, *r = NULL;
 	struct ike_gss_err err;
 	struct pa_bytes none = { NULL, 0 }, t1, t2, t3, w;
 	uint8_t d[32] = { 1 }, buf[512];
