@@ -18,10 +18,3 @@ pa_test(test_gss_kdc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_gss_kdc.c
 target_include_directories(test_gss_kdc PRIVATE ${CMAKE_SOURCE_DIR}/agent/ike)
 set_tests_properties(test_gss_kdc PROPERTIES SKIP_RETURN_CODE 77)
 
-# The same binary, one slow case: credential renewal against a KDC that
-# never answers runs in a worker thread for the ~18 s MIT waits, while the
-# caller's event loop stays free.
-add_test(NAME test_gss_hung_kdc COMMAND test_gss_kdc --hung-kdc)
-set_tests_properties(test_gss_hung_kdc PROPERTIES LABELS integration
-	TIMEOUT 90 SKIP_RETURN_CODE 77
-	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
