@@ -8,9 +8,8 @@ set_tests_properties(kerberos_kdc_selftest PROPERTIES LABELS integration
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
 
 # test_gss_kdc (tests/unit/gss.cmake) with one slow case: credential
-# renewal against a KDC that
-# never answers runs in a worker thread for the ~18 s MIT waits, while the
-# caller's event loop stays free.
+# renewal against a KDC that never answers runs in a worker thread for the
+# ~18 s MIT waits, while the caller's event loop stays free.
 add_test(NAME test_gss_hung_kdc COMMAND test_gss_kdc --hung-kdc)
 set_tests_properties(test_gss_hung_kdc PROPERTIES LABELS integration
 	TIMEOUT 90 SKIP_RETURN_CODE 77
