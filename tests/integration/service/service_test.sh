@@ -94,7 +94,17 @@ grep -q "unknown driver backend 'nosuch'" <<<"$out" || fail "msg: $out"
 out=$("$agentd" -c "$tmp/agentd.conf" -o policy_source=directory -f 2>&1) &&
     fail "directory source accepted"
 grep -q "directory" <<<"$out" || fail "msg: $out"
-pass "bad configuration refused with file:line and reason"
+src=${PA_SOURCE_DIR:-$here/../../..}
+"$agentd" -t -c "$src/examples/ipsec-agentd.conf" >/dev/null ||
+    fail "the shipped example configuration is refused"
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/sbin/ipsec-agentd|$agentd|g" \
+	    "$src/packaging/systemd/ipsec-agentd.service" \
+	    > "$tmp/ipsec-agentd.service"
+	out=$(systemd-analyze verify "$tmp/ipsec-agentd.service" 2>&1) ||
+	    fail "systemd unit: $out"
+fi
+pass "bad configuration refused with file:line and reason; example and unit check"
 
 # --- Start (daemon mode returns once RUNNING), state and policy.
 "${C[@]}" service start >/dev/null || fail "service start"
