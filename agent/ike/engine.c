@@ -3,6 +3,7 @@
  * statistics, audit and Oakley log helpers, and the public API of ike.h.
  */
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <netinet/in.h>
 
@@ -94,6 +95,27 @@ ike_send(struct ike *ike, int sock, const struct pa_addr *peer, uint16_t port,
 	if (sock < 0 || (size_t)sock >= ike->nsocks)
 		return PA_E_INVAL;
 	pa_addr_to_sockaddr(peer, port, &ss, &sl);
+	if (ike->socks[sock].natt) {
+		/* RFC 3948 2.2: IKE on the NAT-T port after a non-ESP marker. */
+		static const uint8_t marker[4];
+		struct iovec iov[2];
+		struct msghdr mh;
+
+		iov[0].iov_base = (void *)(uintptr_t)marker;
+		iov[0].iov_len = 4;
+		iov[1].iov_base = (void *)(uintptr_t)p;
+		iov[1].iov_len = len;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &ss;
+		mh.msg_namelen = sl;
+		mh.msg_iov = iov;
+		mh.msg_iovlen = 2;
+		if (sendmsg(ike->socks[sock].fd, &mh, 0) < 0) {
+			ike->st.send_failures++;
+			return PA_E_SYS;
+		}
+		return 0;
+	}
 	if (sendto(ike->socks[sock].fd, p, len, 0, (struct sockaddr *)&ss,
 	    sl) < 0) {
 		ike->st.send_failures++;
@@ -454,7 +476,8 @@ ike_decrypt_msg(struct ike_mm *mm, uint8_t *iv, const uint8_t *in, size_t len,
 /* Sockets. */
 
 static int
-ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port)
+ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port,
+    bool natt)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -479,6 +502,7 @@ ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port)
 		return PA_E_SYS;
 	}
 	s = &ike->socks[ike->nsocks++];
+	s->natt = natt;
 	s->fd = fd;
 	s->addr = *a;
 	s->port = port;
@@ -503,6 +527,8 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 		ike->cfg.port = IKE_PORT;
 	if (ike->cfg.peer_port == 0)
 		ike->cfg.peer_port = ike->cfg.port;
+	if (ike->cfg.natt_port == 0)
+		ike->cfg.natt_port = IKE_NATT_PORT;
 	if (ike->cfg.retrans_ms == 0)
 		ike->cfg.retrans_ms = 1000;
 	if (ike->cfg.retrans_max == 0)
@@ -519,14 +545,27 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 		memset(&any6, 0, sizeof(any6));
 		any4.family = AF_INET;
 		any6.family = AF_INET6;
-		if ((rc = ike_open_sock(ike, &any4, ike->cfg.port)) != 0)
+		if ((rc = ike_open_sock(ike, &any4, ike->cfg.port, false)) != 0)
 			goto out;
-		(void)ike_open_sock(ike, &any6, ike->cfg.port);
+		if (ike->cfg.natt_port != IKE_NO_NATT &&
+		    (rc = ike_open_sock(ike, &any4, ike->cfg.natt_port, true))
+		    != 0)
+			goto out;
+		if (ike_open_sock(ike, &any6, ike->cfg.port, false) == 0 &&
+		    ike->cfg.natt_port != IKE_NO_NATT &&
+		    (rc = ike_open_sock(ike, &any6, ike->cfg.natt_port, true))
+		    != 0)
+			goto out;
 	} else {
-		for (i = 0; i < cfg->nladdrs; i++)
+		for (i = 0; i < cfg->nladdrs; i++) {
 			if ((rc = ike_open_sock(ike, &cfg->laddrs[i],
-			    ike->cfg.port)) != 0)
+			    ike->cfg.port, false)) != 0)
 				goto out;
+			if (ike->cfg.natt_port != IKE_NO_NATT &&
+			    (rc = ike_open_sock(ike, &cfg->laddrs[i],
+			    ike->cfg.natt_port, true)) != 0)
+				goto out;
+		}
 	}
 	*out = ike;
 	ike = NULL;
@@ -595,6 +634,8 @@ sock_for_peer(struct ike *ike, const struct pa_addr *peer,
 	    getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
 	    pa_addr_from_sockaddr((struct sockaddr *)&ls, local, &port) == 0) {
 		for (i = 0; i < ike->nsocks; i++) {
+			if (ike->socks[i].natt)
+				continue;
 			if (pa_addr_eq(&ike->socks[i].addr, local)) {
 				idx = (int)i;
 				break;
@@ -606,7 +647,8 @@ sock_for_peer(struct ike *ike, const struct pa_addr *peer,
 		/* Bound addresses: prefer one of ours in the family. */
 		if (idx < 0)
 			for (i = 0; i < ike->nsocks; i++)
-				if (ike->socks[i].addr.family == peer->family) {
+				if (!ike->socks[i].natt &&
+				    ike->socks[i].addr.family == peer->family) {
 					idx = (int)i;
 					*local = ike->socks[i].addr;
 					break;
@@ -786,8 +828,9 @@ ike_dispatch(struct ike *ike, int fd)
 	socklen_t sl;
 	struct pa_addr from;
 	struct isk_hdr h;
-	struct pa_bytes body;
+	struct pa_bytes body, msg;
 	struct ike_mm *mm;
+	struct rd r;
 	uint16_t port;
 	ssize_t n;
 	size_t i;
@@ -814,14 +857,23 @@ ike_dispatch(struct ike *ike, int fd)
 		if (pa_addr_from_sockaddr((struct sockaddr *)&ss, &from, &port)
 		    != 0)
 			continue;
-		if (isk_parse_hdr(buf, (size_t)n, &h, &body) != 0) {
+		rd_init(&r, buf, (size_t)n);
+		if (ike->socks[sock].natt) {
+			uint32_t marker;
+
+			/* Keepalives (0xff) and ESP (SPI != 0) are not ours. */
+			if (rd_u32(&r, &marker) != 0 || marker != 0)
+				continue;
+		}
+		msg = rd_rest(&r);
+		if (isk_parse_hdr(msg.p, msg.len, &h, &body) != 0) {
 			ike->st.invalid_packets++;
 			continue;
 		}
 		switch (h.exch) {
 		case ISK_EXCH_MAIN:
-			ike_mm_input(ike, sock, &from, port, &h, body, buf,
-			    (size_t)n);
+			ike_mm_input(ike, sock, &from, port, &h, body, msg.p,
+			    msg.len);
 			break;
 		case ISK_EXCH_INFO:
 			if (!(h.flags & ISK_FLAG_ENC)) {
@@ -843,11 +895,16 @@ ike_dispatch(struct ike *ike, int fd)
 				ike->st.invalid_cookies++;
 				break;
 			}
+			if (ike->socks[sock].natt && !ike->socks[mm->sock].natt) {
+				/* The peer floated to the NAT-T port. */
+				mm->sock = sock;
+				mm->peer_port = port;
+			}
 			if (h.exch == ISK_EXCH_QUICK)
-				ike_qm_input(ike, mm, &h, body, buf, (size_t)n);
+				ike_qm_input(ike, mm, &h, body, msg.p, msg.len);
 			else
-				ike_info_input(ike, mm, &h, body, buf,
-				    (size_t)n);
+				ike_info_input(ike, mm, &h, body, msg.p,
+				    msg.len);
 			break;
 		case ISK_EXCH_AGGRESSIVE: {
 			char a[PA_ADDRSTRLEN];
@@ -1104,4 +1161,20 @@ ike_digest(const uint8_t *p, size_t len, uint8_t out[20])
 
 	if (oak_hash(ISK_HASH_SHA1, &b, 1, out) != 0)
 		memset(out, 0, 20);
+}
+
+int
+ike_natt_sock(const struct ike *ike, int sock)
+{
+	size_t i;
+
+	if (sock < 0 || (size_t)sock >= ike->nsocks)
+		return -1;
+	if (ike->socks[sock].natt)
+		return sock;
+	for (i = 0; i < ike->nsocks; i++)
+		if (ike->socks[i].natt && pa_addr_eq(&ike->socks[i].addr,
+		    &ike->socks[sock].addr))
+			return (int)i;
+	return -1;
 }

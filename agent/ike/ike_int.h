@@ -77,6 +77,7 @@ struct ike_p2 {
 	uint32_t		life_kb;
 	bool			tunnel;
 	uint8_t			propnum;	/* the proposal number chosen */
+	uint8_t			natt;		/* UDP encapsulation: 0, 1 RFC, 2 draft */
 };
 
 /* A copy of what a rule says, kept by negotiations (policy may change). */
@@ -148,6 +149,9 @@ struct ike_mm {
 	uint32_t		 peer_ms_ver;
 	bool			 peer_natt;
 	bool			 peer_dpd;
+	uint8_t			 natt;		/* NAT-T spoken: 0, 1 RFC, 2 draft */
+	bool			 nat_local;	/* we are behind a NAT */
+	bool			 nat_peer;	/* the peer is */
 	bool			 initial_contact_sent;
 };
 
@@ -200,6 +204,7 @@ struct ike_pending {
 };
 
 struct ike_sock {
+	bool		natt;		/* the NAT-T port: non-ESP marker */
 	int		fd;
 	struct pa_addr	addr;
 	uint16_t	port;
@@ -251,6 +256,8 @@ uint64_t	ike_now(void);
 /* The socket (index) and local address to reach peer from, or -1. */
 int	ike_sock_for_peer(struct ike *, const struct pa_addr *peer,
 	    struct pa_addr *local);
+/* The NAT-T socket with the address of socket sock, or -1. */
+int	ike_natt_sock(const struct ike *, int sock);
 /* SHA-1 of a datagram, for duplicate detection. */
 void	ike_digest(const uint8_t *, size_t, uint8_t out[20]);
 /* QM with peer now if an MM SA is up, else queue it and start Main Mode. */
@@ -321,7 +328,8 @@ const char	*ike_p1_str(const struct ike_p1 *, char *, size_t);
 int	ike_p1_write_sa(struct wr *, const struct ike_p1 *, size_t n) PA_MUST_USE;
 /* Phase 2: write proposals for the rule's offers / a chosen bundle. */
 int	ike_p2_write_sa(struct wr *, const struct ike_rulecopy *, uint16_t mm_group,
-	    uint32_t esp_spi, uint32_t ah_spi, bool tunnel) PA_MUST_USE;
+	    uint32_t esp_spi, uint32_t ah_spi, bool tunnel, uint8_t natt)
+	    PA_MUST_USE;
 int	ike_p2_write_one(struct wr *, const struct ike_p2 *, uint8_t propnum,
 	    uint32_t esp_spi, uint32_t ah_spi) PA_MUST_USE;
 /*

@@ -188,15 +188,19 @@ info_delete(struct ike *ike, struct ike_mm *mm, const struct isk_delete *d)
 	for (i = 0; i < d->nspi; i++) {
 		if (rd_u32(&r, &spi) != 0)
 			return;
-		/* The peer names its inbound SA: our outbound SPI. */
+		/*
+		 * RFC 2408 has the peer name its inbound SA (our outbound
+		 * SPI); strongSwan names its outbound one (our inbound SPI).
+		 * Both identify the same pair of this authenticated peer.
+		 */
 		for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
 			if (qm->state != QM_DONE ||
 			    !pa_addr_eq(&qm->peer, &mm->peer))
 				continue;
 			if ((d->proto == ISK_PROTO_ESP && qm->p2.esp &&
-			    qm->esp_out == spi) ||
+			    (qm->esp_out == spi || qm->esp_in == spi)) ||
 			    (d->proto == ISK_PROTO_AH && qm->p2.ah &&
-			    qm->ah_out == spi)) {
+			    (qm->ah_out == spi || qm->ah_in == spi))) {
 				ike_qm_kill(ike, qm, true, "peer deleted it");
 				break;
 			}
@@ -281,7 +285,8 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 				for (qm = ike->qm_head; qm != NULL;
 				    qm = qm->next)
 					if (qm->mm == mm &&
-					    qm->state == QM_I_SENT) {
+					    (qm->state == QM_I_SENT ||
+					    qm->state == QM_R_SENT)) {
 						ike_audit_fail(ike, "Data "
 						    "Protection Mode (Quick "
 						    "Mode)", &mm->peer, "Peer",

@@ -195,7 +195,15 @@ ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
 	}
 	mm->sai_len = sab.len;
 	if ((rc = isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS),
-	    16)) != 0 || (rc = isk_hdr_close(&w, 0)) != 0)
+	    16)) != 0)
+		goto fail;
+	if (ike_natt_sock(ike, mm->sock) >= 0 &&
+	    ((rc = isk_pl_data(&w, &c, ISK_PL_VID,
+	    isk_vid_bytes(ISK_VID_NATT_RFC), 16)) != 0 ||
+	    (rc = isk_pl_data(&w, &c, ISK_PL_VID,
+	    isk_vid_bytes(ISK_VID_NATT_DRAFT02N), 16)) != 0))
+		goto fail;
+	if ((rc = isk_hdr_close(&w, 0)) != 0)
 		goto fail;
 	mm->state = MM_I_SA_SENT;
 	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
@@ -265,6 +273,94 @@ mm_auth_hash(const struct ike_mm *mm, bool initiator, struct pa_bytes idb,
 	v[4] = (struct pa_bytes){ mm->sai_b, mm->sai_len };
 	v[5] = idb;
 	return oak_prf(mm->p1.hash, mm->skeyid, hl, v, 6, out);
+}
+
+static uint8_t
+natd_type(const struct ike_mm *mm)
+{
+	return mm->natt == 1 ? ISK_PL_NATD : ISK_PL_NATD_DRAFT;
+}
+
+/* NAT-D = HASH(CKY-I | CKY-R | IP | Port), RFC 3947 3.2. */
+static int
+natd_hash(const struct ike_mm *mm, const struct pa_addr *a, uint16_t port,
+    uint8_t *out)
+{
+	uint8_t pb[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+	struct pa_bytes v[4];
+
+	v[0] = (struct pa_bytes){ mm->cky_i, 8 };
+	v[1] = (struct pa_bytes){ mm->cky_r, 8 };
+	v[2] = (struct pa_bytes){ a->a, pa_addr_len(a->family) };
+	v[3] = (struct pa_bytes){ pb, 2 };
+	return oak_hash(mm->p1.hash, v, 4, out);
+}
+
+/* Our NAT-D payloads: the peer's address as we see it, then ours. */
+static int
+natd_write(struct ike *ike, struct ike_mm *mm, struct wr *w,
+    struct isk_chain *c)
+{
+	uint8_t h[OAK_MAX_HASH];
+	size_t hl = oak_hash_len(mm->p1.hash);
+	int rc;
+
+	if (mm->natt == 0)
+		return 0;
+	if ((rc = natd_hash(mm, &mm->peer, mm->peer_port, h)) != 0 ||
+	    (rc = isk_pl_data(w, c, natd_type(mm), h, hl)) != 0 ||
+	    (rc = natd_hash(mm, &mm->local, ike->socks[mm->sock].port, h))
+	    != 0 || (rc = isk_pl_data(w, c, natd_type(mm), h, hl)) != 0)
+		return rc;
+	return 0;
+}
+
+/* Compare the peer's NAT-D payloads with what we see. */
+static void
+natd_check(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
+    uint16_t from_port)
+{
+	uint8_t h[OAK_MAX_HASH];
+	const struct isk_payload *p;
+	size_t hl = oak_hash_len(mm->p1.hash), from = 0, n = 0;
+	bool src_ok = false;
+
+	if (mm->natt == 0)
+		return;
+	while ((p = isk_find(m, natd_type(mm), &from)) != NULL) {
+		if (n++ == 0) {
+			if (natd_hash(mm, &mm->local, ike->socks[mm->sock].port,
+			    h) != 0 || p->body.len != hl ||
+			    memcmp(p->body.p, h, hl) != 0)
+				mm->nat_local = true;
+		} else if (natd_hash(mm, &mm->peer, from_port, h) == 0 &&
+		    p->body.len == hl && memcmp(p->body.p, h, hl) == 0) {
+			src_ok = true;
+		}
+	}
+	if (n == 0) {
+		mm->natt = 0;	/* the peer does not do NAT-T after all */
+		return;
+	}
+	mm->nat_peer = !src_ok;
+	ike_olog(ike, "NAT-D: %s%s", mm->nat_local ? "we are behind a NAT " :
+	    "", mm->nat_peer ? "the peer is behind a NAT" :
+	    mm->nat_local ? "" : "no NAT");
+}
+
+static uint8_t
+natt_from_vid(enum isk_vid v)
+{
+	switch (v) {
+	case ISK_VID_NATT_RFC:
+		return 1;
+	case ISK_VID_NATT_DRAFT02N:
+	case ISK_VID_NATT_DRAFT02:
+	case ISK_VID_NATT_DRAFT03:
+		return 2;
+	default:
+		return 0;
+	}
 }
 
 /* Write KE and NONCE (ours) into an MM #3/#4. */
@@ -584,12 +680,16 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 
 		if (v == ISK_VID_MS_NT5)
 			mm->peer_ms = true;
-		else if (v == ISK_VID_NATT_RFC || v == ISK_VID_NATT_DRAFT02N ||
-		    v == ISK_VID_NATT_DRAFT02 || v == ISK_VID_NATT_DRAFT03)
-			mm->peer_natt = true;
 		else if (v == ISK_VID_DPD)
 			mm->peer_dpd = true;
+		else if (natt_from_vid(v) != 0) {
+			mm->peer_natt = true;
+			if (mm->natt == 0 || natt_from_vid(v) < mm->natt)
+				mm->natt = natt_from_vid(v);
+		}
 	}
+	if (ike_natt_sock(ike, sock) < 0)
+		mm->natt = 0;
 	/* MM #2: our choice, the peer's transform as it sent it. */
 	mm_hdr(mm, &rh, false);
 	wr_init(&w, buf, sizeof(buf));
@@ -615,7 +715,13 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	if (isk_pl_close(&w, xf) != 0 || isk_pl_close(&w, pr) != 0 ||
 	    isk_pl_close(&w, sapos) != 0 ||
 	    isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS), 16)
-	    != 0 || isk_hdr_close(&w, 0) != 0)
+	    != 0)
+		goto fail;
+	if (mm->natt != 0 && isk_pl_data(&w, &c, ISK_PL_VID,
+	    isk_vid_bytes(mm->natt == 1 ? ISK_VID_NATT_RFC :
+	    ISK_VID_NATT_DRAFT02N), 16) != 0)
+		goto fail;
+	if (isk_hdr_close(&w, 0) != 0)
 		goto fail;
 	mm->state = MM_R_SA_SENT;
 	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
@@ -761,16 +867,19 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 					mm->peer_ms = true;
 				else if (v == ISK_VID_DPD)
 					mm->peer_dpd = true;
-				else if (v != ISK_VID_UNKNOWN &&
-				    v != ISK_VID_OURS && v != ISK_VID_XAUTH &&
-				    v != ISK_VID_FRAGMENTATION)
+				else if (natt_from_vid(v) != 0) {
 					mm->peer_natt = true;
+					if (mm->natt == 0 ||
+					    natt_from_vid(v) < mm->natt)
+						mm->natt = natt_from_vid(v);
+				}
 			}
 		}
 		mm_hdr(mm, &oh, false);
 		wr_init(&w, buf, sizeof(buf));
 		if (isk_hdr_write(&w, &oh, &c) != 0 ||
 		    mm_write_ke_nonce(ike, mm, &w, &c, true) != 0 ||
+		    natd_write(ike, mm, &w, &c) != 0 ||
 		    isk_hdr_close(&w, 0) != 0) {
 			mm_fail(ike, mm, "Me", "Could not build MM #3");
 			goto out;
@@ -794,8 +903,10 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			goto out;
 		mm_hdr(mm, &oh, false);
 		wr_init(&w, buf, sizeof(buf));
+		natd_check(ike, mm, m, port);
 		if (isk_hdr_write(&w, &oh, &c) != 0 ||
 		    mm_write_ke_nonce(ike, mm, &w, &c, false) != 0 ||
+		    natd_write(ike, mm, &w, &c) != 0 ||
 		    isk_hdr_close(&w, 0) != 0) {
 			mm_fail(ike, mm, "Me", "Could not build MM #4");
 			goto out;
@@ -823,6 +934,13 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			    "Key computation failed");
 			goto out;
 		}
+		natd_check(ike, mm, m, port);
+		if ((mm->nat_local || mm->nat_peer) &&
+		    ike_natt_sock(ike, mm->sock) >= 0) {
+			/* Float to the NAT-T port from MM #5 on. */
+			mm->sock = ike_natt_sock(ike, mm->sock);
+			mm->peer_port = ike->cfg.natt_port;
+		}
 		if (mm_send_id(ike, mm, true) != 0) {
 			mm_fail(ike, mm, "Me", "Could not build MM #5");
 			goto out;
@@ -841,6 +959,10 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			else
 				ike->st.invalid_packets++;
 			goto out;
+		}
+		if (ike->socks[sock].natt) {
+			mm->sock = sock;	/* the initiator floated */
+			mm->peer_port = port;
 		}
 		if (mm_send_id(ike, mm, false) != 0) {
 			mm_fail(ike, mm, "Me", "Could not build MM #6");

@@ -69,6 +69,13 @@ patch_hash(struct ike_mm *mm, struct wr *w, size_t off,
 	return 0;
 }
 
+/* UDP encapsulation for this MM SA's Quick Modes (0, 1 RFC, 2 draft). */
+static uint8_t
+qm_natt(const struct ike_mm *mm)
+{
+	return mm->nat_local || mm->nat_peer ? mm->natt : 0;
+}
+
 static int
 spi_alloc(struct ike *ike, struct ike_qm *qm, uint8_t proto, uint32_t *spi)
 {
@@ -154,6 +161,12 @@ qm_params(struct ike_qm *qm, struct ike_mm *mm, uint8_t proto, bool in,
 	p->replay_window = p->auth != DRV_AUTH_NONE ? 64 : 0;
 	p->reqid = qm->reqid;
 	p->cookie = qm->cookie;
+	if (qm->p2.natt != 0 && mm->ike->socks[mm->sock].natt) {
+		p->encap_sport = in ? mm->peer_port :
+		    mm->ike->socks[mm->sock].port;
+		p->encap_dport = in ? mm->ike->socks[mm->sock].port :
+		    mm->peer_port;
+	}
 out:
 	pa_wipe(km, sizeof(km));
 	return rc;
@@ -341,7 +354,7 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	    (rc = isk_pl_close(&w, hp)) != 0 ||
 	    (rc = isk_pl_open(&w, &c, ISK_PL_SA, &sa)) != 0 ||
 	    (rc = ike_p2_write_sa(&w, rule, mm->p1.group, qm->esp_in,
-	    qm->ah_in, rule->tunnel)) != 0 ||
+	    qm->ah_in, rule->tunnel, qm_natt(mm))) != 0 ||
 	    (rc = isk_pl_close(&w, sa)) != 0 ||
 	    (rc = isk_pl_data(&w, &c, ISK_PL_NONCE, qm->ni, qm->ni_len)) != 0)
 		goto fail;
@@ -557,6 +570,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		ike_qm_kill(ike, qm, false, "no proposal chosen");
 		goto out;
 	}
+	qm->p2.natt = qm_natt(mm);
 	if ((qm->ni = dup_bytes(np->body.p, np->body.len)) == NULL)
 		goto fail;
 	qm->ni_len = np->body.len;
@@ -694,7 +708,9 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			goto out;
 		}
 		if (ike_p2_accept(sa, qm->rule, mm->p1.group, qm->rule->tunnel,
-		    &qm->p2, &qm->esp_out, &qm->ah_out) != 0) {
+		    &qm->p2, &qm->esp_out, &qm->ah_out) == 0)
+			qm->p2.natt = qm_natt(mm);
+		else {
 			qm_fail(ike, qm, "Peer", "Responder chose an offer "
 			    "that was not proposed");
 			goto out;

@@ -559,7 +559,7 @@ p2_write_xform(struct wr *w, struct isk_chain *xfs, const struct ike_p2 *p,
     uint8_t proto)
 {
 	size_t xf;
-	uint16_t id, keybits = 0, auth;
+	uint16_t id, keybits = 0, auth, encap;
 	int rc;
 
 	if (proto == ISK_PROTO_ESP) {
@@ -586,8 +586,14 @@ p2_write_xform(struct wr *w, struct isk_chain *xfs, const struct ike_p2 *p,
 	if (p->group != 0 &&
 	    (rc = isk_attr_tv(w, ISK_A2_GROUP, p->group)) != 0)
 		return rc;
-	if ((rc = isk_attr_tv(w, ISK_A2_ENCAP, p->tunnel ? ISK_ENCAP_TUNNEL :
-	    ISK_ENCAP_TRANSPORT)) != 0)
+	if (p->natt == 1)
+		encap = p->tunnel ? ISK_ENCAP_UDP_TUNNEL : ISK_ENCAP_UDP_TRANSPORT;
+	else if (p->natt == 2)
+		encap = p->tunnel ? ISK_ENCAP_UDP_TUNNEL_DRAFT :
+		    ISK_ENCAP_UDP_TRANSPORT_DRAFT;
+	else
+		encap = p->tunnel ? ISK_ENCAP_TUNNEL : ISK_ENCAP_TRANSPORT;
+	if ((rc = isk_attr_tv(w, ISK_A2_ENCAP, encap)) != 0)
 		return rc;
 	if (auth != 0 && (rc = isk_attr_tv(w, ISK_A2_AUTH, auth)) != 0)
 		return rc;
@@ -634,7 +640,8 @@ p2_write_bundle(struct wr *w, struct isk_chain *props, const struct ike_p2 *p,
 
 int
 ike_p2_write_sa(struct wr *w, const struct ike_rulecopy *rule,
-    uint16_t mm_group, uint32_t esp_spi, uint32_t ah_spi, bool tunnel)
+    uint16_t mm_group, uint32_t esp_spi, uint32_t ah_spi, bool tunnel,
+    uint8_t natt)
 {
 	struct isk_chain props;
 	struct ike_p2 p;
@@ -649,6 +656,7 @@ ike_p2_write_sa(struct wr *w, const struct ike_rulecopy *rule,
 	for (i = 0; i < rule->noffers; i++) {
 		offer_to_p2(&rule->offers[i], rule->pfs_group, mm_group, tunnel,
 		    &p);
+		p.natt = natt;
 		if ((rc = p2_write_bundle(w, &props, &p, (uint8_t)(i + 1),
 		    esp_spi, ah_spi)) != 0)
 			return rc;

@@ -153,6 +153,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	cfg.laddrs[0] = s->addr;
 	cfg.nladdrs = 1;
 	cfg.port = port;
+	cfg.natt_port = (uint16_t)(port + 1);
 	cfg.olog = olog;
 	cfg.olog_arg = s;
 	cfg.retrans_ms = 200;

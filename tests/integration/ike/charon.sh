@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# charon.sh - run strongSwan's charon as an IKEv1 peer for the IKE tests.
+#
+#   charon.sh start DIR NETNS LOCAL REMOTE PSK IKE ESP MODE [LOCAL_TS REMOTE_TS]
+#   charon.sh stop DIR
+#
+# start writes strongswan.conf and swanctl.conf into DIR, starts charon in
+# NETNS (with a private /run so several can run at once), waits for its
+# VICI socket (bounded), loads the connection "t" and prints nothing on
+# success. Needs root. ESP backend: kernel-libipsec (userspace, TUN).
+set -euo pipefail
+
+die() { echo "charon.sh: $*" >&2; exit 1; }
+
+charon_bin() {
+	local c
+	for c in /usr/lib/ipsec/charon /usr/libexec/ipsec/charon; do
+		[ -x "$c" ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+
+running() {
+	local s
+	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
+
+cmd=${1:-}
+case $cmd in
+start)
+	[ $# -ge 9 ] || die "usage: start DIR NETNS LOCAL REMOTE PSK IKE ESP MODE [LTS RTS]"
+	dir=$2 ns=$3 local=$4 remote=$5 psk=$6 ike=$7 esp=$8 mode=$9
+	lts=${10:-} rts=${11:-}
+	bin=$(charon_bin) || die "charon not installed"
+	mkdir -p "$dir/run" "$dir/swanctl/private" "$dir/swanctl/x509" \
+	    "$dir/swanctl/x509ca"
+	dir=$(cd "$dir" && pwd)
+	uri="unix://$dir/run/charon.vici"
+	cat >"$dir/strongswan.conf" <<CONF
+charon {
+	load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici
+	load_modular = no
+	install_routes = yes
+	install_virtual_ip = no
+	retransmit_timeout = 1
+	retransmit_tries = 2
+	filelog {
+		log {
+			path = $dir/charon.log
+			append = no
+			flush_line = yes
+			default = 1
+			enc = 1
+		}
+	}
+	syslog {
+		daemon {
+			default = -1
+		}
+	}
+	plugins {
+		vici {
+			socket = $uri
+		}
+		socket-default {
+			fwmark = 0x42
+		}
+		kernel-netlink {
+			fwmark = !0x42
+		}
+		kernel-libipsec {
+			allow_peer_ts = yes
+		}
+	}
+}
+CONF
+	ts=""
+	[ -n "$lts" ] && ts="local_ts = $lts"
+	[ -n "$rts" ] && ts="$ts
+				remote_ts = $rts"
+	cat >"$dir/swanctl/swanctl.conf" <<CONF
+connections {
+	t {
+		version = 1
+		local_addrs = $local
+		remote_addrs = $remote
+		proposals = $ike
+		encap = no
+		local {
+			auth = psk
+			id = $local
+		}
+		remote {
+			auth = psk
+			id = $remote
+		}
+		children {
+			t {
+				mode = $mode
+				esp_proposals = $esp
+				$ts
+			}
+		}
+	}
+}
+secrets {
+	ike-t {
+		id-local = $local
+		id-remote = $remote
+		secret = "$psk"
+	}
+}
+CONF
+	chmod 600 "$dir/swanctl/swanctl.conf"
+	: >"$dir/charon.log"
+	STRONGSWAN_CONF="$dir/strongswan.conf" setsid ip netns exec "$ns" \
+	    unshare --mount --propagation private \
+	    sh -c 'mount --bind "$1" /run && exec "$2"' sh "$dir/run" "$bin" \
+	    </dev/null >"$dir/charon.out" 2>&1 &
+	launcher=$!
+	echo "$launcher" >"$dir/launcher.pid"
+	for _ in $(seq 1 300); do
+		swanctl --stats --uri "$uri" >/dev/null 2>&1 && break
+		running "$launcher" || { cat "$dir/charon.out" >&2; die "charon exited"; }
+		sleep 0.02
+	done
+	swanctl --stats --uri "$uri" >/dev/null 2>&1 || die "no VICI socket"
+	cp "$dir/run/charon.pid" "$dir/charon.pid"
+	SWANCTL_DIR="$dir/swanctl" swanctl --load-all --noprompt --uri "$uri" \
+	    --file "$dir/swanctl/swanctl.conf" >"$dir/load.out" 2>&1 ||
+	    { cat "$dir/load.out" >&2; die "load failed"; }
+	;;
+stop)
+	dir=$2
+	[ -f "$dir/charon.pid" ] || exit 0
+	pid=$(cat "$dir/charon.pid")
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		running "$pid" || break
+		sleep 0.02
+	done
+	running "$pid" && kill -9 "$pid" 2>/dev/null || true
+	rm -f "$dir/charon.pid"
+	;;
+*)
+	die "usage: charon.sh start|stop ..."
+	;;
+esac

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# IKEv1 interop: our engine (ike_peer on the null driver) against
+# strongSwan's charon in two network namespaces, both directions, PSK,
+# 3DES-SHA1-MODP1024 and AES128-SHA256-MODP2048, PFS off and on, tunnel
+# mode. Checks that both sides report the same SPIs and algorithms, and
+# that a delete from either side is honoured.
+#
+# usage: interop.sh BUILD_DIR [CASES]   (CASES: e.g. 1,3)   exit 77 = skipped (no root/netns/charon)
+set -uo pipefail
+
+build=${1:?build dir}
+here=$(cd "$(dirname "$0")" && pwd)
+peer=$build/tests/ike_peer
+[ -x "$peer" ] || peer=$(find "$build" -name ike_peer -type f -perm -u+x | head -1)
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+command -v swanctl >/dev/null || skip "swanctl not installed"
+[ -x /usr/lib/ipsec/charon ] || [ -x /usr/libexec/ipsec/charon ] || skip "charon not installed"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun (charon's libipsec needs it)"
+[ -x "$peer" ] || { echo "ike_peer not built"; exit 1; }
+
+id=$$
+nsA=ike-a$id nsB=ike-b$id
+ip netns add "$nsA" 2>/dev/null || skip "cannot create network namespaces"
+tmp=$(mktemp -d)
+cleanup() {
+	[ -n "${ppid:-}" ] && kill "$ppid" 2>/dev/null
+	"$here/charon.sh" stop "$tmp/sw" >/dev/null 2>&1
+	ip netns del "$nsA" 2>/dev/null
+	ip netns del "$nsB" 2>/dev/null
+	if [ "${PA_TEST_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+ip netns add "$nsB"
+ip link add "ikva$id" type veth peer name "ikvb$id"
+ip link set "ikva$id" netns "$nsA"
+ip link set "ikvb$id" netns "$nsB"
+ip -n "$nsA" addr add 10.77.0.1/24 dev "ikva$id"
+ip -n "$nsB" addr add 10.77.0.2/24 dev "ikvb$id"
+ip -n "$nsA" link set "ikva$id" up
+ip -n "$nsB" link set "ikvb$id" up
+ip -n "$nsA" link set lo up
+ip -n "$nsB" link set lo up
+# the protected subnets, one address each (charon routes them via its TUN)
+ip -n "$nsA" addr add 10.77.1.1/32 dev lo
+ip -n "$nsB" addr add 10.77.2.1/32 dev lo
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# wait_for FILE PATTERN SECONDS: poll a file for a line (bounded).
+wait_for() {
+	local i n=$(( $3 * 50 ))
+	for ((i = 0; i < n; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# sw_sas: charon's view of its CHILD SAs
+sw_sas() { swanctl --list-sas --uri "unix://$tmp/sw/run/charon.vici" 2>/dev/null; }
+
+# check_sas NAME ALG: our QMSA line vs charon's list-sas
+check_sas() {
+	local name=$1 alg=$2 ours in out sw i
+	ours=$(grep '^QMSA up' "$tmp/peer.out" | tail -1)
+	in=$(sed -E 's/.*esp_in=0x([0-9a-f]+).*/\1/' <<<"$ours")
+	out=$(sed -E 's/.*esp_out=0x([0-9a-f]+).*/\1/' <<<"$ours")
+	for i in $(seq 1 100); do
+		sw=$(sw_sas)
+		grep -q INSTALLED <<<"$sw" && break
+		sleep 0.02
+	done
+	echo "$sw" | sed 's/^/    charon: /'
+	echo "    ours:   $ours"
+	grep -q "INSTALLED, TUNNEL" <<<"$sw" || { fail "$name: charon has no installed tunnel SA"; return; }
+	grep -q "ESP:$alg" <<<"$sw" || fail "$name: charon reports other algorithms than $alg"
+	# charon's inbound SPI is our outbound one and vice versa
+	grep -Eq "in  *$out[ ,]" <<<"$sw" || fail "$name: charon's inbound SPI is not our outbound $out"
+	grep -Eq "out *$in[ ,]" <<<"$sw" || fail "$name: charon's outbound SPI is not our inbound $in"
+}
+
+# run_case NAME WHO IKE ESP_OURS ESP_SW PFS ALG
+ncase=0
+only=${2:-}
+run_case() {
+	ncase=$((ncase + 1))
+	if [ -n "$only" ] && [[ ",$only," != *",$ncase,"* ]]; then return; fi
+	local name=$1 who=$2 ike=$3 esp=$4 swesp=$5 pfs=$6 alg=$7
+	echo "== $name ($who initiates)"
+	"$here/charon.sh" stop "$tmp/sw" >/dev/null 2>&1
+	rm -rf "$tmp/sw"
+	"$here/charon.sh" start "$tmp/sw" "$nsB" 10.77.0.2 10.77.0.1 "ike-interop-psk" \
+	    "$ike" "$swesp" tunnel 10.77.2.0/24 10.77.1.0/24 || { fail "$name: charon did not start"; return; }
+	local args=(--local 10.77.0.1 --remote 10.77.0.2 --psk ike-interop-psk
+	    --ike "$ike" --esp "$esp" --tunnel --local-ts 10.77.1.0/24
+	    --remote-ts 10.77.2.0/24 --olog)
+	[ "$pfs" != 0 ] && args+=(--pfs "$pfs")
+	[ "$who" = us ] && args+=(--initiate)
+	ip netns exec "$nsA" "$peer" "${args[@]}" >"$tmp/peer.out" 2>"$tmp/peer.err" &
+	ppid=$!
+	wait_for "$tmp/peer.out" READY 5 || { fail "$name: ike_peer not ready"; cat "$tmp/peer.err"; return; }
+	if [ "$who" = charon ]; then
+		swanctl --initiate --child t --timeout 10 --uri "unix://$tmp/sw/run/charon.vici" >"$tmp/init.out" 2>&1 ||
+		    fail "$name: charon's initiate failed"
+	fi
+	if ! wait_for "$tmp/peer.out" '^QMSA up' 10; then
+		fail "$name: no Quick Mode SA"
+		tail -20 "$tmp/peer.err"; tail -30 "$tmp/sw/charon.log"
+	else
+		check_sas "$name" "$alg"
+		grep '^MMSA up' "$tmp/peer.out" | sed 's/^/    ours:   /'
+	fi
+	if [ "$who" = us ]; then
+		# charon deletes: we must drop the SAs
+		swanctl --terminate --ike t --timeout 5 --uri "unix://$tmp/sw/run/charon.vici" >/dev/null 2>&1
+		wait_for "$tmp/peer.out" '^QMSA down' 5 || fail "$name: charon's delete not honoured"
+		wait_for "$tmp/peer.out" '^MMSA down' 5 || fail "$name: charon's ISAKMP delete not honoured"
+		kill "$ppid"; wait "$ppid" 2>/dev/null
+	else
+		# we shut down (deletes sent): charon must drop its SAs
+		kill "$ppid"; wait "$ppid" 2>/dev/null
+		local i gone=0
+		for i in $(seq 1 100); do
+			sw_sas | grep -q ESTABLISHED || { gone=1; break; }
+			sleep 0.02
+		done
+		[ $gone = 1 ] || fail "$name: charon kept its SAs after our delete"
+	fi
+	ppid=
+}
+
+run_case "3des-sha1-modp1024, no PFS" us 3des-sha1-modp1024 3des-sha1 3des-sha1 0 3DES_CBC/HMAC_SHA1_96
+run_case "3des-sha1-modp1024, no PFS" charon 3des-sha1-modp1024 3des-sha1 3des-sha1 0 3DES_CBC/HMAC_SHA1_96
+run_case "aes128-sha256-modp2048, PFS" us aes128-sha256-modp2048 aes128-sha256 aes128-sha256-modp2048 14 AES_CBC-128/HMAC_SHA2_256_128
+run_case "aes128-sha256-modp2048, PFS" charon aes128-sha256-modp2048 aes128-sha256 aes128-sha256-modp2048 14 AES_CBC-128/HMAC_SHA2_256_128
+run_case "aes128-sha256-modp2048, no PFS" charon aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
+run_case "3des-sha1-modp1024, PFS" us 3des-sha1-modp1024 3des-sha1 3des-sha1-modp1024 2 3DES_CBC/HMAC_SHA1_96
+
+[ $fails = 0 ] && echo "PASS" && exit 0
+echo "$fails failure(s)"
+exit 1
