@@ -380,6 +380,47 @@ test_bad_store_file(void **state)
 	free(store);
 }
 
+/* importpolicy of a file with duplicate GUIDs: refused, store intact. */
+static void
+test_import_duplicate_guid(void **state)
+{
+	struct tp_dir *d = *state;
+	char *x = tp_fixture("example.xml"), *p, *imp = tp_path(d, "dup.xml");
+	char *store = tp_path(d, "store.xml"), *before, *after, *line = NULL;
+
+	build_example(d);
+	/* No secrets file reference: the key goes inline. */
+	p = strstr(x, "<auth kind=\"psk\" secret=\"corp-psk\"/>");
+	assert_non_null(p);
+	memcpy(p, "<auth kind=\"kerberos\"/>             ", 36);
+	/* The second filter takes the first filter's GUID. */
+	p = strstr(x, "000000000012}");
+	assert_non_null(p);
+	memcpy(p, "000000000011}", 13);
+	tp_write(imp, x);
+	before = tp_read(store);
+	assert_true(asprintf(&line, "static importpolicy file=%s", imp) > 0);
+	expect(d, 1, line, NULL, "duplicate GUID");
+	after = tp_read(store);
+	assert_string_equal(before, after);
+	/* A name clash with a different object is refused too. */
+	p = strstr(x, "000000000011}");
+	memcpy(p, "000000000012}", 13);
+	p = strstr(x, "name=\"Permit\"");
+	assert_non_null(p);
+	tp_write(imp, x);
+	expect(d, 1, line, NULL, "already exists");
+	free(after);
+	after = tp_read(store);
+	assert_string_equal(before, after);
+	free(line);
+	free(before);
+	free(after);
+	free(store);
+	free(imp);
+	free(x);
+}
+
 static void
 test_export_import(void **state)
 {
@@ -434,6 +475,8 @@ main(void)
 		    tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_store_file, tp_setup,
 		    tp_teardown),
+		cmocka_unit_test_setup_teardown(test_import_duplicate_guid,
+		    tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_export_import, tp_setup,
 		    tp_teardown),
 	};
