@@ -43,6 +43,7 @@ svc_config_defaults(struct svc_config *c)
 	c->ike = true;
 	c->stop_timeout_ms = 10000;
 	c->log_level = 6;
+	c->drop_privileges = true;
 }
 
 static int
@@ -239,6 +240,11 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			return cfg_errf(eb, ec, where, "stop_timeout must be "
 			    "1 to 300 seconds, not '%s'", v);
 		c->stop_timeout_ms = (unsigned)x * 1000;
+	} else if (strcmp(k, "drop_privileges") == 0) {
+		if (parse_bool(v, &b) != 0)
+			return cfg_errf(eb, ec, where, "drop_privileges must "
+			    "be yes or no, not '%s'", v);
+		c->drop_privileges = b;
 	} else if (strcmp(k, "log_level") == 0) {
 		if (strcmp(v, "error") == 0)
 			c->log_level = 3;

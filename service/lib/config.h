@@ -43,6 +43,7 @@ struct svc_config {
 	uint16_t		 natt_port;	/* 0xffff = off */
 	unsigned		 stop_timeout_ms;
 	unsigned		 log_level;	/* 3..7 */
+	bool			 drop_privileges;
 };
 
 /* Built-in defaults. */

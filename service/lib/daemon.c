@@ -23,6 +23,7 @@
 #include "daemon_int.h"
 #include "pa_log.h"
 #include "pa_time.h"
+#include "privs.h"
 
 enum ev_kind {
 	EV_LISTEN = 1,
@@ -700,6 +701,11 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 		return PA_E_SYS;
 	}
 	agent_fds_register(d);
+	if (d->cfg.drop_privileges && geteuid() == 0 &&
+	    svc_privs_drop() != 0) {
+		snprintf(eb, ec, "dropping privileges: %s", strerror(errno));
+		return PA_E_SYS;
+	}
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
 		d->watchdog_ms = usec / 2000;	/* half the period */
 		if (d->watchdog_ms == 0)

@@ -117,6 +117,12 @@ st=$(j service status)
 jq -e '.transitions | map(.state) == ["START_PENDING","RUNNING"]' \
     <<<"$st" >/dev/null || fail "transitions: $st"
 pid1=$(jq -r .pid <<<"$st")
+# Only CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE remain (0x3400).
+grep -q '^CapEff:.*0000000000003400$' /proc/$pid1/status ||
+    fail "capabilities not dropped: $(grep Cap /proc/$pid1/status)"
+grep -q '^CapBnd:.*0000000000003400$' /proc/$pid1/status ||
+    fail "bounding set not dropped"
+grep -q '^NoNewPrivs:.*1$' /proc/$pid1/status || fail "no_new_privs"
 "${C[@]}" show all | grep -q "Assigned policy: SvcTest" || fail "show all"
 for w in all policy filters mmsas qmsas stats events; do
 	j show $w | jq -e . >/dev/null || fail "show $w --json"
