@@ -7,37 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <pthread.h>
-
 #include <ldap.h>
 #include <ldif.h>
 
 #include "dir.h"
-#include "pa_log.h"
-
-/* libldap reports LDIF syntax errors on stderr; route them to our debug
- * log instead (the caller reports the failure itself). */
-static void
-ldif_log_print(const char *buf)
-{
-	log_debug("libldap: %s", buf);
-}
-
-static void
-ldif_quiet_init(void)
-{
-	BER_LOG_PRINT_FN fn = ldif_log_print;
-
-	(void)ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN, (void *)&fn);
-}
-
-static void
-ldif_quiet(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	(void)pthread_once(&once, ldif_quiet_init);
-}
 
 char *
 dir_dn_normalize(const char *dn)
@@ -326,7 +299,6 @@ dir_ldif_read(const char *text, size_t len, struct dir_result **out,
 	*out = NULL;
 	if (err != NULL && errcap > 0)
 		err[0] = '\0';
-	ldif_quiet();
 	/* ldif_open_mem reads the buffer in place: give it a copy. */
 	if ((mem = malloc(len + 1)) == NULL)
 		return PA_E_NOMEM;

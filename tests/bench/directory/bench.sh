@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# bench.sh BINARY [N] -- fetch + parse + compile of a directory policy of N
+# bench.sh BINARY [N [limits|nolimits]] -- fetch + parse + compile of a directory policy of N
 # filters (default 10000) from slapd (GSSAPI bind through a real MIT KDC).
 # Prints the figures; fails when the targets (2 s, 64 MB) are missed.
 set -euo pipefail
 BIN=$1
 N=${2:-10000}
+LIMITS=${3:-limits}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LIB=$(cd "$HERE/../../lib" && pwd)
 T=$(mktemp -d /tmp/dir-bench.XXXXXX)
@@ -42,5 +43,6 @@ out=$(LDAP_URI=$LDAP_URI STATE_DIR=$T/state KRB5_CONFIG=$KRB5_CONFIG \
 echo "$out"
 ms=$(echo "$out" | sed -n 's/.* total_ms \([0-9]*\).*/\1/p')
 mb=$(echo "$out" | sed -n 's/.* peak_rss_mb \([0-9]*\).*/\1/p')
+[ "$LIMITS" = limits ] || exit 0
 [ "$ms" -lt 2000 ] || { echo "over 2 s" >&2; exit 1; }
 [ "$mb" -lt 64 ] || { echo "over 64 MB" >&2; exit 1; }
