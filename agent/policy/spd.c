@@ -356,13 +356,23 @@ expand_policy(struct spd_build *b, const struct pol_policy *p, bool dynamic,
 	return 0;
 }
 
-static int
-tmp_cmp(const void *a, const void *b)
-{
-	const struct spd_tmp *x = a, *y = b;
+/* The sort key of an entry, small so that sorting moves little. */
+struct spd_sortkey {
+	uint64_t	weight;
+	uint32_t	set;
+	uint32_t	rule;
+	uint32_t	filter;
+	uint32_t	expand;
+	uint32_t	pos;		/* into the build array */
+};
 
-	if (x->e.weight != y->e.weight)
-		return x->e.weight > y->e.weight ? -1 : 1;
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct spd_sortkey *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
 	if (x->set != y->set)
 		return x->set < y->set ? -1 : 1;
 	if (x->rule != y->rule)
@@ -590,6 +600,7 @@ pol_spd_compile_set(const struct pol_policy *eff, const struct pol_policy *dyn,
     struct pol_err *err)
 {
 	struct spd_build b;
+	struct spd_sortkey *keys = NULL;
 	struct pol_spd *spd = NULL;
 	size_t i;
 	int rc;
@@ -607,18 +618,24 @@ pol_spd_compile_set(const struct pol_policy *eff, const struct pol_policy *dyn,
 		rc = PA_E_NOSPACE;
 		goto out;
 	}
-	if (b.n > 1)
-		qsort(b.v, b.n, sizeof(*b.v), tmp_cmp);
-	if ((spd = calloc(1, sizeof(*spd))) == NULL) {
-		rc = PA_E_NOMEM;
-		goto out;
-	}
-	if (b.n > 0 && (spd->e = calloc(b.n, sizeof(*spd->e))) == NULL) {
+	if ((spd = calloc(1, sizeof(*spd))) == NULL ||
+	    (b.n > 0 && ((spd->e = calloc(b.n, sizeof(*spd->e))) == NULL ||
+	    (keys = calloc(b.n, sizeof(*keys))) == NULL))) {
 		rc = PA_E_NOMEM;
 		goto out;
 	}
 	for (i = 0; i < b.n; i++) {
-		spd->e[i] = b.v[i].e;
+		keys[i].weight = b.v[i].e.weight;
+		keys[i].set = b.v[i].set;
+		keys[i].rule = b.v[i].rule;
+		keys[i].filter = b.v[i].filter;
+		keys[i].expand = b.v[i].expand;
+		keys[i].pos = (uint32_t)i;
+	}
+	if (b.n > 1)
+		qsort(keys, b.n, sizeof(*keys), key_cmp);
+	for (i = 0; i < b.n; i++) {
+		spd->e[i] = b.v[keys[i].pos].e;
 		spd->e[i].index = (uint32_t)i;
 	}
 	spd->n = b.n;
@@ -632,6 +649,7 @@ out:
 		snprintf(err->what, sizeof(err->what), "cannot compile: %s",
 		    pa_strerror(rc));
 	}
+	free(keys);
 	free(b.v);
 	pol_spd_free(spd);
 	return rc;
