@@ -2,8 +2,11 @@
 # against the real ipseccmd (skips (77) while it lacks the static
 # commands); static_cli_lib against a thin front end over the same
 # svc_static_main(), so the commands are covered either way.
-add_executable(static_cli_front ${CMAKE_CURRENT_LIST_DIR}/static_cli.c)
-target_link_libraries(static_cli_front PRIVATE pa_service)
+add_executable(static_cli_front ${CMAKE_CURRENT_LIST_DIR}/static_cli.c
+	${CMAKE_SOURCE_DIR}/service/lib/static_cmd.c)
+target_include_directories(static_cli_front PRIVATE ${CMAKE_SOURCE_DIR}/service)
+target_link_libraries(static_cli_front PRIVATE pa_export pa_policy
+	PkgConfig::JANSSON)
 add_test(NAME static_cli_lib
 	COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/static_cli.sh
 		$<TARGET_FILE:static_cli_front>)

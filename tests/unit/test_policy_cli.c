@@ -242,6 +242,32 @@ test_set_delete(void **state)
 	    NULL);
 	expect(d, 0, "static show rule policy=Corp name=S10",
 	    "Filter list  : Servers", NULL);
+	/* set filter by GUID (from show --json). */
+	{
+		struct run r = run(d, "static show filter filterlist=Servers "
+		    "--json");
+		json_error_t je;
+		json_t *j = json_loads(r.out, 0, &je);
+		char *line = NULL;
+
+		assert_non_null(j);
+		assert_true(asprintf(&line, "static set filter filterlist="
+		    "Servers guid=%s protocol=tcp dstport=8443 mirrored=no",
+		    json_string_value(json_object_get(json_array_get(
+		    json_object_get(j, "filters"), 0), "guid"))) > 0);
+		expect(d, 0, line, NULL, NULL);
+		expect(d, 0, "static show filterlist name=Servers",
+		    "me port any -> 10.0.0.0/24 port 8443, tcp  {", NULL);
+		/* Back to any protocol with the port still set: refused. */
+		memcpy(strstr(line, "protocol=tcp"), "protocol=any", 12);
+		expect(d, 1, line, NULL, "no ports");
+		free(line);
+		json_decref(j);
+		run_free(&r);
+		expect(d, 1, "static set filter filterlist=Servers guid="
+		    "{00000000-0000-4000-8000-000000000000} dstport=1", NULL,
+		    "is not in 'Servers'");
+	}
 	/* Delete filters by selector; the list then still exists. */
 	expect(d, 0, "static add filter filterlist=Servers srcaddr=me "
 	    "dstaddr=10.9.0.0/16 protocol=tcp dstport=443", NULL, NULL);
