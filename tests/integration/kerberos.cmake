@@ -14,3 +14,12 @@ add_test(NAME test_gss_hung_kdc COMMAND test_gss_kdc --hung-kdc)
 set_tests_properties(test_gss_hung_kdc PROPERTIES LABELS integration
 	TIMEOUT 90 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# The same contexts against an Active Directory KDC: Samba's AD DC in its
+# own network namespace, machine accounts as a Windows join makes them.
+add_test(NAME kerberos_samba_ad
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/kerberos/samba_ad.sh
+	$<TARGET_FILE:test_gss_kdc>)
+set_tests_properties(kerberos_samba_ad PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -1002,6 +1003,146 @@ test_stopped_kdc(void **state)
 	ike_gss_cred_free(b);
 }
 
+/* ---- --ad: against Samba's AD KDC (tests/integration/kerberos) ------- */
+
+static struct {
+	char	realm[64];
+	char	dns[64];
+	char	a[96], b[96];		/* hosta$@REALM, hostb$@REALM */
+} ad;
+
+static void
+ad_name(char *buf, size_t cap, const char *fmt, const char *x)
+{
+	(void)snprintf(buf, cap, fmt, x);
+}
+
+static void
+test_ad_machine_to_machine(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+
+	(void)state;
+	a = cred("hosta$", fx.kt_a);
+	b = cred("hostb$", fx.kt_b);
+	assert_string_equal(ike_gss_cred_name(a), ad.a);
+	pair_start(&p, a, b, ad.b, NULL, 0);
+	assert_int_equal(pair_run(&p), 0);
+	assert_int_equal(p.msgs, 2);
+	assert_true(strcasecmp(ike_gss_ctx_peer(p.r), ad.a) == 0);
+	assert_true(strcasecmp(ike_gss_ctx_peer(p.i), ad.b) == 0);
+	check_hashes(&p);
+	/* The AD ticket carries a PAC: the AP-REQ is much larger. */
+	print_message("AD: AP-REQ %zu bytes, AP-REP %zu bytes\n",
+	    ike_gss_ctx_tokens_sent(p.i).len, ike_gss_ctx_tokens_sent(p.r).len);
+	assert_true(ike_gss_ctx_tokens_sent(p.i).len > 1000);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+static void
+test_ad_spn_and_hostbased(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct ike_gss_ctx_cfg icfg = { IKE_GSS_INITIATOR, NULL, true,
+	    NULL, 0 };
+	struct ike_gss_ctx_cfg rcfg = { IKE_GSS_RESPONDER, NULL, false,
+	    NULL, 0 };
+	char spn[128], hb[128];
+	struct pair p;
+
+	(void)state;
+	a = cred("hosta$", fx.kt_a);
+	b = cred("hostb$", fx.kt_b);
+	ad_name(spn, sizeof(spn), "host/hostb.%s", ad.dns);
+	pair_start(&p, a, b, spn, NULL, 0);
+	assert_int_equal(pair_run(&p), 0);
+	assert_true(strcasecmp(ike_gss_ctx_peer(p.r), ad.a) == 0);
+	check_hashes(&p);
+	pair_free(&p);
+
+	ad_name(hb, sizeof(hb), "host@hostb.%s", ad.dns);
+	icfg.target = hb;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(ike_gss_ctx_new(a, &icfg, &p.i, &p.ei), 0);
+	assert_int_equal(ike_gss_ctx_new(b, &rcfg, &p.r, &p.er), 0);
+	assert_int_equal(pair_run(&p), 0);
+	print_message("AD: host-based target is %s\n", ike_gss_ctx_peer(p.i));
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+/* The machine password changed after the keytab was written. */
+static void
+test_ad_stale_keytab(void **state)
+{
+	struct ike_gss_cred_cfg cfg = { fx.kt_c, "hostc$", 0 };
+	struct ike_gss_cred *c = NULL;
+	struct ike_gss_err err;
+
+	(void)state;
+	assert_int_equal(ike_gss_cred_new(&cfg, &c, &err), PA_E_VERIFY);
+	assert_null(c);
+	print_message("AD 547 reason: %s\n", err.text);
+	assert_int_equal(err.kind, IKE_GSS_F_WRONG_KEYTAB);
+	assert_non_null(strstr(err.text, "Kerberos: wrong keytab"));
+}
+
+static void
+test_ad_unknown_spn_and_not_allowed(void **state)
+{
+	struct ike_gss_cred *a, *b;
+	struct pair p;
+	char spn[128], only[96];
+	const char *allow[1];
+
+	(void)state;
+	a = cred("hosta$", fx.kt_a);
+	b = cred("hostb$", fx.kt_b);
+	ad_name(spn, sizeof(spn), "host/nosuch.%s", ad.dns);
+	pair_start(&p, a, b, spn, NULL, 0);
+	assert_int_equal(pair_run(&p), PA_E_VERIFY);
+	print_message("AD 547 reason: %s\n", p.ei.text);
+	assert_int_equal(p.ei.kind, IKE_GSS_F_NO_SERVICE);
+	pair_free(&p);
+
+	ad_name(only, sizeof(only), "hostc$@%s", ad.realm);
+	allow[0] = only;
+	pair_start(&p, a, b, ad.b, allow, 1);
+	assert_int_equal(pair_run(&p), PA_E_PERM);
+	assert_int_equal(p.er.kind, IKE_GSS_F_NOT_ALLOWED);
+	print_message("AD 547 reason: %s\n", p.er.text);
+	pair_free(&p);
+	ike_gss_cred_free(a);
+	ike_gss_cred_free(b);
+}
+
+static int
+setup_ad(void)
+{
+	const char *realm = getenv("PA_AD_REALM");
+	const char *dns = getenv("PA_AD_DNS");
+	const char *kt = getenv("PA_AD_KEYTABS");
+
+	if (realm == NULL || dns == NULL || kt == NULL) {
+		fprintf(stderr, "SKIP: --ad needs PA_AD_REALM, PA_AD_DNS, "
+		    "PA_AD_KEYTABS (run tests/integration/kerberos/samba_ad.sh)\n");
+		return 77;
+	}
+	(void)snprintf(ad.realm, sizeof(ad.realm), "%s", realm);
+	(void)snprintf(ad.dns, sizeof(ad.dns), "%s", dns);
+	ad_name(ad.a, sizeof(ad.a), "hosta$@%s", realm);
+	ad_name(ad.b, sizeof(ad.b), "hostb$@%s", realm);
+	(void)snprintf(fx.kt_a, sizeof(fx.kt_a), "%s/hosta.keytab", kt);
+	(void)snprintf(fx.kt_b, sizeof(fx.kt_b), "%s/hostb.keytab", kt);
+	(void)snprintf(fx.kt_c, sizeof(fx.kt_c), "%s/hostc.keytab", kt);
+	setenv("KRB5CCNAME", "MEMORY:pa-test-unused", 1);
+	return 0;
+}
+
 static void
 keytab_path(char *buf, size_t cap, const char *file)
 {
@@ -1079,6 +1220,12 @@ main(int argc, char **argv)
 	const struct CMUnitTest slow[] = {
 		cmocka_unit_test(test_hung_kdc),
 	};
+	const struct CMUnitTest ad_tests[] = {
+		cmocka_unit_test(test_ad_machine_to_machine),
+		cmocka_unit_test(test_ad_spn_and_hostbased),
+		cmocka_unit_test(test_ad_stale_keytab),
+		cmocka_unit_test(test_ad_unknown_spn_and_not_allowed),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_success_machine_account_to_host),
 		cmocka_unit_test(test_success_host_to_machine_account),
@@ -1097,6 +1244,11 @@ main(int argc, char **argv)
 	};
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "--ad") == 0) {
+		if ((rc = setup_ad()) != 0)
+			return rc;
+		return cmocka_run_group_tests(ad_tests, NULL, NULL);
+	}
 	if ((rc = setup_kdc()) != 0) {
 		teardown_kdc();
 		return rc;
