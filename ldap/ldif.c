@@ -308,6 +308,12 @@ dir_ldif_read(const char *text, size_t len, struct dir_result **out,
 	    (res = dir_result_new()) == NULL)
 		goto out;
 	while (ldif_read_record(fp, &lineno, &raw, &max) > 0) {
+		/* libldap may report a record and leave no buffer (found by
+		 * fuzzing): nothing to parse. */
+		if (raw == NULL) {
+			max = 0;
+			continue;
+		}
 		if ((copy = strdup(raw)) == NULL)
 			goto out;
 		ber_memfree(raw);
@@ -321,6 +327,14 @@ dir_ldif_read(const char *text, size_t len, struct dir_result **out,
 			if (err != NULL)
 				snprintf(err, errcap, "LDIF record ending at "
 				    "line %lu is malformed", lineno);
+			rc = PA_E_FORMAT;
+			goto out;
+		}
+		if (lr.lr_dn.bv_val == NULL) {
+			if (err != NULL)
+				snprintf(err, errcap, "LDIF record ending at "
+				    "line %lu has no DN", lineno);
+			ldap_ldif_record_done(&lr);
 			rc = PA_E_FORMAT;
 			goto out;
 		}
