@@ -434,6 +434,19 @@ test_directory_policy(void **state)
 	assert_true(s.in_force && s.from_cache);
 	pol_dir_free(d2);
 
+	/* A cache others may read is refused; private again, it applies. */
+	assert_int_equal(chmod(cache_path, 0644), 0);
+	d2 = new_source();
+	assert_int_equal(poll_once(d2, &st, &s), POL_DIR_UNREACHABLE);
+	assert_null(st);
+	assert_false(s.in_force);
+	pol_dir_free(d2);
+	assert_int_equal(chmod(cache_path, 0600), 0);
+	d2 = new_source();
+	assert_int_equal(poll_once(d2, &st, &s), POL_DIR_FROM_CACHE);
+	pol_store_free(st);
+	pol_dir_free(d2);
+
 	/* A cache changed behind our back is refused. */
 	assert_non_null(f = fopen(cache_path, "r+"));
 	assert_int_equal(fseek(f, -20, SEEK_END), 0);
