@@ -8,12 +8,14 @@
  * atomically; any failure leaves the files untouched.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -604,23 +606,54 @@ store_load(struct cmd *c)
 	return 0;
 }
 
+/* Create the store's directory if needed (mode 0755). */
+static int
+store_mkdir(const char *path)
+{
+	char *dir;
+	int rc = 0;
+
+	if ((dir = strdup(path)) == NULL)
+		return enomem();
+	if (mkdir(dirname(dir), 0755) == -1 && errno != EEXIST)
+		rc = fail(SVC_STATIC_ERR, "%s: %s", path, strerror(errno));
+	free(dir);
+	return rc;
+}
+
+/* An exclusive lock on "<store>.lock", held until the command ends. */
+static int
+store_lock(struct cmd *c, int *fd)
+{
+	char *path = NULL;
+	int rc;
+
+	*fd = -1;
+	if ((rc = store_mkdir(c->store_path)) != 0)
+		return rc;
+	if (asprintf(&path, "%s.lock", c->store_path) == -1)
+		return enomem();
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    flock(*fd, LOCK_EX) == -1) {
+		rc = fail(SVC_STATIC_ERR, "%s: %s", path, strerror(errno));
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+	}
+	free(path);
+	return rc;
+}
+
 static int
 store_save(struct cmd *c)
 {
 	struct pol_err err;
-	char *dir;
 
 	/* The whole store must hold before anything is written. */
 	if (pol_store_resolve(c->store, &err) != 0)
 		return fail_err(&err);
-	if ((dir = strdup(c->store_path)) == NULL)
-		return enomem();
-	if (mkdir(dirname(dir), 0755) == -1 && errno != EEXIST) {
-		free(dir);
-		return fail(SVC_STATIC_ERR, "%s: %s", c->store_path,
-		    strerror(errno));
-	}
-	free(dir);
+	if (store_mkdir(c->store_path) != 0)
+		return SVC_STATIC_ERR;
 	if (pol_store_save_xml(c->store, c->store_path, c->secrets_path,
 	    &err) != 0)
 		return fail_err(&err);
@@ -2335,7 +2368,7 @@ svc_static_main(int argc, char **argv, const char *store_path,
     const char *secrets_path)
 {
 	struct cmd c;
-	int rc, first;
+	int rc, first, lockfd = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.store_path = store_path;
@@ -2367,11 +2400,20 @@ svc_static_main(int argc, char **argv, const char *store_path,
 	}
 	if ((rc = args_parse(&c, argc, argv, first)) != 0)
 		return rc;
-	if ((rc = store_load(&c)) != 0)
+	/* Edits are read-modify-write: serialise them (reads need no lock,
+	 * the store is replaced by rename). */
+	if (strcmp(c.verb, "show") != 0 && strcmp(c.verb, "match") != 0 &&
+	    strcmp(c.verb, "exportpolicy") != 0 &&
+	    (rc = store_lock(&c, &lockfd)) != 0)
 		return rc;
+	if ((rc = store_load(&c)) != 0)
+		goto out;
 	rc = strcmp(c.verb, "match") == 0 ? cmd_match(&c) : static_run(&c);
 	if (rc == 0 && c.modified)
 		rc = store_save(&c);
+out:
 	pol_store_free(c.store);
+	if (lockfd != -1)
+		close(lockfd);
 	return rc;
 }

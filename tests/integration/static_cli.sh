@@ -165,5 +165,20 @@ else
 	    bad "foreign source matched: $r"
 fi
 
+# 7. Concurrent edits are serialised: none is lost.
+P=(--store "$T/par/store.xml" --secrets "$T/par/secrets.xml")
+pids=()
+for i in $(seq 1 16); do
+	"$CMD" "${P[@]}" static add filter filterlist=Par srcaddr=me \
+	    dstaddr=10.50.0.$i >/dev/null 2>"$T/par-$i.err" &
+	pids+=($!)
+done
+perr=0
+for p in "${pids[@]}"; do wait "$p" || perr=$((perr + 1)); done
+n=$("$CMD" "${P[@]}" static show filterlist name=Par --json |
+    jq '.[0].filters | length')
+[ "$perr" = 0 ] && [ "$n" = 16 ] && ok "16 concurrent adds, 16 filters" ||
+    bad "concurrent adds: $perr failed, $n filters ($(cat "$T"/par-*.err))"
+
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
