@@ -138,6 +138,7 @@ ike_keep_tx(struct ike *ike, uint8_t **tx, size_t *txlen, uint64_t *at,
 	*txlen = len;
 	*n = 0;
 	*at = arm ? ike_now() + ike->cfg.retrans_ms : 0;
+	ike->timer_dirty = true;
 	return 0;
 }
 
@@ -163,6 +164,7 @@ ike_mm_new(struct ike *ike, bool initiator)
 		return NULL;
 	mm->ike = ike;
 	mm->initiator = initiator;
+	ike->timer_dirty = true;
 	mm->sock = -1;
 	mm->created = (uint64_t)pa_wall_s();
 	mm->next = ike->mm_head;
@@ -263,6 +265,13 @@ mm_free(struct ike *ike, struct ike_mm *mm)
 	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
 		if (qm->mm == mm)
 			qm->mm = NULL;
+	{
+		struct ike_pending *p;
+
+		for (p = ike->pending; p != NULL; p = p->next)
+			if (p->mm == mm)
+				p->mm = NULL;
+	}
 	mm_hash_del(ike, mm);
 	if (mm->prev != NULL)
 		mm->prev->next = mm->next;
@@ -306,6 +315,7 @@ ike_mm_kill(struct ike *ike, struct ike_mm *mm, const char *why)
 	mm->state = MM_DEAD;
 	mm->retx_at = 0;
 	mm->expire_at = 0;
+	ike->timer_dirty = true;
 	ike_mm_scrub(mm);
 }
 
@@ -324,6 +334,7 @@ ike_qm_new(struct ike *ike, struct ike_mm *mm, bool initiator)
 	qm->peer = mm->peer;
 	qm->created = (uint64_t)pa_wall_s();
 	qm->cookie = ++ike->next_cookie;
+	ike->timer_dirty = true;
 	qm->next = ike->qm_head;
 	if (ike->qm_head != NULL)
 		ike->qm_head->prev = qm;
@@ -432,6 +443,7 @@ ike_qm_kill(struct ike *ike, struct ike_qm *qm, bool del_sas, const char *why)
 	qm->installed = false;
 	qm->state = QM_DEAD;
 	qm->retx_at = 0;
+	ike->timer_dirty = true;
 	ike_qm_scrub(qm);
 }
 
@@ -675,8 +687,32 @@ ike_start_negotiation(struct ike *ike, const struct pa_addr *peer,
 	struct ike_mm *mm;
 	int rc;
 
-	if ((mm = ike_mm_find_peer(ike, peer, true)) != NULL && l != NULL)
+	ike->timer_dirty = true;
+	mm = ike->cfg.no_mm_reuse ? NULL : ike_mm_find_peer(ike, peer, true);
+	if (mm != NULL && l != NULL)
 		return ike_qm_initiate(ike, mm, l, r, reqid, rule);
+	if (ike->cfg.no_mm_reuse) {
+		struct ike_mm *nm;
+
+		if ((rc = ike_mm_initiate(ike, peer, rule, &nm)) != 0 ||
+		    l == NULL)
+			return rc;
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return PA_E_NOMEM;
+		p->mm = nm;
+		p->peer = *peer;
+		p->ts_l = *l;
+		p->ts_r = *r;
+		p->reqid = reqid;
+		p->since = ike_now();
+		if ((rc = ike_rulecopy_dup(&p->rule, rule)) != 0) {
+			free(p);
+			return rc;
+		}
+		p->next = ike->pending;
+		ike->pending = p;
+		return 0;
+	}
 	if (l != NULL) {
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			return PA_E_NOMEM;
@@ -703,7 +739,8 @@ ike_mm_ready(struct ike *ike, struct ike_mm *mm)
 	struct ike_pending **pp, *p;
 
 	for (pp = &ike->pending; (p = *pp) != NULL;) {
-		if (!pa_addr_eq(&p->peer, &mm->peer)) {
+		if (!pa_addr_eq(&p->peer, &mm->peer) ||
+		    (p->mm != NULL && p->mm != mm)) {
 			pp = &p->next;
 			continue;
 		}
@@ -944,6 +981,15 @@ ike_next_timeout_ms(const struct ike *ike, uint64_t now)
 	const struct ike_pending *p;
 	uint64_t at = 0;
 
+	if (!ike->timer_dirty) {
+		if (ike->timer_due == 0)
+			return -1;
+		if (ike->timer_due <= now)
+			return 0;
+		return ike->timer_due - now > INT32_MAX ? INT32_MAX :
+		    (int)(ike->timer_due - now);
+	}
+
 	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
 		if (mm->state == MM_DEAD)
 			return 0;
@@ -982,6 +1028,10 @@ ike_run_timers(struct ike *ike, uint64_t now)
 	struct ike_qm *qm, *qnext;
 	struct ike_pending **pp, *p;
 
+	/* Nothing moved and nothing is due: no need to walk the tables. */
+	if (!ike->timer_dirty && (ike->timer_due == 0 || now < ike->timer_due))
+		return;
+	ike->timer_dirty = true;	/* the walk below may move deadlines */
 	for (mm = ike->mm_head; mm != NULL; mm = mnext) {
 		mnext = mm->next;
 		if (mm->state == MM_DEAD) {
@@ -1059,6 +1109,15 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		}
 		ike_rulecopy_clear(&p->rule);
 		free(p);
+	}
+	ike->timer_dirty = true;
+	ike->timer_due = 0;
+	{
+		int t = ike_next_timeout_ms(ike, now);
+
+		ike->timer_due = t < 0 ? 0 : now + (uint64_t)t;
+		/* A dead SA makes the scan report 0: keep walking then. */
+		ike->timer_dirty = t == 0;
 	}
 }
 

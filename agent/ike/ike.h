@@ -66,6 +66,11 @@ struct ike_cfg {
 	 */
 	void			(*rand_hook)(void *arg, uint8_t *buf, size_t len);
 	void			*rand_arg;
+	/*
+	 * Benchmarks and tests: every acquire gets a Main Mode SA of its own
+	 * (no reuse of an established or pending one with the same peer).
+	 */
+	bool			 no_mm_reuse;
 	/* Called after an SA pair was added to the driver (tests, core). */
 	void			(*on_qmsa)(void *arg, const struct sa_id *in,
 				    const struct sa_id *out);

@@ -195,6 +195,7 @@ struct ike_qm {
 /* A request waiting for a Main Mode SA to a peer. */
 struct ike_pending {
 	struct ike_pending	*next;
+	struct ike_mm		*mm;		/* only for this MM SA (or NULL) */
 	struct pa_addr		 peer;
 	struct ike_ts		 ts_l;
 	struct ike_ts		 ts_r;
@@ -225,6 +226,9 @@ struct ike {
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
 	uint64_t		 last_dos_audit;
+	/* Timers: the earliest deadline seen by the last scan. */
+	uint64_t		 timer_due;	/* 0 = none */
+	bool			 timer_dirty;	/* a deadline may have moved */
 };
 
 /* engine.c */

@@ -87,6 +87,7 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	mm->state = MM_DONE;
 	mm->retx_at = 0;
 	mm->expire_at = ike_now() + (uint64_t)mm->p1.life_sec * 1000;
+	ike->timer_dirty = true;
 	ike_mm_scrub(mm);
 	ike->st.main_modes++;
 	ike->st.active_mmsas++;
@@ -206,6 +207,7 @@ ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
 	if ((rc = isk_hdr_close(&w, 0)) != 0)
 		goto fail;
 	mm->state = MM_I_SA_SENT;
+	ike->timer_dirty = true;
 	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
 	    ((1U << (ike->cfg.retrans_max + 1)) + 1);
 	ike->st.active_acquire++;
@@ -724,6 +726,7 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	if (isk_hdr_close(&w, 0) != 0)
 		goto fail;
 	mm->state = MM_R_SA_SENT;
+	ike->timer_dirty = true;
 	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
 	    ((1U << (ike->cfg.retrans_max + 1)) + 1);
 	ike->st.active_receive++;
