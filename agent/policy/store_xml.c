@@ -522,6 +522,11 @@ read_file(struct load *l, const char *path, bool secret, char **buf,
 		    (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
+	if (secret && st.st_uid != 0 && st.st_uid != geteuid()) {
+		rc = lerr(l, 0, PA_E_PERM, "secrets file is owned by uid %u, "
+		    "not by root or this user", (unsigned)st.st_uid);
+		goto out;
+	}
 	if ((size_t)st.st_size > XML_MAX_FILE) {
 		rc = lerr(l, 0, PA_E_FORMAT, "file too large");
 		goto out;

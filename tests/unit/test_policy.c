@@ -583,6 +583,14 @@ test_secrets_rejections(void **state)
 	assert_int_equal(chmod(sec, 0600), 0);
 	assert_int_equal(pol_store_load_xml(path, sec, &s, &err), 0);
 	pol_store_free(s);
+	/* Owned by someone else (only root can set that up). */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(sec, 4242, 4242), 0);
+		assert_int_equal(pol_store_load_xml(path, sec, &s, &err),
+		    PA_E_PERM);
+		assert_non_null(strstr(err.what, "uid 4242"));
+		assert_int_equal(chown(sec, 0, 0), 0);
+	}
 	/* A secrets file without the key. */
 	tp_write(sec, "<ipsecSecrets xmlns=\"urn:ipsec-agent:policy:1\" "
 	    "version=\"1\"><psk name=\"other\">00</psk></ipsecSecrets>");
