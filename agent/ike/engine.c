@@ -262,9 +262,9 @@ mm_free(struct ike *ike, struct ike_mm *mm)
 {
 	struct ike_qm *qm;
 
-	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
-		if (qm->mm == mm)
-			qm->mm = NULL;
+	for (qm = mm->qms; qm != NULL; qm = qm->mnext)
+		qm->mm = NULL;
+	mm->qms = NULL;
 	{
 		struct ike_pending *p;
 
@@ -308,8 +308,8 @@ ike_mm_kill(struct ike *ike, struct ike_mm *mm, const char *why)
 		ike->st.active_acquire--;
 	}
 	/* Quick Modes in flight on it die with it. */
-	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
-		if (qm->mm == mm && qm->state != QM_DONE &&
+	for (qm = mm->qms; qm != NULL; qm = qm->mnext)
+		if (qm->state != QM_DONE &&
 		    qm->state != QM_DEAD)
 			ike_qm_kill(ike, qm, true, "Main Mode SA gone");
 	mm->state = MM_DEAD;
@@ -334,6 +334,8 @@ ike_qm_new(struct ike *ike, struct ike_mm *mm, bool initiator)
 	qm->peer = mm->peer;
 	qm->created = (uint64_t)pa_wall_s();
 	qm->cookie = ++ike->next_cookie;
+	qm->mnext = mm->qms;
+	mm->qms = qm;
 	ike->timer_dirty = true;
 	qm->next = ike->qm_head;
 	if (ike->qm_head != NULL)
@@ -345,10 +347,11 @@ ike_qm_new(struct ike *ike, struct ike_mm *mm, bool initiator)
 struct ike_qm *
 ike_qm_find(struct ike *ike, const struct ike_mm *mm, uint32_t msgid)
 {
+	(void)ike;
 	struct ike_qm *qm;
 
-	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
-		if (qm->mm == mm && qm->msgid == msgid && qm->state != QM_DEAD)
+	for (qm = mm->qms; qm != NULL; qm = qm->mnext)
+		if (qm->msgid == msgid && qm->state != QM_DEAD)
 			return qm;
 	return NULL;
 }
@@ -373,6 +376,14 @@ ike_qm_scrub(struct ike_qm *qm)
 static void
 qm_free(struct ike *ike, struct ike_qm *qm)
 {
+	struct ike_qm **pp;
+
+	if (qm->mm != NULL)
+		for (pp = &qm->mm->qms; *pp != NULL; pp = &(*pp)->mnext)
+			if (*pp == qm) {
+				*pp = qm->mnext;
+				break;
+			}
 	if (qm->prev != NULL)
 		qm->prev->next = qm->next;
 	else

@@ -143,6 +143,7 @@ struct ike_mm {
 	uint64_t		 expire_at;	/* monotonic ms */
 	uint64_t		 created;	/* wall seconds */
 	uint32_t		 qm_count;
+	struct ike_qm		*qms;		/* its Quick Mode SAs (mnext chain) */
 	/* Peer. */
 	char			 peer_id[128];
 	bool			 peer_ms;	/* sent the MS NT5 VID */
@@ -158,6 +159,7 @@ struct ike_mm {
 struct ike_qm {
 	struct ike_qm		*next;
 	struct ike_qm		*prev;
+	struct ike_qm		*mnext;		/* chain of qm->mm */
 	struct ike_mm		*mm;		/* NULL once the MM SA is gone */
 	uint8_t			 cky_i[8];	/* of the MM SA it came from */
 	uint8_t			 cky_r[8];

@@ -282,10 +282,9 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 				/* An error: Quick Modes in flight failed. */
 				snprintf(r, sizeof(r), "peer sent %s",
 				    isk_notify_name(n.type));
-				for (qm = ike->qm_head; qm != NULL;
-				    qm = qm->next)
-					if (qm->mm == mm &&
-					    (qm->state == QM_I_SENT ||
+				for (qm = mm->qms; qm != NULL;
+				    qm = qm->mnext)
+					if ((qm->state == QM_I_SENT ||
 					    qm->state == QM_R_SENT)) {
 						ike_audit_fail(ike, "Data "
 						    "Protection Mode (Quick "

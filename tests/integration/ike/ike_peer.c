@@ -12,7 +12,9 @@
  *
  * usage: ike_peer --local A --remote B --psk S [--ike 3des-sha1-modp1024]
  *        [--esp 3des-sha1] [--pfs GROUP] [--tunnel] [--local-ts CIDR
- *        --remote-ts CIDR] [--initiate] [--port N] [--olog]
+ *        --remote-ts CIDR] [--initiate] [--port N] [--olog] [--quiet]
+ *
+ * --quiet prints nothing per SA (benchmarks: the report walks all SAs).
  */
 #include <sys/signalfd.h>
 
@@ -256,6 +258,7 @@ main(int argc, char **argv)
 		{ "initiate", no_argument, NULL, 'I' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "olog", no_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *ike_s = NULL, *esp_s = NULL, *lts = NULL, *rts = NULL,
@@ -265,7 +268,7 @@ main(int argc, char **argv)
 	struct driver_cfg dc;
 	struct ike *ike = NULL;
 	struct seen seen;
-	bool tunnel = false, initiate = false;
+	bool tunnel = false, initiate = false, quiet = false;
 	unsigned pfs = 0, port = 500;
 	sigset_t ss;
 	int c, sfd;
@@ -287,6 +290,7 @@ main(int argc, char **argv)
 		case 'I': initiate = true; break;
 		case 'P': port = (unsigned)atoi(optarg); break;
 		case 'o': want_olog = true; break;
+		case 'q': quiet = true; break;
 		default: usage();
 		}
 	}
@@ -404,7 +408,8 @@ main(int argc, char **argv)
 			    ike_dispatch(ike, pfd[i].fd) != 0)
 				fprintf(stderr, "dispatch error\n");
 		ike_run_timers(ike, pa_now_ms());
-		report(ike, &seen);
+		if (!quiet)
+			report(ike, &seen);
 	}
 	fflush(stdout);
 	ike_free(ike);

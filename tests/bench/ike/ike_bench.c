@@ -1,0 +1,220 @@
+/*
+ * ike_bench: the initiator load of the handshake benchmark. Runs COUNT
+ * Main Mode + Quick Mode handshakes (PSK, each with a Main Mode of its
+ * own) against a responder, PARALLEL at a time, over the null driver, and
+ * prints the rate and its own CPU time. SAs are kept (no deletes sent), so
+ * successive runs grow the responder's SA count.
+ *
+ * usage: ike_bench --local A --remote B --psk S [--ike 3des-sha1-modp1024]
+ *        [--esp aes128-sha1] [--count N] [--parallel P] [--port N]
+ */
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ike.h"
+#include "model.h"
+#include "null_driver.h"
+#include "pa_time.h"
+
+static unsigned done;
+
+static void
+on_qmsa(void *arg, const struct sa_id *in, const struct sa_id *out)
+{
+	(void)arg;
+	(void)in;
+	(void)out;
+	done++;
+}
+
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "local", required_argument, NULL, 'l' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "psk", required_argument, NULL, 'k' },
+		{ "ike", required_argument, NULL, 'i' },
+		{ "esp", required_argument, NULL, 'e' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "parallel", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pol_policy pol;
+	struct pol_rule rule;
+	struct pol_auth auth;
+	struct pol_filterlist fl;
+	struct pol_filter flt;
+	struct pol_filteraction fa;
+	struct pol_qm_offer offer;
+	struct pol_mm_method mm;
+	struct pa_addr local, remote;
+	struct driver *drv;
+	struct driver_cfg dc;
+	struct ike_cfg cfg;
+	struct ike *ike;
+	struct ike_stats st;
+	struct drv_sel pkt;
+	const char *psk = NULL, *ikes = "aes128-sha1-modp2048",
+	    *esps = "aes128-sha1";
+	unsigned count = 1000, parallel = 32, port = 500, started = 0;
+	uint64_t t0, t1, deadline;
+	double c0, c1;
+	char c[16], h[16], g[16], ec[16], eh[16];
+	int opt;
+
+	memset(&local, 0, sizeof(local));
+	memset(&remote, 0, sizeof(remote));
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': if (pa_addr_parse(optarg, &local) != 0) return 2; break;
+		case 'r': if (pa_addr_parse(optarg, &remote) != 0) return 2; break;
+		case 'k': psk = optarg; break;
+		case 'i': ikes = optarg; break;
+		case 'e': esps = optarg; break;
+		case 'n': count = (unsigned)atoi(optarg); break;
+		case 'p': parallel = (unsigned)atoi(optarg); break;
+		case 'P': port = (unsigned)atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (psk == NULL || local.family == 0 || remote.family == 0 ||
+	    sscanf(ikes, "%15[^-]-%15[^-]-%15s", c, h, g) != 3 ||
+	    sscanf(esps, "%15[^-]-%15s", ec, eh) != 2) {
+		fprintf(stderr, "usage: ike_bench --local A --remote B --psk S "
+		    "[--ike C-H-G] [--esp C-H] [--count N] [--parallel P]\n");
+		return 2;
+	}
+	memset(&pol, 0, sizeof(pol));
+	memset(&mm, 0, sizeof(mm));
+	if (pol_mm_cipher_parse(c, &mm.cipher) != 0 ||
+	    pol_integ_parse(h, &mm.hash) != 0)
+		return 2;
+	mm.dh_group = strcmp(g, "modp1024") == 0 ? 2 :
+	    strcmp(g, "modp2048") == 0 ? 14 : strcmp(g, "ecp256") == 0 ? 19 :
+	    strcmp(g, "modp768") == 0 ? 1 : 20;
+	pol.isakmp.methods = &mm;
+	pol.isakmp.nmethods = 1;
+	memset(&offer, 0, sizeof(offer));
+	offer.esp = true;
+	if (pol_esp_cipher_parse(ec, &offer.esp_cipher) != 0 ||
+	    pol_integ_parse(eh, &offer.esp_integ) != 0)
+		return 2;
+	offer.life_sec = 3600;
+	memset(&fa, 0, sizeof(fa));
+	fa.action = POL_ACT_NEGOTIATE;
+	fa.offers = &offer;
+	fa.noffers = 1;
+	memset(&flt, 0, sizeof(flt));
+	flt.src.kind = POL_ADDR_HOST;
+	flt.src.prefix.addr = local;
+	flt.src.prefix.len = 32;
+	flt.dst.kind = POL_ADDR_HOST;
+	flt.dst.prefix.addr = remote;
+	flt.dst.prefix.len = 32;
+	flt.mirrored = true;
+	memset(&fl, 0, sizeof(fl));
+	fl.filters = &flt;
+	fl.nfilters = 1;
+	memset(&auth, 0, sizeof(auth));
+	auth.kind = POL_AUTH_PSK;
+	auth.psk = pa_secret_new(psk, strlen(psk));
+	memset(&rule, 0, sizeof(rule));
+	rule.name = (char *)(uintptr_t)"bench";
+	rule.auth = &auth;
+	rule.nauth = 1;
+	rule.active = true;
+	rule.filterlist = &fl;
+	rule.filteraction = &fa;
+	rule.tunnel = remote;
+	pol.rules = &rule;
+	pol.nrules = 1;
+
+	memset(&dc, 0, sizeof(dc));
+	if (null_driver_ops.open(&dc, NULL, NULL, &drv) != 0)
+		return 1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.drv_ops = &null_driver_ops;
+	cfg.drv = drv;
+	cfg.laddrs[0] = local;
+	cfg.nladdrs = 1;
+	cfg.port = (uint16_t)port;
+	cfg.no_mm_reuse = true;
+	cfg.on_qmsa = on_qmsa;
+	cfg.max_halfopen = 100000;
+	cfg.retrans_ms = 2000;
+	if (ike_new(&cfg, &ike) != 0 || ike_set_policy(ike, &pol, NULL) != 0) {
+		perror("ike_new");
+		return 1;
+	}
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.src.addr = local;
+	pkt.src.len = 32;
+	pkt.dst.addr = remote;
+	pkt.dst.len = 32;
+	t0 = pa_now_ms();
+	c0 = cpu_s();
+	deadline = t0 + 600000;
+	while (done < count && pa_now_ms() < deadline) {
+		struct pollfd pfd[8];
+		int fds[8], t;
+		size_t n, i;
+
+		ike_stats(ike, &st);
+		while (started < count &&
+		    started - done - st.negotiation_failures < parallel) {
+			if (ike_acquire(ike, &pkt, 0, NULL) != 0)
+				break;
+			started++;
+		}
+		n = ike_fds(ike, fds, 8);
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = fds[i];
+			pfd[i].events = POLLIN;
+		}
+		t = ike_next_timeout_ms(ike, pa_now_ms());
+		if (t < 0 || t > 100)
+			t = 100;
+		if (poll(pfd, n, t) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++)
+			if ((pfd[i].revents & POLLIN) &&
+			    ike_dispatch(ike, pfd[i].fd) != 0)
+				break;
+		ike_run_timers(ike, pa_now_ms());
+		ike_stats(ike, &st);
+		if (st.negotiation_failures > count / 10 + 10)
+			break;
+	}
+	t1 = pa_now_ms();
+	c1 = cpu_s();
+	ike_stats(ike, &st);
+	printf("handshakes=%u failures=%llu seconds=%.3f rate=%.1f "
+	    "initiator_cpu_ms_per_hs=%.3f retransmits=%llu\n", done,
+	    (unsigned long long)st.negotiation_failures, (t1 - t0) / 1000.0,
+	    done * 1000.0 / (double)(t1 - t0 > 0 ? t1 - t0 : 1),
+	    done > 0 ? (c1 - c0) * 1000.0 / done : 0.0,
+	    (unsigned long long)st.retransmits);
+	/* Keep the SAs on the responder: leave without deletes. */
+	ike_free(ike);
+	null_driver_ops.close(drv);
+	pa_secret_free(auth.psk);
+	return done == count ? 0 : 1;
+}
