@@ -11,6 +11,7 @@
 
 #include "agent_int.h"
 #include "audit.h"
+#include "dir_source.h"
 #include "pa_log.h"
 #include "pa_time.h"
 #include "store_xml.h"
@@ -54,8 +55,16 @@ struct agent {
 	uint32_t		 next_index;
 	uint64_t		 generation;
 	struct agent_stats	 st;
+	/* Directory source. */
+	struct pol_dir_source	*dir;
+	struct pol_store	*domain;	/* domain policy in force, or NULL */
+	bool			 domain_cached;
+	uint64_t		 dir_next_ms;	/* monotonic; 0 = now */
+	struct pol_dir_status	 dir_st;
+	bool			 dir_polled;
 };
 
+static void	dir_poll(struct agent *);
 static void
 set_err(struct pol_err *err, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -135,18 +144,13 @@ compile_set(const struct polset *c, const struct polset *d,
 }
 
 /* Read the configured source into ps (not applied). */
+/* The local store, or the embedded default if the file does not exist. */
 static int
-load_source(struct agent *a, struct polset *ps, struct pol_err *err)
+load_local(struct agent *a, struct polset *ps, struct pol_err *err)
 {
 	struct stat sb;
 	int rc;
 
-	memset(ps, 0, sizeof(*ps));
-	if (a->cfg.source == AGENT_SRC_DIRECTORY) {
-		set_err(err, "policy_source", "the directory policy source is "
-		    "not available in this build");
-		return PA_E_NOTSUP;
-	}
 	if (a->store_path == NULL ||
 	    (stat(a->store_path, &sb) != 0 && errno == ENOENT)) {
 		rc = pol_store_builtin(&ps->store, err);
@@ -155,6 +159,29 @@ load_source(struct agent *a, struct polset *ps, struct pol_err *err)
 		rc = pol_store_load_xml(a->store_path, a->secrets_path,
 		    &ps->store, err);
 		ps->source = "local";
+	}
+	return rc;
+}
+
+/* The effective policy into ps (not applied): domain > local. */
+static int
+load_source(struct agent *a, struct polset *ps, struct pol_err *err)
+{
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	if (a->domain != NULL) {
+		if ((ps->store = pol_store_dup(a->domain)) == NULL) {
+			set_err(err, "directory", "out of memory");
+			return PA_E_NOMEM;
+		}
+		ps->source = a->domain_cached ? "directory (cached copy)" :
+		    "directory";
+		rc = 0;
+	} else {
+		rc = load_local(a, ps, err);
+		if (a->cfg.source == AGENT_SRC_DIRECTORY && rc == 0)
+			ps->source = "local (no domain policy)";
 	}
 	if (rc == 0)
 		rc = pol_store_resolve(ps->store, err);
@@ -502,6 +529,20 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 		rc = PA_E_NOENT;
 		goto fail;
 	}
+	if (cfg->source == AGENT_SRC_DIRECTORY) {
+		if (cfg->dir == NULL) {
+			set_err(err, "policy_source", "directory: the directory "
+			    "is not configured (directory_uri, directory_base)");
+			rc = PA_E_INVAL;
+			goto fail;
+		}
+		if ((rc = pol_dir_new(cfg->dir, &a->dir)) != 0) {
+			set_err(err, "directory", "cannot set up the directory "
+			    "source: %s", pa_strerror(rc));
+			goto fail;
+		}
+	}
+	a->cfg.dir = NULL;	/* copied by pol_dir_new */
 	if ((rc = load_source(a, &a->cur, err)) != 0)
 		goto fail;
 	*out = a;
@@ -549,6 +590,22 @@ agent_start(struct agent *a, struct pol_err *err)
 			set_err(err, "ike", "starting the IKE engine failed: %s",
 			    pa_strerror(rc));
 			goto fail;
+		}
+	}
+	if (a->dir != NULL) {
+		/* The domain policy, if any, is in force from the start. */
+		dir_poll(a);
+		if (a->domain != NULL) {
+			struct polset ps;
+
+			if (load_source(a, &ps, err) != 0) {
+				emit_failure(a, err);
+				pol_store_free(a->domain);
+				a->domain = NULL;
+			} else {
+				polset_clear(&a->cur);
+				a->cur = ps;
+			}
 		}
 	}
 	if ((rc = commit(a, NULL, NULL, err)) != 0)
@@ -600,6 +657,8 @@ agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	agent_stop(a, "service stopped");
+	pol_dir_free(a->dir);
+	pol_store_free(a->domain);
 	pol_spd_free(a->spd);
 	polset_clear(&a->cur);
 	polset_clear(&a->next);
@@ -612,8 +671,9 @@ agent_free(struct agent *a)
 	free(a);
 }
 
-int
-agent_reload(struct agent *a, struct pol_err *err)
+/* Rebuild the effective policy and apply it (or queue it if paused). */
+static int
+reapply(struct agent *a, const char *detail, struct pol_err *err)
 {
 	struct polset ps;
 	int rc;
@@ -636,8 +696,73 @@ agent_reload(struct agent *a, struct pol_err *err)
 		emit_failure(a, err);
 		return rc;
 	}
-	emit_changed(a, "policy reloaded and applied");
+	emit_changed(a, detail);
 	return 0;
+}
+
+/*
+ * One poll of the directory: the domain policy replaces the local one
+ * while assigned (or, unreachable, its cached copy); unassigned, the local
+ * store applies again; failures keep what is in force and emit 616.
+ */
+static void
+dir_poll(struct agent *a)
+{
+	struct pol_dir_status *s = &a->dir_st;
+	struct pol_store *st = NULL;
+	struct pol_err err;
+	char detail[700];
+	bool changed = false;
+
+	memset(&err, 0, sizeof(err));
+	if (pol_dir_poll(a->dir, &st, s) != 0) {
+		set_err(&err, "directory", "out of memory");
+		emit_failure(a, &err);
+		a->dir_next_ms = pa_now_ms() + 60000;
+		return;
+	}
+	a->dir_polled = true;
+	a->dir_next_ms = pa_now_ms() +
+	    (uint64_t)(s->next_poll_sec > 0 ? s->next_poll_sec : 60) * 1000;
+	switch (s->outcome) {
+	case POL_DIR_APPLIED:
+	case POL_DIR_FROM_CACHE:
+		pol_store_free(a->domain);
+		a->domain = st;
+		a->domain_cached = s->outcome == POL_DIR_FROM_CACHE;
+		changed = true;
+		snprintf(detail, sizeof(detail), "%s policy %s from %s",
+		    a->domain_cached ? "directory unreachable: cached" :
+		    "directory", s->policy_name, a->domain_cached ?
+		    "the cache" : s->uri);
+		break;
+	case POL_DIR_UNASSIGNED:
+		pol_store_free(st);
+		changed = a->domain != NULL;
+		pol_store_free(a->domain);
+		a->domain = NULL;
+		snprintf(detail, sizeof(detail), "the domain policy was "
+		    "unassigned: the local policy applies");
+		break;
+	case POL_DIR_UNREACHABLE:
+	case POL_DIR_REJECTED:
+		pol_store_free(st);
+		emit_failure(a, &s->err);
+		break;
+	default:
+		pol_store_free(st);
+		break;
+	}
+	if (changed && a->started)
+		(void)reapply(a, detail, &err);
+}
+
+int
+agent_reload(struct agent *a, struct pol_err *err)
+{
+	if (a->dir != NULL)
+		a->dir_next_ms = 0;	/* poll the directory next */
+	return reapply(a, "policy reloaded and applied", err);
 }
 
 int
@@ -825,6 +950,12 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 	in->dynamic_rules = a->nrules;
 	in->ike = a->ike != NULL;
 	in->paused = a->paused;
+	if (a->dir != NULL && a->dir_polled) {
+		in->dir_outcome = pol_dir_outcome_name(a->dir_st.outcome);
+		in->dir_uri = a->dir_st.uri;
+		in->dir_fetched = a->dir_st.fetched;
+		in->dir_next_poll = a->dir_st.next_poll_sec;
+	}
 	if (a->ike != NULL) {
 		ike_stats(a->ike, &is);
 		in->mmsas = is.active_mmsas;
@@ -911,7 +1042,17 @@ agent_dispatch(struct agent *a, int fd)
 int
 agent_next_timeout_ms(const struct agent *a, uint64_t now_ms)
 {
-	return a->ike != NULL ? ike_next_timeout_ms(a->ike, now_ms) : -1;
+	int t = a->ike != NULL ? ike_next_timeout_ms(a->ike, now_ms) : -1;
+
+	if (a->dir != NULL && a->started && !a->stopped) {
+		int d = a->dir_next_ms <= now_ms ? 0 :
+		    (a->dir_next_ms - now_ms > INT32_MAX ? INT32_MAX :
+		    (int)(a->dir_next_ms - now_ms));
+
+		if (t < 0 || d < t)
+			t = d;
+	}
+	return t;
 }
 
 void
@@ -919,4 +1060,7 @@ agent_run_timers(struct agent *a, uint64_t now_ms)
 {
 	if (a->ike != NULL)
 		ike_run_timers(a->ike, now_ms);
+	if (a->dir != NULL && a->started && !a->stopped &&
+	    now_ms >= a->dir_next_ms)
+		dir_poll(a);
 }

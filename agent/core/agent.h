@@ -29,6 +29,7 @@
 #include "spd.h"
 
 struct audit;
+struct pol_dir_cfg;
 
 enum agent_source {
 	AGENT_SRC_LOCAL = 1,		/* the local XML store */
@@ -45,6 +46,13 @@ struct agent_cfg {
 	bool			 ike;		/* run the IKE engine */
 	uint16_t		 ike_port;	/* 0 = 500 */
 	uint16_t		 natt_port;	/* 0 = 4500, IKE_NO_NATT = off */
+	/*
+	 * AGENT_SRC_DIRECTORY: the directory source (copied by agent_new).
+	 * The domain's assigned policy wins over the local one; without one
+	 * (unassigned, or never fetched and no cache) the local store
+	 * applies. Polled from agent_run_timers().
+	 */
+	const struct pol_dir_cfg *dir;
 	/* Oakley log sink (one line per step, never keys); may be NULL. */
 	void			(*olog)(void *arg, const char *line);
 	void			*olog_arg;
@@ -81,6 +89,11 @@ struct agent_info {
 	uint64_t	 qmsas;
 	bool		 ike;		/* the IKE engine runs */
 	bool		 paused;
+	/* Directory source: last poll. */
+	const char	*dir_outcome;	/* "applied", "unreachable", ...; NULL */
+	const char	*dir_uri;	/* server the domain policy came from */
+	int64_t		 dir_fetched;	/* epoch s, 0 = never */
+	uint32_t	 dir_next_poll;	/* seconds */
 };
 
 /* Statistics: IKE's (Oakley), the driver's (IPsec) and the core's. */
@@ -111,8 +124,10 @@ void	agent_stop(struct agent *, const char *reason);
 void	agent_free(struct agent *);		/* stops first; NULL ok */
 
 /*
- * Re-read the policy source. Bad policy is rejected whole: the old policy
- * stays, 616 is emitted and *err says why. Paused: validated and queued.
+ * Re-read the policy source (the local store; with a directory source, a
+ * poll of the directory is also made due). Bad policy is rejected whole:
+ * the old policy stays, 616 is emitted and *err says why. Paused:
+ * validated and queued.
  */
 int	agent_reload(struct agent *, struct pol_err *err) PA_MUST_USE;
 int	agent_pause(struct agent *) PA_MUST_USE;

@@ -75,6 +75,14 @@ print_status(void *res)
 	printf("  policy version   %lld%s\n", i_of(r, "policy_version"),
 	    json_is_true(json_object_get(r, "policy_pending")) ?
 	    " (a change is queued until continue)" : "");
+	if (json_is_object(json_object_get(r, "directory"))) {
+		json_t *dj = json_object_get(r, "directory");
+
+		when(i_of(dj, "fetched"), ch, sizeof(ch));
+		printf("  directory        last poll %s (%s), fetched %s, "
+		    "next in %llds\n", s_of(dj, "last_poll"), s_of(dj, "uri"),
+		    ch, i_of(dj, "next_poll_sec"));
+	}
 	printf("  driver           %s\n", s_of(r, "driver"));
 	printf("  IKE              %s\n", b_of(r, "ike"));
 	printf("  filters          %lld\n", i_of(r, "filters"));

@@ -152,6 +152,12 @@ status_json(struct svc_daemon *d)
 	if (o != NULL)
 		json_object_set_new(o, "dynamic_rules",
 		    json_integer((json_int_t)in.dynamic_rules));
+	if (o != NULL && in.dir_outcome != NULL)
+		json_object_set_new(o, "directory", json_pack(
+		    "{s:s,s:s,s:I,s:I}", "last_poll", in.dir_outcome,
+		    "uri", in.dir_uri != NULL ? in.dir_uri : "",
+		    "fetched", (json_int_t)in.dir_fetched,
+		    "next_poll_sec", (json_int_t)in.dir_next_poll));
 	return o;
 }
 

@@ -44,6 +44,11 @@ svc_config_defaults(struct svc_config *c)
 	c->stop_timeout_ms = 10000;
 	c->log_level = 6;
 	c->drop_privileges = true;
+	snprintf(c->dir_keytab, sizeof(c->dir_keytab), "/etc/krb5.keytab");
+	c->dir_starttls = true;
+	snprintf(c->dir_cache, sizeof(c->dir_cache),
+	    "/var/lib/ipsec-agent/directory-policy.cache");
+	c->dir_timeout_ms = 10000;
 }
 
 static int
@@ -129,6 +134,102 @@ set_path(char *dst, size_t cap, const char *v, bool empty_ok)
 		return PA_E_INVAL;
 	memcpy(dst, v, len + 1);
 	return 0;
+}
+
+static int
+set_text(char *dst, size_t cap, const char *v)
+{
+	if (*v == '\0' || strlen(v) >= cap)
+		return PA_E_INVAL;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* The directory_* keys. */
+static int
+set_directory(struct svc_config *c, const char *k, const char *v,
+    const char *where, char *eb, size_t ec)
+{
+	uint64_t x;
+	bool b;
+
+	if (strcmp(k, "uri") == 0) {
+		if (set_text(c->dir_uris, sizeof(c->dir_uris), v) != 0 ||
+		    (strncmp(v, "ldap://", 7) != 0 &&
+		    strncmp(v, "ldaps://", 8) != 0))
+			return cfg_errf(eb, ec, where, "directory_uri: one or "
+			    "more ldap:// or ldaps:// URIs, space separated");
+	} else if (strcmp(k, "base") == 0) {
+		if (set_text(c->dir_base, sizeof(c->dir_base), v) != 0)
+			return cfg_errf(eb, ec, where, "directory_base: the "
+			    "domain DN is required");
+	} else if (strcmp(k, "computer") == 0) {
+		if (set_text(c->dir_computer, sizeof(c->dir_computer), v) != 0)
+			return cfg_errf(eb, ec, where, "directory_computer: "
+			    "this computer's DN or account name (HOST$)");
+	} else if (strcmp(k, "bind") == 0) {
+		if (strcmp(v, "gssapi") == 0)
+			c->dir_bind = 0;
+		else if (strcmp(v, "simple") == 0)
+			c->dir_bind = 1;
+		else
+			return cfg_errf(eb, ec, where, "directory_bind must be "
+			    "gssapi or simple, not '%s'", v);
+	} else if (strcmp(k, "keytab") == 0) {
+		if (set_path(c->dir_keytab, sizeof(c->dir_keytab), v,
+		    false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "principal") == 0) {
+		if (set_text(c->dir_principal, sizeof(c->dir_principal),
+		    v) != 0)
+			return cfg_errf(eb, ec, where, "directory_principal: "
+			    "a principal name");
+	} else if (strcmp(k, "bind_dn") == 0) {
+		if (set_text(c->dir_bind_dn, sizeof(c->dir_bind_dn), v) != 0)
+			return cfg_errf(eb, ec, where, "directory_bind_dn: a "
+			    "DN");
+	} else if (strcmp(k, "password_file") == 0) {
+		if (set_path(c->dir_password_file,
+		    sizeof(c->dir_password_file), v, false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "starttls") == 0) {
+		if (parse_bool(v, &b) != 0)
+			return cfg_errf(eb, ec, where, "directory_starttls "
+			    "must be yes or no, not '%s'", v);
+		c->dir_starttls = b;
+	} else if (strcmp(k, "ca_file") == 0) {
+		if (set_path(c->dir_ca_file, sizeof(c->dir_ca_file), v,
+		    false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "cache") == 0) {
+		if (set_path(c->dir_cache, sizeof(c->dir_cache), v, true) != 0)
+			goto badpath;
+	} else if (strcmp(k, "timeout") == 0) {
+		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "directory_timeout must "
+			    "be 1 to 300 seconds, not '%s'", v);
+		c->dir_timeout_ms = (unsigned)x * 1000;
+	} else if (strcmp(k, "min_poll") == 0) {
+		if (parse_uint(v, 86400, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "directory_min_poll "
+			    "must be 1 to 86400 seconds, not '%s'", v);
+		c->dir_min_poll = (unsigned)x;
+	} else if (strcmp(k, "backoff_unit") == 0) {
+		if (parse_uint(v, 3600, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "directory_backoff_unit "
+			    "must be 1 to 3600 seconds, not '%s'", v);
+		c->dir_backoff_unit = (unsigned)x;
+	} else if (strcmp(k, "insecure_plain") == 0) {
+		if (parse_bool(v, &b) != 0)
+			return cfg_errf(eb, ec, where, "directory_insecure_"
+			    "plain must be yes or no, not '%s'", v);
+		c->dir_insecure_plain = b;
+	} else
+		return cfg_errf(eb, ec, where, "unknown key 'directory_%s'", k);
+	return 0;
+badpath:
+	return cfg_errf(eb, ec, where, "directory_%s must be an absolute "
+	    "path, not '%s'", k, v);
 }
 
 int
@@ -245,6 +346,8 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			return cfg_errf(eb, ec, where, "drop_privileges must "
 			    "be yes or no, not '%s'", v);
 		c->drop_privileges = b;
+	} else if (strncmp(k, "directory_", 10) == 0) {
+		return set_directory(c, k + 10, v, where, eb, ec);
 	} else if (strcmp(k, "log_level") == 0) {
 		if (strcmp(v, "error") == 0)
 			c->log_level = 3;
@@ -369,6 +472,19 @@ svc_config_finish(struct svc_config *c, char *eb, size_t ec)
 		return PA_E_INVAL;
 	}
 	c->admin_gid = gr->gr_gid;
+	if (c->policy_source == AGENT_SRC_DIRECTORY &&
+	    (c->dir_uris[0] == '\0' || c->dir_base[0] == '\0' ||
+	    c->dir_computer[0] == '\0')) {
+		snprintf(eb, ec, "policy_source = directory needs "
+		    "directory_uri, directory_base and directory_computer");
+		return PA_E_INVAL;
+	}
+	if (c->policy_source == AGENT_SRC_DIRECTORY && c->dir_bind == 1 &&
+	    (c->dir_bind_dn[0] == '\0' || c->dir_password_file[0] == '\0')) {
+		snprintf(eb, ec, "directory_bind = simple needs "
+		    "directory_bind_dn and directory_password_file");
+		return PA_E_INVAL;
+	}
 	if (c->oakley_log && c->oakley_log_path[0] == '\0') {
 		snprintf(eb, ec, "oakley_log: on needs oakley_log_path");
 		return PA_E_INVAL;

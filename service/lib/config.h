@@ -44,6 +44,22 @@ struct svc_config {
 	unsigned		 stop_timeout_ms;
 	unsigned		 log_level;	/* 3..7 */
 	bool			 drop_privileges;
+	/* policy_source = directory (agent/policy/dir_source.h). */
+	char			 dir_uris[1024];	/* space separated */
+	char			 dir_base[512];
+	char			 dir_computer[512];	/* DN, or "HOST$" */
+	int			 dir_bind;		/* enum pol_dir_bind */
+	char			 dir_keytab[SVC_PATH_MAX];
+	char			 dir_principal[256];
+	char			 dir_bind_dn[512];
+	char			 dir_password_file[SVC_PATH_MAX];
+	bool			 dir_starttls;
+	char			 dir_ca_file[SVC_PATH_MAX];
+	char			 dir_cache[SVC_PATH_MAX];	/* "" = none */
+	unsigned		 dir_timeout_ms;
+	unsigned		 dir_min_poll;		/* seconds, 0 = default */
+	unsigned		 dir_backoff_unit;	/* seconds, 0 = default */
+	bool			 dir_insecure_plain;	/* tests on loopback */
 };
 
 /* Built-in defaults. */

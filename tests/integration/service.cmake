@@ -5,3 +5,13 @@ add_test(NAME service_integration
 set_tests_properties(service_integration PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# policy_source = directory against a real slapd (tests/lib/slapd.sh).
+add_executable(svc_mkldif ${CMAKE_CURRENT_LIST_DIR}/service/svc_mkldif.c)
+target_link_libraries(svc_mkldif PRIVATE pa_policy)
+add_test(NAME service_directory
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/directory_test.sh
+		$<TARGET_FILE:svc_mkldif>)
+set_tests_properties(service_directory PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -88,6 +88,14 @@ test_config_ok(void **state)
 	    "natt_port = off\n"
 	    "stop_timeout = 3\n"
 	    "log_level = debug\n"
+	    "directory_uri = ldap://127.0.0.1:1 ldaps://dc.example.test\n"
+	    "directory_base = DC=example,DC=test\n"
+	    "directory_computer = HOSTA$\n"
+	    "directory_bind = simple\n"
+	    "directory_bind_dn = cn=admin,dc=example,dc=test\n"
+	    "directory_password_file = /x/pw\n"
+	    "directory_timeout = 3\n"
+	    "directory_min_poll = 1\n"
 	    "\n");
 	svc_config_defaults(&c);
 	assert_int_equal(svc_config_load(&c, path, false, eb, sizeof(eb)), 0);
@@ -107,6 +115,15 @@ test_config_ok(void **state)
 	assert_int_equal(c.natt_port, 0xffff);
 	assert_int_equal(c.stop_timeout_ms, 3000);
 	assert_int_equal(c.log_level, 7);
+	assert_string_equal(c.dir_computer, "HOSTA$");
+	assert_int_equal(c.dir_bind, 1);
+	assert_int_equal(c.dir_timeout_ms, 3000);
+	/* Directory without its keys is refused at the end. */
+	write_file(path, "policy_source = directory\n");
+	svc_config_defaults(&c);
+	assert_int_equal(svc_config_load(&c, path, false, eb, sizeof(eb)), 0);
+	assert_int_not_equal(svc_config_finish(&c, eb, sizeof(eb)), 0);
+	assert_non_null(strstr(eb, "directory_uri"));
 }
 
 static void
@@ -135,6 +152,11 @@ test_config_errors(void **state)
 		{ "diagnostics = \n", ":1: diagnostics" },
 		{ "audit_sink = file\n", ":1: audit_sink must be" },
 		{ "stop_timeout = 0\n", ":1: stop_timeout" },
+		{ "directory_uri = http://x\n", ":1: directory_uri" },
+		{ "directory_bind = kerberos\n", ":1: directory_bind must" },
+		{ "directory_frob = 1\n", ":1: unknown key 'directory_frob'" },
+		{ "directory_timeout = 0\n", ":1: directory_timeout" },
+		{ "drop_privileges = perhaps\n", ":1: drop_privileges" },
 	};
 	struct svc_config c;
 	char path[300], eb[1024];
@@ -595,7 +617,8 @@ test_agent_bad_config(void **state)
 	assert_non_null(strstr(err.what, "null"));
 	ac.driver = "null";
 	ac.source = AGENT_SRC_DIRECTORY;
-	assert_int_equal(agent_new(&ac, &a, &err), PA_E_NOTSUP);
+	assert_int_equal(agent_new(&ac, &a, &err), PA_E_INVAL);
+	assert_non_null(strstr(err.what, "directory_uri"));
 	/* No store file: the embedded default, nothing assigned. */
 	ac.source = AGENT_SRC_LOCAL;
 	ac.store_path = "/nonexistent/store.xml";

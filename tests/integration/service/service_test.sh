@@ -341,25 +341,28 @@ out=$("${C[@]}" events --verify --file "$A") && fail "reorder not caught"
 grep -q "REORDERED: record seq 4 comes after seq 5" <<<"$out" ||
     fail "reorder message: $out"
 cp "$tmp/audit.orig" "$A"
-sed -i '3s/"Policy Source":"local"/"Policy Source":"directory"/' "$A"
+L=$(grep -n '"Policy Source":"local"' "$A" | head -1 | cut -d: -f1)
+[ -n "$L" ] || fail "no 613 record to alter"
+sed -i "${L}s/\"Policy Source\":\"local\"/\"Policy Source\":\"directory\"/" "$A"
 out=$("${C[@]}" events --verify --file "$A") && fail "alteration not caught"
-grep -q "audit.jsonl:3: ALTERED: record seq 3 does not match its hash" \
+grep -q "audit.jsonl:$L: ALTERED: record seq $L does not match its hash" \
     <<<"$out" || fail "alteration message: $out"
 # Altered and re-hashed: the next record's link gives it away.
 cp "$tmp/audit.orig" "$A"
-python3 - "$A" <<'EOP'
+python3 - "$A" "$L" <<'EOP'
 import hashlib, json, sys
 lines = open(sys.argv[1]).read().splitlines()
-r = json.loads(lines[2])
+i = int(sys.argv[2]) - 1
+r = json.loads(lines[i])
 r["fields"]["Policy"] = "Evil"
 del r["hash"]
 canon = json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 r["hash"] = hashlib.sha256(canon.encode()).hexdigest()
-lines[2] = json.dumps(r, sort_keys=True, separators=(",", ":"))
+lines[i] = json.dumps(r, sort_keys=True, separators=(",", ":"))
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")
 EOP
 out=$("${C[@]}" events --verify --file "$A") && fail "re-hash not caught"
-grep -q "ALTERED: record seq 3 (.*audit.jsonl:3) was changed" <<<"$out" ||
+grep -q "ALTERED: record seq $L (.*audit.jsonl:$L) was changed" <<<"$out" ||
     fail "re-hash message: $out"
 cp "$tmp/audit.orig" "$A"
 pass "events --verify names removed, reordered and altered records"

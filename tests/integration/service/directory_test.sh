@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# ipsec-agentd with policy_source = directory against a real slapd (AD
+# IPsec schema, tests/lib/slapd.sh): the domain policy is applied, an
+# unreachable directory keeps it (616), and a restart with the directory
+# down applies the cached copy. Needs root and slapd (skips with 77).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+lib=$(cd "$here/../../lib" && pwd)
+bin=${PA_BINARY_DIR:?PA_BINARY_DIR unset}
+agentd=$bin/service/ipsec-agentd
+cmd=$bin/service/ipseccmd
+mkldif=${1:?usage: directory_test.sh SVC_MKLDIF}
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+command -v jq >/dev/null || skip "jq is not installed"
+
+tmp=$(mktemp -d /tmp/svc-dir.XXXXXX)
+cleanup() {
+	local rc=$?
+	[ -S "$tmp/ctl.sock" ] && "$cmd" -c "$tmp/agentd.conf" --timeout 5000 \
+	    service stop >/dev/null 2>&1 || true
+	"$lib/slapd.sh" stop "$tmp/ldap" >/dev/null 2>&1 || true
+	if [ "${PA_TEST_KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+set +e
+"$lib/slapd.sh" start "$tmp/ldap" --ldif "$here/dir_tree.ldif" >/dev/null
+rc=$?
+set -e
+[ $rc = 77 ] && skip "slapd is not installed"
+[ $rc = 0 ] || fail "slapd did not start"
+# shellcheck disable=SC1091
+. "$tmp/ldap/env"
+"$mkldif" "$here/dir_store.xml" "$LDAP_BASE" \
+    "{5E5E0000-0000-4000-8000-0000000000A1}" "ou=Web,ou=Servers,$LDAP_BASE" \
+    > "$tmp/policy.ldif" || fail "svc_mkldif"
+"$lib/slapd.sh" load "$tmp/ldap" "$tmp/policy.ldif" >/dev/null ||
+    fail "loading the policy into slapd"
+umask 077
+printf '%s\n' "$LDAP_ADMIN_PW" > "$tmp/ldap.pw"
+umask 022
+cat > "$tmp/agentd.conf" <<EOC
+policy_source = directory
+directory_uri = ldap://127.0.0.1:1 $LDAP_URI
+directory_base = $LDAP_BASE
+directory_computer = HOSTA\$
+directory_bind = simple
+directory_bind_dn = $LDAP_ADMIN_DN
+directory_password_file = $tmp/ldap.pw
+directory_starttls = no
+directory_insecure_plain = yes
+directory_cache = $tmp/state/directory-policy.cache
+directory_timeout = 3
+directory_min_poll = 1
+directory_backoff_unit = 1
+store = $tmp/no-local-store.xml
+driver = null
+ike = off
+audit_sink = none
+audit_file = $tmp/audit.jsonl
+control_socket = $tmp/ctl.sock
+state_dir = $tmp/state
+EOC
+C=("$cmd" -c "$tmp/agentd.conf")
+j() { "${C[@]}" --json "$@"; }
+
+"${C[@]}" service start >/dev/null || fail "start"
+st=$(j service status)
+[ "$(jq -r .policy_source <<<"$st")" = directory ] || fail "source: $st"
+[ "$(jq -r .policy <<<"$st")" = SvcTest ] || fail "policy: $st"
+[ "$(jq -r .directory.last_poll <<<"$st")" = applied ] || fail "poll: $st"
+[ "$(jq .filters <<<"$st")" -gt 0 ] || fail "no filters: $st"
+jq -s -e 'map(select(.id == 613)) | .[-1].fields["Policy Source"] ==
+    "directory"' "$tmp/audit.jsonl" >/dev/null || fail "613 source"
+pass "the domain policy from slapd is applied at start"
+
+# The directory goes away: the policy in force stays, 616 says why.
+"$lib/slapd.sh" stop "$tmp/ldap" >/dev/null
+"${C[@]}" reload >/dev/null || fail "reload"
+for i in $(seq 1 300); do
+	out=$(j service status)
+	[ "$(jq -r .directory.last_poll <<<"$out")" = unreachable ] && break
+done
+[ "$(jq -r .directory.last_poll <<<"$out")" = unreachable ] ||
+    fail "no unreachable poll: $out"
+[ "$(jq -r .policy <<<"$out")" = SvcTest ] || fail "policy lost: $out"
+j events --id 616 | jq -e '.events | length >= 1' >/dev/null ||
+    fail "no 616 for the unreachable directory"
+pass "unreachable directory: policy kept, 616"
+
+# A restart with the directory still down applies the cached copy.
+"${C[@]}" service stop >/dev/null || fail "stop"
+"${C[@]}" service start >/dev/null || fail "restart"
+st=$(j service status)
+[ "$(jq -r .policy_source <<<"$st")" = "directory (cached copy)" ] ||
+    fail "cache source: $st"
+[ "$(jq -r .policy <<<"$st")" = SvcTest ] || fail "cached policy: $st"
+"${C[@]}" service stop >/dev/null || fail "stop 2"
+pass "restart with the directory down: the cached copy applies"
+echo "all $n directory service tests passed"
