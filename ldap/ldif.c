@@ -282,6 +282,30 @@ fail:
 	return rc;
 }
 
+/*
+ * libldap 2.5 dereferences NULL on a line with an empty attribute type
+ * (": value"), found by fuzzing: refuse such text before handing it over.
+ * Only the first character of each logical line is looked at.
+ */
+static bool
+ldif_precheck(const char *t, size_t len, unsigned long *bad)
+{
+	size_t i;
+	unsigned long line = 1;
+	bool bol = true;
+
+	for (i = 0; i < len; i++) {
+		if (bol && t[i] == ':') {
+			*bad = line;
+			return false;
+		}
+		bol = t[i] == '\n';
+		if (bol)
+			line++;
+	}
+	return true;
+}
+
 int
 dir_ldif_read(const char *text, size_t len, struct dir_result **out,
     char *err, size_t errcap)
@@ -299,6 +323,13 @@ dir_ldif_read(const char *text, size_t len, struct dir_result **out,
 	*out = NULL;
 	if (err != NULL && errcap > 0)
 		err[0] = '\0';
+	if (!ldif_precheck(text, len, &lineno)) {
+		if (err != NULL)
+			snprintf(err, errcap, "LDIF line %lu has no attribute "
+			    "type", lineno);
+		return PA_E_FORMAT;
+	}
+	lineno = 0;
 	/* ldif_open_mem reads the buffer in place: give it a copy. */
 	if ((mem = malloc(len + 1)) == NULL)
 		return PA_E_NOMEM;
