@@ -283,27 +283,48 @@ fail:
 }
 
 /*
- * libldap 2.5 dereferences NULL on a line with an empty attribute type
- * (": value"), found by fuzzing: refuse such text before handing it over.
- * Only the first character of each logical line is looked at.
+ * libldap 2.5 dereferences NULL on lines without an attribute type (": v",
+ * or a "-" outside a modify record), found by fuzzing: refuse such text
+ * before handing it over. Per logical line only its start is looked at:
+ * empty (end of record), comment, continuation, "-" (in a modify record),
+ * or "type:" with a non-empty type.
  */
 static bool
 ldif_precheck(const char *t, size_t len, unsigned long *bad)
 {
-	size_t i;
-	unsigned long line = 1;
-	bool bol = true;
+	static const char ct[] = "changetype:";
+	size_t i = 0, j, n;
+	unsigned long line = 0;
+	bool modify = false;
 
-	for (i = 0; i < len; i++) {
-		if (bol && t[i] == ':') {
-			*bad = line;
-			return false;
+	while (i < len) {
+		line++;
+		for (j = i; j < len && t[j] != '\n'; j++)
+			;
+		n = j - i;			/* the line is t[i .. i+n) */
+		if (n > 0 && t[i + n - 1] == '\r')
+			n--;
+		if (n == 0)
+			modify = false;
+		else if (t[i] == '#' || t[i] == ' ')
+			;
+		else if (n == 1 && t[i] == '-') {
+			if (!modify)
+				goto bad;
+		} else {
+			if (t[i] == ':' || memchr(t + i, ':', n) == NULL)
+				goto bad;
+			if (n >= sizeof(ct) - 1 && strncasecmp(t + i, ct,
+			    sizeof(ct) - 1) == 0 && memmem(t + i, n, "modify",
+			    6) != NULL)
+				modify = true;
 		}
-		bol = t[i] == '\n';
-		if (bol)
-			line++;
+		i = j + 1;
 	}
 	return true;
+bad:
+	*bad = line;
+	return false;
 }
 
 int
@@ -325,8 +346,8 @@ dir_ldif_read(const char *text, size_t len, struct dir_result **out,
 		err[0] = '\0';
 	if (!ldif_precheck(text, len, &lineno)) {
 		if (err != NULL)
-			snprintf(err, errcap, "LDIF line %lu has no attribute "
-			    "type", lineno);
+			snprintf(err, errcap, "LDIF line %lu is not an "
+			    "attribute line", lineno);
 		return PA_E_FORMAT;
 	}
 	lineno = 0;
