@@ -934,7 +934,7 @@ filter_opts(struct cmd *c, struct pol_filter *f)
 	const char *sa = arg(c, "srcaddr"), *da = arg(c, "dstaddr");
 	const char *sm = arg(c, "srcmask"), *dm = arg(c, "dstmask");
 	const char *pr = arg(c, "protocol");
-	uint32_t port;
+	uint32_t port = 0;
 	int rc;
 
 	if (sa != NULL && (rc = parse_endpoint("src", sa, sm, &f->src)) != 0)
@@ -2230,7 +2230,7 @@ cmd_match(struct cmd *c)
 	struct pol_err err;
 	struct pol_pkt k;
 	size_t naddrs = 0, i, nother = 0;
-	uint32_t port;
+	uint32_t port = 0;
 	char why[256], ent[256], f[600], o[96];
 	int rc;
 
