@@ -304,6 +304,22 @@ fl_strdup(const char *s, char **out)
 	return (*out = strdup(s)) != NULL ? 0 : PA_E_NOMEM;
 }
 
+/*
+ * The object's name: ipsecName, or, as Windows leaves some objects (the
+ * default response rule and its action) unnamed while the model names
+ * every object, its braced GUID. pol_ldif_write() leaves such a name out.
+ */
+static int
+fl_name(const struct dir_record *r, const struct pa_guid *id, char **out)
+{
+	const char *n = dir_record_str(r, "ipsecName");
+	char g[PA_GUIDSTRLEN];
+
+	if (n == NULL || *n == '\0')
+		n = pa_guid_str(id, g);
+	return (*out = strdup(n)) != NULL ? 0 : PA_E_NOMEM;
+}
+
 /* The object's GUID (ipsecID, else the braces of its cn) and its blob,
  * whose ipsecDataType must be known. */
 static int
@@ -389,7 +405,7 @@ fl_filteraction(struct fl_ctx *c, const struct dir_record *r,
 	if ((rc = fl_codec(c, r, pol_gp_decode_negpol(blob, ts ? &type : NULL,
 	    &action, &fa, c->err))) != 0)
 		return rc;
-	if ((rc = fl_strdup(dir_record_str(r, "ipsecName"), &fa.name)) != 0 ||
+	if ((rc = fl_name(r, &fa.id, &fa.name)) != 0 ||
 	    (rc = fl_strdup(dir_record_str(r, "description"),
 	    &fa.description)) != 0)
 		goto fail;
@@ -423,7 +439,7 @@ fl_filterlist(struct fl_ctx *c, const struct dir_record *r,
 	if ((rc = fl_codec(c, r, pol_gp_decode_filter(blob, &fl,
 	    c->err))) != 0)
 		return rc;
-	if ((rc = fl_strdup(dir_record_str(r, "ipsecName"), &fl.name)) != 0 ||
+	if ((rc = fl_name(r, &fl.id, &fl.name)) != 0 ||
 	    (rc = fl_strdup(dir_record_str(r, "description"),
 	    &fl.description)) != 0)
 		goto fail;
@@ -487,8 +503,8 @@ fl_rule(struct fl_ctx *c, struct pol_policy *p, const struct dir_record *r)
 		return rc;
 	rule.default_response = defresp;
 	rule.changed = fl_changed(r);
-	if ((rc = fl_strdup(dir_record_str(r, "ipsecName"), &rule.name)) !=
-	    0 || (rc = fl_strdup(dir_record_str(r, "description"),
+	if ((rc = fl_name(r, &rule.id, &rule.name)) != 0 ||
+	    (rc = fl_strdup(dir_record_str(r, "description"),
 	    &rule.description)) != 0)
 		goto fail;
 	if (defresp)
@@ -539,7 +555,7 @@ pol_from_records(const struct dir_result *recs, const char *policy_dn,
 	if ((rc = fl_common(&c, pr, POL_GP_POLICY, &p->id, &blob)) != 0 ||
 	    (rc = fl_codec(&c, pr, pol_gp_decode_policy(blob, p, err))) != 0)
 		goto out;
-	if ((rc = fl_strdup(dir_record_str(pr, "ipsecName"), &p->name)) != 0 ||
+	if ((rc = fl_name(pr, &p->id, &p->name)) != 0 ||
 	    (rc = fl_strdup(dir_record_str(pr, "description"),
 	    &p->description)) != 0)
 		goto out;
@@ -758,7 +774,9 @@ lw_object(struct lw *w, const char *dn, const char *cls,
 	lw_str(w, "objectClass", "top");
 	lw_str(w, "objectClass", cls);
 	lw_str(w, "cn", cn);
-	lw_str(w, "ipsecName", name);
+	/* A name that is only the GUID stood for no name (fl_name). */
+	if (name != NULL && strcmp(name, g) != 0)
+		lw_str(w, "ipsecName", name);
 	lw_str(w, "description", desc);
 	lw_str(w, "ipsecID", g);
 	lw_str(w, "ipsecDataType", dt);
@@ -892,13 +910,8 @@ pol_ldif_write(const struct pol_store *s, const struct pol_policy *p,
 		snprintf(err->where, sizeof(err->where), "%s", kdn);
 		goto out;
 	}
-	{
-		char g[PA_GUIDSTRLEN];
-
-		lw_object(&w, kdn, "ipsecISAKMPPolicy", &p->isakmp.id,
-		    p->isakmp.name ? p->isakmp.name :
-		    pa_guid_str(&p->isakmp.id, g), NULL, blob, bl);
-	}
+	lw_object(&w, kdn, "ipsecISAKMPPolicy", &p->isakmp.id,
+	    p->isakmp.name, NULL, blob, bl);
 	lw_str(&w, "ipsecOwnersReference", pdn);
 	lw_end(&w);
 	free(blob);

@@ -14,3 +14,12 @@ add_test(NAME directory_policy
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/policy.sh $<TARGET_FILE:test_ldap_policy>)
 set_tests_properties(directory_policy PROPERTIES LABELS integration
 	SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# The policy Windows ships ("Secure Server"), objects from samba-ad-provision.
+add_executable(test_ldap_windows ${CMAKE_SOURCE_DIR}/tests/unit/test_ldap_windows.c)
+target_link_libraries(test_ldap_windows PRIVATE pa_policy pa_ldap pa_common
+	PkgConfig::CMOCKA)
+add_test(NAME directory_windows
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/windows.sh $<TARGET_FILE:test_ldap_windows>)
+set_tests_properties(directory_windows PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 120)
