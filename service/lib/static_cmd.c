@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "exp_xml.h"
+#include "pa_buf.h"
 #include "model.h"
 #include "spd.h"
 #include "static_cmd.h"
@@ -1569,6 +1570,29 @@ delete_rule(struct cmd *c)
 
 /* ---- show: text ---- */
 
+/* A key as typed if it is printable ASCII, else "hex:..." (malloc'd). */
+static char *
+key_text(const struct pa_secret *k)
+{
+	size_t i, cap = k->len * 2 + 5;
+	bool plain = true;
+	char *s;
+
+	for (i = 0; i < k->len; i++)
+		if (k->p[i] < 0x20 || k->p[i] > 0x7e || k->p[i] == '"')
+			plain = false;
+	if ((s = malloc(cap)) == NULL)
+		return NULL;
+	if (plain) {
+		memcpy(s, k->p, k->len);
+		s[k->len] = '\0';
+	} else {
+		memcpy(s, "hex:", 4);
+		pa_hex_encode(k->p, k->len, s + 4, cap - 4);
+	}
+	return s;
+}
+
 static void
 show_auth_text(const struct pol_auth *a, bool keys)
 {
@@ -1580,10 +1604,15 @@ show_auth_text(const struct pol_auth *a, bool keys)
 		printf("certificate (CA \"%s\")", a->ca_dn ? a->ca_dn : "");
 		break;
 	case POL_AUTH_PSK:
-		if (keys && a->psk != NULL)
-			printf("preshared key \"%.*s\"", (int)a->psk->len,
-			    (const char *)a->psk->p);
-		else
+		if (keys && a->psk != NULL) {
+			char *t = key_text(a->psk);
+
+			printf("preshared key \"%s\"", t ? t : "?");
+			if (t != NULL) {
+				pa_wipe(t, strlen(t));
+				free(t);
+			}
+		} else
 			printf("preshared key (hidden)");
 		break;
 	}
@@ -1833,9 +1862,16 @@ rule_json(const struct pol_rule *r, bool keys)
 		    x->kind)));
 		if (x->kind == POL_AUTH_CERT)
 			json_object_set_new(j, "ca", json_string(x->ca_dn));
-		if (x->kind == POL_AUTH_PSK && keys && x->psk != NULL)
-			json_object_set_new(j, "key", json_stringn(
-			    (const char *)x->psk->p, x->psk->len));
+		if (x->kind == POL_AUTH_PSK && keys && x->psk != NULL) {
+			char *t = key_text(x->psk);
+
+			json_object_set_new(j, "key", t ? json_string(t) :
+			    json_null());
+			if (t != NULL) {
+				pa_wipe(t, strlen(t));
+				free(t);
+			}
+		}
 		json_array_append_new(a, j);
 	}
 	json_object_set_new(o, "auth", a);

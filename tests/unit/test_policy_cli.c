@@ -447,6 +447,31 @@ test_import_duplicate_guid(void **state)
 	free(x);
 }
 
+/* A binary key is shown in hex, never as raw bytes. */
+static void
+test_binary_key_shown_hex(void **state)
+{
+	struct tp_dir *d = *state;
+	char *x = tp_source_file("tests/fuzz/corpus/policy_xml/"
+	    "example-inline-key.xml"), *p;
+	char *imp = tp_path(d, "bin.xml"), *line = NULL;
+
+	p = strstr(x, "7333637265742d6b6579");
+	assert_non_null(p);
+	memcpy(p, "00ff0a22", 8);
+	memmove(p + 8, p + 20, strlen(p + 20) + 1);
+	tp_write(imp, x);
+	assert_true(asprintf(&line, "static importpolicy file=%s", imp) > 0);
+	expect(d, 0, line, NULL, NULL);
+	expect(d, 0, "static show rule policy=Corp name=Secure10 "
+	    "showsecrets=yes", "preshared key \"hex:00ff0a22\"", NULL);
+	expect(d, 0, "static show rule policy=Corp name=Secure10 "
+	    "showsecrets=yes --json", "\"key\": \"hex:00ff0a22\"", NULL);
+	free(line);
+	free(imp);
+	free(x);
+}
+
 static void
 test_export_import(void **state)
 {
@@ -502,6 +527,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_store_file, tp_setup,
 		    tp_teardown),
 		cmocka_unit_test_setup_teardown(test_import_duplicate_guid,
+		    tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_binary_key_shown_hex,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_export_import, tp_setup,
 		    tp_teardown),
