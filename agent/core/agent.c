@@ -583,6 +583,26 @@ agent_start(struct agent *a, struct pol_err *err)
 		ic.drv_ops = a->ops;
 		ic.drv = a->drv;
 		ic.port = a->cfg.ike_port;
+		if (a->cfg.ike_nladdrs > 0) {
+			memcpy(ic.laddrs, a->cfg.ike_laddrs,
+			    sizeof(ic.laddrs[0]) * a->cfg.ike_nladdrs);
+			ic.nladdrs = a->cfg.ike_nladdrs;
+		} else {
+			/* The engine answers from a definite address. */
+			struct pa_addr *me = NULL;
+			size_t nme = 0, i;
+
+			if (pol_local_addrs(&me, &nme) == 0)
+				for (i = 0; i < nme && i < IKE_MAX_LADDRS; i++)
+					ic.laddrs[ic.nladdrs++] = me[i];
+			free(me);
+			if (ic.nladdrs == 0) {
+				set_err(err, "ike", "this host has no address "
+				    "to run IKE on (set ike_addresses)");
+				rc = PA_E_NOENT;
+				goto fail;
+			}
+		}
 		ic.natt_port = a->cfg.natt_port;
 		ic.olog = a->cfg.olog;
 		ic.olog_arg = a->cfg.olog_arg;

@@ -46,6 +46,9 @@ struct agent_cfg {
 	bool			 ike;		/* run the IKE engine */
 	uint16_t		 ike_port;	/* 0 = 500 */
 	uint16_t		 natt_port;	/* 0 = 4500, IKE_NO_NATT = off */
+	/* Addresses IKE listens on; none: this host's addresses at start. */
+	struct pa_addr		 ike_laddrs[IKE_MAX_LADDRS];
+	size_t			 ike_nladdrs;
 	/*
 	 * AGENT_SRC_DIRECTORY: the directory source (copied by agent_new).
 	 * The domain's assigned policy wins over the local one; without one

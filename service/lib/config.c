@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "pa_addr.h"
 #include "config.h"
 
 #define CFG_LINE_MAX	8192
@@ -328,6 +329,21 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			return cfg_errf(eb, ec, where, "ike_port must be 1 "
 			    "to 65535, not '%s'", v);
 		c->ike_port = (uint16_t)x;
+	} else if (strcmp(k, "ike_addresses") == 0) {
+		char buf[1024], *save = NULL, *tok;
+		size_t n = 0;
+		struct pa_addr ad;
+
+		if (*v == '\0' || strlen(v) >= sizeof(buf))
+			return cfg_errf(eb, ec, where, "ike_addresses: one or "
+			    "more addresses, space separated");
+		snprintf(buf, sizeof(buf), "%s", v);
+		for (tok = strtok_r(buf, " \t", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t", &save), n++)
+			if (pa_addr_parse(tok, &ad) != 0 || n >= 16)
+				return cfg_errf(eb, ec, where, "ike_addresses: "
+				    "'%s' is not an address (at most 16)", tok);
+		snprintf(c->ike_addresses, sizeof(c->ike_addresses), "%s", v);
 	} else if (strcmp(k, "natt_port") == 0) {
 		if (strcmp(v, "off") == 0)
 			c->natt_port = 0xffff;

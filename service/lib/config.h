@@ -41,6 +41,7 @@ struct svc_config {
 	bool			 ike;
 	uint16_t		 ike_port;
 	uint16_t		 natt_port;	/* 0xffff = off */
+	char			 ike_addresses[1024];	/* "" = all local */
 	unsigned		 stop_timeout_ms;
 	unsigned		 log_level;	/* 3..7 */
 	bool			 drop_privileges;

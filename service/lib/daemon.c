@@ -279,6 +279,16 @@ agent_cfg_of(struct svc_daemon *d)
 	ac.ike = d->cfg.ike;
 	ac.ike_port = d->cfg.ike_port;
 	ac.natt_port = d->cfg.natt_port;
+	if (d->cfg.ike_addresses[0] != '\0') {
+		char buf[1024], *save = NULL, *tok;
+
+		snprintf(buf, sizeof(buf), "%s", d->cfg.ike_addresses);
+		for (tok = strtok_r(buf, " \t", &save); tok != NULL &&
+		    ac.ike_nladdrs < IKE_MAX_LADDRS;
+		    tok = strtok_r(NULL, " \t", &save))
+			if (pa_addr_parse(tok, &ac.ike_laddrs[ac.ike_nladdrs]) == 0)
+				ac.ike_nladdrs++;
+	}
 	ac.olog = svc_oakley_line;
 	ac.olog_arg = d;
 	return ac;

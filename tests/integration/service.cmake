@@ -15,3 +15,10 @@ add_test(NAME service_directory
 set_tests_properties(service_directory PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# Two daemons in two network namespaces negotiate (uesp driver, IKE, PSK).
+add_test(NAME service_pair
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/pair_test.sh)
+set_tests_properties(service_pair PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -53,6 +53,7 @@ secrets = $tmp/secrets.xml
 driver = null
 ike = on
 ike_port = 15500
+ike_addresses = 127.0.0.1
 natt_port = 15501
 audit_sink = none
 audit_file = $tmp/log/audit.jsonl
