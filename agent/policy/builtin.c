@@ -2,10 +2,10 @@
  * The three built-in policies of a Windows domain, as templates:
  * Client (Respond Only), Server (Request Security), Secure Server
  * (Require Security), with the filter lists and filter actions they
- * share. The object GUIDs are the stock 723852xx-70FA-11D1-864C-
- * 14A300000000 / 59319Bxx / 594272xx identities found in every domain;
- * which GUID belongs to which object is our assignment (docs/policy.md),
- * not yet confirmed against a Windows-written directory.
+ * share. Identities, references and offers are those of the objects
+ * Windows writes into every domain (as found in the 22 Windows-written
+ * blobs of Samba's provision.ldif, decoded by gpipsec.c); names of rules
+ * and all descriptions are ours.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,28 +32,43 @@
 #define G_FA_DR_SECURE	"{59319BF0-5EE3-11D2-ACE8-0060B0ECCA17}"
 
 #define G_R_SRV_IP	"{72385232-70FA-11D1-864C-14A300000000}"
-#define G_R_SRV_ICMP	"{59319BE2-5EE3-11D2-ACE8-0060B0ECCA17}"
-#define G_R_SRV_DR	"{594272E2-071D-11D3-AD22-0060B0ECCA17}"
-#define G_R_CLI_DR	"{6A1F5C6F-72B7-11D2-ACF0-0060B0ECCA17}"
-#define G_R_SEC_IP	"{59319C04-5EE3-11D2-ACE8-0060B0ECCA17}"
-#define G_R_SEC_ICMP	"{59319BF3-5EE3-11D2-ACE8-0060B0ECCA17}"
-#define G_R_SEC_DR	"{594272FD-071D-11D3-AD22-0060B0ECCA17}"
+#define G_R_SRV_ICMP	"{594272E2-071D-11D3-AD22-0060B0ECCA17}"
+#define G_R_SRV_DR	"{59319BE2-5EE3-11D2-ACE8-0060B0ECCA17}"
+#define G_R_CLI_DR	"{59319C04-5EE3-11D2-ACE8-0060B0ECCA17}"
+#define G_R_SEC_IP	"{7238523E-70FA-11D1-864C-14A300000000}"
+#define G_R_SEC_ICMP	"{594272FD-071D-11D3-AD22-0060B0ECCA17}"
+#define G_R_SEC_DR	"{59319BF3-5EE3-11D2-ACE8-0060B0ECCA17}"
 
-/* Offers of the secure actions, strongest first. */
-static const struct pol_qm_offer esp_offers[] = {
-	{ false, POL_INTEG_NONE, true, POL_ESP_3DES, POL_INTEG_SHA1,
-	    POL_DEFAULT_QM_LIFE_SEC, POL_DEFAULT_QM_LIFE_KB, false },
-	{ false, POL_INTEG_NONE, true, POL_ESP_3DES, POL_INTEG_MD5,
-	    POL_DEFAULT_QM_LIFE_SEC, POL_DEFAULT_QM_LIFE_KB, false },
-	{ false, POL_INTEG_NONE, true, POL_ESP_DES, POL_INTEG_SHA1,
-	    POL_DEFAULT_QM_LIFE_SEC, POL_DEFAULT_QM_LIFE_KB, false },
-	{ false, POL_INTEG_NONE, true, POL_ESP_DES, POL_INTEG_MD5,
-	    POL_DEFAULT_QM_LIFE_SEC, POL_DEFAULT_QM_LIFE_KB, false },
-	{ true, POL_INTEG_SHA1, false, POL_ESP_NONE, POL_INTEG_NONE,
-	    POL_DEFAULT_QM_LIFE_SEC, POL_DEFAULT_QM_LIFE_KB, false },
-	{ true, POL_INTEG_MD5, false, POL_ESP_NONE, POL_INTEG_NONE,
-	    POL_DEFAULT_QM_LIFE_SEC, POL_DEFAULT_QM_LIFE_KB, false },
+#define ESP(c, i, life)	{ false, POL_INTEG_NONE, true, (c), (i), (life), \
+			    POL_DEFAULT_QM_LIFE_KB, false }
+#define AH(i, life)	{ true, (i), false, POL_ESP_NONE, POL_INTEG_NONE, \
+			    (life), POL_DEFAULT_QM_LIFE_KB, false }
+
+/* Request Security (Optional). */
+static const struct pol_qm_offer request_offers[] = {
+	ESP(POL_ESP_3DES, POL_INTEG_SHA1, 900),
+	ESP(POL_ESP_DES, POL_INTEG_SHA1, 900),
+	AH(POL_INTEG_SHA1, 300),
+	AH(POL_INTEG_MD5, 300),
 };
+/* Require Security. */
+static const struct pol_qm_offer require_offers[] = {
+	ESP(POL_ESP_3DES, POL_INTEG_SHA1, 900),
+	ESP(POL_ESP_3DES, POL_INTEG_MD5, 900),
+	ESP(POL_ESP_DES, POL_INTEG_SHA1, 900),
+	ESP(POL_ESP_DES, POL_INTEG_MD5, 900),
+};
+/* The default response rules' actions. */
+static const struct pol_qm_offer response_offers[] = {
+	ESP(POL_ESP_3DES, POL_INTEG_SHA1, 3600),
+	ESP(POL_ESP_3DES, POL_INTEG_MD5, 3600),
+	ESP(POL_ESP_DES, POL_INTEG_SHA1, 3600),
+	ESP(POL_ESP_DES, POL_INTEG_MD5, 3600),
+	AH(POL_INTEG_SHA1, 3600),
+	AH(POL_INTEG_MD5, 3600),
+};
+
+#define NOFFERS(a)	(a), (sizeof(a) / sizeof((a)[0]))
 
 static int
 guid(const char *s, struct pa_guid *g)
@@ -89,7 +104,7 @@ add_filterlist(struct pol_store *s, const char *id, const char *fid,
 static int
 add_action(struct pol_store *s, const char *id, const char *name,
     const char *desc, enum pol_action act, bool inpass, bool soft,
-    bool dr, size_t noffers)
+    bool dr, const struct pol_qm_offer *offers, size_t noffers)
 {
 	struct pol_filteraction *fa;
 	size_t i;
@@ -111,7 +126,7 @@ add_action(struct pol_store *s, const char *id, const char *name,
 
 		if (o == NULL)
 			return PA_E_NOMEM;
-		*o = esp_offers[i];
+		*o = offers[i];
 	}
 	return 0;
 }
@@ -181,23 +196,25 @@ pol_store_builtin(struct pol_store **out, struct pol_err *err)
 		goto out;
 	if ((rc = add_action(s, G_FA_PERMIT, "Permit",
 	    "Let the traffic pass without security", POL_ACT_PERMIT, false,
-	    false, false, 0)) != 0 ||
+	    false, false, NULL, 0)) != 0 ||
 	    (rc = add_action(s, G_FA_REQUEST, "Request Security (Optional)",
 	    "Ask for security; talk in clear to peers without IPsec",
-	    POL_ACT_NEGOTIATE, true, true, false, 6)) != 0 ||
+	    POL_ACT_NEGOTIATE, true, true, false,
+	    NOFFERS(request_offers))) != 0 ||
 	    (rc = add_action(s, G_FA_REQUIRE, "Require Security",
 	    "Insist on ESP; accept a clear first packet, answer secured",
-	    POL_ACT_NEGOTIATE, true, false, false, 4)) != 0 ||
+	    POL_ACT_NEGOTIATE, true, false, false,
+	    NOFFERS(require_offers))) != 0 ||
 	    (rc = add_action(s, G_FA_DR_SERVER, "Default Response (Server)",
 	    "Answer peers that ask for security", POL_ACT_NEGOTIATE, false,
-	    false, true, 6)) != 0 ||
+	    false, true, NOFFERS(response_offers))) != 0 ||
 	    (rc = add_action(s, G_FA_DR_CLIENT, "Default Response (Client)",
 	    "Answer peers that ask for security", POL_ACT_NEGOTIATE, false,
-	    false, true, 6)) != 0 ||
+	    false, true, NOFFERS(response_offers))) != 0 ||
 	    (rc = add_action(s, G_FA_DR_SECURE,
 	    "Default Response (Secure Server)",
 	    "Answer peers that ask for security", POL_ACT_NEGOTIATE, false,
-	    false, true, 6)) != 0)
+	    false, true, NOFFERS(response_offers))) != 0)
 		goto out;
 
 	if ((rc = add_policy(s, G_POL_CLIENT, G_MM_CLIENT,

@@ -15,3 +15,9 @@ pa_test(test_policy_cli
 	LIBS pa_export pa_policy PkgConfig::JANSSON PkgConfig::CMOCKA
 	LABELS unit TIMEOUT 60)
 target_include_directories(test_policy_cli PRIVATE ${CMAKE_SOURCE_DIR}/service)
+# The built-in templates against the objects Windows writes (Samba's
+# provision.ldif); skips (77) without samba-ad-provision.
+pa_test(test_policy_builtin
+	SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_policy_builtin.c
+	LIBS pa_policy PkgConfig::LDAP LABELS unit TIMEOUT 60)
+set_tests_properties(test_policy_builtin PROPERTIES SKIP_RETURN_CODE 77)
