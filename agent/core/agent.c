@@ -806,8 +806,8 @@ agent_continue(struct agent *a, struct pol_err *err)
 		return PA_E_STATE;
 	if (a->pending) {
 		memset(&dyn, 0, sizeof(dyn));
-		if ((rc = agent_dyn_build(a->rules, a->nrules, &dyn.store,
-		    err)) == 0 && (rc = compile(&dyn, err)) == 0)
+		if ((rc = agent_dyn_build_keys(a->rules, a->nrules,
+		    a->secrets_path, &dyn.store, err)) == 0 && (rc = compile(&dyn, err)) == 0)
 			rc = commit(a, a->next.store != NULL ? &a->next : NULL,
 			    &dyn, err);
 		polset_clear(&dyn);
@@ -853,7 +853,8 @@ dyn_apply(struct agent *a, const struct agent_dyn_rule *rules, size_t n,
 
 	memset(&dyn, 0, sizeof(dyn));
 	dyn.source = "dynamic";
-	if ((rc = agent_dyn_build(rules, n, &dyn.store, err)) != 0 ||
+	if ((rc = agent_dyn_build_keys(rules, n, a->secrets_path, &dyn.store,
+	    err)) != 0 ||
 	    (rc = compile(&dyn, err)) != 0)
 		goto out;
 	if (a->paused || !a->started) {

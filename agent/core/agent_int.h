@@ -11,6 +11,11 @@
  */
 int	agent_dyn_build(const struct agent_dyn_rule *, size_t n,
 	    struct pol_store **out, struct pol_err *err) PA_MUST_USE;
+/* The same, with preshared keys named by the rules read from the
+ * secrets file (a missing key is PA_E_NOENT with *err filled). */
+int	agent_dyn_build_keys(const struct agent_dyn_rule *, size_t n,
+	    const char *secrets_path, struct pol_store **out,
+	    struct pol_err *err) PA_MUST_USE;
 /* Check one rule on its own (names, ports, endpoint kinds). */
 int	agent_dyn_check(const struct agent_dyn_rule *, struct pol_err *err)
 	    PA_MUST_USE;

@@ -2,10 +2,15 @@
  * Dynamic rules (`ipseccmd dynamic add rule`) as a policy of their own,
  * kept in memory only, as ipsecpol's dynamic mode did.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "agent_int.h"
+#include "pa_secret.h"
+#include "store_xml.h"
 
 static void
 dyn_err(struct pol_err *err, const char *where, const char *what)
@@ -197,6 +202,143 @@ dyn_add_rule(struct pol_store *st, struct pol_policy *p,
 			return PA_E_NOMEM;
 	}
 	return 0;
+}
+
+/* s appended to buf; with esc, XML-escaped (&, <, >, "). */
+static int
+xml_append(char **buf, size_t *len, size_t *cap, const char *s, bool esc)
+{
+	for (; *s != '\0'; s++) {
+		const char *rep = NULL;
+		char one[2] = { *s, '\0' };
+		size_t rl;
+
+		switch (esc ? *s : '\0') {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		default: rep = one; break;
+		}
+		rl = strlen(rep);
+		if (*len + rl + 1 > *cap) {
+			size_t nc = (*cap + rl + 1) * 2;
+			char *nb = realloc(*buf, nc);
+
+			if (nb == NULL)
+				return PA_E_NOMEM;
+			*buf = nb;
+			*cap = nc;
+		}
+		memcpy(*buf + *len, rep, rl + 1);
+		*len += rl;
+	}
+	return 0;
+}
+
+/*
+ * The preshared keys that dynamic rules name, from the secrets file: the
+ * store loader reads that file (and checks its owner and mode), so a
+ * one-rule-per-key store is parsed with it and the keys are copied over.
+ */
+static int
+fill_psks(struct pol_store *st, const char *secrets_path, struct pol_err *err)
+{
+	static const char head[] =
+	    "<ipsecStore xmlns=\"urn:ipsec-agent:policy:1\" version=\"1\">"
+	    "<filterList id=\"{00000000-0000-4000-8000-000000000004}\" "
+	    "name=\"p\"><filter id=\"{00000000-0000-4000-8000-000000000005}\">"
+	    "<source kind=\"any\"/><destination kind=\"any\"/></filter>"
+	    "</filterList>"
+	    "<filterAction id=\"{00000000-0000-4000-8000-000000000001}\" "
+	    "name=\"p\" action=\"permit\"/>"
+	    "<policy id=\"{00000000-0000-4000-8000-000000000002}\" name=\"p\">"
+	    "<isakmp id=\"{00000000-0000-4000-8000-000000000003}\">"
+	    "<method cipher=\"3DES\" hash=\"SHA1\" group=\"2\"/></isakmp>";
+	struct pol_store *keys = NULL;
+	struct pol_policy *p = &st->policies[0];
+	char *buf = NULL, id[256];
+	size_t len = 0, cap = 0, i, j, k = 0, need = 0;
+	int rc = 0;
+
+	for (i = 0; i < p->nrules; i++)
+		for (j = 0; j < p->rules[i].nauth; j++)
+			if (p->rules[i].auth[j].psk_ref != NULL)
+				need++;
+	if (need == 0)
+		return 0;
+	if (secrets_path == NULL) {
+		if (err != NULL) {
+			snprintf(err->where, sizeof(err->where), "dynamic rule");
+			snprintf(err->what, sizeof(err->what), "psk needs a "
+			    "secrets file");
+		}
+		return PA_E_NOENT;
+	}
+	if ((rc = xml_append(&buf, &len, &cap, head, false)) != 0)
+		goto out;
+	for (i = 0; i < p->nrules; i++)
+		for (j = 0; j < p->rules[i].nauth; j++) {
+			if (p->rules[i].auth[j].psk_ref == NULL)
+				continue;
+			snprintf(id, sizeof(id), "<rule id=\"{00000000-0000-4000-"
+			    "8000-%012zx}\" filterList=\"{00000000-0000-4000-"
+			    "8000-000000000004}\" filterAction=\"{00000000-0000-"
+			    "4000-8000-000000000001}\"><auth kind=\"psk\" "
+			    "secret=\"", 0x100 + k++);
+			if ((rc = xml_append(&buf, &len, &cap, id, false)) != 0 ||
+			    (rc = xml_append(&buf, &len, &cap,
+			    p->rules[i].auth[j].psk_ref, true)) != 0 ||
+			    (rc = xml_append(&buf, &len, &cap, "\"/></rule>",
+			    false)) != 0)
+				goto out;
+		}
+	if ((rc = xml_append(&buf, &len, &cap, "</policy></ipsecStore>",
+	    false)) != 0)
+		goto out;
+	if ((rc = pol_store_parse_xml(buf, len, "dynamic rules", secrets_path,
+	    &keys, err)) != 0)
+		goto out;
+	for (i = 0, k = 0; i < p->nrules; i++)
+		for (j = 0; j < p->rules[i].nauth; j++) {
+			struct pol_auth *au = &p->rules[i].auth[j];
+			const struct pol_rule *kr;
+
+			if (au->psk_ref == NULL)
+				continue;
+			kr = k < keys->policies[0].nrules ?
+			    &keys->policies[0].rules[k] : NULL;
+			k++;
+			if (kr == NULL || kr->nauth == 0 ||
+			    kr->auth[0].psk == NULL) {
+				rc = PA_E_NOENT;
+				goto out;
+			}
+			pa_secret_free(au->psk);
+			if ((au->psk = pa_secret_dup(kr->auth[0].psk)) == NULL) {
+				rc = PA_E_NOMEM;
+				goto out;
+			}
+		}
+out:
+	pol_store_free(keys);
+	free(buf);
+	return rc;
+}
+
+int
+agent_dyn_build_keys(const struct agent_dyn_rule *rules, size_t n,
+    const char *secrets_path, struct pol_store **out, struct pol_err *err)
+{
+	int rc;
+
+	if ((rc = agent_dyn_build(rules, n, out, err)) != 0 || *out == NULL)
+		return rc;
+	if ((rc = fill_psks(*out, secrets_path, err)) != 0) {
+		pol_store_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int

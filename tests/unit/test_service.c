@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -600,6 +601,56 @@ test_agent_core(void **state)
 	audit_free(au);
 }
 
+/* A dynamic negotiate rule with auth=psk takes its key from the secrets
+ * file; a missing key name refuses the rule. */
+static void
+test_agent_dynamic_psk(void **state)
+{
+	struct agent_cfg ac;
+	struct pol_err err;
+	struct agent *a = NULL;
+	struct agent_dyn_rule r;
+	char secrets[300];
+	const struct pol_spd *spd;
+	size_t i, found = 0;
+
+	(void)state;
+	snprintf(secrets, sizeof(secrets), "%s/secrets.xml", tmpdir);
+	write_file(secrets, "<ipsecSecrets xmlns=\"urn:ipsec-agent:policy:1\" "
+	    "version=\"1\"><psk name=\"k&amp;1\">6b6579</psk></ipsecSecrets>");
+	assert_int_equal(chmod(secrets, 0600), 0);
+	memset(&ac, 0, sizeof(ac));
+	ac.driver = "null";
+	ac.source = AGENT_SRC_LOCAL;
+	ac.store_path = "/nonexistent/store.xml";
+	ac.secrets_path = secrets;
+	assert_int_equal(agent_new(&ac, &a, &err), 0);
+	assert_int_equal(agent_start(a, &err), 0);
+	r = dyn_rule("esp", "10.97.0.0/16", POL_ACT_NEGOTIATE);
+	r.auth = POL_AUTH_PSK;
+	snprintf(r.psk_ref, sizeof(r.psk_ref), "k&1");
+	if (agent_dynamic_add(a, &r, &err) != 0)
+		fail_msg("%s: %s", err.where, err.what);
+	spd = agent_spd(a);
+	for (i = 0; i < pol_spd_count(spd); i++) {
+		const struct pol_spd_entry *e = pol_spd_entry_at(spd, i);
+
+		assert_true(e->dynamic);
+		assert_int_equal(e->rule->nauth, 1);
+		assert_non_null(e->rule->auth[0].psk);
+		assert_int_equal(e->rule->auth[0].psk->len, 3);
+		assert_memory_equal(e->rule->auth[0].psk->p, "key", 3);
+		found++;
+	}
+	assert_true(found > 0);
+	r = dyn_rule("esp2", "10.96.0.0/16", POL_ACT_NEGOTIATE);
+	r.auth = POL_AUTH_PSK;
+	snprintf(r.psk_ref, sizeof(r.psk_ref), "nokey");
+	assert_int_not_equal(agent_dynamic_add(a, &r, &err), 0);
+	assert_int_equal(agent_dynamic_count(a), 1);
+	agent_free(a);
+}
+
 static void
 test_agent_bad_config(void **state)
 {
@@ -645,6 +696,7 @@ main(void)
 		cmocka_unit_test(test_audit_fold),
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_agent_core),
+		cmocka_unit_test(test_agent_dynamic_psk),
 		cmocka_unit_test(test_agent_bad_config),
 	};
 
