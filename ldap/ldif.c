@@ -283,24 +283,27 @@ fail:
 }
 
 /*
- * libldap 2.5 dereferences NULL on lines without an attribute type (": v",
- * or a "-" outside a modify record), found by fuzzing: refuse such text
- * before handing it over. Per logical line only its start is looked at:
- * empty (end of record), comment, continuation, "-" (in a modify record),
- * or "type:" with a non-empty type.
+ * libldap 2.5 dereferences NULL on lines it cannot split into a type and a
+ * value (": v", a "-" outside a modify record, stray carriage returns),
+ * found by fuzzing: refuse such text before handing it over. Per logical
+ * line (LF or CRLF; a CR anywhere else is refused) only its start is
+ * looked at: empty (end of record), comment, continuation, "-" (in a
+ * modify record), or an RFC 2849 attribute description ([A-Za-z0-9]
+ * then [A-Za-z0-9;.-]) followed by ':'.
  */
 static bool
 ldif_precheck(const char *t, size_t len, unsigned long *bad)
 {
 	static const char ct[] = "changetype:";
-	size_t i = 0, j, n;
+	size_t i = 0, j, k, n;
 	unsigned long line = 0;
 	bool modify = false;
 
 	while (i < len) {
 		line++;
 		for (j = i; j < len && t[j] != '\n'; j++)
-			;
+			if (t[j] == '\r' && (j + 1 >= len || t[j + 1] != '\n'))
+				goto bad;
 		n = j - i;			/* the line is t[i .. i+n) */
 		if (n > 0 && t[i + n - 1] == '\r')
 			n--;
@@ -312,7 +315,13 @@ ldif_precheck(const char *t, size_t len, unsigned long *bad)
 			if (!modify)
 				goto bad;
 		} else {
-			if (t[i] == ':' || memchr(t + i, ':', n) == NULL)
+			if (!isalnum((unsigned char)t[i]))
+				goto bad;
+			for (k = i; k < i + n && t[k] != ':'; k++)
+				if (!isalnum((unsigned char)t[k]) &&
+				    t[k] != ';' && t[k] != '-' && t[k] != '.')
+					goto bad;
+			if (k == i + n)
 				goto bad;
 			if (n >= sizeof(ct) - 1 && strncasecmp(t + i, ct,
 			    sizeof(ct) - 1) == 0 && memmem(t + i, n, "modify",
