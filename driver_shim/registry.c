@@ -9,14 +9,17 @@
 
 extern const struct driver_ops	null_driver_ops;
 extern const struct driver_ops	uesp_driver_ops;
+extern const struct driver_ops	xfrm_driver_ops;
 
 static const struct driver_ops *const drv_backends[] = {
 	&uesp_driver_ops,
+	&xfrm_driver_ops,
 	&null_driver_ops,
 };
 
 static const char *const drv_backend_names[] = {
 	"uesp",
+	"xfrm",
 	"null",
 	NULL
 };
