@@ -3,6 +3,10 @@
  * pause/stop semantics, statistics. See agent.h.
  */
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +66,14 @@ struct agent {
 	uint64_t		 dir_next_ms;	/* monotonic; 0 = now */
 	struct pol_dir_status	 dir_st;
 	bool			 dir_polled;
+	/* "My IP address": recompiled when this host's addresses change. */
+	int			 addr_fd;	/* rtnetlink address events, or -1 */
+	uint64_t		 addr_due_ms;	/* 0 = nothing pending */
+	struct pa_addr		*addrs;		/* the set last compiled with */
+	size_t			 naddrs;
 };
+
+#define AGENT_ADDR_SETTLE_MS	300	/* let a burst of changes settle */
 
 static void	dir_poll(struct agent *);
 static void
@@ -491,6 +502,96 @@ on_drop(void *arg, enum drv_drop_reason why, const struct pa_addr *peer,
 	}
 }
 
+static int
+addr_cmp(const void *x, const void *y)
+{
+	return pa_addr_cmp(x, y);
+}
+
+/* This host's addresses, sorted; true if they differ from a->addrs. */
+static bool
+addrs_refresh(struct agent *a)
+{
+	struct pa_addr *me = NULL;
+	size_t n = 0;
+	bool changed;
+
+	if (pol_local_addrs(&me, &n) != 0)
+		return false;
+	if (n > 1)
+		qsort(me, n, sizeof(*me), addr_cmp);
+	changed = n != a->naddrs || (n > 0 &&
+	    memcmp(me, a->addrs, n * sizeof(*me)) != 0);
+	free(a->addrs);
+	a->addrs = me;
+	a->naddrs = n;
+	return changed;
+}
+
+/*
+ * Subscribe to address changes (rtnetlink). The messages are not parsed:
+ * they only say "look again"; the addresses are then read with
+ * getifaddrs() through pol_local_addrs().
+ */
+static void
+addr_watch_open(struct agent *a)
+{
+	struct sockaddr_nl sa;
+	int fd;
+
+	(void)addrs_refresh(a);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    NETLINK_ROUTE);
+	if (fd < 0) {
+		log_warn("address changes will not be followed: netlink");
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		log_warn("address changes will not be followed: bind");
+		close(fd);
+		return;
+	}
+	a->addr_fd = fd;
+}
+
+static void
+addr_watch_drain(struct agent *a)
+{
+	char buf[8192];
+
+	while (recv(a->addr_fd, buf, sizeof(buf), 0) > 0)
+		;
+	if (a->addr_due_ms == 0)
+		a->addr_due_ms = pa_now_ms() + AGENT_ADDR_SETTLE_MS;
+}
+
+/* Addresses settled: recompile "my IP address" filters if they changed. */
+static void
+addr_settled(struct agent *a)
+{
+	struct pol_err err;
+
+	a->addr_due_ms = 0;
+	if (!addrs_refresh(a))
+		return;
+	memset(&err, 0, sizeof(err));
+	if (a->paused) {
+		a->pending = true;
+		emit_changed(a, "this host's addresses changed: recompile "
+		    "queued, the service is paused");
+		return;
+	}
+	if (commit(a, NULL, NULL, &err) != 0) {
+		a->st.policy_rejected++;
+		emit_failure(a, &err);
+		return;
+	}
+	emit_changed(a, "this host's addresses changed: filters recompiled");
+}
+
 static char *
 dup_or_null(const char *s)
 {
@@ -507,6 +608,7 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 	*out = NULL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return PA_E_NOMEM;
+	a->addr_fd = -1;
 	a->cfg = *cfg;
 	a->driver_name = dup_or_null(cfg->driver);
 	a->store_path = dup_or_null(cfg->store_path);
@@ -630,6 +732,7 @@ agent_start(struct agent *a, struct pol_err *err)
 	}
 	if ((rc = commit(a, NULL, NULL, err)) != 0)
 		goto fail;
+	addr_watch_open(a);
 	a->started = true;
 	f[0].key = "Policy Source";
 	f[0].value = a->cur.source;
@@ -660,6 +763,9 @@ agent_stop(struct agent *a, const char *reason)
 		ike_free(a->ike);
 		a->ike = NULL;
 	}
+	if (a->addr_fd >= 0)
+		close(a->addr_fd);
+	a->addr_fd = -1;
 	if (a->ops->flush(a->drv) != 0)
 		log_warnx("driver: flush failed");
 	a->ops->close(a->drv);
@@ -679,6 +785,7 @@ agent_free(struct agent *a)
 	agent_stop(a, "service stopped");
 	pol_dir_free(a->dir);
 	pol_store_free(a->domain);
+	free(a->addrs);
 	pol_spd_free(a->spd);
 	polset_clear(&a->cur);
 	polset_clear(&a->next);
@@ -1043,6 +1150,8 @@ agent_fds(const struct agent *a, int *fds, size_t cap)
 
 	if (a->drv != NULL && cap > 0 && (fd = a->ops->event_fd(a->drv)) >= 0)
 		fds[n++] = fd;
+	if (a->addr_fd >= 0 && n < cap)
+		fds[n++] = a->addr_fd;
 	if (a->ike != NULL)
 		n += ike_fds(a->ike, fds + n, cap - n);
 	return n;
@@ -1054,6 +1163,10 @@ agent_dispatch(struct agent *a, int fd)
 	if (a->drv != NULL && fd == a->ops->event_fd(a->drv)) {
 		if (a->ops->dispatch(a->drv) != 0)
 			a->st.driver_errors++;
+		return;
+	}
+	if (a->addr_fd >= 0 && fd == a->addr_fd) {
+		addr_watch_drain(a);
 		return;
 	}
 	if (a->ike != NULL && ike_dispatch(a->ike, fd) != 0)
@@ -1073,6 +1186,13 @@ agent_next_timeout_ms(const struct agent *a, uint64_t now_ms)
 		if (t < 0 || d < t)
 			t = d;
 	}
+	if (a->addr_due_ms != 0) {
+		int d = a->addr_due_ms <= now_ms ? 0 :
+		    (int)(a->addr_due_ms - now_ms);
+
+		if (t < 0 || d < t)
+			t = d;
+	}
 	return t;
 }
 
@@ -1084,4 +1204,7 @@ agent_run_timers(struct agent *a, uint64_t now_ms)
 	if (a->dir != NULL && a->started && !a->stopped &&
 	    now_ms >= a->dir_next_ms)
 		dir_poll(a);
+	if (a->addr_due_ms != 0 && now_ms >= a->addr_due_ms && a->started &&
+	    !a->stopped)
+		addr_settled(a);
 }

@@ -106,6 +106,30 @@ jq -s -e '[.[] | select(.id == 541)] | length >= 2' "$tmp/a/audit.jsonl" \
 grep -q "QM SA established" "$tmp/a/oakley.log" || fail "oakley log"
 pass "traffic negotiates Main Mode + Quick Mode; ping over ESP; shows, stats, 541"
 
+# "My IP address" follows the host: a new address adds filters.
+f0=$("${A[@]}" --json service status | jq .filters)
+ip -n $na addr add 10.200.0.11/24 dev svc-va-$$
+for i in $(seq 1 2000); do
+	f=$("${A[@]}" --json service status | jq .filters)
+	[ "$f" -gt "$f0" ] && break
+done
+[ "$f" -gt "$f0" ] || fail "filters not recompiled after an address change"
+"${A[@]}" --json show filters | jq -e '[.filters[] |
+    select(.src == "10.200.0.11/32" or .dst == "10.200.0.11/32")] |
+    length > 0' >/dev/null || fail "no filter for the new address"
+jq -s -e '[.[] | select(.id == 615 and (.fields.Detail |
+    test("addresses changed")))] | length == 1' "$tmp/a/audit.jsonl" \
+    >/dev/null || fail "no 615 for the address change"
+ip -n $na addr del 10.200.0.11/24 dev svc-va-$$
+for i in $(seq 1 2000); do
+	f=$("${A[@]}" --json service status | jq .filters)
+	[ "$f" = "$f0" ] && break
+done
+[ "$f" = "$f0" ] || fail "filters not removed after the address went"
+ip netns exec $na ping -c 1 -W 2 10.200.0.2 >/dev/null ||
+    fail "traffic broken by the recompile"
+pass "address changes recompile 'my IP address' filters (615), SAs unharmed"
+
 # Paused: established SAs keep working.
 "${A[@]}" service pause >/dev/null || fail "pause"
 ip netns exec $na ping -c 2 -W 2 10.200.0.2 >/dev/null ||
