@@ -72,7 +72,16 @@ svc_set_state(struct svc_daemon *d, enum svc_state s)
 	if (old != 0)
 		log_info("service state %s -> %s", svc_state_name(old),
 		    svc_state_name(s));
-	(void)sd_notifyf(0, "STATUS=%s", svc_state_name(s));
+	if (d->agent != NULL && s != SVC_STOPPED) {
+		struct agent_info in;
+
+		agent_get_info(d->agent, &in);
+		(void)sd_notifyf(0, "STATUS=%s: policy %s (%s), %zu filters, "
+		    "driver %s", svc_state_name(s), in.policy_name != NULL ?
+		    in.policy_name : "none assigned", in.source, in.filters,
+		    in.driver);
+	} else
+		(void)sd_notifyf(0, "STATUS=%s", svc_state_name(s));
 }
 
 static int

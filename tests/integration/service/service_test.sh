@@ -291,7 +291,8 @@ exec 3< <(python3 "$here/supervise.py" "$tmp" -- "$agentd" -f \
 sup_pid=$!
 read -r -t 20 word pid <&3 || fail "no READY from the foreground daemon"
 [ "$word" = ready ] || fail "foreground start: $word $pid"
-grep -q '^STATUS=RUNNING$' "$tmp/notify.log" || fail "no STATUS=RUNNING"
+grep -q '^STATUS=RUNNING: policy SvcTest (local), [0-9]* filters, driver null$' \
+    "$tmp/notify.log" || fail "no STATUS=RUNNING: $(cat "$tmp/notify.log")"
 kill -9 "$pid"
 wait "$sup_pid" && fail "killed daemon exited 0"
 sup_pid=
@@ -313,7 +314,7 @@ sup_pid=
 [ $rc = 0 ] || fail "foreground daemon exit status $rc after stop"
 grep -q '^STOPPING=1$' "$tmp/notify.log" || fail "no STOPPING=1"
 grep -q "^WATCHDOG=1$" "$tmp/notify.log" || fail "no WATCHDOG=1"
-grep -q '^STATUS=STOP_PENDING$' "$tmp/notify.log" || fail "no STOP_PENDING"
+grep -q '^STATUS=STOP_PENDING' "$tmp/notify.log" || fail "no STOP_PENDING"
 pass "foreground: READY=1, STATUS=, STOPPING=1, exit 0 after stop"
 
 # --- SIGTERM also stops cleanly (614).
