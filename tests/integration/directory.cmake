@@ -23,3 +23,8 @@ add_test(NAME directory_windows
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/windows.sh $<TARGET_FILE:test_ldap_windows>)
 set_tests_properties(directory_windows PROPERTIES LABELS integration
 	SKIP_RETURN_CODE 77 TIMEOUT 120)
+# The same against a real AD (Samba AD DC in a private network namespace).
+add_test(NAME directory_samba_ad
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/samba_ad.sh $<TARGET_FILE:test_ldap_windows>)
+set_tests_properties(directory_samba_ad PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 180)

@@ -1,7 +1,8 @@
 /*
  * The directory source applied to the policy Windows ships as "Secure
- * Server (Require Security)" (objects written by Windows, from Samba's
- * provision data, in slapd; run by tests/integration/directory/windows.sh).
+ * Server (Require Security)": objects written by Windows, from Samba's
+ * provision data, in slapd (tests/integration/directory/windows.sh) or
+ * natively in a Samba AD DC (tests/integration/directory/samba_ad.sh).
  * What Microsoft documents for it must come out: three rules (ICMP
  * permitted, all IP traffic secured with inbound clear accepted and no
  * fallback to clear, the default response rule), the Main Mode offers of
@@ -60,7 +61,9 @@ test_secure_server(void **state)
 	cfg.nuris = 1;
 	cfg.bind = POL_DIR_BIND_GSSAPI;
 	cfg.keytab = env("HOST_KEYTAB");
-	cfg.base = "dc=example,dc=test";
+	cfg.principal = getenv("HOST_PRINCIPAL");	/* NULL: first entry */
+	cfg.base = getenv("LDAP_BASE") ? getenv("LDAP_BASE") :
+	    "dc=example,dc=test";
 	cfg.sam_account = "HOSTA$";
 	cfg.cache_path = cache;
 	assert_int_equal(pol_dir_new(&cfg, &d), 0);
@@ -115,7 +118,7 @@ test_secure_server(void **state)
 	 * blobs are Windows' own (598 data type aside, which we write as
 	 * 256). */
 	memset(&o, 0, sizeof(o));
-	o.base = "dc=example,dc=test";
+	o.base = cfg.base;
 	assert_int_equal(pol_ldif_write(st, p, pol_dir_keep(d), &o, &t1, &n1,
 	    &err), 0);
 	assert_int_equal(pol_ldif_read(t1, n1, &back, NULL, &err), 0);
