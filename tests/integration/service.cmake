@@ -22,3 +22,10 @@ add_test(NAME service_pair
 set_tests_properties(service_pair PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# The journald sink, against a stand-in socket in a private mount namespace.
+add_test(NAME service_journal
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/journal_test.sh)
+set_tests_properties(service_journal PROPERTIES LABELS integration
+	TIMEOUT 60 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The journald audit sink: in a private mount namespace a stand-in for
+# journald's native socket (journal_recv.py) receives what ipsec-agentd
+# sends; each event type carries its stable MESSAGE_ID and structured
+# IPSEC_* fields. Needs root and unshare; skips (77) otherwise.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${PA_BINARY_DIR:?PA_BINARY_DIR unset}/service
+
+skip() { echo "SKIP: $*"; exit 77; }
+if [ "${1:-}" != --inner ]; then
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	command -v unshare >/dev/null || skip "no unshare"
+	command -v jq >/dev/null || skip "no jq"
+	[ -d /run/systemd ] || skip "no /run/systemd to shadow"
+	exec unshare -m --propagation private -- bash "$here/journal_test.sh" --inner
+fi
+
+tmp=$(mktemp -d /tmp/svc-journal.XXXXXX)
+rpid=
+cleanup() {
+	local rc=$?
+	[ -S "$tmp/ctl.sock" ] && "$bin/ipseccmd" -c "$tmp/agentd.conf" \
+	    --timeout 5000 service stop >/dev/null 2>&1 || true
+	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
+	[ $rc = 0 ] && rm -rf "$tmp" || echo "kept $tmp"
+	exit $rc
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Only this namespace sees the stand-in socket.
+mount -t tmpfs tmpfs /run/systemd
+mkdir -p /run/systemd/journal
+exec 3< <(exec python3 "$here/journal_recv.py" /run/systemd/journal/socket)
+rpid=$!
+read -r -t 10 line <&3 || fail "receiver did not start"
+
+cat > "$tmp/agentd.conf" <<EOC
+driver = null
+ike = off
+audit_sink = journald
+audit_file =
+store = $here/store.xml
+control_socket = $tmp/ctl.sock
+state_dir = $tmp/state
+EOC
+# Wait for the entry with this MESSAGE_ID; print it.
+want() {
+	local id=$1 e
+	while read -r -t 10 e <&3; do
+		if [ "$(jq -r '.MESSAGE_ID // ""' <<<"$e")" = "$id" ]; then
+			echo "$e"
+			return 0
+		fi
+	done
+	return 1
+}
+"$bin/ipsec-agentd" -c "$tmp/agentd.conf" || fail "start"
+e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f30265) || fail "no 613 entry"
+jq -e '.IPSEC_EVENT_ID == "613" and .IPSEC_EVENT == "IPSEC_POLICY_START" and
+    .IPSEC_POLICY == "SvcTest" and .IPSEC_POLICY_SOURCE == "local" and
+    .PRIORITY == "5" and (.MESSAGE | test("IPSEC_POLICY_START"))' <<<"$e" \
+    >/dev/null || fail "613 fields: $e"
+"$bin/ipseccmd" -c "$tmp/agentd.conf" set diagnostics 3 || fail "set"
+e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f31644) || fail "no 5700 entry"
+jq -e '.IPSEC_EVENT_ID == "5700" and .IPSEC_UID == "0" and
+    .IPSEC_COMMAND == "set diagnostics 3" and .IPSEC_RESULT == "success"' \
+    <<<"$e" >/dev/null || fail "5700 fields: $e"
+"$bin/ipseccmd" -c "$tmp/agentd.conf" service stop >/dev/null || fail "stop"
+e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f30266) || fail "no 614 entry"
+jq -e '.IPSEC_REASON == "service stopped by uid 0"' <<<"$e" >/dev/null ||
+    fail "614 fields: $e"
+echo "ok 1 - journald entries with stable MESSAGE_IDs and IPSEC_* fields"
