@@ -893,6 +893,29 @@ agent_reload(struct agent *a, struct pol_err *err)
 }
 
 int
+agent_set_store_paths(struct agent *a, const char *store, const char *secrets)
+{
+	char *ns = NULL, *nk = NULL;
+
+	if ((store != NULL && (ns = strdup(store)) == NULL) ||
+	    (secrets != NULL && (nk = strdup(secrets)) == NULL)) {
+		free(ns);
+		return PA_E_NOMEM;
+	}
+	if (ns != NULL) {
+		free(a->store_path);
+		a->store_path = ns;
+		a->cfg.store_path = ns;
+	}
+	if (nk != NULL) {
+		free(a->secrets_path);
+		a->secrets_path = nk;
+		a->cfg.secrets_path = nk;
+	}
+	return 0;
+}
+
+int
 agent_pause(struct agent *a)
 {
 	if (!a->started || a->stopped)

@@ -133,6 +133,9 @@ void	agent_free(struct agent *);		/* stops first; NULL ok */
  * validated and queued.
  */
 int	agent_reload(struct agent *, struct pol_err *err) PA_MUST_USE;
+/* New local store / secrets paths for the next reload (NULL = keep). */
+int	agent_set_store_paths(struct agent *, const char *store,
+	    const char *secrets) PA_MUST_USE;
 int	agent_pause(struct agent *) PA_MUST_USE;
 int	agent_continue(struct agent *, struct pol_err *err) PA_MUST_USE;
 bool	agent_paused(const struct agent *);

@@ -324,12 +324,18 @@ svc_reload(struct svc_daemon *d, char *eb, size_t ec)
 	    strcmp(nc.control_socket, d->cfg.control_socket) != 0 ||
 	    strcmp(nc.state_dir, d->cfg.state_dir) != 0 ||
 	    strcmp(nc.audit_file, d->cfg.audit_file) != 0 ||
-	    strcmp(nc.store, d->cfg.store) != 0 ||
-	    strcmp(nc.secrets, d->cfg.secrets) != 0 ||
 	    nc.policy_source != d->cfg.policy_source ||
 	    nc.ike != d->cfg.ike || nc.ike_port != d->cfg.ike_port)
-		log_warnx("reload: driver, paths, policy source and IKE "
-		    "ports take effect at the next start");
+		log_warnx("reload: driver, socket, state and audit paths, "
+		    "policy source and IKE ports take effect at the next "
+		    "start");
+	if ((strcmp(nc.store, d->cfg.store) != 0 ||
+	    strcmp(nc.secrets, d->cfg.secrets) != 0) &&
+	    agent_set_store_paths(d->agent, nc.store, nc.secrets) == 0) {
+		snprintf(d->cfg.store, sizeof(d->cfg.store), "%s", nc.store);
+		snprintf(d->cfg.secrets, sizeof(d->cfg.secrets), "%s",
+		    nc.secrets);
+	}
 	d->cfg.diagnostics = nc.diagnostics;
 	agent_set_diagnostics(d->agent, nc.diagnostics);
 	d->cfg.log_level = nc.log_level;

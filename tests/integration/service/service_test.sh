@@ -260,7 +260,19 @@ v1=$(jq .policy_version <<<"$st")
 cp "$tmp/store.good" "$tmp/store.xml"
 "${C[@]}" reload >/dev/null || fail "good reload"
 [ "$(j service status | jq .policy_version)" -gt "$v1" ] || fail "version"
-pass "reload with bad policy keeps the old one (616); good reload applies"
+# SIGHUP with a configuration naming another store: that store applies.
+sed 's/name="SvcTest"/name="SvcTest2"/' "$tmp/store.xml" > "$tmp/store2.xml"
+sed -i "s|^store = .*|store = $tmp/store2.xml|" "$tmp/agentd.conf"
+kill -HUP "$pid1"
+for i in $(seq 1 2000); do
+	p=$(j service status | jq -r .policy)
+	[ "$p" = SvcTest2 ] && break
+done
+[ "$p" = SvcTest2 ] || fail "SIGHUP did not apply the new store path"
+sed -i "s|^store = .*|store = $tmp/store.xml|" "$tmp/agentd.conf"
+"${C[@]}" reload >/dev/null || fail "reload back"
+[ "$(j service status | jq -r .policy)" = SvcTest ] || fail "store back"
+pass "reload with bad policy keeps the old one (616); good reload and SIGHUP apply"
 
 # --- Stop: exit within bounds, SAs/filters removed, audit flushed (614).
 "${C[@]}" service stop >/dev/null || fail "service stop"
