@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A stand-in for journald's native socket (tests only).
 
-usage: journal_recv.py SOCKET_PATH
+usage: journal_recv.py SOCKET_PATH [--syslog]
 Binds the datagram socket and prints each entry as one JSON object line
 (fields of the native protocol: KEY=value lines, or KEY\\n<le64><data>\\n
-for values with newlines), flushing after each.
+for values with newlines), flushing after each. With --syslog it stands
+in for /dev/log instead and prints {"line": "<the datagram>"}.
 """
 import json
 import os
@@ -41,7 +42,11 @@ def main():
     print(json.dumps({"ready": True}), flush=True)
     while True:
         d = s.recv(1 << 20)
-        print(json.dumps(parse(d)), flush=True)
+        if len(sys.argv) > 2 and sys.argv[2] == "--syslog":
+            print(json.dumps({"line": d.decode(errors="replace")}),
+                  flush=True)
+        else:
+            print(json.dumps(parse(d)), flush=True)
 
 
 if __name__ == "__main__":

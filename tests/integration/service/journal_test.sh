@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The journald audit sink: in a private mount namespace a stand-in for
-# journald's native socket (journal_recv.py) receives what ipsec-agentd
-# sends; each event type carries its stable MESSAGE_ID and structured
-# IPSEC_* fields. Needs root and unshare; skips (77) otherwise.
+# The journald and syslog audit sinks: in a private mount namespace
+# stand-ins for journald's native socket and for /dev/log
+# (journal_recv.py) receive what ipsec-agentd sends; each event type
+# carries its stable MESSAGE_ID and structured fields. Needs root and
+# unshare; skips (77) otherwise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${PA_BINARY_DIR:?PA_BINARY_DIR unset}/service
@@ -23,7 +24,18 @@ cleanup() {
 	[ -S "$tmp/ctl.sock" ] && "$bin/ipseccmd" -c "$tmp/agentd.conf" \
 	    --timeout 5000 service stop >/dev/null 2>&1 || true
 	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
-	[ $rc = 0 ] && rm -rf "$tmp" || echo "kept $tmp"
+	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null || true
+	if [ -d "$tmp/dev" ]; then
+		umount /dev 2>/dev/null || true
+		for n in null zero urandom random; do
+			umount "$tmp/dev/$n" 2>/dev/null || true
+		done
+	fi
+	if [ $rc = 0 ] && [ "${PA_TEST_KEEP:-0}" != 1 ]; then
+		rm -rf "$tmp"
+	else
+		echo "kept $tmp"
+	fi
 	exit $rc
 }
 trap cleanup EXIT
@@ -72,3 +84,32 @@ e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f30266) || fail "no 614 entry"
 jq -e '.IPSEC_REASON == "service stopped by uid 0"' <<<"$e" >/dev/null ||
     fail "614 fields: $e"
 echo "ok 1 - journald entries with stable MESSAGE_IDs and IPSEC_* fields"
+
+# syslog: /dev/log is a stand-in too (a private /dev with the few nodes
+# the daemon uses bound in).
+mkdir "$tmp/dev"
+for n in null zero urandom random; do
+	touch "$tmp/dev/$n"
+	mount --bind "/dev/$n" "$tmp/dev/$n"
+done
+ln -s /proc/self/fd "$tmp/dev/fd"
+mount --bind "$tmp/dev" /dev
+exec 4< <(exec python3 "$here/journal_recv.py" /dev/log --syslog)
+spid=$!
+read -r -t 10 line <&4 || fail "syslog receiver did not start"
+sed -i 's/^audit_sink = journald$/audit_sink = syslog/' "$tmp/agentd.conf"
+"$bin/ipsec-agentd" -c "$tmp/agentd.conf" || fail "start (syslog)"
+"$bin/ipseccmd" -c "$tmp/agentd.conf" service stop >/dev/null || fail "stop 2"
+got=0
+while read -r -t 10 e <&4; do
+	l=$(jq -r .line <<<"$e")
+	case "$l" in
+	*"event=613 name=IPSEC_POLICY_START msgid=5e1c0a9d7b2f4c3e8a61d04b97f30265"*'Policy Source="local" Policy="SvcTest"'*)
+		grep -q '^<85>' <<<"$l" || fail "not authpriv.notice: $l"
+		got=$((got + 1)) ;;
+	*"event=614 name=IPSEC_POLICY_DISABLED"*'Reason="service stopped by uid 0"'*)
+		got=$((got + 1)); break ;;
+	esac
+done
+[ $got = 2 ] || fail "syslog lines missing ($got of 2)"
+echo "ok 2 - syslog lines (authpriv.notice) with event, name, msgid, fields"
