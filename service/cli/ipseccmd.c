@@ -572,8 +572,16 @@ cmd_events(struct cli *c, int argc, char **argv)
 		json_object_set_new(args, "max", json_integer(max));
 	if (verify)
 		json_object_set_new(args, "verify", json_true());
-	if ((rc = cli_request(c, "events", args, (void **)&res)) != 0)
+	if ((rc = cli_request(c, "events", args, (void **)&res)) != 0) {
+		/* No daemon: read the configured file directly. */
+		if (rc == CMD_EXIT_NOTRUNNING && c->cfg.audit_file[0] != '\0') {
+			fprintf(stderr, "ipseccmd: reading %s directly\n",
+			    c->cfg.audit_file);
+			return events_local(c, c->cfg.audit_file, (int)id,
+			    since, max, verify);
+		}
 		return rc;
+	}
 	if (c->json) {
 		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');

@@ -340,6 +340,8 @@ pass "SIGTERM stops with 614"
 
 # --- events --verify catches removed, reordered and altered records.
 A=$tmp/log/audit.jsonl
+out=$("${C[@]}" events --verify 2>&1) || fail "verify, no daemon: $out"
+grep -q "reading .*audit.jsonl directly" <<<"$out" || fail "fallback: $out"
 out=$("${C[@]}" events --verify --file "$A") || fail "verify clean: $out"
 grep -q "chain intact" <<<"$out" || fail "verify clean: $out"
 lines=$(wc -l < "$A")
