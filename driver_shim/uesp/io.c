@@ -122,20 +122,105 @@ uesp_pol_match(struct driver *d, enum drv_dir dir, const struct drv_sel *ps)
 	return NULL;
 }
 
+/*
+ * Outgoing packets of one TX round, sent with one sendmmsg() per
+ * address family run.
+ */
+struct uesp_txb {
+	size_t			n;
+	uint8_t			*buf[UESP_BATCH];
+	size_t			len[UESP_BATCH];
+	struct sockaddr_storage	to[UESP_BATCH];
+	socklen_t		tolen[UESP_BATCH];
+	int			fd[UESP_BATCH];
+	struct pa_addr		dst[UESP_BATCH];
+};
+
 static void
-uesp_send(struct driver *d, const uint8_t *pkt, size_t len,
+uesp_txb_flush(struct driver *d, struct uesp_txb *b)
+{
+	struct mmsghdr mm[UESP_BATCH];
+	struct iovec iov[UESP_BATCH];
+	size_t i = 0, j, k;
+	int r;
+
+	while (i < b->n) {
+		/* A run of packets for the same socket. */
+		for (j = i; j < b->n && b->fd[j] == b->fd[i]; j++) {
+			memset(&mm[j - i], 0, sizeof(mm[0]));
+			iov[j - i].iov_base = b->buf[j];
+			iov[j - i].iov_len = b->len[j];
+			mm[j - i].msg_hdr.msg_iov = &iov[j - i];
+			mm[j - i].msg_hdr.msg_iovlen = 1;
+			mm[j - i].msg_hdr.msg_name = &b->to[j];
+			mm[j - i].msg_hdr.msg_namelen = b->tolen[j];
+		}
+		for (k = 0; k < j - i; ) {
+			r = sendmmsg(b->fd[i], &mm[k], (unsigned)(j - i - k), 0);
+			if (r <= 0) {
+				/* This one failed (EMSGSIZE...): skip it. */
+				if (errno != EAGAIN && errno != ENOBUFS)
+					uesp_count_drop(d, DRV_DROP_SYNTAX,
+					    &b->dst[i + k]);
+				k++;
+				continue;
+			}
+			k += (size_t)r;
+		}
+		i = j;
+	}
+	b->n = 0;
+}
+
+/* The next free slot of the batch (flushing it when full). */
+static uint8_t *
+uesp_txb_slot(struct driver *d, struct uesp_txb *b)
+{
+	if (b->n == UESP_BATCH)
+		uesp_txb_flush(d, b);
+	return b->buf[b->n];
+}
+
+/* Commit len bytes written into the current slot, to dst. */
+static void
+uesp_txb_commit(struct driver *d, struct uesp_txb *b, size_t len,
     const struct pa_addr *dst)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	int fd = dst->family == AF_INET ? d->tx4 : d->tx6;
 
 	if (fd < 0)
 		return;
-	pa_addr_to_sockaddr(dst, 0, &ss, &sl);
-	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0 &&
-	    errno != EAGAIN && errno != ENOBUFS)
-		uesp_count_drop(d, DRV_DROP_SYNTAX, dst);
+	b->len[b->n] = len;
+	b->fd[b->n] = fd;
+	b->dst[b->n] = *dst;
+	pa_addr_to_sockaddr(dst, 0, &b->to[b->n], &b->tolen[b->n]);
+	b->n++;
+}
+
+static struct uesp_txb *
+uesp_txb_new(void)
+{
+	struct uesp_txb *b;
+	size_t i;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	for (i = 0; i < UESP_BATCH; i++)
+		if ((b->buf[i] = malloc(UESP_BUF)) == NULL)
+			return NULL;	/* fatal for the caller anyway */
+	return b;
+}
+
+static void
+uesp_txb_free(struct uesp_txb *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < UESP_BATCH; i++)
+		free(b->buf[i]);
+	free(b);
 }
 
 /* Hold a packet for a PROTECT filter without SAs; raise the acquire. */
@@ -190,8 +275,9 @@ uesp_pol_sas(struct driver *d, const struct uesp_pol *pol,
 
 static void
 uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
-    uint8_t *out)
+    struct uesp_txb *b)
 {
+	uint8_t *out;
 	struct drv_sel ps;
 	struct uesp_pol *pol;
 	struct uesp_sa *esp, *ah;
@@ -214,7 +300,9 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	}
 	if (pol->p.action == DRV_ACT_PERMIT) {
 		pthread_rwlock_unlock(&d->lock);
-		uesp_send(d, pkt, len, &ps.dst.addr);
+		out = uesp_txb_slot(d, b);
+		memcpy(out, pkt, len);
+		uesp_txb_commit(d, b, len, &ps.dst.addr);
 		return;
 	}
 	if (pol->p.action == DRV_ACT_BLOCK) {
@@ -227,6 +315,7 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 		pthread_rwlock_unlock(&d->lock);
 		return;
 	}
+	out = uesp_txb_slot(d, b);
 	rc = uesp_encap(esp, ah, pkt, len, out, UESP_BUF, &olen, &life);
 	dst = uesp_sa_id(ah != NULL ? ah : esp)->dst;
 	if (rc == 0) {
@@ -242,14 +331,14 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	    life);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc == 0)
-		uesp_send(d, out, olen, &dst);
+		uesp_txb_commit(d, b, olen, &dst);
 	else
 		uesp_count_drop(d, DRV_DROP_SYNTAX, &dst);
 }
 
 /* Send what was held for filters whose SAs have arrived. */
 static void
-uesp_tx_release(struct driver *d, uint8_t *out, bool expire_only)
+uesp_tx_release(struct driver *d, struct uesp_txb *b, bool expire_only)
 {
 	struct uesp_qpkt *go = NULL, **gotail = &go, *q, *n;
 	struct uesp_sa *esp, *ah;
@@ -291,24 +380,26 @@ uesp_tx_release(struct driver *d, uint8_t *out, bool expire_only)
 	pthread_rwlock_unlock(&d->lock);
 	for (q = go; q != NULL; q = n) {
 		n = q->next;
-		uesp_tx_packet(d, q->data, q->len, out);
+		uesp_tx_packet(d, q->data, q->len, b);
 		free(q);
 	}
+	uesp_txb_flush(d, b);
 }
 
 static void *
 uesp_tx_main(void *arg)
 {
 	struct driver *d = arg;
-	uint8_t *in, *out;
+	struct uesp_txb *b;
+	uint8_t *in;
 	struct pollfd pfd[3];
 	uint64_t last = pa_now_ms();
 	ssize_t n;
 	int i;
 
 	in = malloc(UESP_BUF);
-	out = malloc(UESP_BUF);
-	if (in == NULL || out == NULL)
+	b = uesp_txb_new();
+	if (in == NULL || b == NULL)
 		fatalx("uesp: out of memory for the TX thread");
 	pfd[0].fd = d->tun;
 	pfd[1].fd = d->wakefd;
@@ -322,25 +413,27 @@ uesp_tx_main(void *arg)
 			break;
 		if (pfd[1].revents & POLLIN) {
 			uesp_drain(d->wakefd);
-			uesp_tx_release(d, out, false);
+			uesp_tx_release(d, b, false);
 		}
-		if (pfd[0].revents & POLLIN)
+		if (pfd[0].revents & POLLIN) {
 			for (i = 0; i < UESP_BATCH; i++) {
 				if ((n = read(d->tun, in, UESP_MAX_PKT)) <= 0)
 					break;
-				uesp_tx_packet(d, in, (size_t)n, out);
+				uesp_tx_packet(d, in, (size_t)n, b);
 			}
+			uesp_txb_flush(d, b);
+		}
 		if (pa_now_ms() - last >= 500) {
 			last = pa_now_ms();
-			uesp_tx_release(d, out, true);
+			uesp_tx_release(d, b, true);
 		}
 	}
 	free(in);
-	free(out);
+	uesp_txb_free(b);
 	return NULL;
 }
 
-/* Receive one packet from raw socket i into buf; fill rx. */
+/* Receive one packet from IPv6 raw socket i into buf; fill rx. */
 static int
 uesp_rx_recv(struct driver *d, int i, uint8_t *buf, struct uesp_rx *rx)
 {
@@ -356,11 +449,6 @@ uesp_rx_recv(struct driver *d, int i, uint8_t *buf, struct uesp_rx *rx)
 	ssize_t n;
 
 	memset(rx, 0, sizeof(*rx));
-	if (i < 3) {
-		if ((n = recv(d->rx[i], buf, UESP_MAX_PKT, 0)) < 0)
-			return UESP_RX_EMPTY;
-		return uesp_rx_parse_ip4(buf, (size_t)n, d->cfg.natt_port, rx);
-	}
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = buf;
 	iov.iov_len = UESP_MAX_PKT;
@@ -447,7 +535,7 @@ uesp_housekeep(struct driver *d, uint64_t *seen)
 	pthread_rwlock_rdlock(&d->lock);
 	(void)uesp_sadb_foreach(d->db, uesp_life_cb, d);
 	pthread_rwlock_unlock(&d->lock);
-	if (uesp_nft_counters(d, &ct, &bl) == 0) {
+	if (uesp_nft_counters(d, true, &ct, &bl) == 0) {
 		atomic_store(&d->nft_cleartext, ct);
 		atomic_store(&d->nft_blocked, bl);
 	}
@@ -460,6 +548,46 @@ uesp_housekeep(struct driver *d, uint64_t *seen)
 	}
 }
 
+/* Received packet i of a batch: take it apart and decapsulate. */
+static void
+uesp_rx_handle(struct driver *d, int rc, struct uesp_rx *rx, uint8_t *out)
+{
+	if (rc == PA_E_AGAIN)
+		return;
+	if (rc != 0) {
+		uesp_count_drop(d, DRV_DROP_SYNTAX, rx->src.family != 0 ?
+		    &rx->src : NULL);
+		return;
+	}
+	uesp_rx_packet(d, rx, out);
+}
+
+/* IPv4 raw sockets: up to UESP_BATCH packets per recvmmsg(). */
+static int
+uesp_rx_batch4(struct driver *d, int fd, uint8_t **bufs, uint8_t *out)
+{
+	struct mmsghdr mm[UESP_BATCH];
+	struct iovec iov[UESP_BATCH];
+	struct uesp_rx rx;
+	int n, j, rc;
+
+	memset(mm, 0, sizeof(mm));
+	for (j = 0; j < UESP_BATCH; j++) {
+		iov[j].iov_base = bufs[j];
+		iov[j].iov_len = UESP_MAX_PKT;
+		mm[j].msg_hdr.msg_iov = &iov[j];
+		mm[j].msg_hdr.msg_iovlen = 1;
+	}
+	if ((n = recvmmsg(fd, mm, UESP_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+		return 0;
+	for (j = 0; j < n; j++) {
+		rc = uesp_rx_parse_ip4(bufs[j], mm[j].msg_len,
+		    d->cfg.natt_port, &rx);
+		uesp_rx_handle(d, rc, &rx, out);
+	}
+	return n;
+}
+
 static void *
 uesp_rx_main(void *arg)
 {
@@ -467,13 +595,15 @@ uesp_rx_main(void *arg)
 	struct pollfd pfd[UESP_NRX + 1];
 	int idx[UESP_NRX + 1];
 	struct uesp_rx rx;
-	uint8_t *in, *out;
+	uint8_t *in[UESP_BATCH], *out;
 	uint64_t last = 0, seen = 0;
 	int i, k, np = 0, rc;
 
-	in = malloc(UESP_BUF);
 	out = malloc(UESP_BUF);
-	if (in == NULL || out == NULL)
+	for (i = 0; i < UESP_BATCH; i++)
+		if ((in[i] = malloc(UESP_MAX_PKT)) == NULL)
+			out = NULL;
+	if (out == NULL)
 		fatalx("uesp: out of memory for the RX thread");
 	for (i = 0; i < UESP_NRX; i++)
 		if (d->rx[i] >= 0) {
@@ -491,19 +621,18 @@ uesp_rx_main(void *arg)
 		for (k = 0; k < np; k++) {
 			if (!(pfd[k].revents & POLLIN))
 				continue;
+			if (idx[k] < 3) {
+				/* Drain a few batches, then look around. */
+				for (i = 0; i < 4 && uesp_rx_batch4(d,
+				    d->rx[idx[k]], in, out) == UESP_BATCH; i++)
+					;
+				continue;
+			}
 			for (i = 0; i < UESP_BATCH; i++) {
-				rc = uesp_rx_recv(d, idx[k], in, &rx);
+				rc = uesp_rx_recv(d, idx[k], in[0], &rx);
 				if (rc == UESP_RX_EMPTY)
 					break;
-				if (rc == PA_E_AGAIN)
-					continue;
-				if (rc != 0) {
-					uesp_count_drop(d, DRV_DROP_SYNTAX,
-					    rx.src.family != 0 ? &rx.src :
-					    NULL);
-					continue;
-				}
-				uesp_rx_packet(d, &rx, out);
+				uesp_rx_handle(d, rc, &rx, out);
 			}
 		}
 		if (pa_now_ms() - last >= 250) {
@@ -511,7 +640,8 @@ uesp_rx_main(void *arg)
 			uesp_housekeep(d, &seen);
 		}
 	}
-	free(in);
+	for (i = 0; i < UESP_BATCH; i++)
+		free(in[i]);
 	free(out);
 	return NULL;
 }

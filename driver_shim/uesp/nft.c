@@ -265,22 +265,27 @@ uesp_nft_close(struct driver *d)
 }
 
 int
-uesp_nft_counters(struct driver *d, uint64_t *cleartext, uint64_t *blocked)
+uesp_nft_counters(struct driver *d, bool hk, uint64_t *cleartext,
+    uint64_t *blocked)
 {
+	struct nft_ctx *n = hk ? d->nft_hk : d->nft;
 	char cmd[128];
 	json_t *root, *arr, *it, *c;
 	json_error_t jerr;
 	const char *name;
 	size_t i;
-	int rc = PA_E_FORMAT;
+	int rc;
 
 	snprintf(cmd, sizeof(cmd), "list counters table inet %s", d->table);
-	nft_ctx_output_set_flags(d->nft_hk, NFT_CTX_OUTPUT_JSON);
-	if (nft_run_cmd_from_buffer(d->nft_hk, cmd) != 0)
+	nft_ctx_output_set_flags(n, NFT_CTX_OUTPUT_JSON);
+	rc = nft_run_cmd_from_buffer(n, cmd);
+	nft_ctx_output_set_flags(n, 0);
+	if (rc != 0)
 		return PA_E_SYS;
-	root = json_loads(nft_ctx_get_output_buffer(d->nft_hk), 0, &jerr);
+	root = json_loads(nft_ctx_get_output_buffer(n), 0, &jerr);
 	if (root == NULL)
 		return PA_E_FORMAT;
+	rc = PA_E_FORMAT;
 	if ((arr = json_object_get(root, "nftables")) == NULL ||
 	    !json_is_array(arr))
 		goto out;

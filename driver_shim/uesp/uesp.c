@@ -387,7 +387,7 @@ uesp_stats(struct driver *d, struct drv_stats *st)
 	uint64_t ct = 0, bl = 0;
 
 	/* Fresh kernel counters (the housekeeping copy may lag). */
-	if (uesp_nft_counters(d, &ct, &bl) == 0) {
+	if (uesp_nft_counters(d, false, &ct, &bl) == 0) {
 		atomic_store(&d->nft_cleartext, ct);
 		atomic_store(&d->nft_blocked, bl);
 	}

@@ -117,8 +117,11 @@ int	uesp_nft_open(struct driver *) PA_MUST_USE;
 /* Replace the rules with the current filter list (one transaction). */
 int	uesp_nft_sync(struct driver *) PA_MUST_USE;
 void	uesp_nft_close(struct driver *);
-/* Read the drop counters (housekeeping context). */
-int	uesp_nft_counters(struct driver *, uint64_t *cleartext,
+/*
+ * Read the drop counters, with the housekeeping thread's libnftables
+ * context (hk) or the control thread's: a context is never shared.
+ */
+int	uesp_nft_counters(struct driver *, bool hk, uint64_t *cleartext,
 	    uint64_t *blocked) PA_MUST_USE;
 
 /* io.c: sockets, TUN and the data threads. */
