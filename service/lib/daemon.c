@@ -454,6 +454,21 @@ conn_request(struct svc_daemon *d, struct svc_conn *c)
 	if (svc_ctl_parse(c->buf, c->len, &req, eb, sizeof(eb)) != 0) {
 		log_debug("control: bad request from uid %u: %s",
 		    (unsigned)c->peer.uid, eb);
+		if (!c->peer.admin) {
+			/* Refused before anything is said about the input. */
+			struct audit_field f[2];
+			char ub[24];
+
+			snprintf(ub, sizeof(ub), "%u", (unsigned)c->peer.uid);
+			f[0].key = "Uid";
+			f[0].value = ub;
+			f[1].key = "Command";
+			f[1].value = "(malformed request)";
+			audit_emit(d->audit, AUDIT_CTL_DENIED, f, 2);
+			conn_reply(d, c, svc_reply_error("access-denied",
+			    "access denied"));
+			return;
+		}
 		conn_reply(d, c, svc_reply_error("bad-request", "%s", eb));
 		return;
 	}
@@ -522,6 +537,17 @@ conn_read(struct svc_daemon *d, struct svc_conn *c)
 	}
 }
 
+static size_t
+nonadmin_conns(const struct svc_daemon *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < SVC_MAX_CONNS; i++)
+		if (d->conns[i].fd >= 0 && !d->conns[i].peer.admin)
+			n++;
+	return n;
+}
+
 static void
 conn_accept(struct svc_daemon *d)
 {
@@ -545,8 +571,27 @@ conn_accept(struct svc_daemon *d)
 		c->len = 0;
 		c->buf = NULL;
 		c->deadline = pa_now_ms() + SVC_CONN_TIMEOUT_MS;
-		if (svc_ctl_peer(fd, d->cfg.admin_gid, &c->peer) != 0 ||
-		    ep_add(d, fd, EPOLLIN, EV_TAG(EV_CONN, i)) != 0) {
+		if (svc_ctl_peer(fd, d->cfg.admin_gid, &c->peer) != 0) {
+			close(fd);
+			c->fd = -1;
+			continue;
+		}
+		/* Callers who will be refused cannot crowd admins out. */
+		if (!c->peer.admin && nonadmin_conns(d) > SVC_MAX_NONADMIN) {
+			struct audit_field f[2];
+			char ub[24];
+
+			snprintf(ub, sizeof(ub), "%u", (unsigned)c->peer.uid);
+			f[0].key = "Uid";
+			f[0].value = ub;
+			f[1].key = "Command";
+			f[1].value = "(too many connections)";
+			audit_emit(d->audit, AUDIT_CTL_DENIED, f, 2);
+			close(fd);
+			c->fd = -1;
+			continue;
+		}
+		if (ep_add(d, fd, EPOLLIN, EV_TAG(EV_CONN, i)) != 0) {
 			close(fd);
 			c->fd = -1;
 		}

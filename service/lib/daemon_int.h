@@ -14,6 +14,7 @@
 #include "sinks.h"
 
 #define SVC_MAX_CONNS		32
+#define SVC_MAX_NONADMIN	4	/* concurrent connections of refused callers */
 #define SVC_CONN_TIMEOUT_MS	5000
 #define SVC_HISTORY		16
 

@@ -211,7 +211,25 @@ adm=(setpriv --reuid=65534 --regid=65534 --groups="$admgid")
 j events --id 5701 | jq -e '.events | length >= 1 and
     (.[0].fields.Uid == "65534") and (.[0].fields.Command == "service.stop")' \
     >/dev/null || fail "no 5701 event"
-pass "non-admin refused (socket mode and peer credentials, 5701); adm allowed"
+# Idle connections of a refused caller cannot crowd administrators out.
+coproc HOG { "${dac[@]}" python3 -c 'import socket, sys
+c = []
+for i in range(8):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1]); c.append(s)
+print("open", flush=True)
+sys.stdin.readline()' "$tmp/ctl.sock"; }
+read -r -t 10 word <&"${HOG[0]}" || fail "connection hog did not start"
+for i in 1 2 3; do
+	[ "$(j service status | jq -r .state)" = RUNNING ] ||
+	    fail "admin crowded out by idle connections"
+done
+echo done >&"${HOG[1]}"
+wait "$HOG_PID" || true
+j events --id 5701 | jq -e '[.events[] | select(.fields.Command ==
+    "(too many connections)")] | length >= 1' >/dev/null ||
+    fail "no 5701 for the connection limit"
+pass "non-admin refused (socket mode and peer credentials, 5701); adm allowed; no crowding out"
 
 # --- Bad input on the socket: error reply, connection closed, daemon fine.
 sock() { python3 - "$tmp/ctl.sock" "$1" <<'EOP'
