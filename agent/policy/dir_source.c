@@ -789,24 +789,21 @@ next_interval(struct pol_dir_source *d, const struct pol_store *s)
 	return v < d->min_poll ? d->min_poll : v;
 }
 
-/* Failure to reach or read the directory: back off ([MS-GPIPSEC]
- * 3.2.5.4: min(166, (n + 1)^2) units, from 0) and, if no domain policy
- * is in force yet, fall back to the cache. */
+/*
+ * No domain policy in force yet (start) and none to be had from the
+ * directory: apply the cached last good one, if any (outcome FROM_CACHE;
+ * st->err keeps why the directory could not be used).
+ */
 static int
-fail_unreachable(struct pol_dir_source *d, struct pol_store **changed_out,
+use_cache(struct pol_dir_source *d, struct pol_store **changed_out,
     struct pol_dir_status *st)
 {
 	struct dir_result *all = NULL;
 	struct pol_dir_status cs;
 	struct pol_gp_keep *keep;
 	struct pol_store *s = NULL;
-	uint32_t b;
 	int rc;
 
-	b = (d->backoff_min + 1) * (d->backoff_min + 1);
-	d->backoff_min = b > 166 ? 166 : b;
-	st->outcome = POL_DIR_UNREACHABLE;
-	st->next_poll_sec = d->backoff_min * d->backoff_unit;
 	if (d->in_force || d->cache_path == NULL)
 		return 0;
 	memset(&cs, 0, sizeof(cs));
@@ -848,6 +845,22 @@ fail_unreachable(struct pol_dir_source *d, struct pol_store **changed_out,
 	d->cur = *st;
 	*changed_out = s;
 	return 0;
+}
+
+/* Failure to reach or read the directory: back off ([MS-GPIPSEC]
+ * 3.2.5.4: min(166, (n + 1)^2) units, from 0) and, if no domain policy
+ * is in force yet, fall back to the cache. */
+static int
+fail_unreachable(struct pol_dir_source *d, struct pol_store **changed_out,
+    struct pol_dir_status *st)
+{
+	uint32_t b;
+
+	b = (d->backoff_min + 1) * (d->backoff_min + 1);
+	d->backoff_min = b > 166 ? 166 : b;
+	st->outcome = POL_DIR_UNREACHABLE;
+	st->next_poll_sec = d->backoff_min * d->backoff_unit;
+	return use_cache(d, changed_out, st);
 }
 
 /* Copy what is in force into a status that has no news. */
@@ -950,9 +963,12 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 		d->have_bad = true;
 		memcpy(d->bad_fp, fp, sizeof(fp));
 		st->policy_dn[0] = '\0';
-		keep_current(d, st);
 		st->next_poll_sec = next_interval(d, NULL);
-		rc = 0;
+		/* At start the last good policy is the cached one. */
+		if ((rc = use_cache(d, changed_out, st)) != 0)
+			goto out;
+		if (st->outcome == POL_DIR_REJECTED)
+			keep_current(d, st);
 		goto out;
 	}
 	st->fetched = pa_wall_s();

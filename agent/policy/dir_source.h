@@ -14,6 +14,7 @@
  *		switch (s.outcome) {
  *		case POL_DIR_APPLIED:      apply st as the domain policy; 615
  *		case POL_DIR_FROM_CACHE:   apply st (cached copy); 615 "from cache"
+ *		                           (and 616 s.err if s.err.what[0])
  *		case POL_DIR_UNASSIGNED:   drop the domain policy: local applies
  *		case POL_DIR_UNREACHABLE:
  *		case POL_DIR_REJECTED:     keep what is in force; 616 s.err
@@ -71,7 +72,9 @@ struct pol_dir_cfg {
 enum pol_dir_outcome {
 	POL_DIR_UNCHANGED = 0,	/* nothing new */
 	POL_DIR_APPLIED,	/* a new or changed policy from the directory */
-	POL_DIR_FROM_CACHE,	/* directory unreachable: the cached copy */
+	POL_DIR_FROM_CACHE,	/* nothing in force yet and the directory
+				   unreachable or its policy rejected: the
+				   cached copy (err says why) */
 	POL_DIR_UNASSIGNED,	/* the domain policy was unassigned */
 	POL_DIR_UNREACHABLE,	/* directory or GPOs unreadable: err */
 	POL_DIR_REJECTED	/* the policy is invalid: err (DN + reason) */

@@ -387,6 +387,16 @@ test_directory_policy(void **state)
 	assert_true(s.in_force);
 	assert_string_equal(s.policy_name, "Web Servers Policy");
 	assert_int_equal(poll_once(d, &st, &s), POL_DIR_UNCHANGED);
+	/* Starting now, the cached last good policy applies instead. */
+	d2 = new_source();
+	assert_int_equal(poll_once(d2, &st, &s), POL_DIR_FROM_CACHE);
+	assert_non_null(st);
+	assert_non_null(strcasestr(s.err.where, "ipsecFilter"));
+	expect_dst(st, "10.1.3.0/24");
+	pol_store_free(st);
+	assert_int_equal(poll_once(d2, &st, &s), POL_DIR_UNCHANGED);
+	assert_true(s.in_force && s.from_cache);
+	pol_dir_free(d2);
 	replace_filter_blob(blob, len);
 	assert_int_equal(poll_once(d, &st, &s), POL_DIR_APPLIED);
 	expect_dst(st, "10.1.3.0/24");
