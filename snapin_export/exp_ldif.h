@@ -11,10 +11,10 @@
 #include "model.h"
 
 struct exp_ldif_opts {
-	const char	*base;		/* domain DN, e.g. "DC=corp,DC=example" */
-	const char	*policy;	/* policy name; NULL = the assigned one */
-	const char	*gpo;		/* "{GUID}" of a GPO to write with an
-					   IPSEC assignment object; NULL = none */
+	const char	*base;		/* domain DN: "DC=corp,DC=example" */
+	const char	*policy;	/* policy name; NULL = the assigned */
+	const char	*gpo;		/* "{GUID}" of a GPO to write with
+					   an IPSEC assignment; NULL = none */
 	const char	*gpo_name;	/* its displayName (default: policy) */
 	const char	*link_dn;	/* container whose gPLink is REPLACED by
 					   a link to the GPO; NULL = none */

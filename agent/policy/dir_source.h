@@ -13,8 +13,8 @@
  *	if (pol_dir_poll(dir, &st, &s) == 0) {
  *		switch (s.outcome) {
  *		case POL_DIR_APPLIED:      apply st as the domain policy; 615
- *		case POL_DIR_FROM_CACHE:   apply st (cached copy); 615 "from cache"
- *		                           (and 616 s.err if s.err.what[0])
+ *		case POL_DIR_FROM_CACHE:   apply st (the cached copy);
+ *		                           615 "from cache" (616 if s.err set)
  *		case POL_DIR_UNASSIGNED:   drop the domain policy: local applies
  *		case POL_DIR_UNREACHABLE:
  *		case POL_DIR_REJECTED:     keep what is in force; 616 s.err
@@ -99,7 +99,7 @@ struct pol_dir_source;
 
 int	pol_dir_new(const struct pol_dir_cfg *, struct pol_dir_source **out)
 	    PA_MUST_USE;
-void	pol_dir_free(struct pol_dir_source *);			/* NULL is a no-op */
+void	pol_dir_free(struct pol_dir_source *);	/* NULL is a no-op */
 /* One poll; returns 0 (see status) or PA_E_NOMEM. *changed_out is set
  * only for APPLIED and FROM_CACHE. */
 int	pol_dir_poll(struct pol_dir_source *, struct pol_store **changed_out,

@@ -90,8 +90,8 @@ int	pol_from_records(const struct dir_result *recs, const char *policy_dn,
  * the GPO. *out is malloc'd LDIF text.
  */
 struct pol_ldif_opts {
-	const char		*base;		/* domain DN, e.g. DC=example,DC=test */
-	const struct pa_guid	*gpo;		/* NULL = no assignment objects */
+	const char		*base;		/* domain DN (DC=x,DC=y) */
+	const struct pa_guid	*gpo;		/* NULL = no assignment */
 	const char		*gpo_name;	/* displayName of the GPO */
 	const char		*link_dn;	/* NULL = no gPLink change */
 };
