@@ -1238,8 +1238,10 @@ pol_gp_decode_filter(struct pa_bytes blob, struct pol_filterlist *out,
 		if ((rc = rd_bytes(&body, 16, &g)) != 0 ||
 		    (rc = rd_u32le(&body, &len2)) != 0 ||
 		    (rc = rd_u32le(&body, &n11)) != 0 ||
-		    (rc = rd_u32le(&body, &n2)) != 0)
+		    (rc = rd_u32le(&body, &n2)) != 0) {
+			gp_errf(err, "the Vista filter section is truncated");
 			goto out;
+		}
 		(void)len2;
 		if (n2 != 0 || (n11 != 0 && n11 != n)) {
 			gp_errf(err, "the Vista filter section (%u filters) is "

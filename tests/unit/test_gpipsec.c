@@ -560,6 +560,29 @@ test_lying_lengths_and_types(void **state)
 	b.p[24] = 9;
 	assert_int_equal(decode_any(POL_GP_NFA, view(&b), &err), PA_E_FORMAT);
 	assert_non_null(strstr(err.what, "unknown type 9"));
+	/* A Vista filter section: empty is fine, filters are refused,
+	 * a truncated one is named. */
+	{
+		static const char v2[] =
+		    "3D CD FE 35 29 AE 73 43 8A 6A C5 D8 FA B2 FB 08"
+		    "0C 00 00 00 00 00 00 00 00 00 00 00";
+		struct blob t;
+
+		hex(TV4B, &b);
+		hex(v2, &t);
+		memcpy(b.p + b.len - 1, t.p, t.len);	/* over the 0x00 */
+		b.len += t.len - 1;
+		b.p[b.len++] = 0;
+		assert_int_equal(decode_any(POL_GP_FILTER, view(&b), &err), 0);
+		b.p[b.len - 2] = 1;	/* Number-Of-Filters2 = 1 */
+		assert_int_equal(decode_any(POL_GP_FILTER, view(&b), &err),
+		    PA_E_NOTSUP);
+		assert_non_null(strstr(err.what, "Vista"));
+		b.len -= 6;
+		assert_int_not_equal(decode_any(POL_GP_FILTER, view(&b), &err),
+		    0);
+		assert_non_null(strstr(err.what, "Vista"));
+	}
 	/* Policy blob with a Data-Length other than 4. */
 	hex(TV1, &b);
 	b.p[16] = 3;
