@@ -104,9 +104,9 @@ mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-/* mkdir -p of the directory holding path. */
+/* mkdir -p of the directory holding path, with mode for new ones. */
 static int
-mkdir_parent(const char *path)
+mkdir_parent_mode(const char *path, mode_t mode)
 {
 	char buf[SVC_PATH_MAX];
 	char *slash;
@@ -115,7 +115,13 @@ mkdir_parent(const char *path)
 	if ((slash = strrchr(buf, '/')) == NULL || slash == buf)
 		return 0;
 	*slash = '\0';
-	return mkdir_p(buf, 0750);
+	return mkdir_p(buf, mode);
+}
+
+static int
+mkdir_parent(const char *path)
+{
+	return mkdir_parent_mode(path, 0750);
 }
 
 /*
@@ -820,7 +826,8 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 		}
 		return rc;
 	}
-	if (mkdir_parent(d->cfg.control_socket) != 0) {
+	/* Admin group members must be able to reach the socket. */
+	if (mkdir_parent_mode(d->cfg.control_socket, 0755) != 0) {
 		snprintf(eb, ec, "control_socket %s: %s",
 		    d->cfg.control_socket, strerror(errno));
 		return PA_E_SYS;

@@ -23,10 +23,11 @@ admgid=$(getent group adm | cut -d: -f3) || skip "no group adm"
 
 tmp=$(mktemp -d /tmp/svc-test.XXXXXX)
 chmod 755 "$tmp"
+# The daemon creates the socket's directory itself, reachable (0755).
 sup_pid=
 cleanup() {
 	local rc=$?
-	if [ -S "$tmp/ctl.sock" ]; then
+	if [ -S "$tmp/run/ctl.sock" ]; then
 		"$cmd" -c "$tmp/agentd.conf" --timeout 5000 service stop \
 		    >/dev/null 2>&1 || true
 	fi
@@ -61,7 +62,7 @@ audit_rotate_size = 1M
 diagnostics = 1
 oakley_log = on
 oakley_log_path = $tmp/log/oakley.log
-control_socket = $tmp/ctl.sock
+control_socket = $tmp/run/ctl.sock
 admin_group = adm
 control_mode = 0660
 state_dir = $tmp/state
@@ -218,7 +219,7 @@ for i in range(8):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sys.argv[1]); c.append(s)
 print("open", flush=True)
-sys.stdin.readline()' "$tmp/ctl.sock"; }
+sys.stdin.readline()' "$tmp/run/ctl.sock"; }
 read -r -t 10 word <&"${HOG[0]}" || fail "connection hog did not start"
 for i in 1 2 3; do
 	[ "$(j service status | jq -r .state)" = RUNNING ] ||
@@ -232,7 +233,7 @@ j events --id 5701 | jq -e '[.events[] | select(.fields.Command ==
 pass "non-admin refused (socket mode and peer credentials, 5701); adm allowed; no crowding out"
 
 # --- Bad input on the socket: error reply, connection closed, daemon fine.
-sock() { python3 - "$tmp/ctl.sock" "$1" <<'EOP'
+sock() { python3 - "$tmp/run/ctl.sock" "$1" <<'EOP'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
@@ -294,7 +295,7 @@ pass "reload with bad policy keeps the old one (616); good reload and SIGHUP app
 
 # --- Stop: exit within bounds, SAs/filters removed, audit flushed (614).
 "${C[@]}" service stop >/dev/null || fail "service stop"
-[ ! -e "$tmp/ctl.sock" ] || fail "socket left behind"
+[ ! -e "$tmp/run/ctl.sock" ] || fail "socket left behind"
 wait_gone "$pid1" || fail "daemon still alive 10 s after stop"
 tail -1 "$tmp/log/audit.jsonl" | jq -e '.id == 614 and
     (.fields.Reason | test("by uid 0"))' >/dev/null || fail "no 614 at end"
@@ -326,7 +327,7 @@ grep -q '^STATUS=RUNNING: policy SvcTest (local), [0-9]* filters, driver null$' 
 kill -9 "$pid"
 wait "$sup_pid" && fail "killed daemon exited 0"
 sup_pid=
-[ -S "$tmp/ctl.sock" ] || fail "expected a stale socket after kill -9"
+[ -S "$tmp/run/ctl.sock" ] || fail "expected a stale socket after kill -9"
 "${C[@]}" service start >/dev/null || fail "restart after kill -9"
 [ "$(j service status | jq -r .state)" = RUNNING ] || fail "not running"
 "${C[@]}" service stop >/dev/null || fail "stop 3"
