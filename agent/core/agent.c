@@ -170,6 +170,17 @@ load_local(struct agent *a, struct polset *ps, struct pol_err *err)
 		rc = pol_store_load_xml(a->store_path, a->secrets_path,
 		    &ps->store, err);
 		ps->source = "local";
+		/*
+		 * DNS filters: resolve again at each load; a name that does
+		 * not resolve now keeps the addresses stored with it.
+		 */
+		if (rc == 0) {
+			struct pol_err derr;
+
+			if (pol_store_resolve_names(ps->store, &derr) != 0)
+				log_warnx("%s: %s (keeping the stored addresses)",
+				    derr.where, derr.what);
+		}
 	}
 	return rc;
 }

@@ -613,9 +613,22 @@ cmd_reload(struct cli *c, int argc, char **argv)
 static int
 cmd_static(struct cli *c, int argc, char **argv)
 {
-	int rc;
+	char **av = NULL;
+	int rc, i;
 
-	rc = svc_static_main(argc, argv, c->store, c->secrets);
+	/* The global --json was taken off argv: hand it on. */
+	if (c->json) {
+		if ((av = calloc((size_t)argc + 2, sizeof(*av))) == NULL) {
+			fprintf(stderr, "ipseccmd: out of memory\n");
+			return CMD_EXIT_FAIL;
+		}
+		for (i = 0; i < argc; i++)
+			av[i] = argv[i];
+		av[argc] = (char *)"--json";
+		rc = svc_static_main(argc + 1, av, c->store, c->secrets);
+		free(av);
+	} else
+		rc = svc_static_main(argc, argv, c->store, c->secrets);
 	if (rc == 0 && strcmp(argv[0], "static") == 0 && argc > 1 &&
 	    strcmp(argv[1], "show") != 0 &&
 	    strcmp(argv[1], "exportpolicy") != 0) {
