@@ -413,6 +413,23 @@ mm_read_ke_nonce(struct ike_mm *mm, const struct isk_msg *m, bool peer_init,
 	return 0;
 }
 
+/* Is there any other Main Mode or Quick Mode SA with mm's peer? */
+static bool
+other_sa_with_peer(struct ike *ike, const struct ike_mm *mm)
+{
+	const struct ike_mm *o;
+	const struct ike_qm *qm;
+
+	for (o = ike->mm_head; o != NULL; o = o->next)
+		if (o != mm && o->state != MM_DEAD &&
+		    pa_addr_eq(&o->peer, &mm->peer))
+			return true;
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->state == QM_DONE && pa_addr_eq(&qm->peer, &mm->peer))
+			return true;
+	return false;
+}
+
 /* Our phase 1 ID and its hash, encrypted: MM #5 or #6. */
 static int
 mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
@@ -440,7 +457,7 @@ mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 	    (rc = mm_auth_hash(mm, initiator, idb, hash)) != 0 ||
 	    (rc = isk_pl_data(&w, &c, ISK_PL_HASH, hash, hl)) != 0)
 		return rc;
-	if (initiator && ike_mm_find_peer(ike, &mm->peer, true) == NULL) {
+	if (initiator && !other_sa_with_peer(ike, mm)) {
 		/* INITIAL-CONTACT: no other SA with this peer exists. */
 		size_t n;
 
@@ -987,8 +1004,6 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 				ike->st.invalid_packets++;
 			goto out;
 		}
-		if (mm->initial_contact_sent)
-			mm_initial_contact(ike, mm);
 		free(mm->tx);
 		mm->tx = NULL;
 		mm->txlen = 0;

@@ -57,7 +57,7 @@ cmd A pol 1 out protect 10.88.0.1/32 10.88.0.2/32 0 0 0 10 reqid 1
 cmd A pol 1 in protect 10.88.0.2/32 10.88.0.1/32 0 0 0 10 reqid 1
 cmd B pol 1 out protect 10.88.0.2/32 10.88.0.1/32 0 0 0 10 reqid 1
 cmd B pol 1 in protect 10.88.0.1/32 10.88.0.2/32 0 0 0 10 reqid 1
-# No socket on 4500 here: a real IKE socket sets UDP_ENCAP and never sees ESP.
+# uesp_peer holds UDP 4500 with UDP_ENCAP, as the agent's IKE socket.
 sas() {	# enc auth ekey1 akey1 ekey2 akey2 spi1 spi2
 	local x="tunnel $1 $2"
 	cmd B sa in esp 10.88.0.1 10.88.0.2 $7 $x $3 $4 encap 4500 4500 reqid 1

@@ -89,6 +89,7 @@ run() {	# responder name
 
 echo "IKEv1 MM+QM PSK handshakes, initiator = ike_bench (our engine), 64 in flight"
 for g in $groups; do
-	run ours
-	run strongswan
+	for who in ${BENCH_RESPONDERS:-ours strongswan}; do
+		run "$who"
+	done
 done
