@@ -100,6 +100,9 @@ struct driver {
 	_Atomic uint64_t	 queued, conf_sent, conf_recv, auth_sent,
 				 auth_recv;
 	_Atomic uint64_t	 nft_cleartext, nft_blocked;
+	/* Data path shape, logged at close (debug level). */
+	_Atomic uint64_t	 tun_reads, tso_segs, rx_batches, rx_pkts,
+				 gro_writes, gro_segs, tun_writes;
 
 	struct nft_ctx		*nft;		/* control thread */
 	struct nft_ctx		*nft_hk;	/* housekeeping (RX thread) */

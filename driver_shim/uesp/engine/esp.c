@@ -91,7 +91,7 @@ uesp_esp_out(struct uesp_sa *sa, const uint8_t *pkt, size_t len,
 		iv[5] = (uint8_t)(seq >> 16);
 		iv[6] = (uint8_t)(seq >> 8);
 		iv[7] = (uint8_t)seq;
-	} else if (sa->iv_len > 0 && (rc = uesp_random(iv, sa->iv_len)) != 0)
+	} else if (sa->iv_len > 0 && (rc = uesp_sa_iv(sa, seq, iv)) != 0)
 		return rc;
 	wr_bytes(w, iv, sa->iv_len);
 	ct_off = w->len;

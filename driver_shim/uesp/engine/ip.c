@@ -10,15 +10,39 @@
 
 #include "uesp_int.h"
 
+/*
+ * The RFC 1071 sum, eight bytes at a time: one's complement addition is
+ * byte-order independent, so native 32-bit halves are summed and the
+ * folded result is put in network order at the end.
+ */
 uint32_t
 uesp_cksum_add(const uint8_t *p, size_t n, uint32_t sum)
 {
-	size_t i;
+	uint64_t acc = 0, v;
+	uint32_t w;
+	uint16_t s16;
+	size_t i = 0;
 
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&v, &p[i], 8);
+		acc += (v & 0xffffffffU) + (v >> 32);
+	}
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&w, &p[i], 4);
+		acc += w;
+	}
+	for (; i + 2 <= n; i += 2) {
+		uint16_t h;
+
+		memcpy(&h, &p[i], 2);
+		acc += h;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	s16 = (uint16_t)acc;
+	sum += ntohs(s16);
+	if (i < n)
+		sum += (uint32_t)p[i] << 8;
 	return sum;
 }
 
@@ -360,6 +384,7 @@ uesp_ip_parse(const uint8_t *pkt, size_t len, struct uesp_iphdr *h)
 		h->family = h->src.family = h->dst.family = AF_INET;
 		h->frag = (frag & 0x3fff) != 0;
 		h->opts = hl > 20;
+		h->hlen = hl;
 		rd_init(&r, pkt, tot);
 		if ((rc = rd_skip(&r, hl)) != 0)
 			return rc;
@@ -376,6 +401,7 @@ uesp_ip_parse(const uint8_t *pkt, size_t len, struct uesp_iphdr *h)
 	if (tot > rd_left(&r))
 		return PA_E_SHORT;
 	h->family = h->src.family = h->dst.family = AF_INET6;
+	h->hlen = 40;
 	h->tos = (uint8_t)(w >> 20);
 	h->ttl = b;
 	h->opts = h->proto == IPPROTO_HOPOPTS || h->proto == IPPROTO_ROUTING ||

@@ -97,6 +97,8 @@ uesp_digest_name(enum drv_auth auth, size_t keylen, size_t *icv)
 	return NULL;
 }
 
+static int	uesp_sa_setup_iv(struct uesp_sa *);
+
 static int
 uesp_sa_setup_cipher(struct uesp_sa *sa)
 {
@@ -135,11 +137,61 @@ uesp_sa_setup_cipher(struct uesp_sa *sa)
 		sa->block = (size_t)EVP_CIPHER_get_block_size(c);
 		if (!EVP_CIPHER_CTX_set_padding(sa->cctx, 0))
 			goto out;
+		if (!sa->p.inbound && (rc = uesp_sa_setup_iv(sa)) != 0)
+			goto out;
+		rc = PA_E_CRYPTO;
 	}
 	rc = 0;
 out:
 	EVP_CIPHER_free(c);
 	return rc;
+}
+
+/*
+ * CBC IVs must be unpredictable (RFC 3602): IV = AES-ECB(K', seq) with a
+ * random K' of this SA only, which costs one block instead of a call
+ * into the DRBG per packet.
+ */
+static int
+uesp_sa_setup_iv(struct uesp_sa *sa)
+{
+	EVP_CIPHER *ecb;
+	uint8_t k[16];
+	int rc = PA_E_CRYPTO;
+
+	if ((ecb = EVP_CIPHER_fetch(uesp_ctx(), "AES-128-ECB", NULL)) == NULL)
+		return PA_E_NOTSUP;
+	if ((rc = uesp_random(k, sizeof(k))) != 0)
+		goto out;
+	rc = PA_E_CRYPTO;
+	if ((sa->ivctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    !EVP_EncryptInit_ex2(sa->ivctx, ecb, k, NULL, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(sa->ivctx, 0))
+		goto out;
+	rc = 0;
+out:
+	pa_wipe(k, sizeof(k));
+	EVP_CIPHER_free(ecb);
+	return rc;
+}
+
+int
+uesp_sa_iv(struct uesp_sa *sa, uint32_t seq, uint8_t *iv)
+{
+	uint8_t blk[16], out[32];
+	int n;
+
+	if (sa->ivctx == NULL)
+		return uesp_random(iv, sa->iv_len);
+	memset(blk, 0, sizeof(blk));
+	blk[0] = (uint8_t)(seq >> 24);
+	blk[1] = (uint8_t)(seq >> 16);
+	blk[2] = (uint8_t)(seq >> 8);
+	blk[3] = (uint8_t)seq;
+	if (!EVP_EncryptUpdate(sa->ivctx, out, &n, blk, 16) || n != 16)
+		return PA_E_CRYPTO;
+	memcpy(iv, out, sa->iv_len);
+	return 0;
 }
 
 static int
@@ -231,6 +283,7 @@ uesp_sa_free(struct uesp_sa *sa)
 	if (sa == NULL)
 		return;
 	EVP_CIPHER_CTX_free(sa->cctx);
+	EVP_CIPHER_CTX_free(sa->ivctx);
 	EVP_MAC_CTX_free(sa->mctx);
 	pthread_mutex_destroy(&sa->rlock);
 	pa_wipe(sa, sizeof(*sa));

@@ -152,4 +152,22 @@ int	uesp_pkt_sel(const uint8_t *, size_t, struct drv_sel *,
 /* Does the packet selector (host prefixes) fall under filter sel? */
 bool	uesp_sel_match(const struct drv_sel *filter, const struct drv_sel *pkt);
 
+/* The Internet checksum (RFC 1071) of n bytes plus a partial sum. */
+uint16_t	uesp_cksum(const uint8_t *, size_t, uint32_t sum);
+
+/*
+ * Complete a partial checksum (virtio NEEDS_CSUM): sum pkt from start to
+ * the end, store it at start + off.
+ */
+int	uesp_csum_complete(uint8_t *pkt, size_t len, uint16_t start,
+	    uint16_t off) PA_MUST_USE;
+/*
+ * Cut a TCP segment larger than the MTU (TSO from the TUN) into packets
+ * of mss payload bytes, each built in seg (cap bytes) and handed to fn;
+ * a nonzero return from fn stops the split and is returned.
+ */
+int	uesp_tso_split(const uint8_t *pkt, size_t len, uint16_t mss,
+	    uint8_t *seg, size_t cap,
+	    int (*fn)(void *, const uint8_t *, size_t), void *arg) PA_MUST_USE;
+
 #endif

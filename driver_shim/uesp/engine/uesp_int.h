@@ -23,6 +23,7 @@ struct uesp_sa {
 	uint64_t		 gen;		/* sadb insertion order */
 
 	EVP_CIPHER_CTX		*cctx;
+	EVP_CIPHER_CTX		*ivctx;		/* outbound CBC: IV generator */
 	EVP_MAC_CTX		*mctx;
 	bool			 aead;
 	size_t			 iv_len;	/* on the wire */
@@ -62,6 +63,8 @@ bool	uesp_replay_update(struct uesp_sa *, uint32_t seq);
 enum uesp_life	uesp_sa_account(struct uesp_sa *, size_t bytes);
 int	uesp_sa_next_seq(struct uesp_sa *, uint32_t *) PA_MUST_USE;
 int	uesp_random(void *, size_t) PA_MUST_USE;
+/* The IV for outbound packet seq (CBC): unpredictable, never repeated. */
+int	uesp_sa_iv(struct uesp_sa *, uint32_t seq, uint8_t *iv) PA_MUST_USE;
 
 /* ip.c */
 uint16_t	uesp_cksum(const uint8_t *, size_t, uint32_t sum);
@@ -89,6 +92,7 @@ struct uesp_iphdr {
 	uint16_t	id;
 	bool		frag;		/* IPv4 fragment */
 	bool		opts;		/* IPv4 options / IPv6 extensions */
+	size_t		hlen;		/* bytes before payload */
 	struct pa_bytes	payload;	/* after the fixed header + options */
 };
 int	uesp_ip_parse(const uint8_t *, size_t, struct uesp_iphdr *)

@@ -172,9 +172,7 @@ echo "ok: clear text from C dropped ($c0 -> $c1); garbage counted:$stats"
 
 # --- phase 2: tunnel, GCM, ESP-in-UDP ---
 for h in A B; do cmd $h del 10.77.1.2 esp 1001 >/dev/null; cmd $h del 10.77.1.1 esp 2002 >/dev/null; done
-# A UDP socket on 4500 in each host, as IKE would have.
-ip netns exec $A nc -u -l 10.77.1.1 4500 >/dev/null & pids+=($!)
-ip netns exec $B nc -u -l 10.77.1.2 4500 >/dev/null & pids+=($!)
+# uesp_peer holds UDP 4500 with UDP_ENCAP, as the agent's IKE socket.
 phase tunnel gcm128 none $GK1 - $GK2 - encap
 transfer "tunnel aes128-gcm esp-in-udp" "ip and not (udp port 4500)"
 n=$(tcpdump -r $tmp/cap.pcap -nn 'udp port 4500' 2>/dev/null | wc -l)

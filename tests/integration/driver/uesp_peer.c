@@ -19,6 +19,7 @@
  *   unpol INDEX in|out
  *   stats | events | flush | quit
  */
+#include <linux/udp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -32,6 +33,7 @@
 
 #include "driver.h"
 #include "pa_buf.h"
+#include "pa_log.h"
 
 static char	evlog[65536];
 static size_t	evlen;
@@ -407,6 +409,30 @@ garbage(const char *dst)
 	return 0;
 }
 
+/*
+ * What the agent's IKE socket does on 4500: bound, with UDP_ENCAP, so the
+ * kernel takes ESP-in-UDP off it (our raw socket has its copy) and sends
+ * no port-unreachable errors.
+ */
+static int
+ike_socket(void)
+{
+	struct sockaddr_in sin;
+	int fd, encap = UDP_ENCAP_ESPINUDP;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(4500);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof(encap)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -423,11 +449,17 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "garbage") == 0)
 		return garbage(argv[2]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("UESP_PEER_DEBUG") != NULL)
+		log_init("uesp_peer", PA_LOG_DEBUG);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ifname = argc > 1 ? argv[1] : "ipsec0";
 	if (ops == NULL || (rc = ops->open(&cfg, &ev, NULL, &d)) != 0) {
 		printf("0 err open: %s\n", ops == NULL ? "no uesp" :
 		    pa_strerror(rc));
+		return 1;
+	}
+	if (ike_socket() < 0) {
+		printf("0 err no UDP 4500 socket\n");
 		return 1;
 	}
 	printf("0 ok ready\n");
