@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Throughput of one TCP stream (iperf3, 5 s) between two network
-# namespaces: plain veth, then through the uesp driver with AES-128-CBC/
-# HMAC-SHA1-96 and AES-128-GCM-16 (tunnel mode, ESP-in-UDP, as in the
-# strongSwan kernel-libipsec reference), and the single-core ceiling of
+# namespaces, side by side in one run: plain veth; the uesp driver with
+# AES-128-CBC/HMAC-SHA1-96 and AES-128-GCM-16 (tunnel mode, ESP-in-UDP);
+# strongSwan's userspace ESP (charon + kernel-libipsec, same proposals,
+# same link) when charon is installed; and the single-core ceilings of
 # the engine and of raw EVP (uesp_bench).
 # Usage: bench_uesp.sh UESP_PEER UESP_BENCH [SECONDS]   (77: cannot run)
 set -u
@@ -80,3 +81,94 @@ iperf "uesp aes128-gcm-16 (udp-encap)"
 st B replay; rp=$S; st B not_auth; na=$S
 echo "receiver drops: replay=$rp icv=$na"
 cmd A quit; cmd B quit
+exec 3>&- 4>&-
+
+# --- strongSwan's userspace backend on the same link ---
+charon=/usr/lib/ipsec/charon
+[ -x $charon ] || charon=/usr/libexec/ipsec/charon
+if [ ! -x $charon ] || ! command -v swanctl >/dev/null; then
+	echo "(strongSwan not installed: no side-by-side figure)"
+	exit 0
+fi
+ip -n $A addr add 10.88.1.1/32 dev lo	# the subnets the tunnel joins
+ip -n $B addr add 10.88.2.1/32 dev lo
+# sw_start host ns local remote local_ts remote_ts esp: one charon with
+# its own config, in its own mount namespace (its /run is ours).
+sw_start() {
+	local dir=$tmp/sw$1
+	mkdir -p $dir/run $dir/swanctl/{x509,x509ca,x509ocsp,x509aa,x509ac,x509crl,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
+	cat >$dir/strongswan.conf <<EOC
+charon {
+	load = random nonce openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
+	load_modular = no
+	install_virtual_ip = no
+	syslog { daemon { default = -1 } }
+	plugins {
+		vici { socket = unix://$dir/run/charon.vici }
+		socket-default { fwmark = 0x42 }
+		kernel-netlink { fwmark = !0x42 }
+		kernel-libipsec { allow_peer_ts = yes }
+	}
+}
+EOC
+	cat >$dir/swanctl/swanctl.conf <<EOC
+connections {
+	t {
+		version = 2
+		local_addrs = $3
+		remote_addrs = $4
+		proposals = aes128-sha256-modp2048
+		encap = yes
+		local { auth = psk
+			id = $3 }
+		remote { auth = psk
+			id = $4 }
+		children { t { mode = tunnel
+			esp_proposals = $7
+			local_ts = $5
+			remote_ts = $6 } }
+	}
+}
+secrets { ike-t { id-1 = $3
+	id-2 = $4
+	secret = "bench-only" } }
+EOC
+	STRONGSWAN_CONF=$dir/strongswan.conf setsid ip netns exec $2 \
+	    unshare --mount --propagation private sh -c \
+	    'mount --bind "$1" /run && exec "$2"' sh $dir/run $charon \
+	    </dev/null >$dir/out 2>&1 &
+	pids+=($!)
+	poll_until 15 swanctl --stats --uri unix://$dir/run/charon.vici \
+	    >/dev/null 2>&1 || fail "charon $1 did not start: $(cat $dir/out)"
+	SWANCTL_DIR=$dir/swanctl swanctl --load-all --noprompt \
+	    --uri unix://$dir/run/charon.vici \
+	    --file $dir/swanctl/swanctl.conf >/dev/null || fail "swanctl $1"
+}
+sw_stop() {
+	local h p
+	for h in A B; do
+		[ -f $tmp/sw$h/run/charon.pid ] || continue
+		p=$(cat $tmp/sw$h/run/charon.pid)
+		kill $p 2>/dev/null
+		poll_until 10 sh -c "! kill -0 $p 2>/dev/null"
+		rm -rf $tmp/sw$h
+	done
+}
+iperf_sw() {	# label
+	ip netns exec $B iperf3 -s -1 -B 10.88.2.1 >/dev/null 2>&1 &
+	local s=$!
+	poll_until 10 sh -c "ip netns exec $B ss -ltn | grep -q :5201" || fail iperf3
+	local r
+	r=$(ip netns exec $A iperf3 -c 10.88.2.1 -B 10.88.1.1 -t $secs -f m 2>&1 |
+	    awk '/receiver/ { print $(NF-2) }')
+	wait $s
+	printf '%-40s %8s Mbit/s\n' "$1" "${r:-failed}"
+}
+for esp in aes128-sha1 aes128gcm16; do
+	sw_start A $A 10.88.0.1 10.88.0.2 10.88.1.1/32 10.88.2.1/32 $esp
+	sw_start B $B 10.88.0.2 10.88.0.1 10.88.2.1/32 10.88.1.1/32 $esp
+	swanctl --initiate --uri unix://$tmp/swA/run/charon.vici --child t \
+	    >/dev/null 2>&1 || fail "strongSwan: no tunnel"
+	iperf_sw "strongSwan kernel-libipsec $esp"
+	sw_stop
+done
