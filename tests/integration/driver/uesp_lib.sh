@@ -23,9 +23,10 @@ waitfor() {
 	done
 	return 1
 }
-# cmd host command...: run it; the reply (after "ok") is left in $R.
-# Runs in this shell (never in $(...)): it counts the commands sent.
-cmd() {
+# try host command...: run it; the reply (after "ok"/"err") is left in
+# $R; the status says which. Runs in this shell (never in $(...)): it
+# counts the commands sent.
+try() {
 	local h=$1 fd n r; shift
 	fd=$([ $h = A ] && echo 3 || echo 4)
 	eval "n$h=\$((n$h + 1))"
@@ -33,7 +34,14 @@ cmd() {
 	echo "$*" >&$fd
 	waitfor $h $n || fail "$h: no reply to: $*"
 	r=$(grep "^$n " $tmp/out$h | head -1)
-	case "$r" in "$n ok"*) R=${r#$n ok};; *) fail "$h: $* -> $r";; esac
+	case "$r" in
+	"$n ok"*) R=${r#$n ok}; return 0;;
+	*) R=${r#$n }; return 1;;
+	esac
+}
+# cmd host command...: as try, but an error fails the test.
+cmd() {
+	try "$@" || fail "$1: ${*:2} -> $R"
 }
 # st host field: the driver statistic in $S.
 st() {

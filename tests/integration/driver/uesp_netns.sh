@@ -5,7 +5,9 @@
 #   A 10.77.1.1 ---- 10.77.1.2 B 10.77.2.2 ---- 10.77.2.3 C
 #
 # Phase 1: transport mode, AES-128-CBC/HMAC-SHA1-96, raw ESP.
-# Phase 2: tunnel mode, AES-128-GCM, ESP-in-UDP (RFC 3948).
+# Phase 2: tunnel mode, AES-128-GCM, ESP-in-UDP (RFC 3948), rekeyed
+# during the transfer; byte lifetimes (soft, hard, new acquire).
+# Phase 3: IPv6, transport mode, AES-256-CBC/HMAC-SHA256.
 # Checks: the first ping is held during "negotiation" and delivered;
 # a multi-MB TCP transfer arrives intact; the capture holds only ESP
 # (resp. UDP 4500) and tcpdump's own ESP decoder decrypts it; block and
@@ -96,32 +98,34 @@ phase transport aes128 sha1 $EK1 $AK1 $EK2 $AK2
 wait $ping1 || fail "the first ping was lost: $(cat $tmp/ping1)"
 echo "ok: first ping delivered after SA install"
 
-transfer() {	# label capture-filter-that-must-be-empty
+transfer() {	# label capture-filter-that-must-be-empty dst [hook]
+	local dst=$3
 	head -c 8000000 /dev/urandom >$tmp/data
 	ip netns exec $A tcpdump -i vAB -nn -U -w $tmp/cap.pcap \
 	    >/dev/null 2>$tmp/tcpdump.err &
 	local td=$!; pids+=($td)
 	poll_until 10 grep -q "listening on" $tmp/tcpdump.err || fail "tcpdump"
-	ip netns exec $B nc -l 10.77.1.2 5001 >$tmp/recv &
+	ip netns exec $B nc -l $dst 5001 >$tmp/recv &
 	local nl=$!
-	poll_until 10 ip netns exec $B ss -ltn 2>/dev/null | grep -q ':5001' ||
-	    poll_until 10 sh -c "ip netns exec $B ss -ltn | grep -q :5001" ||
-	    fail "listener"
-	ip netns exec $A ping -c 3 -i 0.2 -W 2 10.77.1.2 >/dev/null ||
+	listening() { ip netns exec $B ss -ltn | grep -q ':5001'; }
+	poll_until 10 listening || fail "listener"
+	ip netns exec $A ping -c 3 -i 0.2 -W 2 $dst >/dev/null ||
 	    fail "$1: ping"
-	ip netns exec $A timeout 60 nc -N 10.77.1.2 5001 <$tmp/data ||
-	    fail "$1: nc send"
+	ip netns exec $A timeout 60 nc -N $dst 5001 <$tmp/data &
+	local ns=$!
+	[ -n "${4:-}" ] && $4
+	wait $ns || fail "$1: nc send"
 	timeout 30 tail --pid=$nl -f /dev/null
 	kill $td; wait $td 2>/dev/null
 	[ "$(sha256sum <$tmp/data)" = "$(sha256sum <$tmp/recv)" ] ||
-	    fail "$1: 8 MB transfer corrupted ($(stat -c %s $tmp/recv) bytes)"
+	    fail "$1: 8 MB transfer corrupted ($(wc -c <$tmp/recv) bytes)"
 	echo "ok: $1: ping and 8 MB TCP transfer intact"
 	local leak
 	leak=$(tcpdump -r $tmp/cap.pcap -nn "$2" 2>/dev/null | wc -l)
 	[ "$leak" = 0 ] || { tcpdump -r $tmp/cap.pcap -nn "$2" 2>/dev/null | head -5;
 	    fail "$1: $leak packets in clear on the link"; }
 }
-transfer "transport aes128-cbc/hmac-sha1" "ip and not esp"
+transfer "transport aes128-cbc/hmac-sha1" "ip and not esp" 10.77.1.2
 n=$(tcpdump -r $tmp/cap.pcap -nn esp 2>/dev/null | wc -l)
 [ "$n" -gt 5000 ] || fail "only $n ESP packets captured"
 # tcpdump's ESP decoder is an independent implementation of RFC 4303.
@@ -174,10 +178,79 @@ echo "ok: clear text from C dropped ($c0 -> $c1); garbage counted:$stats"
 for h in A B; do cmd $h del 10.77.1.2 esp 1001 >/dev/null; cmd $h del 10.77.1.1 esp 2002 >/dev/null; done
 # uesp_peer holds UDP 4500 with UDP_ENCAP, as the agent's IKE socket.
 phase tunnel gcm128 none $GK1 - $GK2 - encap
-transfer "tunnel aes128-gcm esp-in-udp" "ip and not (udp port 4500)"
+# Rekey in the middle of the transfer: new pair in (inbound first), old
+# outbound out, old inbound out once it has gone quiet. Nothing may be
+# dropped for want of an SA.
+rekey() {
+	poll_until 10 sh -c "[ \$(wc -c <$tmp/recv) -gt 2000000 ]" ||
+	    fail "transfer did not start"
+	local x="tunnel gcm128 none" y="encap 4500 4500 reqid 1" a b
+	cmd B sa in esp 10.77.1.1 10.77.1.2 3003 $x $GK2 - $y
+	cmd A sa in esp 10.77.1.2 10.77.1.1 4004 $x $GK1 - $y
+	cmd B sa out esp 10.77.1.2 10.77.1.1 4004 $x $GK1 - $y
+	cmd A sa out esp 10.77.1.1 10.77.1.2 3003 $x $GK2 - $y
+	cmd A del 10.77.1.2 esp 1001; cmd B del 10.77.1.1 esp 2002
+	quiet() {
+		cmd B query 10.77.1.2 esp 1001; a=$R
+		cmd B query 10.77.1.2 esp 3003
+		case "$R" in *" packets=0 "*) return 1;; esac
+		cmd B query 10.77.1.2 esp 1001; [ "$a" = "$R" ]
+	}
+	poll_until 10 quiet || fail "old SA still busy"
+	cmd B del 10.77.1.2 esp 1001; cmd A del 10.77.1.1 esp 2002
+	rekeyed=1
+}
+st B bad_spi; bs0=$S
+rekeyed=0
+# 80 Mbit/s on the link: the 8 MB take about a second, time to rekey.
+ip netns exec $A tc qdisc add dev vAB root tbf rate 80mbit burst 64kb latency 200ms ||
+    fail "tc"
+transfer "tunnel aes128-gcm esp-in-udp, rekeyed midway" \
+    "ip and not (udp port 4500)" 10.77.1.2 rekey
+ip netns exec $A tc qdisc del dev vAB root
+[ $rekeyed = 1 ] || fail "the rekey did not happen"
+st B bad_spi; [ "$S" = "$bs0" ] || fail "rekey: $((S - bs0)) packets without SA"
 n=$(tcpdump -r $tmp/cap.pcap -nn 'udp port 4500' 2>/dev/null | wc -l)
 [ "$n" -gt 5000 ] || fail "only $n ESP-in-UDP packets captured"
-echo "ok: capture: $n ESP-in-UDP packets, nothing else"
+for spi in 1001 3003; do
+	c=$(tcpdump -r $tmp/cap.pcap -nn 'udp port 4500 and dst 10.77.1.2' 2>/dev/null |
+	    grep -c "spi=0x0000$spi")
+	[ "$c" -gt 100 ] || fail "rekey: SPI $spi carried only $c packets"
+done
+echo "ok: capture: $n ESP-in-UDP packets, nothing else; both SPIs used, no drop"
+
+# --- lifetimes: soft then hard by bytes, then a new acquire ---
+cmd A del 10.77.1.2 esp 3003
+cmd A sa out esp 10.77.1.1 10.77.1.2 5005 tunnel gcm128 none $GK2 - encap 4500 4500 reqid 1 bytes 50000 100000
+cmd A events
+ip netns exec $A ping -c 150 -i 0.01 -s 1000 -W 1 10.77.1.2 >/dev/null
+evs=
+lifeev() { cmd A events; evs="$evs$R"
+	case "$evs" in *expire:5005:soft:*expire:5005:hard:*acquire:10:1:*) return 0;; esac
+	return 1; }
+poll_until 5 lifeev || fail "lifetime events: $evs"
+try A query 10.77.1.2 esp 5005 && fail "hard-expired SA still there"
+echo "ok: byte lifetime: soft, hard (SA removed), then a new acquire"
+
+# --- IPv6, transport, AES-256-CBC/HMAC-SHA256 ---
+ip -n $A addr add fd00:77:1::1/64 dev vAB nodad
+ip -n $B addr add fd00:77:1::2/64 dev vBA nodad
+cmd A pol 30 out protect fd00:77:1::1/128 fd00:77:1::2/128 0 0 0 30 reqid 3
+cmd A pol 30 in protect fd00:77:1::2/128 fd00:77:1::1/128 0 0 0 30 reqid 3
+cmd B pol 30 out protect fd00:77:1::2/128 fd00:77:1::1/128 0 0 0 30 reqid 3
+cmd B pol 30 in protect fd00:77:1::1/128 fd00:77:1::2/128 0 0 0 30 reqid 3
+K6=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+x6="transport aes256 sha256 $K6 $K6 reqid 3"
+cmd B sa in esp fd00:77:1::1 fd00:77:1::2 6001 $x6
+cmd A sa in esp fd00:77:1::2 fd00:77:1::1 6002 $x6
+cmd B sa out esp fd00:77:1::2 fd00:77:1::1 6002 $x6
+cmd A sa out esp fd00:77:1::1 fd00:77:1::2 6001 $x6
+transfer "IPv6 transport aes256-cbc/hmac-sha256" \
+    "ip6 and not esp and not ip6 multicast and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)" \
+    fd00:77:1::2
+n=$(tcpdump -r $tmp/cap.pcap -nn 'ip6 and esp' 2>/dev/null | wc -l)
+[ "$n" -gt 5000 ] || fail "only $n IPv6 ESP packets captured"
+echo "ok: IPv6 capture: $n ESP packets, nothing else in clear"
 
 # --- close removes everything ---
 cmd A quit >/dev/null; cmd B quit
