@@ -8,6 +8,7 @@
 # Phase 2: tunnel mode, AES-128-GCM, ESP-in-UDP (RFC 3948), rekeyed
 # during the transfer; byte lifetimes (soft, hard, new acquire).
 # Phase 3: IPv6, transport mode, AES-256-CBC/HMAC-SHA256.
+# Phase 4: AH (HMAC-SHA256) over ESP, transport, IPv4.
 # Checks: the first ping is held during "negotiation" and delivered;
 # a multi-MB TCP transfer arrives intact; the capture holds only ESP
 # (resp. UDP 4500) and tcpdump's own ESP decoder decrypts it; block and
@@ -251,6 +252,26 @@ transfer "IPv6 transport aes256-cbc/hmac-sha256" \
 n=$(tcpdump -r $tmp/cap.pcap -nn 'ip6 and esp' 2>/dev/null | wc -l)
 [ "$n" -gt 5000 ] || fail "only $n IPv6 ESP packets captured"
 echo "ok: IPv6 capture: $n ESP packets, nothing else in clear"
+
+# --- AH over ESP (transport), IPv4 ---
+cmd A unpol 10 out; cmd A unpol 10 in; cmd B unpol 10 out; cmd B unpol 10 in
+cmd A pol 10 out protect 10.77.1.1/32 10.77.1.2/32 0 0 0 10 reqid 1 ah
+cmd A pol 10 in protect 10.77.1.2/32 10.77.1.1/32 0 0 0 10 reqid 1 ah
+cmd B pol 10 out protect 10.77.1.2/32 10.77.1.1/32 0 0 0 10 reqid 1 ah
+cmd B pol 10 in protect 10.77.1.1/32 10.77.1.2/32 0 0 0 10 reqid 1 ah
+for h in A B; do try $h del 10.77.1.2 esp 3003; try $h del 10.77.1.1 esp 4004; done
+xe="transport aes128 sha1 $EK1 $AK1 reqid 1"
+xa="transport none sha256 - $K6 reqid 1"
+cmd B sa in esp 10.77.1.1 10.77.1.2 8001 $xe; cmd B sa in ah 10.77.1.1 10.77.1.2 9001 $xa
+cmd A sa in esp 10.77.1.2 10.77.1.1 8002 $xe; cmd A sa in ah 10.77.1.2 10.77.1.1 9002 $xa
+cmd B sa out esp 10.77.1.2 10.77.1.1 8002 $xe; cmd B sa out ah 10.77.1.2 10.77.1.1 9002 $xa
+cmd A sa out esp 10.77.1.1 10.77.1.2 8001 $xe; cmd A sa out ah 10.77.1.1 10.77.1.2 9001 $xa
+transfer "AH(hmac-sha256) over ESP transport" "ip and not ah" 10.77.1.2
+n=$(tcpdump -r $tmp/cap.pcap -nn 'ah' 2>/dev/null | grep -c "AH(spi=0x00009001")
+[ "$n" -gt 5000 ] || fail "only $n AH packets of SPI 9001 captured"
+cmd B query 10.77.1.2 ah 9001
+case "$R" in *" packets=0 "*) fail "AH SA unused: $R";; esac
+echo "ok: capture: $n AH packets (ESP inside), nothing else"
 
 # --- close removes everything ---
 cmd A quit >/dev/null; cmd B quit
