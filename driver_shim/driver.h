@@ -214,6 +214,12 @@ struct driver_ops {
 	int	(*event_fd)(struct driver *);	/* poll for readability, or -1 */
 	int	(*dispatch)(struct driver *);	/* drain events -> callbacks */
 	int	(*stats)(struct driver *, struct drv_stats *);
+	/*
+	 * Let all traffic of a socket (the IKE sockets) bypass IPsec,
+	 * whatever the filters say; family is AF_INET or AF_INET6, fd is
+	 * borrowed. May be NULL in an older backend: check before calling.
+	 */
+	int	(*socket_bypass)(struct driver *, int fd, int family);
 };
 
 /* The backend of that name, or NULL if there is none. */

@@ -2,6 +2,7 @@
  * The "null" backend: records calls, installs nothing. See null_driver.h.
  */
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -556,6 +557,20 @@ null_inject_drop(struct driver *d, enum drv_drop_reason reason,
 	return null_queue(d, &e);
 }
 
+static int
+null_socket_bypass(struct driver *d, int fd, int family)
+{
+	int rc;
+
+	if ((rc = null_enter(d, NULL_OP_SOCKET_BYPASS, NULL, NULL)) != 0)
+		return rc;
+	if (fd < 0 || (family != AF_INET && family != AF_INET6)) {
+		null_leave(d, PA_E_INVAL);
+		return PA_E_INVAL;
+	}
+	return 0;
+}
+
 const struct driver_ops null_driver_ops = {
 	.name = "null",
 	.features = DRV_F_ESP | DRV_F_AH | DRV_F_UDPENCAP | DRV_F_TUNNEL |
@@ -572,4 +587,5 @@ const struct driver_ops null_driver_ops = {
 	.event_fd = null_event_fd,
 	.dispatch = null_dispatch,
 	.stats = null_stats,
+	.socket_bypass = null_socket_bypass,
 };

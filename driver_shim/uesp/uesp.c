@@ -3,6 +3,8 @@
  * ../../docs/driver.md for how packets are steered, and engine/ for the
  * protocol code.
  */
+#include <sys/socket.h>
+
 #include <openssl/rand.h>
 
 #include <ctype.h>
@@ -398,6 +400,17 @@ uesp_stats(struct driver *d, struct drv_stats *st)
 	return 0;
 }
 
+/* Our own sockets' mark: the steering chain lets it pass untouched. */
+static int
+uesp_socket_bypass(struct driver *d, int fd, int family)
+{
+	(void)family;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &d->bypass,
+	    sizeof(d->bypass)) != 0)
+		return PA_E_SYS;
+	return 0;
+}
+
 const struct driver_ops uesp_driver_ops = {
 	.name = "uesp",
 	.features = DRV_F_ESP | DRV_F_AH | DRV_F_UDPENCAP | DRV_F_TUNNEL |
@@ -414,4 +427,5 @@ const struct driver_ops uesp_driver_ops = {
 	.event_fd = uesp_event_fd,
 	.dispatch = uesp_dispatch,
 	.stats = uesp_stats,
+	.socket_bypass = uesp_socket_bypass,
 };

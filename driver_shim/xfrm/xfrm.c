@@ -1039,6 +1039,36 @@ fail:
 	return rc;
 }
 
+/* Per-socket policies, in and out, that allow without templates. */
+static int
+xfrm_socket_bypass(struct driver *d, int fd, int family)
+{
+	struct xfrm_userpolicy_info pi;
+	int level, opt;
+	uint8_t dir;
+
+	(void)d;
+	if (family == AF_INET) {
+		level = IPPROTO_IP;
+		opt = IP_XFRM_POLICY;
+	} else if (family == AF_INET6) {
+		level = IPPROTO_IPV6;
+		opt = IPV6_XFRM_POLICY;
+	} else
+		return PA_E_INVAL;
+	for (dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
+		memset(&pi, 0, sizeof(pi));
+		pi.action = XFRM_POLICY_ALLOW;
+		pi.dir = dir;
+		pi.sel.family = (uint16_t)family;
+		pi.lft.soft_byte_limit = pi.lft.hard_byte_limit = XFRM_INF;
+		pi.lft.soft_packet_limit = pi.lft.hard_packet_limit = XFRM_INF;
+		if (setsockopt(fd, level, opt, &pi, sizeof(pi)) != 0)
+			return PA_E_SYS;
+	}
+	return 0;
+}
+
 const struct driver_ops xfrm_driver_ops = {
 	.name = "xfrm",
 	.features = DRV_F_ESP | DRV_F_AH | DRV_F_UDPENCAP | DRV_F_TUNNEL |
@@ -1055,4 +1085,5 @@ const struct driver_ops xfrm_driver_ops = {
 	.event_fd = xfrm_event_fd,
 	.dispatch = xfrm_dispatch,
 	.stats = xfrm_stats,
+	.socket_bypass = xfrm_socket_bypass,
 };

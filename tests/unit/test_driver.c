@@ -1,5 +1,6 @@
 /* Unit tests of driver_shim/: the registry and the null backend. */
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -144,6 +145,7 @@ test_registry(void **state)
 		assert_non_null(ops->event_fd);
 		assert_non_null(ops->dispatch);
 		assert_non_null(ops->stats);
+		assert_non_null(ops->socket_bypass);
 	}
 	assert_true(i >= 1);
 }
@@ -251,6 +253,10 @@ test_null_injected_failure(void **state)
 	struct sa_id id = mk_sa("10.0.0.1", "10.0.0.2", 0);
 	uint32_t spi = 0;
 
+	assert_int_equal(null_driver_ops.socket_bypass(rec->d, 3, AF_INET), 0);
+	assert_int_equal(null_driver_ops.socket_bypass(rec->d, 3, 99),
+	    PA_E_INVAL);
+	assert_int_equal(null_calls(rec->d, NULL_OP_SOCKET_BYPASS), 2);
 	null_fail_next(rec->d, NULL_OP_SPI_ALLOC, PA_E_SYS);
 	assert_int_equal(null_driver_ops.spi_alloc(rec->d, &id, &spi),
 	    PA_E_SYS);

@@ -189,6 +189,39 @@ test_flush_is_ours_only(void **state)
 	assert_int_equal(system("ip xfrm policy flush"), 0);
 }
 
+/* A block policy stops a plain socket, not one given the bypass. */
+static void
+test_socket_bypass(void **state)
+{
+	struct driver *d;
+	struct spd_id o = { 9, DRV_DIR_OUT };
+	struct spd_params p;
+	struct sockaddr_in sin;
+	int plain, ike;
+
+	(void)state;
+	assert_int_equal(ops->open(NULL, &evs, NULL, &d), 0);
+	p = mk_pol(DRV_ACT_BLOCK, NULL, "10.99.0.2/32", 17, 1);
+	assert_int_equal(ops->policy_add(d, &o, &p), 0);
+	plain = socket(AF_INET, SOCK_DGRAM, 0);
+	ike = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(plain >= 0 && ike >= 0);
+	assert_int_equal(ops->socket_bypass(d, ike, AF_INET), 0);
+	assert_int_equal(ops->socket_bypass(d, ike, 99), PA_E_INVAL);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(500);
+	sin.sin_addr.s_addr = htonl(0x0a630002);
+	assert_int_equal(sendto(plain, "x", 1, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(sendto(ike, "x", 1, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)), 1);
+	close(plain);
+	close(ike);
+	ops->close(d);
+}
+
 static void
 test_spi_alloc(void **state)
 {
@@ -261,6 +294,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_flush_is_ours_only),
+		cmocka_unit_test(test_socket_bypass),
 		cmocka_unit_test(test_spi_alloc),
 		cmocka_unit_test(test_acquire),
 	};

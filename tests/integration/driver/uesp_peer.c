@@ -415,7 +415,7 @@ garbage(const char *dst)
  * no port-unreachable errors.
  */
 static int
-ike_socket(void)
+ike_socket(const struct driver_ops *ops, struct driver *d)
 {
 	struct sockaddr_in sin;
 	int fd, encap = UDP_ENCAP_ESPINUDP;
@@ -426,7 +426,8 @@ ike_socket(void)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(4500);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof(encap)) != 0) {
+	    setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof(encap)) != 0 ||
+	    ops->socket_bypass(d, fd, AF_INET) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -458,7 +459,7 @@ main(int argc, char **argv)
 		    pa_strerror(rc));
 		return 1;
 	}
-	if (ike_socket() < 0) {
+	if (ike_socket(ops, d) < 0) {
 		printf("0 err no UDP 4500 socket\n");
 		return 1;
 	}
