@@ -175,6 +175,15 @@ dropev() { cmd B events; evs="$evs$R"; case "$evs" in *drop:1:10.77.2.3:*) retur
 poll_until 5 dropev || fail "no bad-SPI drop event: $evs"
 echo "ok: clear text from C dropped ($c0 -> $c1); garbage counted:$stats"
 
+# --- the acquire queue is bounded: 16 held, the rest dropped, counted ---
+st B queue_drops; q0=$S
+ip netns exec $B ping -c 20 -i 0.01 -W 1 10.77.2.3 >/dev/null 2>&1
+st B queue_drops; q1=$S
+[ $((q1 - q0)) -ge 4 ] || fail "queue overflow not counted ($q0 -> $q1)"
+acq20() { cmd B events; case "$R" in *acquire:20:2:10.77.2.2/32\>10.77.2.3/32:1*) return 0;; esac; return 1; }
+poll_until 5 acq20 || fail "no acquire for B->C: $R"
+echo "ok: acquire queue bounded ($((q1 - q0)) of 20 dropped), acquire raised"
+
 # --- phase 2: tunnel, GCM, ESP-in-UDP ---
 for h in A B; do cmd $h del 10.77.1.2 esp 1001 >/dev/null; cmd $h del 10.77.1.1 esp 2002 >/dev/null; done
 # uesp_peer holds UDP 4500 with UDP_ENCAP, as the agent's IKE socket.
