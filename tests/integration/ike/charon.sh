@@ -41,7 +41,7 @@ start)
 charon {
 	load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici
 	load_modular = no
-	install_routes = yes
+	install_routes = ${CHARON_ROUTES:-yes}
 	install_virtual_ip = no
 	retransmit_timeout = 1
 	retransmit_tries = 2
@@ -50,7 +50,7 @@ charon {
 			path = $dir/charon.log
 			append = no
 			flush_line = yes
-			default = 1
+			default = ${CHARON_LOG_LEVEL:-1}
 			enc = 1
 		}
 	}
