@@ -561,6 +561,8 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 	if (ike->cfg.max_halfopen == 0)
 		ike->cfg.max_halfopen = 1000;
 	ike->next_reqid = 0x1000;
+	if ((rc = ike_creds_load(cfg, &ike->creds)) != 0)
+		goto out;
 	if (cfg->nladdrs == 0) {
 		struct pa_addr any4, any6;
 
@@ -616,6 +618,7 @@ ike_free(struct ike *ike)
 	}
 	for (i = 0; i < ike->nsocks; i++)
 		close(ike->socks[i].fd);
+	ike_creds_free(ike->creds);
 	free(ike);
 }
 

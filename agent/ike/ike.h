@@ -67,6 +67,15 @@ struct ike_cfg {
 	void			(*rand_hook)(void *arg, uint8_t *buf, size_t len);
 	void			*rand_arg;
 	/*
+	 * RSA signature authentication (PEM files, read by ike_new): this
+	 * host's certificate and private key, and the trusted CA
+	 * certificates (several may follow each other in ca_file). A rule's
+	 * certificate method names its CA by DN; NULL: no certificates.
+	 */
+	const char		*cert_file;
+	const char		*key_file;
+	const char		*ca_file;
+	/*
 	 * Benchmarks and tests: every acquire gets a Main Mode SA of its own
 	 * (no reuse of an established or pending one with the same peer).
 	 */
@@ -84,6 +93,7 @@ struct ike_stats {
 	uint64_t	quick_modes;		/* "Oakley Quick Modes" (established) */
 	uint64_t	soft_associations;	/* "Soft Associations" */
 	uint64_t	auth_failures;		/* "Authentication Failures" */
+	uint64_t	cert_failures;		/* certificate not trusted (544) */
 	uint64_t	active_acquire;		/* "Active Acquire" (in progress) */
 	uint64_t	active_receive;		/* "Active Receive" (half-open as responder) */
 	uint64_t	acquire_failures;	/* "Acquire Failures" */

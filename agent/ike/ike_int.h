@@ -85,6 +85,7 @@ struct ike_rulecopy {
 	char			 name[64];
 	struct pa_guid		 id;
 	struct pa_secret	*psk;		/* first PSK auth method, or NULL */
+	char			 ca_dn[256];	/* first certificate method's CA */
 	uint16_t		 auths[4];	/* ISK_AUTH_* in the rule's order */
 	size_t			 nauths;
 	struct pol_qm_offer	 offers[8];
@@ -224,6 +225,7 @@ struct ike {
 	struct ike_qm		*qm_head;
 	struct ike_pending	*pending;
 	struct ike_stats	 st;
+	struct ike_creds	*creds;		/* certificates, or NULL */
 	bool			 paused;
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
@@ -311,6 +313,28 @@ void	ike_notify_prot(struct ike *, struct ike_mm *, uint8_t proto,
 	    uint16_t type, const uint8_t *spi, size_t spilen);
 void	ike_delete_send(struct ike *, struct ike_mm *, uint8_t proto,
 	    const uint8_t *spis, size_t spi_size, size_t nspi);
+
+/* auth_cert.c: RSA signatures with X.509 certificates. */
+struct ike_creds;
+int	ike_creds_load(const struct ike_cfg *, struct ike_creds **) PA_MUST_USE;
+void	ike_creds_free(struct ike_creds *);
+bool	ike_creds_can_sign(const struct ike_creds *);
+struct pa_bytes	ike_creds_cert(const struct ike_creds *);	/* DER */
+struct pa_bytes	ike_creds_dn(const struct ike_creds *);	/* DER subject */
+/* DER DN of the trusted CA named dn (RFC 4514), for CR payloads. */
+int	ike_creds_ca_der(const struct ike_creds *, const char *dn, uint8_t **,
+	    size_t *) PA_MUST_USE;
+int	ike_cert_sign(const struct ike_creds *, const uint8_t *hash, size_t hl,
+	    uint8_t *sig, size_t cap, size_t *siglen) PA_MUST_USE;
+/*
+ * Check a peer: cert chains to a trusted CA named ca_dn (else PA_E_PERM:
+ * event 544), the ID names the cert and the signature over hash verifies
+ * (else PA_E_VERIFY: event 545). subject gets the cert's subject.
+ */
+int	ike_cert_verify_peer(const struct ike_creds *, const char *ca_dn,
+	    struct pa_bytes cert, const struct isk_id *, const uint8_t *hash,
+	    size_t hl, struct pa_bytes sig, char *subject, size_t sublen,
+	    char *why, size_t whylen) PA_MUST_USE;
 
 /* sel.c: rules and proposals from the policy model. */
 int	ike_rule_for_peer(const struct ike *, const struct pa_addr *peer,

@@ -80,7 +80,7 @@ ike_id_text(const struct isk_id *id, char *buf, size_t cap)
 static void
 mm_established(struct ike *ike, struct ike_mm *mm)
 {
-	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], pid[256], flt[200],
+	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], pid[320], flt[200],
 	    par[200], s[96];
 	const char *kv[8];
 
@@ -99,8 +99,12 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	}
 	pa_addr_str(&mm->peer, pa, sizeof(pa));
 	pa_addr_str(&mm->local, la, sizeof(la));
-	snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: %s "
-	    "(ID %s)", pa, mm->peer_id);
+	if (mm->p1.auth == ISK_AUTH_RSA)
+		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
+		    "Subject %s. Peer IP Address: %s", mm->peer_id, pa);
+	else
+		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
+		    "%s (ID %s)", pa, mm->peer_id);
 	snprintf(flt, sizeof(flt), "Rule %s. IKE Local Addr %s, IKE Peer Addr "
 	    "%s", mm->rule.name, la, pa);
 	snprintf(par, sizeof(par), "%s, QuickMode limit %u",
@@ -233,16 +237,21 @@ mm_keys(struct ike_mm *mm, struct pa_bytes peer_ke)
 	struct pa_bytes psk, g, gi, gr;
 	int rc;
 
-	if (mm->rule.psk == NULL)
+	if (mm->p1.auth == ISK_AUTH_PSK && mm->rule.psk == NULL)
 		return PA_E_NOTSUP;
 	if ((rc = oak_dh_derive(mm->dh, peer_ke, gxy, sizeof(gxy), &gxylen))
 	    != 0)
 		return rc;
-	psk.p = mm->rule.psk->p;
-	psk.len = mm->rule.psk->len;
 	g.p = gxy;
 	g.len = gxylen;
-	if ((rc = oak_skeyid_psk(mm->p1.hash, psk, ni, nr, mm->skeyid)) != 0 ||
+	if (mm->p1.auth == ISK_AUTH_PSK) {
+		psk.p = mm->rule.psk->p;
+		psk.len = mm->rule.psk->len;
+		rc = oak_skeyid_psk(mm->p1.hash, psk, ni, nr, mm->skeyid);
+	} else {
+		rc = oak_skeyid_sig(mm->p1.hash, ni, nr, g, mm->skeyid);
+	}
+	if (rc != 0 ||
 	    (rc = oak_skeyid_dae(mm->p1.hash, mm->skeyid, g, mm->cky_i,
 	    mm->cky_r, mm->skeyid_d, mm->skeyid_a, mm->skeyid_e)) != 0 ||
 	    (rc = oak_enc_key(mm->p1.hash, mm->skeyid_e, mm->p1.keylen,
@@ -350,6 +359,28 @@ natd_check(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
 	    mm->nat_local ? "" : "no NAT");
 }
 
+/* A certificate request naming the rule's CA (RSA signature auth). */
+static int
+cr_write(struct ike *ike, struct ike_mm *mm, struct wr *w, struct isk_chain *c)
+{
+	uint8_t *dn = NULL;
+	size_t dnlen = 0, cr;
+	int rc;
+
+	if (mm->p1.auth != ISK_AUTH_RSA)
+		return 0;
+	if (ike_creds_ca_der(ike->creds, mm->rule.ca_dn, &dn, &dnlen) != 0)
+		dnlen = 0;
+	if ((rc = isk_pl_open(w, c, ISK_PL_CR, &cr)) == 0) {
+		wr_u8(w, ISK_CERT_X509_SIG);
+		if (dnlen > 0)
+			wr_bytes(w, dn, dnlen);
+		rc = isk_pl_close(w, cr);
+	}
+	free(dn);
+	return rc;
+}
+
 static uint8_t
 natt_from_vid(enum isk_vid v)
 {
@@ -434,13 +465,14 @@ other_sa_with_peer(struct ike *ike, const struct ike_mm *mm)
 static int
 mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 {
-	uint8_t buf[1024], hash[OAK_MAX_HASH];
+	uint8_t buf[6144], hash[OAK_MAX_HASH], sig[1024];
 	struct isk_hdr h;
 	struct isk_chain c;
 	struct ike_ts me;
 	struct pa_bytes idb;
 	struct wr w;
-	size_t id, hl = oak_hash_len(mm->p1.hash);
+	size_t id, hl = oak_hash_len(mm->p1.hash), siglen, cp;
+	bool rsa = mm->p1.auth == ISK_AUTH_RSA;
 	int rc;
 
 	memset(&me, 0, sizeof(me));
@@ -449,13 +481,34 @@ mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 	mm_hdr(mm, &h, true);
 	wr_init(&w, buf, sizeof(buf));
 	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
-	    (rc = isk_pl_open(&w, &c, ISK_PL_ID, &id)) != 0 ||
-	    (rc = ike_ts_write(&w, &me)) != 0 ||
-	    (rc = isk_pl_close(&w, id)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_ID, &id)) != 0)
+		return rc;
+	if (rsa) {
+		/* ID_DER_ASN1_DN: our certificate's subject. */
+		wr_u8(&w, ISK_ID_DER_DN);
+		wr_u8(&w, 0);
+		wr_u16(&w, 0);
+		wr_bytes(&w, ike_creds_dn(ike->creds).p,
+		    ike_creds_dn(ike->creds).len);
+	} else if ((rc = ike_ts_write(&w, &me)) != 0)
+		return rc;
+	if ((rc = isk_pl_close(&w, id)) != 0 ||
 	    (rc = wr_view(&w, id + ISK_GEN_LEN, w.len - id - ISK_GEN_LEN,
 	    &idb)) != 0 ||
-	    (rc = mm_auth_hash(mm, initiator, idb, hash)) != 0 ||
-	    (rc = isk_pl_data(&w, &c, ISK_PL_HASH, hash, hl)) != 0)
+	    (rc = mm_auth_hash(mm, initiator, idb, hash)) != 0)
+		return rc;
+	if (rsa) {
+		if ((rc = isk_pl_open(&w, &c, ISK_PL_CERT, &cp)) != 0)
+			return rc;
+		wr_u8(&w, ISK_CERT_X509_SIG);
+		wr_bytes(&w, ike_creds_cert(ike->creds).p,
+		    ike_creds_cert(ike->creds).len);
+		if ((rc = isk_pl_close(&w, cp)) != 0 ||
+		    (rc = ike_cert_sign(ike->creds, hash, hl, sig, sizeof(sig),
+		    &siglen)) != 0 ||
+		    (rc = isk_pl_data(&w, &c, ISK_PL_SIG, sig, siglen)) != 0)
+			return rc;
+	} else if ((rc = isk_pl_data(&w, &c, ISK_PL_HASH, hash, hl)) != 0)
 		return rc;
 	if (initiator && !other_sa_with_peer(ike, mm)) {
 		/* INITIAL-CONTACT: no other SA with this peer exists. */
@@ -481,8 +534,11 @@ mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 /* Decrypt an MM #5/#6 and check the peer's ID and HASH. */
 static int
 mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
-    uint8_t np, bool peer_init, bool *initial_contact)
+    uint8_t np, bool peer_init, bool *initial_contact, char *why,
+    size_t whylen)
 {
+	bool rsa = mm->p1.auth == ISK_AUTH_RSA;
+
 	uint8_t plain[IKE_MAX_PKT], iv[OAK_MAX_BLOCK], want[OAK_MAX_HASH];
 	struct isk_msg *m = NULL;
 	const struct isk_payload *id, *hp, *n;
@@ -503,7 +559,7 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 		goto out;
 	}
 	if ((id = isk_find(m, ISK_PL_ID, NULL)) == NULL ||
-	    (hp = isk_find(m, ISK_PL_HASH, NULL)) == NULL) {
+	    (hp = isk_find(m, rsa ? ISK_PL_SIG : ISK_PL_HASH, NULL)) == NULL) {
 		rc = PA_E_FORMAT;
 		goto out;
 	}
@@ -511,11 +567,34 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 		goto out;
 	if ((rc = mm_auth_hash(mm, peer_init, id->body, want)) != 0)
 		goto out;
-	if (hp->body.len != hl || CRYPTO_memcmp(hp->body.p, want, hl) != 0) {
-		rc = PA_E_VERIFY;
-		goto out;
+	if (rsa) {
+		const struct isk_payload *cp;
+		struct isk_cert cert;
+		size_t cf = 0;
+
+		/* The first X.509 signature certificate is the peer's. */
+		while ((cp = isk_find(m, ISK_PL_CERT, &cf)) != NULL)
+			if (isk_parse_cert(cp->body, &cert) == 0 &&
+			    cert.enc == ISK_CERT_X509_SIG)
+				break;
+		if (cp == NULL) {
+			snprintf(why, whylen, "no certificate from the peer");
+			rc = PA_E_PERM;
+			goto out;
+		}
+		rc = ike_cert_verify_peer(ike->creds, mm->rule.ca_dn,
+		    cert.data, &idp, want, hl, hp->body, mm->peer_id,
+		    sizeof(mm->peer_id), why, whylen);
+		if (rc != 0)
+			goto out;
+	} else {
+		if (hp->body.len != hl ||
+		    CRYPTO_memcmp(hp->body.p, want, hl) != 0) {
+			rc = PA_E_VERIFY;
+			goto out;
+		}
+		(void)ike_id_text(&idp, mm->peer_id, sizeof(mm->peer_id));
 	}
-	(void)ike_id_text(&idp, mm->peer_id, sizeof(mm->peer_id));
 	while ((n = isk_find(m, ISK_PL_N, &from)) != NULL) {
 		struct isk_notify nt;
 
@@ -528,7 +607,6 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 out:
 	pa_wipe(plain, sizeof(plain));
 	free(m);
-	(void)ike;
 	return rc;
 }
 
@@ -550,21 +628,39 @@ mm_initial_contact(struct ike *ike, struct ike_mm *mm)
 }
 
 static void
-mm_auth_failed(struct ike *ike, struct ike_mm *mm)
+mm_auth_failed(struct ike *ike, struct ike_mm *mm, int rc, const char *why)
 {
-	char pa[PA_ADDRSTRLEN], pid[96];
+	char pa[PA_ADDRSTRLEN], pid[300], reason[200];
 	const char *kv[4];
+	bool rsa = mm->p1.auth == ISK_AUTH_RSA;
 
-	snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: %s",
-	    pa_addr_str(&mm->peer, pa, sizeof(pa)));
+	pa_addr_str(&mm->peer, pa, sizeof(pa));
+	if (rsa)
+		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
+		    "Subject %s. Peer IP Address: %s", mm->peer_id[0] != '\0' ?
+		    mm->peer_id : "(unknown)", pa);
+	else
+		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
+		    "%s", pa);
 	kv[0] = "Peer Identity"; kv[1] = pid;
 	kv[2] = "Filter"; kv[3] = mm->rule.name;
-	ike->st.auth_failures++;
-	ike_audit(ike, AUDIT_IKE_AUTH_FAILED, kv, 4);
-	ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port, mm->cky_i,
-	    mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
-	mm_fail(ike, mm, "Peer", "Authentication failed (preshared key "
-	    "mismatch or corrupted message)");
+	if (rc == PA_E_PERM) {
+		ike->st.cert_failures++;
+		ike_audit(ike, AUDIT_IKE_CERT_TRUST, kv, 4);
+		snprintf(reason, sizeof(reason), "Certificate trust failed: %s",
+		    why);
+		ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port,
+		    mm->cky_i, mm->cky_r, ISK_N_INVALID_CERTIFICATE);
+	} else {
+		ike->st.auth_failures++;
+		ike_audit(ike, AUDIT_IKE_AUTH_FAILED, kv, 4);
+		snprintf(reason, sizeof(reason), "Authentication failed: %s",
+		    why[0] != '\0' ? why : rsa ? "bad signature" :
+		    "preshared key mismatch or corrupted message");
+		ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port,
+		    mm->cky_i, mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
+	}
+	mm_fail(ike, mm, "Peer", reason);
 }
 
 static void
@@ -775,7 +871,7 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	struct isk_hdr oh;
 	struct isk_chain c;
 	struct wr w;
-	char a[PA_ADDRSTRLEN];
+	char a[PA_ADDRSTRLEN], why[200];
 	bool ic;
 	int rc;
 
@@ -899,6 +995,7 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		wr_init(&w, buf, sizeof(buf));
 		if (isk_hdr_write(&w, &oh, &c) != 0 ||
 		    mm_write_ke_nonce(ike, mm, &w, &c, true) != 0 ||
+		    cr_write(ike, mm, &w, &c) != 0 ||
 		    natd_write(ike, mm, &w, &c) != 0 ||
 		    isk_hdr_close(&w, 0) != 0) {
 			mm_fail(ike, mm, "Me", "Could not build MM #3");
@@ -926,6 +1023,7 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		natd_check(ike, mm, m, port);
 		if (isk_hdr_write(&w, &oh, &c) != 0 ||
 		    mm_write_ke_nonce(ike, mm, &w, &c, false) != 0 ||
+		    cr_write(ike, mm, &w, &c) != 0 ||
 		    natd_write(ike, mm, &w, &c) != 0 ||
 		    isk_hdr_close(&w, 0) != 0) {
 			mm_fail(ike, mm, "Me", "Could not build MM #4");
@@ -973,9 +1071,11 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			ike->st.invalid_packets++;
 			goto out;
 		}
-		if ((rc = mm_check_id(ike, mm, body, h->np, true, &ic)) != 0) {
-			if (rc == PA_E_VERIFY)
-				mm_auth_failed(ike, mm);
+		why[0] = '\0';
+		if ((rc = mm_check_id(ike, mm, body, h->np, true, &ic, why,
+		    sizeof(why))) != 0) {
+			if (rc == PA_E_VERIFY || rc == PA_E_PERM)
+				mm_auth_failed(ike, mm, rc, why);
 			else
 				ike->st.invalid_packets++;
 			goto out;
@@ -997,9 +1097,11 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			ike->st.invalid_packets++;
 			goto out;
 		}
-		if ((rc = mm_check_id(ike, mm, body, h->np, false, &ic)) != 0) {
-			if (rc == PA_E_VERIFY)
-				mm_auth_failed(ike, mm);
+		why[0] = '\0';
+		if ((rc = mm_check_id(ike, mm, body, h->np, false, &ic, why,
+		    sizeof(why))) != 0) {
+			if (rc == PA_E_VERIFY || rc == PA_E_PERM)
+				mm_auth_failed(ike, mm, rc, why);
 			else
 				ike->st.invalid_packets++;
 			goto out;

@@ -60,6 +60,10 @@ ike_rule_copy(const struct pol_policy *pol, const struct pol_rule *rule,
 		if (w == 0)
 			continue;
 		c->auths[c->nauths++] = w;
+		if (w == ISK_AUTH_RSA && c->ca_dn[0] == '\0' &&
+		    rule->auth[i].ca_dn != NULL)
+			snprintf(c->ca_dn, sizeof(c->ca_dn), "%s",
+			    rule->auth[i].ca_dn);
 		if (w == ISK_AUTH_PSK && c->psk == NULL &&
 		    rule->auth[i].psk != NULL &&
 		    (c->psk = pa_secret_dup(rule->auth[i].psk)) == NULL)
@@ -349,8 +353,10 @@ ike_p1_offers(const struct ike *ike, const struct ike_rulecopy *rule,
 		return 0;
 	is = &ike->pol->isakmp;
 	for (a = 0; a < rule->nauths; a++) {
-		/* Only what this build can authenticate with. */
-		if (rule->auths[a] != ISK_AUTH_PSK || rule->psk == NULL)
+		/* Only what we can authenticate with. */
+		if (!(rule->auths[a] == ISK_AUTH_PSK && rule->psk != NULL) &&
+		    !(rule->auths[a] == ISK_AUTH_RSA &&
+		    ike_creds_can_sign(ike->creds)))
 			continue;
 		for (i = 0; i < is->nmethods && n < cap; i++) {
 			const struct pol_mm_method *m = &is->methods[i];

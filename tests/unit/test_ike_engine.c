@@ -23,6 +23,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "audit.h"
 #include "ike.h"
 #include "isakmp.h"
@@ -131,6 +136,8 @@ on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
 
 static const struct driver_events drv_ev = { NULL, on_expire, NULL };
 
+static const char *cert_file, *key_file, *ca_file;
+
 static void
 side_open(struct side *s, const char *addr, const char *peer, const char *psk,
     uint32_t halfopen)
@@ -158,6 +165,9 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	cfg.olog_arg = s;
 	cfg.retrans_ms = 200;
 	cfg.max_halfopen = halfopen;
+	cfg.cert_file = cert_file;
+	cfg.key_file = key_file;
+	cfg.ca_file = ca_file;
 	assert_int_equal(ike_new(&cfg, &s->ike), 0);
 	/* Give the two drivers different SPI ranges. */
 	if (strcmp(addr, "127.0.0.2") == 0) {
@@ -627,6 +637,200 @@ test_bad_input(void **state)
 	side_close(&b);
 }
 
+/* A throw-away PKI: CA 1 (trusted), CA 2 (not), host certificates. */
+static char pki[64];
+static EVP_PKEY *ca1_key, *ca2_key;
+static X509 *ca1, *ca2;
+
+static X509 *
+mkcert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, bool ca,
+    long from_days, long to_days)
+{
+	static long serial = 1;
+	X509 *x = X509_new();
+	X509_NAME *n;
+
+	assert_non_null(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+	X509_gmtime_adj(X509_getm_notBefore(x), from_days * 86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), to_days * 86400);
+	X509_set_pubkey(x, key);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+	    (const unsigned char *)"Policy Agent Tests", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) :
+	    n);
+	if (ca) {
+		X509V3_CTX ctx;
+		X509_EXTENSION *e;
+
+		X509V3_set_ctx_nodb(&ctx);
+		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+		e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+		    "critical,CA:TRUE");
+		assert_non_null(e);
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
+	return x;
+}
+
+static void
+write_pem(const char *name, X509 *x, EVP_PKEY *k)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", pki, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	if (x != NULL)
+		assert_int_equal(PEM_write_X509(f, x), 1);
+	if (k != NULL)
+		assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL,
+		    NULL), 1);
+	fclose(f);
+}
+
+/* host.pem/.key for one side, signed by issuer, valid days [from, to]. */
+static void
+mkhost(const char *tag, X509 *issuer, EVP_PKEY *ikey, long from, long to)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	X509 *x;
+	char n[64];
+
+	assert_non_null(k);
+	x = mkcert(k, tag, issuer, ikey, false, from, to);
+	snprintf(n, sizeof(n), "%s.pem", tag);
+	write_pem(n, x, NULL);
+	snprintf(n, sizeof(n), "%s.key", tag);
+	write_pem(n, NULL, k);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static int
+pki_setup(void **state)
+{
+	(void)state;
+	snprintf(pki, sizeof(pki), "/tmp/ike-pki-XXXXXX");
+	if (mkdtemp(pki) == NULL)
+		return -1;
+	ca1_key = EVP_RSA_gen(2048);
+	ca2_key = EVP_RSA_gen(2048);
+	ca1 = mkcert(ca1_key, "IKE Test CA 1", NULL, ca1_key, true, -1, 30);
+	ca2 = mkcert(ca2_key, "IKE Test CA 2", NULL, ca2_key, true, -1, 30);
+	write_pem("ca.pem", ca1, NULL);
+	{
+		/* Both CAs in one file: the rule names which one it trusts. */
+		char path[128];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/cas.pem", pki);
+		f = fopen(path, "w");
+		PEM_write_X509(f, ca2);
+		PEM_write_X509(f, ca1);
+		fclose(f);
+	}
+	mkhost("hostA", ca1, ca1_key, -1, 30);
+	mkhost("hostB", ca1, ca1_key, -1, 30);
+	mkhost("rogue", ca2, ca2_key, -1, 30);
+	mkhost("expired", ca1, ca1_key, -10, -1);
+	return 0;
+}
+
+static int
+pki_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	X509_free(ca1);
+	X509_free(ca2);
+	EVP_PKEY_free(ca1_key);
+	EVP_PKEY_free(ca2_key);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", pki);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char pa_cert[128], pa_key[128], pb_cert[128], pb_key[128], p_cas[128];
+
+static void
+cert_sides(struct side *a, struct side *b, const char *bname)
+{
+	snprintf(pa_cert, sizeof(pa_cert), "%s/hostA.pem", pki);
+	snprintf(pa_key, sizeof(pa_key), "%s/hostA.key", pki);
+	snprintf(pb_cert, sizeof(pb_cert), "%s/%s.pem", pki, bname);
+	snprintf(pb_key, sizeof(pb_key), "%s/%s.key", pki, bname);
+	snprintf(p_cas, sizeof(p_cas), "%s/cas.pem", pki);
+	cert_file = pa_cert;
+	key_file = pa_key;
+	ca_file = p_cas;
+	side_open(a, "127.0.0.1", "127.0.0.2", "unused-secret", 0);
+	cert_file = pb_cert;
+	key_file = pb_key;
+	side_open(b, "127.0.0.2", "127.0.0.1", "unused-secret", 0);
+	cert_file = key_file = ca_file = NULL;
+	a->auth.kind = POL_AUTH_CERT;
+	a->auth.ca_dn = (char *)(uintptr_t)"CN=IKE Test CA 1,O=Policy Agent Tests";
+	b->auth = a->auth;
+	b->auth.psk = NULL;
+	pa_secret_free(a->auth.psk);
+	a->auth.psk = NULL;
+}
+
+static bool
+a_cert_failed(struct side *a, struct side *b)
+{
+	struct ike_stats sa;
+
+	(void)b;
+	ike_stats(a->ike, &sa);
+	return sa.cert_failures >= 1 && sa.negotiation_failures >= 1;
+}
+
+static void
+test_cert(void **state)
+{
+	struct side a, b;
+
+	(void)state;
+	cert_sides(&a, &b, "hostB");
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	assert_int_equal(a.ev[AUDIT_IKE_SA_ESTABLISHED], 2);
+	assert_int_equal(b.ev[AUDIT_IKE_SA_ESTABLISHED], 2);
+	side_close(&a);
+	side_close(&b);
+}
+
+static void
+test_cert_untrusted(void **state)
+{
+	struct side a, b;
+
+	(void)state;
+	cert_sides(&a, &b, "rogue");		/* CA 2: not the rule's CA */
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, a_cert_failed, 5000));
+	assert_int_equal(a.ev[AUDIT_IKE_CERT_TRUST], 1);
+	assert_int_equal(null_sa_count(a.drv), 0);
+	side_close(&a);
+	side_close(&b);
+	cert_sides(&a, &b, "expired");
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, a_cert_failed, 5000));
+	assert_int_equal(a.ev[AUDIT_IKE_CERT_TRUST], 1);
+	side_close(&a);
+	side_close(&b);
+}
+
 int
 main(void)
 {
@@ -637,7 +841,14 @@ main(void)
 		cmocka_unit_test(test_no_proposal),
 		cmocka_unit_test(test_bad_input),
 	};
+	const struct CMUnitTest cert_tests[] = {
+		cmocka_unit_test(test_cert),
+		cmocka_unit_test(test_cert_untrusted),
+	};
+	int rc;
 
 	port = (uint16_t)(20000 + getpid() % 20000);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rc |= cmocka_run_group_tests(cert_tests, pki_setup, pki_teardown);
+	return rc;
 }
