@@ -79,6 +79,30 @@ CONF
 	[ -n "$lts" ] && ts="local_ts = $lts"
 	[ -n "$rts" ] && ts="$ts
 				remote_ts = $rts"
+	if [ -n "${CHARON_CERT:-}" ]; then
+		# RSA signatures: CHARON_CERT, CHARON_KEY, CHARON_CA (PEM files)
+		cp "$CHARON_CERT" "$dir/swanctl/x509/host.pem"
+		cp "$CHARON_KEY" "$dir/swanctl/private/host.key"
+		cp "$CHARON_CA" "$dir/swanctl/x509ca/ca.pem"
+		lauth="auth = pubkey
+			certs = host.pem"
+		rauth="auth = pubkey
+			cacerts = ca.pem
+			id = %any"
+		secret="private-t {
+		file = host.key
+	}"
+	else
+		lauth="auth = psk
+			id = $local"
+		rauth="auth = psk
+			id = $remote"
+		secret="ike-t {
+		id-local = $local
+		id-remote = $remote
+		secret = \"$psk\"
+	}"
+	fi
 	cat >"$dir/swanctl/swanctl.conf" <<CONF
 connections {
 	t {
@@ -87,13 +111,12 @@ connections {
 		remote_addrs = $remote
 		proposals = $ike
 		encap = no
+		send_cert = always
 		local {
-			auth = psk
-			id = $local
+			$lauth
 		}
 		remote {
-			auth = psk
-			id = $remote
+			$rauth
 		}
 		children {
 			t {
@@ -105,11 +128,7 @@ connections {
 	}
 }
 secrets {
-	ike-t {
-		id-local = $local
-		id-remote = $remote
-		secret = "$psk"
-	}
+	$secret
 }
 CONF
 	chmod 600 "$dir/swanctl/swanctl.conf"

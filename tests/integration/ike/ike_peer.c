@@ -14,6 +14,7 @@
  *        [--esp 3des-sha1] [--pfs GROUP] [--tunnel] [--local-ts CIDR
  *        --remote-ts CIDR] [--initiate] [--port N] [--olog] [--quiet]
  *
+ * --cert F --key F --ca F [--ca-dn DN]: RSA signatures instead of the PSK.
  * --quiet prints nothing per SA (benchmarks: the report walks all SAs).
  */
 #include <sys/signalfd.h>
@@ -259,10 +260,14 @@ main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'P' },
 		{ "olog", no_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "ca-dn", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *ike_s = NULL, *esp_s = NULL, *lts = NULL, *rts = NULL,
-	    *psk = NULL;
+	    *psk = NULL, *certf = NULL, *keyf = NULL, *caf = NULL, *cadn = NULL;
 	struct pa_addr local, remote;
 	struct ike_cfg cfg;
 	struct driver_cfg dc;
@@ -291,6 +296,10 @@ main(int argc, char **argv)
 		case 'P': port = (unsigned)atoi(optarg); break;
 		case 'o': want_olog = true; break;
 		case 'q': quiet = true; break;
+		case 'c': certf = optarg; break;
+		case 'K': keyf = optarg; break;
+		case 'a': caf = optarg; break;
+		case 'd': cadn = optarg; break;
 		default: usage();
 		}
 	}
@@ -324,6 +333,10 @@ main(int argc, char **argv)
 	fl.nfilters = 1;
 	auth.kind = POL_AUTH_PSK;
 	auth.psk = pa_secret_new(psk, strlen(psk));
+	if (certf != NULL) {
+		auth.kind = POL_AUTH_CERT;
+		auth.ca_dn = cadn;
+	}
 	rule.name = (char *)(uintptr_t)"ike_peer rule";
 	rule.auth = &auth;
 	rule.nauth = 1;
@@ -345,6 +358,9 @@ main(int argc, char **argv)
 	cfg.nladdrs = 1;
 	cfg.port = (uint16_t)port;
 	cfg.olog = olog;
+	cfg.cert_file = certf;
+	cfg.key_file = keyf;
+	cfg.ca_file = caf;
 	if (ike_new(&cfg, &ike) != 0) {
 		perror("ike_new");
 		return 1;

@@ -2,7 +2,7 @@
 # IKEv1 interop: our engine (ike_peer on the null driver) against
 # strongSwan's charon in two network namespaces, both directions, PSK,
 # 3DES-SHA1-MODP1024 and AES128-SHA256-MODP2048, PFS off and on, tunnel
-# mode. Checks that both sides report the same SPIs and algorithms, and
+# mode, PSK and RSA certificates. Checks that both sides report the same SPIs and algorithms, and
 # that a delete from either side is honoured.
 #
 # usage: interop.sh BUILD_DIR [CASES]   (CASES: e.g. 1,3)   exit 77 = skipped (no root/netns/charon)
@@ -95,6 +95,7 @@ run_case() {
 	"$here/charon.sh" start "$tmp/sw" "$nsB" 10.77.0.2 10.77.0.1 "ike-interop-psk" \
 	    "$ike" "$swesp" tunnel 10.77.2.0/24 10.77.1.0/24 || { fail "$name: charon did not start"; return; }
 	local args=(--local 10.77.0.1 --remote 10.77.0.2 --psk ike-interop-psk
+	    ${PEER_AUTH[@]+"${PEER_AUTH[@]}"}
 	    --ike "$ike" --esp "$esp" --tunnel --local-ts 10.77.1.0/24
 	    --remote-ts 10.77.2.0/24 --olog)
 	[ "$pfs" != 0 ] && args+=(--pfs "$pfs")
@@ -138,6 +139,31 @@ run_case "aes128-sha256-modp2048, PFS" us aes128-sha256-modp2048 aes128-sha256 a
 run_case "aes128-sha256-modp2048, PFS" charon aes128-sha256-modp2048 aes128-sha256 aes128-sha256-modp2048 14 AES_CBC-128/HMAC_SHA2_256_128
 run_case "aes128-sha256-modp2048, no PFS" charon aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
 run_case "3des-sha1-modp1024, PFS" us 3des-sha1-modp1024 3des-sha1 3des-sha1-modp1024 2 3DES_CBC/HMAC_SHA1_96
+
+# RSA signatures: a throw-away PKI made here with the openssl CLI.
+mkpki() {
+	local d=$tmp/pki h
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/O=IKE Interop/CN=Interop CA" \
+	    -keyout "$d/ca.key" -out "$d/ca.pem" -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null || return 1
+	for h in us charon; do
+		openssl req -newkey rsa:2048 -nodes -subj "/O=IKE Interop/CN=$h" \
+		    -keyout "$d/$h.key" -out "$d/$h.csr" 2>/dev/null &&
+		openssl x509 -req -in "$d/$h.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		    -CAcreateserial -days 30 -out "$d/$h.pem" 2>/dev/null || return 1
+	done
+}
+if mkpki; then
+	PEER_AUTH=(--cert "$tmp/pki/us.pem" --key "$tmp/pki/us.key" --ca "$tmp/pki/ca.pem"
+	    --ca-dn "CN=Interop CA,O=IKE Interop")
+	export CHARON_CERT=$tmp/pki/charon.pem CHARON_KEY=$tmp/pki/charon.key CHARON_CA=$tmp/pki/ca.pem
+	run_case "RSA certificates, aes128-sha256-modp2048" us aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
+	run_case "RSA certificates, 3des-sha1-modp1024, PFS" charon 3des-sha1-modp1024 3des-sha1 3des-sha1-modp1024 2 3DES_CBC/HMAC_SHA1_96
+	unset CHARON_CERT CHARON_KEY CHARON_CA
+	PEER_AUTH=()
+else
+	fail "could not make a test PKI with openssl"
+fi
 
 [ $fails = 0 ] && echo "PASS" && exit 0
 echo "$fails failure(s)"
