@@ -315,6 +315,7 @@ ike_mm_kill(struct ike *ike, struct ike_mm *mm, const char *why)
 	mm->state = MM_DEAD;
 	mm->retx_at = 0;
 	mm->expire_at = 0;
+	mm->keepalive_at = 0;
 	ike->timer_dirty = true;
 	ike_mm_scrub(mm);
 }
@@ -1009,6 +1010,7 @@ ike_next_timeout_ms(const struct ike *ike, uint64_t now)
 			return 0;
 		at = min_at(at, mm->retx_at);
 		at = min_at(at, mm->expire_at);
+		at = min_at(at, mm->keepalive_at);
 	}
 	for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
 		if (qm->state == QM_DEAD)
@@ -1067,6 +1069,18 @@ ike_run_timers(struct ike *ike, uint64_t now)
 				ike_mm_kill(ike, mm, "negotiation timed out");
 			}
 			continue;
+		}
+		if (mm->keepalive_at != 0 && mm->keepalive_at <= now) {
+			/* RFC 3948 2.3: one 0xff byte keeps the NAT mapping. */
+			static const uint8_t ka = 0xff;
+			struct sockaddr_storage ss;
+			socklen_t sl;
+
+			pa_addr_to_sockaddr(&mm->peer, mm->peer_port, &ss, &sl);
+			if (sendto(ike->socks[mm->sock].fd, &ka, 1, 0,
+			    (struct sockaddr *)&ss, sl) < 0)
+				ike->st.send_failures++;
+			mm->keepalive_at = now + IKE_KEEPALIVE_MS;
 		}
 		if (mm->retx_at != 0 && mm->retx_at <= now) {
 			if (mm->retx_n >= ike->cfg.retrans_max) {

@@ -27,6 +27,7 @@
 #define IKE_MAX_PKT		8192
 #define IKE_HASH_BUCKETS	4096
 #define IKE_MAX_SOCKS		(2 * IKE_MAX_LADDRS)
+#define IKE_KEEPALIVE_MS	20000	/* NAT-T keepalive, as Windows */
 
 /* Main Mode states. */
 enum ike_mm_state {
@@ -154,6 +155,7 @@ struct ike_mm {
 	uint8_t			 natt;		/* NAT-T spoken: 0, 1 RFC, 2 draft */
 	bool			 nat_local;	/* we are behind a NAT */
 	bool			 nat_peer;	/* the peer is */
+	uint64_t		 keepalive_at;	/* next NAT-T keepalive, 0 = none */
 	bool			 initial_contact_sent;
 };
 

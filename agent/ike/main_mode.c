@@ -87,6 +87,8 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	mm->state = MM_DONE;
 	mm->retx_at = 0;
 	mm->expire_at = ike_now() + (uint64_t)mm->p1.life_sec * 1000;
+	if (mm->nat_local && ike->socks[mm->sock].natt)
+		mm->keepalive_at = ike_now() + IKE_KEEPALIVE_MS;
 	ike->timer_dirty = true;
 	ike_mm_scrub(mm);
 	ike->st.main_modes++;

@@ -227,7 +227,7 @@ static void
 qm_established(struct ike *ike, struct ike_qm *qm)
 {
 	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
-	    s2[PA_PREFIXSTRLEN], pid[96], flt[300], par[300], ps[128];
+	    s2[PA_PREFIXSTRLEN], pid[300], flt[300], par[300], ps[128];
 	const char *kv[8];
 
 	qm->state = QM_DONE;
@@ -240,7 +240,12 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 		qm->mm->qm_count++;
 	pa_addr_str(&qm->peer, pa, sizeof(pa));
 	pa_addr_str(&qm->local, la, sizeof(la));
-	snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: %s", pa);
+	if (qm->mm != NULL && qm->mm->p1.auth == ISK_AUTH_RSA)
+		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
+		    "Subject %s. Peer IP Address: %s", qm->mm->peer_id, pa);
+	else
+		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
+		    "%s", pa);
 	snprintf(flt, sizeof(flt), "Source IP Address %s, Destination IP "
 	    "Address %s, Protocol %u, Source Port %u, Destination Port %u, "
 	    "IKE Local Addr %s, IKE Peer Addr %s%s",
