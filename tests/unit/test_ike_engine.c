@@ -778,10 +778,10 @@ cert_sides(struct side *a, struct side *b, const char *bname)
 	cert_file = key_file = ca_file = NULL;
 	a->auth.kind = POL_AUTH_CERT;
 	a->auth.ca_dn = (char *)(uintptr_t)"CN=IKE Test CA 1,O=Policy Agent Tests";
-	b->auth = a->auth;
-	b->auth.psk = NULL;
 	pa_secret_free(a->auth.psk);
+	pa_secret_free(b->auth.psk);
 	a->auth.psk = NULL;
+	b->auth = a->auth;
 }
 
 static bool

@@ -130,6 +130,10 @@ run_case() {
 		done
 		[ $gone = 1 ] || fail "$name: charon kept its SAs after our delete"
 	fi
+	if grep -qE "Sanitizer|runtime error" "$tmp/peer.err"; then
+		fail "$name: ike_peer reported a sanitizer error"
+		grep -A20 -E "Sanitizer|runtime error" "$tmp/peer.err" | head -40
+	fi
 	ppid=
 }
 
