@@ -79,6 +79,7 @@ struct ike_p2 {
 	bool			tunnel;
 	uint8_t			propnum;	/* the proposal number chosen */
 	uint8_t			natt;		/* UDP encapsulation: 0, 1 RFC, 2 draft */
+	bool			life_cut;	/* shorter than the peer proposed */
 };
 
 /* A copy of what a rule says, kept by negotiations (policy may change). */

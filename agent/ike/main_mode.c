@@ -860,6 +860,29 @@ out:
 	free(sa);
 }
 
+/*
+ * RFC 2408 5.1: an unknown payload type (outside the private-use range
+ * 128-255, which is skipped) is answered with INVALID-PAYLOAD-TYPE and
+ * the message dropped.
+ */
+static bool
+unknown_payload(struct ike *ike, int sock, const struct pa_addr *from,
+    uint16_t port, const struct isk_hdr *h, const struct isk_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->npl; i++)
+		if (!isk_payload_known(m->pl[i].type) && m->pl[i].type < 128) {
+			ike->st.invalid_packets++;
+			ike_olog(ike, "payload type %u unknown: message dropped",
+			    m->pl[i].type);
+			ike_notify_plain(ike, sock, from, port, h->cky_i,
+			    h->cky_r, ISK_N_INVALID_PAYLOAD_TYPE);
+			return true;
+		}
+	return false;
+}
+
 void
 ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
     uint16_t port, const struct isk_hdr *h, struct pa_bytes body,
@@ -905,6 +928,8 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			ike->st.invalid_packets++;
 			goto out;
 		}
+		if (unknown_payload(ike, sock, from, port, h, m))
+			goto out;
 		mm_respond(ike, sock, from, port, h, m);
 		if ((mm = ike_mm_find(ike, h->cky_i, NULL)) != NULL &&
 		    memcmp(mm->cky_i, h->cky_i, 8) == 0) {
@@ -926,6 +951,8 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			ike->st.invalid_packets++;
 			goto out;
 		}
+		if (unknown_payload(ike, sock, from, port, h, m))
+			goto out;
 		if (isk_find(m, ISK_PL_N, NULL) != NULL &&
 		    isk_find(m, ISK_PL_SA, NULL) == NULL &&
 		    isk_find(m, ISK_PL_KE, NULL) == NULL) {

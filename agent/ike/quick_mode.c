@@ -481,6 +481,69 @@ bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
 	ike_audit_fail(ike, QM_MODE, peer, "Me", "No proposal chosen");
 }
 
+/*
+ * RESPONDER-LIFETIME (RFC 2407 4.6.3.1): the lifetimes we will use when
+ * they are shorter than the initiator proposed.
+ */
+static int
+responder_lifetime(struct wr *w, struct isk_chain *c, const struct ike_qm *qm)
+{
+	size_t n;
+	int rc;
+
+	if ((rc = isk_pl_open(w, c, ISK_PL_N, &n)) != 0)
+		return rc;
+	wr_u32(w, ISK_DOI_IPSEC);
+	wr_u8(w, qm->p2.esp ? ISK_PROTO_ESP : ISK_PROTO_AH);
+	wr_u8(w, 4);
+	wr_u16(w, ISK_N_RESPONDER_LIFETIME);
+	wr_u32(w, qm->p2.esp ? qm->esp_out : qm->ah_out);
+	if ((rc = isk_attr_tv(w, ISK_A2_LIFE_TYPE, ISK_LIFE_SECONDS)) != 0 ||
+	    (rc = isk_attr_num_put(w, ISK_A2_LIFE_DUR, qm->p2.life_sec)) != 0)
+		return rc;
+	if (qm->p2.life_kb != 0 &&
+	    ((rc = isk_attr_tv(w, ISK_A2_LIFE_TYPE, ISK_LIFE_KB)) != 0 ||
+	    (rc = isk_attr_num_put(w, ISK_A2_LIFE_DUR, qm->p2.life_kb)) != 0))
+		return rc;
+	return isk_pl_close(w, n);
+}
+
+/* Initiator: honour a RESPONDER-LIFETIME notify in QM #2. */
+static void
+honour_responder_lifetime(struct ike *ike, struct ike_qm *qm,
+    const struct isk_msg *m)
+{
+	const struct isk_payload *p;
+	struct isk_notify n;
+	struct isk_attr a;
+	struct rd r;
+	uint64_t v;
+	uint16_t lt = 0;
+	size_t from = 0;
+
+	while ((p = isk_find(m, ISK_PL_N, &from)) != NULL) {
+		if (isk_parse_notify(p->body, &n) != 0 ||
+		    n.type != ISK_N_RESPONDER_LIFETIME)
+			continue;
+		rd_init(&r, n.data.p, n.data.len);
+		while (isk_attr_next(&r, &a) == 0 && isk_attr_num(&a, &v) == 0) {
+			if (a.type == ISK_A2_LIFE_TYPE)
+				lt = (uint16_t)v;
+			else if (a.type == ISK_A2_LIFE_DUR && v > 0 &&
+			    v <= UINT32_MAX) {
+				if (lt == ISK_LIFE_SECONDS &&
+				    v < qm->p2.life_sec)
+					qm->p2.life_sec = (uint32_t)v;
+				else if (lt == ISK_LIFE_KB && (qm->p2.life_kb ==
+				    0 || v < qm->p2.life_kb))
+					qm->p2.life_kb = (uint32_t)v;
+			}
+		}
+		ike_olog(ike, "RESPONDER-LIFETIME: %us / %ukb", qm->p2.life_sec,
+		    qm->p2.life_kb);
+	}
+}
+
 /* Responder: QM #1. */
 static void
 qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
@@ -619,6 +682,8 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	if (qm->dh != NULL && isk_pl_data(&w, &c, ISK_PL_KE,
 	    oak_dh_pub(qm->dh).p, oak_dh_pub(qm->dh).len) != 0)
 		goto fail;
+	if (qm->p2.life_cut && responder_lifetime(&w, &c, qm) != 0)
+		goto fail;
 	if (ci != NULL && (isk_pl_data(&w, &c, ISK_PL_ID, ci->body.p,
 	    ci->body.len) != 0 || isk_pl_data(&w, &c, ISK_PL_ID, cr->body.p,
 	    cr->body.len) != 0))
@@ -736,6 +801,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 				goto out;
 			}
 		}
+		honour_responder_lifetime(ike, qm, m);
 		if ((qm->nr = dup_bytes(np->body.p, np->body.len)) == NULL)
 			goto out;
 		qm->nr_len = np->body.len;

@@ -830,6 +830,10 @@ group_match(const struct isk_sa *sa, size_t first, size_t n,
 				continue;
 			ok = true;
 			got->group = x.group;
+			if (x.life_sec > got->life_sec ||
+			    (got->life_kb != 0 && (x.life_kb == 0 ||
+			    x.life_kb > got->life_kb)))
+				got->life_cut = true;
 			if (x.life_sec < got->life_sec)
 				got->life_sec = x.life_sec;
 			if (x.life_kb != 0 && (got->life_kb == 0 ||

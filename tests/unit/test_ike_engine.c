@@ -413,6 +413,7 @@ test_order_tunnel_pfs_bundle(void **state)
 	a.offers[0] = (struct pol_qm_offer){ true, POL_INTEG_SHA1, true,
 	    POL_ESP_AES256, POL_INTEG_SHA256, 600, 0, true };
 	b.offers[1] = a.offers[0];
+	b.offers[1].life_sec = 300;
 	a.fa.pfs_group = POL_DH_MODP2048;
 	b.fa.pfs_group = POL_DH_MODP2048;
 	a.flt.src.kind = POL_ADDR_SUBNET;
@@ -450,10 +451,22 @@ test_order_tunnel_pfs_bundle(void **state)
 			assert_int_equal(s->params.auth_key_len, 32);
 			assert_int_equal(s->params.sel.src.len, 16);
 		}
-		assert_int_equal(s->params.life.hard_sec, 600);
+		assert_int_equal(s->params.life.hard_sec, 300);
+		assert_int_equal(null_sa_get(a.drv, i)->params.life.hard_sec,
+		    300);
 	}
 	assert_int_equal(ah, 2);
 	assert_int_equal(esp, 2);
+	/* A proposed 600 s, B's offer 1: 300 s, told by RESPONDER-LIFETIME. */
+	{
+		size_t k;
+		bool seen = false;
+
+		for (k = 0; k < a.nlog; k++)
+			seen |= strstr(a.log[k], "RESPONDER-LIFETIME: 300s") !=
+			    NULL;
+		assert_true(seen);
+	}
 	/* The Main Mode used B's first choice among what A offered. */
 	{
 		struct ike_stats sa;
@@ -615,6 +628,32 @@ test_bad_input(void **state)
 	drain(&b);
 	ike_stats(b.ike, &st);
 	assert_int_equal(st.invalid_packets, 2 + n);	/* + the AM */
+	assert_int_equal(st.active_receive, 0);
+	/* An unknown payload type (50) after the SA: INVALID-PAYLOAD-TYPE. */
+	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 2000);
+	buf[28] = 50;
+	buf[n] = 0;
+	buf[n + 1] = 0;
+	buf[n + 2] = 0;
+	buf[n + 3] = 4;
+	buf[27] = (uint8_t)(n + 4);
+	raw_send(fd, buf, n + 4);
+	drain(&b);
+	{
+		uint8_t r[256];
+		struct isk_hdr h;
+		struct pa_bytes body;
+		struct isk_msg m;
+		struct isk_notify nt;
+		ssize_t k = recv(fd, r, sizeof(r), MSG_DONTWAIT);
+
+		assert_true(k > 0);
+		assert_int_equal(isk_parse_hdr(r, (size_t)k, &h, &body), 0);
+		assert_int_equal(isk_parse_chain(body, h.np, false, &m), 0);
+		assert_int_equal(isk_parse_notify(m.pl[0].body, &nt), 0);
+		assert_int_equal(nt.type, ISK_N_INVALID_PAYLOAD_TYPE);
+	}
+	ike_stats(b.ike, &st);
 	assert_int_equal(st.active_receive, 0);
 	/* A flood of MM #1: at most max_halfopen (10) half-open SAs. */
 	for (i = 0; i < 50; i++) {
