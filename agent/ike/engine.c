@@ -525,6 +525,12 @@ ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port,
 		errno = e;
 		return PA_E_SYS;
 	}
+	/* IKE itself must never be caught by the filters it negotiates for. */
+	if (ike->cfg.drv_ops->socket_bypass != NULL &&
+	    ike->cfg.drv_ops->socket_bypass(ike->cfg.drv, fd, ss.ss_family)
+	    != 0)
+		log_warnx("%s: the driver could not exempt the IKE socket; "
+		    "IKE traffic may be caught by IPsec filters", __func__);
 	s = &ike->socks[ike->nsocks++];
 	s->natt = natt;
 	s->fd = fd;
