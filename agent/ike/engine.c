@@ -1024,7 +1024,10 @@ ike_next_timeout_ms(const struct ike *ike, uint64_t now)
 		at = min_at(at, qm->retx_at);
 	}
 	for (p = ike->pending; p != NULL; p = p->next)
-		at = min_at(at, p->since + ike->cfg.soft_sa_ms);
+		at = min_at(at, p->soft_done ? p->since +
+		    (uint64_t)ike->cfg.retrans_ms *
+		    ((1U << (ike->cfg.retrans_max + 1)) + 2) :
+		    p->since + ike->cfg.soft_sa_ms);
 	if (at == 0)
 		return -1;
 	if (at <= now)
@@ -1042,6 +1045,8 @@ retransmit(struct ike *ike, int sock, const struct pa_addr *peer,
 	(*n)++;
 	*at = now + ((uint64_t)ike->cfg.retrans_ms << (*n < 6 ? *n : 6));
 }
+
+static void	soft_association(struct ike *, const struct ike_pending *);
 
 void
 ike_run_timers(struct ike *ike, uint64_t now)
@@ -1119,28 +1124,31 @@ ike_run_timers(struct ike *ike, uint64_t now)
 			    &qm->retx_n, now);
 		}
 	}
-	/* Acquires waiting too long for Main Mode: soft association. */
+	/*
+	 * Acquires waiting for Main Mode: after soft_sa_ms a rule that
+	 * allows unsecured communication gets a soft association (the
+	 * negotiation goes on); a request whose Main Mode died, or that
+	 * waited longer than a negotiation can last, is dropped.
+	 */
 	for (pp = &ike->pending; (p = *pp) != NULL;) {
-		if (p->since + ike->cfg.soft_sa_ms > now) {
+		bool mm_alive = false;
+
+		if (!p->soft_done && p->since + ike->cfg.soft_sa_ms <= now) {
+			p->soft_done = true;
+			if (p->rule.soft)
+				soft_association(ike, p);
+		}
+		for (mm = ike->mm_head; mm != NULL && !mm_alive; mm = mm->next)
+			mm_alive = mm->state != MM_DEAD && mm->state != MM_DONE &&
+			    (p->mm != NULL ? p->mm == mm :
+			    pa_addr_eq(&mm->peer, &p->peer));
+		if (mm_alive && p->since + (uint64_t)ike->cfg.retrans_ms *
+		    ((1U << (ike->cfg.retrans_max + 1)) + 2) > now) {
 			pp = &p->next;
 			continue;
 		}
 		*pp = p->next;
-		if (p->rule.soft) {
-			char a[PA_ADDRSTRLEN];
-			const char *kv[2] = { "Text", "" };
-			char txt[160];
-
-			snprintf(txt, sizeof(txt), "Soft association with %s: "
-			    "peer did not answer, traffic permitted in clear",
-			    pa_addr_str(&p->peer, a, sizeof(a)));
-			kv[1] = txt;
-			ike->st.soft_associations++;
-			ike_olog(ike, "%s", txt);
-			ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
-		} else {
-			ike->st.acquire_failures++;
-		}
+		ike->st.acquire_failures++;
 		ike_rulecopy_clear(&p->rule);
 		free(p);
 	}
@@ -1153,6 +1161,21 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		/* A dead SA makes the scan report 0: keep walking then. */
 		ike->timer_dirty = t == 0;
 	}
+}
+
+/* Count and audit a soft association (the peer does not answer). */
+static void
+soft_association(struct ike *ike, const struct ike_pending *p)
+{
+	char a[PA_ADDRSTRLEN], txt[160];
+	const char *kv[2] = { "Text", txt };
+
+	snprintf(txt, sizeof(txt), "Soft association with %s: peer did not "
+	    "answer, traffic permitted in clear",
+	    pa_addr_str(&p->peer, a, sizeof(a)));
+	ike->st.soft_associations++;
+	ike_olog(ike, "%s", txt);
+	ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
 }
 
 void

@@ -80,6 +80,13 @@ struct ike_cfg {
 	 * (no reuse of an established or pending one with the same peer).
 	 */
 	bool			 no_mm_reuse;
+	/*
+	 * Benchmarks: with PSK, each Main Mode names itself by a fresh FQDN
+	 * ID ("mm-<cookie>") instead of its address, so that a peer that
+	 * merges SAs by identity (strongSwan's IKEv1 reauth detection) keeps
+	 * them apart.
+	 */
+	bool			 unique_ids;
 	/* Called after an SA pair was added to the driver (tests, core). */
 	void			(*on_qmsa)(void *arg, const struct sa_id *in,
 				    const struct sa_id *out);

@@ -208,6 +208,7 @@ struct ike_pending {
 	uint32_t		 reqid;
 	struct ike_rulecopy	 rule;
 	uint64_t		 since;		/* monotonic ms */
+	bool			 soft_done;	/* soft association reported */
 };
 
 struct ike_sock {

@@ -492,6 +492,16 @@ mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 		wr_u16(&w, 0);
 		wr_bytes(&w, ike_creds_dn(ike->creds).p,
 		    ike_creds_dn(ike->creds).len);
+	} else if (ike->cfg.unique_ids) {
+		char fq[40];
+
+		snprintf(fq, sizeof(fq), "mm-%02x%02x%02x%02x%02x%02x%02x%02x",
+		    mm->cky_i[0], mm->cky_i[1], mm->cky_i[2], mm->cky_i[3],
+		    mm->cky_i[4], mm->cky_i[5], mm->cky_i[6], mm->cky_i[7]);
+		wr_u8(&w, ISK_ID_FQDN);
+		wr_u8(&w, 0);
+		wr_u16(&w, 0);
+		wr_bytes(&w, fq, strlen(fq));
 	} else if ((rc = ike_ts_write(&w, &me)) != 0)
 		return rc;
 	if ((rc = isk_pl_close(&w, id)) != 0 ||

@@ -75,6 +75,7 @@ main(int argc, char **argv)
 	const char *psk = NULL, *ikes = "aes128-sha1-modp2048",
 	    *esps = "aes128-sha1";
 	unsigned count = 1000, parallel = 32, port = 500, started = 0;
+	uint64_t last_trace = 0;
 	uint64_t t0, t1, deadline;
 	double c0, c1;
 	char c[16], h[16], g[16], ec[16], eh[16];
@@ -157,6 +158,7 @@ main(int argc, char **argv)
 	cfg.nladdrs = 1;
 	cfg.port = (uint16_t)port;
 	cfg.no_mm_reuse = true;
+	cfg.unique_ids = true;
 	cfg.on_qmsa = on_qmsa;
 	cfg.max_halfopen = 100000;
 	cfg.retrans_ms = 2000;
@@ -200,6 +202,16 @@ main(int argc, char **argv)
 				break;
 		ike_run_timers(ike, pa_now_ms());
 		ike_stats(ike, &st);
+		if (getenv("IKE_BENCH_TRACE") != NULL &&
+		    pa_now_ms() / 5000 != last_trace) {
+			last_trace = pa_now_ms() / 5000;
+			fprintf(stderr, "started %u done %u failed %llu acquire "
+			    "failures %llu retransmits %llu mm %llu\n", started,
+			    done, (unsigned long long)st.negotiation_failures,
+			    (unsigned long long)st.acquire_failures,
+			    (unsigned long long)st.retransmits,
+			    (unsigned long long)st.main_modes);
+		}
 		if (st.negotiation_failures > count / 10 + 10)
 			break;
 	}

@@ -95,11 +95,16 @@ CONF
 	else
 		lauth="auth = psk
 			id = $local"
+		rid=${CHARON_REMOTE_ID:-$remote}
 		rauth="auth = psk
-			id = $remote"
+			id = $rid"
 		secret="ike-t {
 		id-local = $local
-		id-remote = $remote
+		id-remote = $rid
+		secret = \"$psk\"
+	}"
+		[ "$rid" = "%any" ] && secret="ike-t {
+		id-local = $local
 		secret = \"$psk\"
 	}"
 	fi
@@ -112,6 +117,7 @@ connections {
 		proposals = $ike
 		encap = no
 		send_cert = always
+		unique = ${CHARON_UNIQUE:-no}
 		local {
 			$lauth
 		}
