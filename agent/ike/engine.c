@@ -138,7 +138,7 @@ ike_keep_tx(struct ike *ike, uint8_t **tx, size_t *txlen, uint64_t *at,
 	*txlen = len;
 	*n = 0;
 	*at = arm ? ike_now() + ike->cfg.retrans_ms : 0;
-	ike->timer_dirty = true;
+	ike_timer_note(ike, *at);
 	return 0;
 }
 
@@ -164,7 +164,6 @@ ike_mm_new(struct ike *ike, bool initiator)
 		return NULL;
 	mm->ike = ike;
 	mm->initiator = initiator;
-	ike->timer_dirty = true;
 	mm->sock = -1;
 	mm->created = (uint64_t)pa_wall_s();
 	mm->next = ike->mm_head;
@@ -316,7 +315,7 @@ ike_mm_kill(struct ike *ike, struct ike_mm *mm, const char *why)
 	mm->retx_at = 0;
 	mm->expire_at = 0;
 	mm->keepalive_at = 0;
-	ike->timer_dirty = true;
+	ike_timer_note(ike, ike_now());	/* free it at the next run */
 	ike_mm_scrub(mm);
 }
 
@@ -337,7 +336,6 @@ ike_qm_new(struct ike *ike, struct ike_mm *mm, bool initiator)
 	qm->cookie = ++ike->next_cookie;
 	qm->mnext = mm->qms;
 	mm->qms = qm;
-	ike->timer_dirty = true;
 	qm->next = ike->qm_head;
 	if (ike->qm_head != NULL)
 		ike->qm_head->prev = qm;
@@ -455,7 +453,7 @@ ike_qm_kill(struct ike *ike, struct ike_qm *qm, bool del_sas, const char *why)
 	qm->installed = false;
 	qm->state = QM_DEAD;
 	qm->retx_at = 0;
-	ike->timer_dirty = true;
+	ike_timer_note(ike, ike_now());	/* free it at the next run */
 	ike_qm_scrub(qm);
 }
 
@@ -708,7 +706,7 @@ ike_start_negotiation(struct ike *ike, const struct pa_addr *peer,
 	struct ike_mm *mm;
 	int rc;
 
-	ike->timer_dirty = true;
+	ike_timer_note(ike, ike_now() + ike->cfg.soft_sa_ms);
 	mm = ike->cfg.no_mm_reuse ? NULL : ike_mm_find_peer(ike, peer, true);
 	if (mm != NULL && l != NULL)
 		return ike_qm_initiate(ike, mm, l, r, reqid, rule);
@@ -994,33 +992,29 @@ min_at(uint64_t cur, uint64_t at)
 	return cur == 0 || at < cur ? at : cur;
 }
 
-int
-ike_next_timeout_ms(const struct ike *ike, uint64_t now)
+/*
+ * The earliest deadline of all SAs and pending requests (absolute ms), 1
+ * if a dead SA waits to be freed, 0 if there is none. A full walk: only
+ * ike_run_timers() calls it, when the noted deadline has come.
+ */
+static uint64_t
+timers_min(const struct ike *ike)
 {
 	const struct ike_mm *mm;
 	const struct ike_qm *qm;
 	const struct ike_pending *p;
 	uint64_t at = 0;
 
-	if (!ike->timer_dirty) {
-		if (ike->timer_due == 0)
-			return -1;
-		if (ike->timer_due <= now)
-			return 0;
-		return ike->timer_due - now > INT32_MAX ? INT32_MAX :
-		    (int)(ike->timer_due - now);
-	}
-
 	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
 		if (mm->state == MM_DEAD)
-			return 0;
+			return 1;
 		at = min_at(at, mm->retx_at);
 		at = min_at(at, mm->expire_at);
 		at = min_at(at, mm->keepalive_at);
 	}
 	for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
 		if (qm->state == QM_DEAD)
-			return 0;
+			return 1;
 		at = min_at(at, qm->retx_at);
 	}
 	for (p = ike->pending; p != NULL; p = p->next)
@@ -1028,11 +1022,25 @@ ike_next_timeout_ms(const struct ike *ike, uint64_t now)
 		    (uint64_t)ike->cfg.retrans_ms *
 		    ((1U << (ike->cfg.retrans_max + 1)) + 2) :
 		    p->since + ike->cfg.soft_sa_ms);
-	if (at == 0)
+	return at;
+}
+
+void
+ike_timer_note(struct ike *ike, uint64_t at)
+{
+	if (at != 0 && (ike->timer_due == 0 || at < ike->timer_due))
+		ike->timer_due = at;
+}
+
+int
+ike_next_timeout_ms(const struct ike *ike, uint64_t now)
+{
+	if (ike->timer_due == 0)
 		return -1;
-	if (at <= now)
+	if (ike->timer_due <= now)
 		return 0;
-	return at - now > INT32_MAX ? INT32_MAX : (int)(at - now);
+	return ike->timer_due - now > INT32_MAX ? INT32_MAX :
+	    (int)(ike->timer_due - now);
 }
 
 static void
@@ -1055,10 +1063,9 @@ ike_run_timers(struct ike *ike, uint64_t now)
 	struct ike_qm *qm, *qnext;
 	struct ike_pending **pp, *p;
 
-	/* Nothing moved and nothing is due: no need to walk the tables. */
-	if (!ike->timer_dirty && (ike->timer_due == 0 || now < ike->timer_due))
+	/* Every deadline is noted in timer_due: walk only when it has come. */
+	if (ike->timer_due == 0 || now < ike->timer_due)
 		return;
-	ike->timer_dirty = true;	/* the walk below may move deadlines */
 	for (mm = ike->mm_head; mm != NULL; mm = mnext) {
 		mnext = mm->next;
 		if (mm->state == MM_DEAD) {
@@ -1152,15 +1159,7 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		ike_rulecopy_clear(&p->rule);
 		free(p);
 	}
-	ike->timer_dirty = true;
-	ike->timer_due = 0;
-	{
-		int t = ike_next_timeout_ms(ike, now);
-
-		ike->timer_due = t < 0 ? 0 : now + (uint64_t)t;
-		/* A dead SA makes the scan report 0: keep walking then. */
-		ike->timer_dirty = t == 0;
-	}
+	ike->timer_due = timers_min(ike);
 }
 
 /* Count and audit a soft association (the peer does not answer). */

@@ -234,9 +234,12 @@ struct ike {
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
 	uint64_t		 last_dos_audit;
-	/* Timers: the earliest deadline seen by the last scan. */
-	uint64_t		 timer_due;	/* 0 = none */
-	bool			 timer_dirty;	/* a deadline may have moved */
+	/*
+	 * Timers: no deadline is earlier than timer_due (0 = none). Setting
+	 * a deadline notes it (ike_timer_note); the tables are walked only
+	 * when timer_due has come, which then recomputes it.
+	 */
+	uint64_t		 timer_due;
 };
 
 /* engine.c */
@@ -265,6 +268,8 @@ void	ike_audit(struct ike *, int event, const char *const *kv, size_t n);
 void	ike_audit_fail(struct ike *, const char *mode, const struct pa_addr *peer,
 	    const char *point, const char *reason);
 uint64_t	ike_now(void);
+/* A deadline (monotonic ms) was set somewhere: run timers by then. */
+void	ike_timer_note(struct ike *, uint64_t at);
 /* The socket (index) and local address to reach peer from, or -1. */
 int	ike_sock_for_peer(struct ike *, const struct pa_addr *peer,
 	    struct pa_addr *local);

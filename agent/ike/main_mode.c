@@ -89,7 +89,8 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	mm->expire_at = ike_now() + (uint64_t)mm->p1.life_sec * 1000;
 	if (mm->nat_local && ike->socks[mm->sock].natt)
 		mm->keepalive_at = ike_now() + IKE_KEEPALIVE_MS;
-	ike->timer_dirty = true;
+	ike_timer_note(ike, mm->expire_at);
+	ike_timer_note(ike, mm->keepalive_at);
 	ike_mm_scrub(mm);
 	ike->st.main_modes++;
 	ike->st.active_mmsas++;
@@ -213,9 +214,9 @@ ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
 	if ((rc = isk_hdr_close(&w, 0)) != 0)
 		goto fail;
 	mm->state = MM_I_SA_SENT;
-	ike->timer_dirty = true;
 	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
 	    ((1U << (ike->cfg.retrans_max + 1)) + 1);
+	ike_timer_note(ike, mm->expire_at);
 	ike->st.active_acquire++;
 	ike_olog(ike, "MM #1 to %s: %zu offers, rule \"%s\"",
 	    pa_addr_str(peer, a, sizeof(a)), mm->noffers, rule->name);
@@ -851,9 +852,9 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	if (isk_hdr_close(&w, 0) != 0)
 		goto fail;
 	mm->state = MM_R_SA_SENT;
-	ike->timer_dirty = true;
 	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
 	    ((1U << (ike->cfg.retrans_max + 1)) + 1);
+	ike_timer_note(ike, mm->expire_at);
 	ike->st.active_receive++;
 	ike_olog(ike, "MM #1 from %s: chose %s, rule \"%s\"", a,
 	    ike_p1_str(&mm->p1, got, sizeof(got)), mm->rule.name);

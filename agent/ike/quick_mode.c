@@ -232,7 +232,6 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 
 	qm->state = QM_DONE;
 	qm->retx_at = 0;
-	ike->timer_dirty = true;
 	ike_qm_scrub(qm);
 	ike->st.quick_modes++;
 	ike->st.active_qmsas++;
