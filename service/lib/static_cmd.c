@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "exp_ldif.h"
 #include "exp_xml.h"
 #include "pa_buf.h"
 #include "model.h"
@@ -2082,15 +2083,57 @@ cmd_show(struct cmd *c)
 
 /* ---- export / import ---- */
 
+/* format=xml (default) or format=ldif; PA_E_INVAL for anything else. */
+static int
+arg_format(struct cmd *c, bool *ldif)
+{
+	const char *fmt = arg(c, "format");
+
+	*ldif = false;
+	if (fmt == NULL || strcasecmp(fmt, "xml") == 0)
+		return 0;
+	if (strcasecmp(fmt, "ldif") == 0) {
+		*ldif = true;
+		return 0;
+	}
+	return fail(SVC_STATIC_USAGE, "format must be xml or ldif, not '%s'",
+	    fmt);
+}
+
 static int
 cmd_export(struct cmd *c)
 {
 	const char *file = arg(c, "file");
+	struct exp_ldif_opts lo;
 	struct pol_err err;
+	bool ldif;
 	int rc;
 
 	if (file == NULL || *file == '\0')
 		return fail(SVC_STATIC_USAGE, "'exportpolicy' needs file=");
+	if ((rc = arg_format(c, &ldif)) != 0)
+		return rc;
+	if (ldif) {
+		memset(&lo, 0, sizeof(lo));
+		lo.base = arg(c, "base");
+		lo.policy = arg(c, "policy");
+		lo.gpo = arg(c, "gpo");
+		lo.gpo_name = arg(c, "gponame");
+		lo.link_dn = arg(c, "link");
+		if (lo.base == NULL || *lo.base == '\0')
+			return fail(SVC_STATIC_USAGE, "'exportpolicy "
+			    "format=ldif' needs base= (the domain DN, e.g. "
+			    "base=DC=corp,DC=example)");
+		if ((rc = args_unused(c)) != 0)
+			return rc;
+		if (exp_ldif_export(c->store, &lo, file, &err) != 0)
+			return fail_err(&err);
+		printf("exported policy %s%s%s as LDIF to %s\n",
+		    lo.policy != NULL ? "'" : "(the assigned one)",
+		    lo.policy != NULL ? lo.policy : "",
+		    lo.policy != NULL ? "'" : "", file);
+		return 0;
+	}
 	if ((rc = args_unused(c)) != 0)
 		return rc;
 	if (exp_xml_export(c->store, file, &err) != 0)
@@ -2110,13 +2153,15 @@ cmd_import(struct cmd *c)
 	struct pol_store *in = NULL;
 	struct pol_err err;
 	size_t added = 0, replaced = 0;
+	bool ldif;
 	int rc;
 
 	if (file == NULL || *file == '\0')
 		return fail(SVC_STATIC_USAGE, "'importpolicy' needs file=");
-	if ((rc = args_unused(c)) != 0)
+	if ((rc = arg_format(c, &ldif)) != 0 || (rc = args_unused(c)) != 0)
 		return rc;
-	if (exp_xml_import(file, c->secrets_path, &in, &err) != 0)
+	if (ldif ? exp_ldif_import(file, &in, &err) != 0 :
+	    exp_xml_import(file, c->secrets_path, &in, &err) != 0)
 		return fail_err(&err);
 	rc = exp_xml_merge(c->store, in, &added, &replaced, &err);
 	pol_store_free(in);
@@ -2178,7 +2223,8 @@ static_usage(void)
 	    "filteraction|rule key=value...\n"
 	    "       ipseccmd static show all|policy|filterlist|filter|"
 	    "filteraction|rule [name=N] [--json]\n"
-	    "       ipseccmd static exportpolicy|importpolicy file=F\n"
+	    "       ipseccmd static exportpolicy|importpolicy file=F [format=xml|ldif]\n"
+	    "           (ldif export: base=DN [policy=P gpo={GUID} gponame=N link=DN])\n"
 	    "       ipseccmd match src=A dst=B [proto=P] [srcport=N] "
 	    "[dstport=N] [dir=out|in] [myaddr=A,B] [--json]\n"
 	    "(docs/policy.md lists every key)\n");

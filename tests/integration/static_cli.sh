@@ -143,6 +143,28 @@ ipc static set policy name=Corp assign=yes >/dev/null
 [ "$(ipc static show all --json)" = "$before" ] && ok "import restores all" ||
     bad "import differs"
 
+# 5b. the same through directory-ready LDIF (format=ldif): export, delete,
+# import, and the store compares equal again.
+cp "$T/etc/store.xml" "$T/store.before"
+cp "$T/etc/secrets.xml" "$T/secrets.before"
+reject 2 "needs base=" static exportpolicy file="$T/export.ldif" format=ldif
+reject 2 "format must be xml or ldif" static exportpolicy \
+    file="$T/export.ldif" format=json
+ipc static exportpolicy file="$T/export.ldif" format=ldif \
+    base=DC=corp,DC=example >/dev/null &&
+    grep -q '^objectClass: ipsecNFA' "$T/export.ldif" &&
+    ok "export format=ldif" || bad "export format=ldif"
+ipc static delete policy name=Corp >/dev/null &&
+ipc static delete filteraction all=yes >/dev/null &&
+ipc static delete filterlist all=yes >/dev/null || bad "delete all (ldif)"
+ipc static importpolicy file="$T/export.ldif" format=ldif >/dev/null &&
+    ok "import format=ldif" || bad "import format=ldif"
+ipc static set policy name=Corp assign=yes >/dev/null
+r=$(ipc match src=192.168.1.1 dst=10.0.0.5 proto=tcp dstport=22 \
+    myaddr=192.168.1.1 --json | jq -r '.rule + " " + .action')
+[ "$r" = "Secure10 negotiate" ] && ok "LDIF round trip keeps the rules" ||
+    bad "LDIF round trip: $r"
+
 # 6. "my IP address" from the host's real addresses, in a namespace.
 if [ "$(id -u)" != 0 ] || ! ip netns add "$NS" 2>/dev/null; then
 	echo "skip - no network namespaces (not root?): my-address check"
