@@ -315,6 +315,7 @@ ike_mm_kill(struct ike *ike, struct ike_mm *mm, const char *why)
 	mm->retx_at = 0;
 	mm->expire_at = 0;
 	mm->keepalive_at = 0;
+	mm->dpd_at = 0;
 	ike_timer_note(ike, ike_now());	/* free it at the next run */
 	ike_mm_scrub(mm);
 }
@@ -557,6 +558,8 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 		ike->cfg.peer_port = ike->cfg.port;
 	if (ike->cfg.natt_port == 0)
 		ike->cfg.natt_port = IKE_NATT_PORT;
+	if (ike->cfg.dpd_ms == 0)
+		ike->cfg.dpd_ms = 30000;
 	if (ike->cfg.retrans_ms == 0)
 		ike->cfg.retrans_ms = 1000;
 	if (ike->cfg.retrans_max == 0)
@@ -1011,6 +1014,7 @@ timers_min(const struct ike *ike)
 		at = min_at(at, mm->retx_at);
 		at = min_at(at, mm->expire_at);
 		at = min_at(at, mm->keepalive_at);
+		at = min_at(at, mm->dpd_at);
 	}
 	for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
 		if (qm->state == QM_DEAD)
@@ -1056,6 +1060,21 @@ retransmit(struct ike *ike, int sock, const struct pa_addr *peer,
 
 static void	soft_association(struct ike *, const struct ike_pending *);
 
+/* DPD: the peer stopped answering; remove everything we have with it. */
+static void
+dpd_dead(struct ike *ike, struct ike_mm *mm)
+{
+	struct ike_qm *qm;
+
+	ike->st.dpd_dead_peers++;
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->state == QM_DONE && pa_addr_eq(&qm->peer, &mm->peer))
+			ike_qm_kill(ike, qm, true, "dead peer (DPD)");
+	ike_audit_fail(ike, "Key Exchange Mode (Main Mode)", &mm->peer, "Peer",
+	    "No response from peer (dead peer detection)");
+	ike_mm_kill(ike, mm, "dead peer (DPD)");
+}
+
 void
 ike_run_timers(struct ike *ike, uint64_t now)
 {
@@ -1087,6 +1106,16 @@ ike_run_timers(struct ike *ike, uint64_t now)
 				ike_mm_kill(ike, mm, "negotiation timed out");
 			}
 			continue;
+		}
+		if (mm->dpd_at != 0 && mm->dpd_at <= now &&
+		    mm->state == MM_DONE) {
+			if (mm->dpd_missed > ike->cfg.retrans_max) {
+				dpd_dead(ike, mm);
+				continue;
+			}
+			ike_dpd_send(ike, mm, ++mm->dpd_seq);
+			mm->dpd_missed++;
+			mm->dpd_at = now + ike->cfg.retrans_ms;
 		}
 		if (mm->keepalive_at != 0 && mm->keepalive_at <= now) {
 			/* RFC 3948 2.3: one 0xff byte keeps the NAT mapping. */

@@ -58,6 +58,13 @@ struct ike_cfg {
 	/* Retransmission: first after retrans_ms, doubling, retrans_max times. */
 	uint32_t		 retrans_ms;	/* 0 = 1000 */
 	uint32_t		 retrans_max;	/* 0 = 4 */
+	/*
+	 * Dead peer detection (RFC 3706) with peers that send the DPD VID:
+	 * R-U-THERE every dpd_ms (0 = 30 s) while the Main Mode SA lives;
+	 * after retrans_max + 1 unanswered probes (retrans_ms apart) the
+	 * peer is declared dead and its SAs are removed.
+	 */
+	uint32_t		 dpd_ms;
 	uint32_t		 soft_sa_ms;	/* soft association after; 0 = 3000 */
 	uint32_t		 max_halfopen;	/* responder MM half-open cap; 0 = 1000 */
 	/*
@@ -116,6 +123,9 @@ struct ike_stats {
 	uint64_t	key_addition_failures;	/* "Key Addition Failures" */
 	uint64_t	key_deletions;		/* "Key Deletions" */
 	uint64_t	retransmits;
+	uint64_t	dpd_probes;		/* R-U-THERE sent */
+	uint64_t	dpd_acks;		/* R-U-THERE-ACK received */
+	uint64_t	dpd_dead_peers;		/* peers declared dead */
 	uint64_t	dropped_halfopen;	/* MM #1 refused: half-open cap */
 	uint64_t	active_mmsas;		/* established now */
 	uint64_t	active_qmsas;		/* SA pairs established now */

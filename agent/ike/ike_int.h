@@ -157,6 +157,9 @@ struct ike_mm {
 	bool			 nat_local;	/* we are behind a NAT */
 	bool			 nat_peer;	/* the peer is */
 	uint64_t		 keepalive_at;	/* next NAT-T keepalive, 0 = none */
+	uint64_t		 dpd_at;	/* next DPD action, 0 = none */
+	uint32_t		 dpd_seq;	/* last R-U-THERE sequence sent */
+	uint32_t		 dpd_missed;	/* probes without an answer */
 	bool			 initial_contact_sent;
 };
 
@@ -320,6 +323,10 @@ void	ike_notify_plain(struct ike *, int sock, const struct pa_addr *peer,
 /* Protected informational with one notify or delete. */
 void	ike_notify_prot(struct ike *, struct ike_mm *, uint8_t proto,
 	    uint16_t type, const uint8_t *spi, size_t spilen);
+/* R-U-THERE with sequence number seq (RFC 3706). */
+void	ike_dpd_send(struct ike *, struct ike_mm *, uint32_t seq);
+/* The peer of mm showed it is alive (any authenticated message). */
+void	ike_dpd_alive(struct ike *, struct ike_mm *);
 void	ike_delete_send(struct ike *, struct ike_mm *, uint8_t proto,
 	    const uint8_t *spis, size_t spi_size, size_t nspi);
 

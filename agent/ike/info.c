@@ -138,6 +138,36 @@ ike_notify_prot(struct ike *ike, struct ike_mm *mm, uint8_t proto,
 }
 
 void
+ike_dpd_send(struct ike *ike, struct ike_mm *mm, uint32_t seq)
+{
+	uint8_t b[64];
+	struct wr w;
+
+	wr_init(&w, b, sizeof(b));
+	wr_u32(&w, ISK_DOI_IPSEC);
+	wr_u8(&w, ISK_PROTO_ISAKMP);
+	wr_u8(&w, 16);
+	wr_u16(&w, ISK_N_R_U_THERE);
+	wr_bytes(&w, mm->cky_i, 8);
+	wr_bytes(&w, mm->cky_r, 8);
+	wr_u32(&w, seq);
+	if (wr_error(&w) != 0)
+		return;
+	ike->st.dpd_probes++;
+	info_send(ike, mm, ISK_PL_N, b, w.len);
+}
+
+void
+ike_dpd_alive(struct ike *ike, struct ike_mm *mm)
+{
+	if (!mm->peer_dpd || mm->state != MM_DONE)
+		return;
+	mm->dpd_missed = 0;
+	mm->dpd_at = ike_now() + ike->cfg.dpd_ms;
+	ike_timer_note(ike, mm->dpd_at);
+}
+
+void
 ike_delete_send(struct ike *ike, struct ike_mm *mm, uint8_t proto,
     const uint8_t *spis, size_t spi_size, size_t nspi)
 {
@@ -244,6 +274,7 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		ike_olog(ike, "informational: HASH mismatch, dropped");
 		goto out;
 	}
+	ike_dpd_alive(ike, mm);
 	for (i = 1; i < m->npl; i++) {
 		const struct isk_payload *p = &m->pl[i];
 
@@ -263,7 +294,14 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 				continue;
 			ike_olog(ike, "received notify %s",
 			    isk_notify_name(n.type));
-			if (n.type == ISK_N_R_U_THERE && n.data.len == 4) {
+			if (n.type == ISK_N_R_U_THERE_ACK && n.data.len == 4) {
+				struct rd r;
+				uint32_t seq;
+
+				rd_init(&r, n.data.p, 4);
+				if (rd_u32(&r, &seq) == 0 && seq == mm->dpd_seq)
+					ike->st.dpd_acks++;
+			} else if (n.type == ISK_N_R_U_THERE && n.data.len == 4) {
 				uint8_t b[64];
 				struct wr w;
 

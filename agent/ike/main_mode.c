@@ -89,8 +89,11 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	mm->expire_at = ike_now() + (uint64_t)mm->p1.life_sec * 1000;
 	if (mm->nat_local && ike->socks[mm->sock].natt)
 		mm->keepalive_at = ike_now() + IKE_KEEPALIVE_MS;
+	if (mm->peer_dpd)
+		mm->dpd_at = ike_now() + ike->cfg.dpd_ms;
 	ike_timer_note(ike, mm->expire_at);
 	ike_timer_note(ike, mm->keepalive_at);
+	ike_timer_note(ike, mm->dpd_at);
 	ike_mm_scrub(mm);
 	ike->st.main_modes++;
 	ike->st.active_mmsas++;
@@ -203,7 +206,8 @@ ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
 	}
 	mm->sai_len = sab.len;
 	if ((rc = isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS),
-	    16)) != 0)
+	    16)) != 0 || (rc = isk_pl_data(&w, &c, ISK_PL_VID,
+	    isk_vid_bytes(ISK_VID_DPD), 16)) != 0)
 		goto fail;
 	if (ike_natt_sock(ike, mm->sock) >= 0 &&
 	    ((rc = isk_pl_data(&w, &c, ISK_PL_VID,
@@ -843,7 +847,8 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	if (isk_pl_close(&w, xf) != 0 || isk_pl_close(&w, pr) != 0 ||
 	    isk_pl_close(&w, sapos) != 0 ||
 	    isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS), 16)
-	    != 0)
+	    != 0 || isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_DPD),
+	    16) != 0)
 		goto fail;
 	if (mm->natt != 0 && isk_pl_data(&w, &c, ISK_PL_VID,
 	    isk_vid_bytes(mm->natt == 1 ? ISK_VID_NATT_RFC :

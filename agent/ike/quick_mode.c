@@ -771,6 +771,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			ike_olog(ike, "QM #2 from %s: HASH(2) mismatch", a);
 			goto out;
 		}
+		ike_dpd_alive(ike, mm);
 		if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
 		    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
 		    qm_ids(m, &ci, &cr) != 0 || isk_parse_sa(sap->body, sa) != 0) {

@@ -137,6 +137,7 @@ on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
 static const struct driver_events drv_ev = { NULL, on_expire, NULL };
 
 static const char *cert_file, *key_file, *ca_file;
+static uint32_t dpd_ms;
 
 static void
 side_open(struct side *s, const char *addr, const char *peer, const char *psk,
@@ -165,6 +166,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	cfg.olog_arg = s;
 	cfg.retrans_ms = 200;
 	cfg.max_halfopen = halfopen;
+	cfg.dpd_ms = dpd_ms;
 	cfg.cert_file = cert_file;
 	cfg.key_file = key_file;
 	cfg.ca_file = ca_file;
@@ -676,6 +678,85 @@ test_bad_input(void **state)
 	side_close(&b);
 }
 
+static bool
+dpd_acked(struct side *a, struct side *b)
+{
+	struct ike_stats sa, sb;
+
+	ike_stats(a->ike, &sa);
+	ike_stats(b->ike, &sb);
+	return sa.dpd_acks >= 2 && sb.dpd_acks >= 2;
+}
+
+/* Run one engine alone until done(s) or timeout. */
+static bool
+pump1(struct side *s, bool (*done)(struct side *), unsigned ms)
+{
+	uint64_t end = pa_now_ms() + ms;
+
+	while (!done(s)) {
+		struct pollfd pfd[4];
+		int fds[4], t;
+		size_t n, i;
+
+		if (pa_now_ms() >= end)
+			return false;
+		n = ike_fds(s->ike, fds, 4);
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = fds[i];
+			pfd[i].events = POLLIN;
+		}
+		t = ike_next_timeout_ms(s->ike, pa_now_ms());
+		if (t < 0 || t > 50)
+			t = 50;
+		if (poll(pfd, n, t) < 0 && errno != EINTR)
+			return false;
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents & POLLIN)
+				assert_int_equal(ike_dispatch(s->ike, pfd[i].fd),
+				    0);
+		ike_run_timers(s->ike, pa_now_ms());
+	}
+	return true;
+}
+
+static bool
+peer_dead(struct side *s)
+{
+	struct ike_stats st;
+
+	ike_stats(s->ike, &st);
+	return st.dpd_dead_peers >= 1;
+}
+
+static void
+test_dpd(void **state)
+{
+	struct side a, b;
+	struct ike_stats st;
+
+	(void)state;
+	dpd_ms = 100;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	dpd_ms = 0;
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	/* Both offered DPD: probes are answered while both live. */
+	assert_true(pump(&a, &b, dpd_acked, 5000));
+	assert_int_equal(null_sa_count(a.drv), 2);
+	/* B vanishes without a word: A finds out and drops the SAs. */
+	side_close(&b);
+	assert_true(pump1(&a, peer_dead, 5000));
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_int_equal(a.ev[AUDIT_IKE_QM_SA_ENDED], 1);
+	assert_int_equal(a.ev[AUDIT_IKE_MM_SA_ENDED], 1);
+	ike_stats(a.ike, &st);
+	assert_int_equal(st.active_mmsas, 0);
+	assert_int_equal(st.active_qmsas, 0);
+	side_close(&a);
+}
+
 /* A throw-away PKI: CA 1 (trusted), CA 2 (not), host certificates. */
 static char pki[64];
 static EVP_PKEY *ca1_key, *ca2_key;
@@ -879,6 +960,7 @@ main(void)
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_no_proposal),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_dpd),
 	};
 	const struct CMUnitTest cert_tests[] = {
 		cmocka_unit_test(test_cert),
