@@ -678,6 +678,45 @@ test_bad_input(void **state)
 	side_close(&b);
 }
 
+/*
+ * B has no rule for A, only the default response rule (activated): it
+ * answers with that rule's offers. A uses master key PFS: every Quick
+ * Mode gets a Main Mode of its own.
+ */
+static void
+test_default_response_master_pfs(void **state)
+{
+	struct side a, b;
+	struct ike_stats st;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	b.rule.filterlist = NULL;
+	b.rule.default_response = true;
+	b.pol.activate_default_rule = true;
+	a.pol.isakmp.master_pfs = true;
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_two_qm, 5000));
+	ike_stats(a.ike, &st);
+	assert_int_equal(st.main_modes, 2);
+	side_close(&a);
+	side_close(&b);
+	/* Without activating the default response rule, B refuses. */
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	b.rule.filterlist = NULL;
+	b.rule.default_response = true;
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, b_failed, 5000));
+	assert_int_equal(null_sa_count(b.drv), 0);
+	side_close(&a);
+	side_close(&b);
+}
+
 static bool
 dpd_acked(struct side *a, struct side *b)
 {
@@ -961,6 +1000,7 @@ main(void)
 		cmocka_unit_test(test_no_proposal),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_dpd),
+		cmocka_unit_test(test_default_response_master_pfs),
 	};
 	const struct CMUnitTest cert_tests[] = {
 		cmocka_unit_test(test_cert),
