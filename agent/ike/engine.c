@@ -879,6 +879,31 @@ ike_shutdown(struct ike *ike)
 
 /* Input. */
 
+/*
+ * Malformed or unexpected input is counted per packet and audited (550)
+ * at most once per 10 s, with the number seen since the last report.
+ */
+static void
+bad_input_report(struct ike *ike)
+{
+	uint64_t bad = ike->st.invalid_packets + ike->st.invalid_cookies;
+	uint64_t now;
+	char txt[160];
+	const char *kv[2] = { "Text", txt };
+
+	if (bad == ike->bad_reported)
+		return;
+	now = ike_now();
+	if (ike->last_bad_audit != 0 && now - ike->last_bad_audit < 10000)
+		return;
+	snprintf(txt, sizeof(txt), "%llu invalid IKE packet(s) received "
+	    "(malformed, unexpected or unknown cookies)",
+	    (unsigned long long)(bad - ike->bad_reported));
+	ike->bad_reported = bad;
+	ike->last_bad_audit = now;
+	ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
+}
+
 int
 ike_dispatch(struct ike *ike, int fd)
 {
@@ -981,6 +1006,7 @@ ike_dispatch(struct ike *ike, int fd)
 			ike->st.invalid_packets++;
 			break;
 		}
+		bad_input_report(ike);
 	}
 	return 0;
 }

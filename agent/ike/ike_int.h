@@ -237,6 +237,8 @@ struct ike {
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
 	uint64_t		 last_dos_audit;
+	uint64_t		 last_bad_audit;	/* invalid input report */
+	uint64_t		 bad_reported;		/* count at that report */
 	/*
 	 * Timers: no deadline is earlier than timer_due (0 = none). Setting
 	 * a deadline notes it (ike_timer_note); the tables are walked only
