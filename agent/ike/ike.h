@@ -83,6 +83,15 @@ struct ike_cfg {
 	const char		*key_file;
 	const char		*ca_file;
 	/*
+	 * Kerberos (GSS-API, method 65001) authentication: the host keytab
+	 * (NULL: /etc/krb5.keytab), the principal this host acts as
+	 * (NULL: host/<fqdn> from the keytab; "NAME$" for an AD machine
+	 * account) and the krb5.conf to use (NULL: the system's).
+	 */
+	const char		*krb_keytab;
+	const char		*krb_principal;
+	const char		*krb_config;
+	/*
 	 * Benchmarks and tests: every acquire gets a Main Mode SA of its own
 	 * (no reuse of an established or pending one with the same peer).
 	 */
