@@ -58,6 +58,7 @@ struct agent {
 	size_t			 napplied;
 	uint32_t		 next_index;
 	uint64_t		 generation;
+	int64_t			 applied_at;	/* wall clock of the last apply */
 	struct agent_stats	 st;
 	/* Directory source. */
 	struct pol_dir_source	*dir;
@@ -425,6 +426,7 @@ commit(struct agent *a, struct polset *next, struct polset *dyn,
 	polset_clear(&oldc);
 	polset_clear(&oldd);
 	a->generation++;
+	a->applied_at = pa_wall_s();
 	a->st.policy_applied++;
 	return 0;
 }
@@ -1113,6 +1115,7 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 	in->ike = a->ike != NULL;
 	in->paused = a->paused;
 	if (a->dir != NULL && a->dir_polled) {
+	in->applied_at = a->applied_at;
 		in->dir_outcome = pol_dir_outcome_name(a->dir_st.outcome);
 		in->dir_uri = a->dir_st.uri;
 		in->dir_fetched = a->dir_st.fetched;

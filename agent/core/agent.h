@@ -95,6 +95,7 @@ struct agent_info {
 	/* Directory source: last poll. */
 	const char	*dir_outcome;	/* "applied", "unreachable", ...; NULL */
 	const char	*dir_uri;	/* server the domain policy came from */
+	int64_t		 applied_at;	/* epoch s of the last application */
 	int64_t		 dir_fetched;	/* epoch s, 0 = never */
 	uint32_t	 dir_next_poll;	/* seconds */
 };

@@ -101,8 +101,17 @@ print_policy(void *res)
 	size_t i, j;
 	char ch[64];
 
+	when(i_of(r, "applied"), ch, sizeof(ch));
+	printf("Policy source: %s, applied %s\n", s_of(r, "source"), ch);
+	if ((v = json_object_get(r, "directory")) != NULL) {
+		char fe[64];
+
+		when(i_of(v, "fetched"), fe, sizeof(fe));
+		printf("Directory: last poll %s (%s), fetched %s, next poll in "
+		    "%lld s\n", s_of(v, "outcome"), s_of(v, "uri"), fe,
+		    i_of(v, "next_poll_seconds"));
+	}
 	when(i_of(r, "changed"), ch, sizeof(ch));
-	printf("Policy source: %s\n", s_of(r, "source"));
 	if (!json_is_string(json_object_get(r, "name")))
 		printf("Assigned policy: (none assigned)\n");
 	else {

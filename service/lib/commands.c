@@ -241,8 +241,9 @@ policy_json(struct svc_daemon *d)
 	for (i = 0; i < agent_dynamic_count(d->agent); i++)
 		json_array_append_new(dyn,
 		    dynrule_json(agent_dynamic_at(d->agent, i)));
-	o = json_pack("{s:s,s:o,s:s,s:o,s:I,s:I,s:b,s:o,s:o,s:o}",
+	o = json_pack("{s:s,s:I,s:o,s:s,s:o,s:I,s:I,s:b,s:o,s:o,s:o}",
 	    "source", in.source,
+	    "applied", (json_int_t)in.applied_at,
 	    "name", jstr_or_null(p != NULL ? p->name : NULL),
 	    "guid", p != NULL ? pa_guid_str(&p->id, gb) : "",
 	    "description", jstr_or_null(p != NULL ? p->description : NULL),
@@ -252,6 +253,13 @@ policy_json(struct svc_daemon *d)
 	    "mm_methods", mm,
 	    "rules", rules,
 	    "dynamic_rules", dyn);
+	if (o != NULL && in.dir_outcome != NULL) {
+		json_object_set_new(o, "directory", json_pack("{s:s,s:s?,s:I,s:I}",
+		    "outcome", in.dir_outcome,
+		    "uri", in.dir_uri,
+		    "fetched", (json_int_t)in.dir_fetched,
+		    "next_poll_seconds", (json_int_t)in.dir_next_poll));
+	}
 	return o;
 fail:
 	json_decref(rules);
