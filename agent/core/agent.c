@@ -721,6 +721,13 @@ agent_start(struct agent *a, struct pol_err *err)
 		ic.natt_port = a->cfg.natt_port;
 		ic.olog = a->cfg.olog;
 		ic.olog_arg = a->cfg.olog_arg;
+		ic.krb_keytab = a->cfg.krb_keytab;
+		ic.krb_principal = a->cfg.krb_principal;
+		ic.krb_config = a->cfg.krb_config;
+		ic.cert_file = a->cfg.cert_file;
+		ic.key_file = a->cfg.key_file;
+		ic.ca_file = a->cfg.ca_file;
+		ic.dpd_ms = a->cfg.dpd_ms;
 		if ((rc = ike_new(&ic, &a->ike)) != 0) {
 			set_err(err, "ike", "starting the IKE engine failed: %s",
 			    pa_strerror(rc));
@@ -1108,6 +1115,7 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 		in->policy_changed = a->cur.policy->changed;
 	}
 	in->generation = a->generation;
+	in->applied_at = a->applied_at;
 	in->pending = a->pending;
 	in->driver = a->ops->name;
 	in->filters = a->napplied;
@@ -1115,7 +1123,6 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 	in->ike = a->ike != NULL;
 	in->paused = a->paused;
 	if (a->dir != NULL && a->dir_polled) {
-	in->applied_at = a->applied_at;
 		in->dir_outcome = pol_dir_outcome_name(a->dir_st.outcome);
 		in->dir_uri = a->dir_st.uri;
 		in->dir_fetched = a->dir_st.fetched;

@@ -59,6 +59,17 @@ struct agent_cfg {
 	/* Oakley log sink (one line per step, never keys); may be NULL. */
 	void			(*olog)(void *arg, const char *line);
 	void			*olog_arg;
+	/*
+	 * IKE authentication material and DPD, passed on to struct ike_cfg
+	 * (see ike.h; NULL = none / the default). Borrowed until agent_free.
+	 */
+	const char		*krb_keytab;
+	const char		*krb_principal;
+	const char		*krb_config;
+	const char		*cert_file;
+	const char		*key_file;
+	const char		*ca_file;
+	uint32_t		 dpd_ms;	/* 0 = 30 s */
 };
 
 /* A dynamic rule (`ipseccmd dynamic add rule`): memory only. */
@@ -84,6 +95,7 @@ struct agent_info {
 	char		 policy_guid[PA_GUIDSTRLEN];
 	int64_t		 policy_changed;
 	uint64_t	 generation;	/* policy applications so far */
+	int64_t		 applied_at;	/* epoch s of the last application */
 	bool		 pending;	/* a change is queued (paused) */
 	const char	*driver;
 	size_t		 filters;	/* entries installed in the driver */
@@ -95,7 +107,6 @@ struct agent_info {
 	/* Directory source: last poll. */
 	const char	*dir_outcome;	/* "applied", "unreachable", ...; NULL */
 	const char	*dir_uri;	/* server the domain policy came from */
-	int64_t		 applied_at;	/* epoch s of the last application */
 	int64_t		 dir_fetched;	/* epoch s, 0 = never */
 	uint32_t	 dir_next_poll;	/* seconds */
 };

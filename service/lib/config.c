@@ -352,6 +352,36 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			    "to 65534 or off, not '%s'", v);
 		else
 			c->natt_port = (uint16_t)x;
+	} else if (strcmp(k, "kerberos_keytab") == 0) {
+		if (set_path(c->krb_keytab, sizeof(c->krb_keytab), v,
+		    false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "kerberos_principal") == 0) {
+		if (strpbrk(v, " \t") != NULL || set_text(c->krb_principal,
+		    sizeof(c->krb_principal), v) != 0)
+			return cfg_errf(eb, ec, where, "kerberos_principal: "
+			    "a principal name without blanks (host/fqdn or "
+			    "NAME$)");
+	} else if (strcmp(k, "kerberos_config") == 0) {
+		if (set_path(c->krb_config, sizeof(c->krb_config), v,
+		    false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "cert_file") == 0) {
+		if (set_path(c->cert_file, sizeof(c->cert_file), v,
+		    false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "key_file") == 0) {
+		if (set_path(c->key_file, sizeof(c->key_file), v,
+		    false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "ca_file") == 0) {
+		if (set_path(c->ca_file, sizeof(c->ca_file), v, false) != 0)
+			goto badpath;
+	} else if (strcmp(k, "dpd") == 0) {
+		if (parse_uint(v, 3600, &x, 10) != 0 || x < 5)
+			return cfg_errf(eb, ec, where, "dpd must be 5 to 3600 "
+			    "seconds, not '%s'", v);
+		c->dpd_ms = (unsigned)x * 1000;
 	} else if (strcmp(k, "stop_timeout") == 0) {
 		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
 			return cfg_errf(eb, ec, where, "stop_timeout must be "
@@ -499,6 +529,16 @@ svc_config_finish(struct svc_config *c, char *eb, size_t ec)
 	    (c->dir_bind_dn[0] == '\0' || c->dir_password_file[0] == '\0')) {
 		snprintf(eb, ec, "directory_bind = simple needs "
 		    "directory_bind_dn and directory_password_file");
+		return PA_E_INVAL;
+	}
+	if ((c->cert_file[0] != '\0') != (c->key_file[0] != '\0')) {
+		snprintf(eb, ec, "cert_file and key_file go together (this "
+		    "host's certificate and its private key)");
+		return PA_E_INVAL;
+	}
+	if (c->cert_file[0] != '\0' && c->ca_file[0] == '\0') {
+		snprintf(eb, ec, "cert_file needs ca_file (the CA "
+		    "certificates peers' chains are verified against)");
 		return PA_E_INVAL;
 	}
 	if (c->oakley_log && c->oakley_log_path[0] == '\0') {

@@ -42,6 +42,14 @@ struct svc_config {
 	uint16_t		 ike_port;
 	uint16_t		 natt_port;	/* 0xffff = off */
 	char			 ike_addresses[1024];	/* "" = all local */
+	/* IKE authentication material ("" = none / the system's default). */
+	char			 krb_keytab[SVC_PATH_MAX];
+	char			 krb_principal[256];
+	char			 krb_config[SVC_PATH_MAX];
+	char			 cert_file[SVC_PATH_MAX];
+	char			 key_file[SVC_PATH_MAX];
+	char			 ca_file[SVC_PATH_MAX];
+	unsigned		 dpd_ms;	/* 0 = engine default (30 s) */
 	unsigned		 stop_timeout_ms;
 	unsigned		 log_level;	/* 3..7 */
 	bool			 drop_privileges;

@@ -306,6 +306,15 @@ agent_cfg_of(struct svc_daemon *d)
 	}
 	ac.olog = svc_oakley_line;
 	ac.olog_arg = d;
+#define CFG_STR(s)	((s)[0] != '\0' ? (s) : NULL)
+	ac.krb_keytab = CFG_STR(d->cfg.krb_keytab);
+	ac.krb_principal = CFG_STR(d->cfg.krb_principal);
+	ac.krb_config = CFG_STR(d->cfg.krb_config);
+	ac.cert_file = CFG_STR(d->cfg.cert_file);
+	ac.key_file = CFG_STR(d->cfg.key_file);
+	ac.ca_file = CFG_STR(d->cfg.ca_file);
+#undef CFG_STR
+	ac.dpd_ms = d->cfg.dpd_ms;
 	return ac;
 }
 
@@ -331,10 +340,17 @@ svc_reload(struct svc_daemon *d, char *eb, size_t ec)
 	    strcmp(nc.state_dir, d->cfg.state_dir) != 0 ||
 	    strcmp(nc.audit_file, d->cfg.audit_file) != 0 ||
 	    nc.policy_source != d->cfg.policy_source ||
-	    nc.ike != d->cfg.ike || nc.ike_port != d->cfg.ike_port)
+	    nc.ike != d->cfg.ike || nc.ike_port != d->cfg.ike_port ||
+	    strcmp(nc.krb_keytab, d->cfg.krb_keytab) != 0 ||
+	    strcmp(nc.krb_principal, d->cfg.krb_principal) != 0 ||
+	    strcmp(nc.krb_config, d->cfg.krb_config) != 0 ||
+	    strcmp(nc.cert_file, d->cfg.cert_file) != 0 ||
+	    strcmp(nc.key_file, d->cfg.key_file) != 0 ||
+	    strcmp(nc.ca_file, d->cfg.ca_file) != 0 ||
+	    nc.dpd_ms != d->cfg.dpd_ms)
 		log_warnx("reload: driver, socket, state and audit paths, "
-		    "policy source and IKE ports take effect at the next "
-		    "start");
+		    "policy source, IKE ports, IKE credentials and dpd take "
+		    "effect at the next start");
 	if ((strcmp(nc.store, d->cfg.store) != 0 ||
 	    strcmp(nc.secrets, d->cfg.secrets) != 0) &&
 	    agent_set_store_paths(d->agent, nc.store, nc.secrets) == 0) {

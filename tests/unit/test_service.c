@@ -97,6 +97,13 @@ test_config_ok(void **state)
 	    "directory_password_file = /x/pw\n"
 	    "directory_timeout = 3\n"
 	    "directory_min_poll = 1\n"
+	    "kerberos_keytab = /x/krb5.keytab\n"
+	    "kerberos_principal = HOSTA$\n"
+	    "kerberos_config = /x/krb5.conf\n"
+	    "cert_file = /x/host.pem\n"
+	    "key_file = /x/host.key\n"
+	    "ca_file = /x/ca.pem\n"
+	    "dpd = 45\n"
 	    "\n");
 	svc_config_defaults(&c);
 	assert_int_equal(svc_config_load(&c, path, false, eb, sizeof(eb)), 0);
@@ -119,6 +126,24 @@ test_config_ok(void **state)
 	assert_string_equal(c.dir_computer, "HOSTA$");
 	assert_int_equal(c.dir_bind, 1);
 	assert_int_equal(c.dir_timeout_ms, 3000);
+	assert_string_equal(c.krb_keytab, "/x/krb5.keytab");
+	assert_string_equal(c.krb_principal, "HOSTA$");
+	assert_string_equal(c.krb_config, "/x/krb5.conf");
+	assert_string_equal(c.cert_file, "/x/host.pem");
+	assert_string_equal(c.key_file, "/x/host.key");
+	assert_string_equal(c.ca_file, "/x/ca.pem");
+	assert_int_equal(c.dpd_ms, 45000);
+	/* A certificate without its key, or without CAs, is refused. */
+	write_file(path, "cert_file = /x/host.pem\n");
+	svc_config_defaults(&c);
+	assert_int_equal(svc_config_load(&c, path, false, eb, sizeof(eb)), 0);
+	assert_int_not_equal(svc_config_finish(&c, eb, sizeof(eb)), 0);
+	assert_non_null(strstr(eb, "cert_file and key_file"));
+	write_file(path, "cert_file = /x/h.pem\nkey_file = /x/h.key\n");
+	svc_config_defaults(&c);
+	assert_int_equal(svc_config_load(&c, path, false, eb, sizeof(eb)), 0);
+	assert_int_not_equal(svc_config_finish(&c, eb, sizeof(eb)), 0);
+	assert_non_null(strstr(eb, "needs ca_file"));
 	/* Directory without its keys is refused at the end. */
 	write_file(path, "policy_source = directory\n");
 	svc_config_defaults(&c);
@@ -158,6 +183,15 @@ test_config_errors(void **state)
 		{ "directory_frob = 1\n", ":1: unknown key 'directory_frob'" },
 		{ "directory_timeout = 0\n", ":1: directory_timeout" },
 		{ "drop_privileges = perhaps\n", ":1: drop_privileges" },
+		{ "kerberos_keytab = k.keytab\n", ":1: kerberos_keytab must" },
+		{ "kerberos_principal = a b\n", ":1: kerberos_principal" },
+		{ "kerberos_config = \n", ":1: kerberos_config must" },
+		{ "cert_file = host.pem\n", ":1: cert_file must" },
+		{ "key_file = \n", ":1: key_file must" },
+		{ "ca_file = ca\n", ":1: ca_file must" },
+		{ "dpd = 0\n", ":1: dpd must be 5 to 3600" },
+		{ "dpd = 3601\n", ":1: dpd must" },
+		{ "dpd = 30s\n", ":1: dpd must" },
 	};
 	struct svc_config c;
 	char path[300], eb[1024];
