@@ -775,6 +775,35 @@ ike_mm_ready(struct ike *ike, struct ike_mm *mm)
 	}
 }
 
+/*
+ * Is a negotiation for this packet's flow with this peer already under way
+ * (a Quick Mode in either role that has not finished, or a request waiting
+ * for its Main Mode)? The driver repeats an acquire while it holds packets,
+ * and a responder whose inbound SA came before its outbound one (see
+ * qm_respond) sees the first reply raise one: neither must start a second
+ * negotiation.
+ */
+static bool
+acquire_in_progress(struct ike *ike, const struct pa_addr *peer,
+    const struct drv_sel *pkt)
+{
+	const struct ike_pending *p;
+	const struct ike_qm *qm;
+
+	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
+		if (qm->state != QM_DONE && qm->state != QM_DEAD &&
+		    pa_addr_eq(&qm->peer, peer) &&
+		    pa_prefix_contains(&qm->ts_l.net, &pkt->src.addr) &&
+		    pa_prefix_contains(&qm->ts_r.net, &pkt->dst.addr))
+			return true;
+	for (p = ike->pending; p != NULL; p = p->next)
+		if (pa_addr_eq(&p->peer, peer) &&
+		    pa_prefix_contains(&p->ts_l.net, &pkt->src.addr) &&
+		    pa_prefix_contains(&p->ts_r.net, &pkt->dst.addr))
+			return true;
+	return false;
+}
+
 int
 ike_acquire(struct ike *ike, const struct drv_sel *pkt, uint32_t reqid,
     const struct pol_spd_entry *entry)
@@ -795,6 +824,13 @@ ike_acquire(struct ike *ike, const struct drv_sel *pkt, uint32_t reqid,
 		return rc;
 	}
 	peer = rule.tunnel ? rule.tunnel_peer : pkt->dst.addr;
+	if (acquire_in_progress(ike, &peer, pkt)) {
+		ike_olog(ike, "acquire: rule \"%s\", peer %s: negotiation "
+		    "already in progress", rule.name,
+		    pa_addr_str(&peer, a, sizeof(a)));
+		ike_rulecopy_clear(&rule);
+		return 0;
+	}
 	ike_olog(ike, "acquire: rule \"%s\", peer %s, reqid %u", rule.name,
 	    pa_addr_str(&peer, a, sizeof(a)), reqid);
 	rc = ike_start_negotiation(ike, &peer, &l, &r, reqid, &rule);

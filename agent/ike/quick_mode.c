@@ -185,9 +185,19 @@ qm_sa_id(const struct ike_qm *qm, bool in, uint8_t proto, struct sa_id *id)
 		id->spi = in ? qm->ah_in : qm->ah_out;
 }
 
-/* Hand the SAs to the driver: every inbound SA first, then outbound. */
+/*
+ * Hand SAs to the driver: the inbound ones (QM_INSTALL_IN), the outbound
+ * ones (QM_INSTALL_OUT) or both, inbound first. Adding the outbound SAs
+ * is what lets the driver release the packets it held for the acquire,
+ * so callers add them only once the peer can receive (see the order
+ * chosen in ike_qm_input and qm_respond).
+ */
+#define QM_INSTALL_IN	0x1
+#define QM_INSTALL_OUT	0x2
+
 static int
-qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm)
+qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
+    unsigned which)
 {
 	struct sa_params p;
 	struct sa_id id, in_id, out_id;
@@ -199,10 +209,13 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm)
 		protos[np++] = DRV_PROTO_AH;
 	if (qm->p2.esp)
 		protos[np++] = DRV_PROTO_ESP;
-	for (dir = 0; dir < 2 && rc == 0; dir++)
-		for (i = 0; i < np && rc == 0; i++) {
-			bool in = dir == 0;
+	for (dir = 0; dir < 2 && rc == 0; dir++) {
+		bool in = dir == 0;
 
+		if ((in && !(which & QM_INSTALL_IN)) ||
+		    (!in && !(which & QM_INSTALL_OUT)))
+			continue;
+		for (i = 0; i < np && rc == 0; i++) {
 			if ((rc = qm_params(qm, mm, protos[i], in, &p)) != 0)
 				break;
 			qm_sa_id(qm, in, protos[i], &id);
@@ -215,7 +228,9 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm)
 			ike->st.key_additions++;
 			qm->installed = true;
 		}
-	if (rc == 0 && ike->cfg.on_qmsa != NULL) {
+	}
+	if (rc == 0 && (which & QM_INSTALL_OUT) && np > 0 &&
+	    ike->cfg.on_qmsa != NULL) {
 		qm_sa_id(qm, true, protos[np - 1], &in_id);
 		qm_sa_id(qm, false, protos[np - 1], &out_id);
 		ike->cfg.on_qmsa(ike->cfg.on_arg, &in_id, &out_id);
@@ -695,6 +710,23 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	memcpy(qm->iv, iv, sizeof(iv));
 	if (ike_encrypt_msg(mm, qm->iv, &w, 0) != 0)
 		goto fail;
+	/*
+	 * RFC 2409 section 5.5: once it has built QM #2 the responder knows
+	 * both nonces (and g^xy with PFS), so the keys of both directions
+	 * are fixed. We install the INBOUND SAs now, before QM #2 leaves:
+	 * the initiator may send ESP the moment it has QM #2 and sent QM #3,
+	 * and that first packet (the one held by its driver) can overtake
+	 * QM #3 on the way in. An inbound SA only accepts packets whose ICV
+	 * was made with keys derived from our own nonce, so this opens
+	 * nothing. The OUTBOUND SAs wait for QM #3: HASH(3) proves the
+	 * initiator is live and has the keys (the "liveness" message of
+	 * 5.5), so we never send on an SA the peer may not have. If QM #3
+	 * never comes, ike_qm_kill() removes the inbound SAs again.
+	 */
+	if (qm_install(ike, qm, mm, QM_INSTALL_IN) != 0) {
+		qm_fail(ike, qm, "Me", "The driver refused the SAs");
+		goto out;
+	}
 	qm->state = QM_R_SENT;
 	memcpy(qm->rx_digest, dg, 20);
 	qm->rx_valid = true;
@@ -809,7 +841,16 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			qm_fail(ike, qm, "Peer", "PFS key exchange failed");
 			goto out;
 		}
-		/* QM #3, then install (the responder installs on #3). */
+		/*
+		 * Order (RFC 2409 section 5.5; see qm_respond for the
+		 * responder's): inbound SAs first, so that the responder's
+		 * traffic, which may start as soon as it has QM #3, finds
+		 * them; then QM #3 goes out; only then the outbound SAs, whose
+		 * addition releases the packets the driver held for the
+		 * acquire, so the first of them never overtakes QM #3 and
+		 * always meets the responder's inbound SA (installed when it
+		 * sent QM #2).
+		 */
 		memset(&oh, 0, sizeof(oh));
 		memcpy(oh.cky_i, mm->cky_i, 8);
 		memcpy(oh.cky_r, mm->cky_r, 8);
@@ -830,13 +871,17 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			qm_fail(ike, qm, "Me", "Could not build QM #3");
 			goto out;
 		}
-		if (qm_install(ike, qm, mm) != 0) {
+		if (qm_install(ike, qm, mm, QM_INSTALL_IN) != 0) {
 			qm_fail(ike, qm, "Me", "The driver refused the SAs");
 			goto out;
 		}
 		memcpy(qm->rx_digest, dg, 20);
 		qm->rx_valid = true;
 		(void)qm_send(ike, qm, mm, &w, false);
+		if (qm_install(ike, qm, mm, QM_INSTALL_OUT) != 0) {
+			qm_fail(ike, qm, "Me", "The driver refused the SAs");
+			goto out;
+		}
 		if (ike->st.active_acquire > 0)
 			ike->st.active_acquire--;
 		qm_established(ike, qm);
@@ -854,7 +899,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			ike_olog(ike, "QM #3 from %s: HASH(3) mismatch", a);
 			goto out;
 		}
-		if (qm_install(ike, qm, mm) != 0) {
+		if (qm_install(ike, qm, mm, QM_INSTALL_OUT) != 0) {
 			qm_fail(ike, qm, "Me", "The driver refused the SAs");
 			goto out;
 		}
