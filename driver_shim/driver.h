@@ -29,6 +29,13 @@
 #define DRV_F_GCM		(1U << 5)
 #define DRV_F_QUEUE		(1U << 6)	/* holds packets during acquire */
 #define DRV_F_BYTE_LIFETIME	(1U << 7)
+/*
+ * ESP-in-UDP is taken off the IKE NAT-T socket by the kernel: the agent
+ * sets UDP_ENCAP_ESPINUDP on that socket (xfrm). Without it the backend
+ * reads ESP-in-UDP itself (uesp: raw sockets) and the agent only keeps
+ * that traffic out of its own socket.
+ */
+#define DRV_F_KERNEL_ENCAP	(1U << 8)
 
 enum drv_proto {
 	DRV_PROTO_ESP = 50,

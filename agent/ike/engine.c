@@ -3,6 +3,8 @@
  * statistics, audit and Oakley log helpers, and the public API of ike.h.
  */
 #include <sys/socket.h>
+#include <linux/filter.h>
+#include <linux/udp.h>
 #include <sys/uio.h>
 
 #include <netinet/in.h>
@@ -498,6 +500,44 @@ ike_decrypt_msg(struct ike_mm *mm, uint8_t *iv, const uint8_t *in, size_t len,
 
 /* Sockets. */
 
+/*
+ * The NAT-T socket (RFC 3948) carries IKE behind a 4-byte non-ESP marker
+ * (zero), one-byte 0xff NAT-keepalives, and ESP-in-UDP (a non-zero SPI
+ * where the marker would be). ESP is the driver's:
+ *  - a driver that reads ESP-in-UDP itself (uesp, from raw sockets that
+ *    get their own copy) needs the ESP kept out of this socket, or a bulk
+ *    transfer fills its buffer and IKE messages are lost: a classic BPF
+ *    filter lets only marker-zero datagrams and keepalives in;
+ *  - a driver whose kernel decapsulates (DRV_F_KERNEL_ENCAP, xfrm) needs
+ *    UDP_ENCAP_ESPINUDP on the socket; the kernel then passes only IKE
+ *    and keepalives up.
+ * A UDP socket's filter sees the datagram from its UDP header (8 bytes)
+ * on; "len" is the UDP header plus payload.
+ */
+static int
+natt_sock_setup(struct ike *ike, int fd)
+{
+	static struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8 + 1, 0, 2),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8),	/* keepalive? */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xff, 3, 4),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 8 + 4, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),	/* the marker */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),	/* ours */
+		BPF_STMT(BPF_RET | BPF_K, 0),		/* ESP, runts */
+	};
+	struct sock_fprog fp = { sizeof(prog) / sizeof(prog[0]), prog };
+	int encap = UDP_ENCAP_ESPINUDP;
+
+	if (ike->cfg.drv_ops->features & DRV_F_KERNEL_ENCAP)
+		return setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap,
+		    sizeof(encap)) == 0 ? 0 : PA_E_SYS;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp)) == 0 ? 0 : PA_E_SYS;
+}
+
 static int
 ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port,
     bool natt)
@@ -520,6 +560,14 @@ ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port,
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		int e = errno;
 
+		close(fd);
+		errno = e;
+		return PA_E_SYS;
+	}
+	if (natt && natt_sock_setup(ike, fd) != 0) {
+		int e = errno;
+
+		log_warn("%s: NAT-T socket (port %u)", __func__, port);
 		close(fd);
 		errno = e;
 		return PA_E_SYS;

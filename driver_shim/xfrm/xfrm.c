@@ -1072,7 +1072,8 @@ xfrm_socket_bypass(struct driver *d, int fd, int family)
 const struct driver_ops xfrm_driver_ops = {
 	.name = "xfrm",
 	.features = DRV_F_ESP | DRV_F_AH | DRV_F_UDPENCAP | DRV_F_TUNNEL |
-	    DRV_F_TRANSPORT | DRV_F_GCM | DRV_F_BYTE_LIFETIME,
+	    DRV_F_TRANSPORT | DRV_F_GCM | DRV_F_BYTE_LIFETIME |
+	    DRV_F_KERNEL_ENCAP,
 	.open = xfrm_open,
 	.close = xfrm_close,
 	.spi_alloc = xfrm_spi_alloc,
