@@ -37,7 +37,10 @@ enum ike_mm_state {
 	MM_R_SA_SENT,		/* sent #2, waiting for #3 */
 	MM_R_KE_SENT,		/* sent #4, waiting for #5 */
 	MM_DONE,
-	MM_DEAD			/* deleted, freed at the next timer run */
+	MM_DEAD,		/* deleted, freed at the next timer run */
+	/* Kerberos (GSS-API) initiator: waiting for a worker thread. */
+	MM_I_CRED_WAIT,		/* our tickets, before MM #1 */
+	MM_I_GSS_WAIT		/* the first GSS step (service ticket), before #3 */
 };
 
 enum ike_qm_state {
@@ -161,6 +164,8 @@ struct ike_mm {
 	uint32_t		 dpd_seq;	/* last R-U-THERE sequence sent */
 	uint32_t		 dpd_missed;	/* probes without an answer */
 	bool			 initial_contact_sent;
+	/* Kerberos (GSS-API) negotiation state, or NULL (mm_krb.c). */
+	struct ike_mm_krb	*krb;
 };
 
 struct ike_qm {
@@ -245,6 +250,8 @@ struct ike {
 	 * when timer_due has come, which then recomputes it.
 	 */
 	uint64_t		 timer_due;
+	/* Kerberos: credentials and worker threads, or NULL (mm_krb.c). */
+	struct ike_krb		*krb;
 };
 
 /* engine.c */
@@ -353,6 +360,61 @@ int	ike_cert_verify_peer(const struct ike_creds *, const char *ca_dn,
 	    struct pa_bytes cert, const struct isk_id *, const uint8_t *hash,
 	    size_t hl, struct pa_bytes sig, char *subject, size_t sublen,
 	    char *why, size_t whylen) PA_MUST_USE;
+
+/*
+ * mm_krb.c: Kerberos (GSS-API, method 65001) for Main Mode; see ike_krb.h
+ * for the engine's public part.
+ */
+struct ike_gss_cred;
+struct ike_gss_ctx;
+struct ike_gss_err;
+/* Is Kerberos configured (a keytab or a principal in ike_cfg)? */
+bool	ike_krb_configured(const struct ike *);
+/* Our credentials when ready, else NULL (and their acquisition started). */
+struct ike_gss_cred	*ike_krb_cred(struct ike *);
+/* The last credential failure, or NULL when there was none. */
+const struct ike_gss_err	*ike_krb_cred_error(const struct ike *);
+/*
+ * The rule's methods as phase 1 offers, in the rule's order, Kerberos
+ * included when our credentials are ready (*cred_wait set when they are
+ * being fetched and the rule wants Kerberos).
+ */
+size_t	ike_krb_p1_offers(struct ike *, const struct ike_rulecopy *,
+	    struct ike_p1 *, size_t cap, bool *cred_wait);
+/* An SA payload body for offers, with our GSS Identity in GSS ones. */
+int	ike_krb_write_sa(struct ike *, struct wr *, const struct ike_p1 *,
+	    size_t n) PA_MUST_USE;
+/* One transform (the responder's choice) with our GSS Identity. */
+int	ike_krb_write_xform(struct ike *, struct wr *, const struct ike_p1 *,
+	    uint8_t num) PA_MUST_USE;
+/* ike_p1_from_xform() for transforms that may carry a GSS Identity. */
+int	ike_krb_p1_from_xform(const struct isk_xform *, struct ike_p1 *)
+	    PA_MUST_USE;
+/* The raw GSS Identity value of a transform, if it has one. */
+bool	ike_krb_xform_gi(const struct isk_xform *, struct pa_bytes *);
+/* Per Main Mode state: made on demand, freed with ike_mm_krb_free. */
+struct ike_mm_krb	*ike_mm_krb_get(struct ike *, struct ike_mm *);
+void	ike_mm_krb_free(struct ike *, struct ike_mm *);
+/* What a Main Mode negotiating with Kerberos keeps (mm->krb). */
+struct ike_mm_krb {
+	struct ike_mm_krb	*next;		/* all of the engine's */
+	struct ike		*ike;
+	struct ike_mm		*mm;		/* checked against the live list */
+	struct ike_gss_ctx	*ctx;
+	/* GSS Identity values exactly as sent (UTF-16LE), for the hashes. */
+	uint8_t			 gi_i[512];
+	size_t			 gi_i_len;
+	uint8_t			 gi_r[512];
+	size_t			 gi_r_len;
+	uint8_t			*tok;		/* token for our next message */
+	size_t			 toklen;
+};
+/* Start the initiator's first GSS step in a worker thread. */
+int	ike_mm_krb_step_async(struct ike *, struct ike_mm *) PA_MUST_USE;
+/* Called by mm_krb.c when a worker finished for mm (main_mode.c). */
+void	ike_mm_krb_cred_done(struct ike *, struct ike_mm *, bool ok);
+void	ike_mm_krb_step_done(struct ike *, struct ike_mm *, int rc,
+	    struct pa_bytes out, bool complete, const struct ike_gss_err *);
 
 /* sel.c: rules and proposals from the policy model. */
 int	ike_rule_for_peer(const struct ike *, const struct pa_addr *peer,

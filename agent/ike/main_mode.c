@@ -11,6 +11,25 @@
  *
  * Proposal selection follows the ISAKMP policy's order (and the rule's
  * authentication methods' order) on both sides.
+ *
+ * Kerberos (GSS-API, method 65001, draft-ietf-ipsec-isakmp-gss-auth-07 as
+ * docs/kerberos.md describes it) changes this:
+ *
+ *	HDR, SA [GIi], VID		-->
+ *				<--	HDR, SA [GIr], VID
+ *	HDR, KE, Ni, GSS(AP-REQ)	-->
+ *				<--	HDR, KE, Nr, GSS(AP-REP)
+ *	HDR*, IDii, HASH_I		-->
+ *				<--	HDR*, IDir, HASH_R
+ *
+ * SKEYID as for signatures; HASH_I and HASH_R are GSS_Wrap()ed and cover
+ * the GSS Identity value and every token that side sent. The initiator's
+ * first step (it fetches a service ticket) runs in a worker thread
+ * (mm_krb.c); so does fetching our own tickets. A Kerberos failure ends
+ * the Main Mode with a 547 naming the Kerberos error and, as initiator,
+ * starts a new one with the rule's other methods. Reading chosen: one GSS
+ * round trip (Kerberos with mutual authentication needs no more); a
+ * mechanism asking for more is refused with a reason.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +38,7 @@
 #include <openssl/crypto.h>
 
 #include "audit.h"
+#include "auth_gss.h"
 #include "ike_int.h"
 #include "pa_time.h"
 
@@ -108,9 +128,12 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	if (mm->p1.auth == ISK_AUTH_RSA)
 		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
 		    "Subject %s. Peer IP Address: %s", mm->peer_id, pa);
+	else if (mm->p1.auth == ISK_AUTH_GSS)
+		ike_gss_audit_identity(mm->peer_id, pid, sizeof(pid));
 	else
 		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
 		    "%s (ID %s)", pa, mm->peer_id);
+	ike_mm_krb_free(ike, mm);
 	snprintf(flt, sizeof(flt), "Rule %s. IKE Local Addr %s, IKE Peer Addr "
 	    "%s", mm->rule.name, la, pa);
 	snprintf(par, sizeof(par), "%s, QuickMode limit %u",
@@ -127,12 +150,20 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	ike_mm_ready(ike, mm);
 }
 
+static void	mm_krb_fallback(struct ike *, struct ike_mm *);
+
 static void
 mm_fail(struct ike *ike, struct ike_mm *mm, const char *point,
     const char *reason)
 {
+	bool fallback = mm->initiator && mm->p1.auth == ISK_AUTH_GSS &&
+	    mm->state != MM_DONE && mm->state != MM_DEAD;
+
 	ike_audit_fail(ike, MM_MODE, &mm->peer, point, reason);
 	ike_mm_kill(ike, mm, reason);
+	ike_mm_krb_free(ike, mm);
+	if (fallback)
+		mm_krb_fallback(ike, mm);
 }
 
 static int
@@ -156,18 +187,15 @@ mm_hdr(const struct ike_mm *mm, struct isk_hdr *h, bool enc)
 	h->flags = enc ? ISK_FLAG_ENC : 0;
 }
 
+static int	mm_send1(struct ike *, struct ike_mm *);
+
 int
 ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
     const struct ike_rulecopy *rule, struct ike_mm **out)
 {
-	uint8_t buf[2048];
-	struct isk_hdr h;
-	struct isk_chain c;
-	struct pa_bytes sab;
 	struct ike_mm *mm;
-	struct wr w;
 	char a[PA_ADDRSTRLEN];
-	size_t sa;
+	bool wait;
 	int rc;
 
 	*out = NULL;
@@ -175,8 +203,8 @@ ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
 		return PA_E_NOMEM;
 	if ((rc = ike_rulecopy_dup(&mm->rule, rule)) != 0)
 		goto fail;
-	mm->noffers = ike_p1_offers(ike, rule, mm->offers, 16);
-	if (mm->noffers == 0) {
+	mm->noffers = ike_krb_p1_offers(ike, rule, mm->offers, 16, &wait);
+	if (mm->noffers == 0 && !wait) {
 		rc = PA_E_NOENT;
 		goto fail;
 	}
@@ -191,47 +219,82 @@ ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
 			goto fail;
 	} while (ike_mm_find(ike, mm->cky_i, mm->cky_r) != NULL);
 	ike_mm_hash_add(ike, mm);
-	mm_hdr(mm, &h, false);
-	wr_init(&w, buf, sizeof(buf));
-	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
-	    (rc = isk_pl_open(&w, &c, ISK_PL_SA, &sa)) != 0 ||
-	    (rc = ike_p1_write_sa(&w, mm->offers, mm->noffers)) != 0 ||
-	    (rc = isk_pl_close(&w, sa)) != 0 ||
-	    (rc = wr_view(&w, sa + ISK_GEN_LEN, w.len - sa - ISK_GEN_LEN,
-	    &sab)) != 0)
-		goto fail;
-	if ((mm->sai_b = dup_bytes(sab.p, sab.len)) == NULL) {
-		rc = PA_E_NOMEM;
-		goto fail;
-	}
-	mm->sai_len = sab.len;
-	if ((rc = isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS),
-	    16)) != 0 || (rc = isk_pl_data(&w, &c, ISK_PL_VID,
-	    isk_vid_bytes(ISK_VID_DPD), 16)) != 0)
-		goto fail;
-	if (ike_natt_sock(ike, mm->sock) >= 0 &&
-	    ((rc = isk_pl_data(&w, &c, ISK_PL_VID,
-	    isk_vid_bytes(ISK_VID_NATT_RFC), 16)) != 0 ||
-	    (rc = isk_pl_data(&w, &c, ISK_PL_VID,
-	    isk_vid_bytes(ISK_VID_NATT_DRAFT02N), 16)) != 0))
-		goto fail;
-	if ((rc = isk_hdr_close(&w, 0)) != 0)
-		goto fail;
-	mm->state = MM_I_SA_SENT;
 	mm->expire_at = ike_now() + (uint64_t)ike->cfg.retrans_ms *
 	    ((1U << (ike->cfg.retrans_max + 1)) + 1);
 	ike_timer_note(ike, mm->expire_at);
 	ike->st.active_acquire++;
-	ike_olog(ike, "MM #1 to %s: %zu offers, rule \"%s\"",
-	    pa_addr_str(peer, a, sizeof(a)), mm->noffers, rule->name);
-	if ((rc = mm_send(ike, mm, &w, true)) != 0)
-		ike_olog(ike, "MM #1 send failed; will retransmit");
 	*out = mm;
+	if (wait) {
+		/* Kerberos first: MM #1 once our tickets are here. */
+		mm->state = MM_I_CRED_WAIT;
+		ike_olog(ike, "MM with %s waits for our Kerberos tickets",
+		    pa_addr_str(peer, a, sizeof(a)));
+		return 0;
+	}
+	if ((rc = mm_send1(ike, mm)) != 0) {
+		*out = NULL;
+		ike->st.active_acquire--;
+		goto fail;
+	}
 	return 0;
 fail:
 	mm->state = MM_DEAD;
 	ike_mm_scrub(mm);
 	return rc;
+}
+
+/* Initiator: MM #1 with mm->offers. */
+static int
+mm_send1(struct ike *ike, struct ike_mm *mm)
+{
+	uint8_t buf[4096];
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct pa_bytes sab;
+	struct wr w;
+	char a[PA_ADDRSTRLEN];
+	size_t sa, i;
+	bool gss = false;
+	int rc;
+
+	for (i = 0; i < mm->noffers; i++)
+		if (mm->offers[i].auth == ISK_AUTH_GSS)
+			gss = true;
+	mm_hdr(mm, &h, false);
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_SA, &sa)) != 0 ||
+	    (rc = ike_krb_write_sa(ike, &w, mm->offers, mm->noffers)) != 0 ||
+	    (rc = isk_pl_close(&w, sa)) != 0 ||
+	    (rc = wr_view(&w, sa + ISK_GEN_LEN, w.len - sa - ISK_GEN_LEN,
+	    &sab)) != 0)
+		return rc;
+	free(mm->sai_b);
+	if ((mm->sai_b = dup_bytes(sab.p, sab.len)) == NULL)
+		return PA_E_NOMEM;
+	mm->sai_len = sab.len;
+	if ((rc = isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS),
+	    16)) != 0 || (rc = isk_pl_data(&w, &c, ISK_PL_VID,
+	    isk_vid_bytes(ISK_VID_DPD), 16)) != 0)
+		return rc;
+	/* The generic GSS VID makes 65001 mean Kerberos (draft 3.4). */
+	if (gss && (rc = isk_pl_data(&w, &c, ISK_PL_VID,
+	    (const uint8_t *)IKE_GSS_VID_GENERIC, IKE_GSS_VID_LEN)) != 0)
+		return rc;
+	if (ike_natt_sock(ike, mm->sock) >= 0 &&
+	    ((rc = isk_pl_data(&w, &c, ISK_PL_VID,
+	    isk_vid_bytes(ISK_VID_NATT_RFC), 16)) != 0 ||
+	    (rc = isk_pl_data(&w, &c, ISK_PL_VID,
+	    isk_vid_bytes(ISK_VID_NATT_DRAFT02N), 16)) != 0))
+		return rc;
+	if ((rc = isk_hdr_close(&w, 0)) != 0)
+		return rc;
+	mm->state = MM_I_SA_SENT;
+	ike_olog(ike, "MM #1 to %s: %zu offers, rule \"%s\"",
+	    pa_addr_str(&mm->peer, a, sizeof(a)), mm->noffers, mm->rule.name);
+	if (mm_send(ike, mm, &w, true) != 0)
+		ike_olog(ike, "MM #1 send failed; will retransmit");
+	return 0;
 }
 
 /* DH, SKEYID family, phase 1 key and IV, once both KE/nonces are known. */
@@ -281,8 +344,8 @@ static int
 mm_auth_hash(const struct ike_mm *mm, bool initiator, struct pa_bytes idb,
     uint8_t *out)
 {
-	struct pa_bytes v[6];
-	size_t hl = oak_hash_len(mm->p1.hash);
+	struct pa_bytes v[8];
+	size_t hl = oak_hash_len(mm->p1.hash), n = 6;
 
 	v[0] = (struct pa_bytes){ initiator ? mm->gxi : mm->gxr, mm->gx_len };
 	v[1] = (struct pa_bytes){ initiator ? mm->gxr : mm->gxi, mm->gx_len };
@@ -290,7 +353,20 @@ mm_auth_hash(const struct ike_mm *mm, bool initiator, struct pa_bytes idb,
 	v[3] = (struct pa_bytes){ initiator ? mm->cky_r : mm->cky_i, 8 };
 	v[4] = (struct pa_bytes){ mm->sai_b, mm->sai_len };
 	v[5] = idb;
-	return oak_prf(mm->p1.hash, mm->skeyid, hl, v, 6, out);
+	if (mm->p1.auth == ISK_AUTH_GSS) {
+		const struct ike_mm_krb *e = mm->krb;
+
+		if (e == NULL || e->ctx == NULL)
+			return PA_E_STATE;
+		/* draft 4.1: ... | GIi | GSSi [| GSSi(n)...] (R2, R4). */
+		v[6] = (struct pa_bytes){ initiator ? e->gi_i : e->gi_r,
+		    initiator ? e->gi_i_len : e->gi_r_len };
+		v[7] = initiator == mm->initiator ?
+		    ike_gss_ctx_tokens_sent(e->ctx) :
+		    ike_gss_ctx_tokens_received(e->ctx);
+		n = 8;
+	}
+	return oak_prf(mm->p1.hash, mm->skeyid, hl, v, n, out);
 }
 
 static uint8_t
@@ -525,6 +601,20 @@ mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 		    &siglen)) != 0 ||
 		    (rc = isk_pl_data(&w, &c, ISK_PL_SIG, sig, siglen)) != 0)
 			return rc;
+	} else if (mm->p1.auth == ISK_AUTH_GSS) {
+		/* HASH_I / HASH_R protected with GSS_Wrap (R3). */
+		uint8_t wb[1024];
+		struct ike_gss_err err;
+		struct wr ww;
+
+		wr_init(&ww, wb, sizeof(wb));
+		if ((rc = ike_gss_hash_wrap(mm->krb->ctx, hash, hl, &ww,
+		    &err)) != 0) {
+			ike_olog(ike, "%s", err.text);
+			return rc;
+		}
+		if ((rc = isk_pl_data(&w, &c, ISK_PL_HASH, ww.p, ww.len)) != 0)
+			return rc;
 	} else if ((rc = isk_pl_data(&w, &c, ISK_PL_HASH, hash, hl)) != 0)
 		return rc;
 	if (initiator && !other_sa_with_peer(ike, mm)) {
@@ -604,6 +694,18 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 		    sizeof(mm->peer_id), why, whylen);
 		if (rc != 0)
 			goto out;
+	} else if (mm->p1.auth == ISK_AUTH_GSS) {
+		struct ike_gss_err err;
+
+		if ((rc = ike_gss_hash_verify(mm->krb->ctx, hp->body, want, hl,
+		    &err)) != 0) {
+			snprintf(why, whylen, "%s", err.text);
+			rc = PA_E_VERIFY;
+			goto out;
+		}
+		/* The principal Kerberos vouched for, not the ID payload. */
+		snprintf(mm->peer_id, sizeof(mm->peer_id), "%s",
+		    ike_gss_ctx_peer(mm->krb->ctx));
 	} else {
 		if (hp->body.len != hl ||
 		    CRYPTO_memcmp(hp->body.p, want, hl) != 0) {
@@ -656,6 +758,11 @@ mm_auth_failed(struct ike *ike, struct ike_mm *mm, int rc, const char *why)
 		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
 		    "Subject %s. Peer IP Address: %s", mm->peer_id[0] != '\0' ?
 		    mm->peer_id : "(unknown)", pa);
+	else if (mm->p1.auth == ISK_AUTH_GSS)
+		ike_gss_audit_identity(mm->krb != NULL && mm->krb->ctx != NULL &&
+		    ike_gss_ctx_peer(mm->krb->ctx) != NULL ?
+		    ike_gss_ctx_peer(mm->krb->ctx) : "(unknown)", pid,
+		    sizeof(pid));
 	else
 		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
 		    "%s", pa);
@@ -678,6 +785,298 @@ mm_auth_failed(struct ike *ike, struct ike_mm *mm, int rc, const char *why)
 		    mm->cky_i, mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
 	}
 	mm_fail(ike, mm, "Peer", reason);
+}
+
+/* ---- Kerberos (GSS-API) ------------------------------------------- */
+
+static bool
+rule_has_gss(const struct ike_rulecopy *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nauths; i++)
+		if (r->auths[i] == ISK_AUTH_GSS)
+			return true;
+	return false;
+}
+
+/* Our GSS Identity value (UTF-16LE) exactly as it goes on the wire. */
+static int
+krb_own_gi(struct ike *ike, uint8_t *out, size_t cap, size_t *len)
+{
+	uint8_t tmp[600];
+	struct ike_gss_cred *cred = ike_krb_cred(ike);
+	struct pa_bytes v;
+	struct wr w;
+	int rc;
+
+	if (cred == NULL)
+		return PA_E_STATE;
+	wr_init(&w, tmp, sizeof(tmp));
+	if ((rc = ike_gss_id_attr_encode(&w, ike_gss_cred_name(cred))) != 0 ||
+	    (rc = wr_view(&w, 4, w.len - 4, &v)) != 0)
+		return rc;
+	if (v.len > cap)
+		return PA_E_NOSPACE;
+	memcpy(out, v.p, v.len);
+	*len = v.len;
+	return 0;
+}
+
+/* Keep a copy of the token our next message carries. */
+static int
+krb_keep_tok(struct ike_mm_krb *e, struct pa_bytes tok)
+{
+	free(e->tok);
+	e->tok = NULL;
+	e->toklen = 0;
+	if (tok.len == 0)
+		return 0;
+	if ((e->tok = dup_bytes(tok.p, tok.len)) == NULL)
+		return PA_E_NOMEM;
+	e->toklen = tok.len;
+	return 0;
+}
+
+/* The GSS token payload (129), draft-07 layout with vendor octet 0 (R1). */
+static int
+gss_write(const struct ike_mm *mm, struct wr *w, struct isk_chain *c)
+{
+	size_t pl;
+	int rc;
+
+	if (mm->p1.auth != ISK_AUTH_GSS || mm->krb == NULL ||
+	    mm->krb->toklen == 0)
+		return 0;
+	if ((rc = isk_pl_open(w, c, IKE_GSS_PAYLOAD_TOKEN, &pl)) != 0 ||
+	    (rc = ike_gss_tok_encode(w, IKE_GSS_TOKFMT_VENDOR, 0,
+	    (struct pa_bytes){ mm->krb->tok, mm->krb->toklen })) != 0)
+		return rc;
+	return isk_pl_close(w, pl);
+}
+
+/* The one GSS token a message carries (PA_E_FORMAT if none or bad). */
+static int
+gss_read(const struct isk_msg *m, struct ike_gss_tok *tok)
+{
+	const struct isk_payload *p;
+
+	if ((p = isk_find(m, IKE_GSS_PAYLOAD_TOKEN, NULL)) == NULL ||
+	    ike_gss_tok_decode(p->body, tok) != 0)
+		return PA_E_FORMAT;
+	return 0;
+}
+
+/* Initiator, MM #3: KE, Ni (and our GSS token). */
+static int
+mm_send3(struct ike *ike, struct ike_mm *mm)
+{
+	uint8_t buf[IKE_MAX_PKT];
+	struct isk_hdr oh;
+	struct isk_chain c;
+	struct wr w;
+	int rc;
+
+	mm_hdr(mm, &oh, false);
+	wr_init(&w, buf, sizeof(buf));
+	if ((rc = isk_hdr_write(&w, &oh, &c)) != 0 ||
+	    (rc = mm_write_ke_nonce(ike, mm, &w, &c, true)) != 0 ||
+	    (rc = gss_write(mm, &w, &c)) != 0 ||
+	    (rc = cr_write(ike, mm, &w, &c)) != 0 ||
+	    (rc = natd_write(ike, mm, &w, &c)) != 0 ||
+	    (rc = isk_hdr_close(&w, 0)) != 0)
+		return rc;
+	mm->state = MM_I_KE_SENT;
+	(void)mm_send(ike, mm, &w, true);
+	return 0;
+}
+
+/*
+ * Initiator, MM #2 chose Kerberos: name the responder by the GIr it sent
+ * and start the first GSS step (a service ticket) in a worker thread.
+ */
+static void
+mm_krb_start(struct ike *ike, struct ike_mm *mm, const uint8_t *gir,
+    size_t girlen)
+{
+	struct ike_gss_ctx_cfg cc;
+	struct ike_gss_err err;
+	struct ike_mm_krb *e;
+	struct ike_gss_cred *cred;
+	char target[IKE_GSS_NAME_MAX + 1];
+
+	if (girlen == 0 || ike_gss_id_decode((struct pa_bytes){ gir, girlen },
+	    target, sizeof(target)) != 0) {
+		mm_fail(ike, mm, "Peer", "Kerberos: the responder sent no "
+		    "usable GSS Identity Name");
+		return;
+	}
+	if ((cred = ike_krb_cred(ike)) == NULL ||
+	    (e = ike_mm_krb_get(ike, mm)) == NULL) {
+		mm_fail(ike, mm, "Me", "Kerberos: our credentials are gone");
+		return;
+	}
+	memcpy(e->gi_r, gir, girlen);
+	e->gi_r_len = girlen;
+	if (krb_own_gi(ike, e->gi_i, sizeof(e->gi_i), &e->gi_i_len) != 0) {
+		mm_fail(ike, mm, "Me", "Kerberos: our GSS Identity");
+		return;
+	}
+	memset(&cc, 0, sizeof(cc));
+	cc.role = IKE_GSS_INITIATOR;
+	cc.target = target;
+	if (ike_gss_ctx_new(cred, &cc, &e->ctx, &err) != 0) {
+		mm_fail(ike, mm, "Me", err.text);
+		return;
+	}
+	if (ike_mm_krb_step_async(ike, mm) != 0) {
+		mm_fail(ike, mm, "Me", "Kerberos: too many requests queued");
+		return;
+	}
+	/* No MM #1 retransmission while the worker asks the KDC. */
+	mm->retx_at = 0;
+	mm->state = MM_I_GSS_WAIT;
+	ike_olog(ike, "Kerberos: asking for a ticket for %s", target);
+}
+
+void
+ike_mm_krb_step_done(struct ike *ike, struct ike_mm *mm, int rc,
+    struct pa_bytes out, bool complete, const struct ike_gss_err *err)
+{
+	(void)complete;
+	if (mm->state != MM_I_GSS_WAIT)
+		return;
+	if (rc != 0) {
+		mm_fail(ike, mm, "Me", err->text);
+		return;
+	}
+	if (out.len == 0 || krb_keep_tok(mm->krb, out) != 0 ||
+	    mm_send3(ike, mm) != 0) {
+		mm_fail(ike, mm, "Me", "Could not build MM #3");
+		return;
+	}
+	ike_olog(ike, "Kerberos: sent MM #3 with a %zu byte token", out.len);
+}
+
+/* Responder, MM #3: accept the initiator's token (no KDC involved). */
+static int
+mm_krb_accept(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
+{
+	struct ike_gss_ctx_cfg cc;
+	struct ike_gss_err err;
+	struct ike_gss_tok tok;
+	struct ike_gss_cred *cred;
+	struct pa_bytes out;
+	struct ike_mm_krb *e = mm->krb;
+	bool done = false;
+	int rc;
+
+	if ((rc = gss_read(m, &tok)) != 0)
+		return rc;
+	if (e == NULL || (cred = ike_krb_cred(ike)) == NULL) {
+		mm_fail(ike, mm, "Me", "Kerberos: our credentials are gone");
+		return PA_E_STATE;
+	}
+	memset(&cc, 0, sizeof(cc));
+	cc.role = IKE_GSS_RESPONDER;
+	if (e->ctx == NULL &&
+	    (rc = ike_gss_ctx_new(cred, &cc, &e->ctx, &err)) != 0)
+		goto fail;
+	if ((rc = ike_gss_ctx_step(e->ctx, tok.token, &out, &done, &err)) != 0)
+		goto fail;
+	if (!done) {
+		snprintf(err.text, sizeof(err.text), "Kerberos: the mechanism "
+		    "wants more than one round trip (not supported)");
+		rc = PA_E_NOTSUP;
+		goto fail;
+	}
+	if ((rc = krb_keep_tok(e, out)) != 0)
+		goto fail;
+	ike_olog(ike, "Kerberos: accepted %s", ike_gss_ctx_peer(e->ctx));
+	return 0;
+fail:
+	ike->st.auth_failures++;
+	ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port, mm->cky_i,
+	    mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
+	mm_fail(ike, mm, "Me", err.text);
+	return rc;
+}
+
+/* Initiator, MM #4: the responder's token completes our context. */
+static int
+mm_krb_finish(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
+{
+	struct ike_gss_err err;
+	struct ike_gss_tok tok;
+	struct pa_bytes out;
+	struct ike_mm_krb *e = mm->krb;
+	bool done = false;
+	int rc;
+
+	if ((rc = gss_read(m, &tok)) != 0)
+		return rc;
+	if (e == NULL || e->ctx == NULL)
+		return PA_E_STATE;
+	if ((rc = ike_gss_ctx_step(e->ctx, tok.token, &out, &done, &err)) != 0)
+		goto fail;
+	if (!done || out.len != 0) {
+		snprintf(err.text, sizeof(err.text), "Kerberos: the mechanism "
+		    "wants more than one round trip (not supported)");
+		rc = PA_E_NOTSUP;
+		goto fail;
+	}
+	(void)krb_keep_tok(e, (struct pa_bytes){ NULL, 0 });
+	ike_olog(ike, "Kerberos: %s authenticated", ike_gss_ctx_peer(e->ctx));
+	return 0;
+fail:
+	ike->st.auth_failures++;
+	mm_fail(ike, mm, "Peer", err.text);
+	return rc;
+}
+
+void
+ike_mm_krb_cred_done(struct ike *ike, struct ike_mm *mm, bool ok)
+{
+	const struct ike_gss_err *err = ike_krb_cred_error(ike);
+	bool wait;
+
+	if (!ok && err != NULL)
+		/* 547 for Kerberos; then the rule's next method. */
+		ike_audit_fail(ike, MM_MODE, &mm->peer, "Me", err->text);
+	mm->noffers = ike_krb_p1_offers(ike, &mm->rule, mm->offers, 16, &wait);
+	if (mm->noffers == 0 || mm_send1(ike, mm) != 0) {
+		if (ok || err == NULL)
+			ike_audit_fail(ike, MM_MODE, &mm->peer, "Me",
+			    "No usable authentication method");
+		ike_mm_kill(ike, mm, "no usable authentication method");
+	}
+}
+
+/*
+ * Kerberos failed as initiator: a new Main Mode with the rule's other
+ * methods, in their order, takes over what waited for this one.
+ */
+static void
+mm_krb_fallback(struct ike *ike, struct ike_mm *old)
+{
+	struct ike_rulecopy rc;
+	struct ike_pending *p;
+	struct ike_mm *nmm;
+	size_t i, n = 0;
+
+	if (ike_rulecopy_dup(&rc, &old->rule) != 0)
+		return;
+	for (i = 0; i < rc.nauths; i++)
+		if (rc.auths[i] != ISK_AUTH_GSS)
+			rc.auths[n++] = rc.auths[i];
+	rc.nauths = n;
+	if (n > 0 && ike_mm_initiate(ike, &old->peer, &rc, &nmm) == 0) {
+		ike_olog(ike, "Kerberos failed: trying the rule's next method");
+		for (p = ike->pending; p != NULL; p = p->next)
+			if (p->mm == old)
+				p->mm = nmm;
+	}
+	ike_rulecopy_clear(&rc);
 }
 
 static void
@@ -714,6 +1113,8 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	struct wr w;
 	char a[PA_ADDRSTRLEN], exp[96], got[96];
 	size_t nours, i, k, sapos, pr, xf, from_i = 0;
+	bool wait, gss_vid = false;
+	uint32_t msver;
 	int rc;
 
 	memset(&rule, 0, sizeof(rule));
@@ -753,13 +1154,30 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 		ike_audit_fail(ike, MM_MODE, from, "Me", "No policy configured");
 		goto out;
 	}
-	nours = ike_p1_offers(ike, &rule, ours, 16);
+	nours = ike_krb_p1_offers(ike, &rule, ours, 16, &wait);
+	if (wait) {
+		/* Our Kerberos tickets are on their way: the peer retransmits. */
+		ike_olog(ike, "MM #1 from %s: waiting for our Kerberos "
+		    "tickets", a);
+		goto out;
+	}
+	/* 65001 means Kerberos only with one of these VIDs (draft 3.4). */
+	while ((vp = isk_find(m, ISK_PL_VID, &from_i)) != NULL)
+		if ((vp->body.len == IKE_GSS_VID_LEN &&
+		    (memcmp(vp->body.p, IKE_GSS_VID_GENERIC, IKE_GSS_VID_LEN)
+		    == 0 || memcmp(vp->body.p, IKE_GSS_VID_W2K,
+		    IKE_GSS_VID_LEN) == 0)) ||
+		    isk_vid_classify(vp->body, &msver) == ISK_VID_MS_NT5)
+			gss_vid = true;
+	from_i = 0;
 	for (i = 0; i < nours && chosen == NULL; i++)
 		for (k = 0; k < sa->props[0].nxf && chosen == NULL; k++) {
 			const struct isk_xform *x =
 			    &sa->xf[sa->props[0].xf_first + k];
 
-			if (ike_p1_from_xform(x, &peer) == 0 &&
+			if (ours[i].auth == ISK_AUTH_GSS && !gss_vid)
+				continue;
+			if (ike_krb_p1_from_xform(x, &peer) == 0 &&
 			    ike_p1_eq(&ours[i], &peer)) {
 				chosen = x;
 				if (peer.life_sec > ours[i].life_sec ||
@@ -771,7 +1189,7 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	if (chosen == NULL) {
 		snprintf(exp, sizeof(exp), "%s", nours > 0 ?
 		    ike_p1_str(&ours[0], got, sizeof(got)) : "(no usable method)");
-		if (ike_p1_from_xform(&sa->xf[0], &peer) == 0)
+		if (ike_krb_p1_from_xform(&sa->xf[0], &peer) == 0)
 			ike_p1_str(&peer, got, sizeof(got));
 		else
 			snprintf(got, sizeof(got), "unsupported transform");
@@ -779,7 +1197,12 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 		    "received %s)", a, exp, got);
 		ike_notify_plain(ike, sock, from, port, h->cky_i, h->cky_r,
 		    ISK_N_NO_PROPOSAL_CHOSEN);
-		bad_proposal(ike, from, rule.name, exp, got);
+		if (rule_has_gss(&rule) && ike_krb_cred_error(ike) != NULL)
+			/* Kerberos is the rule's and we have no tickets. */
+			ike_audit_fail(ike, MM_MODE, from, "Me",
+			    ike_krb_cred_error(ike)->text);
+		else
+			bad_proposal(ike, from, rule.name, exp, got);
 		goto out;
 	}
 	if ((mm = ike_mm_new(ike, false)) == NULL)
@@ -807,6 +1230,21 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	if ((mm->sai_b = dup_bytes(sap->body.p, sap->body.len)) == NULL)
 		goto fail;
 	mm->sai_len = sap->body.len;
+	if (mm->p1.auth == ISK_AUTH_GSS) {
+		struct ike_mm_krb *e;
+		struct pa_bytes gi = { NULL, 0 };
+
+		if ((e = ike_mm_krb_get(ike, mm)) == NULL)
+			goto fail;
+		if (ike_krb_xform_gi(chosen, &gi) && gi.len <= sizeof(e->gi_i)) {
+			if (gi.len > 0)
+				memcpy(e->gi_i, gi.p, gi.len);
+			e->gi_i_len = gi.len;
+		}
+		if (krb_own_gi(ike, e->gi_r, sizeof(e->gi_r), &e->gi_r_len)
+		    != 0)
+			goto fail;
+	}
 	while ((vp = isk_find(m, ISK_PL_VID, &from_i)) != NULL) {
 		enum isk_vid v = isk_vid_classify(vp->body, &mm->peer_ms_ver);
 
@@ -837,18 +1275,34 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 	wr_u8(&w, ISK_PROTO_ISAKMP);
 	wr_u8(&w, 0);
 	wr_u8(&w, 1);
-	isk_chain_init(&xfs);
-	if (isk_pl_open(&w, &xfs, ISK_PL_T, &xf) != 0)
+	if (mm->p1.auth == ISK_AUTH_GSS) {
+		/* Our transform, carrying our GSS Identity (GIr). */
+		if (ike_krb_write_xform(ike, &w, &mm->p1, chosen->num) != 0)
+			goto fail;
+	} else {
+		isk_chain_init(&xfs);
+		if (isk_pl_open(&w, &xfs, ISK_PL_T, &xf) != 0)
+			goto fail;
+		wr_u8(&w, chosen->num);
+		wr_u8(&w, chosen->id);
+		wr_u16(&w, 0);
+		wr_bytes(&w, chosen->attrs.p, chosen->attrs.len);
+		if (isk_pl_close(&w, xf) != 0)
+			goto fail;
+	}
+	if (mm->p1.auth == ISK_AUTH_GSS && (isk_pl_close(&w, pr) != 0 ||
+	    isk_pl_close(&w, sapos) != 0 ||
+	    isk_pl_data(&w, &c, ISK_PL_VID, (const uint8_t *)
+	    IKE_GSS_VID_GENERIC, IKE_GSS_VID_LEN) != 0 ||
+	    isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS), 16)
+	    != 0 || isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_DPD),
+	    16) != 0))
 		goto fail;
-	wr_u8(&w, chosen->num);
-	wr_u8(&w, chosen->id);
-	wr_u16(&w, 0);
-	wr_bytes(&w, chosen->attrs.p, chosen->attrs.len);
-	if (isk_pl_close(&w, xf) != 0 || isk_pl_close(&w, pr) != 0 ||
+	if (mm->p1.auth != ISK_AUTH_GSS && (isk_pl_close(&w, pr) != 0 ||
 	    isk_pl_close(&w, sapos) != 0 ||
 	    isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_OURS), 16)
 	    != 0 || isk_pl_data(&w, &c, ISK_PL_VID, isk_vid_bytes(ISK_VID_DPD),
-	    16) != 0)
+	    16) != 0))
 		goto fail;
 	if (mm->natt != 0 && isk_pl_data(&w, &c, ISK_PL_VID,
 	    isk_vid_bytes(mm->natt == 1 ? ISK_VID_NATT_RFC :
@@ -992,7 +1446,9 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		const struct isk_payload *sap;
 		struct isk_sa *sa;
 		struct ike_p1 got;
-		size_t i;
+		struct pa_bytes gi = { NULL, 0 };
+		uint8_t gir[512];
+		size_t i, girlen = 0;
 		bool ok = false;
 
 		if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
@@ -1000,7 +1456,7 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			goto out;
 		if (isk_parse_sa(sap->body, sa) == 0 && sa->nprops == 1 &&
 		    sa->props[0].nxf == 1 &&
-		    ike_p1_from_xform(&sa->xf[0], &got) == 0)
+		    ike_krb_p1_from_xform(&sa->xf[0], &got) == 0)
 			for (i = 0; i < mm->noffers && !ok; i++)
 				if (ike_p1_eq(&mm->offers[i], &got)) {
 					ok = true;
@@ -1009,6 +1465,12 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 					    got.life_sec < mm->p1.life_sec)
 						mm->p1.life_sec = got.life_sec;
 				}
+		if (ok && mm->p1.auth == ISK_AUTH_GSS &&
+		    ike_krb_xform_gi(&sa->xf[0], &gi) && gi.len <= sizeof(gir)) {
+			if (gi.len > 0)
+				memcpy(gir, gi.p, gi.len);
+			girlen = gi.len;
+		}
 		free(sa);
 		if (!ok) {
 			mm_fail(ike, mm, "Peer", "Responder chose a transform "
@@ -1036,24 +1498,20 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 				}
 			}
 		}
-		mm_hdr(mm, &oh, false);
-		wr_init(&w, buf, sizeof(buf));
-		if (isk_hdr_write(&w, &oh, &c) != 0 ||
-		    mm_write_ke_nonce(ike, mm, &w, &c, true) != 0 ||
-		    cr_write(ike, mm, &w, &c) != 0 ||
-		    natd_write(ike, mm, &w, &c) != 0 ||
-		    isk_hdr_close(&w, 0) != 0) {
-			mm_fail(ike, mm, "Me", "Could not build MM #3");
-			goto out;
-		}
-		mm->state = MM_I_KE_SENT;
 		{
 			char cs[96];
 
 			ike_olog(ike, "MM #2 from %s: responder chose %s", a,
 			    ike_p1_str(&mm->p1, cs, sizeof(cs)));
 		}
-		(void)mm_send(ike, mm, &w, true);
+		if (mm->p1.auth == ISK_AUTH_GSS) {
+			mm_krb_start(ike, mm, gir, girlen);
+			break;
+		}
+		if (mm_send3(ike, mm) != 0) {
+			mm_fail(ike, mm, "Me", "Could not build MM #3");
+			goto out;
+		}
 		break;
 	}
 	case MM_R_SA_SENT:
@@ -1063,11 +1521,18 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		}
 		if ((mm->gxi = dup_bytes(ke.p, ke.len)) == NULL)
 			goto out;
+		if (mm->p1.auth == ISK_AUTH_GSS &&
+		    (rc = mm_krb_accept(ike, mm, m)) != 0) {
+			if (rc == PA_E_FORMAT)
+				ike->st.invalid_packets++;
+			goto out;
+		}
 		mm_hdr(mm, &oh, false);
 		wr_init(&w, buf, sizeof(buf));
 		natd_check(ike, mm, m, port);
 		if (isk_hdr_write(&w, &oh, &c) != 0 ||
 		    mm_write_ke_nonce(ike, mm, &w, &c, false) != 0 ||
+		    gss_write(mm, &w, &c) != 0 ||
 		    cr_write(ike, mm, &w, &c) != 0 ||
 		    natd_write(ike, mm, &w, &c) != 0 ||
 		    isk_hdr_close(&w, 0) != 0) {
@@ -1091,6 +1556,12 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		}
 		if ((mm->gxr = dup_bytes(ke.p, ke.len)) == NULL)
 			goto out;
+		if (mm->p1.auth == ISK_AUTH_GSS &&
+		    (rc = mm_krb_finish(ike, mm, m)) != 0) {
+			if (rc == PA_E_FORMAT)
+				ike->st.invalid_packets++;
+			goto out;
+		}
 		if ((rc = mm_keys(mm, ke)) != 0) {
 			mm_fail(ike, mm, "Peer", rc == PA_E_VERIFY ?
 			    "Invalid Diffie-Hellman public value" :

@@ -5,9 +5,12 @@
  * its driver must agree (SPIs, algorithms, keys, selectors). Also: wrong
  * PSK, proposal order, tunnel mode with PFS and an AH+ESP bundle, delete
  * propagation, soft-expiry rekey, Aggressive Mode refused, a Main Mode #1
- * flood kept bounded, garbage input.
+ * flood kept bounded, garbage input. Kerberos (GSS-API) Main Mode against
+ * a real MIT KDC started by tests/lib/kdc.sh: both roles, a wrong keytab,
+ * a stopped KDC, and "Kerberos, then PSK" falling back.
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 
@@ -30,6 +33,7 @@
 
 #include "audit.h"
 #include "ike.h"
+#include "ike_krb.h"
 #include "isakmp.h"
 #include "model.h"
 #include "null_driver.h"
@@ -52,6 +56,9 @@ struct side {
 	struct pol_mm_method	 methods[2];
 	char			 log[64][160];
 	size_t			 nlog;
+	struct pol_auth		 auths[2];
+	char			 reason[512];	/* last 547's */
+	char			 ident[512];	/* last 541's peer identity */
 };
 
 static uint16_t port;
@@ -64,6 +71,18 @@ sink(void *arg, enum audit_event ev, const struct audit_field *f, size_t n)
 
 	if ((unsigned)ev < 6000)
 		s->ev[ev]++;
+	for (i = 0; i < n; i++) {
+		if (strcmp(f[i].key, "Mode") == 0 &&
+		    strstr(f[i].value, "Main Mode") == NULL)
+			break;		/* only Main Mode's 541 and 547 */
+		if (ev == AUDIT_IKE_NEG_FAILED &&
+		    strcmp(f[i].key, "Failure Reason") == 0)
+			snprintf(s->reason, sizeof(s->reason), "%s",
+			    f[i].value);
+		if (ev == AUDIT_IKE_SA_ESTABLISHED &&
+		    strcmp(f[i].key, "Peer Identity") == 0)
+			snprintf(s->ident, sizeof(s->ident), "%s", f[i].value);
+	}
 	/* No field may carry key material: a crude check for long hex. */
 	for (i = 0; i < n; i++)
 		assert_null(strstr(f[i].value, "secret-psk"));
@@ -137,6 +156,7 @@ on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
 static const struct driver_events drv_ev = { NULL, on_expire, NULL };
 
 static const char *cert_file, *key_file, *ca_file;
+static const char *krb_keytab, *krb_principal;
 static uint32_t dpd_ms;
 
 static void
@@ -170,6 +190,8 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	cfg.cert_file = cert_file;
 	cfg.key_file = key_file;
 	cfg.ca_file = ca_file;
+	cfg.krb_keytab = krb_keytab;
+	cfg.krb_principal = krb_principal;
 	assert_int_equal(ike_new(&cfg, &s->ike), 0);
 	/* Give the two drivers different SPI ranges. */
 	if (strcmp(addr, "127.0.0.2") == 0) {
@@ -189,6 +211,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 static void
 side_close(struct side *s)
 {
+	ike_krb_free(s->ike);
 	ike_free(s->ike);
 	null_driver_ops.close(s->drv);
 	audit_free(s->audit);
@@ -212,7 +235,9 @@ pump(struct side *a, struct side *b, bool (*done)(struct side *, struct side *),
 		if (now >= end)
 			return false;
 		for (i = 0; i < 2; i++) {
-			k = ike_fds(s[i]->ike, fds, 4);
+			k = ike_fds(s[i]->ike, fds, 3);
+			if (ike_krb_fd(s[i]->ike) >= 0)
+				fds[k++] = ike_krb_fd(s[i]->ike);
 			for (j = 0; j < k; j++) {
 				pfd[n].fd = fds[j];
 				pfd[n].events = POLLIN;
@@ -230,10 +255,15 @@ pump(struct side *a, struct side *b, bool (*done)(struct side *, struct side *),
 			t = 50;
 		if (poll(pfd, n, t) < 0 && errno != EINTR)
 			return false;
-		for (i = 0; i < n; i++)
-			if (pfd[i].revents & POLLIN)
+		for (i = 0; i < n; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if (pfd[i].fd == ike_krb_fd(s[owner[i]]->ike))
+				ike_krb_dispatch(s[owner[i]]->ike);
+			else
 				assert_int_equal(ike_dispatch(s[owner[i]]->ike,
 				    pfd[i].fd), 0);
+		}
 		ike_run_timers(a->ike, pa_now_ms());
 		ike_run_timers(b->ike, pa_now_ms());
 	}
@@ -992,6 +1022,284 @@ test_cert_untrusted(void **state)
 	side_close(&b);
 }
 
+/* ---- Kerberos (GSS-API) against a real MIT KDC --------------------- */
+
+#define KRB_REALM	"EXAMPLE.TEST"
+#define KRB_A		"host/a.example.test@" KRB_REALM
+#define KRB_B		"host/b.example.test@" KRB_REALM
+#define KRB_STALE	"host/stale.example.test@" KRB_REALM
+
+static struct {
+	bool	up;
+	char	src[512];
+	char	dir[64];
+	char	kt_a[160], kt_b[160], kt_stale[160];
+} kx;
+
+static int
+krb_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+krb_run(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int
+krb_setup(void **state)
+{
+	const char *src = getenv("PA_SOURCE_DIR");
+	char conf[160];
+	int rc;
+
+	(void)state;
+	if (src == NULL)
+		return 0;	/* the tests skip */
+	snprintf(kx.src, sizeof(kx.src), "%s", src);
+	snprintf(kx.dir, sizeof(kx.dir), "/tmp/pa-krbG-XXXXXX");
+	if (mkdtemp(kx.dir) == NULL)
+		return -1;
+	rc = krb_run("'%s/tests/lib/kdc.sh' start '%s/kdc' -r " KRB_REALM
+	    " host/a.example.test host/b.example.test host/stale.example.test"
+	    " >/dev/null", kx.src, kx.dir);
+	if (rc == 77)
+		return 0;	/* no MIT KDC here: the tests skip */
+	if (rc != 0)
+		return -1;
+	kx.up = true;
+	snprintf(kx.kt_a, sizeof(kx.kt_a),
+	    "%s/kdc/keytabs/host_a.example.test.keytab", kx.dir);
+	snprintf(kx.kt_b, sizeof(kx.kt_b),
+	    "%s/kdc/keytabs/host_b.example.test.keytab", kx.dir);
+	snprintf(kx.kt_stale, sizeof(kx.kt_stale),
+	    "%s/kdc/keytabs/host_stale.example.test.keytab", kx.dir);
+	/* The KDC changes stale's key; its keytab keeps the old one. */
+	if (krb_run("'%s/tests/lib/kdc.sh' kadmin '%s/kdc' cpw -randkey "
+	    "host/stale.example.test >/dev/null 2>&1", kx.src, kx.dir) != 0)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/kdc/krb5.conf", kx.dir);
+	setenv("KRB5_CONFIG", conf, 1);
+	setenv("KRB5CCNAME", "MEMORY:pa-test-unused", 1);
+	setenv("KRB5RCACHEDIR", kx.dir, 1);
+	return 0;
+}
+
+static int
+krb_teardown(void **state)
+{
+	(void)state;
+	if (kx.up)
+		(void)krb_run("'%s/tests/lib/kdc.sh' stop '%s/kdc' "
+		    ">/dev/null 2>&1", kx.src, kx.dir);
+	if (kx.dir[0] != '\0')
+		(void)krb_run("rm -rf '%s'", kx.dir);
+	return 0;
+}
+
+/* One side with Kerberos (then PSK when psk_too) as its rule's methods. */
+static void
+krb_side(struct side *s, const char *addr, const char *peer,
+    const char *keytab, const char *principal, bool psk_too)
+{
+	krb_keytab = keytab;
+	krb_principal = principal;
+	side_open(s, addr, peer, "secret-psk", 100);
+	krb_keytab = krb_principal = NULL;
+	memset(&s->auths[0], 0, sizeof(s->auths[0]));
+	s->auths[0].kind = POL_AUTH_KERBEROS;
+	s->auths[1] = s->auth;
+	s->rule.auth = s->auths;
+	s->rule.nauth = psk_too ? 2 : 1;
+}
+
+static bool
+a_failed(struct side *a, struct side *b)
+{
+	struct ike_stats sa;
+
+	(void)b;
+	ike_stats(a->ike, &sa);
+	return sa.negotiation_failures >= 1;
+}
+
+static bool
+both_failed(struct side *a, struct side *b)
+{
+	struct ike_stats sa, sb;
+
+	ike_stats(a->ike, &sa);
+	ike_stats(b->ike, &sb);
+	return sa.negotiation_failures >= 1 && sb.negotiation_failures >= 1;
+}
+
+/* On failure, what each engine said (the Oakley log, the last 547). */
+static void
+krb_dump(const struct side *a, const struct side *b)
+{
+	const struct side *s[2] = { a, b };
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < s[k]->nlog; i++)
+			fprintf(stderr, "%c: %s\n", (int)('a' + k), s[k]->log[i]);
+		fprintf(stderr, "%c: last 547: %s\n", (int)('a' + k),
+		    s[k]->reason);
+	}
+}
+
+static bool
+krb_pump(struct side *a, struct side *b,
+    bool (*done)(struct side *, struct side *), unsigned ms)
+{
+	if (pump(a, b, done, ms))
+		return true;
+	krb_dump(a, b);
+	return false;
+}
+
+static bool
+has_log(const struct side *s, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlog; i++)
+		if (strstr(s->log[i], what) != NULL)
+			return true;
+	return false;
+}
+
+static bool
+both_have_tickets(struct side *a, struct side *b)
+{
+	return has_log(a, "Kerberos: tickets for") &&
+	    has_log(b, "Kerberos: tickets for");
+}
+
+/* Both roles: Main Mode with Kerberos, then Quick Mode, keys agree. */
+static void
+test_krb_both_ways(void **state)
+{
+	struct side a, b;
+	int dir;
+
+	(void)state;
+	if (!kx.up)
+		skip();
+	for (dir = 0; dir < 2; dir++) {
+		krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_a, KRB_A, false);
+		krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_b, KRB_B, false);
+		if (dir == 0)
+			acquire(&a, &b);
+		else
+			acquire(&b, &a);
+		assert_true(krb_pump(&a, &b, both_qm, 10000));
+		check_pair(&a, &b, DRV_PROTO_ESP);
+		assert_int_equal(a.ev[AUDIT_IKE_NEG_FAILED], 0);
+		assert_int_equal(b.ev[AUDIT_IKE_NEG_FAILED], 0);
+		/* The Main Mode 541 names the peer as Windows does. */
+		assert_non_null(strstr(a.ident,
+		    "Kerberos based Identity: " KRB_B));
+		assert_non_null(strstr(b.ident,
+		    "Kerberos based Identity: " KRB_A));
+		side_close(&a);
+		side_close(&b);
+	}
+}
+
+/* A keytab whose keys the KDC no longer has: 547 says so, no SA. */
+static void
+test_krb_wrong_keytab(void **state)
+{
+	struct side a, b;
+
+	(void)state;
+	if (!kx.up)
+		skip();
+	/* Initiator with the stale keytab. */
+	krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_stale, KRB_STALE, false);
+	krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_b, KRB_B, false);
+	acquire(&a, &b);
+	assert_true(krb_pump(&a, &b, a_failed, 10000));
+	assert_non_null(strstr(a.reason, "Kerberos: wrong keytab"));
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_int_equal(null_sa_count(b.drv), 0);
+	side_close(&a);
+	side_close(&b);
+	/* Responder with the stale keytab: it cannot do Kerberos at all. */
+	krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_a, KRB_A, false);
+	krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_stale, KRB_STALE, false);
+	acquire(&a, &b);
+	assert_true(krb_pump(&a, &b, both_failed, 10000));
+	assert_non_null(strstr(b.reason, "Kerberos: wrong keytab"));
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_int_equal(null_sa_count(b.drv), 0);
+	side_close(&a);
+	side_close(&b);
+}
+
+/*
+ * The KDC stops after both sides got their tickets: the initiator cannot
+ * get a service ticket. Kerberos alone: 547 "KDC unreachable", no SA.
+ * "Kerberos, then PSK": the same 547, then PSK brings the SAs up. Last
+ * in the group: the KDC stays down.
+ */
+static void
+test_krb_kdc_stopped(void **state)
+{
+	struct side a, b;
+	struct ike_stats st;
+	int round;
+
+	(void)state;
+	if (!kx.up)
+		skip();
+	for (round = 0; round < 2; round++) {
+		bool psk = round == 1;
+
+		krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_a, KRB_A, psk);
+		krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_b, KRB_B, psk);
+		if (round == 0) {
+			ike_krb_start(a.ike);
+			ike_krb_start(b.ike);
+			assert_true(krb_pump(&a, &b, both_have_tickets, 10000));
+			assert_int_equal(krb_run("'%s/tests/lib/kdc.sh' stop "
+			    "'%s/kdc' >/dev/null 2>&1", kx.src, kx.dir), 0);
+			kx.up = false;
+		} else {
+			/* New credentials need the KDC: it is down. */
+			ike_krb_start(a.ike);
+			ike_krb_start(b.ike);
+		}
+		acquire(&a, &b);
+		if (!psk) {
+			assert_true(krb_pump(&a, &b, a_failed, 10000));
+			assert_non_null(strstr(a.reason,
+			    "Kerberos: KDC unreachable"));
+			assert_int_equal(null_sa_count(a.drv), 0);
+		} else {
+			assert_true(krb_pump(&a, &b, both_qm, 15000));
+			check_pair(&a, &b, DRV_PROTO_ESP);
+			assert_non_null(strstr(a.reason,
+			    "Kerberos: KDC unreachable"));
+			ike_stats(a.ike, &st);
+			assert_true(st.negotiation_failures >= 1);
+			assert_non_null(strstr(a.ident, "Preshared key"));
+		}
+		side_close(&a);
+		side_close(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -1008,10 +1316,16 @@ main(void)
 		cmocka_unit_test(test_cert),
 		cmocka_unit_test(test_cert_untrusted),
 	};
+	const struct CMUnitTest krb_tests[] = {
+		cmocka_unit_test(test_krb_both_ways),
+		cmocka_unit_test(test_krb_wrong_keytab),
+		cmocka_unit_test(test_krb_kdc_stopped),
+	};
 	int rc;
 
 	port = (uint16_t)(20000 + getpid() % 20000);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rc |= cmocka_run_group_tests(cert_tests, pki_setup, pki_teardown);
+	rc |= cmocka_run_group_tests(krb_tests, krb_setup, krb_teardown);
 	return rc;
 }

@@ -1,0 +1,433 @@
+/*
+ * Kerberos (GSS-API, method 65001) for Main Mode: the engine's
+ * credentials and worker threads, the phase 1 offers that include it, and
+ * the SA payloads that carry the GSS Identity attribute. The exchange
+ * itself is in main_mode.c; auth_gss.c talks to MIT's GSS-API.
+ *
+ * Objects that a worker job refers to (struct ike_mm_krb) are kept on a
+ * list of the engine's and checked against the live Main Mode SAs before
+ * use, because the engine frees Main Mode SAs without telling us.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth_gss.h"
+#include "ike_int.h"
+#include "ike_krb.h"
+
+#define KRB_RETRY_MS	10000	/* after a credential failure */
+
+struct ike_krb {
+	struct ike_gss_async	*async;
+	struct ike_gss_cred	*cred;
+	bool			 pending;	/* a cred_new job runs */
+	bool			 refreshing;
+	bool			 failed;	/* the last cred_new failed */
+	struct ike_gss_err	 err;
+	uint64_t		 retry_at;
+	/* Stands for a PSK when asking sel.c for Kerberos offers. */
+	struct pa_secret	*dummy;
+	struct ike_mm_krb	*list;
+};
+
+static struct ike_krb *
+krb_state(struct ike *ike)
+{
+	struct ike_krb *k = ike->krb;
+
+	if (k != NULL)
+		return k;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	if ((k->dummy = pa_secret_new("-", 1)) == NULL ||
+	    ike_gss_async_new(1, &k->async) != 0) {
+		pa_secret_free(k->dummy);
+		free(k);
+		return NULL;
+	}
+	ike->krb = k;
+	return k;
+}
+
+bool
+ike_krb_configured(const struct ike *ike)
+{
+	return ike->cfg.krb_keytab != NULL || ike->cfg.krb_principal != NULL;
+}
+
+static bool
+mm_alive(const struct ike *ike, const struct ike_mm *mm)
+{
+	const struct ike_mm *o;
+
+	for (o = ike->mm_head; o != NULL; o = o->next)
+		if (o == mm)
+			return o->state != MM_DEAD;
+	return false;
+}
+
+static void
+entry_free(struct ike_mm_krb *e)
+{
+	ike_gss_ctx_free(e->ctx);	/* cancels a job on it */
+	free(e->tok);
+	pa_wipe(e, sizeof(*e));
+	free(e);
+}
+
+/* Free the entries whose Main Mode SA is gone. */
+static void
+krb_gc(struct ike *ike)
+{
+	struct ike_krb *k = ike->krb;
+	struct ike_mm_krb **pp, *e;
+
+	if (k == NULL)
+		return;
+	for (pp = &k->list; (e = *pp) != NULL;) {
+		if (mm_alive(ike, e->mm) && e->mm->krb == e) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		entry_free(e);
+	}
+}
+
+static void
+on_refresh(void *arg, struct ike_gss_cred *cred, int rc,
+    const struct ike_gss_err *err)
+{
+	struct ike *ike = arg;
+
+	(void)cred;
+	ike->krb->refreshing = false;
+	if (rc != 0)
+		ike_olog(ike, "Kerberos: renewing our tickets failed, the old "
+		    "ones stay in use: %s", err->text);
+	else
+		ike_olog(ike, "Kerberos: tickets renewed");
+}
+
+static void
+on_cred(void *arg, struct ike_gss_cred *cred, int rc,
+    const struct ike_gss_err *err)
+{
+	struct ike *ike = arg;
+	struct ike_krb *k = ike->krb;
+	struct ike_mm *mm, *next;
+
+	k->pending = false;
+	if (rc == 0 && cred != NULL) {
+		ike_gss_cred_free(k->cred);
+		k->cred = cred;
+		k->failed = false;
+		ike_olog(ike, "Kerberos: tickets for %s obtained",
+		    ike_gss_cred_name(cred));
+	} else {
+		k->failed = true;
+		k->err = *err;
+		k->retry_at = ike_now() + KRB_RETRY_MS;
+		ike_olog(ike, "%s", err->text);
+	}
+	for (mm = ike->mm_head; mm != NULL; mm = next) {
+		next = mm->next;
+		if (mm->state == MM_I_CRED_WAIT)
+			ike_mm_krb_cred_done(ike, mm, k->cred != NULL);
+	}
+}
+
+static void
+cred_start(struct ike *ike, struct ike_krb *k)
+{
+	struct ike_gss_cred_cfg cc;
+
+	if (k->pending || (k->failed && ike_now() < k->retry_at))
+		return;
+	if (ike->cfg.krb_config != NULL)
+		setenv("KRB5_CONFIG", ike->cfg.krb_config, 1);
+	memset(&cc, 0, sizeof(cc));
+	cc.keytab = ike->cfg.krb_keytab;
+	cc.principal = ike->cfg.krb_principal;
+	if (ike_gss_async_cred_new(k->async, &cc, on_cred, ike) == 0)
+		k->pending = true;
+}
+
+void
+ike_krb_start(struct ike *ike)
+{
+	struct ike_krb *k;
+
+	if (ike_krb_configured(ike) && (k = krb_state(ike)) != NULL &&
+	    k->cred == NULL)
+		cred_start(ike, k);
+}
+
+struct ike_gss_cred *
+ike_krb_cred(struct ike *ike)
+{
+	struct ike_krb *k;
+
+	if (!ike_krb_configured(ike) || (k = krb_state(ike)) == NULL)
+		return NULL;
+	if (k->cred == NULL) {
+		cred_start(ike, k);
+		return NULL;
+	}
+	if (!k->refreshing && time(NULL) >= ike_gss_cred_refresh_at(k->cred) &&
+	    ike_gss_async_refresh(k->async, k->cred, on_refresh, ike) == 0)
+		k->refreshing = true;
+	return k->cred;
+}
+
+const struct ike_gss_err *
+ike_krb_cred_error(const struct ike *ike)
+{
+	return ike->krb != NULL && ike->krb->failed ? &ike->krb->err : NULL;
+}
+
+int
+ike_krb_fd(const struct ike *ike)
+{
+	return ike->krb != NULL ? ike_gss_async_fd(ike->krb->async) : -1;
+}
+
+void
+ike_krb_dispatch(struct ike *ike)
+{
+	if (ike->krb == NULL)
+		return;
+	(void)ike_gss_async_dispatch(ike->krb->async);
+	krb_gc(ike);
+}
+
+void
+ike_krb_free(struct ike *ike)
+{
+	struct ike_krb *k;
+	struct ike_mm_krb *e;
+	struct ike_mm *mm;
+
+	if (ike == NULL || (k = ike->krb) == NULL)
+		return;
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next)
+		mm->krb = NULL;
+	while ((e = k->list) != NULL) {
+		k->list = e->next;
+		entry_free(e);
+	}
+	ike_gss_async_free(k->async);
+	ike_gss_cred_free(k->cred);
+	pa_secret_free(k->dummy);
+	free(k);
+	ike->krb = NULL;
+}
+
+size_t
+ike_krb_p1_offers(struct ike *ike, const struct ike_rulecopy *rule,
+    struct ike_p1 *out, size_t cap, bool *cred_wait)
+{
+	struct ike_rulecopy one;
+	size_t a, i, k, n = 0;
+	bool gss;
+
+	*cred_wait = false;
+	for (a = 0; a < rule->nauths && n < cap; a++) {
+		gss = rule->auths[a] == ISK_AUTH_GSS;
+		/* A shallow copy with this one method: never cleared. */
+		one = *rule;
+		one.nauths = 1;
+		one.auths[0] = rule->auths[a];
+		if (gss) {
+			if (ike_krb_cred(ike) == NULL) {
+				if (ike->krb != NULL && ike->krb->pending)
+					*cred_wait = true;
+				continue;
+			}
+			/* sel.c offers what the ISAKMP policy lists for a
+			   method it can use; PSK with a stand-in key is the
+			   same list. */
+			one.auths[0] = ISK_AUTH_PSK;
+			one.psk = ike->krb->dummy;
+		}
+		k = ike_p1_offers(ike, &one, out + n, cap - n);
+		for (i = 0; gss && i < k; i++)
+			out[n + i].auth = ISK_AUTH_GSS;
+		n += k;
+	}
+	return n;
+}
+
+static int
+write_xform(struct ike *ike, struct wr *w, struct isk_chain *xfs,
+    const struct ike_p1 *p, uint8_t num)
+{
+	size_t xf;
+	int rc;
+
+	if ((rc = isk_pl_open(w, xfs, ISK_PL_T, &xf)) != 0)
+		return rc;
+	wr_u8(w, num);
+	wr_u8(w, ISK_KEY_IKE);
+	wr_u16(w, 0);
+	if ((rc = isk_attr_tv(w, ISK_A1_ENC, p->enc)) != 0)
+		return rc;
+	if (p->enc == ISK_ENC_AES && (rc = isk_attr_tv(w, ISK_A1_KEYLEN,
+	    (uint16_t)(p->keylen * 8))) != 0)
+		return rc;
+	if ((rc = isk_attr_tv(w, ISK_A1_HASH, p->hash)) != 0 ||
+	    (rc = isk_attr_tv(w, ISK_A1_AUTH, p->auth)) != 0 ||
+	    (rc = isk_attr_tv(w, ISK_A1_GROUP, p->group)) != 0 ||
+	    (rc = isk_attr_tv(w, ISK_A1_LIFE_TYPE, ISK_LIFE_SECONDS)) != 0 ||
+	    (rc = isk_attr_num_put(w, ISK_A1_LIFE_DUR, p->life_sec)) != 0)
+		return rc;
+	if (p->auth == ISK_AUTH_GSS) {
+		if (ike->krb == NULL || ike->krb->cred == NULL)
+			return PA_E_STATE;
+		if ((rc = ike_gss_id_attr_encode(w,
+		    ike_gss_cred_name(ike->krb->cred))) != 0)
+			return rc;
+	}
+	return isk_pl_close(w, xf);
+}
+
+int
+ike_krb_write_sa(struct ike *ike, struct wr *w, const struct ike_p1 *p,
+    size_t n)
+{
+	struct isk_chain props, xfs;
+	size_t pr, i;
+	int rc;
+
+	if (n == 0 || n > 255)
+		return PA_E_INVAL;
+	wr_u32(w, ISK_DOI_IPSEC);
+	wr_u32(w, ISK_SIT_IDENTITY_ONLY);
+	isk_chain_init(&props);
+	if ((rc = isk_pl_open(w, &props, ISK_PL_P, &pr)) != 0)
+		return rc;
+	wr_u8(w, 1);
+	wr_u8(w, ISK_PROTO_ISAKMP);
+	wr_u8(w, 0);
+	wr_u8(w, (uint8_t)n);
+	isk_chain_init(&xfs);
+	for (i = 0; i < n; i++)
+		if ((rc = write_xform(ike, w, &xfs, &p[i], (uint8_t)(i + 1)))
+		    != 0)
+			return rc;
+	return isk_pl_close(w, pr);
+}
+
+int
+ike_krb_write_xform(struct ike *ike, struct wr *w, const struct ike_p1 *p,
+    uint8_t num)
+{
+	struct isk_chain xfs;
+
+	isk_chain_init(&xfs);
+	return write_xform(ike, w, &xfs, p, num);
+}
+
+bool
+ike_krb_xform_gi(const struct isk_xform *x, struct pa_bytes *gi)
+{
+	struct isk_attr a;
+	struct rd r;
+
+	rd_init(&r, x->attrs.p, x->attrs.len);
+	while (isk_attr_next(&r, &a) == 0)
+		if (ike_gss_id_attr_type(a.type) && !a.tv) {
+			*gi = a.val;
+			return true;
+		}
+	return false;
+}
+
+struct ike_mm_krb *
+ike_mm_krb_get(struct ike *ike, struct ike_mm *mm)
+{
+	struct ike_krb *k;
+	struct ike_mm_krb *e;
+
+	if (mm->krb != NULL)
+		return mm->krb;
+	if ((k = krb_state(ike)) == NULL)
+		return NULL;
+	krb_gc(ike);
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->ike = ike;
+	e->mm = mm;
+	e->next = k->list;
+	k->list = e;
+	mm->krb = e;
+	return e;
+}
+
+void
+ike_mm_krb_free(struct ike *ike, struct ike_mm *mm)
+{
+	(void)ike;
+	mm->krb = NULL;
+	krb_gc(ike);
+}
+
+static void
+on_step(void *arg, struct ike_gss_ctx *ctx, int rc, struct pa_bytes out,
+    bool complete, const struct ike_gss_err *err)
+{
+	struct ike_mm_krb *e = arg;
+	struct ike *ike = e->ike;
+
+	(void)ctx;
+	if (!mm_alive(ike, e->mm) || e->mm->krb != e) {
+		krb_gc(ike);
+		return;
+	}
+	ike_mm_krb_step_done(ike, e->mm, rc, out, complete, err);
+}
+
+int
+ike_mm_krb_step_async(struct ike *ike, struct ike_mm *mm)
+{
+	struct pa_bytes none = { NULL, 0 };
+
+	if (ike->krb == NULL || mm->krb == NULL || mm->krb->ctx == NULL)
+		return PA_E_STATE;
+	return ike_gss_async_step(ike->krb->async, mm->krb->ctx, none, on_step,
+	    mm->krb);
+}
+
+int
+ike_krb_p1_from_xform(const struct isk_xform *x, struct ike_p1 *p)
+{
+	uint8_t buf[512];
+	struct isk_xform c = *x;
+	struct isk_attr a;
+	struct rd r;
+	struct wr w;
+	int rc;
+
+	/*
+	 * sel.c reads every attribute as a number; the GSS Identity Name is
+	 * a string, so hand it the transform without it.
+	 */
+	wr_init(&w, buf, sizeof(buf));
+	rd_init(&r, x->attrs.p, x->attrs.len);
+	while ((rc = isk_attr_next(&r, &a)) == 0) {
+		if (ike_gss_id_attr_type(a.type) && !a.tv)
+			continue;
+		rc = a.tv ? isk_attr_tv(&w, a.type, a.tv_val) :
+		    isk_attr_tlv(&w, a.type, a.val.p, a.val.len);
+		if (rc != 0)
+			return rc;
+	}
+	if (rc != PA_E_NOENT)
+		return rc;
+	if (w.err != 0)
+		return w.err;
+	c.attrs = (struct pa_bytes){ w.p, w.len };
+	return ike_p1_from_xform(&c, p);
+}
