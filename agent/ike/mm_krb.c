@@ -96,19 +96,43 @@ krb_gc(struct ike *ike)
 	}
 }
 
+/* Main Modes that waited for our tickets go on (or give Kerberos up). */
+static void
+wake_waiters(struct ike *ike, bool ok)
+{
+	struct ike_mm *mm, *next;
+
+	for (mm = ike->mm_head; mm != NULL; mm = next) {
+		next = mm->next;
+		if (mm->state == MM_I_CRED_WAIT)
+			ike_mm_krb_cred_done(ike, mm, ok);
+	}
+}
+
 static void
 on_refresh(void *arg, struct ike_gss_cred *cred, int rc,
     const struct ike_gss_err *err)
 {
 	struct ike *ike = arg;
+	struct ike_krb *k = ike->krb;
 
 	(void)cred;
-	ike->krb->refreshing = false;
-	if (rc != 0)
+	k->refreshing = false;
+	if (rc != 0) {
 		ike_olog(ike, "Kerberos: renewing our tickets failed, the old "
 		    "ones stay in use: %s", err->text);
-	else
+		if (time(NULL) >= ike_gss_cred_expiry(k->cred)) {
+			/* Expired and not renewed: like having none. */
+			k->failed = true;
+			k->err = *err;
+			k->retry_at = ike_now() + KRB_RETRY_MS;
+			ike_gss_cred_free(k->cred);
+			k->cred = NULL;
+		}
+	} else {
 		ike_olog(ike, "Kerberos: tickets renewed");
+	}
+	wake_waiters(ike, k->cred != NULL);
 }
 
 static void
@@ -117,7 +141,6 @@ on_cred(void *arg, struct ike_gss_cred *cred, int rc,
 {
 	struct ike *ike = arg;
 	struct ike_krb *k = ike->krb;
-	struct ike_mm *mm, *next;
 
 	k->pending = false;
 	if (rc == 0 && cred != NULL) {
@@ -132,11 +155,7 @@ on_cred(void *arg, struct ike_gss_cred *cred, int rc,
 		k->retry_at = ike_now() + KRB_RETRY_MS;
 		ike_olog(ike, "%s", err->text);
 	}
-	for (mm = ike->mm_head; mm != NULL; mm = next) {
-		next = mm->next;
-		if (mm->state == MM_I_CRED_WAIT)
-			ike_mm_krb_cred_done(ike, mm, k->cred != NULL);
-	}
+	wake_waiters(ike, k->cred != NULL);
 }
 
 static void
@@ -176,9 +195,13 @@ ike_krb_cred(struct ike *ike)
 		cred_start(ike, k);
 		return NULL;
 	}
+	/* Renewal before expiry; negotiations in flight keep the old ones. */
 	if (!k->refreshing && time(NULL) >= ike_gss_cred_refresh_at(k->cred) &&
 	    ike_gss_async_refresh(k->async, k->cred, on_refresh, ike) == 0)
 		k->refreshing = true;
+	/* Expired (renewal late or failing): wait for the renewal. */
+	if (time(NULL) >= ike_gss_cred_expiry(k->cred))
+		return NULL;
 	return k->cred;
 }
 
@@ -242,7 +265,8 @@ ike_krb_p1_offers(struct ike *ike, const struct ike_rulecopy *rule,
 		one.auths[0] = rule->auths[a];
 		if (gss) {
 			if (ike_krb_cred(ike) == NULL) {
-				if (ike->krb != NULL && ike->krb->pending)
+				if (ike->krb != NULL && (ike->krb->pending ||
+				    ike->krb->refreshing))
 					*cred_wait = true;
 				continue;
 			}

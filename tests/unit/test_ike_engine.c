@@ -236,7 +236,9 @@ pump(struct side *a, struct side *b, bool (*done)(struct side *, struct side *),
 			return false;
 		for (i = 0; i < 2; i++) {
 			k = ike_fds(s[i]->ike, fds, 3);
-			if (ike_krb_fd(s[i]->ike) >= 0)
+			/* The Kerberos workers' fd, unless ike_fds has it. */
+			if (ike_krb_fd(s[i]->ike) >= 0 &&
+			    (k == 0 || fds[k - 1] != ike_krb_fd(s[i]->ike)))
 				fds[k++] = ike_krb_fd(s[i]->ike);
 			for (j = 0; j < k; j++) {
 				pfd[n].fd = fds[j];
