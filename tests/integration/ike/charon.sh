@@ -8,6 +8,8 @@
 # NETNS (with a private /run so several can run at once), waits for its
 # VICI socket (bounded), loads the connection "t" and prints nothing on
 # success. Needs root. ESP backend: kernel-libipsec (userspace, TUN).
+# CHARON_ENCAP=yes forces UDP encapsulation (NAT-T) without a NAT, which
+# is what charon's userspace backend needs to carry traffic.
 set -euo pipefail
 
 die() { echo "charon.sh: $*" >&2; exit 1; }
@@ -115,7 +117,7 @@ connections {
 		local_addrs = $local
 		remote_addrs = $remote
 		proposals = $ike
-		encap = no
+		encap = ${CHARON_ENCAP:-no}
 		send_cert = always
 		unique = ${CHARON_UNIQUE:-no}
 		local {

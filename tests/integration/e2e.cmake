@@ -1,0 +1,6 @@
+# End-to-end tests of the daemon, IKE and the driver together (owner: H).
+add_test(NAME e2e_strongswan_traffic
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/strongswan_traffic.sh)
+set_tests_properties(e2e_strongswan_traffic PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
