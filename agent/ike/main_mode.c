@@ -188,6 +188,7 @@ mm_hdr(const struct ike_mm *mm, struct isk_hdr *h, bool enc)
 }
 
 static int	mm_send1(struct ike *, struct ike_mm *);
+static bool	rule_has_gss(const struct ike_rulecopy *);
 
 int
 ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
@@ -204,6 +205,15 @@ ike_mm_initiate(struct ike *ike, const struct pa_addr *peer,
 	if ((rc = ike_rulecopy_dup(&mm->rule, rule)) != 0)
 		goto fail;
 	mm->noffers = ike_krb_p1_offers(ike, rule, mm->offers, 16, &wait);
+	if (!wait && rule_has_gss(rule) && ike_krb_cred(ike) == NULL) {
+		/* Kerberos is the rule's but we cannot: say why (547). */
+		const struct ike_gss_err *err = ike_krb_cred_error(ike);
+
+		ike_audit_fail(ike, MM_MODE, peer, "Me", !ike_krb_configured(ike) ?
+		    "Kerberos: not configured on this host (no keytab or "
+		    "principal)" : err != NULL ? err->text :
+		    "Kerberos: no credentials");
+	}
 	if (mm->noffers == 0 && !wait) {
 		rc = PA_E_NOENT;
 		goto fail;
