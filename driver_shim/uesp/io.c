@@ -9,6 +9,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -136,19 +137,28 @@ struct uesp_txb {
 	socklen_t		tolen[UESP_BATCH];
 	int			fd[UESP_BATCH];
 	struct pa_addr		dst[UESP_BATCH];
+	/* ESP-in-UDP from the NAT-T port: where the ESP packet starts
+	 * (0: not for GSO), the source address and the peer's port. */
+	size_t			uoff[UESP_BATCH];
+	struct pa_addr		src[UESP_BATCH];
+	uint16_t		dport[UESP_BATCH];
 };
 
+#define UESP_GSO_MAXSEGS	64	/* UDP_MAX_SEGMENTS */
+#define UESP_GSO_MAXLEN		65000	/* UDP payload of one aggregate */
+
+/* Raw sends of slots [i, end), one sendmmsg() per socket run. */
 static void
-uesp_txb_flush(struct driver *d, struct uesp_txb *b)
+uesp_txb_send_raw(struct driver *d, struct uesp_txb *b, size_t i, size_t end)
 {
 	struct mmsghdr mm[UESP_BATCH];
 	struct iovec iov[UESP_BATCH];
-	size_t i = 0, j, k;
+	size_t j, k;
 	int r;
 
-	while (i < b->n) {
+	while (i < end) {
 		/* A run of packets for the same socket. */
-		for (j = i; j < b->n && b->fd[j] == b->fd[i]; j++) {
+		for (j = i; j < end && b->fd[j] == b->fd[i]; j++) {
 			memset(&mm[j - i], 0, sizeof(mm[0]));
 			iov[j - i].iov_base = b->buf[j];
 			iov[j - i].iov_len = b->len[j];
@@ -171,6 +181,141 @@ uesp_txb_flush(struct driver *d, struct uesp_txb *b)
 		}
 		i = j;
 	}
+}
+
+/*
+ * How many slots from i form one UDP GSO aggregate: ESP-in-UDP from the
+ * NAT-T port to the same peer and port, all as long as the first but the
+ * last (which may be shorter), above UESP_GSO_MIN in all so that the
+ * receiver knows to look for the cuts. 0 or 1: send as they are.
+ */
+static size_t
+uesp_txb_gso_run(struct driver *d, const struct uesp_txb *b, size_t i)
+{
+	size_t j, seg, tot;
+
+	if (b->uoff[i] == 0 || atomic_load_explicit(&d->gso_broken,
+	    memory_order_relaxed))
+		return 0;
+	seg = b->len[i] - b->uoff[i];
+	tot = seg;
+	for (j = i + 1; j < b->n && j - i < UESP_GSO_MAXSEGS; j++) {
+		size_t l = b->len[j] - b->uoff[j];
+
+		if (b->uoff[j] == 0 || l > seg || tot + l > UESP_GSO_MAXLEN ||
+		    b->dport[j] != b->dport[i] ||
+		    !pa_addr_eq(&b->dst[j], &b->dst[i]) ||
+		    !pa_addr_eq(&b->src[j], &b->src[i]))
+			break;
+		tot += l;
+		if (l < seg) {
+			j++;
+			break;
+		}
+	}
+	return tot > UESP_GSO_MIN ? j - i : 0;
+}
+
+/* Send slots [i, i + cnt) as one UDP GSO aggregate; false: not sent. */
+static bool
+uesp_txb_send_gso(struct driver *d, struct uesp_txb *b, size_t i, size_t cnt)
+{
+	struct iovec iov[UESP_GSO_MAXSEGS];
+	struct sockaddr_storage to;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	union {
+		char		buf[CMSG_SPACE(sizeof(uint16_t)) +
+				    CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr	align;
+	} cbuf;
+	uint16_t seg = (uint16_t)(b->len[i] - b->uoff[i]);
+	int fd = b->dst[i].family == AF_INET ?
+	    atomic_load_explicit(&d->udp4, memory_order_relaxed) :
+	    atomic_load_explicit(&d->udp6, memory_order_relaxed);
+	size_t k;
+
+	if (fd < 0)
+		return false;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	for (k = 0; k < cnt; k++) {
+		iov[k].iov_base = b->buf[i + k] + b->uoff[i + k];
+		iov[k].iov_len = b->len[i + k] - b->uoff[i + k];
+	}
+	pa_addr_to_sockaddr(&b->dst[i], b->dport[i], &to, &mh.msg_namelen);
+	mh.msg_name = &to;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = cnt;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	/* The SA's local address, whatever the socket is bound to. */
+	cm = CMSG_NXTHDR(&mh, cm);
+	if (b->src[i].family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, b->src[i].a, 4);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(seg)) +
+		    CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi6_addr, b->src[i].a, 16);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(seg)) +
+		    CMSG_SPACE(sizeof(pi));
+	}
+	if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0) {
+		atomic_fetch_add_explicit(&d->gso_sends, 1,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&d->gso_segs, cnt,
+		    memory_order_relaxed);
+		return true;
+	}
+	if (errno == EAGAIN || errno == ENOBUFS)
+		return false;		/* the raw socket may have room */
+	/* No UDP GSO here (EIO: no checksum offload on the route...). */
+	if (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP ||
+	    errno == ENOPROTOOPT) {
+		log_info("uesp: no UDP GSO (%s): ESP-in-UDP sent per packet",
+		    strerror(errno));
+		atomic_store(&d->gso_broken, true);
+	}
+	return false;
+}
+
+static void
+uesp_txb_flush(struct driver *d, struct uesp_txb *b)
+{
+	size_t i = 0, raw = 0, cnt;
+
+	while (i < b->n) {
+		if ((cnt = uesp_txb_gso_run(d, b, i)) < 2) {
+			i++;
+			continue;
+		}
+		/* What came before goes first: order is kept. */
+		uesp_txb_send_raw(d, b, raw, i);
+		if (!uesp_txb_send_gso(d, b, i, cnt))
+			uesp_txb_send_raw(d, b, i, i + cnt);
+		i += cnt;
+		raw = i;
+	}
+	uesp_txb_send_raw(d, b, raw, b->n);
 	b->n = 0;
 }
 
@@ -181,6 +326,56 @@ uesp_txb_slot(struct driver *d, struct uesp_txb *b)
 	if (b->n == UESP_BATCH)
 		uesp_txb_flush(d, b);
 	return b->buf[b->n];
+}
+
+/*
+ * Is slot i (built by the engine) ESP-in-UDP from the NAT-T port, for
+ * which we hold a UDP socket? Note where its ESP packet starts.
+ */
+static void
+uesp_txb_classify(struct driver *d, struct uesp_txb *b, size_t i)
+{
+	struct rd r;
+	uint8_t v, proto;
+	uint16_t sport;
+	uint32_t spi;
+	size_t hl;
+
+	b->uoff[i] = 0;
+	rd_init(&r, b->buf[i], b->len[i]);
+	if (rd_peek_u8(&r, &v) != 0)
+		return;
+	if (v >> 4 == 4) {
+		if (atomic_load_explicit(&d->udp4, memory_order_relaxed) < 0)
+			return;
+		hl = (size_t)(v & 0xf) * 4;
+		if (rd_skip(&r, 9) != 0 || rd_u8(&r, &proto) != 0 ||
+		    rd_skip(&r, 2) != 0)
+			return;
+		memset(&b->src[i], 0, sizeof(b->src[i]));
+		b->src[i].family = AF_INET;
+		if (rd_copy(&r, b->src[i].a, 4) != 0 || rd_skip(&r, 4) != 0 ||
+		    rd_skip(&r, hl - 20) != 0)
+			return;
+	} else if (v >> 4 == 6) {
+		if (atomic_load_explicit(&d->udp6, memory_order_relaxed) < 0)
+			return;
+		hl = 40;
+		if (rd_skip(&r, 6) != 0 || rd_u8(&r, &proto) != 0 ||
+		    rd_skip(&r, 1) != 0)
+			return;
+		memset(&b->src[i], 0, sizeof(b->src[i]));
+		b->src[i].family = AF_INET6;
+		if (rd_copy(&r, b->src[i].a, 16) != 0 || rd_skip(&r, 16) != 0)
+			return;
+	} else
+		return;
+	if (proto != IPPROTO_UDP || rd_u16(&r, &sport) != 0 ||
+	    rd_u16(&r, &b->dport[i]) != 0 || rd_skip(&r, 4) != 0 ||
+	    rd_u32(&r, &spi) != 0)
+		return;
+	if (sport == d->cfg.natt_port && spi != 0)
+		b->uoff[i] = hl + 8;
 }
 
 /* Commit len bytes written into the current slot, to dst. */
@@ -196,6 +391,7 @@ uesp_txb_commit(struct driver *d, struct uesp_txb *b, size_t len,
 	b->fd[b->n] = fd;
 	b->dst[b->n] = *dst;
 	pa_addr_to_sockaddr(dst, 0, &b->to[b->n], &b->tolen[b->n]);
+	uesp_txb_classify(d, b, b->n);
 	b->n++;
 }
 
@@ -774,6 +970,26 @@ uesp_rx_handle(struct driver *d, int rc, struct uesp_rx *rx, uint8_t *out,
 		    &rx->src : NULL);
 		return;
 	}
+	if (rx->udp && rx->payload.len > UESP_GSO_MIN) {
+		struct uesp_rx one = *rx;
+		struct pa_bytes rest = rx->payload;
+		struct rd r;
+		size_t n;
+
+		/* Maybe a UDP GSO aggregate: cut it into ESP packets. */
+		while (rest.len > 0) {
+			n = uesp_rx_gso_seg(rest);
+			rd_init(&r, rest.p, rest.len);
+			if (rd_bytes(&r, n, &one.payload) != 0)
+				break;
+			rest = rd_rest(&r);
+			if (rest.len > 0 || n != rx->payload.len)
+				atomic_fetch_add_explicit(&d->rx_gso_segs, 1,
+				    memory_order_relaxed);
+			uesp_rx_packet(d, &one, out, g);
+		}
+		return;
+	}
 	uesp_rx_packet(d, rx, out, g);
 }
 
@@ -1041,10 +1257,14 @@ uesp_io_stop(struct driver *d)
 {
 	if (!d->running)
 		return;
-	log_debug("uesp: tun reads %llu (tso segments %llu); rx batches %llu "
-	    "(%llu packets); tun writes %llu (gro %llu of %llu segments)",
+	log_debug("uesp: tun reads %llu (tso segments %llu); udp gso sends "
+	    "%llu (%llu packets); rx batches %llu (%llu packets, %llu cut "
+	    "from gso aggregates); tun writes %llu (gro %llu of %llu "
+	    "segments)",
 	    (unsigned long long)d->tun_reads, (unsigned long long)d->tso_segs,
+	    (unsigned long long)d->gso_sends, (unsigned long long)d->gso_segs,
 	    (unsigned long long)d->rx_batches, (unsigned long long)d->rx_pkts,
+	    (unsigned long long)d->rx_gso_segs,
 	    (unsigned long long)d->tun_writes, (unsigned long long)d->gro_writes,
 	    (unsigned long long)d->gro_segs);
 	uesp_signal(d->stopfd);
@@ -1054,9 +1274,60 @@ uesp_io_stop(struct driver *d)
 }
 
 void
+uesp_io_udp_sock(struct driver *d, int fd, int family)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	_Atomic int *slot;
+	int type = 0, expect = -1, nfd, sz = 4 << 20;
+	socklen_t tl = sizeof(type);
+	uint16_t port;
+
+	if (family == AF_INET)
+		slot = &d->udp4;
+	else if (family == AF_INET6)
+		slot = &d->udp6;
+	else
+		return;
+	/* Only a UDP socket bound to the NAT-T port, and only the first. */
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+	    type != SOCK_DGRAM ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    ss.ss_family != family)
+		return;
+	if (family == AF_INET) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, &ss, sizeof(sin));
+		port = ntohs(sin.sin_port);
+	} else {
+		struct sockaddr_in6 sin6;
+
+		memcpy(&sin6, &ss, sizeof(sin6));
+		port = ntohs(sin6.sin6_port);
+	}
+	if (port != d->cfg.natt_port || atomic_load(slot) >= 0)
+		return;
+	if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return;
+	/* Room for a few aggregates in flight (the raw sockets': 4 MiB). */
+	(void)setsockopt(nfd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
+	if (!atomic_compare_exchange_strong(slot, &expect, nfd))
+		close(nfd);
+	else
+		log_debug("uesp: ESP-in-UDP (IPv%d) leaves through the IKE "
+		    "socket, in UDP GSO aggregates", family == AF_INET ? 4 : 6);
+}
+
+void
 uesp_io_close(struct driver *d)
 {
-	int i;
+	int i, fd;
+
+	if ((fd = atomic_exchange(&d->udp4, -1)) >= 0)
+		close(fd);
+	if ((fd = atomic_exchange(&d->udp6, -1)) >= 0)
+		close(fd);
 
 	if (d->rules4 && uesp_nl_rule(false, AF_INET, d->mark, d->rt_table,
 	    UESP_RULE_PRIO) != 0)

@@ -32,6 +32,8 @@ uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return PA_E_NOMEM;
 	d->tun = d->tx4 = d->tx6 = d->evfd = d->wakefd = d->stopfd = -1;
+	atomic_init(&d->udp4, -1);
+	atomic_init(&d->udp6, -1);
 	for (i = 0; i < UESP_NRX; i++)
 		d->rx[i] = -1;
 	if (cfg != NULL)
@@ -404,10 +406,10 @@ uesp_stats(struct driver *d, struct drv_stats *st)
 static int
 uesp_socket_bypass(struct driver *d, int fd, int family)
 {
-	(void)family;
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &d->bypass,
 	    sizeof(d->bypass)) != 0)
 		return PA_E_SYS;
+	uesp_io_udp_sock(d, fd, family);
 	return 0;
 }
 

@@ -77,6 +77,12 @@ struct driver {
 	int			 tun;
 	unsigned		 ifindex;
 	int			 tx4, tx6;
+	/*
+	 * Copies of the IKE sockets on the NAT-T port (from socket_bypass):
+	 * ESP-in-UDP leaves through them in UDP GSO aggregates; -1 = none.
+	 */
+	_Atomic int		 udp4, udp6;
+	_Atomic bool		 gso_broken;	/* the kernel refused GSO */
 	int			 rx[UESP_NRX];
 	int			 evfd;		/* for the agent's loop */
 	int			 wakefd;	/* TX: queued packets may go */
@@ -102,7 +108,8 @@ struct driver {
 	_Atomic uint64_t	 nft_cleartext, nft_blocked;
 	/* Data path shape, logged at close (debug level). */
 	_Atomic uint64_t	 tun_reads, tso_segs, rx_batches, rx_pkts,
-				 gro_writes, gro_segs, tun_writes;
+				 gro_writes, gro_segs, tun_writes,
+				 gso_sends, gso_segs, rx_gso_segs;
 
 	struct nft_ctx		*nft;		/* control thread */
 	struct nft_ctx		*nft_hk;	/* housekeeping (RX thread) */
@@ -132,6 +139,8 @@ int	uesp_io_open(struct driver *) PA_MUST_USE;
 int	uesp_io_start(struct driver *) PA_MUST_USE;
 void	uesp_io_stop(struct driver *);
 void	uesp_io_close(struct driver *);
+/* Keep a copy of an IKE socket bound to the NAT-T port for GSO sends. */
+void	uesp_io_udp_sock(struct driver *, int fd, int family);
 void	uesp_post(struct driver *, struct uesp_ev *);
 void	uesp_count_drop(struct driver *, enum drv_drop_reason,
 	    const struct pa_addr *peer);

@@ -336,6 +336,42 @@ uesp_rx_parse_ip4(const uint8_t *pkt, size_t len, uint16_t natt_port,
 	return uesp_rx_l4(&body, proto, natt_port, rx);
 }
 
+size_t
+uesp_rx_gso_seg(struct pa_bytes p)
+{
+	struct pa_bytes rest;
+	struct rd r;
+	uint8_t pat[8];
+	uint32_t spi, seq;
+	const uint8_t *hit;
+	size_t off = 16;
+
+	rd_init(&r, p.p, p.len);
+	if (rd_u32(&r, &spi) != 0 || rd_u32(&r, &seq) != 0)
+		return p.len;
+	pat[0] = (uint8_t)(spi >> 24);
+	pat[1] = (uint8_t)(spi >> 16);
+	pat[2] = (uint8_t)(spi >> 8);
+	pat[3] = (uint8_t)spi;
+	seq++;
+	pat[4] = (uint8_t)(seq >> 24);
+	pat[5] = (uint8_t)(seq >> 16);
+	pat[6] = (uint8_t)(seq >> 8);
+	pat[7] = (uint8_t)seq;
+	for (;;) {
+		rd_init(&r, p.p, p.len);
+		if (rd_skip(&r, off) != 0)
+			return p.len;
+		rest = rd_rest(&r);
+		if ((hit = memmem(rest.p, rest.len, pat, sizeof(pat))) == NULL)
+			return p.len;
+		off += (size_t)(hit - rest.p);
+		if (off % 4 == 0)
+			return off;
+		off++;
+	}
+}
+
 int
 uesp_rx_parse_l4(uint8_t proto, const struct pa_addr *src,
     const struct pa_addr *dst, const uint8_t *p, size_t len,

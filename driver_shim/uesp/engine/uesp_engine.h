@@ -94,6 +94,19 @@ struct uesp_rx {
 int	uesp_rx_parse_ip4(const uint8_t *, size_t, uint16_t natt_port,
 	    struct uesp_rx *) PA_MUST_USE;
 /*
+ * ESP-in-UDP payloads longer than this may be an unsegmented UDP GSO
+ * aggregate (several ESP packets of one sendmsg with UDP_SEGMENT, as a
+ * raw socket receives them over veth); the sender aggregates only above.
+ */
+#define UESP_GSO_MIN	2048
+/*
+ * The length of the first ESP packet in p: up to where the next one of
+ * the same aggregate starts (4-byte aligned, with the same SPI and the
+ * sequence number + 1), or all of p. Each piece is then checked (ICV,
+ * replay) on its own; a wrong cut only makes pieces that are dropped.
+ */
+size_t	uesp_rx_gso_seg(struct pa_bytes p);
+/*
  * The same for a transport payload delivered without its IP header (IPv6
  * raw sockets), proto being 50, 51 or 17 (UDP).
  */

@@ -21,7 +21,7 @@ peer=${1:?usage: uesp_netns.sh uesp_peer}
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for t in ip nft tcpdump nc ping sha256sum; do
+for t in ip nft tcpdump nc ping sha256sum ethtool; do
 	command -v $t >/dev/null || skip "$t not installed"
 done
 
@@ -48,6 +48,14 @@ ip -n $B addr add 10.77.1.2/24 dev vBA
 ip -n $B addr add 10.77.2.2/24 dev vBC
 ip -n $C addr add 10.77.2.3/24 dev vCB
 for n in $A $B $C; do ip -n $n link set lo up; done
+# ESP-in-UDP leaves in UDP GSO aggregates: cut them at transmission, as
+# a wire would carry them (veth would pass them whole to B's raw socket,
+# and the capture would show aggregates instead of packets).
+for x in "$A vAB" "$B vBA"; do
+	set -- $x
+	ip netns exec $1 ethtool -K $2 tx-udp-segmentation off >/dev/null ||
+	    skip "ethtool -K $2 tx-udp-segmentation off"
+done
 ip -n $A link set vAB up; ip -n $B link set vBA up
 ip -n $B link set vBC up; ip -n $C link set vCB up
 ip -n $A route add 10.77.2.0/24 via 10.77.1.2
