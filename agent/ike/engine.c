@@ -672,6 +672,7 @@ ike_free(struct ike *ike)
 		ike_rulecopy_clear(&p->rule);
 		free(p);
 	}
+	ike_soft_free_all(ike);
 	for (i = 0; i < ike->nsocks; i++)
 		close(ike->socks[i].fd);
 	ike_creds_free(ike->creds);
@@ -1136,7 +1137,7 @@ timers_min(const struct ike *ike)
 		    (uint64_t)ike->cfg.retrans_ms *
 		    ((1U << (ike->cfg.retrans_max + 1)) + 2) :
 		    p->since + ike->cfg.soft_sa_ms);
-	return at;
+	return min_at(at, ike_soft_next(ike));
 }
 
 void
@@ -1298,6 +1299,7 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		ike_rulecopy_clear(&p->rule);
 		free(p);
 	}
+	ike_soft_run(ike, now);
 	ike->timer_due = timers_min(ike);
 }
 
@@ -1314,6 +1316,7 @@ soft_association(struct ike *ike, const struct ike_pending *p)
 	ike->st.soft_associations++;
 	ike_olog(ike, "%s", txt);
 	ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
+	ike_soft_start(ike, &p->peer, &p->ts_l, &p->ts_r);
 }
 
 void

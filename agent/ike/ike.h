@@ -66,6 +66,12 @@ struct ike_cfg {
 	 */
 	uint32_t		 dpd_ms;
 	uint32_t		 soft_sa_ms;	/* soft association after; 0 = 3000 */
+	/*
+	 * How long a soft association lets its flow pass in clear (driver
+	 * PERMIT filters) before the agent tries to secure it again; 0 =
+	 * 300 s (Windows: a soft SA ends after 5 minutes idle).
+	 */
+	uint32_t		 soft_sa_life_ms;
 	uint32_t		 max_halfopen;	/* responder MM half-open cap; 0 = 1000 */
 	/*
 	 * Test hook: when set, all random bytes the engine draws (cookies,

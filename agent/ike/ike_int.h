@@ -252,6 +252,9 @@ struct ike {
 	uint64_t		 timer_due;
 	/* Kerberos: credentials and worker threads, or NULL (mm_krb.c). */
 	struct ike_krb		*krb;
+	/* Soft associations in force (soft.c). */
+	struct ike_soft		*soft;
+	uint32_t		 next_soft_index;
 };
 
 /* engine.c */
@@ -459,5 +462,20 @@ const char	*ike_p2_str(const struct ike_p2 *, char *, size_t);
 int	ike_ts_write(struct wr *, const struct ike_ts *) PA_MUST_USE;
 int	ike_ts_from_id(const struct isk_id *, struct ike_ts *) PA_MUST_USE;
 bool	ike_ts_eq(const struct ike_ts *, const struct ike_ts *);
+
+/*
+ * Soft associations (soft.c): the flow of a request whose peer did not
+ * answer passes in clear through two driver PERMIT filters (out and in)
+ * that win over the negotiate filters, until soft_sa_life_ms has passed
+ * or a Quick Mode SA with that peer is established.
+ */
+struct ike_soft;
+void		ike_soft_start(struct ike *, const struct pa_addr *peer,
+		    const struct ike_ts *l, const struct ike_ts *r);
+void		ike_soft_end_peer(struct ike *, const struct pa_addr *peer,
+		    const char *why);
+void		ike_soft_run(struct ike *, uint64_t now);
+uint64_t	ike_soft_next(const struct ike *);
+void		ike_soft_free_all(struct ike *);
 
 #endif

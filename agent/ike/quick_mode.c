@@ -279,6 +279,8 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 	kv[6] = "Parameters"; kv[7] = par;
 	ike_audit(ike, AUDIT_IKE_SA_ESTABLISHED, kv, 8);
 	ike_olog(ike, "QM SA established with %s: %s", pa, par);
+	/* Secured traffic takes over from a soft association. */
+	ike_soft_end_peer(ike, &qm->peer, "a Quick Mode SA is established");
 }
 
 static void

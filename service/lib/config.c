@@ -382,6 +382,11 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			return cfg_errf(eb, ec, where, "dpd must be 5 to 3600 "
 			    "seconds, not '%s'", v);
 		c->dpd_ms = (unsigned)x * 1000;
+	} else if (strcmp(k, "soft_sa_lifetime") == 0) {
+		if (parse_uint(v, 86400, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "soft_sa_lifetime must "
+			    "be 1 to 86400 seconds, not '%s'", v);
+		c->soft_sa_life_ms = (unsigned)x * 1000;
 	} else if (strcmp(k, "stop_timeout") == 0) {
 		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
 			return cfg_errf(eb, ec, where, "stop_timeout must be "

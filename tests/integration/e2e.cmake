@@ -4,3 +4,7 @@ add_test(NAME e2e_strongswan_traffic
 set_tests_properties(e2e_strongswan_traffic PROPERTIES LABELS integration
 	TIMEOUT 180 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+add_test(NAME e2e_soft_sa COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/soft_sa.sh)
+set_tests_properties(e2e_soft_sa PROPERTIES LABELS integration
+	TIMEOUT 60 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

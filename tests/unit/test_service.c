@@ -104,6 +104,7 @@ test_config_ok(void **state)
 	    "key_file = /x/host.key\n"
 	    "ca_file = /x/ca.pem\n"
 	    "dpd = 45\n"
+	    "soft_sa_lifetime = 60\n"
 	    "\n");
 	svc_config_defaults(&c);
 	assert_int_equal(svc_config_load(&c, path, false, eb, sizeof(eb)), 0);
@@ -133,6 +134,7 @@ test_config_ok(void **state)
 	assert_string_equal(c.key_file, "/x/host.key");
 	assert_string_equal(c.ca_file, "/x/ca.pem");
 	assert_int_equal(c.dpd_ms, 45000);
+	assert_int_equal(c.soft_sa_life_ms, 60000);
 	/* A certificate without its key, or without CAs, is refused. */
 	write_file(path, "cert_file = /x/host.pem\n");
 	svc_config_defaults(&c);
@@ -192,6 +194,7 @@ test_config_errors(void **state)
 		{ "dpd = 0\n", ":1: dpd must be 5 to 3600" },
 		{ "dpd = 3601\n", ":1: dpd must" },
 		{ "dpd = 30s\n", ":1: dpd must" },
+		{ "soft_sa_lifetime = 0\n", ":1: soft_sa_lifetime must" },
 	};
 	struct svc_config c;
 	char path[300], eb[1024];
