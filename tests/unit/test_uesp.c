@@ -873,6 +873,82 @@ test_rx_parse_udp(void **state)
 	uesp_sa_free(in);
 }
 
+/*
+ * A UDP GSO aggregate (ESP packets of one SA back to back, as a raw
+ * socket receives them over veth) is cut back into the ESP packets; a
+ * single packet and every truncation stay within bounds.
+ */
+static void
+test_rx_gso_cut(void **state)
+{
+	static uint8_t agg[UESP_MAX_PKT];
+	struct uesp_sa *out, *in;
+	enum uesp_life life;
+	struct pa_bytes rest, one;
+	struct rd r;
+	uint8_t inner[1500];
+	size_t ilen, olen, off[8], len[8], alen = 0, n, k, cut;
+
+	(void)state;
+	mk_pair(DRV_PROTO_ESP, DRV_ENC_AES_GCM_16, DRV_AUTH_NONE,
+	    DRV_MODE_TUNNEL, false, 4500, &out, &in);
+	for (k = 0; k < 8; k++) {
+		/* Seven of one size, then a shorter one. */
+		ilen = mk_inner(inner, sizeof(inner), false,
+		    k < 7 ? 1200 : 300);
+		assert_int_equal(uesp_encap(out, NULL, inner, ilen, obuf,
+		    sizeof(obuf), &olen, &life), 0);
+		assert_true(olen > 28);
+		off[k] = alen;
+		len[k] = olen - 28;		/* IPv4 + UDP headers */
+		memcpy(&agg[alen], &obuf[28], len[k]);
+		alen += len[k];
+	}
+	assert_true(alen > UESP_GSO_MIN);
+	rest.p = agg;
+	rest.len = alen;
+	for (k = 0; k < 8; k++) {
+		n = uesp_rx_gso_seg(rest);
+		assert_int_equal(n, len[k]);
+		rd_init(&r, rest.p, rest.len);
+		assert_int_equal(rd_bytes(&r, n, &one), 0);
+		assert_memory_equal(one.p, &agg[off[k]], len[k]);
+		rest = rd_rest(&r);
+	}
+	assert_int_equal(rest.len, 0);
+	/* One packet alone: all of it. */
+	one.p = agg;
+	one.len = len[0];
+	assert_int_equal(uesp_rx_gso_seg(one), len[0]);
+	/* Another SA's packet next: no cut found, one piece (which then
+	 * fails its ICV and is dropped). */
+	agg[off[1]] ^= 0x80;
+	one.len = alen;
+	assert_int_equal(uesp_rx_gso_seg(one), alen);
+	agg[off[1]] ^= 0x80;
+	/* Every truncation: the cut is within the bytes and the pieces
+	 * add up to them. */
+	for (cut = 0; cut <= alen; cut++) {
+		size_t sum = 0, pieces = 0;
+
+		rest.p = agg;
+		rest.len = cut;
+		while (rest.len > 0) {
+			n = uesp_rx_gso_seg(rest);
+			assert_true(n > 0 && n <= rest.len);
+			rd_init(&r, rest.p, rest.len);
+			assert_int_equal(rd_bytes(&r, n, &one), 0);
+			rest = rd_rest(&r);
+			sum += n;
+			pieces++;
+		}
+		assert_int_equal(sum, cut);
+		assert_true(pieces <= 8);
+	}
+	uesp_sa_free(out);
+	uesp_sa_free(in);
+}
+
 static void
 test_selectors(void **state)
 {
@@ -1089,6 +1165,7 @@ main(void)
 		cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_sequence_exhaustion),
 		cmocka_unit_test(test_rx_parse_udp),
+		cmocka_unit_test(test_rx_gso_cut),
 		cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_sadb),
 		cmocka_unit_test(test_tso_split),
