@@ -33,6 +33,8 @@
 
 #include "audit.h"
 #include "ike.h"
+#include "auth_gss.h"
+#include "ike_int.h"
 #include "ike_krb.h"
 #include "isakmp.h"
 #include "model.h"
@@ -1187,6 +1189,60 @@ both_have_tickets(struct side *a, struct side *b)
 	    has_log(b, "Kerberos: tickets for");
 }
 
+/*
+ * The phase 1 SA payload as Main Mode reads it with Kerberos offered
+ * (tests/fuzz/corpus/krb_sa/mm1_kerberos_psk_w2k: a Kerberos transform
+ * with a GSS Identity, a PSK one, a Kerberos one with the Windows 2000
+ * attribute number and a trailing NUL), then every truncation of it.
+ */
+static void
+test_krb_sa_payload(void **state)
+{
+	static struct isk_sa sa;
+	uint8_t buf[1024];
+	char path[600], name[IKE_GSS_NAME_MAX + 1];
+	struct ike_p1 p1;
+	struct pa_bytes gi;
+	const char *src = getenv("PA_SOURCE_DIR");
+	size_t n, cut, i;
+	FILE *f;
+
+	(void)state;
+	if (src == NULL)
+		skip();
+	snprintf(path, sizeof(path),
+	    "%s/tests/fuzz/corpus/krb_sa/mm1_kerberos_psk_w2k", src);
+	assert_non_null(f = fopen(path, "rb"));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(isk_parse_sa((struct pa_bytes){ buf, n }, &sa), 0);
+	assert_int_equal(sa.nxf, 3);
+	assert_int_equal(ike_krb_p1_from_xform(&sa.xf[0], &p1), 0);
+	assert_int_equal(p1.auth, ISK_AUTH_GSS);
+	assert_int_equal(p1.keylen, 16);
+	assert_int_equal(p1.group, 14);
+	assert_true(ike_krb_xform_gi(&sa.xf[0], &gi));
+	assert_int_equal(ike_gss_id_decode(gi, name, sizeof(name)), 0);
+	assert_string_equal(name, "host/a.example.test@EXAMPLE.TEST");
+	assert_int_equal(ike_krb_p1_from_xform(&sa.xf[1], &p1), 0);
+	assert_int_equal(p1.auth, ISK_AUTH_PSK);
+	assert_false(ike_krb_xform_gi(&sa.xf[1], &gi));
+	assert_int_equal(ike_krb_p1_from_xform(&sa.xf[2], &p1), 0);
+	assert_true(ike_krb_xform_gi(&sa.xf[2], &gi));
+	assert_int_equal(ike_gss_id_decode(gi, name, sizeof(name)), 0);
+	assert_string_equal(name, "HOSTA$@EXAMPLE.TEST");
+	for (cut = 0; cut < n; cut++) {
+		if (isk_parse_sa((struct pa_bytes){ buf, cut }, &sa) != 0)
+			continue;
+		for (i = 0; i < sa.nxf; i++) {
+			if (ike_krb_p1_from_xform(&sa.xf[i], &p1) != 0)
+				memset(&p1, 0, sizeof(p1));
+			if (ike_krb_xform_gi(&sa.xf[i], &gi))
+				assert_true(gi.len <= sa.xf[i].attrs.len);
+		}
+	}
+}
+
 /* Both roles: Main Mode with Kerberos, then Quick Mode, keys agree. */
 static void
 test_krb_both_ways(void **state)
@@ -1321,6 +1377,7 @@ main(void)
 		cmocka_unit_test(test_cert_untrusted),
 	};
 	const struct CMUnitTest krb_tests[] = {
+		cmocka_unit_test(test_krb_sa_payload),
 		cmocka_unit_test(test_krb_both_ways),
 		cmocka_unit_test(test_krb_wrong_keytab),
 		cmocka_unit_test(test_krb_kdc_stopped),
