@@ -99,6 +99,14 @@ st B replay; rp=$S; st B not_auth; na=$S
 echo "receiver drops: replay=$rp icv=$na"
 cmd A quit; cmd B quit
 exec 3>&- 4>&-
+for h in A B; do
+	eval "p=\$pid$h"
+	poll_until 10 sh -c "! kill -0 $p 2>/dev/null" ||
+	    fail "uesp_peer $h did not quit"
+	! grep -q "Sanitizer" $tmp/err$h 2>/dev/null ||
+	    fail "uesp_peer $h: $(grep -m1 Sanitizer $tmp/err$h)"
+	[ -n "${UESP_BENCH_DEBUG:-}" ] && grep "tun reads" $tmp/err$h
+done
 
 # --- strongSwan's userspace backend on the same link ---
 [ "$quick" = 0 ] || exit 0
