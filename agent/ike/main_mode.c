@@ -968,6 +968,45 @@ ike_mm_krb_step_done(struct ike *ike, struct ike_mm *mm, int rc,
 	ike_olog(ike, "Kerberos: sent MM #3 with a %zu byte token", out.len);
 }
 
+/*
+ * AUTHENTICATION-FAILED with MIT's KRB-ERROR token in a GSS payload
+ * (unprotected informational, like ike_notify_plain), so that the
+ * initiator's 547 can name the same Kerberos error.
+ */
+static void
+krb_error_notify(struct ike *ike, struct ike_mm *mm, struct pa_bytes tok)
+{
+	uint8_t buf[IKE_MAX_PKT];
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct wr w;
+	size_t n, g;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.cky_i, mm->cky_i, 8);
+	memcpy(h.cky_r, mm->cky_r, 8);
+	h.exch = ISK_EXCH_INFO;
+	wr_init(&w, buf, sizeof(buf));
+	if (isk_hdr_write(&w, &h, &c) != 0 ||
+	    isk_pl_open(&w, &c, ISK_PL_N, &n) != 0)
+		return;
+	wr_u32(&w, ISK_DOI_IPSEC);
+	wr_u8(&w, ISK_PROTO_ISAKMP);
+	wr_u8(&w, 16);
+	wr_u16(&w, ISK_N_AUTHENTICATION_FAILED);
+	wr_bytes(&w, mm->cky_i, 8);
+	wr_bytes(&w, mm->cky_r, 8);
+	if (isk_pl_close(&w, n) != 0 ||
+	    isk_pl_open(&w, &c, IKE_GSS_PAYLOAD_TOKEN, &g) != 0 ||
+	    ike_gss_tok_encode(&w, IKE_GSS_TOKFMT_VENDOR, 0, tok) != 0 ||
+	    isk_pl_close(&w, g) != 0 || isk_hdr_close(&w, 0) != 0)
+		return;
+	ike_olog(ike, "sent notify AUTHENTICATION-FAILED with a Kerberos "
+	    "error token");
+	if (ike_send(ike, mm->sock, &mm->peer, mm->peer_port, buf, w.len) != 0)
+		ike_olog(ike, "notify send failed");
+}
+
 /* Responder, MM #3: accept the initiator's token (no KDC involved). */
 static int
 mm_krb_accept(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
@@ -976,7 +1015,7 @@ mm_krb_accept(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
 	struct ike_gss_err err;
 	struct ike_gss_tok tok;
 	struct ike_gss_cred *cred;
-	struct pa_bytes out;
+	struct pa_bytes out = { NULL, 0 };
 	struct ike_mm_krb *e = mm->krb;
 	bool done = false;
 	int rc;
@@ -992,6 +1031,7 @@ mm_krb_accept(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
 	if (e->ctx == NULL &&
 	    (rc = ike_gss_ctx_new(cred, &cc, &e->ctx, &err)) != 0)
 		goto fail;
+	out.len = 0;
 	if ((rc = ike_gss_ctx_step(e->ctx, tok.token, &out, &done, &err)) != 0)
 		goto fail;
 	if (!done) {
@@ -1006,8 +1046,11 @@ mm_krb_accept(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
 	return 0;
 fail:
 	ike->st.auth_failures++;
-	ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port, mm->cky_i,
-	    mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
+	if (rc != PA_E_NOTSUP && out.len > 0)
+		krb_error_notify(ike, mm, out);
+	else
+		ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port,
+		    mm->cky_i, mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
 	mm_fail(ike, mm, "Me", err.text);
 	return rc;
 }
@@ -1087,6 +1130,31 @@ mm_krb_fallback(struct ike *ike, struct ike_mm *old)
 				p->mm = nmm;
 	}
 	ike_rulecopy_clear(&rc);
+}
+
+/*
+ * Initiator: a failure notify from a Kerberos responder may carry its
+ * KRB-ERROR token; our context turns it into the Kerberos reason.
+ */
+static void
+krb_error_reason(struct ike_mm *mm, const struct isk_msg *m, char *r,
+    size_t cap)
+{
+	struct ike_gss_err err;
+	struct ike_gss_tok tok;
+	struct pa_bytes out;
+	bool done = false;
+	size_t l;
+
+	if (!mm->initiator || mm->p1.auth != ISK_AUTH_GSS ||
+	    mm->state != MM_I_KE_SENT || mm->krb == NULL ||
+	    mm->krb->ctx == NULL || gss_read(m, &tok) != 0)
+		return;
+	if (ike_gss_ctx_step(mm->krb->ctx, tok.token, &out, &done, &err) == 0)
+		return;
+	l = strlen(r);
+	if (l + 3 < cap)
+		snprintf(r + l, cap - l, ": %s", err.text);
 }
 
 static void
@@ -1655,9 +1723,9 @@ ike_mm_plain_notify(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	struct isk_msg *m;
 	const struct isk_payload *p;
 	struct isk_notify nt;
-	char r[96];
+	char r[640];
 
-	if ((m = malloc(sizeof(*m))) == NULL)
+	if (mm->state == MM_DEAD || (m = malloc(sizeof(*m))) == NULL)
 		return;
 	if (isk_parse_chain(body, h->np, false, m) != 0 ||
 	    isk_check_payloads(m) != 0 ||
@@ -1670,6 +1738,7 @@ ike_mm_plain_notify(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	    isk_notify_name(nt.type));
 	if (nt.type < 16384) {
 		snprintf(r, sizeof(r), "peer sent %s", isk_notify_name(nt.type));
+		krb_error_reason(mm, m, r, sizeof(r));
 		if (nt.type == ISK_N_AUTHENTICATION_FAILED ||
 		    nt.type == ISK_N_INVALID_HASH_INFORMATION)
 			ike->st.auth_failures++;

@@ -1032,12 +1032,13 @@ test_cert_untrusted(void **state)
 #define KRB_A		"host/a.example.test@" KRB_REALM
 #define KRB_B		"host/b.example.test@" KRB_REALM
 #define KRB_STALE	"host/stale.example.test@" KRB_REALM
+#define KRB_C		"host/c.example.test@" KRB_REALM
 
 static struct {
 	bool	up;
 	char	src[512];
 	char	dir[64];
-	char	kt_a[160], kt_b[160], kt_stale[160];
+	char	kt_a[160], kt_b[160], kt_c[160], kt_stale[160];
 } kx;
 
 static int
@@ -1074,7 +1075,8 @@ krb_setup(void **state)
 	if (mkdtemp(kx.dir) == NULL)
 		return -1;
 	rc = krb_run("'%s/tests/lib/kdc.sh' start '%s/kdc' -r " KRB_REALM
-	    " host/a.example.test host/b.example.test host/stale.example.test"
+	    " host/a.example.test host/b.example.test host/c.example.test"
+	    " host/stale.example.test"
 	    " >/dev/null", kx.src, kx.dir);
 	if (rc == 77)
 		return 0;	/* no MIT KDC here: the tests skip */
@@ -1085,6 +1087,8 @@ krb_setup(void **state)
 	    "%s/kdc/keytabs/host_a.example.test.keytab", kx.dir);
 	snprintf(kx.kt_b, sizeof(kx.kt_b),
 	    "%s/kdc/keytabs/host_b.example.test.keytab", kx.dir);
+	snprintf(kx.kt_c, sizeof(kx.kt_c),
+	    "%s/kdc/keytabs/host_c.example.test.keytab", kx.dir);
 	snprintf(kx.kt_stale, sizeof(kx.kt_stale),
 	    "%s/kdc/keytabs/host_stale.example.test.keytab", kx.dir);
 	/* The KDC changes stale's key; its keytab keeps the old one. */
@@ -1306,6 +1310,41 @@ test_krb_wrong_keytab(void **state)
 }
 
 /*
+ * The responder's keytab goes stale after it got its own tickets (its
+ * key changes at the KDC): the AP-REQ names a key version it does not
+ * have. Both sides' 547 say "wrong keytab": the responder's from
+ * accepting, the initiator's from the KRB-ERROR token sent with the
+ * AUTHENTICATION-FAILED notify.
+ */
+static void
+test_krb_acceptor_stale(void **state)
+{
+	struct side a, b;
+
+	(void)state;
+	if (!kx.up)
+		skip();
+	krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_a, KRB_A, false);
+	krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_c, KRB_C, false);
+	ike_krb_start(a.ike);
+	ike_krb_start(b.ike);
+	assert_true(krb_pump(&a, &b, both_have_tickets, 10000));
+	assert_int_equal(krb_run("'%s/tests/lib/kdc.sh' kadmin '%s/kdc' cpw "
+	    "-randkey host/c.example.test >/dev/null 2>&1", kx.src, kx.dir), 0);
+	acquire(&a, &b);
+	assert_true(krb_pump(&a, &b, both_failed, 10000));
+	if (strstr(a.reason, "wrong keytab") == NULL)
+		krb_dump(&a, &b);
+	assert_non_null(strstr(b.reason, "Kerberos: wrong keytab"));
+	assert_non_null(strstr(a.reason, "AUTHENTICATION-FAILED: Kerberos: "
+	    "wrong keytab"));
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_int_equal(null_sa_count(b.drv), 0);
+	side_close(&a);
+	side_close(&b);
+}
+
+/*
  * The KDC stops after both sides got their tickets: the initiator cannot
  * get a service ticket. Kerberos alone: 547 "KDC unreachable", no SA.
  * "Kerberos, then PSK": the same 547, then PSK brings the SAs up. Last
@@ -1380,6 +1419,7 @@ main(void)
 		cmocka_unit_test(test_krb_sa_payload),
 		cmocka_unit_test(test_krb_both_ways),
 		cmocka_unit_test(test_krb_wrong_keytab),
+		cmocka_unit_test(test_krb_acceptor_stale),
 		cmocka_unit_test(test_krb_kdc_stopped),
 	};
 	int rc;
