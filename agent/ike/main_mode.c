@@ -1456,8 +1456,9 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	}
 	ike_digest(pkt, len, dg);
 	if (mm != NULL && mm->rx_valid && memcmp(dg, mm->rx_digest, 20) == 0) {
-		/* A retransmission of what we answered: replay the answer. */
-		if (mm->tx != NULL &&
+		/* A retransmission of what we answered: replay the answer
+		   (none yet while a Kerberos worker prepares it). */
+		if (mm->state != MM_I_GSS_WAIT && mm->tx != NULL &&
 		    ike_send(ike, mm->sock, &mm->peer, mm->peer_port, mm->tx,
 		    mm->txlen) == 0)
 			ike->st.retransmits++;

@@ -41,6 +41,12 @@ krb_state(struct ike *ike)
 		return k;
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return NULL;
+	/*
+	 * The krb5 profile is process-wide: set it before the first worker
+	 * thread exists, never while one may read it.
+	 */
+	if (ike->cfg.krb_config != NULL)
+		setenv("KRB5_CONFIG", ike->cfg.krb_config, 1);
 	if ((k->dummy = pa_secret_new("-", 1)) == NULL ||
 	    ike_gss_async_new(1, &k->async) != 0) {
 		pa_secret_free(k->dummy);
@@ -165,8 +171,6 @@ cred_start(struct ike *ike, struct ike_krb *k)
 
 	if (k->pending || (k->failed && ike_now() < k->retry_at))
 		return;
-	if (ike->cfg.krb_config != NULL)
-		setenv("KRB5_CONFIG", ike->cfg.krb_config, 1);
 	memset(&cc, 0, sizeof(cc));
 	cc.keytab = ike->cfg.krb_keytab;
 	cc.principal = ike->cfg.krb_principal;
