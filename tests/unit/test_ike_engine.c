@@ -1033,12 +1033,13 @@ test_cert_untrusted(void **state)
 #define KRB_B		"host/b.example.test@" KRB_REALM
 #define KRB_STALE	"host/stale.example.test@" KRB_REALM
 #define KRB_C		"host/c.example.test@" KRB_REALM
+#define KRB_D		"host/d.example.test@" KRB_REALM
 
 static struct {
 	bool	up;
 	char	src[512];
 	char	dir[64];
-	char	kt_a[160], kt_b[160], kt_c[160], kt_stale[160];
+	char	kt_a[160], kt_b[160], kt_c[160], kt_d[160], kt_stale[160];
 } kx;
 
 static int
@@ -1076,6 +1077,7 @@ krb_setup(void **state)
 		return -1;
 	rc = krb_run("'%s/tests/lib/kdc.sh' start '%s/kdc' -r " KRB_REALM
 	    " host/a.example.test host/b.example.test host/c.example.test"
+	    " host/d.example.test"
 	    " host/stale.example.test"
 	    " >/dev/null", kx.src, kx.dir);
 	if (rc == 77)
@@ -1089,6 +1091,8 @@ krb_setup(void **state)
 	    "%s/kdc/keytabs/host_b.example.test.keytab", kx.dir);
 	snprintf(kx.kt_c, sizeof(kx.kt_c),
 	    "%s/kdc/keytabs/host_c.example.test.keytab", kx.dir);
+	snprintf(kx.kt_d, sizeof(kx.kt_d),
+	    "%s/kdc/keytabs/host_d.example.test.keytab", kx.dir);
 	snprintf(kx.kt_stale, sizeof(kx.kt_stale),
 	    "%s/kdc/keytabs/host_stale.example.test.keytab", kx.dir);
 	/* The KDC changes stale's key; its keytab keeps the old one. */
@@ -1345,6 +1349,42 @@ test_krb_acceptor_stale(void **state)
 }
 
 /*
+ * The responder's principal is deleted from the KDC after it got its
+ * tickets: the initiator's service ticket request fails in the middle of
+ * Main Mode (547 "no service principal for the peer") and, the rule
+ * being "Kerberos, then PSK", a new Main Mode with the PSK brings the
+ * SAs up for the traffic that waited.
+ */
+static void
+test_krb_no_service_fallback(void **state)
+{
+	struct side a, b;
+
+	(void)state;
+	if (!kx.up)
+		skip();
+	krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_a, KRB_A, true);
+	krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_d, KRB_D, true);
+	ike_krb_start(a.ike);
+	ike_krb_start(b.ike);
+	assert_true(krb_pump(&a, &b, both_have_tickets, 10000));
+	assert_int_equal(krb_run("'%s/tests/lib/kdc.sh' kadmin '%s/kdc' "
+	    "delprinc -force host/d.example.test >/dev/null 2>&1", kx.src,
+	    kx.dir), 0);
+	acquire(&a, &b);
+	assert_true(krb_pump(&a, &b, both_qm, 10000));
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	if (strstr(a.reason, "no service principal") == NULL)
+		krb_dump(&a, &b);
+	assert_non_null(strstr(a.reason,
+	    "Kerberos: no service principal for the peer"));
+	assert_non_null(strstr(a.ident, "Preshared key"));
+	assert_true(has_log(&a, "trying the rule's next method"));
+	side_close(&a);
+	side_close(&b);
+}
+
+/*
  * The KDC stops after both sides got their tickets: the initiator cannot
  * get a service ticket. Kerberos alone: 547 "KDC unreachable", no SA.
  * "Kerberos, then PSK": the same 547, then PSK brings the SAs up. Last
@@ -1420,6 +1460,7 @@ main(void)
 		cmocka_unit_test(test_krb_both_ways),
 		cmocka_unit_test(test_krb_wrong_keytab),
 		cmocka_unit_test(test_krb_acceptor_stale),
+		cmocka_unit_test(test_krb_no_service_fallback),
 		cmocka_unit_test(test_krb_kdc_stopped),
 	};
 	int rc;
