@@ -825,13 +825,16 @@ ike_mm_ready(struct ike *ike, struct ike_mm *mm)
 }
 
 /*
- * Is a negotiation for this packet's flow with this peer already under way
- * (a Quick Mode in either role that has not finished, or a request waiting
- * for its Main Mode)? The driver repeats an acquire while it holds packets,
- * and a responder whose inbound SA came before its outbound one (see
- * qm_respond) sees the first reply raise one: neither must start a second
- * negotiation.
+ * Is this packet's flow with this peer already under way (a Quick Mode in
+ * either role that has not finished, or a request waiting for its Main
+ * Mode)? The driver repeats an acquire while it holds packets: that must
+ * not start a second negotiation. Nor must the acquire a responder's
+ * driver raised for the first reply, sent while only the inbound SA was in
+ * (see qm_respond), which may reach us just after the Quick Mode is done:
+ * a responder's Quick Mode established less than IKE_STALE_ACQ_MS ago
+ * covers its flow too.
  */
+#define IKE_STALE_ACQ_MS	2000
 static bool
 acquire_in_progress(struct ike *ike, const struct pa_addr *peer,
     const struct drv_sel *pkt)
@@ -840,8 +843,9 @@ acquire_in_progress(struct ike *ike, const struct pa_addr *peer,
 	const struct ike_qm *qm;
 
 	for (qm = ike->qm_head; qm != NULL; qm = qm->next)
-		if (qm->state != QM_DONE && qm->state != QM_DEAD &&
-		    pa_addr_eq(&qm->peer, peer) &&
+		if (qm->state != QM_DEAD && (qm->state != QM_DONE ||
+		    (!qm->initiator && qm->done_at + IKE_STALE_ACQ_MS >
+		    ike_now())) && pa_addr_eq(&qm->peer, peer) &&
 		    pa_prefix_contains(&qm->ts_l.net, &pkt->src.addr) &&
 		    pa_prefix_contains(&qm->ts_r.net, &pkt->dst.addr))
 			return true;

@@ -204,6 +204,7 @@ struct ike_qm {
 	uint64_t		 cookie;	/* tag handed to the driver */
 	bool			 installed;
 	bool			 rekeyed;	/* a successor was started */
+	uint64_t		 done_at;	/* monotonic ms, when established */
 };
 
 /* A request waiting for a Main Mode SA to a peer. */

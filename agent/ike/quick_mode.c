@@ -246,6 +246,7 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 	const char *kv[8];
 
 	qm->state = QM_DONE;
+	qm->done_at = ike_now();
 	qm->retx_at = 0;
 	ike_qm_scrub(qm);
 	ike->st.quick_modes++;

@@ -5,6 +5,7 @@
 # ESP, `show mmsas/qmsas/stats` report it, a paused service keeps its SAs
 # working, and stopping one side deletes the SAs on the other (delete
 # notifications). Needs root, netns, TUN and nft; skips (77) otherwise.
+# PAIR_NATT=<port> runs it with NAT-T on (default: natt_port = off).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,7 +65,7 @@ store = $tmp/$s/store.xml
 secrets = $tmp/$s/secrets.xml
 driver = uesp
 ike = on
-natt_port = off
+natt_port = ${PAIR_NATT:-off}
 audit_sink = none
 audit_file = $tmp/$s/audit.jsonl
 oakley_log = on
