@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -645,6 +646,33 @@ uesp_tx_read(struct driver *d, uint8_t *in, uint8_t *seg, struct uesp_txb *b)
 	return 0;
 }
 
+/*
+ * TX thread (the only user of the copies): drop our copy of an IKE
+ * socket that IKE has closed, so that it does not stay bound to the
+ * NAT-T port and take datagrams nobody reads.
+ */
+static void
+uesp_udp_check(struct driver *d)
+{
+	struct stat st;
+	int i, fd, orig;
+
+	for (i = 0; i < 2; i++) {
+		_Atomic int *slot = i == 0 ? &d->udp4 : &d->udp6;
+
+		if ((fd = atomic_load(slot)) < 0)
+			continue;
+		orig = atomic_load(&d->udp_orig[i]);
+		if (fstat(orig, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    (unsigned long)st.st_ino == atomic_load(&d->udp_ino[i]))
+			continue;
+		log_debug("uesp: the IKE socket (IPv%d) is gone: ESP-in-UDP "
+		    "by the raw socket", i == 0 ? 4 : 6);
+		atomic_store(slot, -1);
+		close(fd);
+	}
+}
+
 static void *
 uesp_tx_main(void *arg)
 {
@@ -683,6 +711,7 @@ uesp_tx_main(void *arg)
 		if (pa_now_ms() - last >= 500) {
 			last = pa_now_ms();
 			uesp_tx_release(d, b, true);
+			uesp_udp_check(d);
 		}
 	}
 	free(in);
@@ -1279,6 +1308,7 @@ uesp_io_udp_sock(struct driver *d, int fd, int family)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	_Atomic int *slot;
+	struct stat st;
 	int type = 0, expect = -1, nfd, sz = 4 << 20;
 	socklen_t tl = sizeof(type);
 	uint16_t port;
@@ -1312,6 +1342,14 @@ uesp_io_udp_sock(struct driver *d, int fd, int family)
 		return;
 	/* Room for a few aggregates in flight (the raw sockets': 4 MiB). */
 	(void)setsockopt(nfd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
+	if (fstat(nfd, &st) != 0) {
+		close(nfd);
+		return;
+	}
+	/* The inode first: the TX thread checks it once the slot is set. */
+	atomic_store(&d->udp_orig[family == AF_INET6], fd);
+	atomic_store(&d->udp_ino[family == AF_INET6],
+	    (unsigned long)st.st_ino);
 	if (!atomic_compare_exchange_strong(slot, &expect, nfd))
 		close(nfd);
 	else

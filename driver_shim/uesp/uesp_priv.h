@@ -82,6 +82,10 @@ struct driver {
 	 * ESP-in-UDP leaves through them in UDP GSO aggregates; -1 = none.
 	 */
 	_Atomic int		 udp4, udp6;
+	/* IKE's own descriptors and the socket's inode: when IKE closes
+	 * its socket, the TX thread drops the copy (checked every 500 ms). */
+	_Atomic int		 udp_orig[2];
+	_Atomic unsigned long	 udp_ino[2];
 	_Atomic bool		 gso_broken;	/* the kernel refused GSO */
 	int			 rx[UESP_NRX];
 	int			 evfd;		/* for the agent's loop */

@@ -290,6 +290,13 @@ cmd B query 10.77.1.2 ah 9001
 case "$R" in *" packets=0 "*) fail "AH SA unused: $R";; esac
 echo "ok: capture: $n AH packets (ESP inside), nothing else"
 
+# --- IKE closes its NAT-T socket: the driver's copy (for UDP GSO) goes
+# too, within a TX housekeeping round, and does not hold the port ---
+cmd A ikeclose
+poll_until 5 sh -c "! ip netns exec $A ss -uan | grep -q ':4500 '" ||
+    fail "the driver's copy of the IKE socket still holds UDP 4500"
+echo "ok: the IKE socket closed, UDP 4500 is free"
+
 # --- close removes everything ---
 cmd A quit >/dev/null; cmd B quit
 exec 3>&- 4>&-

@@ -292,6 +292,9 @@ cmd_sa_ref(char *save, struct sa_id *id)
 	return 0;
 }
 
+/* The NAT-T socket standing for IKE's (ikeclose closes it). */
+static int ike_fd = -1;
+
 static void
 run_line(struct driver *d, const struct driver_ops *ops, unsigned n,
     char *line, bool *quit)
@@ -356,6 +359,13 @@ run_line(struct driver *d, const struct driver_ops *ops, unsigned n,
 		return;
 	} else if (strcmp(tok, "flush") == 0)
 		rc = ops->flush(d);
+	else if (strcmp(tok, "ikeclose") == 0) {
+		/* IKE closes its NAT-T socket (the driver's copy must go). */
+		if (ike_fd >= 0)
+			close(ike_fd);
+		ike_fd = -1;
+		rc = 0;
+	}
 	else if (strcmp(tok, "quit") == 0) {
 		*quit = true;
 		rc = 0;
@@ -459,7 +469,7 @@ main(int argc, char **argv)
 		    pa_strerror(rc));
 		return 1;
 	}
-	if (ike_socket(ops, d) < 0) {
+	if ((ike_fd = ike_socket(ops, d)) < 0) {
 		printf("0 err no UDP 4500 socket\n");
 		return 1;
 	}
