@@ -143,6 +143,7 @@ struct uesp_txb {
 	size_t			uoff[UESP_BATCH];
 	struct pa_addr		src[UESP_BATCH];
 	uint16_t		dport[UESP_BATCH];
+	uint32_t		spi[UESP_BATCH], seq[UESP_BATCH];
 };
 
 #define UESP_GSO_MAXSEGS	64	/* UDP_MAX_SEGMENTS */
@@ -203,7 +204,10 @@ uesp_txb_gso_run(struct driver *d, const struct uesp_txb *b, size_t i)
 	for (j = i + 1; j < b->n && j - i < UESP_GSO_MAXSEGS; j++) {
 		size_t l = b->len[j] - b->uoff[j];
 
+		/* One SA, sequence numbers in a row: how the receiver finds
+		 * the cuts in an aggregate that reaches it whole. */
 		if (b->uoff[j] == 0 || l > seg || tot + l > UESP_GSO_MAXLEN ||
+		    b->spi[j] != b->spi[i] || b->seq[j] != b->seq[j - 1] + 1 ||
 		    b->dport[j] != b->dport[i] ||
 		    !pa_addr_eq(&b->dst[j], &b->dst[i]) ||
 		    !pa_addr_eq(&b->src[j], &b->src[i]))
@@ -339,7 +343,6 @@ uesp_txb_classify(struct driver *d, struct uesp_txb *b, size_t i)
 	struct rd r;
 	uint8_t v, proto;
 	uint16_t sport;
-	uint32_t spi;
 	size_t hl;
 
 	b->uoff[i] = 0;
@@ -373,9 +376,9 @@ uesp_txb_classify(struct driver *d, struct uesp_txb *b, size_t i)
 		return;
 	if (proto != IPPROTO_UDP || rd_u16(&r, &sport) != 0 ||
 	    rd_u16(&r, &b->dport[i]) != 0 || rd_skip(&r, 4) != 0 ||
-	    rd_u32(&r, &spi) != 0)
+	    rd_u32(&r, &b->spi[i]) != 0 || rd_u32(&r, &b->seq[i]) != 0)
 		return;
-	if (sport == d->cfg.natt_port && spi != 0)
+	if (sport == d->cfg.natt_port && b->spi[i] != 0)
 		b->uoff[i] = hl + 8;
 }
 
