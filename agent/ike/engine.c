@@ -1135,6 +1135,7 @@ timers_min(const struct ike *ike)
 		if (qm->state == QM_DEAD)
 			return 1;
 		at = min_at(at, qm->retx_at);
+		at = min_at(at, qm->out_at);
 	}
 	for (p = ike->pending; p != NULL; p = p->next)
 		at = min_at(at, p->soft_done ? p->since +
@@ -1260,6 +1261,10 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		qnext = qm->next;
 		if (qm->state == QM_DEAD) {
 			qm_free(ike, qm);
+			continue;
+		}
+		if (qm->state == QM_I_OUTWAIT && qm->out_at <= now) {
+			ike_qm_out_due(ike, qm);
 			continue;
 		}
 		if (qm->retx_at != 0 && qm->retx_at <= now) {

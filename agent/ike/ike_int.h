@@ -46,6 +46,7 @@ enum ike_mm_state {
 enum ike_qm_state {
 	QM_I_SENT = 1,		/* sent #1, waiting for #2 */
 	QM_R_SENT,		/* sent #2, waiting for #3 */
+	QM_I_OUTWAIT,		/* sent #3, outbound SAs due at out_at */
 	QM_DONE,
 	QM_DEAD
 };
@@ -205,6 +206,8 @@ struct ike_qm {
 	bool			 installed;
 	bool			 rekeyed;	/* a successor was started */
 	uint64_t		 done_at;	/* monotonic ms, when established */
+	uint64_t		 t1_at;		/* initiator: QM #1 sent (ms) */
+	uint64_t		 out_at;	/* QM_I_OUTWAIT: add outbound then */
 };
 
 /* A request waiting for a Main Mode SA to a peer. */
@@ -470,6 +473,8 @@ bool	ike_ts_eq(const struct ike_ts *, const struct ike_ts *);
  * that win over the negotiate filters, until soft_sa_life_ms has passed
  * or a Quick Mode SA with that peer is established.
  */
+/* QM_I_OUTWAIT: out_at has come: add the outbound SAs (quick_mode.c). */
+void		ike_qm_out_due(struct ike *, struct ike_qm *);
 struct ike_soft;
 void		ike_soft_start(struct ike *, const struct pa_addr *peer,
 		    const struct ike_ts *l, const struct ike_ts *r);

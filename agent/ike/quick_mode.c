@@ -304,6 +304,22 @@ qm_send(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm, struct wr *w,
 	return ike_send(ike, mm->sock, &mm->peer, mm->peer_port, w->p, w->len);
 }
 
+#define QM_OUT_WAIT_MAX_MS	200
+
+void
+ike_qm_out_due(struct ike *ike, struct ike_qm *qm)
+{
+	qm->out_at = 0;
+	if (qm->mm == NULL || qm_install(ike, qm, qm->mm,
+	    QM_INSTALL_OUT) != 0) {
+		qm_fail(ike, qm, "Me", "The driver refused the SAs");
+		return;
+	}
+	if (ike->st.active_acquire > 0)
+		ike->st.active_acquire--;
+	qm_established(ike, qm);
+}
+
 int
 ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
     const struct ike_ts *r, uint32_t reqid, const struct ike_rulecopy *rule)
@@ -403,6 +419,7 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	ike_olog(ike, "QM #1 to %s (msgid %08x): %zu offers, rule \"%s\"%s",
 	    pa_addr_str(&mm->peer, a, sizeof(a)), qm->msgid, rule->noffers,
 	    rule->name, group != 0 ? ", PFS" : "");
+	qm->t1_at = ike_now();
 	(void)qm_send(ike, qm, mm, &w, true);
 	return 0;
 fail:
@@ -881,13 +898,28 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		memcpy(qm->rx_digest, dg, 20);
 		qm->rx_valid = true;
 		(void)qm_send(ike, qm, mm, &w, false);
-		if (qm_install(ike, qm, mm, QM_INSTALL_OUT) != 0) {
-			qm_fail(ike, qm, "Me", "The driver refused the SAs");
-			goto out;
+		/*
+		 * Our own responder has its inbound SAs since QM #2; others
+		 * (strongSwan) add theirs only once they have processed QM
+		 * #3, and the first held packet released now could get there
+		 * first. So the outbound SAs (and the release) wait one round
+		 * trip of this exchange (QM #1 to QM #2, the peer's work
+		 * included), between 1 and QM_OUT_WAIT_MAX_MS: the time QM #3
+		 * needs to arrive and be handled. Traffic the peer sends
+		 * meanwhile already finds our inbound SAs; a rekey keeps using
+		 * the old outbound SA until then.
+		 */
+		{
+			uint64_t now = ike_now(), rtt = now - qm->t1_at;
+
+			if (qm->t1_at == 0 || rtt > QM_OUT_WAIT_MAX_MS)
+				rtt = QM_OUT_WAIT_MAX_MS;
+			if (rtt == 0)
+				rtt = 1;
+			qm->state = QM_I_OUTWAIT;
+			qm->out_at = now + rtt;
+			ike_timer_note(ike, qm->out_at);
 		}
-		if (ike->st.active_acquire > 0)
-			ike->st.active_acquire--;
-		qm_established(ike, qm);
 	} else if (qm->state == QM_R_SENT) {
 		if (qm_decrypt(mm, qm->iv, h, body, plain, &plen, m) != 0) {
 			ike->st.invalid_packets++;
