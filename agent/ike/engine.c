@@ -21,6 +21,7 @@
 
 #include "audit.h"
 #include "ike_int.h"
+#include "ike_krb.h"
 #include "pa_log.h"
 #include "pa_time.h"
 #include "spd.h"
@@ -648,6 +649,8 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 				goto out;
 		}
 	}
+	/* Kerberos configured: fetch our tickets now (the fd exists then). */
+	ike_krb_start(ike);
 	*out = ike;
 	ike = NULL;
 out:
@@ -673,6 +676,7 @@ ike_free(struct ike *ike)
 		free(p);
 	}
 	ike_soft_free_all(ike);
+	ike_krb_free(ike);
 	for (i = 0; i < ike->nsocks; i++)
 		close(ike->socks[i].fd);
 	ike_creds_free(ike->creds);
@@ -692,9 +696,13 @@ size_t
 ike_fds(const struct ike *ike, int *fds, size_t cap)
 {
 	size_t i;
+	int kfd;
 
 	for (i = 0; i < ike->nsocks && i < cap; i++)
 		fds[i] = ike->socks[i].fd;
+	/* Kerberos workers' results (appears once Kerberos is used). */
+	if ((kfd = ike_krb_fd(ike)) >= 0 && i < cap)
+		fds[i++] = kfd;
 	return i;
 }
 
@@ -1009,6 +1017,10 @@ ike_dispatch(struct ike *ike, int fd)
 	size_t i;
 	int sock = -1, budget;
 
+	if (fd >= 0 && fd == ike_krb_fd(ike)) {
+		ike_krb_dispatch(ike);
+		return 0;
+	}
 	for (i = 0; i < ike->nsocks; i++)
 		if (ike->socks[i].fd == fd)
 			sock = (int)i;

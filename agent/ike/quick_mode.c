@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "audit.h"
+#include "auth_gss.h"
 #include "ike_int.h"
 #include "pa_time.h"
 
@@ -258,6 +259,8 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 	if (qm->mm != NULL && qm->mm->p1.auth == ISK_AUTH_RSA)
 		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
 		    "Subject %s. Peer IP Address: %s", qm->mm->peer_id, pa);
+	else if (qm->mm != NULL && qm->mm->p1.auth == ISK_AUTH_GSS)
+		ike_gss_audit_identity(qm->mm->peer_id, pid, sizeof(pid));
 	else
 		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
 		    "%s", pa);

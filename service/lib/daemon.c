@@ -208,6 +208,27 @@ agent_fds_unregister(struct svc_daemon *d)
 	d->nagent_fds = 0;
 }
 
+/*
+ * The agent's fds may change while it runs (IKE's Kerberos workers' fd
+ * appears when Kerberos is first used): follow them. Only while they are
+ * registered (not during or after the stop sequence).
+ */
+static void
+agent_fds_refresh(struct svc_daemon *d)
+{
+	int fds[sizeof(d->agent_fds) / sizeof(d->agent_fds[0])];
+	size_t n;
+
+	if (d->nagent_fds == 0 || d->done)
+		return;
+	n = agent_fds(d->agent, fds, sizeof(fds) / sizeof(fds[0]));
+	if (n == d->nagent_fds &&
+	    memcmp(fds, d->agent_fds, n * sizeof(fds[0])) == 0)
+		return;
+	agent_fds_unregister(d);
+	agent_fds_register(d);
+}
+
 void
 svc_oakley_line(void *arg, const char *line)
 {
@@ -707,6 +728,7 @@ run_loop(struct svc_daemon *d)
 		now = pa_now_ms();
 		if (agent_next_timeout_ms(d->agent, now) == 0)
 			agent_run_timers(d->agent, now);
+		agent_fds_refresh(d);
 		audit_tick(d->audit, now);
 		for (i = 0; i < SVC_MAX_CONNS; i++)
 			if (d->conns[i].fd >= 0 && d->conns[i].deadline <= now) {
