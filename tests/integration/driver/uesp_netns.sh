@@ -304,4 +304,12 @@ gone() { ! ip netns exec $A nft list tables | grep -q pa_ipsec0 &&
     ! ip -n $A rule | grep -q 0x50410000; }
 poll_until 10 gone || fail "nftables table or ip rule left behind"
 echo "ok: close removed the nftables table and the routing rule"
+# In a sanitizer build, any report from the peers fails the test.
+for h in A B; do
+	eval "p=\$pid$h"
+	poll_until 10 sh -c "! kill -0 $p 2>/dev/null" ||
+	    fail "uesp_peer $h did not quit"
+	! grep -q Sanitizer $tmp/err$h ||
+	    fail "uesp_peer $h: $(grep -m1 Sanitizer $tmp/err$h)"
+done
 echo PASS
