@@ -709,7 +709,11 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 
 		if ((rc = ike_gss_hash_verify(mm->krb->ctx, hp->body, want, hl,
 		    &err)) != 0) {
-			snprintf(why, whylen, "%s", err.text);
+			/* Truncated to the caller's buffer on purpose. */
+			size_t tl = strnlen(err.text, whylen - 1);
+
+			memcpy(why, err.text, tl);
+			why[tl] = '\0';
 			rc = PA_E_VERIFY;
 			goto out;
 		}

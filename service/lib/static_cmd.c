@@ -176,7 +176,7 @@ static int
 parse_u32(const char *key, const char *v, uint32_t min, uint32_t max,
     uint32_t *out)
 {
-	unsigned long long n;
+	unsigned long long n = 0;
 	char *end;
 
 	errno = 0;
@@ -203,7 +203,7 @@ opt_u32(struct cmd *c, const char *key, uint32_t min, uint32_t max,
     uint32_t mult, uint32_t *out)
 {
 	const char *v = arg(c, key);
-	uint32_t n;
+	uint32_t n = 0;
 
 	if (v == NULL)
 		return 0;
@@ -257,7 +257,7 @@ parse_mmsec(const char *spec, struct pol_isakmp *k)
 	for (tok = strtok_r(copy, " ,", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ,", &save)) {
 		char *h, *g;
-		uint32_t grp;
+		uint32_t grp = 0;
 
 		if ((m = realloc(v, (n + 1) * sizeof(*v))) == NULL) {
 			rc = enomem();
@@ -508,7 +508,7 @@ parse_endpoint(const char *key, const char *v, const char *mask,
 					    " the mask is not a prefix", key,
 					    mask);
 			} else {
-				uint32_t l;
+				uint32_t l = 0;
 
 				if (parse_u32(key, mask, 0, pa_addr_bits(
 				    e->prefix.addr.family), &l) != 0)
@@ -782,7 +782,7 @@ delete_policy(struct cmd *c)
 	int rc;
 
 	if (all != NULL) {
-		bool yes;
+		bool yes = false;
 
 		if (parse_yesno("all", all, &yes) != 0 || !yes)
 			return SVC_STATIC_USAGE;
@@ -1323,7 +1323,7 @@ rule_auth(struct cmd *c, struct pol_rule *r)
 	for (i = 0; i < c->nkv; i++) {
 		struct kv *kv = &c->kv[i];
 		struct pol_auth a;
-		bool yes;
+		bool yes = false;
 
 		memset(&a, 0, sizeof(a));
 		if (keyeq(kv, "kerberos")) {
