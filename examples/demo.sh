@@ -104,7 +104,8 @@ ip netns exec $na "$agentd" -c "$tmp/a.conf"
 ip netns exec $nb "$agentd" -c "$tmp/b.conf"
 A=("$cmd" -c "$tmp/a.conf")
 B=("$cmd" -c "$tmp/b.conf")
-"${A[@]}" service status
+say "What the running agent on $na holds (ipseccmd show all)"
+"${A[@]}" show all
 
 ip netns exec $na tcpdump -l -n --immediate-mode -i demo-va -c 500 "host $A_IP and host $B_IP" \
     > "$tmp/wire.txt" 2> "$tmp/tcpdump.err" &
