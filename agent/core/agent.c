@@ -728,6 +728,7 @@ agent_start(struct agent *a, struct pol_err *err)
 		ic.key_file = a->cfg.key_file;
 		ic.ca_file = a->cfg.ca_file;
 		ic.dpd_ms = a->cfg.dpd_ms;
+		ic.keepalive_ms = a->cfg.natt_keepalive_ms;
 		ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
 		if ((rc = ike_new(&ic, &a->ike)) != 0) {
 			set_err(err, "ike", "starting the IKE engine failed: %s",

@@ -609,6 +609,8 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 		ike->cfg.natt_port = IKE_NATT_PORT;
 	if (ike->cfg.dpd_ms == 0)
 		ike->cfg.dpd_ms = 30000;
+	if (ike->cfg.keepalive_ms == 0)
+		ike->cfg.keepalive_ms = IKE_KEEPALIVE_MS;
 	if (ike->cfg.retrans_ms == 0)
 		ike->cfg.retrans_ms = 1000;
 	if (ike->cfg.retrans_max == 0)
@@ -1255,7 +1257,7 @@ ike_run_timers(struct ike *ike, uint64_t now)
 			if (sendto(ike->socks[mm->sock].fd, &ka, 1, 0,
 			    (struct sockaddr *)&ss, sl) < 0)
 				ike->st.send_failures++;
-			mm->keepalive_at = now + IKE_KEEPALIVE_MS;
+			mm->keepalive_at = now + ike->cfg.keepalive_ms;
 		}
 		if (mm->retx_at != 0 && mm->retx_at <= now) {
 			if (mm->retx_n >= ike->cfg.retrans_max) {

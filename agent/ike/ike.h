@@ -65,6 +65,8 @@ struct ike_cfg {
 	 * peer is declared dead and its SAs are removed.
 	 */
 	uint32_t		 dpd_ms;
+	/* NAT-T keepalive interval behind a NAT (RFC 3948 2.3); 0 = 20 s. */
+	uint32_t		 keepalive_ms;
 	uint32_t		 soft_sa_ms;	/* soft association after; 0 = 3000 */
 	/*
 	 * How long a soft association lets its flow pass in clear (driver

@@ -108,7 +108,7 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	mm->retx_at = 0;
 	mm->expire_at = ike_now() + (uint64_t)mm->p1.life_sec * 1000;
 	if (mm->nat_local && ike->socks[mm->sock].natt)
-		mm->keepalive_at = ike_now() + IKE_KEEPALIVE_MS;
+		mm->keepalive_at = ike_now() + ike->cfg.keepalive_ms;
 	if (mm->peer_dpd)
 		mm->dpd_at = ike_now() + ike->cfg.dpd_ms;
 	ike_timer_note(ike, mm->expire_at);

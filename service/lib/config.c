@@ -382,6 +382,11 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			return cfg_errf(eb, ec, where, "dpd must be 5 to 3600 "
 			    "seconds, not '%s'", v);
 		c->dpd_ms = (unsigned)x * 1000;
+	} else if (strcmp(k, "natt_keepalive") == 0) {
+		if (parse_uint(v, 3600, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "natt_keepalive must be "
+			    "1 to 3600 seconds, not '%s'", v);
+		c->natt_keepalive_ms = (unsigned)x * 1000;
 	} else if (strcmp(k, "soft_sa_lifetime") == 0) {
 		if (parse_uint(v, 86400, &x, 10) != 0 || x == 0)
 			return cfg_errf(eb, ec, where, "soft_sa_lifetime must "

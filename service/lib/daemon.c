@@ -336,6 +336,7 @@ agent_cfg_of(struct svc_daemon *d)
 	ac.ca_file = CFG_STR(d->cfg.ca_file);
 #undef CFG_STR
 	ac.dpd_ms = d->cfg.dpd_ms;
+	ac.natt_keepalive_ms = d->cfg.natt_keepalive_ms;
 	ac.soft_sa_life_ms = d->cfg.soft_sa_life_ms;
 	return ac;
 }
@@ -370,6 +371,7 @@ svc_reload(struct svc_daemon *d, char *eb, size_t ec)
 	    strcmp(nc.key_file, d->cfg.key_file) != 0 ||
 	    strcmp(nc.ca_file, d->cfg.ca_file) != 0 ||
 	    nc.dpd_ms != d->cfg.dpd_ms ||
+	    nc.natt_keepalive_ms != d->cfg.natt_keepalive_ms ||
 	    nc.soft_sa_life_ms != d->cfg.soft_sa_life_ms)
 		log_warnx("reload: driver, socket, state and audit paths, "
 		    "policy source, IKE ports, IKE credentials and dpd take "

@@ -20,3 +20,9 @@ add_test(NAME e2e_pair_natt_on
 set_tests_properties(e2e_pair_natt_on PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR};PAIR_NATT=4500")
+# Two agents through a real NAT (nftables masquerade in a router
+# namespace): NAT-D, float to 4500, ESP-in-UDP tunnel, keepalives (owner: J).
+add_test(NAME e2e_nat COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/nat.sh)
+set_tests_properties(e2e_nat PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -104,6 +104,7 @@ test_config_ok(void **state)
 	    "key_file = /x/host.key\n"
 	    "ca_file = /x/ca.pem\n"
 	    "dpd = 45\n"
+	    "natt_keepalive = 2\n"
 	    "soft_sa_lifetime = 60\n"
 	    "\n");
 	svc_config_defaults(&c);
@@ -134,6 +135,7 @@ test_config_ok(void **state)
 	assert_string_equal(c.key_file, "/x/host.key");
 	assert_string_equal(c.ca_file, "/x/ca.pem");
 	assert_int_equal(c.dpd_ms, 45000);
+	assert_int_equal(c.natt_keepalive_ms, 2000);
 	assert_int_equal(c.soft_sa_life_ms, 60000);
 	/* A certificate without its key, or without CAs, is refused. */
 	write_file(path, "cert_file = /x/host.pem\n");
@@ -194,6 +196,8 @@ test_config_errors(void **state)
 		{ "dpd = 0\n", ":1: dpd must be 5 to 3600" },
 		{ "dpd = 3601\n", ":1: dpd must" },
 		{ "dpd = 30s\n", ":1: dpd must" },
+		{ "natt_keepalive = 0\n", ":1: natt_keepalive must be 1 to" },
+		{ "natt_keepalive = 3601\n", ":1: natt_keepalive must" },
 		{ "soft_sa_lifetime = 0\n", ":1: soft_sa_lifetime must" },
 	};
 	struct svc_config c;
