@@ -77,6 +77,56 @@ qm_natt(const struct ike_mm *mm)
 	return mm->nat_local || mm->nat_peer ? mm->natt : 0;
 }
 
+/*
+ * NAT-OA (RFC 3947 5.2; draft-02's payload type when the peer spoke the
+ * draft): the original address of one end, sent in transport mode when a
+ * NAT is between us. The initiator sends its own address and the
+ * responder's as it knows them; the responder the initiator's address as
+ * it sees it and its own.
+ */
+static int
+natoa_write(struct wr *w, struct isk_chain *c, uint8_t natt,
+    const struct pa_addr *a)
+{
+	size_t pos;
+	int rc;
+
+	if ((rc = isk_pl_open(w, c, natt == 2 ? ISK_PL_NATOA_DRAFT :
+	    ISK_PL_NATOA, &pos)) != 0 ||
+	    (rc = wr_u8(w, a->family == AF_INET ? ISK_ID_IPV4 :
+	    ISK_ID_IPV6)) != 0 || (rc = wr_zero(w, 3)) != 0 ||
+	    (rc = wr_bytes(w, a->a, a->family == AF_INET ? 4 : 16)) != 0)
+		return rc;
+	return isk_pl_close(w, pos);
+}
+
+/* Log the peer's NAT-OA payloads (already checked by the decoder). */
+static void
+natoa_log(struct ike *ike, const struct isk_msg *m, const char *what)
+{
+	struct isk_natoa oa;
+	struct pa_addr a;
+	char s[2][PA_ADDRSTRLEN];
+	size_t i;
+	int n = 0;
+
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < m->npl && n < 2; i++) {
+		if ((m->pl[i].type != ISK_PL_NATOA &&
+		    m->pl[i].type != ISK_PL_NATOA_DRAFT) ||
+		    isk_parse_natoa(m->pl[i].body, &oa) != 0)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.family = oa.type == ISK_ID_IPV4 ? AF_INET : AF_INET6;
+		memcpy(a.a, oa.addr.p, oa.addr.len);
+		pa_addr_str(&a, s[n], sizeof(s[n]));
+		n++;
+	}
+	if (n > 0)
+		ike_olog(ike, "%s: NAT-OA %s%s%s", what, s[0], n > 1 ? ", " :
+		    "", s[1]);
+}
+
 static int
 spi_alloc(struct ike *ike, struct ike_qm *qm, uint8_t proto, uint32_t *spi)
 {
@@ -410,6 +460,10 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	    (rc = ike_ts_write(&w, &qm->ts_r)) != 0 ||
 	    (rc = isk_pl_close(&w, id)) != 0)
 		goto fail;
+	if (!rule->tunnel && qm_natt(mm) != 0 &&
+	    ((rc = natoa_write(&w, &c, qm_natt(mm), &mm->local)) != 0 ||
+	    (rc = natoa_write(&w, &c, qm_natt(mm), &mm->peer)) != 0))
+		goto fail;
 	qm->ids_sent = true;
 	put32(mid, qm->msgid);
 	v[0] = (struct pa_bytes){ mid, 4 };
@@ -582,6 +636,45 @@ honour_responder_lifetime(struct ike *ike, struct ike_qm *qm,
 }
 
 /* Responder: QM #1. */
+/*
+ * Transport mode through a NAT (RFC 3947 5.2): the initiator's Quick Mode
+ * ID names its own (private) address, which our policy cannot know; our
+ * filters name the address we see (the NAT's). When the IDs as sent match
+ * no rule, host IDs are retried as the addresses this Main Mode SA sees
+ * (the peer's, if it is behind a NAT; ours, if we are), and accepted only
+ * for a transport-mode rule: the SAs then carry the addresses on the wire,
+ * and the driver fixes the UDP/TCP checksums after decapsulation.
+ */
+static bool
+natted_transport(struct ike *ike, struct ike_mm *mm, struct ike_ts *tsi,
+    struct ike_ts *tsr, struct ike_rulecopy *rule)
+{
+	struct ike_ts i = *tsi, r = *tsr;
+
+	if (qm_natt(mm) == 0)
+		return false;
+	if (mm->nat_peer && i.net.len == pa_addr_bits(i.net.addr.family) &&
+	    i.net.addr.family == mm->peer.family) {
+		i.net.addr = mm->peer;
+		i.net.len = pa_addr_bits(mm->peer.family);
+	}
+	if (mm->nat_local && r.net.len == pa_addr_bits(r.net.addr.family) &&
+	    r.net.addr.family == mm->local.family) {
+		r.net.addr = mm->local;
+		r.net.len = pa_addr_bits(mm->local.family);
+	}
+	if (ike_rule_for_ids(ike, &mm->peer, &i, &r, rule) != 0)
+		return false;
+	if (rule->tunnel) {
+		ike_rulecopy_clear(rule);
+		memset(rule, 0, sizeof(*rule));
+		return false;
+	}
+	*tsi = i;
+	*tsr = r;
+	return true;
+}
+
 static void
 qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
     struct pa_bytes body, const uint8_t dg[20])
@@ -624,6 +717,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		ike_olog(ike, "QM #1 from %s: HASH(1) mismatch, dropped", a);
 		goto out;
 	}
+	natoa_log(ike, m, "QM #1");
 	if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
 	    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
 	    qm_ids(m, &ci, &cr) != 0 || isk_parse_sa(sap->body, sa) != 0) {
@@ -651,7 +745,8 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		tsr.net.addr = mm->local;
 		tsr.net.len = pa_addr_bits(mm->local.family);
 	}
-	if (ike_rule_for_ids(ike, &mm->peer, &tsi, &tsr, &rule) != 0) {
+	if (ike_rule_for_ids(ike, &mm->peer, &tsi, &tsr, &rule) != 0 &&
+	    !natted_transport(ike, mm, &tsi, &tsr, &rule)) {
 		ike_olog(ike, "QM #1 from %s: no rule for these IDs", a);
 		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
 		    ISK_N_INVALID_ID_INFORMATION, NULL, 0);
@@ -724,6 +819,10 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	if (ci != NULL && (isk_pl_data(&w, &c, ISK_PL_ID, ci->body.p,
 	    ci->body.len) != 0 || isk_pl_data(&w, &c, ISK_PL_ID, cr->body.p,
 	    cr->body.len) != 0))
+		goto fail;
+	if (!qm->p2.tunnel && qm->p2.natt != 0 &&
+	    (natoa_write(&w, &c, qm->p2.natt, &mm->peer) != 0 ||
+	    natoa_write(&w, &c, qm->p2.natt, &mm->local) != 0))
 		goto fail;
 	v[0] = (struct pa_bytes){ mid, 4 };
 	v[1] = (struct pa_bytes){ qm->ni, qm->ni_len };
@@ -826,6 +925,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			ike_olog(ike, "QM #2 from %s: HASH(2) mismatch", a);
 			goto out;
 		}
+		natoa_log(ike, m, "QM #2");
 		ike_dpd_alive(ike, mm);
 		if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
 		    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||

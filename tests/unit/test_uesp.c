@@ -101,7 +101,9 @@ mk_inner(uint8_t *buf, size_t cap, bool v6, size_t payload)
 {
 	struct pa_addr s, d;
 	struct wr w;
-	size_t i;
+	size_t i, hl, ul;
+	uint32_t sum;
+	uint16_t c;
 
 	assert_int_equal(pa_addr_parse(v6 ? "fd00::1" : "10.9.0.1", &s), 0);
 	assert_int_equal(pa_addr_parse(v6 ? "fd00::2" : "10.9.0.2", &d), 0);
@@ -115,6 +117,20 @@ mk_inner(uint8_t *buf, size_t cap, bool v6, size_t payload)
 	for (i = 0; i < payload; i++)
 		wr_u8(&w, (uint8_t)(i * 13));
 	assert_int_equal(uesp_ip_finish(&w, s.family), 0);
+	/*
+	 * A valid UDP checksum: transport-mode ESP-in-UDP recomputes it after
+	 * decapsulation (RFC 3948 3.1.2), which must give the same bytes
+	 * when the addresses did not change.
+	 */
+	hl = v6 ? 40 : 20;
+	ul = w.len - hl;
+	sum = uesp_cksum_add(&buf[v6 ? 8 : 12], v6 ? 32 : 8, 0);
+	sum += IPPROTO_UDP + (uint32_t)ul;
+	c = uesp_cksum(&buf[hl], ul, sum);
+	if (c == 0)
+		c = 0xffff;
+	buf[hl + 6] = (uint8_t)(c >> 8);
+	buf[hl + 7] = (uint8_t)c;
 	return w.len;
 }
 

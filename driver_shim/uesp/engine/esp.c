@@ -135,6 +135,52 @@ uesp_esp_out(struct uesp_sa *sa, const uint8_t *pkt, size_t len,
 	return uesp_ip_finish(w, src->family);
 }
 
+/*
+ * Transport mode through a NAT (RFC 3948 3.1.2): the sender computed the
+ * TCP/UDP checksum over the addresses it knew, and the NAT changed one of
+ * them. ESP's ICV has already vouched for the payload, so the checksum is
+ * recomputed over the addresses the packet now carries (the RFC's second
+ * option; it needs no NAT-OA). An IPv4 UDP checksum of zero stays zero;
+ * a segment too short for its header is left to the stack to drop.
+ */
+static int
+uesp_l4_refresh(struct wr *w, uint8_t family, uint8_t nh)
+{
+	size_t hl = family == AF_INET ? 20 : 40, coff, l4len;
+	uint8_t *a, *l4, ph[8];
+	uint32_t sum;
+	uint16_t c;
+	int rc;
+
+	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
+		return 0;
+	coff = nh == IPPROTO_TCP ? 16 : 6;
+	if (w->len < hl + coff + 2)
+		return 0;
+	l4len = w->len - hl;
+	if ((a = uesp_wr_at(w, family == AF_INET ? 12 : 8,
+	    family == AF_INET ? 8 : 32)) == NULL ||
+	    (l4 = uesp_wr_at(w, hl, l4len)) == NULL)
+		return PA_E_SHORT;
+	if (nh == IPPROTO_UDP && family == AF_INET && l4[6] == 0 &&
+	    l4[7] == 0)
+		return 0;
+	if ((rc = wr_patch_u16(w, hl + coff, 0)) != 0)
+		return rc;
+	memset(ph, 0, sizeof(ph));
+	ph[4] = (uint8_t)(l4len >> 24);
+	ph[5] = (uint8_t)(l4len >> 16);
+	ph[6] = (uint8_t)(l4len >> 8);
+	ph[7] = (uint8_t)l4len;
+	sum = uesp_cksum_add(a, family == AF_INET ? 8 : 32, 0);
+	sum += nh;
+	sum = uesp_cksum_add(ph + 4, 4, sum);
+	c = uesp_cksum(l4, l4len, sum);
+	if (nh == IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	return wr_patch_u16(w, hl + coff, c);
+}
+
 int
 uesp_esp_in(struct uesp_sa *sa, const struct uesp_rx *rx, struct wr *w,
     enum drv_drop_reason *why)
@@ -241,5 +287,9 @@ uesp_esp_in(struct uesp_sa *sa, const struct uesp_rx *rx, struct wr *w,
 	    NULL)
 		return PA_E_SHORT;
 	*proto = nh;
-	return uesp_ip_finish(w, rx->src.family);
+	if ((rc = uesp_ip_finish(w, rx->src.family)) != 0)
+		return rc;
+	if (sa->p.encap_sport != 0 || sa->p.encap_dport != 0)
+		return uesp_l4_refresh(w, rx->src.family, nh);
+	return 0;
 }

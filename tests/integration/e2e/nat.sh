@@ -6,7 +6,8 @@
 # floats to 4500, no raw ESP crosses the router (UDP-encapsulated only),
 # ping and a 4 MiB TCP transfer each way arrive byte for byte, and A (and
 # only A) sends NAT-T keepalives (counted by the router's nft counters,
-# with natt_keepalive = 1 s so the test does not wait 20 s).
+# with natt_keepalive = 1 s so the test does not wait 20 s). Then the same
+# in transport mode: NAT-OA both ways, checksums fixed after decapsulation.
 # Needs root, netns, TUN, nft, jq, python3; skips (77) otherwise.
 set -uo pipefail
 
@@ -97,17 +98,27 @@ pass() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 die() { echo "FAIL: $*" >&2; exit 1; }
 
-# mkside S LOCALNET PEERNET TUNNEL: a tunnel-mode rule, PSK, NAT-T on.
+# mkside S LOCALNET PEERNET TUNNEL: a tunnel-mode rule, PSK, NAT-T on;
+# mkside S "" PEER "": a transport-mode rule, this host <-> PEER.
 mkside() {
-	local s=$1 lnet=$2 pnet=$3 tun=$4
+	local s=$1 lnet=$2 pnet=$3 tun=$4 src dst tattr
+	if [ -n "$tun" ]; then
+		src="<source kind=\"subnet\" address=\"$lnet\" prefix=\"24\"/>"
+		dst="<destination kind=\"subnet\" address=\"$pnet\" prefix=\"24\"/>"
+		tattr="tunnel=\"$tun\""
+	else
+		src='<source kind="me"/>'
+		dst="<destination kind=\"host\" address=\"$pnet\"/>"
+		tattr=""
+	fi
 	mkdir -p "$tmp/$s"
 	cat > "$tmp/$s/store.xml" <<EOX
 <?xml version="1.0" encoding="UTF-8"?>
 <ipsecStore xmlns="urn:ipsec-agent:policy:1" version="1">
   <filterList id="{4a700000-0000-4000-8000-0000000000a1}" name="Subnets">
     <filter id="{4a700000-0000-4000-8000-0000000000a2}" mirrored="yes">
-      <source kind="subnet" address="$lnet" prefix="24"/>
-      <destination kind="subnet" address="$pnet" prefix="24"/>
+      $src
+      $dst
     </filter>
   </filterList>
   <filterAction id="{4a700000-0000-4000-8000-0000000000a3}" name="Tunnel"
@@ -123,7 +134,7 @@ mkside() {
     <rule id="{4a700000-0000-4000-8000-0000000000a6}" name="SiteToSite"
         filterList="{4a700000-0000-4000-8000-0000000000a1}"
         filterAction="{4a700000-0000-4000-8000-0000000000a3}"
-        tunnel="$tun">
+        $tattr>
       <auth kind="psk" secret="natkey"/>
     </rule>
   </policy>
@@ -159,8 +170,11 @@ B=("$cmd" -c "$tmp/b.conf")
 head -c 4194304 /dev/urandom > "$tmp/payload"
 want="$(stat -c %s "$tmp/payload") $(sha256sum "$tmp/payload" | cut -d' ' -f1)"
 
-ip netns exec $nsA "$agentd" -c "$tmp/a.conf" || die "a did not start"
-ip netns exec $nsB "$agentd" -c "$tmp/b.conf" || die "b did not start"
+start_both() {
+	ip netns exec $nsA "$agentd" -c "$tmp/a.conf" || die "a did not start"
+	ip netns exec $nsB "$agentd" -c "$tmp/b.conf" || die "b did not start"
+}
+start_both
 
 # 1. The first packet triggers the negotiation through the NAT.
 ip netns exec $nsA ping -c 1 -W 5 -I 10.88.11.1 10.88.22.1 >/dev/null ||
@@ -189,10 +203,12 @@ ip netns exec $nsA ping -c 3 -i 0.2 -W 2 -I 10.88.11.1 10.88.22.1 \
     >/dev/null || fail "ping a -> b"
 ip netns exec $nsB ping -c 3 -i 0.2 -W 2 -I 10.88.22.1 10.88.11.1 \
     >/dev/null || fail "ping b -> a"
+# xferx FROMNS SRC TONS DST PORT [LISTEN]: 4 MiB over TCP, checked.
 xferx() {
 	local rf="$tmp/xfer.$5" i got
 	rm -f "$rf.ready" "$rf.result"
-	ip netns exec $3 python3 "$xfer" serve $4 $5 "$rf.ready" "$rf.result" &
+	ip netns exec $3 python3 "$xfer" serve ${6:-$4} $5 "$rf.ready" \
+	    "$rf.result" &
 	local srv=$!
 	for i in $(seq 1 250); do [ -f "$rf.ready" ] && break; sleep 0.02; done
 	ip netns exec $1 python3 "$xfer" send $2 $4 $5 "$tmp/payload" ||
@@ -228,6 +244,44 @@ done
 ip netns exec $nsA ping -c 1 -W 2 -I 10.88.11.1 10.88.22.1 >/dev/null ||
     fail "traffic after the keepalives"
 [ $fails = $f0 ] && pass "the side behind the NAT sends keepalives (0xff to 4500), the other does not"
+
+# 4. Transport mode through the NAT (RFC 3947 5.2, RFC 3948 3.1.2): A's
+# policy names B (10.88.2.2), B's names the NAT's address (10.88.2.1), A's
+# Quick Mode IDs its own private address. NAT-OA goes both ways, B maps
+# A's host ID to the address it sees, and the uesp driver recomputes the
+# TCP/UDP checksums the NAT made stale (a TCP transfer checks them: a
+# wrong checksum drops every segment).
+f0=$fails
+for s in a b; do
+	"$cmd" -c "$tmp/$s.conf" --timeout 5000 service stop >/dev/null 2>&1 ||
+	    die "stop $s"
+done
+mkside a "" 10.88.2.2 ""
+mkside b "" 10.88.2.1 ""
+start_both
+ip netns exec $nsA ping -c 1 -W 5 10.88.2.2 >/dev/null ||
+    fail "transport: the first ping was lost: $(tail -5 "$tmp/a/oakley.log")"
+for s in A B; do
+	declare -n who=$s
+	q=$("${who[@]}" --json show qmsas | jq -c '.qmsas')
+	[ "$(jq length <<<"$q")" = 1 ] ||
+	    die "transport: $s has $(jq length <<<"$q") QM SAs"
+	jq -e '.[0].tunnel == false' <<<"$q" >/dev/null ||
+	    fail "transport: $s: not a transport SA: $q"
+done
+grep -q "QM #1: NAT-OA 10.88.1.2, 10.88.2.2" "$tmp/b/oakley.log" ||
+    fail "transport: b did not get A's NAT-OA: $(grep NAT-OA "$tmp/b/oakley.log")"
+grep -q "QM #2: NAT-OA 10.88.2.1, 10.88.2.2" "$tmp/a/oakley.log" ||
+    fail "transport: a did not get B's NAT-OA: $(grep NAT-OA "$tmp/a/oakley.log")"
+e0=$(cnt esp_a)
+ip netns exec $nsA ping -c 3 -i 0.2 -W 2 10.88.2.2 >/dev/null ||
+    fail "transport: ping a -> b"
+ip netns exec $nsB ping -c 3 -i 0.2 -W 2 10.88.2.1 >/dev/null ||
+    fail "transport: ping b -> a"
+xferx $nsA 10.88.1.2 $nsB 10.88.2.2 5003
+xferx $nsB 10.88.2.2 $nsA 10.88.2.1 5004 10.88.1.2
+[ "$(cnt esp_a)" = "$e0" ] || fail "transport: raw ESP crossed the NAT"
+[ $fails = $f0 ] && pass "transport mode through the NAT: NAT-OA both ways, ping and 2 x 4 MiB TCP intact (checksums fixed)"
 
 [ $fails = 0 ] || die "$fails check(s) failed (logs in $tmp)"
 echo "all $n NAT tests passed"
