@@ -729,6 +729,7 @@ agent_start(struct agent *a, struct pol_err *err)
 		ic.ca_file = a->cfg.ca_file;
 		ic.dpd_ms = a->cfg.dpd_ms;
 		ic.keepalive_ms = a->cfg.natt_keepalive_ms;
+		ic.dos_halfopen = a->cfg.dos_halfopen;
 		ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
 		if ((rc = ike_new(&ic, &a->ike)) != 0) {
 			set_err(err, "ike", "starting the IKE engine failed: %s",

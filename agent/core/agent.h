@@ -71,6 +71,7 @@ struct agent_cfg {
 	const char		*ca_file;
 	uint32_t		 dpd_ms;	/* 0 = 30 s */
 	uint32_t		 natt_keepalive_ms;	/* 0 = 20 s */
+	uint32_t		 dos_halfopen;	/* DoS-cookie mode; 0 = off */
 	uint32_t		 soft_sa_life_ms;	/* 0 = 300 s */
 };
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "audit.h"
 #include "ike_int.h"
@@ -619,6 +620,10 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 		ike->cfg.soft_sa_ms = 3000;
 	if (ike->cfg.max_halfopen == 0)
 		ike->cfg.max_halfopen = 1000;
+	if (RAND_bytes(ike->dos_secret, sizeof(ike->dos_secret)) != 1) {
+		rc = PA_E_CRYPTO;
+		goto out;
+	}
 	ike->next_reqid = 0x1000;
 	if ((rc = ike_creds_load(cfg, &ike->creds)) != 0)
 		goto out;

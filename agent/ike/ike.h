@@ -76,6 +76,13 @@ struct ike_cfg {
 	uint32_t		 soft_sa_life_ms;
 	uint32_t		 max_halfopen;	/* responder MM half-open cap; 0 = 1000 */
 	/*
+	 * DoS-cookie mode (Windows' EnableDOSProtect, off by default as in
+	 * 2000/XP/2003): with this many half-open responder Main Modes or
+	 * more, MM #1 without a valid responder cookie is answered with a
+	 * stateless NOTIFY_DOS_COOKIE; 0 = off.
+	 */
+	uint32_t		 dos_halfopen;
+	/*
 	 * Test hook: when set, all random bytes the engine draws (cookies,
 	 * nonces, DH private values are excluded) come from here.
 	 */
@@ -146,6 +153,7 @@ struct ike_stats {
 	uint64_t	dropped_halfopen;	/* MM #1 refused: half-open cap */
 	uint64_t	active_mmsas;		/* established now */
 	uint64_t	active_qmsas;		/* SA pairs established now */
+	uint64_t	dos_cookies_sent;	/* stateless MM #1 answers */
 };
 
 /* A Main Mode SA, for `show mmsas`. Strings are copies. */

@@ -246,6 +246,7 @@ struct ike {
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
 	uint64_t		 last_dos_audit;
+	uint8_t			 dos_secret[32];	/* DoS cookies' key */
 	uint64_t		 last_bad_audit;	/* invalid input report */
 	uint64_t		 bad_reported;		/* count at that report */
 	/*

@@ -732,6 +732,7 @@ isk_notify_name(uint16_t t)
 	case ISK_N_INITIAL_CONTACT: return "INITIAL-CONTACT";
 	case ISK_N_R_U_THERE: return "R-U-THERE";
 	case ISK_N_R_U_THERE_ACK: return "R-U-THERE-ACK";
+	case ISK_N_MS_DOS_COOKIE: return "DOS-COOKIE";
 	default: return "unknown";
 	}
 }

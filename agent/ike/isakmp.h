@@ -99,6 +99,7 @@
 #define ISK_N_INITIAL_CONTACT		24578
 #define ISK_N_R_U_THERE			36136
 #define ISK_N_R_U_THERE_ACK		36137
+#define ISK_N_MS_DOS_COOKIE		40004	/* MS-IKEE 2.2.6: 8-byte cookie */
 
 /* DOI, situation, protocol IDs. */
 #define ISK_DOI_IPSEC		1

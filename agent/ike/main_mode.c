@@ -1178,10 +1178,113 @@ bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
 
 static const uint8_t zero16[16];
 
-/* Responder, MM #1. */
+/*
+ * DoS-cookie mode (docs/ike.md): the responder cookie for CKY-I from
+ * peer:port to our socket in time slice `slice` (150 s, as Windows):
+ * HMAC-SHA256 under a secret drawn at start, first 8 bytes. Never zero
+ * in its first two bytes, like our random responder cookies.
+ */
+#define IKE_DOS_SLICE_MS	150000
+
+static int
+dos_cookie(struct ike *ike, int sock, const struct pa_addr *from,
+    uint16_t port, const uint8_t cky_i[8], uint64_t slice, uint8_t out[8])
+{
+	uint8_t mac[32], pb[2], sb[8];
+	struct pa_bytes v[5];
+	int rc, i;
+
+	pb[0] = (uint8_t)(port >> 8);
+	pb[1] = (uint8_t)port;
+	for (i = 0; i < 8; i++)
+		sb[i] = (uint8_t)(slice >> (56 - 8 * i));
+	v[0] = (struct pa_bytes){ cky_i, 8 };
+	v[1] = (struct pa_bytes){ from->a, sizeof(from->a) };
+	v[2] = (struct pa_bytes){ pb, 2 };
+	v[3] = (struct pa_bytes){ ike->socks[sock].addr.a,
+	    sizeof(ike->socks[sock].addr.a) };
+	v[4] = (struct pa_bytes){ sb, 8 };
+	if ((rc = oak_prf(ISK_HASH_SHA256, ike->dos_secret,
+	    sizeof(ike->dos_secret), v, 5, mac)) != 0)
+		return rc;
+	memcpy(out, mac, 8);
+	if (out[0] == 0 && out[1] == 0)
+		out[0] = 1;
+	return 0;
+}
+
+/* cky_r is a cookie we handed out in this slice or the previous one. */
+static bool
+dos_cookie_ok(struct ike *ike, int sock, const struct pa_addr *from,
+    uint16_t port, const struct isk_hdr *h)
+{
+	uint64_t slice = ike_now() / IKE_DOS_SLICE_MS;
+	uint8_t c[8];
+	int i;
+
+	for (i = 0; i < 2 && slice >= (uint64_t)i; i++)
+		if (dos_cookie(ike, sock, from, port, h->cky_i,
+		    slice - (uint64_t)i, c) == 0 &&
+		    CRYPTO_memcmp(c, h->cky_r, 8) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * In DoS-cookie mode, answer MM #1 without state: an unprotected
+ * NOTIFY_DOS_COOKIE (MS-IKEE 2.2.6) carrying the cookie, which the
+ * initiator puts in the responder cookie field of MM #1 sent again.
+ */
+static void
+dos_answer(struct ike *ike, int sock, const struct pa_addr *from,
+    uint16_t port, const struct isk_hdr *h)
+{
+	uint8_t buf[128], ck[8];
+	struct isk_hdr oh;
+	struct isk_chain c;
+	struct wr w;
+	uint64_t now = ike_now();
+	size_t n;
+
+	if (dos_cookie(ike, sock, from, port, h->cky_i,
+	    now / IKE_DOS_SLICE_MS, ck) != 0)
+		return;
+	memset(&oh, 0, sizeof(oh));
+	memcpy(oh.cky_i, h->cky_i, 8);
+	memcpy(oh.cky_r, ck, 8);
+	oh.exch = ISK_EXCH_INFO;
+	wr_init(&w, buf, sizeof(buf));
+	if (isk_hdr_write(&w, &oh, &c) != 0 ||
+	    isk_pl_open(&w, &c, ISK_PL_N, &n) != 0)
+		return;
+	wr_u32(&w, ISK_DOI_IPSEC);
+	wr_u8(&w, ISK_PROTO_ISAKMP);
+	wr_u8(&w, 16);
+	wr_u16(&w, ISK_N_MS_DOS_COOKIE);
+	wr_bytes(&w, h->cky_i, 8);
+	wr_bytes(&w, zero16, 8);
+	wr_bytes(&w, ck, 8);
+	if (isk_pl_close(&w, n) != 0 || isk_hdr_close(&w, 0) != 0)
+		return;
+	if (ike_send(ike, sock, from, port, buf, w.len) == 0)
+		ike->st.dos_cookies_sent++;
+	if (now - ike->last_dos_audit > 10000 || ike->last_dos_audit == 0) {
+		const char *kv[2] = { "Text", "Possible denial of service: "
+		    "IKE DoS-prevention mode, Main Mode requests answered "
+		    "with cookies" };
+
+		ike->last_dos_audit = now;
+		ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
+		ike_olog(ike, "DoS-prevention mode: %llu half-open Main Modes",
+		    (unsigned long long)ike->st.active_receive);
+	}
+}
+
+/* Responder, MM #1; cookie: our responder cookie (DoS mode), or NULL. */
 static void
 mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
-    uint16_t port, const struct isk_hdr *h, const struct isk_msg *m)
+    uint16_t port, const struct isk_hdr *h, const struct isk_msg *m,
+    const uint8_t *cookie)
 {
 	struct isk_sa *sa = NULL;
 	struct ike_rulecopy rule;
@@ -1304,10 +1407,13 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 			mm->local = l;
 	}
 	memcpy(mm->cky_i, h->cky_i, 8);
-	do {
-		if (ike_rand(ike, mm->cky_r, 8) != 0)
-			goto fail;
-	} while (mm->cky_r[0] == 0 && mm->cky_r[1] == 0);
+	if (cookie != NULL)
+		memcpy(mm->cky_r, cookie, 8);
+	else
+		do {
+			if (ike_rand(ike, mm->cky_r, 8) != 0)
+				goto fail;
+		} while (mm->cky_r[0] == 0 && mm->cky_r[1] == 0);
 	ike_mm_hash_add(ike, mm);
 	if ((mm->sai_b = dup_bytes(sap->body.p, sap->body.len)) == NULL)
 		goto fail;
@@ -1471,9 +1577,17 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return;
 	if (mm == NULL) {
-		if (memcmp(h->cky_r, zero, 8) != 0 || h->np != ISK_PL_SA ||
-		    (h->flags & ISK_FLAG_ENC) != 0) {
+		bool cookie = memcmp(h->cky_r, zero, 8) != 0;
+
+		if (h->np != ISK_PL_SA || (h->flags & ISK_FLAG_ENC) != 0 ||
+		    (cookie && (ike->cfg.dos_halfopen == 0 ||
+		    !dos_cookie_ok(ike, sock, from, port, h)))) {
 			ike->st.invalid_cookies++;
+			goto out;
+		}
+		if (!cookie && ike->cfg.dos_halfopen != 0 &&
+		    ike->st.active_receive >= ike->cfg.dos_halfopen) {
+			dos_answer(ike, sock, from, port, h);
 			goto out;
 		}
 		if (isk_parse_chain(body, h->np, false, m) != 0 ||
@@ -1483,7 +1597,8 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		}
 		if (unknown_payload(ike, sock, from, port, h, m))
 			goto out;
-		mm_respond(ike, sock, from, port, h, m);
+		mm_respond(ike, sock, from, port, h, m, cookie ? h->cky_r :
+		    NULL);
 		if ((mm = ike_mm_find(ike, h->cky_i, NULL)) != NULL &&
 		    memcmp(mm->cky_i, h->cky_i, 8) == 0) {
 			memcpy(mm->rx_digest, dg, 20);
@@ -1741,6 +1856,21 @@ ike_mm_plain_notify(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	}
 	ike_olog(ike, "received unprotected notify %s",
 	    isk_notify_name(nt.type));
+	if (nt.type == ISK_N_MS_DOS_COOKIE && mm->initiator &&
+	    mm->state == MM_I_SA_SENT && nt.data.len == 8 &&
+	    memcmp(mm->cky_r, zero16, 8) == 0 &&
+	    memcmp(nt.data.p, zero16, 8) != 0 && mm->tx != NULL &&
+	    mm->txlen >= ISK_HDR_LEN) {
+		/* The responder is in DoS mode: MM #1 again, with its cookie. */
+		memcpy(mm->cky_r, nt.data.p, 8);
+		memcpy(mm->tx + 8, nt.data.p, 8);
+		ike_olog(ike, "MM #1 sent again with the responder's DoS "
+		    "cookie");
+		if (ike_send(ike, mm->sock, &mm->peer, mm->peer_port, mm->tx,
+		    mm->txlen) != 0)
+			ike->st.send_failures++;
+		goto out;
+	}
 	if (nt.type < 16384) {
 		snprintf(r, sizeof(r), "peer sent %s", isk_notify_name(nt.type));
 		krb_error_reason(mm, m, r, sizeof(r));

@@ -382,6 +382,11 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			return cfg_errf(eb, ec, where, "dpd must be 5 to 3600 "
 			    "seconds, not '%s'", v);
 		c->dpd_ms = (unsigned)x * 1000;
+	} else if (strcmp(k, "dos_halfopen") == 0) {
+		if (parse_uint(v, 1000, &x, 10) != 0)
+			return cfg_errf(eb, ec, where, "dos_halfopen must be "
+			    "0 (off) to 1000, not '%s'", v);
+		c->dos_halfopen = (unsigned)x;
 	} else if (strcmp(k, "natt_keepalive") == 0) {
 		if (parse_uint(v, 3600, &x, 10) != 0 || x == 0)
 			return cfg_errf(eb, ec, where, "natt_keepalive must be "

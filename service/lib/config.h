@@ -51,6 +51,7 @@ struct svc_config {
 	char			 ca_file[SVC_PATH_MAX];
 	unsigned		 dpd_ms;	/* 0 = engine default (30 s) */
 	unsigned		 natt_keepalive_ms;	/* 0 = engine default (20 s) */
+	unsigned		 dos_halfopen;	/* DoS-cookie mode; 0 = off */
 	unsigned		 soft_sa_life_ms;	/* 0 = engine default */
 	unsigned		 stop_timeout_ms;
 	unsigned		 log_level;	/* 3..7 */

@@ -337,6 +337,7 @@ agent_cfg_of(struct svc_daemon *d)
 #undef CFG_STR
 	ac.dpd_ms = d->cfg.dpd_ms;
 	ac.natt_keepalive_ms = d->cfg.natt_keepalive_ms;
+	ac.dos_halfopen = d->cfg.dos_halfopen;
 	ac.soft_sa_life_ms = d->cfg.soft_sa_life_ms;
 	return ac;
 }
@@ -372,6 +373,7 @@ svc_reload(struct svc_daemon *d, char *eb, size_t ec)
 	    strcmp(nc.ca_file, d->cfg.ca_file) != 0 ||
 	    nc.dpd_ms != d->cfg.dpd_ms ||
 	    nc.natt_keepalive_ms != d->cfg.natt_keepalive_ms ||
+	    nc.dos_halfopen != d->cfg.dos_halfopen ||
 	    nc.soft_sa_life_ms != d->cfg.soft_sa_life_ms)
 		log_warnx("reload: driver, socket, state and audit paths, "
 		    "policy source, IKE ports, IKE credentials and dpd take "

@@ -38,6 +38,7 @@ static const struct stat_name oakley[] = {
 	IKE(key_addition_failures, "Key Addition Failures"),
 	IKE(retransmits, "Retransmissions"),
 	IKE(dropped_halfopen, "Half-open Negotiations Refused"),
+	IKE(dos_cookies_sent, "DoS Cookies Sent"),
 	IKE(active_mmsas, "Active Main Mode SAs"),
 };
 

@@ -160,6 +160,7 @@ static const struct driver_events drv_ev = { NULL, on_expire, NULL };
 static const char *cert_file, *key_file, *ca_file;
 static const char *krb_keytab, *krb_principal;
 static uint32_t dpd_ms;
+static uint32_t dos_halfopen;
 
 static void
 side_open(struct side *s, const char *addr, const char *peer, const char *psk,
@@ -189,6 +190,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	cfg.retrans_ms = 200;
 	cfg.max_halfopen = halfopen;
 	cfg.dpd_ms = dpd_ms;
+	cfg.dos_halfopen = dos_halfopen;
 	cfg.cert_file = cert_file;
 	cfg.key_file = key_file;
 	cfg.ca_file = ca_file;
@@ -711,6 +713,112 @@ test_bad_input(void **state)
 	assert_int_equal(st.active_receive, 10);
 	assert_true(st.retransmits >= 1);
 	close(fd);
+	side_close(&b);
+}
+
+/*
+ * DoS-cookie mode: B (threshold 5 half-open) takes a flood of MM #1 from
+ * A's address. The first 5 get state; the rest get a stateless
+ * DOS-COOKIE notify and no state. MM #1 sent again with a valid cookie
+ * gets state (return routability proved); a forged cookie is refused.
+ * Then A's own negotiation goes through the cookie round trip and
+ * completes. One rate-limited 550 for the DoS mode (and one for the
+ * invalid input).
+ */
+static void
+test_dos_cookies(void **state)
+{
+	struct side a, b;
+	struct ike_stats st, sa;
+	struct sockaddr_in sin;
+	struct isk_hdr h;
+	struct pa_bytes body;
+	struct isk_msg m;
+	struct isk_notify nt;
+	uint8_t buf[512], r[512], ck[8], cki[8];
+	size_t n, i, notes = 0;
+	ssize_t k;
+	int fd;
+
+	(void)state;
+	dos_halfopen = 5;
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 100);
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 100);
+	dos_halfopen = 0;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	for (i = 0; i < 50; i++) {
+		n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, (uint32_t)i);
+		raw_send(fd, buf, n);
+	}
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, 5);
+	assert_int_equal(st.dos_cookies_sent, 45);
+	assert_int_equal(st.dropped_halfopen, 0);
+	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 1);
+	/* The answers: 5 MM #2, 45 notifies carrying an 8-byte cookie. */
+	memset(ck, 0, sizeof(ck));
+	memset(cki, 0, sizeof(cki));
+	for (i = 0; i < 50; i++) {
+		k = recv(fd, r, sizeof(r), MSG_DONTWAIT);
+		assert_true(k > 0);
+		assert_int_equal(isk_parse_hdr(r, (size_t)k, &h, &body), 0);
+		if (h.exch != ISK_EXCH_INFO)
+			continue;
+		assert_int_equal(isk_parse_chain(body, h.np, false, &m), 0);
+		assert_int_equal(isk_parse_notify(m.pl[0].body, &nt), 0);
+		assert_int_equal(nt.type, ISK_N_MS_DOS_COOKIE);
+		assert_int_equal(nt.data.len, 8);
+		assert_memory_equal(nt.data.p, h.cky_r, 8);
+		if (notes++ == 0) {
+			memcpy(ck, nt.data.p, 8);
+			memcpy(cki, h.cky_i, 8);
+		}
+	}
+	assert_int_equal(notes, 45);
+	/* A forged cookie: no state, counted. */
+	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 0);
+	memcpy(buf, cki, 8);
+	memcpy(buf + 8, ck, 8);
+	buf[15] ^= 1;
+	raw_send(fd, buf, n);
+	/* The cookie with another CKY-I: no state either. */
+	buf[15] ^= 1;
+	buf[7] ^= 1;
+	raw_send(fd, buf, n);
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, 5);
+	assert_int_equal(st.invalid_cookies, 2);
+	/* The right cookie: state is created, past the DoS threshold. */
+	buf[7] ^= 1;
+	raw_send(fd, buf, n);
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, 6);
+	k = recv(fd, r, sizeof(r), MSG_DONTWAIT);
+	while (k > 0 && isk_parse_hdr(r, (size_t)k, &h, &body) == 0 &&
+	    h.exch != ISK_EXCH_MAIN)
+		k = recv(fd, r, sizeof(r), MSG_DONTWAIT);
+	assert_true(k > 0);
+	assert_memory_equal(h.cky_r, ck, 8);	/* MM #2 under our cookie */
+	/* A real initiator follows the cookie and completes. */
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	ike_stats(b.ike, &st);
+	ike_stats(a.ike, &sa);
+	assert_int_equal(st.dos_cookies_sent, 46);
+	assert_int_equal(sa.main_modes, 1);
+	/* Still one for the DoS mode; one for the forged cookies. */
+	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 2);
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	close(fd);
+	side_close(&a);
 	side_close(&b);
 }
 
@@ -1448,6 +1556,7 @@ main(void)
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_no_proposal),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_dos_cookies),
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_default_response_master_pfs),
 	};

@@ -105,6 +105,7 @@ test_config_ok(void **state)
 	    "ca_file = /x/ca.pem\n"
 	    "dpd = 45\n"
 	    "natt_keepalive = 2\n"
+	    "dos_halfopen = 50\n"
 	    "soft_sa_lifetime = 60\n"
 	    "\n");
 	svc_config_defaults(&c);
@@ -136,6 +137,7 @@ test_config_ok(void **state)
 	assert_string_equal(c.ca_file, "/x/ca.pem");
 	assert_int_equal(c.dpd_ms, 45000);
 	assert_int_equal(c.natt_keepalive_ms, 2000);
+	assert_int_equal(c.dos_halfopen, 50);
 	assert_int_equal(c.soft_sa_life_ms, 60000);
 	/* A certificate without its key, or without CAs, is refused. */
 	write_file(path, "cert_file = /x/host.pem\n");
@@ -198,6 +200,7 @@ test_config_errors(void **state)
 		{ "dpd = 30s\n", ":1: dpd must" },
 		{ "natt_keepalive = 0\n", ":1: natt_keepalive must be 1 to" },
 		{ "natt_keepalive = 3601\n", ":1: natt_keepalive must" },
+		{ "dos_halfopen = 1001\n", ":1: dos_halfopen must be 0" },
 		{ "soft_sa_lifetime = 0\n", ":1: soft_sa_lifetime must" },
 	};
 	struct svc_config c;
