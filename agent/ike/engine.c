@@ -850,6 +850,22 @@ ike_mm_ready(struct ike *ike, struct ike_mm *mm)
  * covers its flow too.
  */
 #define IKE_STALE_ACQ_MS	2000
+
+/* Does the selector pair (l, r) of a negotiation cover this packet? */
+static bool
+ts_covers(const struct ike_ts *l, const struct ike_ts *r,
+    const struct drv_sel *pkt)
+{
+	if (!pa_prefix_contains(&l->net, &pkt->src.addr) ||
+	    !pa_prefix_contains(&r->net, &pkt->dst.addr))
+		return false;
+	if (l->proto != 0 && l->proto != pkt->proto)
+		return false;
+	if (l->port != 0 && l->port != pkt->sport)
+		return false;
+	return r->port == 0 || r->port == pkt->dport;
+}
+
 static bool
 acquire_in_progress(struct ike *ike, const struct pa_addr *peer,
     const struct drv_sel *pkt)
@@ -861,13 +877,11 @@ acquire_in_progress(struct ike *ike, const struct pa_addr *peer,
 		if (qm->state != QM_DEAD && (qm->state != QM_DONE ||
 		    (!qm->initiator && qm->done_at + IKE_STALE_ACQ_MS >
 		    ike_now())) && pa_addr_eq(&qm->peer, peer) &&
-		    pa_prefix_contains(&qm->ts_l.net, &pkt->src.addr) &&
-		    pa_prefix_contains(&qm->ts_r.net, &pkt->dst.addr))
+		    ts_covers(&qm->ts_l, &qm->ts_r, pkt))
 			return true;
 	for (p = ike->pending; p != NULL; p = p->next)
 		if (pa_addr_eq(&p->peer, peer) &&
-		    pa_prefix_contains(&p->ts_l.net, &pkt->src.addr) &&
-		    pa_prefix_contains(&p->ts_r.net, &pkt->dst.addr))
+		    ts_covers(&p->ts_l, &p->ts_r, pkt))
 			return true;
 	return false;
 }
@@ -892,7 +906,7 @@ ike_acquire(struct ike *ike, const struct drv_sel *pkt, uint32_t reqid,
 		return rc;
 	}
 	peer = rule.tunnel ? rule.tunnel_peer : pkt->dst.addr;
-	if (acquire_in_progress(ike, &peer, pkt)) {
+	if (!ike->cfg.no_mm_reuse && acquire_in_progress(ike, &peer, pkt)) {
 		ike_olog(ike, "acquire: rule \"%s\", peer %s: negotiation "
 		    "already in progress", rule.name,
 		    pa_addr_str(&peer, a, sizeof(a)));

@@ -107,8 +107,10 @@ struct ike_cfg {
 	const char		*krb_principal;
 	const char		*krb_config;
 	/*
-	 * Benchmarks and tests: every acquire gets a Main Mode SA of its own
-	 * (no reuse of an established or pending one with the same peer).
+	 * Benchmarks and tests: every acquire is a negotiation of its own,
+	 * with a Main Mode SA of its own (no reuse of an established or
+	 * pending one with the same peer, and no merging of an acquire into
+	 * a negotiation already under way for the same flow).
 	 */
 	bool			 no_mm_reuse;
 	/*
