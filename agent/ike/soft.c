@@ -68,18 +68,22 @@ ike_soft_start(struct ike *ike, const struct pa_addr *peer,
 	memset(&p, 0, sizeof(p));
 	p.action = DRV_ACT_PERMIT;
 	p.priority = IKE_SOFT_PRIO;
-	p.sel = s->sel;
-	if (ike->cfg.drv_ops->policy_add(ike->cfg.drv, &s->out, &p) != 0) {
-		log_warnx("soft association: the driver refused the outbound "
-		    "permit filter");
-		free(s);
-		return;
-	}
+	/*
+	 * Inbound first: the outbound filter releases the packets the
+	 * driver held, and their answers must find the way in open.
+	 */
 	sel_of(&p.sel, r, l);
 	if (ike->cfg.drv_ops->policy_add(ike->cfg.drv, &s->in, &p) != 0) {
 		log_warnx("soft association: the driver refused the inbound "
 		    "permit filter");
-		(void)ike->cfg.drv_ops->policy_del(ike->cfg.drv, &s->out);
+		free(s);
+		return;
+	}
+	p.sel = s->sel;
+	if (ike->cfg.drv_ops->policy_add(ike->cfg.drv, &s->out, &p) != 0) {
+		log_warnx("soft association: the driver refused the outbound "
+		    "permit filter");
+		(void)ike->cfg.drv_ops->policy_del(ike->cfg.drv, &s->in);
 		free(s);
 		return;
 	}

@@ -555,9 +555,16 @@ uesp_tx_release(struct driver *d, struct uesp_txb *b, bool expire_only)
 
 		if (pol->qhead == NULL)
 			continue;
+		/*
+		 * Go when the SAs are in, or when another filter now wins
+		 * for these packets (a soft association's permit filter,
+		 * a new block): uesp_tx_packet matches each packet afresh,
+		 * sends it in clear, drops it as blocked, or holds it again.
+		 */
 		if (!expire_only &&
 		    uesp_pkt_sel(pol->qhead->data, pol->qhead->len, &ps,
-		    &hl) == 0 && uesp_pol_sas(d, pol, &ps, &esp, &ah)) {
+		    &hl) == 0 && (uesp_pol_match(d, DRV_DIR_OUT, &ps) != pol ||
+		    uesp_pol_sas(d, pol, &ps, &esp, &ah))) {
 			*gotail = pol->qhead;
 			gotail = pol->qtail;
 			pol->qhead = NULL;

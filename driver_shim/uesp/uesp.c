@@ -220,6 +220,7 @@ uesp_policy_add(struct driver *d, const struct spd_id *id,
     const struct spd_params *p)
 {
 	struct uesp_pol *pol, **np;
+	uint64_t one = 1;
 	size_t i;
 	int rc;
 
@@ -259,8 +260,12 @@ uesp_policy_add(struct driver *d, const struct spd_id *id,
 		pthread_rwlock_unlock(&d->lock);
 		if (uesp_nft_sync(d) != 0)
 			log_warnx("uesp: filters could not be restored");
+		return rc;
 	}
-	return rc;
+	/* Packets held for a filter this one now overrides may go. */
+	if (id->dir == DRV_DIR_OUT && p->action != DRV_ACT_PROTECT)
+		(void)!write(d->wakefd, &one, sizeof(one));
+	return 0;
 }
 
 static int
