@@ -1772,82 +1772,115 @@ gp_keep_choose(const struct pa_bytes *orig, uint8_t *canon, size_t canonlen,
 	return 0;
 }
 
-int
-pol_gp_encode_policy(const struct pol_policy *p, const struct pol_gp_keep *kp,
-    uint8_t **out, size_t *outlen, struct pol_err *err)
+/* A decoded kept blob, of whichever type is being written. */
+union gp_scratch {
+	struct pol_policy	 policy;
+	struct pol_isakmp	 isakmp;
+	struct pol_rule		 nfa;
+	struct pol_filteraction	 negpol;
+	struct pol_filterlist	 filter;
+};
+
+/* Decode a kept blob of type t into *s (zeroed); obj is the model object
+ * being written, for what the decoder needs of it. */
+static int
+gp_scratch_decode(enum pol_gp_type t, struct pa_bytes blob, const void *obj,
+    union gp_scratch *s)
+{
+	switch (t) {
+	case POL_GP_POLICY:
+		return pol_gp_decode_policy(blob, &s->policy, NULL);
+	case POL_GP_ISAKMP:
+		s->isakmp.id = ((const struct pol_isakmp *)obj)->id;
+		return pol_gp_decode_isakmp(blob, &s->isakmp, NULL);
+	case POL_GP_NFA:
+		return pol_gp_decode_nfa(blob, &s->nfa, NULL);
+	case POL_GP_NEGPOL:
+		return pol_gp_decode_negpol(blob, pol_gp_negpol_type(obj),
+		    pol_gp_negpol_action(obj), &s->negpol, NULL);
+	case POL_GP_FILTER:
+		return pol_gp_decode_filter(blob, &s->filter, NULL);
+	default:
+		return PA_E_INVAL;
+	}
+}
+
+static void
+gp_scratch_clear(enum pol_gp_type t, union gp_scratch *s)
+{
+	switch (t) {
+	case POL_GP_ISAKMP:
+		s->isakmp.name = NULL;
+		pol_gp_isakmp_clear(&s->isakmp);
+		break;
+	case POL_GP_NFA:
+		pol_gp_rule_clear(&s->nfa);
+		break;
+	case POL_GP_NEGPOL:
+		pol_gp_filteraction_clear(&s->negpol);
+		break;
+	case POL_GP_FILTER:
+		pol_gp_filterlist_clear(&s->filter);
+		break;
+	default:		/* a policy blob holds nothing allocated */
+		break;
+	}
+}
+
+/*
+ * Encode obj (of type t, with GUID id) with enc, or write its kept
+ * original blob instead when decoding and encoding that again gives the
+ * same bytes, so an unchanged object keeps Windows' exact blob.
+ */
+static int
+gp_encode_kept(enum pol_gp_type t, gp_enc_fn enc, const struct pa_guid *id,
+    const void *obj, const struct pol_gp_keep *kp, uint8_t **out,
+    size_t *outlen, struct pol_err *err)
 {
 	const struct pa_bytes *orig;
-	struct pol_policy t;
+	union gp_scratch s;
 	uint8_t *canon, *again = NULL;
 	size_t clen, alen = 0;
 	int rc;
 
-	if ((rc = gp_encode_buf(gp_enc_policy, p, &canon, &clen, err)) != 0)
+	if ((rc = gp_encode_buf(enc, obj, &canon, &clen, err)) != 0)
 		return rc;
-	if ((orig = pol_gp_keep_get(kp, POL_GP_POLICY, &p->id)) == NULL) {
+	if ((orig = pol_gp_keep_get(kp, t, id)) == NULL) {
 		*out = canon;
 		*outlen = clen;
 		return 0;
 	}
-	memset(&t, 0, sizeof(t));
-	if (pol_gp_decode_policy(*orig, &t, NULL) == 0 &&
-	    gp_encode_buf(gp_enc_policy, &t, &again, &alen, NULL) != 0)
-		again = NULL;
+	memset(&s, 0, sizeof(s));
+	if (gp_scratch_decode(t, *orig, obj, &s) == 0) {
+		if (gp_encode_buf(enc, &s, &again, &alen, NULL) != 0)
+			again = NULL;
+		gp_scratch_clear(t, &s);
+	}
 	return gp_keep_choose(orig, canon, clen, again, alen, out, outlen);
+}
+
+int
+pol_gp_encode_policy(const struct pol_policy *p, const struct pol_gp_keep *kp,
+    uint8_t **out, size_t *outlen, struct pol_err *err)
+{
+	return gp_encode_kept(POL_GP_POLICY, gp_enc_policy, &p->id, p, kp, out,
+	    outlen, err);
 }
 
 int
 pol_gp_encode_isakmp(const struct pol_isakmp *k, const struct pol_gp_keep *kp,
     uint8_t **out, size_t *outlen, struct pol_err *err)
 {
-	const struct pa_bytes *orig;
-	struct pol_isakmp t;
-	uint8_t *canon, *again = NULL;
-	size_t clen, alen = 0;
-	int rc;
-
-	if ((rc = gp_encode_buf(gp_enc_isakmp, k, &canon, &clen, err)) != 0)
-		return rc;
-	if ((orig = pol_gp_keep_get(kp, POL_GP_ISAKMP, &k->id)) == NULL) {
-		*out = canon;
-		*outlen = clen;
-		return 0;
-	}
-	memset(&t, 0, sizeof(t));
-	t.id = k->id;
-	if (pol_gp_decode_isakmp(*orig, &t, NULL) == 0) {
-		if (gp_encode_buf(gp_enc_isakmp, &t, &again, &alen, NULL) != 0)
-			again = NULL;
-		t.name = NULL;
-		pol_gp_isakmp_clear(&t);
-	}
-	return gp_keep_choose(orig, canon, clen, again, alen, out, outlen);
+	return gp_encode_kept(POL_GP_ISAKMP, gp_enc_isakmp, &k->id, k, kp, out,
+	    outlen, err);
 }
 
 int
 pol_gp_encode_nfa(const struct pol_rule *r, const struct pol_gp_keep *kp,
     uint8_t **out, size_t *outlen, struct pol_err *err)
 {
-	const struct pa_bytes *orig;
-	struct pol_rule t;
-	uint8_t *canon, *again = NULL;
-	size_t clen, alen = 0;
-	int rc;
-
-	if ((rc = gp_encode_buf(gp_enc_nfa, r, &canon, &clen, err)) != 0)
-		return rc;
-	if ((orig = pol_gp_keep_get(kp, POL_GP_NFA, &r->id)) == NULL) {
-		*out = canon;
-		*outlen = clen;
-		return 0;
-	}
-	memset(&t, 0, sizeof(t));
-	if (pol_gp_decode_nfa(*orig, &t, NULL) == 0) {
-		if (gp_encode_buf(gp_enc_nfa, &t, &again, &alen, NULL) != 0)
-			again = NULL;
-		pol_gp_rule_clear(&t);
-	}
-	return gp_keep_choose(orig, canon, clen, again, alen, out, outlen);
+	return gp_encode_kept(POL_GP_NFA, gp_enc_nfa, &r->id, r, kp, out,
+	    outlen, err);
 }
 
 int
@@ -1855,27 +1888,8 @@ pol_gp_encode_negpol(const struct pol_filteraction *fa,
     const struct pol_gp_keep *kp, uint8_t **out, size_t *outlen,
     struct pol_err *err)
 {
-	const struct pa_bytes *orig;
-	struct pol_filteraction t;
-	uint8_t *canon, *again = NULL;
-	size_t clen, alen = 0;
-	int rc;
-
-	if ((rc = gp_encode_buf(gp_enc_negpol, fa, &canon, &clen, err)) != 0)
-		return rc;
-	if ((orig = pol_gp_keep_get(kp, POL_GP_NEGPOL, &fa->id)) == NULL) {
-		*out = canon;
-		*outlen = clen;
-		return 0;
-	}
-	memset(&t, 0, sizeof(t));
-	if (pol_gp_decode_negpol(*orig, pol_gp_negpol_type(fa),
-	    pol_gp_negpol_action(fa), &t, NULL) == 0) {
-		if (gp_encode_buf(gp_enc_negpol, &t, &again, &alen, NULL) != 0)
-			again = NULL;
-		pol_gp_filteraction_clear(&t);
-	}
-	return gp_keep_choose(orig, canon, clen, again, alen, out, outlen);
+	return gp_encode_kept(POL_GP_NEGPOL, gp_enc_negpol, &fa->id, fa, kp,
+	    out, outlen, err);
 }
 
 int
@@ -1883,24 +1897,6 @@ pol_gp_encode_filter(const struct pol_filterlist *fl,
     const struct pol_gp_keep *kp, uint8_t **out, size_t *outlen,
     struct pol_err *err)
 {
-	const struct pa_bytes *orig;
-	struct pol_filterlist t;
-	uint8_t *canon, *again = NULL;
-	size_t clen, alen = 0;
-	int rc;
-
-	if ((rc = gp_encode_buf(gp_enc_filter, fl, &canon, &clen, err)) != 0)
-		return rc;
-	if ((orig = pol_gp_keep_get(kp, POL_GP_FILTER, &fl->id)) == NULL) {
-		*out = canon;
-		*outlen = clen;
-		return 0;
-	}
-	memset(&t, 0, sizeof(t));
-	if (pol_gp_decode_filter(*orig, &t, NULL) == 0) {
-		if (gp_encode_buf(gp_enc_filter, &t, &again, &alen, NULL) != 0)
-			again = NULL;
-		pol_gp_filterlist_clear(&t);
-	}
-	return gp_keep_choose(orig, canon, clen, again, alen, out, outlen);
+	return gp_encode_kept(POL_GP_FILTER, gp_enc_filter, &fl->id, fl, kp,
+	    out, outlen, err);
 }
