@@ -157,6 +157,12 @@ struct ike_mm {
 	uint32_t		 peer_ms_ver;
 	bool			 peer_natt;
 	bool			 peer_dpd;
+	/*
+	 * Sent our VID ("Linux IPsec Policy Agent 1"): as responder it adds
+	 * its inbound SAs before it sends QM #2, so our outbound SAs need
+	 * not wait for QM #3 to arrive.
+	 */
+	bool			 peer_ours;
 	uint8_t			 natt;		/* NAT-T spoken: 0, 1 RFC, 2 draft */
 	bool			 nat_local;	/* we are behind a NAT */
 	bool			 nat_peer;	/* the peer is */
@@ -230,6 +236,15 @@ struct ike_sock {
 	uint16_t	port;
 };
 
+/* Diffie-Hellman key pairs made ahead, per group (dhpool.c). */
+#define IKE_DHPOOL_GROUPS	4
+#define IKE_DHPOOL_KEYS		8
+struct ike_dhpool {
+	uint16_t		 group;		/* 0 = slot unused */
+	unsigned		 n;
+	struct oak_dh		*keys[IKE_DHPOOL_KEYS];
+};
+
 struct ike {
 	struct ike_cfg		 cfg;
 	const struct pol_policy	*pol;
@@ -260,7 +275,17 @@ struct ike {
 	/* Soft associations in force (soft.c). */
 	struct ike_soft		*soft;
 	uint32_t		 next_soft_index;
+	struct ike_dhpool	 dhpool[IKE_DHPOOL_GROUPS];
 };
+
+/* dhpool.c */
+/* A fresh key pair for the group, ready-made if the pool has one. */
+int	ike_dh_get(struct ike *, uint16_t group, struct oak_dh **) PA_MUST_USE;
+/* Is a pool below its size (then ike_run_timers() makes a key)? */
+bool	ike_dh_wanted(const struct ike *);
+/* Make one key pair for a pool below its size. */
+void	ike_dh_refill(struct ike *);
+void	ike_dh_free_all(struct ike *);
 
 /* engine.c */
 void	ike_olog(struct ike *, const char *, ...)

@@ -489,6 +489,30 @@ natt_from_vid(enum isk_vid v)
 	}
 }
 
+/* What the peer's VIDs in MM #1 / #2 tell about it. */
+static void
+mm_note_vids(struct ike_mm *mm, const struct isk_msg *m)
+{
+	const struct isk_payload *vp;
+	size_t from = 0;
+
+	while ((vp = isk_find(m, ISK_PL_VID, &from)) != NULL) {
+		enum isk_vid v = isk_vid_classify(vp->body, &mm->peer_ms_ver);
+
+		if (v == ISK_VID_MS_NT5)
+			mm->peer_ms = true;
+		else if (v == ISK_VID_DPD)
+			mm->peer_dpd = true;
+		else if (v == ISK_VID_OURS)
+			mm->peer_ours = true;
+		else if (natt_from_vid(v) != 0) {
+			mm->peer_natt = true;
+			if (mm->natt == 0 || natt_from_vid(v) < mm->natt)
+				mm->natt = natt_from_vid(v);
+		}
+	}
+}
+
 /* Write KE and NONCE (ours) into an MM #3/#4. */
 static int
 mm_write_ke_nonce(struct ike *ike, struct ike_mm *mm, struct wr *w,
@@ -500,7 +524,7 @@ mm_write_ke_nonce(struct ike *ike, struct ike_mm *mm, struct wr *w,
 	size_t *nl = initiator ? &mm->ni_len : &mm->nr_len;
 	int rc;
 
-	if ((rc = oak_dh_new(mm->p1.group, &mm->dh)) != 0)
+	if ((rc = ike_dh_get(ike, mm->p1.group, &mm->dh)) != 0)
 		return rc;
 	pub = oak_dh_pub(mm->dh);
 	if ((*gx = dup_bytes(pub.p, pub.len)) == NULL ||
@@ -1433,19 +1457,7 @@ mm_respond(struct ike *ike, int sock, const struct pa_addr *from,
 		    != 0)
 			goto fail;
 	}
-	while ((vp = isk_find(m, ISK_PL_VID, &from_i)) != NULL) {
-		enum isk_vid v = isk_vid_classify(vp->body, &mm->peer_ms_ver);
-
-		if (v == ISK_VID_MS_NT5)
-			mm->peer_ms = true;
-		else if (v == ISK_VID_DPD)
-			mm->peer_dpd = true;
-		else if (natt_from_vid(v) != 0) {
-			mm->peer_natt = true;
-			if (mm->natt == 0 || natt_from_vid(v) < mm->natt)
-				mm->natt = natt_from_vid(v);
-		}
-	}
+	mm_note_vids(mm, m);
 	if (ike_natt_sock(ike, sock) < 0)
 		mm->natt = 0;
 	/* MM #2: our choice, the peer's transform as it sent it. */
@@ -1676,26 +1688,7 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			goto out;
 		}
 		memcpy(mm->cky_r, h->cky_r, 8);
-		{
-			size_t fi = 0;
-			const struct isk_payload *vp;
-
-			while ((vp = isk_find(m, ISK_PL_VID, &fi)) != NULL) {
-				enum isk_vid v = isk_vid_classify(vp->body,
-				    &mm->peer_ms_ver);
-
-				if (v == ISK_VID_MS_NT5)
-					mm->peer_ms = true;
-				else if (v == ISK_VID_DPD)
-					mm->peer_dpd = true;
-				else if (natt_from_vid(v) != 0) {
-					mm->peer_natt = true;
-					if (mm->natt == 0 ||
-					    natt_from_vid(v) < mm->natt)
-						mm->natt = natt_from_vid(v);
-				}
-			}
-		}
+		mm_note_vids(mm, m);
 		{
 			char cs[96];
 

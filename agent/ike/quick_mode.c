@@ -427,7 +427,7 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	qm->ni_len = IKE_NONCE_LEN;
 	if ((rc = ike_rand(ike, qm->ni, IKE_NONCE_LEN)) != 0)
 		goto fail;
-	if (group != 0 && (rc = oak_dh_new(group, &qm->dh)) != 0)
+	if (group != 0 && (rc = ike_dh_get(ike, group, &qm->dh)) != 0)
 		goto fail;
 	if ((rc = oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc),
 	    qm->msgid, qm->iv)) != 0)
@@ -534,7 +534,8 @@ qm_ids(const struct isk_msg *m, const struct isk_payload **ci,
 }
 
 static int
-qm_pfs(struct ike_qm *qm, const struct isk_msg *m, bool responder)
+qm_pfs(struct ike *ike, struct ike_qm *qm, const struct isk_msg *m,
+    bool responder)
 {
 	const struct isk_payload *ke = isk_find(m, ISK_PL_KE, NULL);
 	uint8_t g[OAK_MAX_DH];
@@ -545,7 +546,7 @@ qm_pfs(struct ike_qm *qm, const struct isk_msg *m, bool responder)
 		return ke == NULL ? 0 : PA_E_FORMAT;
 	if (ke == NULL)
 		return PA_E_FORMAT;
-	if (responder && (rc = oak_dh_new(qm->p2.group, &qm->dh)) != 0)
+	if (responder && (rc = ike_dh_get(ike, qm->p2.group, &qm->dh)) != 0)
 		return rc;
 	if (qm->dh == NULL)
 		return PA_E_STATE;
@@ -775,7 +776,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	if ((qm->ni = dup_bytes(np->body.p, np->body.len)) == NULL)
 		goto fail;
 	qm->ni_len = np->body.len;
-	if ((rc = qm_pfs(qm, m, true)) != 0) {
+	if ((rc = qm_pfs(ike, qm, m, true)) != 0) {
 		qm_fail(ike, qm, "Peer", rc == PA_E_VERIFY ? "Invalid "
 		    "Diffie-Hellman public value" : "PFS key exchange missing "
 		    "or unexpected");
@@ -960,7 +961,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		if ((qm->nr = dup_bytes(np->body.p, np->body.len)) == NULL)
 			goto out;
 		qm->nr_len = np->body.len;
-		if ((rc = qm_pfs(qm, m, false)) != 0) {
+		if ((rc = qm_pfs(ike, qm, m, false)) != 0) {
 			qm_fail(ike, qm, "Peer", "PFS key exchange failed");
 			goto out;
 		}
@@ -1010,9 +1011,12 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		 * included), between 1 and QM_OUT_WAIT_MAX_MS: the time QM #3
 		 * needs to arrive and be handled. Traffic the peer sends
 		 * meanwhile already finds our inbound SAs; a rekey keeps using
-		 * the old outbound SA until then.
+		 * the old outbound SA until then. A peer that sent our VID is
+		 * our own responder: no wait.
 		 */
-		{
+		if (mm->peer_ours)
+			ike_qm_out_due(ike, qm);
+		else {
 			uint64_t now = ike_now(), rtt = now - qm->t1_at;
 
 			if (qm->t1_at == 0 || rtt > QM_OUT_WAIT_MAX_MS)
