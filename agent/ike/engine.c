@@ -684,6 +684,7 @@ ike_free(struct ike *ike)
 	}
 	ike_soft_free_all(ike);
 	ike_krb_free(ike);
+	ike_dh_free_all(ike);
 	for (i = 0; i < ike->nsocks; i++)
 		close(ike->socks[i].fd);
 	ike_creds_free(ike->creds);
@@ -1188,6 +1189,8 @@ ike_timer_note(struct ike *ike, uint64_t at)
 int
 ike_next_timeout_ms(const struct ike *ike, uint64_t now)
 {
+	if (ike_dh_wanted(ike))
+		return 0;	/* make a key pair ahead (dhpool.c) */
 	if (ike->timer_due == 0)
 		return -1;
 	if (ike->timer_due <= now)
@@ -1231,6 +1234,8 @@ ike_run_timers(struct ike *ike, uint64_t now)
 	struct ike_qm *qm, *qnext;
 	struct ike_pending **pp, *p;
 
+	if (ike_dh_wanted(ike))
+		ike_dh_refill(ike);
 	/* Every deadline is noted in timer_due: walk only when it has come. */
 	if (ike->timer_due == 0 || now < ike->timer_due)
 		return;
