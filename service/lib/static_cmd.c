@@ -662,24 +662,88 @@ store_save(struct cmd *c)
 	return 0;
 }
 
+/* ---- finding and naming objects ---- */
+
+static int
+parse_guid(const char *id, struct pa_guid *g)
+{
+	if (pa_guid_parse(id, g) != 0)
+		return fail(SVC_STATIC_ERR, "guid=%s: not a GUID", id);
+	return 0;
+}
+
+/*
+ * name= or guid= choosing the object to change or delete: *id and *g are
+ * set when guid= is given, else *name is.
+ */
+static int
+name_or_guid(struct cmd *c, const char **name, const char **id,
+    struct pa_guid *g)
+{
+	*name = arg(c, "name");
+	*id = arg(c, "guid");
+	if (*id != NULL)
+		return parse_guid(*id, g);
+	if (*name == NULL)
+		return fail(SVC_STATIC_USAGE, "'%s %s' needs name= or guid=",
+		    c->verb, c->obj);
+	return 0;
+}
+
+/* The name in key=, or NULL after saying that it is missing. */
+static const char *
+ref_name(struct cmd *c, const char *key)
+{
+	const char *name = arg(c, key);
+
+	if (name == NULL)
+		fail(SVC_STATIC_USAGE, "'%s %s' needs %s=", c->verb, c->obj,
+		    key);
+	return name;
+}
+
+/* obj as looked up by name, or NULL after saying that it does not exist. */
+static void *
+ref_found(void *obj, const char *kind, const char *name)
+{
+	if (obj == NULL)
+		fail(SVC_STATIC_ERR, "%s '%s' does not exist", kind, name);
+	return obj;
+}
+
+/*
+ * newname=nn for set: *name becomes a copy of nn unless nn is empty or
+ * names another object (holder, as looked up by nn) than self.
+ */
+static int
+rename_to(const char *nn, const void *holder, const void *self, char **name)
+{
+	char *d;
+
+	if (*nn == '\0' || (holder != NULL && holder != self))
+		return fail(SVC_STATIC_ERR, "newname=%s: empty or already "
+		    "used", nn);
+	if ((d = strdup(nn)) == NULL)
+		return enomem();
+	free(*name);
+	*name = d;
+	return 0;
+}
+
 /* ---- policy ---- */
 
 static int
 find_policy(struct cmd *c, struct pol_policy **out)
 {
-	const char *name = arg(c, "name"), *id = arg(c, "guid");
+	const char *name, *id;
 	struct pa_guid g;
+	int rc;
 
 	*out = NULL;
-	if (id != NULL) {
-		if (pa_guid_parse(id, &g) != 0)
-			return fail(SVC_STATIC_ERR, "guid=%s: not a GUID", id);
-		*out = pol_store_policy_by_id(c->store, &g);
-	} else if (name != NULL)
-		*out = pol_store_policy_by_name(c->store, name);
-	else
-		return fail(SVC_STATIC_USAGE, "'%s policy' needs name= or "
-		    "guid=", c->verb);
+	if ((rc = name_or_guid(c, &name, &id, &g)) != 0)
+		return rc;
+	*out = id != NULL ? pol_store_policy_by_id(c->store, &g) :
+	    pol_store_policy_by_name(c->store, name);
 	if (*out == NULL)
 		return fail(SVC_STATIC_ERR, "policy '%s' does not exist",
 		    id ? id : name);
@@ -755,18 +819,9 @@ set_policy(struct cmd *c)
 
 	if ((rc = find_policy(c, &p)) != 0)
 		return rc;
-	if ((nn = arg(c, "newname")) != NULL) {
-		char *d;
-
-		if (*nn == '\0' || (pol_store_policy_by_name(c->store, nn) !=
-		    NULL && pol_store_policy_by_name(c->store, nn) != p))
-			return fail(SVC_STATIC_ERR, "newname=%s: empty or "
-			    "already used", nn);
-		if ((d = strdup(nn)) == NULL)
-			return enomem();
-		free(p->name);
-		p->name = d;
-	}
+	if ((nn = arg(c, "newname")) != NULL && (rc = rename_to(nn,
+	    pol_store_policy_by_name(c->store, nn), p, &p->name)) != 0)
+		return rc;
 	if ((rc = policy_opts(c, p)) != 0 || (rc = args_unused(c)) != 0)
 		return rc;
 	p->changed = (int64_t)time(NULL);
@@ -805,17 +860,12 @@ delete_policy(struct cmd *c)
 static struct pol_filterlist *
 find_filterlist(struct cmd *c, const char *key)
 {
-	const char *name = arg(c, key);
-	struct pol_filterlist *fl;
+	const char *name;
 
-	if (name == NULL) {
-		fail(SVC_STATIC_USAGE, "'%s %s' needs %s=", c->verb, c->obj,
-		    key);
+	if ((name = ref_name(c, key)) == NULL)
 		return NULL;
-	}
-	if ((fl = pol_store_filterlist_by_name(c->store, name)) == NULL)
-		fail(SVC_STATIC_ERR, "filter list '%s' does not exist", name);
-	return fl;
+	return ref_found(pol_store_filterlist_by_name(c->store, name),
+	    "filter list", name);
 }
 
 static int
@@ -854,19 +904,9 @@ set_filterlist(struct cmd *c)
 
 	if ((fl = find_filterlist(c, "name")) == NULL)
 		return SVC_STATIC_ERR;
-	if ((nn = arg(c, "newname")) != NULL) {
-		char *d;
-
-		if (*nn == '\0' || (pol_store_filterlist_by_name(c->store, nn)
-		    != NULL && pol_store_filterlist_by_name(c->store, nn) !=
-		    fl))
-			return fail(SVC_STATIC_ERR, "newname=%s: empty or "
-			    "already used", nn);
-		if ((d = strdup(nn)) == NULL)
-			return enomem();
-		free(fl->name);
-		fl->name = d;
-	}
+	if ((nn = arg(c, "newname")) != NULL && (rc = rename_to(nn,
+	    pol_store_filterlist_by_name(c->store, nn), fl, &fl->name)) != 0)
+		return rc;
 	if ((rc = opt_str(c, "description", &fl->description)) != 0 ||
 	    (rc = args_unused(c)) != 0)
 		return rc;
@@ -1067,8 +1107,8 @@ select_filters(struct cmd *c, struct pol_filterlist *fl, bool *sel,
 	memset(&de, 0, sizeof(de));
 	*nsel = 0;
 	if (id != NULL) {
-		if (pa_guid_parse(id, &g) != 0)
-			return fail(SVC_STATIC_ERR, "guid=%s: not a GUID", id);
+		if ((rc = parse_guid(id, &g)) != 0)
+			return rc;
 		for (i = 0; i < fl->nfilters; i++)
 			if ((sel[i] = pa_guid_eq(&fl->filters[i].id, &g)))
 				(*nsel)++;
@@ -1149,8 +1189,8 @@ set_filter(struct cmd *c)
 	if (id == NULL)
 		return fail(SVC_STATIC_USAGE, "'set filter' needs guid= "
 		    "(see show filterlist)");
-	if (pa_guid_parse(id, &g) != 0)
-		return fail(SVC_STATIC_ERR, "guid=%s: not a GUID", id);
+	if ((rc = parse_guid(id, &g)) != 0)
+		return rc;
 	for (i = 0; i < fl->nfilters; i++)
 		if (pa_guid_eq(&fl->filters[i].id, &g))
 			break;
@@ -1209,17 +1249,12 @@ filteraction_opts(struct cmd *c, struct pol_filteraction *fa)
 static struct pol_filteraction *
 find_filteraction(struct cmd *c, const char *key)
 {
-	const char *name = arg(c, key);
-	struct pol_filteraction *fa;
+	const char *name;
 
-	if (name == NULL) {
-		fail(SVC_STATIC_USAGE, "'%s %s' needs %s=", c->verb, c->obj,
-		    key);
+	if ((name = ref_name(c, key)) == NULL)
 		return NULL;
-	}
-	if ((fa = pol_store_filteraction_by_name(c->store, name)) == NULL)
-		fail(SVC_STATIC_ERR, "filter action '%s' does not exist", name);
-	return fa;
+	return ref_found(pol_store_filteraction_by_name(c->store, name),
+	    "filter action", name);
 }
 
 static int
@@ -1257,19 +1292,9 @@ set_filteraction(struct cmd *c)
 
 	if ((fa = find_filteraction(c, "name")) == NULL)
 		return SVC_STATIC_ERR;
-	if ((nn = arg(c, "newname")) != NULL) {
-		char *d;
-
-		if (*nn == '\0' || (pol_store_filteraction_by_name(c->store,
-		    nn) != NULL && pol_store_filteraction_by_name(c->store,
-		    nn) != fa))
-			return fail(SVC_STATIC_ERR, "newname=%s: empty or "
-			    "already used", nn);
-		if ((d = strdup(nn)) == NULL)
-			return enomem();
-		free(fa->name);
-		fa->name = d;
-	}
+	if ((nn = arg(c, "newname")) != NULL && (rc = rename_to(nn,
+	    pol_store_filteraction_by_name(c->store, nn), fa, &fa->name)) != 0)
+		return rc;
 	if ((rc = filteraction_opts(c, fa)) != 0 || (rc = args_unused(c)) != 0)
 		return rc;
 	fa->changed = (int64_t)time(NULL);
@@ -1427,28 +1452,21 @@ rule_opts(struct cmd *c, struct pol_rule *r)
 static struct pol_rule *
 find_rule(struct cmd *c, struct pol_policy *p)
 {
-	const char *name = arg(c, "name"), *id = arg(c, "guid");
+	const char *name, *id;
 	struct pa_guid g;
 	size_t i;
 
-	if (id != NULL) {
-		if (pa_guid_parse(id, &g) != 0) {
-			fail(SVC_STATIC_ERR, "guid=%s: not a GUID", id);
-			return NULL;
-		}
-		for (i = 0; i < p->nrules; i++)
-			if (pa_guid_eq(&p->rules[i].id, &g))
-				return &p->rules[i];
-	} else if (name != NULL) {
+	if (name_or_guid(c, &name, &id, &g) != 0)
+		return NULL;
+	if (id == NULL) {
 		struct pol_rule *r = pol_policy_rule_by_name(p, name);
 
 		if (r != NULL)
 			return r;
-	} else {
-		fail(SVC_STATIC_USAGE, "'%s rule' needs name= or guid=",
-		    c->verb);
-		return NULL;
-	}
+	} else
+		for (i = 0; i < p->nrules; i++)
+			if (pa_guid_eq(&p->rules[i].id, &g))
+				return &p->rules[i];
 	fail(SVC_STATIC_ERR, "policy '%s' has no rule '%s'", p->name,
 	    id ? id : name);
 	return NULL;
@@ -1457,16 +1475,12 @@ find_rule(struct cmd *c, struct pol_policy *p)
 static struct pol_policy *
 rule_policy(struct cmd *c)
 {
-	const char *name = arg(c, "policy");
-	struct pol_policy *p;
+	const char *name;
 
-	if (name == NULL) {
-		fail(SVC_STATIC_USAGE, "'%s rule' needs policy=", c->verb);
+	if ((name = ref_name(c, "policy")) == NULL)
 		return NULL;
-	}
-	if ((p = pol_store_policy_by_name(c->store, name)) == NULL)
-		fail(SVC_STATIC_ERR, "policy '%s' does not exist", name);
-	return p;
+	return ref_found(pol_store_policy_by_name(c->store, name), "policy",
+	    name);
 }
 
 static int
@@ -1519,18 +1533,9 @@ set_rule(struct cmd *c)
 
 	if ((p = rule_policy(c)) == NULL || (r = find_rule(c, p)) == NULL)
 		return SVC_STATIC_ERR;
-	if ((nn = arg(c, "newname")) != NULL) {
-		char *d;
-
-		if (*nn == '\0' || (pol_policy_rule_by_name(p, nn) != NULL &&
-		    pol_policy_rule_by_name(p, nn) != r))
-			return fail(SVC_STATIC_ERR, "newname=%s: empty or "
-			    "already used", nn);
-		if ((d = strdup(nn)) == NULL)
-			return enomem();
-		free(r->name);
-		r->name = d;
-	}
+	if ((nn = arg(c, "newname")) != NULL && (rc = rename_to(nn,
+	    pol_policy_rule_by_name(p, nn), r, &r->name)) != 0)
+		return rc;
 	if ((rc = rule_opts(c, r)) != 0 || (rc = args_unused(c)) != 0)
 		return rc;
 	r->changed = (int64_t)time(NULL);
