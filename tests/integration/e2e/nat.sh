@@ -12,55 +12,19 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${PA_BINARY_DIR:?PA_BINARY_DIR unset}/service
-agentd=$bin/ipsec-agentd
-cmd=$bin/ipseccmd
-xfer=$here/tcp_xfer.py
+. "$here/../../lib/agent.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-for t in jq ip nft ping python3; do
-	command -v $t >/dev/null || skip "$t is not installed"
-done
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+t_need_root
+t_need_tools jq ip nft ping python3
+t_need_tun
 
 id=$$
 nsA=natJa$id nsR=natJr$id nsB=natJb$id
-tmp=$(mktemp -d /tmp/natJ.XXXXXX)
-ip netns add $nsA 2>/dev/null || skip "cannot create network namespaces"
-cleanup() {
-	local rc=$? s
-	for s in a b; do
-		[ -S "$tmp/$s/ctl.sock" ] && "$cmd" -c "$tmp/$s.conf" \
-		    --timeout 5000 service stop >/dev/null 2>&1
-	done
-	for s in $nsA $nsR $nsB; do ip netns del $s 2>/dev/null; done
-	if [ "${PA_TEST_KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-ip netns add $nsR || exit 1
-ip netns add $nsB || exit 1
+t_tmpdir natJ
+t_netns $nsA $nsR $nsB
 # A (10.88.1.2) -- (10.88.1.1) R (10.88.2.1) -- B (10.88.2.2)
-ip link add natJa$id type veth peer name natJra$id
-ip link add natJb$id type veth peer name natJrb$id
-ip link set natJa$id netns $nsA
-ip link set natJra$id netns $nsR
-ip link set natJrb$id netns $nsR
-ip link set natJb$id netns $nsB
-ip -n $nsA addr add 10.88.1.2/24 dev natJa$id
-ip -n $nsR addr add 10.88.1.1/24 dev natJra$id
-ip -n $nsR addr add 10.88.2.1/24 dev natJrb$id
-ip -n $nsB addr add 10.88.2.2/24 dev natJb$id
-for n in $nsA $nsR $nsB; do ip -n $n link set lo up; done
-ip -n $nsA link set natJa$id up
-ip -n $nsR link set natJra$id up
-ip -n $nsR link set natJrb$id up
-ip -n $nsB link set natJb$id up
+t_veth $nsA natJa$id 10.88.1.2/24 $nsR natJra$id 10.88.1.1/24
+t_veth $nsB natJb$id 10.88.2.2/24 $nsR natJrb$id 10.88.2.1/24
 ip -n $nsA route add default via 10.88.1.1
 ip netns exec $nsR sysctl -qw net.ipv4.ip_forward=1
 # The protected subnets, one address each, routed towards the peer.
@@ -93,86 +57,29 @@ cnt() {
 	    .rule.expr[] | select(.counter) | .counter[$f]][0]'
 }
 
-n=0 fails=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-die() { echo "FAIL: $*" >&2; exit 1; }
+t_keep_going=1
 
 # mkside S LOCALNET PEERNET TUNNEL: a tunnel-mode rule, PSK, NAT-T on;
 # mkside S "" PEER "": a transport-mode rule, this host <-> PEER.
 mkside() {
-	local s=$1 lnet=$2 pnet=$3 tun=$4 src dst tattr
-	if [ -n "$tun" ]; then
-		src="<source kind=\"subnet\" address=\"$lnet\" prefix=\"24\"/>"
-		dst="<destination kind=\"subnet\" address=\"$pnet\" prefix=\"24\"/>"
-		tattr="tunnel=\"$tun\""
+	if [ -n "$4" ]; then
+		t_psk_policy $1 subnet:$2/24 subnet:$3/24 tunnel=$4 \
+		    psk=nat-test-psk
 	else
-		src='<source kind="me"/>'
-		dst="<destination kind=\"host\" address=\"$pnet\"/>"
-		tattr=""
+		t_psk_policy $1 me host:$3 psk=nat-test-psk
 	fi
-	mkdir -p "$tmp/$s"
-	cat > "$tmp/$s/store.xml" <<EOX
-<?xml version="1.0" encoding="UTF-8"?>
-<ipsecStore xmlns="urn:ipsec-agent:policy:1" version="1">
-  <filterList id="{4a700000-0000-4000-8000-0000000000a1}" name="Subnets">
-    <filter id="{4a700000-0000-4000-8000-0000000000a2}" mirrored="yes">
-      $src
-      $dst
-    </filter>
-  </filterList>
-  <filterAction id="{4a700000-0000-4000-8000-0000000000a3}" name="Tunnel"
-      action="negotiate" inpass="no" soft="no">
-    <offer esp="AES128" espIntegrity="SHA1" lifeSeconds="3600"
-        lifeKilobytes="100000"/>
-  </filterAction>
-  <policy id="{4a700000-0000-4000-8000-0000000000a4}" name="Across the NAT"
-      assigned="yes">
-    <isakmp id="{4a700000-0000-4000-8000-0000000000a5}">
-      <method cipher="AES128" hash="SHA1" group="14"/>
-    </isakmp>
-    <rule id="{4a700000-0000-4000-8000-0000000000a6}" name="SiteToSite"
-        filterList="{4a700000-0000-4000-8000-0000000000a1}"
-        filterAction="{4a700000-0000-4000-8000-0000000000a3}"
-        $tattr>
-      <auth kind="psk" secret="natkey"/>
-    </rule>
-  </policy>
-</ipsecStore>
-EOX
-	cat > "$tmp/$s/secrets.xml" <<EOX
-<?xml version="1.0" encoding="UTF-8"?>
-<ipsecSecrets xmlns="urn:ipsec-agent:policy:1" version="1">
-  <psk name="natkey">$(printf %s "nat-test-psk" | od -An -tx1 | tr -d ' \n')</psk>
-</ipsecSecrets>
-EOX
-	chmod 600 "$tmp/$s/secrets.xml"
-	cat > "$tmp/$s.conf" <<EOC
-store = $tmp/$s/store.xml
-secrets = $tmp/$s/secrets.xml
-driver = uesp
-ike = on
-natt_port = 4500
-natt_keepalive = 1
-audit_sink = none
-audit_file = $tmp/$s/audit.jsonl
-oakley_log = on
-oakley_log_path = $tmp/$s/oakley.log
-control_socket = $tmp/$s/ctl.sock
-state_dir = $tmp/$s/state
-EOC
+	t_agent_conf $1 "ike = on" "natt_port = 4500" "natt_keepalive = 1"
 }
 # B sees A as the NAT's outside address.
 mkside a 10.88.11.0 10.88.22.0 10.88.2.2
 mkside b 10.88.22.0 10.88.11.0 10.88.2.1
 A=("$cmd" -c "$tmp/a.conf")
 B=("$cmd" -c "$tmp/b.conf")
-head -c 4194304 /dev/urandom > "$tmp/payload"
-want="$(stat -c %s "$tmp/payload") $(sha256sum "$tmp/payload" | cut -d' ' -f1)"
+t_payload 4194304
 
 start_both() {
-	ip netns exec $nsA "$agentd" -c "$tmp/a.conf" || die "a did not start"
-	ip netns exec $nsB "$agentd" -c "$tmp/b.conf" || die "b did not start"
+	t_agent_start a $nsA
+	t_agent_start b $nsB
 }
 start_both
 
@@ -195,30 +102,16 @@ grep -q "NAT-D: we are behind a NAT" "$tmp/a/oakley.log" ||
     fail "a did not detect the NAT in front of it"
 grep -q "NAT-D: .*the peer is behind a NAT" "$tmp/b/oakley.log" ||
     fail "b did not detect the NAT in front of its peer: $(grep NAT-D "$tmp/b/oakley.log")"
-[ $fails = 0 ] && pass "NAT-D: both sides see the NAT in front of A; one tunnel SA pair, SPIs crosswise"
+[ $t_failed = 0 ] && pass "NAT-D: both sides see the NAT in front of A; one tunnel SA pair, SPIs crosswise"
 
 # 2. Traffic, all of it ESP-in-UDP to 4500.
-f0=$fails
+f0=$t_failed
 ip netns exec $nsA ping -c 3 -i 0.2 -W 2 -I 10.88.11.1 10.88.22.1 \
     >/dev/null || fail "ping a -> b"
 ip netns exec $nsB ping -c 3 -i 0.2 -W 2 -I 10.88.22.1 10.88.11.1 \
     >/dev/null || fail "ping b -> a"
-# xferx FROMNS SRC TONS DST PORT [LISTEN]: 4 MiB over TCP, checked.
-xferx() {
-	local rf="$tmp/xfer.$5" i got
-	rm -f "$rf.ready" "$rf.result"
-	ip netns exec $3 python3 "$xfer" serve ${6:-$4} $5 "$rf.ready" \
-	    "$rf.result" &
-	local srv=$!
-	for i in $(seq 1 250); do [ -f "$rf.ready" ] && break; sleep 0.02; done
-	ip netns exec $1 python3 "$xfer" send $2 $4 $5 "$tmp/payload" ||
-	    fail "TCP $2 -> $4: the sender failed"
-	wait $srv || fail "TCP $2 -> $4: the receiver failed"
-	got=$(cat "$rf.result" 2>/dev/null)
-	[ "$got" = "$want" ] || fail "TCP $2 -> $4: got '$got', want '$want'"
-}
-xferx $nsA 10.88.11.1 $nsB 10.88.22.1 5001
-xferx $nsB 10.88.22.1 $nsA 10.88.11.1 5002
+t_tcp_xfer $nsA 10.88.11.1 $nsB 10.88.22.1 5001
+t_tcp_xfer $nsB 10.88.22.1 $nsA 10.88.11.1 5002
 [ "$(cnt esp_a)" = 0 ] && [ "$(cnt esp_b)" = 0 ] ||
     fail "raw ESP crossed the NAT: $(cnt esp_a) out, $(cnt esp_b) in"
 # (bytes, not packets: uesp sends ESP-in-UDP with UDP GSO.)
@@ -229,10 +122,10 @@ xferx $nsB 10.88.22.1 $nsA 10.88.11.1 5002
 "${A[@]}" --json show stats | jq -e '.ipsec["Confidential Bytes Sent"]
     > 4000000 and .ipsec["Confidential Bytes Received"] > 4000000' \
     >/dev/null || fail "a's byte counters did not grow"
-[ $fails = $f0 ] && pass "IKE floats to 4500; ping and 2 x 4 MiB TCP intact, all ESP-in-UDP through the NAT"
+[ $t_failed = $f0 ] && pass "IKE floats to 4500; ping and 2 x 4 MiB TCP intact, all ESP-in-UDP through the NAT"
 
 # 3. Keepalives (1 s here): A sends them, B (not behind a NAT) does not.
-f0=$fails
+f0=$t_failed
 k0=$(cnt ka_a)
 for i in $(seq 1 200); do
 	[ "$(cnt ka_a)" -ge $((k0 + 2)) ] && break
@@ -243,7 +136,7 @@ done
 [ "$(cnt ka_b)" = 0 ] || fail "b sent $(cnt ka_b) keepalives, it is not behind a NAT"
 ip netns exec $nsA ping -c 1 -W 2 -I 10.88.11.1 10.88.22.1 >/dev/null ||
     fail "traffic after the keepalives"
-[ $fails = $f0 ] && pass "the side behind the NAT sends keepalives (0xff to 4500), the other does not"
+[ $t_failed = $f0 ] && pass "the side behind the NAT sends keepalives (0xff to 4500), the other does not"
 
 # 4. Transport mode through the NAT (RFC 3947 5.2, RFC 3948 3.1.2): A's
 # policy names B (10.88.2.2), B's names the NAT's address (10.88.2.1), A's
@@ -251,10 +144,9 @@ ip netns exec $nsA ping -c 1 -W 2 -I 10.88.11.1 10.88.22.1 >/dev/null ||
 # A's host ID to the address it sees, and the uesp driver recomputes the
 # TCP/UDP checksums the NAT made stale (a TCP transfer checks them: a
 # wrong checksum drops every segment).
-f0=$fails
+f0=$t_failed
 for s in a b; do
-	"$cmd" -c "$tmp/$s.conf" --timeout 5000 service stop >/dev/null 2>&1 ||
-	    die "stop $s"
+	t_agent_stop $s 2>/dev/null || die "stop $s"
 done
 mkside a "" 10.88.2.2 ""
 mkside b "" 10.88.2.1 ""
@@ -278,10 +170,9 @@ ip netns exec $nsA ping -c 3 -i 0.2 -W 2 10.88.2.2 >/dev/null ||
     fail "transport: ping a -> b"
 ip netns exec $nsB ping -c 3 -i 0.2 -W 2 10.88.2.1 >/dev/null ||
     fail "transport: ping b -> a"
-xferx $nsA 10.88.1.2 $nsB 10.88.2.2 5003
-xferx $nsB 10.88.2.2 $nsA 10.88.2.1 5004 10.88.1.2
+t_tcp_xfer $nsA 10.88.1.2 $nsB 10.88.2.2 5003
+t_tcp_xfer $nsB 10.88.2.2 $nsA 10.88.2.1 5004 10.88.1.2
 [ "$(cnt esp_a)" = "$e0" ] || fail "transport: raw ESP crossed the NAT"
-[ $fails = $f0 ] && pass "transport mode through the NAT: NAT-OA both ways, ping and 2 x 4 MiB TCP intact (checksums fixed)"
+[ $t_failed = $f0 ] && pass "transport mode through the NAT: NAT-OA both ways, ping and 2 x 4 MiB TCP intact (checksums fixed)"
 
-[ $fails = 0 ] || die "$fails check(s) failed (logs in $tmp)"
-echo "all $n NAT tests passed"
+t_finish NAT

@@ -9,49 +9,16 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${PA_BINARY_DIR:?PA_BINARY_DIR unset}/service
-agentd=$bin/ipsec-agentd
-cmd=$bin/ipseccmd
+. "$here/../../lib/agent.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-for t in jq ip nft ping; do
-	command -v $t >/dev/null || skip "$t is not installed"
-done
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+t_need_root
+t_need_tools jq ip nft ping
+t_need_tun
 
-tmp=$(mktemp -d /tmp/svc-pair.XXXXXX)
+t_tmpdir svc-pair
 na=svc-a-$$ nb=svc-b-$$
-ip netns add $na 2>/dev/null || skip "cannot create network namespaces"
-cleanup() {
-	local rc=$?
-	for s in a b; do
-		[ -S "$tmp/$s/ctl.sock" ] && "$cmd" -c "$tmp/$s.conf" \
-		    --timeout 5000 service stop >/dev/null 2>&1 || true
-	done
-	ip netns del $na 2>/dev/null || true
-	ip netns del $nb 2>/dev/null || true
-	if [ "${PA_TEST_KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-ip netns add $nb
-ip link add svc-va-$$ type veth peer name svc-vb-$$
-ip link set svc-va-$$ netns $na
-ip link set svc-vb-$$ netns $nb
-ip -n $na addr add 10.200.0.1/24 dev svc-va-$$
-ip -n $nb addr add 10.200.0.2/24 dev svc-vb-$$
-for n in $na $nb; do ip -n $n link set lo up; done
-ip -n $na link set svc-va-$$ up
-ip -n $nb link set svc-vb-$$ up
-
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+t_netns $na $nb
+t_veth $na svc-va-$$ 10.200.0.1/24 $nb svc-vb-$$ 10.200.0.2/24
 
 # side peer: a policy "ESP to the peer, PSK", secrets, configuration.
 mkside() {
@@ -60,27 +27,15 @@ mkside() {
 	sed "s/@PEER@/$peer/" "$here/pair_store.xml" > "$tmp/$s/store.xml"
 	cp "$here/pair_secrets.xml" "$tmp/$s/secrets.xml"
 	chmod 600 "$tmp/$s/secrets.xml"
-	cat > "$tmp/$s.conf" <<EOC
-store = $tmp/$s/store.xml
-secrets = $tmp/$s/secrets.xml
-driver = uesp
-ike = on
-natt_port = ${PAIR_NATT:-off}
-audit_sink = none
-audit_file = $tmp/$s/audit.jsonl
-oakley_log = on
-oakley_log_path = $tmp/$s/oakley.log
-control_socket = $tmp/$s/ctl.sock
-state_dir = $tmp/$s/state
-EOC
+	t_agent_conf $s "ike = on" "natt_port = ${PAIR_NATT:-off}"
 }
 mkside a 10.200.0.2
 mkside b 10.200.0.1
 A=("$cmd" -c "$tmp/a.conf")
 Bc=("$cmd" -c "$tmp/b.conf")
 
-ip netns exec $na "$agentd" -c "$tmp/a.conf" || fail "start a"
-ip netns exec $nb "$agentd" -c "$tmp/b.conf" || fail "start b"
+t_agent_start a $na
+t_agent_start b $nb
 [ "$("${A[@]}" --json service status | jq .filters)" -gt 0 ] || fail "no filters"
 
 # The first packet starts the negotiation, is held by the driver and
@@ -154,4 +109,4 @@ tail -1 "$tmp/b/audit.jsonl" | jq -e '.id == 614' >/dev/null ||
     fail "b: no 614 last"
 pass "stop: delete notifications remove the peer's SAs (542), 614"
 "${A[@]}" service stop >/dev/null || fail "stop a"
-echo "all $n service pair tests passed"
+t_finish "service pair"
