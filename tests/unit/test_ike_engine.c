@@ -756,6 +756,10 @@ test_dos_cookies(void **state)
 		raw_send(fd, buf, n);
 	}
 	drain(&b);
+	/* Half-open Main Modes cost no Diffie-Hellman work, not even ahead. */
+	for (i = 0; i < IKE_DHPOOL_GROUPS; i++)
+		assert_int_equal(b.ike->dhpool[i].group, 0);
+	assert_false(ike_dh_wanted(b.ike));
 	ike_stats(b.ike, &st);
 	assert_int_equal(st.active_receive, 5);
 	assert_int_equal(st.dos_cookies_sent, 45);
@@ -818,6 +822,72 @@ test_dos_cookies(void **state)
 	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 2);
 	check_pair(&a, &b, DRV_PROTO_ESP);
 	close(fd);
+	side_close(&a);
+	side_close(&b);
+}
+
+static bool
+never(struct side *a, struct side *b)
+{
+	(void)a;
+	(void)b;
+	return false;
+}
+
+/*
+ * Diffie-Hellman key pairs made ahead (dhpool.c): the first Main Mode
+ * makes its keys as it goes and starts a pool for its group; the loop
+ * fills it while idle; the next Main Mode (master key PFS: a Main Mode
+ * per Quick Mode) takes its key pairs ready-made on both sides, each
+ * once, and still agrees on keys.
+ */
+static void
+test_dh_ahead(void **state)
+{
+	struct side a, b;
+	struct ike_stats sa, sb;
+	struct oak_dh *k1, *k2;
+	struct pa_bytes p1, p2;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	a.pol.isakmp.master_pfs = true;
+	assert_int_equal(ike_next_timeout_ms(a.ike, pa_now_ms()), -1);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	ike_stats(a.ike, &sa);
+	ike_stats(b.ike, &sb);
+	assert_int_equal(sa.dh_precomputed, 0);
+	assert_int_equal(sb.dh_precomputed, 0);
+	/* Each side has a pool for the group now; while one is short the
+	 * loop is asked to come back at once (ike_next_timeout_ms 0). */
+	assert_int_equal(a.ike->dhpool[0].group, a.ike->mm_head->p1.group);
+	assert_int_equal(b.ike->dhpool[0].group, a.ike->mm_head->p1.group);
+	assert_int_equal(ike_next_timeout_ms(a.ike, pa_now_ms()) == 0,
+	    ike_dh_wanted(a.ike));
+	(void)pump(&a, &b, never, 300);
+	assert_false(ike_dh_wanted(a.ike));
+	assert_false(ike_dh_wanted(b.ike));
+	assert_int_equal(a.ike->dhpool[0].n, IKE_DHPOOL_KEYS);
+	acquire(&a, &b);
+	/* Quick Mode completes: the HASHes under the new keys agree. */
+	assert_true(pump(&a, &b, both_two_qm, 5000));
+	assert_int_equal(null_sa_count(b.drv), 4);
+	ike_stats(a.ike, &sa);
+	ike_stats(b.ike, &sb);
+	assert_int_equal(sa.main_modes, 2);
+	assert_int_equal(sa.dh_precomputed, 1);
+	assert_int_equal(sb.dh_precomputed, 1);
+	/* Two takes are two different key pairs. */
+	assert_int_equal(ike_dh_get(a.ike, a.ike->dhpool[0].group, &k1), 0);
+	assert_int_equal(ike_dh_get(a.ike, a.ike->dhpool[0].group, &k2), 0);
+	p1 = oak_dh_pub(k1);
+	p2 = oak_dh_pub(k2);
+	assert_int_equal(p1.len, p2.len);
+	assert_memory_not_equal(p1.p, p2.p, p1.len);
+	oak_dh_free(k1);
+	oak_dh_free(k2);
 	side_close(&a);
 	side_close(&b);
 }
@@ -1559,6 +1629,7 @@ main(void)
 		cmocka_unit_test(test_dos_cookies),
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_default_response_master_pfs),
+		cmocka_unit_test(test_dh_ahead),
 	};
 	const struct CMUnitTest cert_tests[] = {
 		cmocka_unit_test(test_cert),
