@@ -40,64 +40,43 @@ int
 uesp_ah_out(struct uesp_sa *sa, const uint8_t *pkt, size_t len,
     struct wr *w)
 {
-	struct uesp_iphdr ih;
-	struct pa_bytes body;
-	const struct pa_addr *src, *dst;
-	uint8_t zh[40], icv[UESP_ICV_MAX], nh, tos, ttl, *ah, *icvp;
+	struct uesp_outer o;
+	uint8_t zh[40], icv[UESP_ICV_MAX], *ah, *icvp;
 	struct wr zw;
-	uint16_t id;
 	uint32_t seq;
 	size_t ahlen, ah_off;
 	int rc;
 
-	if ((rc = uesp_ip_parse(pkt, len, &ih)) != 0)
+	if ((rc = uesp_outer(sa, pkt, len, &o)) != 0)
 		return rc;
-	if (sa->p.mode == DRV_MODE_TRANSPORT) {
-		if (ih.frag || ih.opts || ih.family != sa->id.dst.family)
-			return PA_E_NOTSUP;
-		src = &ih.src;
-		dst = &ih.dst;
-		nh = ih.proto;
-		body = ih.payload;
-		id = ih.id != 0 ? ih.id : uesp_next_ip_id();
-		tos = ih.tos;
-		ttl = ih.ttl;
-	} else {
-		src = &sa->id.src;
-		dst = &sa->id.dst;
-		nh = ih.family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-		body.p = pkt;
-		body.len = len;
-		id = uesp_next_ip_id();
-		tos = ih.tos;
-		ttl = 64;
-	}
-	ahlen = uesp_ah_len(sa, src->family);
+	ahlen = uesp_ah_len(sa, o.src->family);
 	if ((rc = uesp_sa_next_seq(sa, &seq)) != 0)
 		return rc;
 	wr_init(&zw, zh, sizeof(zh));
-	if ((rc = uesp_ah_icv_hdr(&zw, src, dst, id, ahlen + body.len)) != 0)
+	if ((rc = uesp_ah_icv_hdr(&zw, o.src, o.dst, o.id,
+	    ahlen + o.body.len)) != 0)
 		return rc;
-	if ((rc = uesp_ip_hdr(w, src, dst, IPPROTO_AH, id, tos, ttl)) != 0)
+	if ((rc = uesp_ip_hdr(w, o.src, o.dst, IPPROTO_AH, o.id, o.tos,
+	    o.ttl)) != 0)
 		return rc;
 	ah_off = w->len;
-	wr_u8(w, nh);
+	wr_u8(w, o.nh);
 	wr_u8(w, (uint8_t)(ahlen / 4 - 2));
 	wr_u16(w, 0);
 	wr_u32(w, sa->id.spi);
 	wr_u32(w, seq);
 	wr_zero(w, ahlen - 12);
-	wr_bytes(w, body.p, body.len);
+	wr_bytes(w, o.body.p, o.body.len);
 	if ((rc = wr_error(w)) != 0)
 		return rc;
 	if ((ah = uesp_wr_at(w, ah_off, ahlen)) == NULL ||
 	    (icvp = uesp_wr_at(w, ah_off + 12, sa->icv_len)) == NULL)
 		return PA_E_SHORT;
-	if ((rc = uesp_sa_icv(sa, zh, zw.len, ah, ahlen, body.p, body.len,
-	    icv)) != 0)
+	if ((rc = uesp_sa_icv(sa, zh, zw.len, ah, ahlen, o.body.p,
+	    o.body.len, icv)) != 0)
 		return rc;
 	memcpy(icvp, icv, sa->icv_len);
-	return uesp_ip_finish(w, src->family);
+	return uesp_ip_finish(w, o.src->family);
 }
 
 int

@@ -39,42 +39,19 @@ int
 uesp_esp_out(struct uesp_sa *sa, const uint8_t *pkt, size_t len,
     struct wr *w)
 {
-	struct uesp_iphdr ih;
-	struct pa_bytes body;
-	const struct pa_addr *src, *dst;
-	uint8_t nh, tos, ttl, iv[16], icv[UESP_ICV_MAX], *ct, *aad;
-	uint16_t id;
+	struct uesp_outer o;
+	uint8_t iv[16], icv[UESP_ICV_MAX], *ct, *aad;
 	uint32_t seq;
 	size_t udp_off = 0, esp_off, ct_off, ct_len, padlen, i;
 	bool udp = sa->p.encap_dport != 0;
 	int rc;
 
-	if ((rc = uesp_ip_parse(pkt, len, &ih)) != 0)
+	if ((rc = uesp_outer(sa, pkt, len, &o)) != 0)
 		return rc;
-	if (sa->p.mode == DRV_MODE_TRANSPORT) {
-		if (ih.frag || ih.opts || ih.family != sa->id.dst.family)
-			return PA_E_NOTSUP;
-		src = &ih.src;
-		dst = &ih.dst;
-		nh = ih.proto;
-		body = ih.payload;
-		id = ih.id != 0 ? ih.id : uesp_next_ip_id();
-		tos = ih.tos;
-		ttl = ih.ttl;
-	} else {
-		src = &sa->id.src;
-		dst = &sa->id.dst;
-		nh = ih.family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-		body.p = pkt;
-		body.len = len;
-		id = uesp_next_ip_id();
-		tos = ih.tos;
-		ttl = 64;
-	}
 	if ((rc = uesp_sa_next_seq(sa, &seq)) != 0)
 		return rc;
-	if ((rc = uesp_ip_hdr(w, src, dst, udp ? IPPROTO_UDP : IPPROTO_ESP,
-	    id, tos, ttl)) != 0)
+	if ((rc = uesp_ip_hdr(w, o.src, o.dst,
+	    udp ? IPPROTO_UDP : IPPROTO_ESP, o.id, o.tos, o.ttl)) != 0)
 		return rc;
 	if (udp) {
 		udp_off = w->len;
@@ -95,12 +72,12 @@ uesp_esp_out(struct uesp_sa *sa, const uint8_t *pkt, size_t len,
 		return rc;
 	wr_bytes(w, iv, sa->iv_len);
 	ct_off = w->len;
-	wr_bytes(w, body.p, body.len);
-	padlen = (sa->block - (body.len + 2) % sa->block) % sa->block;
+	wr_bytes(w, o.body.p, o.body.len);
+	padlen = (sa->block - (o.body.len + 2) % sa->block) % sa->block;
 	for (i = 1; i <= padlen; i++)
 		wr_u8(w, (uint8_t)i);
 	wr_u8(w, (uint8_t)padlen);
-	wr_u8(w, nh);
+	wr_u8(w, o.nh);
 	if ((rc = wr_error(w)) != 0)
 		return rc;
 	ct_len = w->len - ct_off;
@@ -128,11 +105,11 @@ uesp_esp_out(struct uesp_sa *sa, const uint8_t *pkt, size_t len,
 		if ((rc = wr_patch_u16(w, udp_off + 4,
 		    (uint16_t)(w->len - udp_off))) != 0)
 			return rc;
-		if (src->family == AF_INET6 &&
+		if (o.src->family == AF_INET6 &&
 		    (rc = uesp_udp6_cksum(w, udp_off)) != 0)
 			return rc;
 	}
-	return uesp_ip_finish(w, src->family);
+	return uesp_ip_finish(w, o.src->family);
 }
 
 /*

@@ -448,3 +448,34 @@ uesp_ip_parse(const uint8_t *pkt, size_t len, struct uesp_iphdr *h)
 	h->payload = rd_rest(&r);
 	return 0;
 }
+
+int
+uesp_outer(const struct uesp_sa *sa, const uint8_t *pkt, size_t len,
+    struct uesp_outer *o)
+{
+	struct uesp_iphdr *ih = &o->ih;
+	int rc;
+
+	if ((rc = uesp_ip_parse(pkt, len, ih)) != 0)
+		return rc;
+	o->tos = ih->tos;
+	if (sa->p.mode == DRV_MODE_TRANSPORT) {
+		if (ih->frag || ih->opts || ih->family != sa->id.dst.family)
+			return PA_E_NOTSUP;
+		o->src = &ih->src;
+		o->dst = &ih->dst;
+		o->nh = ih->proto;
+		o->body = ih->payload;
+		o->id = ih->id != 0 ? ih->id : uesp_next_ip_id();
+		o->ttl = ih->ttl;
+	} else {
+		o->src = &sa->id.src;
+		o->dst = &sa->id.dst;
+		o->nh = ih->family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+		o->body.p = pkt;
+		o->body.len = len;
+		o->id = uesp_next_ip_id();
+		o->ttl = 64;
+	}
+	return 0;
+}

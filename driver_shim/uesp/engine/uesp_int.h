@@ -98,6 +98,26 @@ struct uesp_iphdr {
 int	uesp_ip_parse(const uint8_t *, size_t, struct uesp_iphdr *)
 	    PA_MUST_USE;
 
+/*
+ * What an outbound packet becomes under one SA, before AH or ESP adds
+ * its header: transport mode keeps the packet's own addresses and
+ * protects its payload (PA_E_NOTSUP for a fragment, IP options or the
+ * other family), tunnel mode protects the whole packet between the SA's
+ * addresses. src, dst and body view the packet, the SA or ih.
+ */
+struct uesp_outer {
+	struct uesp_iphdr	 ih;
+	const struct pa_addr	*src;
+	const struct pa_addr	*dst;
+	struct pa_bytes		 body;
+	uint16_t		 id;
+	uint8_t			 nh;	/* next header after AH/ESP */
+	uint8_t			 tos;
+	uint8_t			 ttl;
+};
+int	uesp_outer(const struct uesp_sa *, const uint8_t *pkt, size_t len,
+	    struct uesp_outer *) PA_MUST_USE;
+
 /* esp.c, ah.c: one layer each. */
 int	uesp_esp_out(struct uesp_sa *, const uint8_t *pkt, size_t len,
 	    struct wr *) PA_MUST_USE;
