@@ -28,41 +28,23 @@ cmake --build "$build" -j "$(nproc)" --target ipsec-agentd ipseccmd >/dev/null
 agentd=$build/service/ipsec-agentd
 cmd=$build/service/ipseccmd
 
-tmp=$(mktemp -d /tmp/ipsec-demo.XXXXXX)
+# tests/lib/agent.sh: namespaces, veth pair, agent configuration, and the
+# clean-up on exit (agents stopped, namespaces deleted, temp dir removed).
+PA_TEST_KEEP=${DEMO_KEEP:-0}
+. "$top/tests/lib/agent.sh"
+t_tmpdir ipsec-demo
 na=demo-hosta nb=demo-hostb
 A_IP=10.77.0.1 B_IP=10.77.0.2
-cleanup() {
-	local rc=$?
-	for s in a b; do
-		[ -S "$tmp/$s/ctl.sock" ] && "$cmd" -c "$tmp/$s.conf" --timeout 5000 \
-		    service stop >/dev/null 2>&1 || true
-	done
-	[ -n "${cap:-}" ] && kill "$cap" 2>/dev/null || true
-	ip netns del $na 2>/dev/null || true
-	ip netns del $nb 2>/dev/null || true
-	if [ "${DEMO_KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
-		echo "(files kept in $tmp)"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
+cap=
+cap_kill() { [ -z "$cap" ] || kill "$cap"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "Two hosts: $na ($A_IP) and $nb ($B_IP), linked by a veth pair"
 ip netns del $na 2>/dev/null || true
 ip netns del $nb 2>/dev/null || true
-ip netns add $na
-ip netns add $nb
-ip link add demo-va type veth peer name demo-vb
-ip link set demo-va netns $na
-ip link set demo-vb netns $nb
-ip -n $na addr add $A_IP/24 dev demo-va
-ip -n $nb addr add $B_IP/24 dev demo-vb
-for n in $na $nb; do ip -n $n link set lo up; done
-ip -n $na link set demo-va up
-ip -n $nb link set demo-vb up
+t_netns $na $nb
+t_at_exit cap_kill
+t_veth $na demo-va $A_IP/24 $nb demo-vb $B_IP/24
 
 # One host's local policy store, written with ipseccmd as an administrator
 # would, and its service configuration.
@@ -80,19 +62,7 @@ author() {
 	"$cmd" "${st[@]}" static add rule name=SecurePeer \
 	    policy="Demo (Require Security)" filterlist=Peer \
 	    filteraction=RequireESP psk="demo-preshared-key"
-	cat > "$tmp/$s.conf" <<EOC
-policy_source = local
-store = $tmp/$s/store.xml
-secrets = $tmp/$s/secrets.xml
-driver = uesp
-ike = on
-audit_sink = none
-audit_file = $tmp/$s/audit.jsonl
-oakley_log = on
-oakley_log_path = $tmp/$s/oakley.log
-control_socket = $tmp/$s/ctl.sock
-state_dir = $tmp/$s/state
-EOC
+	t_agent_conf $s "policy_source = local" "ike = on"
 }
 say "Authoring the local policy on each host (ipseccmd static ...)"
 author a $B_IP
@@ -100,8 +70,8 @@ author b $A_IP
 "$cmd" --store "$tmp/a/store.xml" --secrets "$tmp/a/secrets.xml" static show all
 
 say "Starting ipsec-agentd on both hosts"
-ip netns exec $na "$agentd" -c "$tmp/a.conf"
-ip netns exec $nb "$agentd" -c "$tmp/b.conf"
+t_agent_start a $na
+t_agent_start b $nb
 A=("$cmd" -c "$tmp/a.conf")
 B=("$cmd" -c "$tmp/b.conf")
 say "What the running agent on $na holds (ipseccmd show all)"

@@ -11,74 +11,28 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=${PA_SOURCE_DIR:?PA_SOURCE_DIR unset}
-bin=${PA_BINARY_DIR:?PA_BINARY_DIR unset}/service
-agentd=$bin/ipsec-agentd
-cmd=$bin/ipseccmd
 kdcsh=$src/tests/lib/kdc.sh
 realm=EXAMPLE.TEST
+. "$src/tests/lib/agent.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-for t in jq ip nft ping krb5kdc kadmin.local; do
-	command -v $t >/dev/null || skip "$t is not installed"
-done
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+t_need_root
+t_need_tools jq ip nft ping krb5kdc kadmin.local
+t_need_tun
 # The engine must hand the Kerberos workers' fd to the service loop.
 grep -q ike_krb_fd "$src/agent/ike/engine.c" ||
     skip "the IKE engine does not poll the Kerberos fd yet (engine.c)"
 
-tmp=$(mktemp -d /tmp/krbG-agents.XXXXXX)
+t_tmpdir krbG-agents
 na=krbG-a-$$ nb=krbG-b-$$ nk=krbG-k-$$
-ip netns add $na 2>/dev/null || skip "cannot create network namespaces"
+t_netns $na $nb $nk
 kdcpid=
-cleanup() {
-	local rc=$?
-	for s in a b; do
-		[ -S "$tmp/$s/ctl.sock" ] && "$cmd" -c "$tmp/$s.conf" \
-		    --timeout 5000 service stop >/dev/null 2>&1 || true
-	done
-	[ -n "$kdcpid" ] && kill "$kdcpid" 2>/dev/null || true
-	ip netns del $na 2>/dev/null || true
-	ip netns del $nb 2>/dev/null || true
-	ip netns del $nk 2>/dev/null || true
-	if [ "${PA_TEST_KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-ip netns add $nb
-ip netns add $nk
+kdc_kill() { [ -z "$kdcpid" ] || kill "$kdcpid"; }
+t_at_exit kdc_kill
 # The KDC is a host of its own (as a domain controller is): traffic to it
 # is not the traffic the policy secures.
-ip link add krbG-ka-$$ type veth peer name krbG-ak-$$
-ip link add krbG-kb-$$ type veth peer name krbG-bk-$$
-ip link set krbG-ka-$$ netns $nk
-ip link set krbG-kb-$$ netns $nk
-ip link set krbG-ak-$$ netns $na
-ip link set krbG-bk-$$ netns $nb
-ip -n $nk addr add 10.202.0.1/24 dev krbG-ka-$$
-ip -n $na addr add 10.202.0.2/24 dev krbG-ak-$$
-ip -n $nk addr add 10.203.0.1/24 dev krbG-kb-$$
-ip -n $nb addr add 10.203.0.2/24 dev krbG-bk-$$
-ip -n $nk link set lo up
-for l in krbG-ka-$$ krbG-kb-$$; do ip -n $nk link set $l up; done
-ip -n $na link set krbG-ak-$$ up
-ip -n $nb link set krbG-bk-$$ up
-ip link add krbG-va-$$ type veth peer name krbG-vb-$$
-ip link set krbG-va-$$ netns $na
-ip link set krbG-vb-$$ netns $nb
-ip -n $na addr add 10.201.0.1/24 dev krbG-va-$$
-ip -n $nb addr add 10.201.0.2/24 dev krbG-vb-$$
-for n in $na $nb; do ip -n $n link set lo up; done
-ip -n $na link set krbG-va-$$ up
-ip -n $nb link set krbG-vb-$$ up
-
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+t_veth $nk krbG-ka-$$ 10.202.0.1/24 $na krbG-ak-$$ 10.202.0.2/24
+t_veth $nk krbG-kb-$$ 10.203.0.1/24 $nb krbG-bk-$$ 10.203.0.2/24
+t_veth $na krbG-va-$$ 10.201.0.1/24 $nb krbG-vb-$$ 10.201.0.2/24
 
 # kdc.sh makes the realm, the principals and their keytabs, with the KDC
 # on 127.0.0.1 of its namespace; it is then restarted on every address so
@@ -132,32 +86,17 @@ mkside() {
 	    > "$tmp/$s/store.xml"
 	cp "$here/secrets.xml" "$tmp/$s/secrets.xml"
 	chmod 600 "$tmp/$s/secrets.xml"
-	cat > "$tmp/$s.conf" <<EOC
-store = $tmp/$s/store.xml
-secrets = $tmp/$s/secrets.xml
-driver = uesp
-ike = on
-natt_port = off
-audit_sink = none
-audit_file = $tmp/$s/audit.jsonl
-oakley_log = on
-oakley_log_path = $tmp/$s/oakley.log
-control_socket = $tmp/$s/ctl.sock
-state_dir = $tmp/$s/state
-kerberos_keytab = $(kt $host)
-kerberos_principal = host/$host.example.test@$realm
-kerberos_config = $conf
-EOC
+	t_agent_conf $s "ike = on" "natt_port = off" \
+	    "kerberos_keytab = $(kt $host)" \
+	    "kerberos_principal = host/$host.example.test@$realm" \
+	    "kerberos_config = $conf"
 }
 start() {
-	local s=$1 ns=$2
-	mkdir -p "$tmp/$s/rcache"
-	ip netns exec $ns env KRB5RCACHEDIR="$tmp/$s/rcache" \
-	    "$agentd" -c "$tmp/$s.conf" || fail "start $s"
+	mkdir -p "$tmp/$1/rcache"
+	t_agent_start $1 $2 KRB5RCACHEDIR="$tmp/$1/rcache"
 }
 stop() {
-	"$cmd" -c "$tmp/$1.conf" --timeout 5000 service stop >/dev/null ||
-	    fail "stop $1"
+	t_agent_stop $1 || fail "stop $1"
 	rm -f "$tmp/$1/audit.jsonl"
 }
 A=("$cmd" -c "$tmp/a.conf")
@@ -248,4 +187,4 @@ want547 a "Kerberos: KDC unreachable"
 "${A[@]}" --json show mmsas | jq -e '.mmsas[0].auth == "psk"' \
     >/dev/null || fail "a: show mmsas: $("${A[@]}" --json show mmsas)"
 pass "KDC stopped, Kerberos then PSK: 547, then PSK SAs and ping"
-echo "all $n Kerberos two-agent tests passed"
+t_finish "Kerberos two-agent"
