@@ -208,6 +208,26 @@ agentd_path(char *out, size_t cap)
 	snprintf(out, cap, "ipsec-agentd");
 }
 
+/* cli_request() with its messages on stderr silenced: a quiet probe. */
+static int
+cli_request_quiet(struct cli *c, const char *cmd, void **result)
+{
+	int saved = dup(STDERR_FILENO), devnull = open("/dev/null",
+	    O_WRONLY | O_CLOEXEC);
+	int rc;
+
+	if (devnull >= 0)
+		(void)dup2(devnull, STDERR_FILENO);
+	rc = cli_request(c, cmd, NULL, result);
+	if (saved >= 0) {
+		(void)dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	return rc;
+}
+
 static int
 service_start(struct cli *c)
 {
@@ -217,20 +237,7 @@ service_start(struct cli *c)
 	int st, rc;
 
 	/* Quietly probe: running already? */
-	{
-		int saved = dup(STDERR_FILENO), devnull = open("/dev/null",
-		    O_WRONLY | O_CLOEXEC);
-
-		if (devnull >= 0)
-			(void)dup2(devnull, STDERR_FILENO);
-		rc = cli_request(c, "status", NULL, (void **)&res);
-		if (saved >= 0) {
-			(void)dup2(saved, STDERR_FILENO);
-			close(saved);
-		}
-		if (devnull >= 0)
-			close(devnull);
-	}
+	rc = cli_request_quiet(c, "status", (void **)&res);
 	if (rc == CMD_EXIT_OK) {
 		fprintf(stderr, "ipseccmd: the service is already running "
 		    "(%s)\n", json_string_value(json_object_get(res, "state")));
@@ -634,19 +641,9 @@ cmd_static(struct cli *c, int argc, char **argv)
 	    strcmp(argv[1], "exportpolicy") != 0) {
 		/* Ask a running daemon to pick the change up (none: fine). */
 		json_t *res = NULL;
-		int saved = dup(STDERR_FILENO), devnull = open("/dev/null",
-		    O_WRONLY | O_CLOEXEC);
 		int r;
 
-		if (devnull >= 0)
-			(void)dup2(devnull, STDERR_FILENO);
-		r = cli_request(c, "reload", NULL, (void **)&res);
-		if (saved >= 0) {
-			(void)dup2(saved, STDERR_FILENO);
-			close(saved);
-		}
-		if (devnull >= 0)
-			close(devnull);
+		r = cli_request_quiet(c, "reload", (void **)&res);
 		json_decref(res);
 		if (r != CMD_EXIT_OK && r != CMD_EXIT_NOTRUNNING)
 			fprintf(stderr, "ipseccmd: saved, but the running "

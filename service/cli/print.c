@@ -9,6 +9,16 @@
 
 #include "ipseccmd.h"
 
+/* Print "title: N" for the array res[key] and return the array. */
+static json_t *
+print_count(void *res, const char *key, const char *title)
+{
+	json_t *a = json_object_get(res, key);
+
+	printf("%s: %zu\n", title, json_array_size(a));
+	return a;
+}
+
 static const char *
 s_of(json_t *o, const char *k)
 {
@@ -189,12 +199,10 @@ print_filters(void *res)
 void
 print_mmsas(void *res)
 {
-	json_t *v;
+	json_t *a = print_count(res, "mmsas", "Main Mode SAs"), *v;
 	size_t i;
 
-	printf("Main Mode SAs: %zu\n", json_array_size(json_object_get(res,
-	    "mmsas")));
-	json_array_foreach(json_object_get(res, "mmsas"), i, v)
+	json_array_foreach(a, i, v)
 		printf("  %s -> %s  %s/%s  %s-%s-%lld  auth %s  peer id %s  "
 		    "QMs %lld\n", s_of(v, "local"), s_of(v, "peer"),
 		    s_of(v, "cookie_i"), s_of(v, "cookie_r"), s_of(v, "cipher"),
@@ -205,12 +213,10 @@ print_mmsas(void *res)
 void
 print_qmsas(void *res)
 {
-	json_t *v;
+	json_t *a = print_count(res, "qmsas", "Quick Mode SAs"), *v;
 	size_t i;
 
-	printf("Quick Mode SAs: %zu\n", json_array_size(json_object_get(res,
-	    "qmsas")));
-	json_array_foreach(json_object_get(res, "qmsas"), i, v)
+	json_array_foreach(a, i, v)
 		printf("  %s <-> %s  %s -> %s %s  %s%s %s/%s  spi in 0x%08llx "
 		    "out 0x%08llx  %s\n", s_of(v, "local"), s_of(v, "peer"),
 		    s_of(v, "src"), s_of(v, "dst"), s_of(v, "proto"),
