@@ -9,81 +9,32 @@
 # must fetch, decode and compile it.
 # Skips (77) without root, network namespaces or Samba's AD DC.
 set -euo pipefail
-export PATH="$PATH:/usr/sbin:/sbin"
 BIN=${1:?usage: $0 TEST_LDAP_WINDOWS}
-REALM=AD.EXAMPLE.TEST
-DNS=ad.example.test
-BASE="DC=ad,DC=example,DC=test"
 DDP='{31B2F340-016D-11D2-945F-00C04FB984F9}'	# Default Domain Policy
-TIMEOUT=${SAMBA_TIMEOUT:-60}
+. "$(cd "$(dirname "$0")" && pwd)/../../lib/samba.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespace, samba)"
-for b in samba samba-tool ip kinit ldapsearch; do
-	command -v "$b" >/dev/null 2>&1 || skip "$b not installed"
-done
-/usr/bin/python3 -c 'import samba.samdb' 2>/dev/null || skip "python3-samba not installed"
-
-T=$(mktemp -d /tmp/dir-ad.XXXXXX)
-NS="dir$(basename "$T" | tr -dc 'a-zA-Z0-9' | tail -c 8)"
-PID=""
-cleanup() {
-	local p
-	if [ -n "$PID" ]; then
-		kill -TERM "$PID" 2>/dev/null || true
-		for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.05; done
-	fi
-	if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$NS"; then
-		for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-		ip netns delete "$NS" 2>/dev/null || true
-	fi
-	[ "${PA_TEST_KEEP:-0}" = 1 ] && echo "kept $T" >&2 || rm -rf "$T"
-}
-trap cleanup EXIT
-
-AD="$T/ad"
-SMB="$AD/etc/smb.conf"
-mkdir -p "$AD/run" "$AD/log" "$T/state"
-chmod 700 "$T/state"
+samba_need ldapsearch
+t_tmpdir dir-ad
+mkdir -m 700 "$tmp/state"
 t0=$(date +%s%N)
-samba-tool domain provision --targetdir="$AD" --realm="$REALM" --domain=AD \
-	--server-role=dc --dns-backend=NONE \
-	--adminpass="Pa-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')9x" \
-	--host-name=dc1 --host-ip=127.0.0.1 \
-	--option="interfaces = lo" --option="bind interfaces only = yes" \
-	--option="pid directory = $AD/run" --option="ncalrpc dir = $AD/run/ncalrpc" \
-	--option="ntp signd socket directory = $AD/run/ntp_signd" \
-	--option="winbindd socket directory = $AD/run/winbindd" \
-	--option="log file = $AD/log/log.%m" >"$T/provision.log" 2>&1 ||
-	{ tail -n 20 "$T/provision.log"; exit 1; }
 # LDAP and the KDC are all this test needs.
-sed -i 's/^\([[:space:]]*server services[[:space:]]*=\).*/\1 ldap kdc/' "$SMB"
-
-# Offline, as the system: the computer account, the DC's SPN for the
-# address the client uses, read access for computers to the IPsec objects,
-# and the assignment in the Default Domain Policy.
-/usr/bin/python3 - "$SMB" "$DNS" "$DDP" >"$T/setup.log" 2>&1 <<'PY' || { cat "$T/setup.log"; exit 1; }
-import secrets, sys
+samba_provision AD.EXAMPLE.TEST ad.example.test "ldap kdc"
+samba_computers hosta
+# Offline, as the system: the DC's SPN for the address the client uses,
+# read access for computers to the IPsec objects, and the assignment in
+# the Default Domain Policy.
+/usr/bin/python3 - "$samba_smb" "$DDP" >"$tmp/setup.log" 2>&1 <<'PY' || samba_fail setup.log
+import sys
 import ldb
 from samba.auth import system_session
 from samba.param import LoadParm
 from samba.samdb import SamDB
 
-smb, dns, ddp = sys.argv[1:4]
+smb, ddp = sys.argv[1:3]
 lp = LoadParm()
 lp.load(smb)
 db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
 base = str(db.domain_dn())
-fqdn = "hosta." + dns
-db.newcomputer("hosta", service_principal_name_list=["host/" + fqdn, "HOST/HOSTA"])
-db.setpassword("(sAMAccountName=hosta$)", secrets.token_urlsafe(48))
-res = db.search(base=base, scope=ldb.SCOPE_SUBTREE,
-                expression="(sAMAccountName=hosta$)", attrs=["dn"])
-m = ldb.Message(res[0].dn)
-m["dNSHostName"] = ldb.MessageElement(fqdn, ldb.FLAG_MOD_REPLACE, "dNSHostName")
-m["msDS-SupportedEncryptionTypes"] = ldb.MessageElement(
-    "24", ldb.FLAG_MOD_REPLACE, "msDS-SupportedEncryptionTypes")
-db.modify(m)
 # ldap://127.0.0.1 asks for ldap/127.0.0.1 (no canonicalisation).
 res = db.search(base=base, scope=ldb.SCOPE_SUBTREE,
                 expression="(sAMAccountName=DC1$)", attrs=["dn"])
@@ -122,46 +73,23 @@ db.add({"dn": "CN=IPSEC," + parent, "objectClass": "ipsecPolicy",
         "ipsecOwnersReference": "CN=ipsecPolicy{7238523C-70FA-11D1-864C-14A300000000},CN=IP Security,CN=System," + base})
 print("ok")
 PY
-samba-tool domain exportkeytab "$T/hosta.keytab" --principal="hosta\$@$REALM" -s "$SMB" >>"$T/setup.log" 2>&1
-samba-tool domain exportkeytab "$T/hosta.keytab" --principal="host/hosta.$DNS@$REALM" -s "$SMB" >>"$T/setup.log" 2>&1
 t1=$(date +%s%N)
 
-cat >"$T/krb5.conf" <<EOF
-[libdefaults]
-	default_realm = $REALM
-	dns_lookup_kdc = false
-	dns_lookup_realm = false
-	rdns = false
-	dns_canonicalize_hostname = false
-	qualify_shortname = ""
-	kdc_timeout = 2s
-[realms]
-	$REALM = {
-		kdc = 127.0.0.1:88
-	}
-[domain_realm]
-	.$DNS = $REALM
-	$DNS = $REALM
-EOF
-
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-ip netns exec "$NS" samba -F --no-process-group -s "$SMB" </dev/null >"$T/samba.log" 2>&1 &
-PID=$!
-export KRB5_CONFIG="$T/krb5.conf"
-deadline=$(($(date +%s) + TIMEOUT))
-until ip netns exec "$NS" ldapsearch -x -H ldap://127.0.0.1 -b "" -s base -LLL \
-	defaultNamingContext >/dev/null 2>&1 &&
-	ip netns exec "$NS" env KRB5CCNAME=MEMORY:probe kinit -k -t "$T/hosta.keytab" \
-	"hosta\$@$REALM" >/dev/null 2>&1; do
-	kill -0 "$PID" 2>/dev/null || { tail -n 30 "$T/samba.log"; echo "samba exited"; exit 1; }
-	[ "$(date +%s)" -lt "$deadline" ] || { tail -n 30 "$T/samba.log"; echo "DC not up in ${TIMEOUT}s"; exit 1; }
-	sleep 0.1
-done
+samba_krb5_conf
+export KRB5_CONFIG="$tmp/krb5.conf"
+dc_up() {
+	ip netns exec "$samba_ns" ldapsearch -x -H ldap://127.0.0.1 -b "" \
+	    -s base -LLL defaultNamingContext >/dev/null 2>&1 &&
+	    ip netns exec "$samba_ns" env KRB5CCNAME=MEMORY:probe kinit -k \
+	    -t "$tmp/keytabs/hosta.keytab" "hosta\$@$samba_realm" \
+	    >/dev/null 2>&1
+}
+samba_start dir dc_up
 t2=$(date +%s%N)
 echo "samba AD: provision + setup $(((t1 - t0) / 1000000)) ms, DC up $(((t2 - t1) / 1000000)) ms"
 
-ip netns exec "$NS" env LDAP_URI=ldap://127.0.0.1 LDAP_BASE="$BASE" \
-	STATE_DIR="$T/state" HOST_KEYTAB="$T/hosta.keytab" \
-	HOST_PRINCIPAL="hosta\$@$REALM" KRB5_CONFIG="$T/krb5.conf" \
-	KRB5CCNAME="FILE:$T/none" "$BIN"
+ip netns exec "$samba_ns" env LDAP_URI=ldap://127.0.0.1 \
+    LDAP_BASE="DC=ad,DC=example,DC=test" STATE_DIR="$tmp/state" \
+    HOST_KEYTAB="$tmp/keytabs/hosta.keytab" \
+    HOST_PRINCIPAL="hosta\$@$samba_realm" KRB5_CONFIG="$tmp/krb5.conf" \
+    KRB5CCNAME="FILE:$tmp/none" "$BIN"

@@ -1,0 +1,172 @@
+# samba.sh -- sourced by the tests that need a real Active Directory: a
+# throwaway Samba AD DC in a private network namespace. Sources check.sh;
+# call t_tmpdir first (everything lives in $tmp).
+#
+#   samba_need TOOL...
+#       skip (77) unless root, samba, samba-tool, ip, kinit, the TOOLs and
+#       python3-samba are there
+#   samba_provision REALM DNS SERVICES
+#       a new domain (NetBIOS name AD, DC dc1 on 127.0.0.1, no DNS) in
+#       $tmp/ad; its smb.conf ($samba_smb) runs only SERVICES
+#       (e.g. "ldap kdc"). Sets samba_realm, samba_dns.
+#   samba_computers NAME...
+#       machine accounts as a modern Windows join leaves them: NAME$ with
+#       the SPNs host/NAME.DNS and HOST/NAME, dNSHostName, AES only, a
+#       random password; the keys of NAME$ and host/NAME.DNS exported to
+#       $tmp/keytabs/NAME.keytab (checked)
+#   samba_krb5_conf
+#       $tmp/krb5.conf: the realm's KDC on 127.0.0.1:88, no DNS asked
+#   samba_start PREFIX PROBE...
+#       start samba in a new namespace ($samba_ns, named PREFIX + a part
+#       of $tmp) and wait until the command PROBE (which enters
+#       $samba_ns itself) succeeds; SAMBA_TIMEOUT seconds (default 60).
+#       On exit samba is stopped and the namespace deleted.
+
+# shellcheck source=check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/check.sh"
+export PATH="$PATH:/usr/sbin:/sbin"
+
+samba_pid=
+samba_ns=
+
+# show a log of $tmp, fail
+samba_fail() {
+	cat "$tmp/$1"
+	die "samba set-up failed (see $1)"
+}
+
+samba_need() {
+	t_need_root "network namespace, samba"
+	t_need_tools samba samba-tool ip kinit "$@"
+	/usr/bin/python3 -c 'import samba.samdb' 2>/dev/null ||
+	    skip "python3-samba not installed"
+}
+
+samba_provision() {
+	samba_realm=$1 samba_dns=$2
+	local ad="$tmp/ad"
+	samba_smb="$ad/etc/smb.conf"
+	mkdir -p "$ad/run" "$ad/log" || die "mkdir $ad"
+	samba-tool domain provision --targetdir="$ad" --realm="$samba_realm" \
+	    --domain=AD --server-role=dc --dns-backend=NONE \
+	    --adminpass="Pa-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')9x" \
+	    --host-name=dc1 --host-ip=127.0.0.1 \
+	    --option="interfaces = lo" --option="bind interfaces only = yes" \
+	    --option="pid directory = $ad/run" \
+	    --option="ncalrpc dir = $ad/run/ncalrpc" \
+	    --option="ntp signd socket directory = $ad/run/ntp_signd" \
+	    --option="winbindd socket directory = $ad/run/winbindd" \
+	    --option="log file = $ad/log/log.%m" >"$tmp/provision.log" 2>&1 ||
+	    { tail -n 20 "$tmp/provision.log"; die "samba-tool domain provision"; }
+	sed -i "s/^\([[:space:]]*server services[[:space:]]*=\).*/\1 $3/" \
+	    "$samba_smb"
+}
+
+samba_computers() {
+	local n kt
+	/usr/bin/python3 - "$samba_smb" "$samba_dns" "$@" \
+	    >>"$tmp/accounts.log" 2>&1 <<'PY' || samba_fail accounts.log
+import secrets, sys
+import ldb
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+
+smb, dns, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+lp = LoadParm()
+lp.load(smb)
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+for n in names:
+    fqdn = "%s.%s" % (n, dns)
+    db.newcomputer(n, service_principal_name_list=["host/" + fqdn,
+                                                   "HOST/" + n.upper()])
+    db.setpassword("(sAMAccountName=%s$)" % n, secrets.token_urlsafe(48))
+    res = db.search(base=db.domain_dn(), scope=ldb.SCOPE_SUBTREE,
+                    expression="(sAMAccountName=%s$)" % n, attrs=["dn"])
+    m = ldb.Message(res[0].dn)
+    m["dNSHostName"] = ldb.MessageElement(fqdn, ldb.FLAG_MOD_REPLACE,
+                                          "dNSHostName")
+    # 0x18: AES128 + AES256, as Windows 7 and later joins set it.
+    m["msDS-SupportedEncryptionTypes"] = ldb.MessageElement(
+        "24", ldb.FLAG_MOD_REPLACE, "msDS-SupportedEncryptionTypes")
+    db.modify(m)
+    print("created %s$ (%s)" % (n, fqdn))
+PY
+	mkdir -p "$tmp/keytabs" || die "mkdir $tmp/keytabs"
+	for n; do
+		kt="$tmp/keytabs/$n.keytab"
+		samba-tool domain exportkeytab "$kt" \
+		    --principal="$n\$@$samba_realm" -s "$samba_smb" \
+		    >>"$tmp/accounts.log" 2>&1
+		samba-tool domain exportkeytab "$kt" \
+		    --principal="host/$n.$samba_dns@$samba_realm" \
+		    -s "$samba_smb" >>"$tmp/accounts.log" 2>&1
+		klist -k "$kt" | grep -q "host/$n.$samba_dns@$samba_realm" ||
+		    { cat "$tmp/accounts.log"; klist -k -e "$kt";
+		    die "no SPN key in $kt"; }
+	done
+}
+
+samba_krb5_conf() {
+	cat > "$tmp/krb5.conf" <<EOF || die "cannot write $tmp/krb5.conf"
+[libdefaults]
+	default_realm = $samba_realm
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	rdns = false
+	dns_canonicalize_hostname = false
+	qualify_shortname = ""
+	kdc_timeout = 2s
+
+[realms]
+	$samba_realm = {
+		kdc = 127.0.0.1:88
+	}
+
+[domain_realm]
+	.$samba_dns = $samba_realm
+	$samba_dns = $samba_realm
+EOF
+}
+
+# (on exit) samba, then whatever else runs in its namespace, then the
+# namespace
+samba_stop() {
+	local p
+	if [ -n "$samba_pid" ]; then
+		kill -TERM "$samba_pid" 2>/dev/null
+		for _ in $(seq 1 100); do
+			kill -0 "$samba_pid" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$samba_ns"
+	then
+		for p in $(ip netns pids "$samba_ns" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns delete "$samba_ns" 2>/dev/null
+	fi
+	return 0
+}
+
+samba_start() {
+	local deadline
+	samba_ns="$1$(basename "$tmp" | tr -dc 'a-zA-Z0-9' | tail -c 8)"
+	shift
+	ip netns add "$samba_ns" || die "cannot create network namespace"
+	t_at_exit samba_stop
+	ip netns exec "$samba_ns" ip link set lo up
+	ip netns exec "$samba_ns" samba -F --no-process-group -s "$samba_smb" \
+	    </dev/null >"$tmp/samba.log" 2>&1 &
+	samba_pid=$!
+	deadline=$(($(date +%s) + ${SAMBA_TIMEOUT:-60}))
+	until "$@"; do
+		kill -0 "$samba_pid" 2>/dev/null ||
+		    { tail -n 30 "$tmp/samba.log"; die "samba exited"; }
+		[ "$(date +%s)" -lt "$deadline" ] ||
+		    { tail -n 30 "$tmp/samba.log";
+		    die "samba not up in ${SAMBA_TIMEOUT:-60}s"; }
+		sleep 0.1
+	done
+}
