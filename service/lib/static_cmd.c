@@ -938,34 +938,47 @@ in_use(struct cmd *c, const struct pa_guid *id, const char *kind,
 	return 0;
 }
 
+/*
+ * Before deleting n filter actions (acts) or filter lists from index
+ * first: no unknown parameters, and none of them used by a rule.
+ */
+static int
+deletable(struct cmd *c, bool acts, size_t first, size_t n)
+{
+	const struct pol_store *s = c->store;
+	size_t i;
+	int rc;
+
+	if ((rc = args_unused(c)) != 0)
+		return rc;
+	for (i = first; i < first + n; i++)
+		if ((rc = acts ? in_use(c, &s->filteractions[i].id,
+		    "filter action", s->filteractions[i].name) :
+		    in_use(c, &s->filterlists[i].id, "filter list",
+		    s->filterlists[i].name)) != 0)
+			return rc;
+	c->modified = true;
+	return 0;
+}
+
+/* delete filterlist name=N, or all=: every one (if no rule uses any). */
 static int
 delete_filterlist(struct cmd *c)
 {
 	struct pol_filterlist *fl;
-	const char *all = arg(c, "all");
-	size_t i;
+	size_t first = 0, n = c->store->nfilterlists;
 	int rc;
 
-	if (all != NULL) {
-		if ((rc = args_unused(c)) != 0)
-			return rc;
-		for (i = 0; i < c->store->nfilterlists; i++)
-			if ((rc = in_use(c, &c->store->filterlists[i].id,
-			    "filter list", c->store->filterlists[i].name)) != 0)
-				return rc;
-		while (c->store->nfilterlists > 0)
-			pol_store_remove_filterlist(c->store, 0);
-		c->modified = true;
-		return 0;
+	if (arg(c, "all") == NULL) {
+		if ((fl = find_filterlist(c, "name")) == NULL)
+			return SVC_STATIC_ERR;
+		first = (size_t)(fl - c->store->filterlists);
+		n = 1;
 	}
-	if ((fl = find_filterlist(c, "name")) == NULL)
-		return SVC_STATIC_ERR;
-	if ((rc = args_unused(c)) != 0 ||
-	    (rc = in_use(c, &fl->id, "filter list", fl->name)) != 0)
+	if ((rc = deletable(c, false, first, n)) != 0)
 		return rc;
-	pol_store_remove_filterlist(c->store,
-	    (size_t)(fl - c->store->filterlists));
-	c->modified = true;
+	while (n-- > 0)
+		pol_store_remove_filterlist(c->store, first);
 	return 0;
 }
 
@@ -1302,35 +1315,24 @@ set_filteraction(struct cmd *c)
 	return 0;
 }
 
+/* delete filteraction name=N, or all=: every one (if no rule uses any). */
 static int
 delete_filteraction(struct cmd *c)
 {
 	struct pol_filteraction *fa;
-	const char *all = arg(c, "all");
-	size_t i;
+	size_t first = 0, n = c->store->nfilteractions;
 	int rc;
 
-	if (all != NULL) {
-		if ((rc = args_unused(c)) != 0)
-			return rc;
-		for (i = 0; i < c->store->nfilteractions; i++)
-			if ((rc = in_use(c, &c->store->filteractions[i].id,
-			    "filter action",
-			    c->store->filteractions[i].name)) != 0)
-				return rc;
-		while (c->store->nfilteractions > 0)
-			pol_store_remove_filteraction(c->store, 0);
-		c->modified = true;
-		return 0;
+	if (arg(c, "all") == NULL) {
+		if ((fa = find_filteraction(c, "name")) == NULL)
+			return SVC_STATIC_ERR;
+		first = (size_t)(fa - c->store->filteractions);
+		n = 1;
 	}
-	if ((fa = find_filteraction(c, "name")) == NULL)
-		return SVC_STATIC_ERR;
-	if ((rc = args_unused(c)) != 0 ||
-	    (rc = in_use(c, &fa->id, "filter action", fa->name)) != 0)
+	if ((rc = deletable(c, true, first, n)) != 0)
 		return rc;
-	pol_store_remove_filteraction(c->store,
-	    (size_t)(fa - c->store->filteractions));
-	c->modified = true;
+	while (n-- > 0)
+		pol_store_remove_filteraction(c->store, first);
 	return 0;
 }
 
