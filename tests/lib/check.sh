@@ -12,11 +12,13 @@
 #   t_need_tun           skip without /dev/net/tun
 #   t_tmpdir NAME        tmp=$(mktemp -d /tmp/NAME.XXXXXX), cleaned up on exit
 #   t_at_exit CMD...     run CMD on exit (last registered runs first)
+#   $t_lib               this folder (tests/lib)
 #
 # On exit the registered commands run (output discarded), then $tmp is
 # removed, or kept (and named) with PA_TEST_KEEP=1 or when the test failed.
 # Safe under set -e and set -u.
 
+t_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 t_passed=0
 t_failed=0
 t_keep_going=0

@@ -7,39 +7,14 @@ BIN=$1
 N=${2:-10000}
 LIMITS=${3:-limits}
 HERE=$(cd "$(dirname "$0")" && pwd)
-LIB=$(cd "$HERE/../../lib" && pwd)
-T=$(mktemp -d /tmp/dir-bench.XXXXXX)
-cleanup() {
-	"$LIB/slapd.sh" stop "$T/ldap" || true
-	"$LIB/kdc.sh" stop "$T/kdc" >/dev/null 2>&1 || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-set +e
-"$LIB/kdc.sh" start "$T/kdc" host/hosta.example.test ldap/127.0.0.1 >"$T/kdc.env"
-rc=$?
-set -e
-[ $rc -eq 77 ] && { echo "SKIP: MIT KDC not installed"; exit 77; }
-[ $rc -eq 0 ] || exit 1
-# shellcheck disable=SC1091
-. "$T/kdc.env"
-"$BIN" gen "$N" "$T/policy.ldif"
-set +e
-"$LIB/slapd.sh" start "$T/ldap" --sasl-host 127.0.0.1 \
-	--keytab "$KRB5_KEYTAB_DIR/ldap_127.0.0.1.keytab" \
-	--krb5-config "$KRB5_CONFIG" \
-	--ldif "$HERE/../../integration/directory/tree.ldif" \
-	--ldif "$T/policy.ldif" >/dev/null
-rc=$?
-set -e
-[ $rc -eq 77 ] && { echo "SKIP: slapd not installed"; exit 77; }
-[ $rc -eq 0 ] || exit 1
-# shellcheck disable=SC1091
-. "$T/ldap/env"
-mkdir -m 700 "$T/state"
-out=$(LDAP_URI=$LDAP_URI STATE_DIR=$T/state KRB5_CONFIG=$KRB5_CONFIG \
-	HOST_KEYTAB="$KRB5_KEYTAB_DIR/host_hosta.example.test.keytab" \
-	KRB5CCNAME="FILE:$T/none" "$BIN" fetch)
+. "$HERE/../../lib/directory.sh"
+t_tmpdir dir-bench
+"$BIN" gen "$N" "$tmp/policy.ldif"
+dir_start --ldif "$HERE/../../integration/directory/tree.ldif" \
+    --ldif "$tmp/policy.ldif"
+mkdir -m 700 "$tmp/state"
+out=$(LDAP_URI=$LDAP_URI STATE_DIR=$tmp/state KRB5_CONFIG=$KRB5_CONFIG \
+    HOST_KEYTAB="$HOST_KEYTAB" KRB5CCNAME="FILE:$tmp/none" "$BIN" fetch)
 echo "$out"
 ms=$(echo "$out" | sed -n 's/.* total_ms \([0-9]*\).*/\1/p')
 mb=$(echo "$out" | sed -n 's/.* peak_rss_mb \([0-9]*\).*/\1/p')
