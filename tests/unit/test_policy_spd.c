@@ -164,12 +164,59 @@ winner(const struct pol_spd *spd, enum pol_dir dir, const char *src,
 	return e == NULL ? "(none)" : e->rule->name;
 }
 
+/* A packet and the rule that must win for it ("(none)": no entry). */
+struct probe {
+	const char	*name;
+	enum pol_dir	 dir;
+	const char	*src;
+	const char	*dst;
+	uint8_t		 proto;
+	uint16_t	 sport;
+	uint16_t	 dport;
+	const char	*expect;
+};
+
+#define NPROBES(a)	(sizeof(a) / sizeof((a)[0]))
+
+static void
+expect_winners(const struct pol_spd *spd, const struct probe *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct probe *c = &v[i];
+		const char *w = winner(spd, c->dir, c->src, c->dst, c->proto,
+		    c->sport, c->dport);
+
+		if (strcmp(w, c->expect) != 0)
+			fail_msg("case %s: got %s, expected %s", c->name, w,
+			    c->expect);
+	}
+}
+
+static void
+tb_done(struct tb *t, struct pol_spd *spd)
+{
+	pol_spd_free(spd);
+	pol_store_free(t->s);
+}
+
 /* ---- expansion ---- */
 
 static void
 test_mirror_and_me(void **state)
 {
 	const char *my[] = { "192.168.1.1", "fd00::1" };
+	static const struct probe probes[] = {
+		{ "out", POL_DIR_OUT, "192.168.1.1", "10.0.0.9", 6, 1000, 22,
+		    "to10" },
+		{ "mirror", POL_DIR_IN, "10.0.0.9", "192.168.1.1", 17, 53,
+		    1000, "to10" },
+		{ "not-me", POL_DIR_OUT, "192.168.1.2", "10.0.0.9", 6, 1000,
+		    22, "(none)" },
+		{ "wrong-dir", POL_DIR_IN, "192.168.1.1", "10.0.0.9", 6, 1000,
+		    22, "(none)" },
+	};
 	struct pol_spd *spd;
 	const struct pol_spd_entry *e;
 	struct tb t;
@@ -192,22 +239,22 @@ test_mirror_and_me(void **state)
 	assert_int_equal(e->dir, POL_DIR_IN);
 	assert_string_equal(pa_prefix_str(&e->src, b, sizeof(b)),
 	    "10.0.0.0/24");
-	assert_string_equal(winner(spd, POL_DIR_OUT, "192.168.1.1", "10.0.0.9",
-	    6, 1000, 22), "to10");
-	assert_string_equal(winner(spd, POL_DIR_IN, "10.0.0.9", "192.168.1.1",
-	    17, 53, 1000), "to10");
-	assert_string_equal(winner(spd, POL_DIR_OUT, "192.168.1.2", "10.0.0.9",
-	    6, 1000, 22), "(none)");
-	assert_string_equal(winner(spd, POL_DIR_IN, "192.168.1.1", "10.0.0.9",
-	    6, 1000, 22), "(none)");
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	expect_winners(spd, probes, NPROBES(probes));
+	tb_done(&t, spd);
 }
 
 static void
 test_any_both_families(void **state)
 {
 	const char *my[] = { "192.168.1.1", "fd00::1" };
+	static const struct probe v6[] = {
+		{ "out", POL_DIR_OUT, "fd00::1", "2001:db8::1", 58, 0, 0,
+		    "all" },
+		{ "in", POL_DIR_IN, "2001:db8::1", "fd00::1", 6, 1, 2, "all" },
+	}, none[] = {
+		{ "no-me", POL_DIR_OUT, "1.1.1.1", "2.2.2.2", 0, 0, 0,
+		    "(none)" },
+	};
 	struct pol_spd *spd;
 	struct tb t;
 
@@ -217,20 +264,15 @@ test_any_both_families(void **state)
 	spd = tb_compile(&t, my, 2);
 	/* two addresses x (out + mirrored in) */
 	assert_int_equal(pol_spd_count(spd), 4);
-	assert_string_equal(winner(spd, POL_DIR_OUT, "fd00::1", "2001:db8::1",
-	    58, 0, 0), "all");
-	assert_string_equal(winner(spd, POL_DIR_IN, "2001:db8::1", "fd00::1",
-	    6, 1, 2), "all");
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	expect_winners(spd, v6, NPROBES(v6));
+	tb_done(&t, spd);
 
 	tb_init(&t);
 	tb_rule(&t, "anyany", "any", "any", 0, 0, 0, false, POL_ACT_PERMIT);
 	spd = tb_compile(&t, NULL, 0);
 	/* v4 and v6, each in both directions (neither side is "me") */
 	assert_int_equal(pol_spd_count(spd), 4);
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	tb_done(&t, spd);
 
 	/* "me" with no address yields nothing. */
 	tb_init(&t);
@@ -238,16 +280,22 @@ test_any_both_families(void **state)
 	spd = tb_compile(&t, NULL, 0);
 	assert_int_equal(pol_spd_count(spd), 0);
 	assert_null(pol_spd_entry_at(spd, 0));
-	assert_string_equal(winner(spd, POL_DIR_OUT, "1.1.1.1", "2.2.2.2", 0,
-	    0, 0), "(none)");
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	expect_winners(spd, none, NPROBES(none));
+	tb_done(&t, spd);
 }
 
 static void
 test_mirror_swaps_ports(void **state)
 {
 	const char *my[] = { "192.168.1.1" };
+	static const struct probe probes[] = {
+		{ "reply", POL_DIR_IN, "8.8.8.8", "192.168.1.1", 6, 80, 40000,
+		    "web" },
+		{ "unswapped", POL_DIR_IN, "8.8.8.8", "192.168.1.1", 6, 40000,
+		    80, "(none)" },
+		{ "udp", POL_DIR_OUT, "192.168.1.1", "8.8.8.8", 17, 40000, 80,
+		    "(none)" },
+	};
 	const struct pol_spd_entry *e;
 	struct pol_spd *spd;
 	struct tb t;
@@ -264,20 +312,20 @@ test_mirror_swaps_ports(void **state)
 	assert_int_equal(e->dir, POL_DIR_IN);
 	assert_int_equal(e->sport, 80);
 	assert_int_equal(e->dport, 0);
-	assert_string_equal(winner(spd, POL_DIR_IN, "8.8.8.8", "192.168.1.1",
-	    6, 80, 40000), "web");
-	assert_string_equal(winner(spd, POL_DIR_IN, "8.8.8.8", "192.168.1.1",
-	    6, 40000, 80), "(none)");
-	assert_string_equal(winner(spd, POL_DIR_OUT, "192.168.1.1", "8.8.8.8",
-	    17, 40000, 80), "(none)");
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	expect_winners(spd, probes, NPROBES(probes));
+	tb_done(&t, spd);
 }
 
 static void
 test_dns_and_inactive(void **state)
 {
 	const char *my[] = { "192.168.1.1" };
+	static const struct probe probes[] = {
+		{ "resolved", POL_DIR_OUT, "192.168.1.1", "10.1.1.2", 6, 1, 2,
+		    "dns" },
+		{ "other", POL_DIR_OUT, "192.168.1.1", "10.1.1.3", 6, 1, 2,
+		    "(none)" },
+	};
 	struct pol_filter *f;
 	struct pol_spd *spd;
 	struct tb t;
@@ -294,32 +342,17 @@ test_dns_and_inactive(void **state)
 	t.p->rules[1].active = false;
 	spd = tb_compile(&t, my, 1);
 	assert_int_equal(pol_spd_count(spd), 4);
-	assert_string_equal(winner(spd, POL_DIR_OUT, "192.168.1.1", "10.1.1.2",
-	    6, 1, 2), "dns");
-	assert_string_equal(winner(spd, POL_DIR_OUT, "192.168.1.1", "10.1.1.3",
-	    6, 1, 2), "(none)");
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	expect_winners(spd, probes, NPROBES(probes));
+	tb_done(&t, spd);
 }
 
 /* ---- weight order, table driven ---- */
-
-struct order_case {
-	const char	*name;
-	enum pol_dir	 dir;
-	const char	*src;
-	const char	*dst;
-	uint8_t		 proto;
-	uint16_t	 sport;
-	uint16_t	 dport;
-	const char	*expect;
-};
 
 static void
 test_weight_order(void **state)
 {
 	const char *my[] = { "192.168.1.1" };
-	static const struct order_case cases[] = {
+	static const struct probe cases[] = {
 		/* Host beats subnet beats any, whatever the rule order. */
 		{ "host", POL_DIR_OUT, "192.168.1.1", "10.0.0.5", 0, 0, 0,
 		    "host10.0.0.5" },
@@ -373,15 +406,7 @@ test_weight_order(void **state)
 	tb_rule(&t, "tie-block", "me", "10.9.9.0/24", 0, 0, 0, true,
 	    POL_ACT_BLOCK);
 	spd = tb_compile(&t, my, 1);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct order_case *c = &cases[i];
-		const char *w = winner(spd, c->dir, c->src, c->dst, c->proto,
-		    c->sport, c->dport);
-
-		if (strcmp(w, c->expect) != 0)
-			fail_msg("case %s: got %s, expected %s", c->name, w,
-			    c->expect);
-	}
+	expect_winners(spd, cases, NPROBES(cases));
 	/* Indices are positions and weights never increase. */
 	for (i = 0; i < pol_spd_count(spd); i++) {
 		assert_int_equal(pol_spd_entry_at(spd, i)->index, i);
@@ -389,8 +414,7 @@ test_weight_order(void **state)
 			assert_true(pol_spd_entry_at(spd, i - 1)->weight >=
 			    pol_spd_entry_at(spd, i)->weight);
 	}
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	tb_done(&t, spd);
 }
 
 static void
@@ -410,8 +434,7 @@ test_ties_are_deterministic(void **state)
 	/* Same weight and action: the earlier rule wins. */
 	assert_string_equal(winner(spd, POL_DIR_OUT, "192.168.1.1", "10.1.1.1",
 	    0, 0, 0), "first");
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	tb_done(&t, spd);
 }
 
 static void
@@ -477,8 +500,7 @@ test_explain(void **state)
 	pol_spd_explain(pol_spd_entry_at(spd, 0), b, sizeof(b));
 	assert_non_null(strstr(b, "destination /24"));
 	assert_non_null(strstr(b, "action block"));
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	tb_done(&t, spd);
 }
 
 /* ---- random cross-check against the linear reference ---- */
@@ -563,8 +585,7 @@ test_random_cross_check(void **state)
 	}
 	/* The random policy must actually be exercised. */
 	assert_true(hits > 1000);
-	pol_spd_free(spd);
-	pol_store_free(t.s);
+	tb_done(&t, spd);
 }
 
 int
