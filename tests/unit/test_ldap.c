@@ -39,6 +39,19 @@ admin_pw(void)
 	return pa_secret_new(pw, strlen(pw));
 }
 
+/* A simple bind as the directory admin, with pw, to the n URIs. */
+static void
+admin_cfg(struct dir_cfg *cfg, const char **uris, size_t n,
+    struct pa_secret *pw)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->uris = uris;
+	cfg->nuris = n;
+	cfg->bind = DIR_BIND_SIMPLE;
+	cfg->bind_dn = env("LDAP_ADMIN_DN");
+	cfg->bind_pw = pw;
+}
+
 static void
 test_failover_and_plain_refusal(void **state)
 {
@@ -51,12 +64,7 @@ test_failover_and_plain_refusal(void **state)
 	(void)state;
 	uris[0] = "ldap://127.0.0.1:1";		/* nothing listens */
 	uris[1] = env("LDAP_URI");
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.uris = uris;
-	cfg.nuris = 2;
-	cfg.bind = DIR_BIND_SIMPLE;
-	cfg.bind_dn = env("LDAP_ADMIN_DN");
-	cfg.bind_pw = pw;
+	admin_cfg(&cfg, uris, 2, pw);
 	cfg.timeout_ms = 2000;
 	/* A password in clear is refused on every URI. */
 	assert_int_equal(dir_open(&cfg, &d, err, sizeof(err)), PA_E_PERM);
@@ -87,12 +95,7 @@ test_tls_verification(void **state)
 
 	(void)state;
 	uris[0] = env("LDAPS_URI");
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.uris = uris;
-	cfg.nuris = 1;
-	cfg.bind = DIR_BIND_SIMPLE;
-	cfg.bind_dn = env("LDAP_ADMIN_DN");
-	cfg.bind_pw = pw;
+	admin_cfg(&cfg, uris, 1, pw);
 	cfg.timeout_ms = 2000;
 	cfg.ca_file = env("LDAP_CA");
 	assert_int_equal(dir_open(&cfg, &d, err, sizeof(err)), 0);
@@ -169,12 +172,7 @@ test_paged_search_and_missing(void **state)
 
 	(void)state;
 	uris[0] = env("LDAPS_URI");
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.uris = uris;
-	cfg.nuris = 1;
-	cfg.bind = DIR_BIND_SIMPLE;
-	cfg.bind_dn = env("LDAP_ADMIN_DN");
-	cfg.bind_pw = pw;
+	admin_cfg(&cfg, uris, 1, pw);
 	cfg.ca_file = env("LDAP_CA");
 	cfg.page_size = 100;
 	assert_int_equal(dir_open(&cfg, &d, err, sizeof(err)), 0);
