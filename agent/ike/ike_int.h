@@ -452,9 +452,17 @@ void	ike_mm_krb_step_done(struct ike *, struct ike_mm *, int rc,
 /* sel.c: rules and proposals from the policy model. */
 int	ike_rule_for_peer(const struct ike *, const struct pa_addr *peer,
 	    struct ike_rulecopy *) PA_MUST_USE;
+/*
+ * As responder: the rule for a peer's Quick Mode IDs (remote -> local).
+ * With a compiled SPD, the entry that holds their traffic decides, as
+ * for the driver's packets (most specific filter first; a permit or block
+ * filter refuses; a tunnel rule only for its own peer); without one, the
+ * first rule whose filter holds them. Then the default response rule if
+ * activated. *why says why not (a static string).
+ */
 int	ike_rule_for_ids(const struct ike *, const struct pa_addr *peer,
 	    const struct ike_ts *remote, const struct ike_ts *local,
-	    struct ike_rulecopy *) PA_MUST_USE;
+	    struct ike_rulecopy *, const char **why) PA_MUST_USE;
 int	ike_rule_for_pkt(const struct ike *, const struct drv_sel *pkt,
 	    const struct pol_spd_entry *, struct ike_rulecopy *,
 	    struct ike_ts *l, struct ike_ts *r) PA_MUST_USE;

@@ -651,6 +651,7 @@ natted_transport(struct ike *ike, struct ike_mm *mm, struct ike_ts *tsi,
     struct ike_ts *tsr, struct ike_rulecopy *rule)
 {
 	struct ike_ts i = *tsi, r = *tsr;
+	const char *why;
 
 	if (qm_natt(mm) == 0)
 		return false;
@@ -664,7 +665,7 @@ natted_transport(struct ike *ike, struct ike_mm *mm, struct ike_ts *tsi,
 		r.net.addr = mm->local;
 		r.net.len = pa_addr_bits(mm->local.family);
 	}
-	if (ike_rule_for_ids(ike, &mm->peer, &i, &r, rule) != 0)
+	if (ike_rule_for_ids(ike, &mm->peer, &i, &r, rule, &why) != 0)
 		return false;
 	if (rule->tunnel) {
 		ike_rulecopy_clear(rule);
@@ -694,6 +695,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	struct wr w;
 	size_t plen, hp, hoff, pos, hl = oak_hash_len(mm->p1.hash);
 	char why[128], a[PA_ADDRSTRLEN];
+	const char *nowhy;
 	uint8_t iv[OAK_MAX_BLOCK];
 	int rc;
 
@@ -746,9 +748,10 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		tsr.net.addr = mm->local;
 		tsr.net.len = pa_addr_bits(mm->local.family);
 	}
-	if (ike_rule_for_ids(ike, &mm->peer, &tsi, &tsr, &rule) != 0 &&
+	if (ike_rule_for_ids(ike, &mm->peer, &tsi, &tsr, &rule, &nowhy) != 0 &&
 	    !natted_transport(ike, mm, &tsi, &tsr, &rule)) {
-		ike_olog(ike, "QM #1 from %s: no rule for these IDs", a);
+		ike_olog(ike, "QM #1 from %s: no rule for these IDs: %s", a,
+		    nowhy);
 		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
 		    ISK_N_INVALID_ID_INFORMATION, NULL, 0);
 		ike_audit_fail(ike, QM_MODE, &mm->peer, "Me",

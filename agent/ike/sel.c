@@ -190,14 +190,106 @@ ts_matches(const struct pol_filter *f, const struct ike_ts *src,
 	return true;
 }
 
+/* Is the whole prefix inner inside outer (same family)? */
+static bool
+prefix_within(const struct pa_prefix *outer, const struct pa_prefix *inner)
+{
+	return outer->addr.family == inner->addr.family &&
+	    outer->len <= inner->len &&
+	    pa_prefix_contains(outer, &inner->addr);
+}
+
+/* Does SPD entry e take all traffic from src to dst (IDs) in its way? */
+static bool
+entry_covers(const struct pol_spd_entry *e, const struct ike_ts *src,
+    const struct ike_ts *dst)
+{
+	return prefix_within(&e->src, &src->net) &&
+	    prefix_within(&e->dst, &dst->net) &&
+	    (e->proto == 0 || e->proto == src->proto) &&
+	    (e->sport == 0 || e->sport == src->port) &&
+	    (e->dport == 0 || e->dport == dst->port);
+}
+
+/*
+ * The SPD entry that decides the traffic a peer's Quick Mode IDs propose
+ * (remote -> local, inbound), as the driver would decide each packet of
+ * it: the most specific filter that holds all of it. For host IDs that
+ * is the entry pol_spd_match() gives for their one packet; subnet IDs
+ * that a more specific filter cuts into are held by the first entry (in
+ * weight order) that covers them whole.
+ */
+static const struct pol_spd_entry *
+spd_for_ids(const struct pol_spd *spd, const struct ike_ts *remote,
+    const struct ike_ts *local)
+{
+	const struct pol_spd_entry *e;
+	struct pol_pkt pk;
+	size_t i, n;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.dir = POL_DIR_IN;
+	pk.src = remote->net.addr;
+	pk.dst = local->net.addr;
+	pk.proto = remote->proto;
+	pk.sport = remote->port;
+	pk.dport = local->port;
+	if ((e = pol_spd_match(spd, &pk)) != NULL &&
+	    entry_covers(e, remote, local))
+		return e;
+	n = pol_spd_count(spd);
+	for (i = 0; i < n; i++) {
+		e = pol_spd_entry_at(spd, i);
+		if (e->dir == POL_DIR_IN && entry_covers(e, remote, local))
+			return e;
+	}
+	return NULL;
+}
+
+/* The default response rule, if the policy activates it. */
+static int
+default_response(const struct pol_policy *pol, struct ike_rulecopy *out,
+    const char **why)
+{
+	size_t i;
+
+	if (pol != NULL && pol->activate_default_rule)
+		for (i = 0; i < pol->nrules; i++)
+			if (pol->rules[i].default_response &&
+			    pol->rules[i].active)
+				return ike_rule_copy(pol, &pol->rules[i], out);
+	*why = "no filter holds the traffic of these IDs";
+	return PA_E_NOENT;
+}
+
 int
 ike_rule_for_ids(const struct ike *ike, const struct pa_addr *peer,
     const struct ike_ts *remote, const struct ike_ts *local,
-    struct ike_rulecopy *out)
+    struct ike_rulecopy *out, const char **why)
 {
 	const struct pol_policy *pol = ike->pol;
+	const struct pol_spd_entry *e;
 	size_t i, j;
 
+	*why = "no policy";
+	if (ike->spd != NULL) {
+		if ((e = spd_for_ids(ike->spd, remote, local)) == NULL)
+			return default_response(pol, out, why);
+		if (e->action != POL_ACT_NEGOTIATE || e->rule == NULL ||
+		    !rule_negotiates(e->rule)) {
+			*why = e->action == POL_ACT_BLOCK ? "the filter that "
+			    "holds these IDs blocks the traffic" : "the filter "
+			    "that holds these IDs permits the traffic in clear";
+			return PA_E_PERM;
+		}
+		if (!pa_addr_is_unset(&e->tunnel) &&
+		    !pa_addr_eq(&e->tunnel, peer)) {
+			*why = "the rule for these IDs tunnels to another peer";
+			return PA_E_PERM;
+		}
+		return ike_rule_copy(e->policy, e->rule, out);
+	}
+	/* No compiled SPD (tools and tests): the rules in their order. */
 	if (pol == NULL)
 		return PA_E_NOENT;
 	for (i = 0; i < pol->nrules; i++) {
@@ -219,12 +311,7 @@ ike_rule_for_ids(const struct ike *ike, const struct pa_addr *peer,
 				return ike_rule_copy(pol, r, out);
 		}
 	}
-	if (!pol->activate_default_rule)
-		return PA_E_NOENT;
-	for (i = 0; i < pol->nrules; i++)
-		if (pol->rules[i].default_response && pol->rules[i].active)
-			return ike_rule_copy(pol, &pol->rules[i], out);
-	return PA_E_NOENT;
+	return default_response(pol, out, why);
 }
 
 static void

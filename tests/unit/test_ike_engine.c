@@ -40,6 +40,7 @@
 #include "model.h"
 #include "null_driver.h"
 #include "pa_time.h"
+#include "spd.h"
 
 struct side {
 	struct driver		*drv;
@@ -892,6 +893,97 @@ test_dh_ahead(void **state)
 	side_close(&b);
 }
 
+static bool
+log_has(const struct side *s, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlog; i++)
+		if (strstr(s->log[i], what) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * The responder picks the rule for a peer's Quick Mode IDs as its SPD
+ * decides their traffic (most specific filter first), not by rule order.
+ * B lists first a broad rule (any <-> any, 3DES only), then one for A
+ * (AES-128 only); A offers AES-128 only. With its SPD, B takes A's rule;
+ * by rule order alone it would take the broad one and refuse. When B's
+ * filter for A permits in clear, B refuses to negotiate, and says why.
+ */
+static void
+test_responder_spd(void **state)
+{
+	struct side a, b;
+	struct pol_rule rules[2];
+	struct pol_filterlist fl_any;
+	struct pol_filter f_any;
+	struct pol_filteraction fa_3des, fa_permit;
+	struct pol_spd *spd;
+	struct pol_err err;
+	struct ike_stats st;
+	const struct null_sa *sa;
+	int mode;
+
+	(void)state;
+	for (mode = 0; mode < 3; mode++) {
+		side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+		a.fa.offers = &a.offers[1];		/* AES-128 only */
+		a.fa.noffers = 1;
+		b.fa.offers = &b.offers[1];
+		b.fa.noffers = 1;
+		memset(&f_any, 0, sizeof(f_any));
+		f_any.src.kind = POL_ADDR_ANY;
+		f_any.dst.kind = POL_ADDR_ANY;
+		f_any.mirrored = true;
+		memset(&fl_any, 0, sizeof(fl_any));
+		fl_any.filters = &f_any;
+		fl_any.nfilters = 1;
+		fa_3des = b.fa;
+		fa_3des.offers = &b.offers[0];		/* 3DES only */
+		fa_permit = b.fa;
+		fa_permit.action = POL_ACT_PERMIT;
+		rules[0] = b.rule;
+		rules[0].name = (char *)(uintptr_t)"broad";
+		rules[0].filterlist = &fl_any;
+		rules[0].filteraction = &fa_3des;
+		rules[0].filterlist_id.b[0] = 1;	/* compiled: has one */
+		rules[1] = b.rule;
+		rules[1].filterlist_id.b[0] = 2;
+		rules[1].name = (char *)(uintptr_t)"for A";
+		if (mode == 2)
+			rules[1].filteraction = &fa_permit;
+		b.pol.rules = rules;
+		b.pol.nrules = 2;
+		spd = NULL;
+		if (mode != 1)
+			assert_int_equal(pol_spd_compile(&b.pol, &b.addr, 1,
+			    &spd, &err), 0);
+		assert_int_equal(ike_set_policy(b.ike, &b.pol, spd), 0);
+		acquire(&a, &b);
+		if (mode == 0) {
+			assert_true(pump(&a, &b, both_qm, 5000));
+			check_pair(&a, &b, DRV_PROTO_ESP);
+			sa = null_sa_get(b.drv, 0);
+			assert_int_equal(sa->params.enc, DRV_ENC_AES_CBC);
+			assert_int_equal(sa->params.enc_key_len, 16);
+		} else {
+			assert_true(pump(&a, &b, b_failed, 5000));
+			assert_int_equal(null_sa_count(b.drv), 0);
+			ike_stats(a.ike, &st);
+			assert_int_equal(st.quick_modes, 0);
+			assert_true(log_has(&b, mode == 1 ?
+			    "no proposal chosen (rule \"broad\")" :
+			    "permits the traffic in clear"));
+		}
+		side_close(&a);
+		side_close(&b);
+		pol_spd_free(spd);
+	}
+}
+
 /*
  * B has no rule for A, only the default response rule (activated): it
  * answers with that rule's offers. A uses master key PFS: every Quick
@@ -1630,6 +1722,7 @@ main(void)
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_default_response_master_pfs),
 		cmocka_unit_test(test_dh_ahead),
+		cmocka_unit_test(test_responder_spd),
 	};
 	const struct CMUnitTest cert_tests[] = {
 		cmocka_unit_test(test_cert),
