@@ -7,6 +7,9 @@
 # One side S of a test keeps its files in $tmp/S/ and its configuration in
 # $tmp/S.conf.
 #
+#   t_need_agents [TOOL...]
+#       skip (77) unless root, jq, ip, nft, ping, the TOOLs and
+#       /dev/net/tun (the uesp driver) are there
 #   t_agent_conf S [LINE...]
 #       write $tmp/S.conf: store and secrets $tmp/S/{store,secrets}.xml,
 #       the uesp driver, the LINEs ("key = value"), audit to
@@ -42,6 +45,12 @@ if [ -z "${agentd:-}" ]; then
 	cmd=$PA_BINARY_DIR/service/ipseccmd
 fi
 t_sides=" "
+
+t_need_agents() {
+	t_need_root
+	t_need_tools jq ip nft ping "$@"
+	t_need_tun
+}
 
 t_agent_conf() {
 	local s=$1 line

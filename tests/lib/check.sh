@@ -3,8 +3,9 @@
 #
 #   skip MSG             print "SKIP: MSG", exit 77 (ctest SKIP_RETURN_CODE)
 #   pass MSG             count a passed check, print "ok N - MSG"
-#   fail MSG             print "FAIL: MSG"; exit 1, or with t_keep_going=1
-#                        count it (t_failed) and go on
+#   fail MSG             print "FAIL: MSG" (and the tail of $t_fail_log when
+#                        set); exit 1, or with t_keep_going=1 count it
+#                        (t_failed) and go on
 #   die MSG              print "FAIL: MSG", exit 1
 #   t_finish WHAT        exit 1 if a check failed, else "all N WHAT tests passed"
 #   t_need_root [WHY]    skip unless root
@@ -22,6 +23,7 @@ t_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 t_passed=0
 t_failed=0
 t_keep_going=0
+t_fail_log=
 t_exits=()
 tmp=
 
@@ -30,6 +32,8 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 pass() { t_passed=$((t_passed + 1)); echo "ok $t_passed - $*"; }
 fail() {
 	echo "FAIL: $*" >&2
+	[ -z "$t_fail_log" ] || [ ! -f "$t_fail_log" ] ||
+	    tail -20 "$t_fail_log" >&2
 	[ "$t_keep_going" = 1 ] || exit 1
 	t_failed=$((t_failed + 1))
 }

@@ -14,9 +14,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/agent.sh"
 
-t_need_root
-t_need_tools jq ip nft ping python3
-t_need_tun
+t_need_agents python3
 
 id=$$
 nsA=natJa$id nsR=natJr$id nsB=natJb$id

@@ -12,9 +12,7 @@ set -uo pipefail
 
 . "$(cd "$(dirname "$0")" && pwd)/../../lib/agent.sh"
 
-t_need_root
-t_need_tools jq ip nft ping
-t_need_tun
+t_need_agents
 
 id=$$
 na=e2e-sa$id nb=e2e-sb$id

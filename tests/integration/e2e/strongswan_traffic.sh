@@ -13,11 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/agent.sh"
 charon=$here/../ike/charon.sh
 
-t_need_root
-t_need_tools jq ip nft ping swanctl python3
+t_need_agents swanctl python3
 [ -x /usr/lib/ipsec/charon ] || [ -x /usr/libexec/ipsec/charon ] ||
     skip "charon not installed"
-t_need_tun
 
 id=$$
 nsA=e2e-us$id nsB=e2e-sw$id

@@ -15,9 +15,7 @@ kdcsh=$src/tests/lib/kdc.sh
 realm=EXAMPLE.TEST
 . "$src/tests/lib/agent.sh"
 
-t_need_root
-t_need_tools jq ip nft ping krb5kdc kadmin.local
-t_need_tun
+t_need_agents krb5kdc kadmin.local
 # The engine must hand the Kerberos workers' fd to the service loop.
 grep -q ike_krb_fd "$src/agent/ike/engine.c" ||
     skip "the IKE engine does not poll the Kerberos fd yet (engine.c)"

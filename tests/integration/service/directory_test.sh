@@ -12,32 +12,21 @@ agentd=$bin/service/ipsec-agentd
 cmd=$bin/service/ipseccmd
 mkldif=${1:?usage: directory_test.sh SVC_MKLDIF}
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v jq >/dev/null || skip "jq is not installed"
+. "$lib/check.sh"
+t_need_root
+t_need_tools jq
 
-tmp=$(mktemp -d /tmp/svc-dir.XXXXXX)
-cleanup() {
-	local rc=$?
-	[ -S "$tmp/ctl.sock" ] && "$cmd" -c "$tmp/agentd.conf" --timeout 5000 \
-	    service stop >/dev/null 2>&1 || true
-	"$lib/slapd.sh" stop "$tmp/ldap" >/dev/null 2>&1 || true
-	if [ "${PA_TEST_KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $rc
+t_tmpdir svc-dir
+t_at_exit "$lib/slapd.sh" stop "$tmp/ldap"
+stop_agent() {
+	[ ! -S "$tmp/ctl.sock" ] ||
+	    "$cmd" -c "$tmp/agentd.conf" --timeout 5000 service stop
 }
-trap cleanup EXIT
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+t_at_exit stop_agent
 
-set +e
-"$lib/slapd.sh" start "$tmp/ldap" --ldif "$here/dir_tree.ldif" >/dev/null
-rc=$?
-set -e
+rc=0
+"$lib/slapd.sh" start "$tmp/ldap" --ldif "$here/dir_tree.ldif" >/dev/null ||
+    rc=$?
 [ $rc = 77 ] && skip "slapd is not installed"
 [ $rc = 0 ] || fail "slapd did not start"
 # shellcheck disable=SC1091
@@ -108,4 +97,4 @@ st=$(j service status)
 [ "$(jq -r .policy <<<"$st")" = SvcTest ] || fail "cached policy: $st"
 "${C[@]}" service stop >/dev/null || fail "stop 2"
 pass "restart with the directory down: the cached copy applies"
-echo "all $n directory service tests passed"
+t_finish "directory service"

@@ -11,9 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/agent.sh"
 
-t_need_root
-t_need_tools jq ip nft ping
-t_need_tun
+t_need_agents
 
 t_tmpdir svc-pair
 na=svc-a-$$ nb=svc-b-$$

@@ -13,37 +13,23 @@ bin=${PA_BINARY_DIR:?PA_BINARY_DIR unset}/service
 agentd=$bin/ipsec-agentd
 cmd=$bin/ipseccmd
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (socket ownership, setpriv)"
-for t in jq setpriv python3; do
-	command -v $t >/dev/null || skip "$t is not installed"
-done
+. "$here/../../lib/check.sh"
+t_need_root "socket ownership, setpriv"
+t_need_tools jq setpriv python3
 [ -x "$agentd" ] && [ -x "$cmd" ] || skip "binaries not built"
 admgid=$(getent group adm | cut -d: -f3) || skip "no group adm"
 
-tmp=$(mktemp -d /tmp/svc-test.XXXXXX)
+t_tmpdir svc-test
 chmod 755 "$tmp"
 # The daemon creates the socket's directory itself, reachable (0755).
 sup_pid=
-cleanup() {
-	local rc=$?
-	if [ -S "$tmp/run/ctl.sock" ]; then
-		"$cmd" -c "$tmp/agentd.conf" --timeout 5000 service stop \
-		    >/dev/null 2>&1 || true
-	fi
-	[ -n "$sup_pid" ] && kill -9 "$sup_pid" 2>/dev/null || true
-	if [ "${PA_TEST_KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
-		echo "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $rc
+stop_all() {
+	[ ! -S "$tmp/run/ctl.sock" ] ||
+	    "$cmd" -c "$tmp/agentd.conf" --timeout 5000 service stop
+	[ -z "$sup_pid" ] || kill -9 "$sup_pid"
 }
-trap cleanup EXIT
-
-n=0
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { echo "FAIL: $*" >&2; [ -f "$tmp/agentd.log" ] && tail -20 "$tmp/agentd.log" >&2; exit 1; }
+t_at_exit stop_all
+t_fail_log=$tmp/agentd.log
 
 cp "$here/store.xml" "$tmp/store.xml"
 cat > "$tmp/agentd.conf" <<EOC
@@ -419,4 +405,4 @@ j events --since 4102444800 | jq -e '.events | length == 0' >/dev/null ||
 "${C[@]}" service stop >/dev/null || fail "stop 6"
 pass "online verify (tail cut detected), events --id/--since"
 
-echo "all $n service tests passed"
+t_finish service
