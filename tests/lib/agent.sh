@@ -34,6 +34,10 @@
 #       send $tmp/payload over TCP from SRC (in FROMNS) to DST:PORT (in
 #       TONS; the receiver listens on LISTEN, default DST); fail unless
 #       the receiver got it byte for byte
+#   t_traffic WHAT NS1 IP1 NS2 IP2
+#       3 pings from IP1 (in NS1) to IP2 (in NS2) and 3 back, then
+#       t_tcp_xfer each way (ports 5001, 5002); fail (naming WHAT) when
+#       any of it does not get through
 
 # shellcheck source=netns.sh
 . "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
@@ -187,4 +191,14 @@ t_tcp_xfer() {
 	got=$(cat "$rf.result" 2>/dev/null)
 	[ "$got" = "$t_want" ] ||
 	    fail "TCP $2 -> $4: got '$got', want '$t_want'"
+}
+
+t_traffic() {
+	local what=$1 n1=$2 a1=$3 n2=$4 a2=$5
+	ip netns exec "$n1" ping -c 3 -i 0.2 -W 2 -I "$a1" "$a2" >/dev/null ||
+	    fail "$what: ping $a1 -> $a2"
+	ip netns exec "$n2" ping -c 3 -i 0.2 -W 2 -I "$a2" "$a1" >/dev/null ||
+	    fail "$what: ping $a2 -> $a1"
+	t_tcp_xfer "$n1" "$a1" "$n2" "$a2" 5001
+	t_tcp_xfer "$n2" "$a2" "$n1" "$a1" 5002
 }

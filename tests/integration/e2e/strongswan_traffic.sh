@@ -82,12 +82,7 @@ check_sas() {
 	    fail "$1: our Oakley log does not mention NAT-T"
 }
 traffic() {
-	ip netns exec $nsA ping -c 3 -i 0.2 -W 2 -I 10.78.1.1 10.78.2.1 \
-	    >/dev/null || fail "$1: ping us -> charon"
-	ip netns exec $nsB ping -c 3 -i 0.2 -W 2 -I 10.78.2.1 10.78.1.1 \
-	    >/dev/null || fail "$1: ping charon -> us"
-	t_tcp_xfer $nsA 10.78.1.1 $nsB 10.78.2.1 5001
-	t_tcp_xfer $nsB 10.78.2.1 $nsA 10.78.1.1 5002
+	t_traffic "$1" $nsA 10.78.1.1 $nsB 10.78.2.1
 	"${US[@]}" --json show stats | jq -e '.ipsec["Confidential Bytes Sent"]
 	    > 4000000 and .ipsec["Confidential Bytes Received"] > 4000000' \
 	    >/dev/null || fail "$1: our byte counters did not grow"

@@ -302,12 +302,18 @@ grep -q "Oakley log started" "$tmp/log/oakley.log" || fail "oakley log"
 "${C[@]}" service stop >/dev/null || fail "stop 2"
 pass "restart: dynamic rules gone, static policy kept, Oakley log afresh"
 
+# fg_start WHAT: the daemon in the foreground under supervise.py (a
+# notify supervisor, sup_pid) until READY=1; its pid in pid.
+fg_start() {
+	exec 3< <(python3 "$here/supervise.py" "$tmp" -- "$agentd" -f \
+	    -c "$tmp/agentd.conf")
+	sup_pid=$!
+	read -r -t 20 word pid <&3 || fail "$1: no READY"
+	[ "$word" = ready ] || fail "$1: $word $pid"
+}
+
 # --- kill -9 leaves no lock that blocks a restart (foreground, notify).
-exec 3< <(python3 "$here/supervise.py" "$tmp" -- "$agentd" -f \
-    -c "$tmp/agentd.conf")
-sup_pid=$!
-read -r -t 20 word pid <&3 || fail "no READY from the foreground daemon"
-[ "$word" = ready ] || fail "foreground start: $word $pid"
+fg_start "foreground start"
 grep -q '^STATUS=RUNNING: policy SvcTest (local), [0-9]* filters, driver null$' \
     "$tmp/notify.log" || fail "no STATUS=RUNNING: $(cat "$tmp/notify.log")"
 kill -9 "$pid"
@@ -320,11 +326,7 @@ sup_pid=
 pass "kill -9 leaves no stale lock: restart works"
 
 # --- Foreground under a notify supervisor: READY, WATCHDOG, exit 0 on stop.
-exec 3< <(python3 "$here/supervise.py" "$tmp" -- "$agentd" -f \
-    -c "$tmp/agentd.conf")
-sup_pid=$!
-read -r -t 20 word pid <&3 || fail "no READY"
-[ "$word" = ready ] || fail "foreground start 2: $word $pid"
+fg_start "foreground start 2"
 "${C[@]}" service stop >/dev/null || fail "stop 4"
 rc=0; wait "$sup_pid" || rc=$?
 sup_pid=
