@@ -1115,6 +1115,46 @@ fail:
 	return rc;
 }
 
+/*
+ * The peer's KE and nonce from MM #3 (we respond) or MM #4 (we initiate),
+ * kept, and its Kerberos token taken. Not 0: drop the packet (counted if
+ * malformed; PA_E_AGAIN while a GSS step runs on a worker).
+ */
+static int
+mm_take_ke(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
+    struct pa_bytes *ke)
+{
+	uint8_t **gx = mm->initiator ? &mm->gxr : &mm->gxi;
+	int rc;
+
+	if ((rc = mm_read_ke_nonce(mm, m, !mm->initiator, ke)) != 0) {
+		ike->st.invalid_packets++;
+		return rc;
+	}
+	if ((*gx = dup_bytes(ke->p, ke->len)) == NULL)
+		return PA_E_NOMEM;
+	if (mm->p1.auth != ISK_AUTH_GSS)
+		return 0;
+	rc = mm->initiator ? mm_krb_finish(ike, mm, m) :
+	    mm_krb_accept(ike, mm, m);
+	if (rc == PA_E_FORMAT)
+		ike->st.invalid_packets++;
+	return rc;
+}
+
+/* The keys from the peer's KE, or the negotiation fails (547). */
+static int
+mm_keys_or_fail(struct ike *ike, struct ike_mm *mm, struct pa_bytes ke)
+{
+	int rc;
+
+	if ((rc = mm_keys(mm, ke)) != 0)
+		mm_fail(ike, mm, "Peer", rc == PA_E_VERIFY ?
+		    "Invalid Diffie-Hellman public value" :
+		    "Key computation failed");
+	return rc;
+}
+
 void
 ike_mm_krb_cred_done(struct ike *ike, struct ike_mm *mm, bool ok)
 {
@@ -1706,18 +1746,8 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		break;
 	}
 	case MM_R_SA_SENT:
-		if ((rc = mm_read_ke_nonce(mm, m, true, &ke)) != 0) {
-			ike->st.invalid_packets++;
+		if (mm_take_ke(ike, mm, m, &ke) != 0)
 			goto out;
-		}
-		if ((mm->gxi = dup_bytes(ke.p, ke.len)) == NULL)
-			goto out;
-		if (mm->p1.auth == ISK_AUTH_GSS &&
-		    (rc = mm_krb_accept(ike, mm, m)) != 0) {
-			if (rc == PA_E_FORMAT)
-				ike->st.invalid_packets++;
-			goto out;
-		}
 		mm_hdr(mm, &oh, false);
 		wr_init(&w, buf, sizeof(buf));
 		natd_check(ike, mm, m, port);
@@ -1730,35 +1760,16 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 			mm_fail(ike, mm, "Me", "Could not build MM #4");
 			goto out;
 		}
-		if ((rc = mm_keys(mm, ke)) != 0) {
-			mm_fail(ike, mm, "Peer", rc == PA_E_VERIFY ?
-			    "Invalid Diffie-Hellman public value" :
-			    "Key computation failed");
+		if (mm_keys_or_fail(ike, mm, ke) != 0)
 			goto out;
-		}
 		mm->state = MM_R_KE_SENT;
 		ike_olog(ike, "MM #3 from %s: keys computed, sent MM #4", a);
 		(void)mm_send(ike, mm, &w, true);
 		break;
 	case MM_I_KE_SENT:
-		if ((rc = mm_read_ke_nonce(mm, m, false, &ke)) != 0) {
-			ike->st.invalid_packets++;
+		if (mm_take_ke(ike, mm, m, &ke) != 0 ||
+		    mm_keys_or_fail(ike, mm, ke) != 0)
 			goto out;
-		}
-		if ((mm->gxr = dup_bytes(ke.p, ke.len)) == NULL)
-			goto out;
-		if (mm->p1.auth == ISK_AUTH_GSS &&
-		    (rc = mm_krb_finish(ike, mm, m)) != 0) {
-			if (rc == PA_E_FORMAT)
-				ike->st.invalid_packets++;
-			goto out;
-		}
-		if ((rc = mm_keys(mm, ke)) != 0) {
-			mm_fail(ike, mm, "Peer", rc == PA_E_VERIFY ?
-			    "Invalid Diffie-Hellman public value" :
-			    "Key computation failed");
-			goto out;
-		}
 		natd_check(ike, mm, m, port);
 		if ((mm->nat_local || mm->nat_peer) &&
 		    ike_natt_sock(ike, mm->sock) >= 0) {
