@@ -765,12 +765,38 @@ addr_is_any(const struct pa_addr *a)
 	return memcmp(a->a, z, 16) == 0;
 }
 
+/* Queue a Quick Mode request until its Main Mode (mm, or any with the
+ * peer if NULL) is established. */
+static int
+pending_add(struct ike *ike, struct ike_mm *mm, const struct pa_addr *peer,
+    const struct ike_ts *l, const struct ike_ts *r, uint32_t reqid,
+    const struct ike_rulecopy *rule)
+{
+	struct ike_pending *p;
+	int rc;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return PA_E_NOMEM;
+	p->mm = mm;
+	p->peer = *peer;
+	p->ts_l = *l;
+	p->ts_r = *r;
+	p->reqid = reqid;
+	p->since = ike_now();
+	if ((rc = ike_rulecopy_dup(&p->rule, rule)) != 0) {
+		free(p);
+		return rc;
+	}
+	p->next = ike->pending;
+	ike->pending = p;
+	return 0;
+}
+
 int
 ike_start_negotiation(struct ike *ike, const struct pa_addr *peer,
     const struct ike_ts *l, const struct ike_ts *r, uint32_t reqid,
     const struct ike_rulecopy *rule)
 {
-	struct ike_pending *p;
 	struct ike_mm *mm;
 	int rc;
 
@@ -784,37 +810,11 @@ ike_start_negotiation(struct ike *ike, const struct pa_addr *peer,
 		if ((rc = ike_mm_initiate(ike, peer, rule, &nm)) != 0 ||
 		    l == NULL)
 			return rc;
-		if ((p = calloc(1, sizeof(*p))) == NULL)
-			return PA_E_NOMEM;
-		p->mm = nm;
-		p->peer = *peer;
-		p->ts_l = *l;
-		p->ts_r = *r;
-		p->reqid = reqid;
-		p->since = ike_now();
-		if ((rc = ike_rulecopy_dup(&p->rule, rule)) != 0) {
-			free(p);
-			return rc;
-		}
-		p->next = ike->pending;
-		ike->pending = p;
-		return 0;
+		return pending_add(ike, nm, peer, l, r, reqid, rule);
 	}
-	if (l != NULL) {
-		if ((p = calloc(1, sizeof(*p))) == NULL)
-			return PA_E_NOMEM;
-		p->peer = *peer;
-		p->ts_l = *l;
-		p->ts_r = *r;
-		p->reqid = reqid;
-		p->since = ike_now();
-		if ((rc = ike_rulecopy_dup(&p->rule, rule)) != 0) {
-			free(p);
-			return rc;
-		}
-		p->next = ike->pending;
-		ike->pending = p;
-	}
+	if (l != NULL &&
+	    (rc = pending_add(ike, NULL, peer, l, r, reqid, rule)) != 0)
+		return rc;
 	if (mm != NULL || ike_mm_find_peer(ike, peer, false) != NULL)
 		return 0;	/* in progress */
 	return ike_mm_initiate(ike, peer, rule, &mm);

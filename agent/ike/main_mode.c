@@ -1155,6 +1155,32 @@ mm_keys_or_fail(struct ike *ike, struct ike_mm *mm, struct pa_bytes ke)
 	return rc;
 }
 
+/*
+ * The peer's encrypted ID and authentication, MM #5 (from_init) or MM #6.
+ * Not 0: drop the packet (counted), or the authentication failed (545).
+ */
+static int
+mm_take_id(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
+    struct pa_bytes body, bool from_init, bool *ic)
+{
+	char why[200];
+	int rc;
+
+	if (!(h->flags & ISK_FLAG_ENC)) {
+		ike->st.invalid_packets++;
+		return PA_E_FORMAT;
+	}
+	why[0] = '\0';
+	if ((rc = mm_check_id(ike, mm, body, h->np, from_init, ic, why,
+	    sizeof(why))) != 0) {
+		if (rc == PA_E_VERIFY || rc == PA_E_PERM)
+			mm_auth_failed(ike, mm, rc, why);
+		else
+			ike->st.invalid_packets++;
+	}
+	return rc;
+}
+
 void
 ike_mm_krb_cred_done(struct ike *ike, struct ike_mm *mm, bool ok)
 {
@@ -1606,9 +1632,8 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	struct isk_hdr oh;
 	struct isk_chain c;
 	struct wr w;
-	char a[PA_ADDRSTRLEN], why[200];
+	char a[PA_ADDRSTRLEN];
 	bool ic;
-	int rc;
 
 	pa_addr_str(from, a, sizeof(a));
 	mm = ike_mm_find(ike, h->cky_i, h->cky_r);
@@ -1785,19 +1810,8 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		ike_olog(ike, "MM #4 from %s: keys computed, sent MM #5", a);
 		break;
 	case MM_R_KE_SENT:
-		if (!(h->flags & ISK_FLAG_ENC)) {
-			ike->st.invalid_packets++;
+		if (mm_take_id(ike, mm, h, body, true, &ic) != 0)
 			goto out;
-		}
-		why[0] = '\0';
-		if ((rc = mm_check_id(ike, mm, body, h->np, true, &ic, why,
-		    sizeof(why))) != 0) {
-			if (rc == PA_E_VERIFY || rc == PA_E_PERM)
-				mm_auth_failed(ike, mm, rc, why);
-			else
-				ike->st.invalid_packets++;
-			goto out;
-		}
 		if (ike->socks[sock].natt) {
 			mm->sock = sock;	/* the initiator floated */
 			mm->peer_port = port;
@@ -1811,19 +1825,8 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		mm_established(ike, mm);
 		break;
 	case MM_I_ID_SENT:
-		if (!(h->flags & ISK_FLAG_ENC)) {
-			ike->st.invalid_packets++;
+		if (mm_take_id(ike, mm, h, body, false, &ic) != 0)
 			goto out;
-		}
-		why[0] = '\0';
-		if ((rc = mm_check_id(ike, mm, body, h->np, false, &ic, why,
-		    sizeof(why))) != 0) {
-			if (rc == PA_E_VERIFY || rc == PA_E_PERM)
-				mm_auth_failed(ike, mm, rc, why);
-			else
-				ike->st.invalid_packets++;
-			goto out;
-		}
 		free(mm->tx);
 		mm->tx = NULL;
 		mm->txlen = 0;
