@@ -489,6 +489,28 @@ local_cb(void *arg, void *rec)
 	json_array_append(((struct local_acc *)arg)->arr, rec);
 }
 
+/*
+ * Print the events (or with verify, the verdict) in res, which is taken;
+ * a failed verification is a failure.
+ */
+static int
+events_show(struct cli *c, json_t *res, bool verify)
+{
+	int rc;
+
+	if (c->json) {
+		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else if (verify)
+		print_verify(res);
+	else
+		print_events(res);
+	rc = verify && !json_is_true(json_object_get(res, "ok")) ?
+	    CMD_EXIT_FAIL : CMD_EXIT_OK;
+	json_decref(res);
+	return rc;
+}
+
 /* Without a daemon: read the file directly (--file). */
 static int
 events_local(struct cli *c, const char *file, int id, int64_t since,
@@ -520,19 +542,7 @@ events_local(struct cli *c, const char *file, int id, int64_t since,
 	}
 	if (res == NULL)
 		return CMD_EXIT_FAIL;
-	if (c->json) {
-		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	} else if (verify)
-		print_verify(res);
-	else
-		print_events(res);
-	if (verify && !json_is_true(json_object_get(res, "ok"))) {
-		json_decref(res);
-		return CMD_EXIT_FAIL;
-	}
-	json_decref(res);
-	return CMD_EXIT_OK;
+	return events_show(c, res, verify);
 }
 
 static int
@@ -589,17 +599,7 @@ cmd_events(struct cli *c, int argc, char **argv)
 		}
 		return rc;
 	}
-	if (c->json) {
-		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	} else if (verify)
-		print_verify(res);
-	else
-		print_events(res);
-	rc = verify && !json_is_true(json_object_get(res, "ok")) ?
-	    CMD_EXIT_FAIL : CMD_EXIT_OK;
-	json_decref(res);
-	return rc;
+	return events_show(c, res, verify);
 bad:
 	fprintf(stderr, "usage: ipseccmd events [--id N] [--since T] "
 	    "[--max N] [--json] [--verify] [--file PATH]\n");
