@@ -176,12 +176,12 @@ t_payload() {
 }
 
 t_tcp_xfer() {
-	local rf="$tmp/xfer.$5" i got srv
+	local rf="$tmp/xfer.$5" got srv
 	rm -f "$rf.ready" "$rf.result"
 	ip netns exec "$3" python3 "$t_xfer_py" serve "${6:-$4}" "$5" \
 	    "$rf.ready" "$rf.result" &
 	srv=$!
-	for i in $(seq 1 250); do
+	for _ in $(seq 1 250); do
 		[ -f "$rf.ready" ] && break
 		sleep 0.02
 	done
