@@ -1,5 +1,7 @@
 # IKE handshake benchmark (owner: IKE): not a test; run
 # tests/bench/ike/bench.sh BUILD_DIR as root.
-add_executable(ike_bench ${CMAKE_CURRENT_LIST_DIR}/ike/ike_bench.c)
+add_executable(ike_bench ${CMAKE_CURRENT_LIST_DIR}/ike/ike_bench.c
+	${CMAKE_SOURCE_DIR}/tests/lib/ike_onerule.c)
 target_link_libraries(ike_bench PRIVATE pa_ike)
-target_include_directories(ike_bench PRIVATE ${CMAKE_SOURCE_DIR}/driver_shim/null)
+target_include_directories(ike_bench PRIVATE ${CMAKE_SOURCE_DIR}/driver_shim/null
+	${CMAKE_SOURCE_DIR}/tests/lib)

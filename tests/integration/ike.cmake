@@ -1,8 +1,10 @@
 # IKE integration: the engine against strongSwan's charon (IKEv1) in network
 # namespaces (owner: IKE). Needs root, netns and charon; skips (77) if not.
-add_executable(ike_peer ${CMAKE_CURRENT_LIST_DIR}/ike/ike_peer.c)
+add_executable(ike_peer ${CMAKE_CURRENT_LIST_DIR}/ike/ike_peer.c
+	${CMAKE_SOURCE_DIR}/tests/lib/ike_onerule.c)
 target_link_libraries(ike_peer PRIVATE pa_ike OpenSSL::Crypto)
-target_include_directories(ike_peer PRIVATE ${CMAKE_SOURCE_DIR}/driver_shim/null)
+target_include_directories(ike_peer PRIVATE ${CMAKE_SOURCE_DIR}/driver_shim/null
+	${CMAKE_SOURCE_DIR}/tests/lib)
 add_test(NAME ike_interop_strongswan
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/ike/interop.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(ike_interop_strongswan PROPERTIES LABELS integration

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ike.h"
+#include "ike_onerule.h"
 #include "model.h"
 #include "null_driver.h"
 #include "pa_time.h"
@@ -57,14 +58,7 @@ main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pol_policy pol;
-	struct pol_rule rule;
-	struct pol_auth auth;
-	struct pol_filterlist fl;
-	struct pol_filter flt;
-	struct pol_filteraction fa;
-	struct pol_qm_offer offer;
-	struct pol_mm_method mm;
+	struct ike_onerule one;
 	struct pa_addr local, remote;
 	struct driver *drv;
 	struct driver_cfg dc;
@@ -78,7 +72,6 @@ main(int argc, char **argv)
 	uint64_t last_trace = 0;
 	uint64_t t0, t1, deadline;
 	double c0, c1;
-	char c[16], h[16], g[16], ec[16], eh[16];
 	int opt;
 
 	memset(&local, 0, sizeof(local));
@@ -97,57 +90,12 @@ main(int argc, char **argv)
 		}
 	}
 	if (psk == NULL || local.family == 0 || remote.family == 0 ||
-	    sscanf(ikes, "%15[^-]-%15[^-]-%15s", c, h, g) != 3 ||
-	    sscanf(esps, "%15[^-]-%15s", ec, eh) != 2) {
+	    ike_onerule_init(&one, "bench", &local, &remote, psk, ikes, esps,
+	    0, true) != 0) {
 		fprintf(stderr, "usage: ike_bench --local A --remote B --psk S "
 		    "[--ike C-H-G] [--esp C-H] [--count N] [--parallel P]\n");
 		return 2;
 	}
-	memset(&pol, 0, sizeof(pol));
-	memset(&mm, 0, sizeof(mm));
-	if (pol_mm_cipher_parse(c, &mm.cipher) != 0 ||
-	    pol_integ_parse(h, &mm.hash) != 0)
-		return 2;
-	mm.dh_group = strcmp(g, "modp1024") == 0 ? 2 :
-	    strcmp(g, "modp2048") == 0 ? 14 : strcmp(g, "ecp256") == 0 ? 19 :
-	    strcmp(g, "modp768") == 0 ? 1 : 20;
-	pol.isakmp.methods = &mm;
-	pol.isakmp.nmethods = 1;
-	memset(&offer, 0, sizeof(offer));
-	offer.esp = true;
-	if (pol_esp_cipher_parse(ec, &offer.esp_cipher) != 0 ||
-	    pol_integ_parse(eh, &offer.esp_integ) != 0)
-		return 2;
-	offer.life_sec = 3600;
-	memset(&fa, 0, sizeof(fa));
-	fa.action = POL_ACT_NEGOTIATE;
-	fa.offers = &offer;
-	fa.noffers = 1;
-	memset(&flt, 0, sizeof(flt));
-	flt.src.kind = POL_ADDR_HOST;
-	flt.src.prefix.addr = local;
-	flt.src.prefix.len = 32;
-	flt.dst.kind = POL_ADDR_HOST;
-	flt.dst.prefix.addr = remote;
-	flt.dst.prefix.len = 32;
-	flt.mirrored = true;
-	memset(&fl, 0, sizeof(fl));
-	fl.filters = &flt;
-	fl.nfilters = 1;
-	memset(&auth, 0, sizeof(auth));
-	auth.kind = POL_AUTH_PSK;
-	auth.psk = pa_secret_new(psk, strlen(psk));
-	memset(&rule, 0, sizeof(rule));
-	rule.name = (char *)(uintptr_t)"bench";
-	rule.auth = &auth;
-	rule.nauth = 1;
-	rule.active = true;
-	rule.filterlist = &fl;
-	rule.filteraction = &fa;
-	rule.tunnel = remote;
-	pol.rules = &rule;
-	pol.nrules = 1;
-
 	memset(&dc, 0, sizeof(dc));
 	if (null_driver_ops.open(&dc, NULL, NULL, &drv) != 0)
 		return 1;
@@ -162,7 +110,7 @@ main(int argc, char **argv)
 	cfg.on_qmsa = on_qmsa;
 	cfg.max_halfopen = 100000;
 	cfg.retrans_ms = 2000;
-	if (ike_new(&cfg, &ike) != 0 || ike_set_policy(ike, &pol, NULL) != 0) {
+	if (ike_new(&cfg, &ike) != 0 || ike_set_policy(ike, &one.pol, NULL) != 0) {
 		perror("ike_new");
 		return 1;
 	}
@@ -227,6 +175,6 @@ main(int argc, char **argv)
 	/* Keep the SAs on the responder: leave without deletes. */
 	ike_free(ike);
 	null_driver_ops.close(drv);
-	pa_secret_free(auth.psk);
+	ike_onerule_clear(&one);
 	return done == count ? 0 : 1;
 }

@@ -31,18 +31,12 @@
 #include <openssl/evp.h>
 
 #include "ike.h"
+#include "ike_onerule.h"
 #include "model.h"
 #include "null_driver.h"
 #include "pa_time.h"
 
-static struct pol_policy pol;
-static struct pol_rule rule;
-static struct pol_auth auth;
-static struct pol_filterlist fl;
-static struct pol_filter flt;
-static struct pol_filteraction fa;
-static struct pol_qm_offer offers[4];
-static struct pol_mm_method methods[4];
+static struct ike_onerule one;
 static struct driver *drv;
 static bool want_olog;
 
@@ -53,73 +47,6 @@ usage(void)
 	    "[--ike C-H-G,..] [--esp C-H,..] [--pfs G] [--tunnel] "
 	    "[--local-ts P --remote-ts P] [--initiate] [--port N]\n");
 	exit(2);
-}
-
-static int
-parse_mm(char *s)
-{
-	char *tok, *save = NULL, *c, *h, *g;
-	int n = 0;
-
-	for (tok = strtok_r(s, ",", &save); tok != NULL && n < 4;
-	    tok = strtok_r(NULL, ",", &save)) {
-		struct pol_mm_method *m = &methods[n];
-
-		memset(m, 0, sizeof(*m));
-		c = tok;
-		if ((h = strchr(c, '-')) == NULL || (g = strchr(h + 1, '-')) ==
-		    NULL)
-			return -1;
-		*h++ = '\0';
-		*g++ = '\0';
-		if (pol_mm_cipher_parse(c, &m->cipher) != 0 ||
-		    pol_integ_parse(h, &m->hash) != 0)
-			return -1;
-		if (strcmp(g, "modp768") == 0)
-			m->dh_group = 1;
-		else if (strcmp(g, "modp1024") == 0)
-			m->dh_group = 2;
-		else if (strcmp(g, "modp2048") == 0)
-			m->dh_group = 14;
-		else if (strcmp(g, "ecp256") == 0)
-			m->dh_group = 19;
-		else if (strcmp(g, "ecp384") == 0)
-			m->dh_group = 20;
-		else
-			return -1;
-		n++;
-	}
-	pol.isakmp.methods = methods;
-	pol.isakmp.nmethods = (size_t)n;
-	return n > 0 ? 0 : -1;
-}
-
-static int
-parse_esp(char *s, bool pfs)
-{
-	char *tok, *save = NULL, *h;
-	int n = 0;
-
-	for (tok = strtok_r(s, ",", &save); tok != NULL && n < 4;
-	    tok = strtok_r(NULL, ",", &save)) {
-		struct pol_qm_offer *o = &offers[n];
-
-		memset(o, 0, sizeof(*o));
-		if ((h = strchr(tok, '-')) == NULL)
-			return -1;
-		*h++ = '\0';
-		o->esp = true;
-		if (pol_esp_cipher_parse(tok, &o->esp_cipher) != 0 ||
-		    pol_integ_parse(h, &o->esp_integ) != 0)
-			return -1;
-		o->life_sec = 3600;
-		o->life_kb = 0;
-		o->pfs = pfs;
-		n++;
-	}
-	fa.offers = offers;
-	fa.noffers = (size_t)n;
-	return n > 0 ? 0 : -1;
 }
 
 static void
@@ -277,7 +204,6 @@ main(int argc, char **argv)
 	unsigned pfs = 0, port = 500;
 	sigset_t ss;
 	int c, sfd;
-	char dflt_ike[] = "3des-sha1-modp1024", dflt_esp[] = "3des-sha1";
 
 	memset(&local, 0, sizeof(local));
 	memset(&remote, 0, sizeof(remote));
@@ -305,48 +231,24 @@ main(int argc, char **argv)
 	}
 	if (psk == NULL || local.family == 0 || remote.family == 0)
 		usage();
-	pol.name = (char *)(uintptr_t)"ike_peer";
-	pol.isakmp.mm_life_sec = 28800;
-	if (parse_mm(ike_s != NULL ? ike_s : dflt_ike) != 0 ||
-	    parse_esp(esp_s != NULL ? esp_s : dflt_esp, pfs != 0) != 0)
+	if (ike_onerule_init(&one, "ike_peer rule", &local, &remote, psk,
+	    ike_s != NULL ? ike_s : "3des-sha1-modp1024",
+	    esp_s != NULL ? esp_s : "3des-sha1", pfs, tunnel) != 0)
 		usage();
-	fa.action = POL_ACT_NEGOTIATE;
-	fa.pfs_group = (uint16_t)pfs;
-	flt.mirrored = true;
-	flt.src.kind = POL_ADDR_HOST;
-	flt.src.prefix.addr = local;
-	flt.src.prefix.len = 32;
-	flt.dst.kind = POL_ADDR_HOST;
-	flt.dst.prefix.addr = remote;
-	flt.dst.prefix.len = 32;
 	if (lts != NULL) {
-		flt.src.kind = POL_ADDR_SUBNET;
-		if (pa_prefix_parse(lts, &flt.src.prefix) != 0)
+		one.flt.src.kind = POL_ADDR_SUBNET;
+		if (pa_prefix_parse(lts, &one.flt.src.prefix) != 0)
 			usage();
 	}
 	if (rts != NULL) {
-		flt.dst.kind = POL_ADDR_SUBNET;
-		if (pa_prefix_parse(rts, &flt.dst.prefix) != 0)
+		one.flt.dst.kind = POL_ADDR_SUBNET;
+		if (pa_prefix_parse(rts, &one.flt.dst.prefix) != 0)
 			usage();
 	}
-	fl.filters = &flt;
-	fl.nfilters = 1;
-	auth.kind = POL_AUTH_PSK;
-	auth.psk = pa_secret_new(psk, strlen(psk));
 	if (certf != NULL) {
-		auth.kind = POL_AUTH_CERT;
-		auth.ca_dn = cadn;
+		one.auth.kind = POL_AUTH_CERT;
+		one.auth.ca_dn = cadn;
 	}
-	rule.name = (char *)(uintptr_t)"ike_peer rule";
-	rule.auth = &auth;
-	rule.nauth = 1;
-	rule.active = true;
-	rule.filterlist = &fl;
-	rule.filteraction = &fa;
-	if (tunnel)
-		rule.tunnel = remote;
-	pol.rules = &rule;
-	pol.nrules = 1;
 
 	memset(&dc, 0, sizeof(dc));
 	if (null_driver_ops.open(&dc, NULL, NULL, &drv) != 0)
@@ -365,7 +267,7 @@ main(int argc, char **argv)
 		perror("ike_new");
 		return 1;
 	}
-	if (ike_set_policy(ike, &pol, NULL) != 0)
+	if (ike_set_policy(ike, &one.pol, NULL) != 0)
 		return 1;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
@@ -384,12 +286,12 @@ main(int argc, char **argv)
 		pkt.dst.addr = remote;
 		pkt.dst.len = 32;
 		if (lts != NULL) {
-			pkt.src = flt.src.prefix;
+			pkt.src = one.flt.src.prefix;
 			pkt.src.addr.a[3] |= 1;
 			pkt.src.len = 32;
 		}
 		if (rts != NULL) {
-			pkt.dst = flt.dst.prefix;
+			pkt.dst = one.flt.dst.prefix;
 			pkt.dst.addr.a[3] |= 1;
 			pkt.dst.len = 32;
 		}
@@ -430,6 +332,6 @@ main(int argc, char **argv)
 	fflush(stdout);
 	ike_free(ike);
 	null_driver_ops.close(drv);
-	pa_secret_free(auth.psk);
+	ike_onerule_clear(&one);
 	return 0;
 }
