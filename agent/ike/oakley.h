@@ -7,9 +7,10 @@
  * Peer public value validation (docs/ike.md): MODP values must satisfy
  * 1 < y < p-1 (this rules out the degenerate values 0, 1 and p-1 that
  * would force a known shared secret); the full subgroup check y^q = 1 is
- * not done, because our exponents are ephemeral (fresh per exchange and
- * wiped), so a small-subgroup value can at most reveal a few bits of a key
- * that is never used again, and the exchange is authenticated afterwards.
+ * not done: the MODP groups are safe primes (p = 2q + 1), so past that
+ * range check a hostile value can at most reveal the low bit of an
+ * exponent that is ephemeral (fresh per exchange and wiped), and the
+ * exchange is authenticated afterwards (docs/ike.md).
  * ECP points are checked to lie on the curve (cheap, and required: an
  * invalid-curve point would leak the private key).
  *
