@@ -1023,6 +1023,99 @@ bad_input_report(struct ike *ike)
 	ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
 }
 
+/*
+ * One datagram from (from, port) on socket sock: parse, route to its
+ * exchange. Every failure is counted; nothing is trusted before a check.
+ */
+void
+ike_input(struct ike *ike, int sock, const struct pa_addr *from,
+    uint16_t port, const uint8_t *buf, size_t n)
+{
+	struct isk_hdr h;
+	struct pa_bytes body, msg;
+	struct ike_mm *mm;
+	struct rd r;
+
+	rd_init(&r, buf, n);
+	if (ike->socks[sock].natt) {
+		uint32_t marker;
+
+		/* Keepalives (0xff) and ESP (SPI != 0) are not ours. */
+		if (rd_u32(&r, &marker) != 0 || marker != 0)
+			return;
+	}
+	msg = rd_rest(&r);
+	if (isk_parse_hdr(msg.p, msg.len, &h, &body) != 0) {
+		ike->st.invalid_packets++;
+		return;
+	}
+	switch (h.exch) {
+	case ISK_EXCH_MAIN:
+		ike_mm_input(ike, sock, from, port, &h, body, msg.p, msg.len);
+		break;
+	case ISK_EXCH_INFO:
+		if (!(h.flags & ISK_FLAG_ENC)) {
+			/* An unprotected error before keys agree. */
+			mm = ike_mm_find(ike, h.cky_i, h.cky_r);
+			if (mm != NULL && mm->state != MM_DONE &&
+			    pa_addr_eq(&mm->peer, from))
+				ike_mm_plain_notify(ike, mm, &h, body);
+			else
+				ike->st.invalid_packets++;
+			break;
+		}
+		/* FALLTHROUGH */
+	case ISK_EXCH_QUICK:
+		mm = ike_mm_find(ike, h.cky_i, h.cky_r);
+		if (mm == NULL || !mm->keyed ||
+		    memcmp(mm->cky_r, h.cky_r, 8) != 0 ||
+		    !pa_addr_eq(&mm->peer, from)) {
+			ike->st.invalid_cookies++;
+			break;
+		}
+		/* Where it came from: ike_mm_authentic() may follow it. */
+		mm->rx_sock = sock;
+		mm->rx_port = port;
+		if (h.exch == ISK_EXCH_QUICK)
+			ike_qm_input(ike, mm, &h, body, msg.p, msg.len);
+		else
+			ike_info_input(ike, mm, &h, body, msg.p, msg.len);
+		break;
+	case ISK_EXCH_AGGRESSIVE: {
+		char a[PA_ADDRSTRLEN];
+
+		ike->st.invalid_packets++;
+		ike_olog(ike, "Aggressive Mode from %s refused",
+		    pa_addr_str(from, a, sizeof(a)));
+		ike_notify_plain(ike, sock, from, port, h.cky_i, h.cky_r,
+		    ISK_N_UNSUPPORTED_EXCHANGE_TYPE);
+		ike_audit_fail(ike, "Key Exchange Mode (Main Mode)", from, "Me",
+		    "Aggressive Mode is not supported");
+		break;
+	}
+	default:
+		ike->st.invalid_packets++;
+		break;
+	}
+	bad_input_report(ike);
+}
+
+void
+ike_mm_authentic(struct ike *ike, struct ike_mm *mm)
+{
+	ike_dpd_alive(ike, mm);
+	/*
+	 * The peer floated to the NAT-T port: follow it, now that the
+	 * message that came from there proved to be the peer's. An
+	 * unauthenticated packet (its cookies are on the wire) must not
+	 * redirect our messages.
+	 */
+	if (ike->socks[mm->rx_sock].natt && !ike->socks[mm->sock].natt) {
+		mm->sock = mm->rx_sock;
+		mm->peer_port = mm->rx_port;
+	}
+}
+
 int
 ike_dispatch(struct ike *ike, int fd)
 {
@@ -1030,10 +1123,6 @@ ike_dispatch(struct ike *ike, int fd)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct pa_addr from;
-	struct isk_hdr h;
-	struct pa_bytes body, msg;
-	struct ike_mm *mm;
-	struct rd r;
 	uint16_t port;
 	ssize_t n;
 	size_t i;
@@ -1064,72 +1153,7 @@ ike_dispatch(struct ike *ike, int fd)
 		if (pa_addr_from_sockaddr((struct sockaddr *)&ss, &from, &port)
 		    != 0)
 			continue;
-		rd_init(&r, buf, (size_t)n);
-		if (ike->socks[sock].natt) {
-			uint32_t marker;
-
-			/* Keepalives (0xff) and ESP (SPI != 0) are not ours. */
-			if (rd_u32(&r, &marker) != 0 || marker != 0)
-				continue;
-		}
-		msg = rd_rest(&r);
-		if (isk_parse_hdr(msg.p, msg.len, &h, &body) != 0) {
-			ike->st.invalid_packets++;
-			continue;
-		}
-		switch (h.exch) {
-		case ISK_EXCH_MAIN:
-			ike_mm_input(ike, sock, &from, port, &h, body, msg.p,
-			    msg.len);
-			break;
-		case ISK_EXCH_INFO:
-			if (!(h.flags & ISK_FLAG_ENC)) {
-				/* An unprotected error before keys agree. */
-				mm = ike_mm_find(ike, h.cky_i, h.cky_r);
-				if (mm != NULL && mm->state != MM_DONE &&
-				    pa_addr_eq(&mm->peer, &from))
-					ike_mm_plain_notify(ike, mm, &h, body);
-				else
-					ike->st.invalid_packets++;
-				break;
-			}
-			/* FALLTHROUGH */
-		case ISK_EXCH_QUICK:
-			mm = ike_mm_find(ike, h.cky_i, h.cky_r);
-			if (mm == NULL || !mm->keyed ||
-			    memcmp(mm->cky_r, h.cky_r, 8) != 0 ||
-			    !pa_addr_eq(&mm->peer, &from)) {
-				ike->st.invalid_cookies++;
-				break;
-			}
-			if (ike->socks[sock].natt && !ike->socks[mm->sock].natt) {
-				/* The peer floated to the NAT-T port. */
-				mm->sock = sock;
-				mm->peer_port = port;
-			}
-			if (h.exch == ISK_EXCH_QUICK)
-				ike_qm_input(ike, mm, &h, body, msg.p, msg.len);
-			else
-				ike_info_input(ike, mm, &h, body, msg.p,
-				    msg.len);
-			break;
-		case ISK_EXCH_AGGRESSIVE: {
-			char a[PA_ADDRSTRLEN];
-
-			ike->st.invalid_packets++;
-			ike_olog(ike, "Aggressive Mode from %s refused",
-			    pa_addr_str(&from, a, sizeof(a)));
-			ike_notify_plain(ike, sock, &from, port, h.cky_i,
-			    h.cky_r, ISK_N_UNSUPPORTED_EXCHANGE_TYPE);
-			ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
-			    &from, "Me", "Aggressive Mode is not supported");
-			break;
-		}
-		default:
-			ike->st.invalid_packets++;
-			break;
-		}
-		bad_input_report(ike);
+		ike_input(ike, sock, &from, port, buf, (size_t)n);
 	}
 	return 0;
 }

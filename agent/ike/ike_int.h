@@ -163,6 +163,9 @@ struct ike_mm {
 	 * not wait for QM #3 to arrive.
 	 */
 	bool			 peer_ours;
+	/* Where the last encrypted message claiming this SA came from. */
+	int			 rx_sock;
+	uint16_t		 rx_port;
 	uint8_t			 natt;		/* NAT-T spoken: 0, 1 RFC, 2 draft */
 	bool			 nat_local;	/* we are behind a NAT */
 	bool			 nat_peer;	/* the peer is */
@@ -288,6 +291,15 @@ void	ike_dh_refill(struct ike *);
 void	ike_dh_free_all(struct ike *);
 
 /* engine.c */
+/*
+ * A message of this Main Mode SA passed its HASH: the peer is alive
+ * (DPD), and if it came from the NAT-T port while we still send to 500,
+ * we follow it there.
+ */
+void	ike_mm_authentic(struct ike *, struct ike_mm *);
+/* One datagram received on socket index sock (ike_dispatch's body). */
+void	ike_input(struct ike *, int sock, const struct pa_addr *from,
+	    uint16_t port, const uint8_t *, size_t);
 void	ike_olog(struct ike *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	ike_rand(struct ike *, void *, size_t) PA_MUST_USE;

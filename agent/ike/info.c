@@ -274,7 +274,7 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		ike_olog(ike, "informational: HASH mismatch, dropped");
 		goto out;
 	}
-	ike_dpd_alive(ike, mm);
+	ike_mm_authentic(ike, mm);
 	for (i = 1; i < m->npl; i++) {
 		const struct isk_payload *p = &m->pl[i];
 

@@ -1688,8 +1688,11 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		ike->st.invalid_packets++;
 		goto out;
 	}
-	if (memcmp(h->cky_r, zero, 8) == 0 && !mm->initiator)
-		goto out;	/* a new #1 reusing a live cky_i */
+	if (memcmp(h->cky_r, zero, 8) == 0 && !mm->initiator) {
+		/* A #1 reusing a live CKY-I that is not a retransmission. */
+		ike->st.invalid_packets++;
+		goto out;
+	}
 	if (!(h->flags & ISK_FLAG_ENC)) {
 		if (isk_parse_chain(body, h->np, false, m) != 0 ||
 		    isk_check_payloads(m) != 0) {
@@ -1833,6 +1836,9 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 		mm_established(ike, mm);
 		break;
 	default:
+		/* Fits no step of this exchange (e.g. an altered copy of a
+		   message already answered). */
+		ike->st.invalid_packets++;
 		goto out;
 	}
 	if (mm->state != MM_DEAD) {

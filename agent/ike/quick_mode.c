@@ -720,6 +720,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		ike_olog(ike, "QM #1 from %s: HASH(1) mismatch, dropped", a);
 		goto out;
 	}
+	ike_mm_authentic(ike, mm);
 	natoa_log(ike, m, "QM #1");
 	if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
 	    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
@@ -930,7 +931,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			goto out;
 		}
 		natoa_log(ike, m, "QM #2");
-		ike_dpd_alive(ike, mm);
+		ike_mm_authentic(ike, mm);
 		if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
 		    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
 		    qm_ids(m, &ci, &cr) != 0 || isk_parse_sa(sap->body, sa) != 0) {
@@ -1044,6 +1045,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			ike_olog(ike, "QM #3 from %s: HASH(3) mismatch", a);
 			goto out;
 		}
+		ike_mm_authentic(ike, mm);
 		if (qm_install(ike, qm, mm, QM_INSTALL_OUT) != 0) {
 			qm_fail(ike, qm, "Me", "The driver refused the SAs");
 			goto out;
@@ -1052,6 +1054,10 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		qm->tx = NULL;
 		qm->txlen = 0;
 		qm_established(ike, qm);
+	} else {
+		/* Fits no step of this Quick Mode (e.g. an altered copy of a
+		   message already answered). */
+		ike->st.invalid_packets++;
 	}
 out:
 	pa_wipe(plain, sizeof(plain));

@@ -835,6 +835,203 @@ never(struct side *a, struct side *b)
 	return false;
 }
 
+/* Mangled copies fed by pump_mangled(), per side. */
+static size_t mangled[2];
+
+/* Feed side s one mangled copy of a datagram from (from, fport). */
+static void
+feed(struct side *s, int sock, const struct pa_addr *from, uint16_t fport,
+    const uint8_t *p, size_t n, size_t *count)
+{
+	ike_input(s->ike, sock, from, fport, p, n);
+	(*count)++;
+}
+
+/*
+ * Every proper prefix of a datagram: as cut (the ISAKMP length then lies
+ * about the size), and with the length patched to the cut so that the
+ * parsers reach the payloads. Cuts of an encrypted Main Mode message
+ * (MM #5/#6) that leave whole cipher blocks are left out: they decrypt
+ * to garbage that fails HASH_I/HASH_R, which is an authentication
+ * failure and ends the negotiation by design (test_wrong_psk); such a
+ * message cannot come from anyone but an on-path attacker.
+ */
+static void
+feed_truncations(struct side *s, int sock, const struct pa_addr *from,
+    uint16_t fport, const uint8_t *p, size_t n, size_t *count)
+{
+	uint8_t c[IKE_MAX_PKT];
+	size_t k;
+	bool enc_mm = n >= 28 && p[18] == ISK_EXCH_MAIN &&
+	    (p[19] & ISK_FLAG_ENC);
+
+	for (k = 0; k < n; k++) {
+		feed(s, sock, from, fport, p, k, count);
+		if (k < 28 || (enc_mm && (k - 28) % 8 == 0))
+			continue;
+		memcpy(c, p, k);
+		c[24] = (uint8_t)(k >> 24);
+		c[25] = (uint8_t)(k >> 16);
+		c[26] = (uint8_t)(k >> 8);
+		c[27] = (uint8_t)k;
+		feed(s, sock, from, fport, c, k, count);
+	}
+}
+
+/*
+ * pump(), but every datagram reaches its side only after all its
+ * truncations, and again (as a duplicate) followed by them: none of that
+ * may move a negotiation on, back, or off course.
+ */
+static bool
+pump_mangled(struct side *a, struct side *b,
+    bool (*done)(struct side *, struct side *), unsigned ms)
+{
+	uint64_t end = pa_now_ms() + ms;
+	struct side *sd[2] = { a, b };
+
+	mangled[0] = mangled[1] = 0;
+	while (!done(a, b)) {
+		uint8_t buf[IKE_MAX_PKT];
+		struct sockaddr_storage ss;
+		struct pa_addr from;
+		struct pollfd pfd[8];
+		int owner[8], sock[8];
+		size_t n = 0, i, j;
+		socklen_t sl;
+		uint16_t fport;
+		ssize_t k;
+
+		if (pa_now_ms() >= end)
+			return false;
+		for (i = 0; i < 2; i++)
+			for (j = 0; j < sd[i]->ike->nsocks; j++) {
+				pfd[n].fd = sd[i]->ike->socks[j].fd;
+				pfd[n].events = POLLIN;
+				owner[n] = (int)i;
+				sock[n++] = (int)j;
+			}
+		if (poll(pfd, n, 20) < 0 && errno != EINTR)
+			return false;
+		for (i = 0; i < n; i++) {
+			struct side *s = sd[owner[i]];
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			sl = sizeof(ss);
+			k = recvfrom(pfd[i].fd, buf, sizeof(buf), 0,
+			    (struct sockaddr *)&ss, &sl);
+			if (k <= 0 || pa_addr_from_sockaddr(
+			    (struct sockaddr *)&ss, &from, &fport) != 0)
+				continue;
+			feed_truncations(s, sock[i], &from, fport, buf,
+			    (size_t)k, &mangled[owner[i]]);
+			ike_input(s->ike, sock[i], &from, fport, buf, (size_t)k);
+			ike_input(s->ike, sock[i], &from, fport, buf, (size_t)k);
+			feed_truncations(s, sock[i], &from, fport, buf,
+			    (size_t)k, &mangled[owner[i]]);
+		}
+		ike_run_timers(a->ike, pa_now_ms());
+		ike_run_timers(b->ike, pa_now_ms());
+	}
+	return true;
+}
+
+/*
+ * Bad input at every step of a real exchange: each message of Main Mode
+ * and Quick Mode (with PFS) reaches its side only after every truncation
+ * of it, lying-length and length-patched, and then again with them. The
+ * negotiation completes with the same keys on both sides, nothing fails,
+ * and every mangled copy is counted.
+ */
+static void
+test_every_truncation(void **state)
+{
+	struct side a, b;
+	struct ike_stats sa, sb;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	a.fa.pfs_group = b.fa.pfs_group = POL_DH_MODP1024;
+	a.offers[0].pfs = b.offers[0].pfs = true;
+	acquire(&a, &b);
+	assert_true(pump_mangled(&a, &b, both_qm, 20000));
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	ike_stats(a.ike, &sa);
+	ike_stats(b.ike, &sb);
+	assert_int_equal(sa.negotiation_failures, 0);
+	assert_int_equal(sb.negotiation_failures, 0);
+	assert_int_equal(sa.auth_failures + sb.auth_failures, 0);
+	assert_int_equal(a.ev[AUDIT_IKE_NEG_FAILED] + b.ev[AUDIT_IKE_NEG_FAILED],
+	    0);
+	assert_true(mangled[0] > 1000 && mangled[1] > 1000);
+	/* Each mangled copy was refused and counted as such. */
+	assert_true(sa.invalid_packets + sa.invalid_cookies >= mangled[0]);
+	assert_true(sb.invalid_packets + sb.invalid_cookies >= mangled[1]);
+	side_close(&a);
+	side_close(&b);
+}
+
+/*
+ * A message on the NAT-T port with the cookies of an established Main
+ * Mode SA (they are on the wire) but no valid HASH must not move the SA
+ * there: B keeps sending to A's port 500.
+ */
+static void
+test_float_needs_auth(void **state)
+{
+	struct side a, b;
+	struct sockaddr_in sin;
+	struct ike_stats st;
+	struct ike_mm *mm;
+	uint8_t pkt[4 + 28 + 32];
+	uint64_t inv;
+	int fd, sock;
+	uint16_t pport;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	mm = b.ike->mm_head;
+	assert_non_null(mm);
+	sock = mm->sock;
+	pport = mm->peer_port;
+	assert_false(b.ike->socks[sock].natt);
+	ike_stats(b.ike, &st);
+	inv = st.invalid_packets;
+	memset(pkt, 0, sizeof(pkt));		/* non-ESP marker */
+	memcpy(pkt + 4, mm->cky_i, 8);
+	memcpy(pkt + 12, mm->cky_r, 8);
+	pkt[4 + 16] = ISK_PL_HASH;
+	pkt[4 + 17] = 0x10;
+	pkt[4 + 18] = ISK_EXCH_QUICK;
+	pkt[4 + 19] = ISK_FLAG_ENC;
+	pkt[4 + 23] = 7;			/* message ID */
+	pkt[4 + 27] = 28 + 32;
+	memset(pkt + 32, 0x5a, 32);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_addr.s_addr = htonl(0x7f000002);
+	sin.sin_port = htons((uint16_t)(port + 1));
+	assert_int_equal(sendto(fd, pkt, sizeof(pkt), 0,
+	    (struct sockaddr *)&sin, sizeof(sin)), (ssize_t)sizeof(pkt));
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_true(st.invalid_packets > inv);
+	assert_int_equal(mm->sock, sock);
+	assert_int_equal(mm->peer_port, pport);
+	close(fd);
+	side_close(&a);
+	side_close(&b);
+}
+
 /*
  * Diffie-Hellman key pairs made ahead (dhpool.c): the first Main Mode
  * makes its keys as it goes and starts a pool for its group; the loop
@@ -1723,6 +1920,8 @@ main(void)
 		cmocka_unit_test(test_default_response_master_pfs),
 		cmocka_unit_test(test_dh_ahead),
 		cmocka_unit_test(test_responder_spd),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_float_needs_auth),
 	};
 	const struct CMUnitTest cert_tests[] = {
 		cmocka_unit_test(test_cert),
