@@ -974,6 +974,59 @@ test_every_truncation(void **state)
 }
 
 /*
+ * Quick Mode IDs from a filter with a protocol and a port: A's filter is
+ * "me -> B, UDP, to port 5001", B's the same traffic written from its
+ * side ("me, UDP port 5001 -> A"), both mirrored. The IDs carry UDP and
+ * the port, B's SPD finds its rule by them, and both sides' SAs select
+ * exactly that traffic. Traffic to another port has no rule at A.
+ */
+static void
+test_proto_port_ids(void **state)
+{
+	struct side a, b;
+	struct pol_spd *spd;
+	struct pol_err err;
+	struct drv_sel pkt;
+	const struct null_sa *x;
+	size_t i;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	a.flt.proto = b.flt.proto = 17;
+	a.flt.dport = 5001;
+	b.flt.sport = 5001;
+	b.rule.filterlist_id.b[0] = 1;
+	assert_int_equal(pol_spd_compile(&b.pol, &b.addr, 1, &spd, &err), 0);
+	assert_int_equal(ike_set_policy(b.ike, &b.pol, spd), 0);
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.src.addr = a.addr;
+	pkt.src.len = 32;
+	pkt.dst.addr = b.addr;
+	pkt.dst.len = 32;
+	pkt.proto = 17;
+	pkt.sport = 40000;
+	pkt.dport = 5001;
+	assert_int_equal(ike_acquire(a.ike, &pkt, 3, NULL), 0);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	check_pair(&a, &b, DRV_PROTO_ESP);
+	for (i = 0; i < null_sa_count(b.drv); i++) {
+		x = null_sa_get(b.drv, i);
+		assert_int_equal(x->params.sel.proto, 17);
+		/* In: A (any port) -> B:5001; out: B:5001 -> A. */
+		assert_int_equal(x->params.sel.sport,
+		    x->params.inbound ? 0 : 5001);
+		assert_int_equal(x->params.sel.dport,
+		    x->params.inbound ? 5001 : 0);
+	}
+	pkt.dport = 5002;
+	assert_int_not_equal(ike_acquire(a.ike, &pkt, 3, NULL), 0);
+	side_close(&a);
+	side_close(&b);
+	pol_spd_free(spd);
+}
+
+/*
  * A message on the NAT-T port with the cookies of an established Main
  * Mode SA (they are on the wire) but no valid HASH must not move the SA
  * there: B keeps sending to A's port 500.
@@ -1922,6 +1975,7 @@ main(void)
 		cmocka_unit_test(test_responder_spd),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_float_needs_auth),
+		cmocka_unit_test(test_proto_port_ids),
 	};
 	const struct CMUnitTest cert_tests[] = {
 		cmocka_unit_test(test_cert),
