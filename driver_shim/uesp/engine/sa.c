@@ -230,6 +230,7 @@ uesp_sa_new(const struct sa_id *id, const struct sa_params *p,
     uint64_t now_ms, struct uesp_sa **out)
 {
 	struct uesp_sa *sa;
+	uint32_t window = 0, ring = 0;
 	int rc;
 
 	*out = NULL;
@@ -248,19 +249,24 @@ uesp_sa_new(const struct sa_id *id, const struct sa_params *p,
 			return PA_E_INVAL;
 	} else
 		return PA_E_INVAL;
-	if ((sa = calloc(1, sizeof(*sa))) == NULL)
+	if (p->replay_window != 0) {
+		window = p->replay_window;
+		if (window < UESP_REPLAY_MIN)
+			window = UESP_REPLAY_MIN;
+		if (window > UESP_REPLAY_MAX)
+			window = UESP_REPLAY_MAX;
+		if (p->inbound)
+			for (ring = 64; ring < window; ring *= 2)
+				;
+	}
+	if ((sa = calloc(1, sizeof(*sa) + ring / 8)) == NULL)
 		return PA_E_NOMEM;
 	sa->id = *id;
 	sa->p = *p;
+	sa->window = window;
+	sa->ring = ring;
 	pthread_mutex_init(&sa->rlock, NULL);
 	atomic_init(&sa->seq, 1);
-	if (p->replay_window != 0) {
-		sa->window = p->replay_window;
-		if (sa->window < UESP_REPLAY_MIN)
-			sa->window = UESP_REPLAY_MIN;
-		if (sa->window > UESP_REPLAY_MAX)
-			sa->window = UESP_REPLAY_MAX;
-	}
 	sa->add_ms = now_ms;
 	sa->add_wall = (uint64_t)pa_wall_s();
 	if (uesp_ctx() == NULL)
@@ -286,7 +292,7 @@ uesp_sa_free(struct uesp_sa *sa)
 	EVP_CIPHER_CTX_free(sa->ivctx);
 	EVP_MAC_CTX_free(sa->mctx);
 	pthread_mutex_destroy(&sa->rlock);
-	pa_wipe(sa, sizeof(*sa));
+	pa_wipe(sa, sizeof(*sa) + sa->ring / 8);
 	free(sa);
 }
 
@@ -485,11 +491,11 @@ uesp_sa_exhausted(struct uesp_sa *sa)
 	return uesp_sa_fire(sa, true);
 }
 
-/* Ring bitmap: bit (seq mod UESP_REPLAY_MAX). */
+/* Ring bitmap: bit (seq mod ring). */
 static bool
 uesp_bit(const struct uesp_sa *sa, uint32_t seq)
 {
-	uint32_t i = seq % UESP_REPLAY_MAX;
+	uint32_t i = seq & (sa->ring - 1);
 
 	return (sa->bitmap[i / 64] >> (i % 64)) & 1;
 }
@@ -500,7 +506,7 @@ uesp_replay_check(struct uesp_sa *sa, uint32_t seq)
 {
 	bool ok;
 
-	if (sa->window == 0)
+	if (sa->ring == 0)
 		return true;
 	if (seq == 0)
 		return false;
@@ -522,24 +528,24 @@ uesp_replay_update(struct uesp_sa *sa, uint32_t seq)
 	uint32_t i, s;
 	bool ok = true;
 
-	if (sa->window == 0)
+	if (sa->ring == 0)
 		return true;
 	if (seq == 0)
 		return false;
 	pthread_mutex_lock(&sa->rlock);
 	if (seq > sa->top) {
-		if (seq - sa->top >= UESP_REPLAY_MAX)
-			memset(sa->bitmap, 0, sizeof(sa->bitmap));
+		if (seq - sa->top >= sa->ring)
+			memset(sa->bitmap, 0, sa->ring / 8);
 		else
 			for (s = sa->top + 1; s != seq; s++) {
-				i = s % UESP_REPLAY_MAX;
+				i = s & (sa->ring - 1);
 				sa->bitmap[i / 64] &= ~(1ULL << (i % 64));
 			}
 		sa->top = seq;
 	} else if (sa->top - seq >= sa->window || uesp_bit(sa, seq))
 		ok = false;
 	if (ok) {
-		i = seq % UESP_REPLAY_MAX;
+		i = seq & (sa->ring - 1);
 		sa->bitmap[i / 64] |= 1ULL << (i % 64);
 	}
 	pthread_mutex_unlock(&sa->rlock);

@@ -12,7 +12,6 @@
 
 #include "uesp_engine.h"
 
-#define UESP_REPLAY_WORDS	(UESP_REPLAY_MAX / 64)
 #define UESP_ICV_MAX		16
 
 struct uesp_sa {
@@ -35,7 +34,6 @@ struct uesp_sa {
 	pthread_mutex_t		 rlock;		/* replay window */
 	uint32_t		 window;	/* 0 = off */
 	uint32_t		 top;		/* highest seq accepted */
-	uint64_t		 bitmap[UESP_REPLAY_WORDS];
 
 	uint64_t		 add_ms;
 	uint64_t		 add_wall;
@@ -48,6 +46,14 @@ struct uesp_sa {
 	_Atomic uint64_t	 decrypt_drops;
 	_Atomic int		 soft_fired;
 	_Atomic int		 hard_fired;
+
+	/*
+	 * Inbound: the replay window's ring, ring bits (a power of two >=
+	 * window) long, bit (seq mod ring). None outbound, or without a
+	 * window: a pair of SAs costs a few hundred bytes less.
+	 */
+	uint32_t		 ring;
+	uint64_t		 bitmap[];
 };
 
 /* sa.c */
