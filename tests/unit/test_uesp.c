@@ -170,6 +170,82 @@ db_with(struct uesp_sa *in)
 
 /* ---- known answers ---- */
 
+/*
+ * The SA table at scale: 20,000 pairs (outbound SPIs chosen by "peers"
+ * may equal inbound ones), then every third pair removed. Each lookup
+ * (by id, by inbound SPI, outbound by reqid, newest first) answers
+ * exactly what a list would; removed SAs are gone from all of them.
+ */
+static void
+test_sadb_many(void **state)
+{
+	enum { N = 20000 };
+	struct uesp_sadb *db = uesp_sadb_new();
+	struct uesp_sa *sa, *old, *sas[2 * N];
+	struct sa_params p;
+	struct sa_id id;
+	size_t i;
+
+	(void)state;
+	assert_non_null(db);
+	memset(&p, 0, sizeof(p));
+	p.mode = DRV_MODE_TUNNEL;
+	p.enc = DRV_ENC_AES_GCM_16;
+	fill_keys(&p);
+	for (i = 0; i < N; i++) {
+		id = mk_id(DRV_PROTO_ESP, 0x10000 + (uint32_t)i, false);
+		p.inbound = true;
+		p.reqid = (uint32_t)i + 1;
+		assert_int_equal(uesp_sa_new(&id, &p, 0, &sas[2 * i]), 0);
+		assert_int_equal(uesp_sadb_add(db, sas[2 * i]), 0);
+		/* The peer's SPI for our outbound SA: the same number. */
+		id = mk_id(DRV_PROTO_ESP, 0x10000 + (uint32_t)i, false);
+		id.dst = id.src;
+		p.inbound = false;
+		assert_int_equal(uesp_sa_new(&id, &p, 0, &sas[2 * i + 1]), 0);
+		assert_int_equal(uesp_sadb_add(db, sas[2 * i + 1]), 0);
+	}
+	assert_int_equal(uesp_sadb_count(db), 2 * N);
+	/* The same id twice, and an inbound SPI twice, are refused. */
+	assert_int_equal(uesp_sadb_add(db, sas[0]), PA_E_EXIST);
+	for (i = 0; i < N; i += 3) {
+		assert_ptr_equal(uesp_sadb_remove(db, uesp_sa_id(sas[2 * i])),
+		    sas[2 * i]);
+		assert_ptr_equal(uesp_sadb_remove(db,
+		    uesp_sa_id(sas[2 * i + 1])), sas[2 * i + 1]);
+	}
+	for (i = 0; i < N; i++) {
+		bool gone = i % 3 == 0;
+
+		assert_ptr_equal(uesp_sadb_find(db, uesp_sa_id(sas[2 * i])),
+		    gone ? NULL : sas[2 * i]);
+		assert_ptr_equal(uesp_sadb_find(db,
+		    uesp_sa_id(sas[2 * i + 1])), gone ? NULL : sas[2 * i + 1]);
+		assert_ptr_equal(uesp_sadb_by_spi(db, DRV_PROTO_ESP,
+		    0x10000 + (uint32_t)i), gone ? NULL : sas[2 * i]);
+		assert_ptr_equal(uesp_sadb_out(db, DRV_PROTO_ESP,
+		    (uint32_t)i + 1, NULL), gone ? NULL : sas[2 * i + 1]);
+		if (gone) {
+			uesp_sa_free(sas[2 * i]);
+			uesp_sa_free(sas[2 * i + 1]);
+		}
+	}
+	assert_int_equal(uesp_sadb_count(db), 2 * (N - (N + 2) / 3));
+	/* A rekey: the newer outbound SA of a reqid wins, then the older. */
+	old = sas[3];
+	id = *uesp_sa_id(old);
+	id.spi = 0x7fff0000;
+	p.inbound = false;
+	p.reqid = 2;
+	assert_int_equal(uesp_sa_new(&id, &p, 0, &sa), 0);
+	assert_int_equal(uesp_sadb_add(db, sa), 0);
+	assert_ptr_equal(uesp_sadb_out(db, DRV_PROTO_ESP, 2, NULL), sa);
+	assert_ptr_equal(uesp_sadb_remove(db, &id), sa);
+	uesp_sa_free(sa);
+	assert_ptr_equal(uesp_sadb_out(db, DRV_PROTO_ESP, 2, NULL), old);
+	uesp_sadb_free(db);
+}
+
 static void
 test_kat_aes_cbc_rfc3602(void **state)
 {
@@ -1180,6 +1256,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip_all),
 		cmocka_unit_test(test_ah_over_esp),
 		cmocka_unit_test(test_replay_window),
+		cmocka_unit_test(test_sadb_many),
 		cmocka_unit_test(test_forged_icv_and_ciphertext),
 		cmocka_unit_test(test_bad_padding),
 		cmocka_unit_test(test_truncations),

@@ -1,15 +1,21 @@
 /*
- * The SA table: a hash of SPIs for inbound lookups, and a list (newest
- * first) for outbound lookups by reqid or selector and for walks.
+ * The SA table. Every SA is in a hash of (protocol, SPI), where inbound
+ * packets and the agent's find/remove by SA id look; outbound SAs with a
+ * reqid are also in a hash of reqids, newest first, where outbound
+ * packets look; and all are in a list (newest first) for walks and for
+ * outbound lookups by selector. No operation walks the whole table
+ * except those walks, so adding, finding and removing an SA and the
+ * packet lookups cost the same with 10 SAs as with 100,000.
  */
 #include <stdlib.h>
 
 #include "uesp_int.h"
 
-#define UESP_SADB_BUCKETS	1024
+#define UESP_SADB_BUCKETS	8192
 
 struct uesp_sadb {
-	struct uesp_sa	*bucket[UESP_SADB_BUCKETS];
+	struct uesp_sa	*bucket[UESP_SADB_BUCKETS];	/* by SPI */
+	struct uesp_sa	*rq[UESP_SADB_BUCKETS];		/* outbound, reqid */
 	struct uesp_sa	*all;
 	size_t		 count;
 	uint64_t	 gen;
@@ -21,6 +27,21 @@ uesp_sadb_hash(uint8_t proto, uint32_t spi)
 	uint32_t h = spi * 2654435761U ^ proto;
 
 	return (h ^ h >> 16) % UESP_SADB_BUCKETS;
+}
+
+static size_t
+uesp_sadb_rqhash(uint32_t reqid)
+{
+	uint32_t h = reqid * 2654435761U;
+
+	return (h ^ h >> 16) % UESP_SADB_BUCKETS;
+}
+
+/* Outbound SAs that packets find by reqid. */
+static bool
+uesp_sadb_in_rq(const struct uesp_sa *sa)
+{
+	return !sa->p.inbound && sa->p.reqid != 0;
 }
 
 struct uesp_sadb *
@@ -55,7 +76,8 @@ uesp_sadb_find(struct uesp_sadb *db, const struct sa_id *id)
 {
 	struct uesp_sa *sa;
 
-	for (sa = db->all; sa != NULL; sa = sa->all_next)
+	for (sa = db->bucket[uesp_sadb_hash(id->proto, id->spi)]; sa != NULL;
+	    sa = sa->next)
 		if (uesp_sa_id_eq(&sa->id, id))
 			return sa;
 	return NULL;
@@ -72,12 +94,18 @@ uesp_sadb_add(struct uesp_sadb *db, struct uesp_sa *sa)
 	if (sa->p.inbound &&
 	    uesp_sadb_by_spi(db, sa->id.proto, sa->id.spi) != NULL)
 		return PA_E_EXIST;
-	if (sa->p.inbound) {
-		h = uesp_sadb_hash(sa->id.proto, sa->id.spi);
-		sa->next = db->bucket[h];
-		db->bucket[h] = sa;
+	h = uesp_sadb_hash(sa->id.proto, sa->id.spi);
+	sa->next = db->bucket[h];
+	db->bucket[h] = sa;
+	if (uesp_sadb_in_rq(sa)) {
+		h = uesp_sadb_rqhash(sa->p.reqid);
+		sa->rq_next = db->rq[h];
+		db->rq[h] = sa;
 	}
+	sa->all_prev = NULL;
 	sa->all_next = db->all;
+	if (db->all != NULL)
+		db->all->all_prev = sa;
 	db->all = sa;
 	sa->gen = ++db->gen;
 	db->count++;
@@ -89,21 +117,25 @@ uesp_sadb_remove(struct uesp_sadb *db, const struct sa_id *id)
 {
 	struct uesp_sa **pp, *sa;
 
-	for (pp = &db->all; (sa = *pp) != NULL; pp = &sa->all_next)
-		if (uesp_sa_id_eq(&sa->id, id))
-			break;
-	if (sa == NULL)
+	if ((sa = uesp_sadb_find(db, id)) == NULL)
 		return NULL;
-	*pp = sa->all_next;
-	if (sa->p.inbound) {
-		for (pp = &db->bucket[uesp_sadb_hash(sa->id.proto,
-		    sa->id.spi)]; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == sa) {
-				*pp = sa->next;
-				break;
-			}
+	for (pp = &db->bucket[uesp_sadb_hash(sa->id.proto, sa->id.spi)];
+	    *pp != sa; pp = &(*pp)->next)
+		;
+	*pp = sa->next;
+	if (uesp_sadb_in_rq(sa)) {
+		for (pp = &db->rq[uesp_sadb_rqhash(sa->p.reqid)]; *pp != sa;
+		    pp = &(*pp)->rq_next)
+			;
+		*pp = sa->rq_next;
 	}
-	sa->next = sa->all_next = NULL;
+	if (sa->all_prev != NULL)
+		sa->all_prev->all_next = sa->all_next;
+	else
+		db->all = sa->all_next;
+	if (sa->all_next != NULL)
+		sa->all_next->all_prev = sa->all_prev;
+	sa->next = sa->rq_next = sa->all_next = sa->all_prev = NULL;
 	db->count--;
 	return sa;
 }
@@ -115,7 +147,7 @@ uesp_sadb_by_spi(struct uesp_sadb *db, uint8_t proto, uint32_t spi)
 
 	for (sa = db->bucket[uesp_sadb_hash(proto, spi)]; sa != NULL;
 	    sa = sa->next)
-		if (sa->id.spi == spi && sa->id.proto == proto)
+		if (sa->p.inbound && sa->id.spi == spi && sa->id.proto == proto)
 			return sa;
 	return NULL;
 }
@@ -126,11 +158,18 @@ uesp_sadb_out(struct uesp_sadb *db, uint8_t proto, uint32_t reqid,
 {
 	struct uesp_sa *sa;
 
+	if (reqid != 0) {
+		for (sa = db->rq[uesp_sadb_rqhash(reqid)]; sa != NULL;
+		    sa = sa->rq_next)
+			if (sa->p.reqid == reqid && sa->id.proto == proto &&
+			    !uesp_sa_dead(sa))
+				return sa;
+		return NULL;
+	}
 	for (sa = db->all; sa != NULL; sa = sa->all_next) {
 		if (sa->p.inbound || sa->id.proto != proto || uesp_sa_dead(sa))
 			continue;
-		if (reqid != 0 ? sa->p.reqid == reqid :
-		    uesp_sel_match(&sa->p.sel, pkt))
+		if (uesp_sel_match(&sa->p.sel, pkt))
 			return sa;
 	}
 	return NULL;

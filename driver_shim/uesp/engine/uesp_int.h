@@ -17,8 +17,10 @@
 struct uesp_sa {
 	struct sa_id		 id;
 	struct sa_params	 p;		/* keys wiped after setup */
-	struct uesp_sa		*next;		/* sadb hash chain */
+	struct uesp_sa		*next;		/* sadb hash chain (SPI) */
+	struct uesp_sa		*rq_next;	/* sadb outbound reqid chain */
 	struct uesp_sa		*all_next;	/* sadb list, newest first */
+	struct uesp_sa		*all_prev;
 	uint64_t		 gen;		/* sadb insertion order */
 
 	EVP_CIPHER_CTX		*cctx;
