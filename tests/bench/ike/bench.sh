@@ -7,7 +7,8 @@
 # at start, at N1 and at N2 SAs (KiB per SA pair), and the rate at N2.
 #
 # usage: bench.sh BUILD_DIR [GROUPS] [N1] [N2]   (root; e.g. "modp2048 modp1024" 1000 10000)
-# BENCH_RESPONDERS="ours:64 strongswan:4" picks responders and concurrency.
+# BENCH_RESPONDERS="ours:64 strongswan:4" picks responders and concurrency
+# (ours-uesp: our responder on the userspace ESP driver instead of null).
 # Each handshake uses a Main Mode of its own with a fresh FQDN ID
 # (ike_cfg.unique_ids) so that charon does not merge them as re-auths.
 set -uo pipefail
@@ -54,12 +55,16 @@ load() {
 }
 
 run() {	# responder name, handshakes in flight
-	local who=$1 par=$2 pid t0 t1 r0 r1 r2 line rate1 rate2 cpu
+	local who=$1 par=$2 pid t0 t1 r0 r1 r2 line rate1 rate2 cpu dargs
 	setup_ns
-	if [ "$who" = ours ]; then
+	if [ "${who%%-*}" = ours ]; then
+		# ours: the null driver; ours-uesp: the userspace ESP driver,
+		# so that RSS includes a real driver's SA state.
+		dargs=()
+		[ "$who" = ours ] || dargs=(--driver "${who#ours-}")
 		ip netns exec "$nsB" "$peer" --local 10.78.0.2 --remote 10.78.0.1 \
 		    --psk bench-psk --ike "aes128-sha1-$g" --esp aes128-sha1 \
-		    --tunnel --quiet >"$tmp/peer.out" 2>&1 &
+		    --tunnel --quiet "${dargs[@]}" >"$tmp/peer.out" 2>&1 &
 		rpid=$!
 		for _ in $(seq 1 250); do grep -q READY "$tmp/peer.out" && break; sleep 0.02; done
 		pid=$rpid
@@ -86,7 +91,7 @@ run() {	# responder name, handshakes in flight
 		    "= $(( (r2 - r0) / n2 * 1024 / 1024 )).$(( ((r2 - r0) * 10 / n2) % 10 )) KiB per SA pair;" \
 		    "rate at $((n2 - 1000))..$n2 SAs: ${rate2}/s"
 	fi
-	if [ "$who" = ours ]; then kill "$rpid"; wait "$rpid" 2>/dev/null; rpid=
+	if [ "${who%%-*}" = ours ]; then kill "$rpid"; wait "$rpid" 2>/dev/null; rpid=
 	else "$charon_sh" stop "$tmp/sw"; fi
 }
 

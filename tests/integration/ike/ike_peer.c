@@ -16,6 +16,8 @@
  *
  * --cert F --key F --ca F [--ca-dn DN]: RSA signatures instead of the PSK.
  * --quiet prints nothing per SA (benchmarks: the report walks all SAs).
+ * --driver NAME: a driver backend other than null (e.g. uesp, so that a
+ * benchmark's RSS includes a real driver's SA state; root, in a netns).
  */
 #include <sys/signalfd.h>
 
@@ -38,6 +40,7 @@
 
 static struct ike_onerule one;
 static struct driver *drv;
+static const struct driver_ops *dops = &null_driver_ops;
 static bool want_olog;
 
 static void
@@ -191,6 +194,7 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'K' },
 		{ "ca", required_argument, NULL, 'a' },
 		{ "ca-dn", required_argument, NULL, 'd' },
+		{ "driver", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *ike_s = NULL, *esp_s = NULL, *lts = NULL, *rts = NULL,
@@ -226,6 +230,10 @@ main(int argc, char **argv)
 		case 'K': keyf = optarg; break;
 		case 'a': caf = optarg; break;
 		case 'd': cadn = optarg; break;
+		case 'D':
+			if ((dops = drv_lookup(optarg)) == NULL)
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -251,10 +259,12 @@ main(int argc, char **argv)
 	}
 
 	memset(&dc, 0, sizeof(dc));
-	if (null_driver_ops.open(&dc, NULL, NULL, &drv) != 0)
+	if (dops->open(&dc, NULL, NULL, &drv) != 0) {
+		fprintf(stderr, "cannot open the %s driver\n", dops->name);
 		return 1;
+	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.drv_ops = &null_driver_ops;
+	cfg.drv_ops = dops;
 	cfg.drv = drv;
 	cfg.laddrs[0] = local;
 	cfg.nladdrs = 1;
@@ -331,7 +341,7 @@ main(int argc, char **argv)
 	}
 	fflush(stdout);
 	ike_free(ike);
-	null_driver_ops.close(drv);
+	dops->close(drv);
 	ike_onerule_clear(&one);
 	return 0;
 }
