@@ -8,3 +8,9 @@ add_test(NAME bench_uesp
 		$<TARGET_FILE:uesp_peer> $<TARGET_FILE:uesp_bench>)
 set_tests_properties(bench_uesp PROPERTIES LABELS bench TIMEOUT 300
 	SKIP_RETURN_CODE 77)
+# Memory of the uesp driver's SA state: uesp_sa_mem [N] [cbc|gcm].
+add_executable(uesp_sa_mem ${CMAKE_CURRENT_LIST_DIR}/esp/uesp_sa_mem.c)
+target_link_libraries(uesp_sa_mem PRIVATE pa_driver OpenSSL::Crypto
+	Threads::Threads)
+target_include_directories(uesp_sa_mem PRIVATE
+	${CMAKE_SOURCE_DIR}/driver_shim/uesp/engine)
