@@ -26,3 +26,8 @@ add_test(NAME e2e_nat COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/nat.sh)
 set_tests_properties(e2e_nat PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# Kerberos exempt from a policy that secures everything (owner: lead).
+add_test(NAME e2e_exempt COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/exempt.sh)
+set_tests_properties(e2e_exempt PROPERTIES LABELS integration
+	TIMEOUT 60 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
