@@ -23,6 +23,7 @@
 
 #include "ike.h"
 #include "ike_int.h"
+#include "ike_onerule.h"
 #include "model.h"
 #include "null_driver.h"
 #include "pa_time.h"
@@ -33,14 +34,7 @@ struct side {
 	struct driver		*drv;
 	struct ike		*ike;
 	struct pa_addr		 addr;
-	struct pol_policy	 pol;
-	struct pol_rule		 rule;
-	struct pol_auth		 auth;
-	struct pol_filterlist	 fl;
-	struct pol_filter	 flt;
-	struct pol_filteraction	 fa;
-	struct pol_qm_offer	 offer;
-	struct pol_mm_method	 method;
+	struct ike_onerule	 one;
 	uint32_t		 rand;
 };
 
@@ -70,36 +64,9 @@ side_open(struct side *s, const char *me, const char *peer, uint32_t seed)
 	s->rand = seed;
 	if (pa_addr_parse(me, &s->addr) != 0 || pa_addr_parse(peer, &p) != 0)
 		return -1;
-	s->method = (struct pol_mm_method){ POL_MM_3DES, POL_INTEG_SHA1,
-	    POL_DH_MODP1024, 0, 0, 0 };
-	s->pol.isakmp.methods = &s->method;
-	s->pol.isakmp.nmethods = 1;
-	s->pol.isakmp.mm_life_sec = 28800;
-	s->offer = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
-	    POL_ESP_AES128, POL_INTEG_SHA1, 3600, 100000, true };
-	s->fa.action = POL_ACT_NEGOTIATE;
-	s->fa.pfs_group = POL_DH_MODP1024;
-	s->fa.offers = &s->offer;
-	s->fa.noffers = 1;
-	s->flt.src.kind = POL_ADDR_HOST;
-	s->flt.src.prefix.addr = s->addr;
-	s->flt.src.prefix.len = 32;
-	s->flt.dst.kind = POL_ADDR_HOST;
-	s->flt.dst.prefix.addr = p;
-	s->flt.dst.prefix.len = 32;
-	s->flt.mirrored = true;
-	s->fl.filters = &s->flt;
-	s->fl.nfilters = 1;
-	s->auth.kind = POL_AUTH_PSK;
-	s->auth.psk = pa_secret_new("fuzz-psk", 8);
-	s->rule.name = (char *)(uintptr_t)"fuzz";
-	s->rule.auth = &s->auth;
-	s->rule.nauth = 1;
-	s->rule.active = true;
-	s->rule.filterlist = &s->fl;
-	s->rule.filteraction = &s->fa;
-	s->pol.rules = &s->rule;
-	s->pol.nrules = 1;
+	if (ike_onerule_init(&s->one, "fuzz", &s->addr, &p, "fuzz-psk",
+	    "3des-sha1-modp1024", "aes128-sha1", POL_DH_MODP1024, false) != 0)
+		return -1;
 	memset(&dc, 0, sizeof(dc));
 	if (null_driver_ops.open(&dc, NULL, NULL, &s->drv) != 0)
 		return -1;
@@ -114,7 +81,7 @@ side_open(struct side *s, const char *me, const char *peer, uint32_t seed)
 	cfg.rand_arg = s;
 	cfg.retrans_ms = 60000;		/* no retransmission during a run */
 	if (ike_new(&cfg, &s->ike) != 0 ||
-	    ike_set_policy(s->ike, &s->pol, NULL) != 0)
+	    ike_set_policy(s->ike, &s->one.pol, NULL) != 0)
 		return -1;
 	/* The null drivers count SPIs from the same start: move B's on. */
 	if (seed == 2) {
@@ -136,7 +103,7 @@ side_close(struct side *s)
 	ike_free(s->ike);
 	if (s->drv != NULL)
 		null_driver_ops.close(s->drv);
-	pa_secret_free(s->auth.psk);
+	ike_onerule_clear(&s->one);
 }
 
 /* A's outbound SA is B's inbound one with the same keys, and back. */
