@@ -10,3 +10,7 @@ set_tests_properties(test_gpipsec_samba PROPERTIES SKIP_RETURN_CODE 77)
 # Records <-> model: gPLink, GPO precedence, LDIF export/import, rejection.
 pa_test(test_ldap_gpo SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ldap_gpo.c
 	LIBS pa_export pa_policy pa_ldap PkgConfig::CMOCKA LABELS unit TIMEOUT 30)
+# Domain controllers by DNS SRV (ldap/srv.c): answer parsing, RFC 2782
+# order, URIs, truncation and corruption sweeps.
+pa_test(test_ldap_srv SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ldap_srv.c
+	LIBS pa_ldap PkgConfig::CMOCKA LABELS unit TIMEOUT 30)
