@@ -28,6 +28,7 @@
 #include "gpipsec.h"
 #include "pa_log.h"
 #include "pa_time.h"
+#include "srv.h"
 
 #define CACHE_MAGIC	"PA-DIR-CACHE 1\n"
 #define CACHE_MAX	(256u * 1024 * 1024)
@@ -36,6 +37,10 @@ struct pol_dir_source {
 	struct dir_cfg		 ldap;
 	char			**uris;
 	size_t			 nuris;
+	/* DNS SRV discovery (no uris): this poll's URIs. */
+	char			*domain;
+	char			 srv_uris[DIR_SRV_MAX][DIR_SRV_URI];
+	const char		*srv_ptrs[DIR_SRV_MAX];
 	char			*ca_file, *keytab, *principal, *bind_dn;
 	struct pa_secret	*bind_pw;
 	char			*base, *computer_dn, *sam_account, *cache_path;
@@ -86,11 +91,15 @@ pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 
 	*out = NULL;
 	if (cfg->base == NULL || (cfg->computer_dn == NULL &&
-	    cfg->sam_account == NULL) || cfg->nuris == 0)
+	    cfg->sam_account == NULL) ||
+	    (cfg->nuris == 0 && cfg->domain == NULL))
 		return PA_E_INVAL;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return PA_E_NOMEM;
-	if ((d->uris = calloc(cfg->nuris, sizeof(*d->uris))) == NULL)
+	if (cfg->nuris == 0) {
+		if (sdup(cfg->domain, &d->domain) != 0)
+			goto fail;
+	} else if ((d->uris = calloc(cfg->nuris, sizeof(*d->uris))) == NULL)
 		goto fail;
 	for (i = 0; i < cfg->nuris; i++, d->nuris++)
 		if (sdup(cfg->uris[i], &d->uris[i]) != 0)
@@ -134,6 +143,7 @@ pol_dir_free(struct pol_dir_source *d)
 	if (d == NULL)
 		return;
 	pol_strv_free(d->uris, d->nuris);
+	free(d->domain);
 	free(d->ca_file);
 	free(d->keytab);
 	free(d->principal);
@@ -880,6 +890,29 @@ keep_current(struct pol_dir_source *d, struct pol_dir_status *st)
 	st->changed = d->cur.changed;
 }
 
+/* With a domain and no URIs: this poll's URIs from DNS SRV. */
+static int
+discover(struct pol_dir_source *d, char *eb, size_t ec)
+{
+	size_t i, n;
+	int rc;
+
+	if (d->domain == NULL)
+		return 0;
+	d->ldap.uris = NULL;
+	d->ldap.nuris = 0;
+	if ((rc = dir_srv_lookup(d->domain, d->srv_uris, DIR_SRV_MAX, &n, eb,
+	    ec)) != 0) {
+		log_warnx("directory: %s", eb);
+		return rc;
+	}
+	for (i = 0; i < n; i++)
+		d->srv_ptrs[i] = d->srv_uris[i];
+	d->ldap.uris = d->srv_ptrs;
+	d->ldap.nuris = n;
+	return 0;
+}
+
 int
 pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
     struct pol_dir_status *st)
@@ -894,7 +927,8 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 
 	*changed_out = NULL;
 	memset(st, 0, sizeof(*st));
-	if ((rc = dir_open(&d->ldap, &c, errbuf, sizeof(errbuf))) != 0) {
+	if ((rc = discover(d, errbuf, sizeof(errbuf))) != 0 ||
+	    (rc = dir_open(&d->ldap, &c, errbuf, sizeof(errbuf))) != 0) {
 		st_err(st, "directory", "%s", errbuf);
 		rc = fail_unreachable(d, changed_out, st);
 		if (st->outcome == POL_DIR_UNREACHABLE)

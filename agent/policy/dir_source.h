@@ -49,6 +49,10 @@ enum pol_dir_bind {
 struct pol_dir_cfg {
 	const char *const	*uris;		/* tried in order */
 	size_t			 nuris;
+	/* With no uris: the domain's DNS name; before each poll the URIs
+	 * come from its SRV records _ldap._tcp.dc._msdcs.<domain> (see
+	 * ldap/srv.h for their order). Ignored when uris are given. */
+	const char		*domain;
 	bool			 starttls;	/* required on ldap:// URIs */
 	const char		*ca_file;	/* NULL = system CAs */
 	enum pol_dir_bind	 bind;

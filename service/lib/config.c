@@ -146,6 +146,29 @@ set_text(char *dst, size_t cap, const char *v)
 	return 0;
 }
 
+/* A plausible DNS domain name: dot-separated labels of 1..63 letters,
+ * digits, '-' or '_', 253 characters at most, no final dot. */
+static bool
+dns_name_ok(const char *v)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+	size_t label;
+
+	if (strlen(v) > 253)
+		return false;
+	for (;;) {
+		label = strspn(v, ok);
+		if (label == 0 || label > 63)
+			return false;
+		v += label;
+		if (*v == '\0')
+			return true;
+		if (*v++ != '.')
+			return false;
+	}
+}
+
 /* The directory_* keys. */
 static int
 set_directory(struct svc_config *c, const char *k, const char *v,
@@ -160,6 +183,12 @@ set_directory(struct svc_config *c, const char *k, const char *v,
 		    strncmp(v, "ldaps://", 8) != 0))
 			return cfg_errf(eb, ec, where, "directory_uri: one or "
 			    "more ldap:// or ldaps:// URIs, space separated");
+	} else if (strcmp(k, "domain") == 0) {
+		if (!dns_name_ok(v) || set_text(c->dir_domain,
+		    sizeof(c->dir_domain), v) != 0)
+			return cfg_errf(eb, ec, where, "directory_domain: the "
+			    "domain's DNS name (e.g. ad.example.test), not "
+			    "'%s'", v);
 	} else if (strcmp(k, "base") == 0) {
 		if (set_text(c->dir_base, sizeof(c->dir_base), v) != 0)
 			return cfg_errf(eb, ec, where, "directory_base: the "
@@ -534,10 +563,11 @@ svc_config_finish(struct svc_config *c, char *eb, size_t ec)
 	}
 	c->admin_gid = gr->gr_gid;
 	if (c->policy_source == AGENT_SRC_DIRECTORY &&
-	    (c->dir_uris[0] == '\0' || c->dir_base[0] == '\0' ||
-	    c->dir_computer[0] == '\0')) {
+	    ((c->dir_uris[0] == '\0' && c->dir_domain[0] == '\0') ||
+	    c->dir_base[0] == '\0' || c->dir_computer[0] == '\0')) {
 		snprintf(eb, ec, "policy_source = directory needs "
-		    "directory_uri, directory_base and directory_computer");
+		    "directory_uri or directory_domain, directory_base and "
+		    "directory_computer");
 		return PA_E_INVAL;
 	}
 	if (c->policy_source == AGENT_SRC_DIRECTORY && c->dir_bind == 1 &&

@@ -776,6 +776,8 @@ dir_setup(const struct svc_config *c, struct dir_setup *ds, char *eb,
 		ds->uris[n++] = tok;
 	ds->cfg.uris = ds->uris;
 	ds->cfg.nuris = n;
+	/* directory_uri wins over discovery by DNS SRV. */
+	ds->cfg.domain = c->dir_domain[0] ? c->dir_domain : NULL;
 	ds->cfg.starttls = c->dir_starttls;
 	ds->cfg.ca_file = c->dir_ca_file[0] ? c->dir_ca_file : NULL;
 	ds->cfg.bind = c->dir_bind == 1 ? POL_DIR_BIND_SIMPLE :
