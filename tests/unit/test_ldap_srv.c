@@ -44,6 +44,22 @@ static const uint8_t answer[] = {
 	0x00, 0x01, 0x00, 0x00, 0x02, 0x58, 0x00, 0x04, 0x7f, 0x00, 0x00, 0x01,
 };
 
+/* What Samba's AD DC (4.17, internal DNS) answered for $QNAME: one SRV
+ * record and the zone's SOA (fuzz_srv's seed samba_ad.bin). */
+static const uint8_t samba_answer[] = {
+	0x5a, 0x5a, 0x85, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+	0x05, 0x5f, 0x6c, 0x64, 0x61, 0x70, 0x04, 0x5f, 0x74, 0x63, 0x70, 0x02,
+	0x64, 0x63, 0x06, 0x5f, 0x6d, 0x73, 0x64, 0x63, 0x73, 0x02, 0x61, 0x64,
+	0x07, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x04, 0x74, 0x65, 0x73,
+	0x74, 0x00, 0x00, 0x21, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x21, 0x00, 0x01,
+	0x00, 0x00, 0x03, 0x84, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x64, 0x01, 0x85,
+	0x03, 0x64, 0x63, 0x31, 0xc0, 0x21, 0xc0, 0x1a, 0x00, 0x06, 0x00, 0x01,
+	0x00, 0x00, 0x0e, 0x10, 0x00, 0x23, 0xc0, 0x48, 0x0a, 0x68, 0x6f, 0x73,
+	0x74, 0x6d, 0x61, 0x73, 0x74, 0x65, 0x72, 0xc0, 0x21, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x03, 0x84, 0x00, 0x00, 0x02, 0x58, 0x00, 0x01, 0x51,
+	0x80, 0x00, 0x00, 0x0e, 0x10,
+};
+
 static void
 test_parse(void **state)
 {
@@ -80,6 +96,23 @@ test_parse(void **state)
 	    &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[1].target, "dc2.ad.example.test");
+}
+
+static void
+test_parse_samba(void **state)
+{
+	struct dir_srv v[DIR_SRV_MAX];
+	char uri[DIR_SRV_URI];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(dir_srv_parse(samba_answer, sizeof(samba_answer),
+	    QNAME, v, DIR_SRV_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].prio, 0);
+	assert_int_equal(v[0].weight, 100);
+	assert_int_equal(dir_srv_uri(&v[0], uri, sizeof(uri)), 0);
+	assert_string_equal(uri, "ldap://dc1.ad.example.test:389");
 }
 
 static void
@@ -145,20 +178,19 @@ parse_copy(const uint8_t *p, size_t len, struct dir_srv *v, size_t *n)
 	return rc;
 }
 
+/* Every prefix of a fails cleanly, or parses to what all of a gives (when
+ * only records after the answer section are cut). */
 static void
-test_truncation(void **state)
+sweep(const uint8_t *a, size_t alen)
 {
 	struct dir_srv full[DIR_SRV_MAX], v[DIR_SRV_MAX];
 	size_t nfull, n, len, i;
 
-	(void)state;
-	assert_int_equal(dir_srv_parse(answer, sizeof(answer), QNAME, full,
-	    DIR_SRV_MAX, &nfull), 0);
-	/* Every prefix fails cleanly (the counts promise more records). */
-	for (len = 0; len < sizeof(answer); len++) {
+	assert_int_equal(dir_srv_parse(a, alen, QNAME, full, DIR_SRV_MAX,
+	    &nfull), 0);
+	for (len = 0; len < alen; len++) {
 		n = 99;
-		if (parse_copy(answer, len, v, &n) == 0) {
-			/* Only the additional A record may go missing. */
+		if (parse_copy(a, len, v, &n) == 0) {
 			assert_int_equal(n, nfull);
 			for (i = 0; i < n; i++)
 				assert_memory_equal(&v[i], &full[i],
@@ -166,6 +198,14 @@ test_truncation(void **state)
 		} else
 			assert_int_equal(n, 0);
 	}
+}
+
+static void
+test_truncation(void **state)
+{
+	(void)state;
+	sweep(answer, sizeof(answer));
+	sweep(samba_answer, sizeof(samba_answer));
 }
 
 static void
@@ -242,6 +282,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_samba),
 		cmocka_unit_test(test_order_and_uris),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_truncation),
