@@ -6,9 +6,11 @@
 #       skip (77) unless root, samba, samba-tool, ip, kinit, the TOOLs and
 #       python3-samba are there
 #   samba_provision REALM DNS SERVICES
-#       a new domain (NetBIOS name AD, DC dc1 on 127.0.0.1, no DNS) in
-#       $tmp/ad; its smb.conf ($samba_smb) runs only SERVICES
-#       (e.g. "ldap kdc"). Sets samba_realm, samba_dns.
+#       a new domain (NetBIOS name AD, DC dc1 on 127.0.0.1) in $tmp/ad;
+#       its smb.conf ($samba_smb) runs only SERVICES (e.g. "ldap kdc").
+#       With "dns" among them the zone is Samba's internal DNS (the DC's
+#       A and SRV records, served on 127.0.0.1:53), else there is no DNS.
+#       Sets samba_realm, samba_dns.
 #   samba_computers NAME...
 #       machine accounts as a modern Windows join leaves them: NAME$ with
 #       the SPNs host/NAME.DNS and HOST/NAME, dNSHostName, AES only, a
@@ -44,11 +46,12 @@ samba_need() {
 
 samba_provision() {
 	samba_realm=$1 samba_dns=$2
-	local ad="$tmp/ad"
+	local ad="$tmp/ad" dns=NONE
 	samba_smb="$ad/etc/smb.conf"
+	case " $3 " in *" dns "*) dns=SAMBA_INTERNAL ;; esac
 	mkdir -p "$ad/run" "$ad/log" || die "mkdir $ad"
 	samba-tool domain provision --targetdir="$ad" --realm="$samba_realm" \
-	    --domain=AD --server-role=dc --dns-backend=NONE \
+	    --domain=AD --server-role=dc --dns-backend=$dns \
 	    --adminpass="Pa-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')9x" \
 	    --host-name=dc1 --host-ip=127.0.0.1 \
 	    --option="interfaces = lo" --option="bind interfaces only = yes" \

@@ -6,19 +6,26 @@
 # the directory) binds with GSSAPI; "Secure Server (Require Security)" is
 # assigned through the Default Domain Policy (IPSEC object under its
 # Machine part, as the MMC snap-in does); tests/unit/test_ldap_windows.c
-# must fetch, decode and compile it.
+# must fetch, decode and compile it. Then ipsec-agentd, given only the
+# domain's DNS name (directory_domain), must find the DC through Samba's
+# DNS (SRV _ldap._tcp.dc._msdcs.<dns>) and apply that policy; with no
+# DNS answer the poll is unreachable and the policy stays.
 # Skips (77) without root, network namespaces or Samba's AD DC.
 set -euo pipefail
 BIN=${1:?usage: $0 TEST_LDAP_WINDOWS}
 DDP='{31B2F340-016D-11D2-945F-00C04FB984F9}'	# Default Domain Policy
 . "$(cd "$(dirname "$0")" && pwd)/../../lib/samba.sh"
 
-samba_need ldapsearch
+samba_need ldapsearch jq
+agentd_dir=$(cd "$(dirname "$BIN")/../service" && pwd)
+cmd=$agentd_dir/ipseccmd
+[ -x "$cmd" ] && [ -x "$agentd_dir/ipsec-agentd" ] ||
+    die "no ipseccmd/ipsec-agentd in $agentd_dir"
 t_tmpdir dir-ad
 mkdir -m 700 "$tmp/state"
 t0=$(date +%s%N)
-# LDAP and the KDC are all this test needs.
-samba_provision AD.EXAMPLE.TEST ad.example.test "ldap kdc"
+# LDAP, the KDC and DNS (for the discovery by SRV).
+samba_provision AD.EXAMPLE.TEST ad.example.test "ldap kdc dns"
 samba_computers hosta
 # Offline, as the system: the DC's SPN for the address the client uses,
 # read access for computers to the IPsec objects, and the assignment in
@@ -71,6 +78,12 @@ for cn in ("Microsoft", "Windows"):
 db.add({"dn": "CN=IPSEC," + parent, "objectClass": "ipsecPolicy",
         "ipsecName": "Secure Server (Require Security)",
         "ipsecOwnersReference": "CN=ipsecPolicy{7238523C-70FA-11D1-864C-14A300000000},CN=IP Security,CN=System," + base})
+# The provision leaves dc1 without a DNS node (no address on loopback is
+# registered): its A record, so that the SRV target dc1.<dns> resolves.
+from samba.provision import sambadns
+sambadns.add_host_record(db, "DC=%s,CN=MicrosoftDNS,DC=DomainDnsZones,%s"
+                         % (db.domain_dns_name(), base), "DC=dc1",
+                         "127.0.0.1", None)
 print("ok")
 PY
 t1=$(date +%s%N)
@@ -93,3 +106,77 @@ ip netns exec "$samba_ns" env LDAP_URI=ldap://127.0.0.1 \
     HOST_KEYTAB="$tmp/keytabs/hosta.keytab" \
     HOST_PRINCIPAL="hosta\$@$samba_realm" KRB5_CONFIG="$tmp/krb5.conf" \
     KRB5CCNAME="FILE:$tmp/none" "$BIN"
+
+# Discovery by DNS SRV. `ip netns exec` bind-mounts
+# /etc/netns/NS/resolv.conf over /etc/resolv.conf: the resolver then asks
+# Samba's DNS on 127.0.0.1, which holds _ldap._tcp.dc._msdcs.<dns> ->
+# dc1.<dns>:389 and dc1's address (127.0.0.1) since the provision.
+netns_etc=/etc/netns/$samba_ns
+mkdir -p "$netns_etc" || die "mkdir $netns_etc"
+t_at_exit rm -rf "$netns_etc"
+printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n' \
+    >"$netns_etc/resolv.conf"
+cat >"$tmp/agentd.conf" <<EOC
+policy_source = directory
+directory_domain = $samba_dns
+directory_base = DC=ad,DC=example,DC=test
+directory_computer = HOSTA\$
+directory_bind = gssapi
+directory_keytab = $tmp/keytabs/hosta.keytab
+directory_principal = hosta\$@$samba_realm
+directory_starttls = no
+directory_cache = $tmp/state/srv.cache
+directory_timeout = 5
+directory_min_poll = 1
+directory_backoff_unit = 1
+store = $tmp/no-local-store.xml
+driver = null
+ike = off
+audit_sink = none
+audit_file = $tmp/audit.jsonl
+control_socket = $tmp/ctl.sock
+state_dir = $tmp/state
+EOC
+C=(ip netns exec "$samba_ns" env KRB5_CONFIG="$tmp/krb5.conf"
+    KRB5CCNAME="FILE:$tmp/none" "$cmd" -c "$tmp/agentd.conf")
+stop_agent() {
+	[ ! -S "$tmp/ctl.sock" ] || "${C[@]}" --timeout 5000 service stop
+}
+t_at_exit stop_agent
+"${C[@]}" service start >"$tmp/agentd-start.log" 2>&1 ||
+    { cat "$tmp/agentd-start.log"; die "ipsec-agentd did not start"; }
+# Samba's DNS may answer a moment after its LDAP: poll again (reload)
+# until the policy is applied, for at most SAMBA_TIMEOUT seconds.
+deadline=$(($(date +%s) + ${SAMBA_TIMEOUT:-60}))
+while :; do
+	st=$("${C[@]}" --json service status)
+	[ "$(jq -r .directory.last_poll <<<"$st")" != applied ] || break
+	[ "$(date +%s)" -lt "$deadline" ] ||
+	    die "no policy by DNS SRV: $st"
+	"${C[@]}" reload >/dev/null || die "reload"
+done
+[ "$(jq -r .policy <<<"$st")" = "Secure Server (Require Security)" ] ||
+    die "policy by DNS SRV: $st"
+[ "$(jq -r .directory.uri <<<"$st")" = "ldap://dc1.$samba_dns:389" ] ||
+    die "server by DNS SRV: $st"
+echo "ok - ipsec-agentd found dc1.$samba_dns by DNS SRV and applied the policy"
+
+# A resolver that gets no answer (nothing on 127.0.0.2:53; the file is
+# rewritten in place, under the bind mount): the poll is unreachable, the
+# policy stays, and 616 names the SRV name.
+printf 'nameserver 127.0.0.2\noptions timeout:1 attempts:1\n' \
+    >"$netns_etc/resolv.conf"
+"${C[@]}" reload >/dev/null || die "reload"
+deadline=$(($(date +%s) + 30))
+while :; do
+	st=$("${C[@]}" --json service status)
+	[ "$(jq -r .directory.last_poll <<<"$st")" != unreachable ] || break
+	[ "$(date +%s)" -lt "$deadline" ] || die "no unreachable poll: $st"
+done
+[ "$(jq -r .policy <<<"$st")" = "Secure Server (Require Security)" ] ||
+    die "policy lost with DNS down: $st"
+jq -s -e --arg n "DNS SRV _ldap._tcp.dc._msdcs.$samba_dns: " \
+    'map(select(.id == 616 and (.fields.Reason | contains($n)))) |
+    length >= 1' "$tmp/audit.jsonl" >/dev/null ||
+    die "no 616 naming the SRV name: $(tail -n 3 "$tmp/audit.jsonl")"
+echo "ok - DNS without an answer: unreachable, policy kept, 616 names the SRV name"
