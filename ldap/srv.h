@@ -21,7 +21,8 @@
 
 #define DIR_SRV_MAX	16	/* targets kept from one answer */
 #define DIR_SRV_NAME	256	/* a DNS name in text, with the NUL */
-#define DIR_SRV_URI	(DIR_SRV_NAME + 16)	/* "ldap://" name ":" port */
+/* "ldap://" name ":" port */
+#define DIR_SRV_URI	(DIR_SRV_NAME + 16)
 
 struct dir_srv {
 	uint16_t	prio;
@@ -44,7 +45,8 @@ int	dir_srv_parse(const uint8_t *ans, size_t len, const char *name,
 /* Sorts v in place in the order described above. */
 void	dir_srv_sort(struct dir_srv *v, size_t n);
 /* "ldap://target:port" into buf; PA_E_NOSPACE if it does not fit. */
-int	dir_srv_uri(const struct dir_srv *, char *buf, size_t cap) PA_MUST_USE;
+int	dir_srv_uri(const struct dir_srv *, char *buf, size_t cap)
+	    PA_MUST_USE;
 
 /*
  * Queries _ldap._tcp.dc._msdcs.<domain> with a private resolver state

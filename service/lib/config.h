@@ -58,7 +58,7 @@ struct svc_config {
 	bool			 drop_privileges;
 	/* policy_source = directory (agent/policy/dir_source.h). */
 	char			 dir_uris[1024];	/* space separated */
-	char			 dir_domain[254];	/* DNS SRV; uris win */
+	char			 dir_domain[254];	/* SRV; uris win */
 	char			 dir_base[512];
 	char			 dir_computer[512];	/* DN, or "HOST$" */
 	int			 dir_bind;		/* enum pol_dir_bind */

@@ -179,4 +179,5 @@ jq -s -e --arg n "DNS SRV _ldap._tcp.dc._msdcs.$samba_dns: " \
     'map(select(.id == 616 and (.fields.Reason | contains($n)))) |
     length >= 1' "$tmp/audit.jsonl" >/dev/null ||
     die "no 616 naming the SRV name: $(tail -n 3 "$tmp/audit.jsonl")"
-echo "ok - DNS without an answer: unreachable, policy kept, 616 names the SRV name"
+echo "ok - DNS without an answer: unreachable, policy kept, 616 names" \
+    "the SRV name"
