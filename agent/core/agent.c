@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <linux/netlink.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -67,6 +69,24 @@ struct agent {
 	uint64_t		 dir_next_ms;	/* monotonic; 0 = now */
 	struct pol_dir_status	 dir_st;
 	bool			 dir_polled;
+	/*
+	 * Polls after the first run on a thread of their own, so that an
+	 * unreachable directory (each LDAP and DNS call may wait its
+	 * timeout) never stalls IKE, the driver or the control socket. The
+	 * thread owns dir while dir_busy; its result waits in dir_job until
+	 * the loop reads dir_evfd.
+	 */
+	bool			 dir_busy;
+	bool			 dir_again;	/* a reload asked meanwhile */
+	int			 dir_evfd;	/* -1 until the first poll */
+	pthread_t		 dir_thr;
+	struct dir_job {
+		struct pol_dir_source	*dir;
+		struct pol_store	*st;
+		struct pol_dir_status	 status;
+		int			 rc;
+		int			 evfd;
+	}			 dir_job;
 	/* "My IP address": recompiled when this host's addresses change. */
 	int			 addr_fd;	/* rtnetlink address events, or -1 */
 	uint64_t		 addr_due_ms;	/* 0 = nothing pending */
@@ -77,6 +97,7 @@ struct agent {
 #define AGENT_ADDR_SETTLE_MS	300	/* let a burst of changes settle */
 
 static void	dir_poll(struct agent *);
+static void	dir_join(struct agent *, bool apply);
 static void
 set_err(struct pol_err *err, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -622,6 +643,7 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return PA_E_NOMEM;
 	a->addr_fd = -1;
+	a->dir_evfd = -1;
 	a->cfg = *cfg;
 	a->driver_name = dup_or_null(cfg->driver);
 	a->store_path = dup_or_null(cfg->store_path);
@@ -781,6 +803,7 @@ agent_stop(struct agent *a, const char *reason)
 	if (a == NULL || !a->started || a->stopped)
 		return;
 	a->stopped = true;
+	dir_join(a, false);	/* a late answer applies to nothing now */
 	if (a->ike != NULL) {
 		ike_shutdown(a->ike);
 		ike_free(a->ike);
@@ -806,6 +829,9 @@ agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	agent_stop(a, "service stopped");
+	dir_join(a, false);
+	if (a->dir_evfd >= 0)
+		close(a->dir_evfd);
 	pol_dir_free(a->dir);
 	pol_store_free(a->domain);
 	free(a->addrs);
@@ -855,17 +881,17 @@ reapply(struct agent *a, const char *detail, struct pol_err *err)
  * while assigned (or, unreachable, its cached copy); unassigned, the local
  * store applies again; failures keep what is in force and emit 616.
  */
+/* Apply a poll's outcome (rc and st from pol_dir_poll, status in a->dir_st). */
 static void
-dir_poll(struct agent *a)
+dir_apply(struct agent *a, int rc, struct pol_store *st)
 {
 	struct pol_dir_status *s = &a->dir_st;
-	struct pol_store *st = NULL;
 	struct pol_err err;
 	char detail[700];
 	bool changed = false;
 
 	memset(&err, 0, sizeof(err));
-	if (pol_dir_poll(a->dir, &st, s) != 0) {
+	if (rc != 0) {
 		set_err(&err, "directory", "out of memory");
 		emit_failure(a, &err);
 		a->dir_next_ms = pa_now_ms() + 60000;
@@ -907,11 +933,88 @@ dir_poll(struct agent *a)
 		(void)reapply(a, detail, &err);
 }
 
+/* The first poll, at start: in line, so the domain policy is in force
+ * from the start. */
+static void
+dir_poll(struct agent *a)
+{
+	struct pol_store *st = NULL;
+	int rc;
+
+	rc = pol_dir_poll(a->dir, &st, &a->dir_st);
+	dir_apply(a, rc, st);
+}
+
+static void *
+dir_thread(void *arg)
+{
+	struct dir_job *j = arg;
+	uint64_t one = 1;
+
+	j->rc = pol_dir_poll(j->dir, &j->st, &j->status);
+	(void)!write(j->evfd, &one, sizeof(one));
+	return NULL;
+}
+
+/* A poll that is due: on its thread (the loop hears of it on dir_evfd). */
+static void
+dir_poll_start(struct agent *a)
+{
+	struct dir_job *j = &a->dir_job;
+
+	if (a->dir_busy)
+		return;
+	if (a->dir_evfd < 0 &&
+	    (a->dir_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		log_warn("directory: eventfd; polling in line");
+		dir_poll(a);
+		return;
+	}
+	memset(j, 0, sizeof(*j));
+	j->dir = a->dir;
+	j->evfd = a->dir_evfd;
+	j->status = a->dir_st;	/* what the poll compares with */
+	if (pthread_create(&a->dir_thr, NULL, dir_thread, j) != 0) {
+		log_warnx("directory: cannot start a poll thread; polling "
+		    "in line");
+		dir_poll(a);
+		return;
+	}
+	a->dir_busy = true;
+	a->dir_again = false;
+}
+
+/* Collect the poll thread (waiting for it), then apply its outcome. */
+static void
+dir_join(struct agent *a, bool apply)
+{
+	struct dir_job *j = &a->dir_job;
+	uint64_t v;
+
+	if (!a->dir_busy)
+		return;
+	pthread_join(a->dir_thr, NULL);
+	a->dir_busy = false;
+	(void)!read(a->dir_evfd, &v, sizeof(v));
+	if (!apply) {
+		pol_store_free(j->st);
+		j->st = NULL;
+		return;
+	}
+	a->dir_st = j->status;
+	dir_apply(a, j->rc, j->st);
+	j->st = NULL;
+	if (a->dir_again)
+		a->dir_next_ms = 0;
+}
+
 int
 agent_reload(struct agent *a, struct pol_err *err)
 {
-	if (a->dir != NULL)
+	if (a->dir != NULL) {
 		a->dir_next_ms = 0;	/* poll the directory next */
+		a->dir_again = a->dir_busy;	/* or after this one */
+	}
 	return reapply(a, "policy reloaded and applied", err);
 }
 
@@ -1199,6 +1302,8 @@ agent_fds(const struct agent *a, int *fds, size_t cap)
 		fds[n++] = fd;
 	if (a->addr_fd >= 0 && n < cap)
 		fds[n++] = a->addr_fd;
+	if (a->dir_evfd >= 0 && n < cap)
+		fds[n++] = a->dir_evfd;
 	if (a->ike != NULL)
 		n += ike_fds(a->ike, fds + n, cap - n);
 	return n;
@@ -1216,6 +1321,10 @@ agent_dispatch(struct agent *a, int fd)
 		addr_watch_drain(a);
 		return;
 	}
+	if (a->dir_evfd >= 0 && fd == a->dir_evfd) {
+		dir_join(a, a->started && !a->stopped);
+		return;
+	}
 	if (a->ike != NULL && ike_dispatch(a->ike, fd) != 0)
 		log_debug("%s: ike input rejected", __func__);
 }
@@ -1225,7 +1334,7 @@ agent_next_timeout_ms(const struct agent *a, uint64_t now_ms)
 {
 	int t = a->ike != NULL ? ike_next_timeout_ms(a->ike, now_ms) : -1;
 
-	if (a->dir != NULL && a->started && !a->stopped) {
+	if (a->dir != NULL && a->started && !a->stopped && !a->dir_busy) {
 		int d = a->dir_next_ms <= now_ms ? 0 :
 		    (a->dir_next_ms - now_ms > INT32_MAX ? INT32_MAX :
 		    (int)(a->dir_next_ms - now_ms));
@@ -1248,9 +1357,9 @@ agent_run_timers(struct agent *a, uint64_t now_ms)
 {
 	if (a->ike != NULL)
 		ike_run_timers(a->ike, now_ms);
-	if (a->dir != NULL && a->started && !a->stopped &&
+	if (a->dir != NULL && a->started && !a->stopped && !a->dir_busy &&
 	    now_ms >= a->dir_next_ms)
-		dir_poll(a);
+		dir_poll_start(a);
 	if (a->addr_due_ms != 0 && now_ms >= a->addr_due_ms && a->started &&
 	    !a->stopped)
 		addr_settled(a);

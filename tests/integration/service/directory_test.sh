@@ -74,6 +74,22 @@ jq -s -e 'map(select(.id == 613)) | .[-1].fields["Policy Source"] ==
     "directory"' "$tmp/audit.jsonl" >/dev/null || fail "613 source"
 pass "the domain policy from slapd is applied at start"
 
+# The directory hangs (slapd stopped with SIGSTOP: connections are taken,
+# nothing is answered): the poll waits out directory_timeout on its own
+# thread while the service keeps answering at once; then it resumes.
+spid=$(cat "$tmp/ldap/slapd.pid")
+kill -STOP "$spid"
+"${C[@]}" --timeout 1000 reload >/dev/null || fail "reload while the directory hangs"
+sleep 0.5			# the poll is under way, waiting on slapd
+for i in 1 2 3; do
+	out=$("${C[@]}" --json --timeout 1000 service status) ||
+	    fail "the service did not answer within 1 s while a directory poll waits"
+	sleep 0.3
+done
+[ "$(jq -r .state <<<"$out")" = RUNNING ] || fail "state while polling: $out"
+kill -CONT "$spid"
+pass "a hung directory does not stall the service: status answered within 1 s during the poll"
+
 # The directory goes away: the policy in force stays, 616 says why.
 "$lib/slapd.sh" stop "$tmp/ldap" >/dev/null
 "${C[@]}" reload >/dev/null || fail "reload"
