@@ -371,6 +371,14 @@ void	ike_qm_expire(struct ike *, const struct sa_id *, uint64_t cookie,
 void	ike_info_input(struct ike *, struct ike_mm *, const struct isk_hdr *,
 	    struct pa_bytes body, const uint8_t *pkt, size_t len);
 /* Unprotected notify (before keys exist). */
+/*
+ * An unprotected notify (ISAKMP SPI = CKY-I | spi_cky_r, optional data)
+ * under a header with cookies cky_i | hdr_cky_r, into buf.
+ */
+int	ike_notify_plain_msg(uint8_t *buf, size_t cap, const uint8_t cky_i[8],
+	    const uint8_t hdr_cky_r[8], const uint8_t spi_cky_r[8],
+	    uint16_t type, const uint8_t *data, size_t dlen, size_t *len)
+	    PA_MUST_USE;
 void	ike_notify_plain(struct ike *, int sock, const struct pa_addr *peer,
 	    uint16_t port, const uint8_t cky_i[8], const uint8_t cky_r[8],
 	    uint16_t type);

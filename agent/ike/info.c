@@ -14,35 +14,53 @@
 
 #include "ike_int.h"
 
+int
+ike_notify_plain_msg(uint8_t *buf, size_t cap, const uint8_t cky_i[8],
+    const uint8_t hdr_cky_r[8], const uint8_t spi_cky_r[8], uint16_t type,
+    const uint8_t *data, size_t dlen, size_t *len)
+{
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct wr w;
+	size_t n;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.cky_i, cky_i, 8);
+	memcpy(h.cky_r, hdr_cky_r, 8);
+	h.exch = ISK_EXCH_INFO;
+	wr_init(&w, buf, cap);
+	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
+	    (rc = isk_pl_open(&w, &c, ISK_PL_N, &n)) != 0)
+		return rc;
+	wr_u32(&w, ISK_DOI_IPSEC);
+	wr_u8(&w, ISK_PROTO_ISAKMP);
+	wr_u8(&w, 16);
+	wr_u16(&w, type);
+	wr_bytes(&w, cky_i, 8);
+	wr_bytes(&w, spi_cky_r, 8);
+	if (dlen > 0)
+		wr_bytes(&w, data, dlen);
+	if ((rc = isk_pl_close(&w, n)) != 0 ||
+	    (rc = isk_hdr_close(&w, 0)) != 0)
+		return rc;
+	*len = w.len;
+	return 0;
+}
+
 void
 ike_notify_plain(struct ike *ike, int sock, const struct pa_addr *peer,
     uint16_t port, const uint8_t cky_i[8], const uint8_t cky_r[8],
     uint16_t type)
 {
 	uint8_t buf[128];
-	struct isk_hdr h;
-	struct isk_chain c;
-	struct wr w;
-	size_t n;
+	size_t len;
 
-	memset(&h, 0, sizeof(h));
-	memcpy(h.cky_i, cky_i, 8);
-	memcpy(h.cky_r, cky_r, 8);
-	h.exch = ISK_EXCH_INFO;
-	wr_init(&w, buf, sizeof(buf));
-	if (isk_hdr_write(&w, &h, &c) != 0 ||
-	    isk_pl_open(&w, &c, ISK_PL_N, &n) != 0)
-		return;
-	wr_u32(&w, ISK_DOI_IPSEC);
-	wr_u8(&w, ISK_PROTO_ISAKMP);
-	wr_u8(&w, 16);
-	wr_u16(&w, type);
-	wr_bytes(&w, cky_i, 8);
-	wr_bytes(&w, cky_r, 8);
-	if (isk_pl_close(&w, n) != 0 || isk_hdr_close(&w, 0) != 0)
+	if (ike_notify_plain_msg(buf, sizeof(buf), cky_i, cky_r, cky_r, type,
+	    NULL, 0, &len) != 0)
 		return;
 	ike_olog(ike, "sent notify %s", isk_notify_name(type));
-	if (ike_send(ike, sock, peer, port, buf, w.len) != 0)
+	if (ike_send(ike, sock, peer, port, buf, len) != 0)
 		ike_olog(ike, "notify send failed");
 }
 

@@ -1330,33 +1330,16 @@ dos_answer(struct ike *ike, int sock, const struct pa_addr *from,
     uint16_t port, const struct isk_hdr *h)
 {
 	uint8_t buf[128], ck[8];
-	struct isk_hdr oh;
-	struct isk_chain c;
-	struct wr w;
 	uint64_t now = ike_now();
-	size_t n;
+	size_t len;
 
+	/* The cookie goes in the header and as the notify's data. */
 	if (dos_cookie(ike, sock, from, port, h->cky_i,
-	    now / IKE_DOS_SLICE_MS, ck) != 0)
+	    now / IKE_DOS_SLICE_MS, ck) != 0 ||
+	    ike_notify_plain_msg(buf, sizeof(buf), h->cky_i, ck, zero16,
+	    ISK_N_MS_DOS_COOKIE, ck, 8, &len) != 0)
 		return;
-	memset(&oh, 0, sizeof(oh));
-	memcpy(oh.cky_i, h->cky_i, 8);
-	memcpy(oh.cky_r, ck, 8);
-	oh.exch = ISK_EXCH_INFO;
-	wr_init(&w, buf, sizeof(buf));
-	if (isk_hdr_write(&w, &oh, &c) != 0 ||
-	    isk_pl_open(&w, &c, ISK_PL_N, &n) != 0)
-		return;
-	wr_u32(&w, ISK_DOI_IPSEC);
-	wr_u8(&w, ISK_PROTO_ISAKMP);
-	wr_u8(&w, 16);
-	wr_u16(&w, ISK_N_MS_DOS_COOKIE);
-	wr_bytes(&w, h->cky_i, 8);
-	wr_bytes(&w, zero16, 8);
-	wr_bytes(&w, ck, 8);
-	if (isk_pl_close(&w, n) != 0 || isk_hdr_close(&w, 0) != 0)
-		return;
-	if (ike_send(ike, sock, from, port, buf, w.len) == 0)
+	if (ike_send(ike, sock, from, port, buf, len) == 0)
 		ike->st.dos_cookies_sent++;
 	if (now - ike->last_dos_audit > 10000 || ike->last_dos_audit == 0) {
 		const char *kv[2] = { "Text", "Possible denial of service: "
