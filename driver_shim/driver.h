@@ -133,17 +133,39 @@ struct spd_id {
 	enum drv_dir	dir;
 };
 
+/*
+ * A filter entry. Two kinds are installed through the same call:
+ *  - a policy filter (from the compiled SPD): PROTECT means "negotiate":
+ *    a packet it wins with no SA of its bundle and reqid is held and raises
+ *    an acquire; the bundle is that of the filter action's first offer
+ *    (the one the agent proposes first), never the union of the offers;
+ *  - an SA entry (installed by IKE for the selectors a Quick Mode
+ *    negotiated, in either role, for as long as the SA lives): PROTECT with
+ *    exactly the negotiated bundle (ESP, AH or AH+ESP), mode, tunnel
+ *    endpoints and the reqid of its SAs, at a priority just ahead of the
+ *    filter it was negotiated under.
+ * Entries may overlap, and two entries may have identical selectors and
+ * direction (an SA entry over a host-to-host filter, a soft association
+ * over either): the lowest priority number wins; on a tie the entry added
+ * first wins. Removing the winner uncovers the next one in one step (no
+ * packet sees neither).
+ */
 struct spd_params {
 	struct drv_sel		sel;
 	enum drv_action		action;
 	uint32_t		priority;	/* lower = matched first */
 	bool			inpass;		/* accept inbound clear text too */
-	/* PROTECT: the SA template. */
+	/* PROTECT: the SA bundle, ESP and/or AH (AH outside ESP). */
 	enum drv_mode		mode;
 	bool			want_ah;
 	bool			want_esp;
-	struct pa_addr		tunnel_src;	/* tunnel mode outer addresses */
+	/* Tunnel mode outer addresses; an unset source means "this host's
+	 * address towards tunnel_dst" (the backend finds it). */
+	struct pa_addr		tunnel_src;
 	struct pa_addr		tunnel_dst;
+	/* PROTECT: only SAs with this reqid serve the entry (sa_params.reqid).
+	 * Policy filters carry 0: no SA has it, so their packets always raise
+	 * an acquire unless an SA entry wins first. */
 	uint32_t		reqid;
 };
 
@@ -155,7 +177,19 @@ enum drv_drop_reason {
 	DRV_DROP_CLEARTEXT,	/* clear text where secured */
 	DRV_DROP_BLOCKED,	/* a block filter */
 	DRV_DROP_QUEUE_FULL,
-	DRV_DROP_SYNTAX
+	DRV_DROP_SYNTAX,
+	DRV_DROP_TOO_BIG,	/* out: exceeds the path MTU, DF set (ICMP sent) */
+	DRV_DROP_NO_SA		/* out: an SA vanished under the packet */
+};
+
+/* Packets dropped since the last report, for one reason and peer. */
+struct drv_drop {
+	enum drv_drop_reason	reason;
+	enum drv_dir		dir;	/* the packet's way: in from, out to peer */
+	struct pa_addr		peer;	/* unset: not known */
+	uint8_t			proto;	/* DRV_PROTO_* of spi, 0: none */
+	uint32_t		spi;	/* the SA concerned, 0: none/not known */
+	uint64_t		count;
 };
 
 /* Callbacks the driver raises from dispatch(); arg is open()'s cbarg. */
@@ -166,9 +200,14 @@ struct driver_events {
 	/* Soft (rekey now) or hard (gone) expiry of an SA. */
 	void	(*expire)(void *arg, const struct sa_id *, uint64_t cookie,
 		    bool hard);
-	/* count packets dropped from peer for reason since the last call. */
-	void	(*drop)(void *arg, enum drv_drop_reason, const struct pa_addr *peer,
-		    uint64_t count);
+	/* Packets dropped (borrowed, valid during the call). */
+	void	(*drop)(void *arg, const struct drv_drop *);
+	/*
+	 * open() found state that a previous instance left behind (it died,
+	 * failed to start, or stopped fail-closed); what says what, for the
+	 * audit. That state keeps blocking until settle() or clear().
+	 */
+	void	(*leftover)(void *arg, const char *what);
 };
 
 struct driver_cfg {
@@ -198,6 +237,9 @@ struct drv_stats {
 	uint64_t	conf_bytes_recv;
 	uint64_t	auth_bytes_sent;
 	uint64_t	auth_bytes_recv;
+	/* Outbound packets not sent for another reason than a block filter or
+	 * the acquire queue (too big with DF, SA gone). */
+	uint64_t	out_dropped;
 };
 
 struct driver;
@@ -205,9 +247,33 @@ struct driver;
 struct driver_ops {
 	const char	*name;
 	uint32_t	 features;
+	/*
+	 * Open. What a previous instance left stays in force (reported
+	 * through events.leftover) until settle(): there is no moment at
+	 * start when protected traffic could pass in clear.
+	 */
 	int	(*open)(const struct driver_cfg *, const struct driver_events *,
 		    void *cbarg, struct driver **);
-	void	(*close)(struct driver *);	/* removes all it installed */
+	/*
+	 * Close, fail-closed: the SAs are removed, and every flow that a
+	 * PROTECT or BLOCK filter covers stays blocked both ways (PERMIT
+	 * filters stay too) after the call and after the process ends, until
+	 * the next open() + settle(), or clear(). A process that dies without
+	 * calling close() leaves the same guarantee: what a backend keeps in
+	 * the kernel while it runs must already block on its own.
+	 */
+	void	(*close)(struct driver *);
+	/*
+	 * Remove everything this agent and any previous instance installed,
+	 * so that traffic flows as if there were no IPsec: only when an
+	 * administrator asks for it (a stop "in clear", package removal).
+	 */
+	int	(*clear)(struct driver *);
+	/*
+	 * The agent's first SPD is installed: remove what a previous instance
+	 * left (see open), keeping what this instance installed since.
+	 */
+	int	(*settle)(struct driver *);
 	int	(*spi_alloc)(struct driver *, const struct sa_id *, uint32_t *spi);
 	int	(*sa_add)(struct driver *, const struct sa_id *,
 		    const struct sa_params *);
@@ -217,7 +283,9 @@ struct driver_ops {
 	int	(*policy_add)(struct driver *, const struct spd_id *,
 		    const struct spd_params *);
 	int	(*policy_del)(struct driver *, const struct spd_id *);
-	int	(*flush)(struct driver *);	/* everything this agent installed */
+	/* Remove every SA and filter this instance installed (tests; a stop
+	 * goes through close or clear). */
+	int	(*flush)(struct driver *);
 	int	(*event_fd)(struct driver *);	/* poll for readability, or -1 */
 	int	(*dispatch)(struct driver *);	/* drain events -> callbacks */
 	int	(*stats)(struct driver *, struct drv_stats *);

@@ -30,13 +30,17 @@ enum audit_event {
 	AUDIT_PA_DISABLED = 614,	/* Reason */
 	AUDIT_PA_POLICY_CHANGED = 615,	/* Source, Policy, Detail */
 	AUDIT_PA_FAILURE = 616,		/* Reason */
-	/* IPSEC driver (System log IDs of netevent.h), by diagnostics level. */
-	AUDIT_DRV_BAD_SPI = 4283,	/* Count, Peer */
-	AUDIT_DRV_CLEARTEXT = 4284,	/* Count, Peer */
-	AUDIT_DRV_AUTH_FAILURE = 4285,	/* Count, Peer */
-	AUDIT_DRV_BAD_SYNTAX = 4286,	/* Count, Peer */
-	AUDIT_DRV_REPLAY = 4289,	/* Count, Peer (ID chosen here: unassigned in 2000/XP) */
-	AUDIT_DRV_BLOCKED = 4293,	/* Count, Peer, Direction (ID chosen here) */
+	/*
+	 * IPSEC driver (System log IDs of netevent.h), by diagnostics level.
+	 * Fields of each: Count, Peer, Direction, Reason, SPI.
+	 */
+	AUDIT_DRV_BAD_SPI = 4283,
+	AUDIT_DRV_CLEARTEXT = 4284,
+	AUDIT_DRV_AUTH_FAILURE = 4285,
+	AUDIT_DRV_BAD_SYNTAX = 4286,	/* inbound: bad syntax, not decrypted */
+	AUDIT_DRV_REPLAY = 4289,	/* ID chosen here: unassigned in 2000/XP */
+	AUDIT_DRV_BLOCKED = 4293,	/* ID chosen here */
+	AUDIT_DRV_OUT_DROPPED = 4294,	/* ID chosen here: outbound, not sent */
 	/* Control (this product's own IDs, outside the Windows ranges). */
 	AUDIT_CTL_CHANGE = 5700,	/* Uid, Command, Result */
 	AUDIT_CTL_DENIED = 5701		/* Uid, Command */

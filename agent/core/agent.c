@@ -492,16 +492,35 @@ on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
 		ike_expire(a->ike, id, cookie, hard);
 }
 
+static const char *
+drop_reason_name(enum drv_drop_reason why)
+{
+	switch (why) {
+	case DRV_DROP_BAD_SPI: return "unknown SPI";
+	case DRV_DROP_REPLAY: return "replayed";
+	case DRV_DROP_ICV: return "integrity check failed";
+	case DRV_DROP_DECRYPT: return "could not be decrypted";
+	case DRV_DROP_CLEARTEXT: return "clear text where policy secures";
+	case DRV_DROP_BLOCKED: return "blocked by a filter";
+	case DRV_DROP_QUEUE_FULL: return "held too long or too many held "
+	    "while SAs were negotiated";
+	case DRV_DROP_SYNTAX: return "malformed";
+	case DRV_DROP_TOO_BIG: return "larger than the path MTU with DF set "
+	    "(ICMP sent)";
+	case DRV_DROP_NO_SA: return "its SA was gone";
+	}
+	return "other";
+}
+
 static void
-on_drop(void *arg, enum drv_drop_reason why, const struct pa_addr *peer,
-    uint64_t count)
+on_drop(void *arg, const struct drv_drop *dr)
 {
 	struct agent *a = arg;
 	enum audit_event ev;
 	unsigned need;
-	char cnt[24], pb[PA_ADDRSTRLEN];
+	char cnt[24], pb[PA_ADDRSTRLEN], spi[40];
 
-	switch (why) {
+	switch (dr->reason) {
 	case DRV_DROP_BAD_SPI:
 		ev = AUDIT_DRV_BAD_SPI, need = 1;
 		break;
@@ -518,21 +537,36 @@ on_drop(void *arg, enum drv_drop_reason why, const struct pa_addr *peer,
 	case DRV_DROP_REPLAY:
 		ev = AUDIT_DRV_REPLAY, need = 2;
 		break;
-	default:
+	case DRV_DROP_BLOCKED:
 		ev = AUDIT_DRV_BLOCKED, need = 4;
+		break;
+	default:
+		ev = dr->dir == DRV_DIR_OUT ? AUDIT_DRV_OUT_DROPPED :
+		    AUDIT_DRV_BAD_SYNTAX;
+		need = 1;
 		break;
 	}
 	if ((a->cfg.diagnostics & need) == 0)
 		return;
-	snprintf(cnt, sizeof(cnt), "%llu", (unsigned long long)count);
+	snprintf(cnt, sizeof(cnt), "%llu", (unsigned long long)dr->count);
+	if (dr->spi != 0)
+		snprintf(spi, sizeof(spi), "%u (0x%x)%s", dr->spi, dr->spi,
+		    dr->proto == DRV_PROTO_AH ? " AH" : dr->proto ==
+		    DRV_PROTO_ESP ? " ESP" : "");
+	else
+		spi[0] = '\0';
 	{
-		struct audit_field f[2] = {
+		struct audit_field f[5] = {
 			{ "Count", cnt },
-			{ "Peer", peer != NULL ? pa_addr_str(peer, pb,
-			    sizeof(pb)) : "" },
+			{ "Peer", !pa_addr_is_unset(&dr->peer) ?
+			    pa_addr_str(&dr->peer, pb, sizeof(pb)) : "" },
+			{ "Direction", dr->dir == DRV_DIR_OUT ? "outbound" :
+			    "inbound" },
+			{ "Reason", drop_reason_name(dr->reason) },
+			{ "SPI", spi },
 		};
 
-		audit_emit(a->cfg.audit, ev, f, 2);
+		audit_emit(a->cfg.audit, ev, f, 5);
 	}
 }
 

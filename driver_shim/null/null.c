@@ -389,13 +389,36 @@ null_dispatch(struct driver *d)
 			break;
 		}
 		case NULL_EV_DROP:
-			if (d->ev.drop != NULL)
-				d->ev.drop(d->cbarg, e->reason, &e->peer,
-				    e->count);
+			if (d->ev.drop != NULL) {
+				struct drv_drop dr;
+
+				memset(&dr, 0, sizeof(dr));
+				dr.reason = e->reason;
+				dr.dir = e->reason == DRV_DROP_QUEUE_FULL ||
+				    e->reason == DRV_DROP_TOO_BIG ||
+				    e->reason == DRV_DROP_NO_SA ? DRV_DIR_OUT :
+				    DRV_DIR_IN;
+				dr.peer = e->peer;
+				dr.count = e->count;
+				d->ev.drop(d->cbarg, &dr);
+			}
 			break;
 		}
 		free(e);
 	}
+	return 0;
+}
+
+static int
+null_clear(struct driver *d)
+{
+	return null_flush(d);
+}
+
+static int
+null_settle(struct driver *d)
+{
+	(void)d;
 	return 0;
 }
 
@@ -553,6 +576,10 @@ null_inject_drop(struct driver *d, enum drv_drop_reason reason,
 	case DRV_DROP_QUEUE_FULL:
 		d->st.queue_drops += count;
 		break;
+	case DRV_DROP_TOO_BIG:
+	case DRV_DROP_NO_SA:
+		d->st.out_dropped += count;
+		break;
 	}
 	return null_queue(d, &e);
 }
@@ -584,6 +611,8 @@ const struct driver_ops null_driver_ops = {
 	.policy_add = null_policy_add,
 	.policy_del = null_policy_del,
 	.flush = null_flush,
+	.clear = null_clear,
+	.settle = null_settle,
 	.event_fd = null_event_fd,
 	.dispatch = null_dispatch,
 	.stats = null_stats,

@@ -382,11 +382,32 @@ uesp_dispatch(struct driver *d)
 		pthread_mutex_lock(&d->evlock);
 		peer = d->drop_peer[r];
 		pthread_mutex_unlock(&d->evlock);
-		if (d->ev.drop != NULL)
-			d->ev.drop(d->cbarg, (enum drv_drop_reason)r, &peer,
-			    cur - d->drops_told[r]);
+		if (d->ev.drop != NULL) {
+			struct drv_drop dr;
+
+			memset(&dr, 0, sizeof(dr));
+			dr.reason = (enum drv_drop_reason)r;
+			dr.dir = r == DRV_DROP_QUEUE_FULL ? DRV_DIR_OUT :
+			    DRV_DIR_IN;
+			dr.peer = peer;
+			dr.count = cur - d->drops_told[r];
+			d->ev.drop(d->cbarg, &dr);
+		}
 		d->drops_told[r] = cur;
 	}
+	return 0;
+}
+
+static int
+uesp_clear(struct driver *d)
+{
+	return uesp_flush(d);
+}
+
+static int
+uesp_settle(struct driver *d)
+{
+	(void)d;
 	return 0;
 }
 
@@ -431,6 +452,8 @@ const struct driver_ops uesp_driver_ops = {
 	.policy_add = uesp_policy_add,
 	.policy_del = uesp_policy_del,
 	.flush = uesp_flush,
+	.clear = uesp_clear,
+	.settle = uesp_settle,
 	.event_fd = uesp_event_fd,
 	.dispatch = uesp_dispatch,
 	.stats = uesp_stats,

@@ -973,6 +973,19 @@ xfrm_stats(struct driver *d, struct drv_stats *st)
 	return 0;
 }
 
+static int
+xfrm_clear(struct driver *d)
+{
+	return xfrm_flush(d);
+}
+
+static int
+xfrm_settle(struct driver *d)
+{
+	(void)d;
+	return 0;
+}
+
 /* ---- open/close ---- */
 
 static void
@@ -1083,6 +1096,8 @@ const struct driver_ops xfrm_driver_ops = {
 	.policy_add = xfrm_policy_add,
 	.policy_del = xfrm_policy_del,
 	.flush = xfrm_flush,
+	.clear = xfrm_clear,
+	.settle = xfrm_settle,
 	.event_fd = xfrm_event_fd,
 	.dispatch = xfrm_dispatch,
 	.stats = xfrm_stats,

@@ -53,15 +53,13 @@ rec_expire(void *arg, const struct sa_id *sa, uint64_t cookie, bool hard)
 }
 
 static void
-rec_drop(void *arg, enum drv_drop_reason why, const struct pa_addr *peer,
-    uint64_t count)
+rec_drop(void *arg, const struct drv_drop *dr)
 {
 	struct recorder *r = arg;
 
-	(void)peer;
 	r->drops++;
-	r->drop_reason = why;
-	r->drop_count += count;
+	r->drop_reason = dr->reason;
+	r->drop_count += dr->count;
 }
 
 static const struct driver_events rec_events = {

@@ -156,7 +156,7 @@ on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
 	ike_expire(s->ike, id, cookie, hard);
 }
 
-static const struct driver_events drv_ev = { NULL, on_expire, NULL };
+static const struct driver_events drv_ev = { .expire = on_expire };
 
 static const char *cert_file, *key_file, *ca_file;
 static const char *krb_keytab, *krb_principal;

@@ -47,7 +47,7 @@ on_acquire(void *arg, const struct spd_id *spd, const struct drv_sel *sel,
 	a->reqid = reqid;
 }
 
-static const struct driver_events evs = { on_acquire, NULL, NULL };
+static const struct driver_events evs = { .acquire = on_acquire };
 
 /* Output of a shell command (iproute2) into buf. */
 static const char *

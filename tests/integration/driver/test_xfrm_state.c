@@ -37,7 +37,7 @@ int
 main(void)
 {
 	const struct driver_ops *ops = drv_lookup("xfrm");
-	struct driver_events ev = { NULL, on_expire, NULL };
+	struct driver_events ev = { .expire = on_expire };
 	struct driver *d;
 	struct sa_id id;
 	struct sa_params p;

@@ -78,14 +78,14 @@ on_expire(void *arg, const struct sa_id *sa, uint64_t cookie, bool hard)
 }
 
 static void
-on_drop(void *arg, enum drv_drop_reason why, const struct pa_addr *peer,
-    uint64_t count)
+on_drop(void *arg, const struct drv_drop *dr)
 {
 	char a[PA_ADDRSTRLEN];
 
 	(void)arg;
-	ev_add(" drop:%d:%s:%llu", (int)why, peer->family != 0 ?
-	    pa_addr_str(peer, a, sizeof(a)) : "-", (unsigned long long)count);
+	ev_add(" drop:%d:%s:%llu", (int)dr->reason, dr->peer.family != 0 ?
+	    pa_addr_str(&dr->peer, a, sizeof(a)) : "-",
+	    (unsigned long long)dr->count);
 }
 
 static int
@@ -448,7 +448,8 @@ int
 main(int argc, char **argv)
 {
 	const struct driver_ops *ops = drv_lookup("uesp");
-	struct driver_events ev = { on_acquire, on_expire, on_drop };
+	struct driver_events ev = { .acquire = on_acquire, .expire = on_expire,
+	    .drop = on_drop };
 	struct driver_cfg cfg;
 	struct driver *d = NULL;
 	struct pollfd pfd[2];
