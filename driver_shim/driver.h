@@ -159,8 +159,11 @@ struct spd_params {
 	enum drv_mode		mode;
 	bool			want_ah;
 	bool			want_esp;
-	/* Tunnel mode outer addresses; an unset source means "this host's
-	 * address towards tunnel_dst" (the backend finds it). */
+	/*
+	 * Tunnel mode outer addresses, as this direction's packets carry
+	 * them (out: ours -> peer; in: peer -> ours). Our side may be unset:
+	 * "this host's address towards the peer" (the backend finds it).
+	 */
 	struct pa_addr		tunnel_src;
 	struct pa_addr		tunnel_dst;
 	/* PROTECT: only SAs with this reqid serve the entry (sa_params.reqid).

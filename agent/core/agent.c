@@ -22,7 +22,6 @@
 #include "pa_time.h"
 #include "store_xml.h"
 
-#define AGENT_PRIO_BASE		1000	/* dynamic first, then static */
 
 /* One filter this agent installed in the driver. */
 struct applied {
@@ -253,8 +252,6 @@ static void
 entry_params(const struct pol_spd_entry *e, uint32_t prio,
     struct spd_params *p)
 {
-	size_t i;
-
 	memset(p, 0, sizeof(*p));	/* compared with memcmp */
 	p->sel.src = e->src;
 	p->sel.dst = e->dst;
@@ -268,36 +265,22 @@ entry_params(const struct pol_spd_entry *e, uint32_t prio,
 		return;
 	p->mode = pa_addr_is_unset(&e->tunnel) ? DRV_MODE_TRANSPORT :
 	    DRV_MODE_TUNNEL;
-	if (p->mode == DRV_MODE_TUNNEL)
+	if (p->mode == DRV_MODE_TUNNEL && e->dir == POL_DIR_OUT)
 		p->tunnel_dst = e->tunnel;
-	if (e->filteraction != NULL) {
-		for (i = 0; i < e->filteraction->noffers; i++) {
-			p->want_ah |= e->filteraction->offers[i].ah;
-			p->want_esp |= e->filteraction->offers[i].esp;
-		}
+	else if (p->mode == DRV_MODE_TUNNEL)
+		p->tunnel_src = e->tunnel;
+	/*
+	 * The offers are alternatives: the filter's template is the first
+	 * one (what we propose first), only to hold packets and raise the
+	 * acquire. Its reqid 0 is no SA's: the bundle Quick Mode negotiated
+	 * is enforced by the SA entry IKE installs ahead of this filter.
+	 */
+	if (e->filteraction != NULL && e->filteraction->noffers > 0) {
+		p->want_ah = e->filteraction->offers[0].ah;
+		p->want_esp = e->filteraction->offers[0].esp;
 	}
 	if (!p->want_ah && !p->want_esp)
 		p->want_esp = true;
-}
-
-/*
- * The driver priority of an entry, from its weight (more specific =
- * lower = matched first; a dynamic entry wins a full tie, as in the SPD).
- * It depends on the entry alone, not on its position, so an entry that
- * survives a recompile keeps its priority and the difference applied to
- * the driver stays minimal.
- */
-static uint32_t
-entry_priority(const struct pol_spd_entry *e)
-{
-	struct pol_spd_weight w;
-	uint32_t rank;
-
-	pol_spd_weight_split(e->weight, &w);
-	rank = (256 - (w.addr > 256 ? 256 : w.addr)) * 2 + (w.proto ? 0 : 1);
-	rank = rank * 3 + (w.ports > 2 ? 0 : 2 - w.ports);
-	rank = rank * 3 + (w.action > 2 ? 0 : 2 - w.action);
-	return AGENT_PRIO_BASE + rank * 2 + (e->dynamic ? 0 : 1);
 }
 
 static void
@@ -308,7 +291,8 @@ push_spd(const struct pol_spd *spd, struct applied *v, size_t *n)
 	for (i = 0; i < cnt; i++) {
 		const struct pol_spd_entry *e = pol_spd_entry_at(spd, i);
 
-		entry_params(e, entry_priority(e), &v[*n].params);
+		entry_params(e, pol_spd_prio(e, POL_PRIO_FILTER),
+		    &v[*n].params);
 		v[*n].id.dir = e->dir == POL_DIR_OUT ? DRV_DIR_OUT : DRV_DIR_IN;
 		(*n)++;
 	}
@@ -471,13 +455,27 @@ on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
     uint32_t reqid)
 {
 	struct agent *a = arg;
+	const struct pol_spd_entry *e = NULL;
+	struct pol_pkt pk;
 
 	(void)id;
 	if (a->paused || a->ike == NULL) {
 		a->st.acquires_refused++;
 		return;
 	}
-	if (ike_acquire(a->ike, pkt, reqid, NULL) != 0)
+	/* The filter that decides this packet (for the rule and the driver
+	 * slots of what IKE installs under it). */
+	if (a->spd != NULL) {
+		memset(&pk, 0, sizeof(pk));
+		pk.dir = POL_DIR_OUT;
+		pk.src = pkt->src.addr;
+		pk.dst = pkt->dst.addr;
+		pk.proto = pkt->proto;
+		pk.sport = pkt->sport;
+		pk.dport = pkt->dport;
+		e = pol_spd_match(a->spd, &pk);
+	}
+	if (ike_acquire(a->ike, pkt, reqid, e) != 0)
 		log_debug("%s: acquire not started", __func__);
 }
 

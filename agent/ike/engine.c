@@ -455,6 +455,7 @@ ike_qm_kill(struct ike *ike, struct ike_qm *qm, bool del_sas, const char *why)
 				ike->st.key_deletions++;
 		}
 	}
+	ike_bundle_release(ike, qm);
 	qm->installed = false;
 	qm->state = QM_DEAD;
 	qm->retx_at = 0;
@@ -683,6 +684,7 @@ ike_free(struct ike *ike)
 		free(p);
 	}
 	ike_soft_free_all(ike);
+	ike_bundle_free_all(ike);
 	ike_krb_free(ike);
 	ike_dh_free_all(ike);
 	for (i = 0; i < ike->nsocks; i++)
@@ -1169,6 +1171,38 @@ min_at(uint64_t cur, uint64_t at)
 }
 
 /*
+ * Was the peer of a request asked, and has it stayed silent? Then when
+ * it was asked (MM #1 first sent), else 0. Windows falls back to clear
+ * only for a computer that does not take part in IKE at all: the
+ * initiator's ISAKMP requests go unanswered (Microsoft KB 234580, "Soft
+ * Associations" between IPSec-enabled and non-IPSec-enabled computers).
+ * A peer that answered is IPsec-aware: no fallback, whatever goes wrong
+ * later. A Main Mode that never sent MM #1 (a local failure: no Kerberos
+ * tickets, no certificate, no usable method; or still waiting for our
+ * tickets) asked nobody.
+ */
+static uint64_t
+peer_asked_at(const struct ike *ike, const struct ike_pending *p)
+{
+	const struct ike_mm *mm;
+	uint64_t asked = 0;
+
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
+		if (mm->state == MM_DEAD || !pa_addr_eq(&mm->peer, &p->peer))
+			continue;
+		if (!mm->initiator)
+			return 0;	/* it speaks IKE to us */
+		if (p->mm != NULL && p->mm != mm)
+			continue;
+		if (mm->state != MM_I_SA_SENT || mm->sent1_at == 0)
+			return 0;	/* answered, or not asked yet */
+		if (asked == 0 || mm->sent1_at < asked)
+			asked = mm->sent1_at;
+	}
+	return asked;
+}
+
+/*
  * The earliest deadline of all SAs and pending requests (absolute ms), 1
  * if a dead SA waits to be freed, 0 if there is none. A full walk: only
  * ike_run_timers() calls it, when the noted deadline has come.
@@ -1195,11 +1229,15 @@ timers_min(const struct ike *ike)
 		at = min_at(at, qm->retx_at);
 		at = min_at(at, qm->out_at);
 	}
-	for (p = ike->pending; p != NULL; p = p->next)
-		at = min_at(at, p->soft_done ? p->since +
-		    (uint64_t)ike->cfg.retrans_ms *
-		    ((1U << (ike->cfg.retrans_max + 1)) + 2) :
-		    p->since + ike->cfg.soft_sa_ms);
+	for (p = ike->pending; p != NULL; p = p->next) {
+		uint64_t asked = 0;
+
+		at = min_at(at, p->since + (uint64_t)ike->cfg.retrans_ms *
+		    ((1U << (ike->cfg.retrans_max + 1)) + 2));
+		if (!p->soft_done && p->rule.soft &&
+		    (asked = peer_asked_at(ike, p)) != 0)
+			at = min_at(at, asked + ike->cfg.soft_sa_ms);
+	}
 	return min_at(at, ike_soft_next(ike));
 }
 
@@ -1343,18 +1381,21 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		}
 	}
 	/*
-	 * Acquires waiting for Main Mode: after soft_sa_ms a rule that
-	 * allows unsecured communication gets a soft association (the
-	 * negotiation goes on); a request whose Main Mode died, or that
-	 * waited longer than a negotiation can last, is dropped.
+	 * Acquires waiting for Main Mode: a rule that allows unsecured
+	 * communication gets a soft association once the peer was asked
+	 * and stayed silent for soft_sa_ms (the negotiation goes on); a
+	 * request whose Main Mode died, or that waited longer than a
+	 * negotiation can last, is dropped.
 	 */
 	for (pp = &ike->pending; (p = *pp) != NULL;) {
 		bool mm_alive = false;
+		uint64_t asked;
 
-		if (!p->soft_done && p->since + ike->cfg.soft_sa_ms <= now) {
+		if (!p->soft_done && p->rule.soft &&
+		    (asked = peer_asked_at(ike, p)) != 0 &&
+		    asked + ike->cfg.soft_sa_ms <= now) {
 			p->soft_done = true;
-			if (p->rule.soft)
-				soft_association(ike, p);
+			soft_association(ike, p);
 		}
 		for (mm = ike->mm_head; mm != NULL && !mm_alive; mm = mm->next)
 			mm_alive = mm->state != MM_DEAD && mm->state != MM_DONE &&
@@ -1387,7 +1428,8 @@ soft_association(struct ike *ike, const struct ike_pending *p)
 	ike->st.soft_associations++;
 	ike_olog(ike, "%s", txt);
 	ike_audit(ike, AUDIT_IKE_NOTIFICATION, kv, 2);
-	ike_soft_start(ike, &p->peer, &p->ts_l, &p->ts_r);
+	ike_soft_start(ike, &p->peer, p->rule.prio_soft != 0 ?
+	    p->rule.prio_soft : POL_PRIO_BASE, &p->ts_l, &p->ts_r);
 }
 
 void

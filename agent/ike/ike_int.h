@@ -100,8 +100,18 @@ struct ike_rulecopy {
 	bool			 tunnel;
 	struct pa_addr		 tunnel_peer;
 	bool			 soft;
+	bool			 inpass;	/* accept inbound clear text */
 	bool			 master_pfs;
 	uint32_t		 qm_per_mm;
+	/*
+	 * Where what is negotiated under this rule stands in the driver
+	 * (pol_spd_prio of the filter entry that chose the rule): its SA
+	 * entries and its soft associations. default_rule: the default
+	 * response rule chose it (no filter; see pol_spd_prio_default).
+	 */
+	uint32_t		 prio_sa;
+	uint32_t		 prio_soft;
+	bool			 default_rule;
 };
 
 struct ike_qm;
@@ -146,6 +156,8 @@ struct ike_mm {
 	uint32_t		 retx_n;
 	uint8_t			 rx_digest[20];	/* last message handled */
 	bool			 rx_valid;
+	/* Initiator: when MM #1 first left (monotonic ms), 0 = not yet. */
+	uint64_t		 sent1_at;
 	/* Lifetime. */
 	uint64_t		 expire_at;	/* monotonic ms */
 	uint64_t		 created;	/* wall seconds */
@@ -217,6 +229,7 @@ struct ike_qm {
 	uint64_t		 done_at;	/* monotonic ms, when established */
 	uint64_t		 t1_at;		/* initiator: QM #1 sent (ms) */
 	uint64_t		 out_at;	/* QM_I_OUTWAIT: add outbound then */
+	struct ike_bundle	*bundle;	/* its SA entry (bundle.c), or NULL */
 };
 
 /* A request waiting for a Main Mode SA to a peer. */
@@ -278,6 +291,9 @@ struct ike {
 	/* Soft associations in force (soft.c). */
 	struct ike_soft		*soft;
 	uint32_t		 next_soft_index;
+	/* SA entries in the driver (bundle.c). */
+	struct ike_bundle	*bundles;
+	uint32_t		 next_bundle_index;
 	struct ike_dhpool	 dhpool[IKE_DHPOOL_GROUPS];
 };
 
@@ -522,16 +538,30 @@ int	ike_ts_from_id(const struct isk_id *, struct ike_ts *) PA_MUST_USE;
 bool	ike_ts_eq(const struct ike_ts *, const struct ike_ts *);
 
 /*
- * Soft associations (soft.c): the flow of a request whose peer did not
- * answer passes in clear through two driver PERMIT filters (out and in)
- * that win over the negotiate filters, until soft_sa_life_ms has passed
- * or a Quick Mode SA with that peer is established.
+ * SA entries (bundle.c): the driver filters that send the flow of a Quick
+ * Mode through its SAs. hold: before the Quick Mode's first SA goes in
+ * (it may take the reqid of an entry the flow already has); release: when
+ * the Quick Mode ends (the entry goes with its last Quick Mode).
  */
+struct ike_bundle;
+int		ike_bundle_hold(struct ike *, struct ike_qm *) PA_MUST_USE;
+void		ike_bundle_release(struct ike *, struct ike_qm *);
+void		ike_bundle_free_all(struct ike *);
+
 /* QM_I_OUTWAIT: out_at has come: add the outbound SAs (quick_mode.c). */
 void		ike_qm_out_due(struct ike *, struct ike_qm *);
+
+/*
+ * Soft associations (soft.c): the flow of a request whose peer was asked
+ * and did not answer passes in clear through two driver PERMIT filters
+ * (out and in) at prio, just ahead of the negotiate filter that allows it
+ * (a stricter filter still wins), until soft_sa_life_ms has passed or a
+ * Quick Mode SA with that peer is established.
+ */
 struct ike_soft;
 void		ike_soft_start(struct ike *, const struct pa_addr *peer,
-		    const struct ike_ts *l, const struct ike_ts *r);
+		    uint32_t prio, const struct ike_ts *l,
+		    const struct ike_ts *r);
 void		ike_soft_end_peer(struct ike *, const struct pa_addr *peer,
 		    const char *why);
 void		ike_soft_run(struct ike *, uint64_t now);

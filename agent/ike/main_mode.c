@@ -302,6 +302,7 @@ mm_send1(struct ike *ike, struct ike_mm *mm)
 	mm->state = MM_I_SA_SENT;
 	ike_olog(ike, "MM #1 to %s: %zu offers, rule \"%s\"",
 	    pa_addr_str(&mm->peer, a, sizeof(a)), mm->noffers, mm->rule.name);
+	mm->sent1_at = ike_now();
 	if (mm_send(ike, mm, &w, true) != 0)
 		ike_olog(ike, "MM #1 send failed; will retransmit");
 	return 0;

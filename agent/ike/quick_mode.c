@@ -260,6 +260,11 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
 		protos[np++] = DRV_PROTO_AH;
 	if (qm->p2.esp)
 		protos[np++] = DRV_PROTO_ESP;
+	/* The SA entry first: it may give this Quick Mode its flow's reqid. */
+	if ((rc = ike_bundle_hold(ike, qm)) != 0) {
+		ike->st.key_addition_failures++;
+		return rc;
+	}
 	for (dir = 0; dir < 2 && rc == 0; dir++) {
 		bool in = dir == 0;
 

@@ -74,12 +74,24 @@ ike_rule_copy(const struct pol_policy *pol, const struct pol_rule *rule,
 			c->offers[c->noffers++] = fa->offers[i];
 		c->pfs_group = fa->pfs_group;
 		c->soft = fa->soft;
+		c->inpass = fa->inpass;
 	}
+	c->default_rule = rule->default_response;
 	c->tunnel = !pa_addr_is_unset(&rule->tunnel);
 	c->tunnel_peer = rule->tunnel;
 	c->master_pfs = pol->isakmp.master_pfs;
 	c->qm_per_mm = pol->isakmp.master_pfs ? 1 : pol->isakmp.qm_per_mm;
 	return 0;
+}
+
+/* Where SA entries and soft associations of filter entry e stand. */
+static void
+rule_slots(struct ike_rulecopy *c, const struct pol_spd_entry *e)
+{
+	if (e == NULL)
+		return;
+	c->prio_sa = pol_spd_prio(e, POL_PRIO_SA);
+	c->prio_soft = pol_spd_prio(e, POL_PRIO_SOFT);
 }
 
 /* Does endpoint ep contain address a (local: a is one of ours)? */
@@ -287,7 +299,10 @@ ike_rule_for_ids(const struct ike *ike, const struct pa_addr *peer,
 			*why = "the rule for these IDs tunnels to another peer";
 			return PA_E_PERM;
 		}
-		return ike_rule_copy(e->policy, e->rule, out);
+		if (ike_rule_copy(e->policy, e->rule, out) != 0)
+			return PA_E_NOMEM;
+		rule_slots(out, e);
+		return 0;
 	}
 	/* No compiled SPD (tools and tests): the rules in their order. */
 	if (pol == NULL)
@@ -345,7 +360,6 @@ ike_rule_for_pkt(const struct ike *ike, const struct drv_sel *pkt,
 
 	if (entry != NULL) {
 		rule = entry->rule;
-		flt = entry->filter;
 		pol = entry->policy;
 	} else if (pol != NULL) {
 		for (i = 0; i < pol->nrules && rule == NULL; i++) {
@@ -381,8 +395,39 @@ ike_rule_for_pkt(const struct ike *ike, const struct drv_sel *pkt,
 		return PA_E_NOENT;
 	if ((rc = ike_rule_copy(pol, rule, out)) != 0)
 		return rc;
+	if (entry == NULL && ike->spd != NULL) {
+		struct pol_pkt pk;
+
+		memset(&pk, 0, sizeof(pk));
+		pk.dir = POL_DIR_OUT;
+		pk.src = pkt->src.addr;
+		pk.dst = pkt->dst.addr;
+		pk.proto = pkt->proto;
+		pk.sport = pkt->sport;
+		pk.dport = pkt->dport;
+		entry = pol_spd_match(ike->spd, &pk);
+		if (entry != NULL && entry->rule != rule)
+			entry = NULL;
+	}
+	rule_slots(out, entry);
 	memset(l, 0, sizeof(*l));
 	memset(r, 0, sizeof(*r));
+	if (entry != NULL) {
+		/* The entry is already oriented (out: src is our side). */
+		l->proto = r->proto = entry->proto;
+		l->port = entry->sport;
+		r->port = entry->dport;
+		if (out->tunnel) {
+			l->net = entry->src;
+			r->net = entry->dst;
+		} else {
+			l->net.addr = *src;
+			l->net.len = pa_addr_bits(src->family);
+			r->net.addr = *dst;
+			r->net.len = pa_addr_bits(dst->family);
+		}
+		return 0;
+	}
 	l->proto = r->proto = flt != NULL ? flt->proto : pkt->proto;
 	if (!out->tunnel || flt == NULL) {
 		l->net.addr = *src;

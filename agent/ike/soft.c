@@ -3,8 +3,9 @@
  * computers"): when the peer of a rule whose filter action allows it has
  * not answered within soft_sa_ms, the flow that raised the acquire is let
  * through in clear. The driver gets two PERMIT filters for exactly those
- * selectors (outbound, and inbound reversed) at a priority above every
- * policy entry, so they win over the negotiate filters; they are removed
+ * selectors (outbound, and inbound reversed) just ahead of the negotiate
+ * filter that allows it (POL_PRIO_SOFT of its entry), so a stricter, more
+ * specific filter for the same peer still wins; they are removed
  * when the soft association ends: after soft_sa_life_ms, when a Quick
  * Mode SA with that peer is established (secured traffic takes over), or
  * when the engine stops. Every start and end is counted or logged and
@@ -19,8 +20,6 @@
 #include "ike_int.h"
 #include "pa_log.h"
 
-/* Policy entries start at 1000 (agent/core): these come first. */
-#define IKE_SOFT_PRIO		10
 /* Filter indexes of our own, far from the agent's (counted from 1). */
 #define IKE_SOFT_INDEX_BASE	0x7f000000U
 
@@ -44,7 +43,7 @@ sel_of(struct drv_sel *s, const struct ike_ts *src, const struct ike_ts *dst)
 }
 
 void
-ike_soft_start(struct ike *ike, const struct pa_addr *peer,
+ike_soft_start(struct ike *ike, const struct pa_addr *peer, uint32_t prio,
     const struct ike_ts *l, const struct ike_ts *r)
 {
 	struct spd_params p;
@@ -67,7 +66,7 @@ ike_soft_start(struct ike *ike, const struct pa_addr *peer,
 	s->in.dir = DRV_DIR_IN;
 	memset(&p, 0, sizeof(p));
 	p.action = DRV_ACT_PERMIT;
-	p.priority = IKE_SOFT_PRIO;
+	p.priority = prio;
 	/*
 	 * Inbound first: the outbound filter releases the packets the
 	 * driver held, and their answers must find the way in open.

@@ -135,6 +135,46 @@ weight_of(const struct pol_spd_entry *e)
 	return w;
 }
 
+/*
+ * Rank of a weight: 0 for the most specific; one step per unit of address
+ * specificity, then protocol, ports and action (docs/policy.md).
+ */
+static uint32_t
+weight_rank(uint64_t weight)
+{
+	struct pol_spd_weight w;
+	uint32_t rank;
+
+	pol_spd_weight_split(weight, &w);
+	rank = (256 - (w.addr > 256 ? 256 : w.addr)) * 2 + (w.proto ? 0 : 1);
+	rank = rank * 3 + (w.ports > 2 ? 0 : 2 - w.ports);
+	return rank * 3 + (w.action > 2 ? 0 : 2 - w.action);
+}
+
+uint32_t
+pol_spd_prio(const struct pol_spd_entry *e, enum pol_prio_slot slot)
+{
+	uint32_t r = weight_rank(e->weight) * 2 + (e->dynamic ? 0 : 1);
+
+	return POL_PRIO_BASE + r * 3 + (uint32_t)slot;
+}
+
+uint32_t
+pol_spd_prio_default(const struct pa_prefix *src, const struct pa_prefix *dst,
+    uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	struct pol_spd_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.src = *src;
+	e.dst = *dst;
+	e.proto = proto;
+	e.sport = sport;
+	e.dport = dport;
+	e.action = POL_ACT_NEGOTIATE;
+	return POL_PRIO_DEFAULT_BASE + weight_rank(weight_of(&e));
+}
+
 void
 pol_spd_weight_split(uint64_t w, struct pol_spd_weight *s)
 {

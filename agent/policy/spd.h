@@ -95,6 +95,32 @@ struct pol_spd_weight {
 	unsigned	action;		/* block 2, permit 1, negotiate 0 */
 };
 void	pol_spd_weight_split(uint64_t weight, struct pol_spd_weight *);
+/*
+ * Driver priorities (lower = matched first; the driver shim's
+ * spd_params.priority). They depend on an entry's weight alone, not on
+ * its position, so an entry that survives a recompile keeps its priority.
+ * What the agent installs for a filter entry stands in three slots, in
+ * this order: an SA entry for a flow negotiated under the filter
+ * (POL_PRIO_SA), a soft association for one of its flows (POL_PRIO_SOFT),
+ * then the filter itself; so a more specific filter still wins over all
+ * three, and a less specific one loses to them. On a full weight tie a
+ * dynamic entry's slots come first. The default response rule has no
+ * filter: what it negotiates stands after every filter
+ * (pol_spd_prio_default), so an explicit filter always decides first.
+ */
+enum pol_prio_slot {
+	POL_PRIO_SA = 0,
+	POL_PRIO_SOFT = 1,
+	POL_PRIO_FILTER = 2
+};
+#define POL_PRIO_BASE		1000U
+#define POL_PRIO_DEFAULT_BASE	40000U	/* after every filter's slots */
+uint32_t	pol_spd_prio(const struct pol_spd_entry *, enum pol_prio_slot);
+/* An SA entry the default response rule negotiated, by its selectors. */
+uint32_t	pol_spd_prio_default(const struct pa_prefix *src,
+		    const struct pa_prefix *dst, uint8_t proto, uint16_t sport,
+		    uint16_t dport);
+
 /* "addr 256 (src /32, dst /24), proto 1, ports 0, action block" in buf. */
 const char	*pol_spd_explain(const struct pol_spd_entry *, char *buf,
 	    size_t cap);

@@ -488,6 +488,38 @@ null_policy_find(const struct driver *d, const struct spd_id *id)
 	return i < 0 ? NULL : &d->pols[i];
 }
 
+static bool
+null_port_ok(uint16_t want, uint16_t got)
+{
+	return want == 0 || want == got;
+}
+
+const struct null_policy *
+null_policy_winner(const struct driver *d, enum drv_dir dir,
+    const struct drv_sel *pkt)
+{
+	const struct null_policy *best = NULL;
+	size_t i;
+
+	for (i = 0; i < d->npols; i++) {
+		const struct null_policy *p = &d->pols[i];
+		const struct drv_sel *s = &p->params.sel;
+
+		if (p->id.dir != dir ||
+		    (s->src.addr.family != 0 &&
+		    !pa_prefix_contains(&s->src, &pkt->src.addr)) ||
+		    (s->dst.addr.family != 0 &&
+		    !pa_prefix_contains(&s->dst, &pkt->dst.addr)) ||
+		    (s->proto != 0 && s->proto != pkt->proto) ||
+		    !null_port_ok(s->sport, pkt->sport) ||
+		    !null_port_ok(s->dport, pkt->dport))
+			continue;
+		if (best == NULL || p->params.priority < best->params.priority)
+			best = p;
+	}
+	return best;
+}
+
 void
 null_fail_next(struct driver *d, enum null_op op, int err)
 {

@@ -73,6 +73,15 @@ const struct null_policy	*null_policy_get(const struct driver *,
 const struct null_policy	*null_policy_find(const struct driver *,
 		    const struct spd_id *);
 
+/*
+ * The filter that would decide a packet of this direction with these
+ * selectors (host addresses, proto, ports), as driver.h says a backend
+ * decides: the lowest priority number among the filters that hold it, the
+ * first added on a tie; NULL if none holds it.
+ */
+const struct null_policy	*null_policy_winner(const struct driver *,
+		    enum drv_dir, const struct drv_sel *pkt);
+
 /* Make the next call of op fail with err (a negative pa_err), once. */
 void	null_fail_next(struct driver *, enum null_op, int err);
 

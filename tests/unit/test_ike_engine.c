@@ -162,6 +162,7 @@ static const char *cert_file, *key_file, *ca_file;
 static const char *krb_keytab, *krb_principal;
 static uint32_t dpd_ms;
 static uint32_t dos_halfopen;
+static uint32_t soft_sa_ms;
 
 static void
 side_open(struct side *s, const char *addr, const char *peer, const char *psk,
@@ -192,6 +193,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	cfg.max_halfopen = halfopen;
 	cfg.dpd_ms = dpd_ms;
 	cfg.dos_halfopen = dos_halfopen;
+	cfg.soft_sa_ms = soft_sa_ms;
 	cfg.cert_file = cert_file;
 	cfg.key_file = key_file;
 	cfg.ca_file = ca_file;
@@ -324,6 +326,20 @@ b_failed(struct side *a, struct side *b)
 	return sb.negotiation_failures >= 1;
 }
 
+/* An acquire for traffic from a to the address peer: ike_acquire's rc. */
+static int
+acquire_to(struct side *a, const char *peer)
+{
+	struct drv_sel pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.src.addr = a->addr;
+	pkt.src.len = 32;
+	assert_int_equal(pa_addr_parse(peer, &pkt.dst.addr), 0);
+	pkt.dst.len = 32;
+	return ike_acquire(a->ike, &pkt, 0, NULL);
+}
+
 static void
 acquire(struct side *a, struct side *b)
 {
@@ -374,6 +390,115 @@ check_pair(struct side *a, struct side *b, uint8_t proto)
 		}
 	}
 	assert_int_equal(matched, 2);
+}
+
+/* What s's driver decides for a TCP packet from src to dst. */
+static const struct null_policy *
+winner(struct side *s, enum drv_dir dir, const struct pa_addr *src,
+    const struct pa_addr *dst)
+{
+	struct drv_sel pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.src.addr = *src;
+	pkt.src.len = 32;
+	pkt.dst.addr = *dst;
+	pkt.dst.len = 32;
+	pkt.proto = 6;
+	pkt.sport = 40000;
+	pkt.dport = 80;
+	return null_policy_winner(s->drv, dir, &pkt);
+}
+
+/*
+ * s's driver sends its traffic to peer through its SAs, and takes
+ * peer's only through them: an SA entry both ways with exactly the
+ * negotiated bundle and the reqid every SA of s carries.
+ */
+static void
+check_entries(struct side *s, struct side *peer, bool ah, bool esp)
+{
+	const struct null_policy *o, *i;
+	size_t k;
+
+	o = winner(s, DRV_DIR_OUT, &s->addr, &peer->addr);
+	i = winner(s, DRV_DIR_IN, &peer->addr, &s->addr);
+	assert_non_null(o);
+	assert_non_null(i);
+	assert_int_equal(o->params.action, DRV_ACT_PROTECT);
+	assert_int_equal(i->params.action, DRV_ACT_PROTECT);
+	assert_int_equal(o->params.want_ah, ah);
+	assert_int_equal(o->params.want_esp, esp);
+	assert_int_equal(i->params.want_ah, ah);
+	assert_int_equal(i->params.want_esp, esp);
+	assert_false(i->params.inpass);
+	assert_true(null_sa_count(s->drv) > 0);
+	for (k = 0; k < null_sa_count(s->drv); k++) {
+		const struct null_sa *x = null_sa_get(s->drv, k);
+
+		assert_int_equal(x->params.reqid, o->params.reqid);
+		assert_int_equal(x->id.proto, esp ? DRV_PROTO_ESP :
+		    DRV_PROTO_AH);
+	}
+	assert_int_equal(i->params.reqid, o->params.reqid);
+}
+
+/*
+ * Offers are alternatives (ESP, or else AH): Quick Mode chooses ESP, and
+ * both sides' drivers enforce ESP alone, in both directions, through SA
+ * entries with the SAs' reqid; a responder under the default response
+ * rule (no filter of its own) secures its replies the same way. A rekey
+ * shares its flow's entry; the entry goes with the flow's last SA.
+ */
+static void
+test_sa_entries(void **state)
+{
+	struct side a, b;
+	const struct null_sa *s = NULL;
+	size_t i, npol;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+		a.offers[1] = b.offers[1] = (struct pol_qm_offer){ true,
+		    POL_INTEG_SHA1, false, POL_ESP_NONE, POL_INTEG_NONE, 3600,
+		    100000, false };
+		if (round == 1) {
+			/* B: Windows' "Client (Respond Only)". */
+			b.rule.filterlist = NULL;
+			b.rule.default_response = true;
+			b.pol.activate_default_rule = true;
+		}
+		acquire(&a, &b);
+		assert_true(pump(&a, &b, both_qm, 5000));
+		check_entries(&a, &b, false, true);
+		check_entries(&b, &a, false, true);
+		/* A rekey: new SAs of the same reqid, the same entry. */
+		npol = null_policy_count(a.drv);
+		for (i = 0; i < null_sa_count(a.drv); i++) {
+			s = null_sa_get(a.drv, i);
+			if (!s->params.inbound)
+				break;
+		}
+		assert_non_null(s);
+		assert_int_equal(null_inject_expire(a.drv, &s->id, false), 0);
+		assert_int_equal(null_driver_ops.dispatch(a.drv), 0);
+		assert_true(pump(&a, &b, both_two_qm, 5000));
+		assert_int_equal(null_sa_count(a.drv), 4);
+		assert_int_equal(null_policy_count(a.drv), npol);
+		check_entries(&a, &b, false, true);
+		check_entries(&b, &a, false, true);
+		/* Gone with the last SA of the flow, on both sides. */
+		ike_shutdown(a.ike);
+		assert_int_equal(null_policy_count(a.drv), 0);
+		assert_true(pump(&a, &b, b_has_no_sas, 3000));
+		assert_null(winner(&b, DRV_DIR_OUT, &b.addr, &a.addr));
+		assert_null(winner(&b, DRV_DIR_IN, &a.addr, &b.addr));
+		side_close(&a);
+		side_close(&b);
+	}
 }
 
 static void
@@ -1324,6 +1449,180 @@ peer_dead(struct side *s)
 	return st.dpd_dead_peers >= 1;
 }
 
+static bool
+soft_started(struct side *s)
+{
+	struct ike_stats st;
+
+	ike_stats(s->ike, &st);
+	return st.soft_associations >= 1;
+}
+
+static bool
+a_neg_failed(struct side *s)
+{
+	return s->ev[AUDIT_IKE_NEG_FAILED] > 0;
+}
+
+/* Install s's compiled SPD in its driver as the agent core does. */
+static struct pol_spd *
+install_spd(struct side *s)
+{
+	struct pol_spd *spd = NULL;
+	struct pol_err err;
+	struct spd_id id;
+	struct spd_params p;
+	size_t i;
+
+	assert_int_equal(pol_spd_compile(&s->pol, &s->addr, 1, &spd, &err), 0);
+	for (i = 0; i < pol_spd_count(spd); i++) {
+		const struct pol_spd_entry *e = pol_spd_entry_at(spd, i);
+
+		memset(&p, 0, sizeof(p));
+		p.sel.src = e->src;
+		p.sel.dst = e->dst;
+		p.sel.proto = e->proto;
+		p.sel.sport = e->sport;
+		p.sel.dport = e->dport;
+		p.action = e->action == POL_ACT_NEGOTIATE ? DRV_ACT_PROTECT :
+		    e->action == POL_ACT_BLOCK ? DRV_ACT_BLOCK : DRV_ACT_PERMIT;
+		p.priority = pol_spd_prio(e, POL_PRIO_FILTER);
+		p.inpass = e->inpass;
+		p.want_esp = true;
+		id.index = (uint32_t)i + 1;
+		id.dir = e->dir == POL_DIR_OUT ? DRV_DIR_OUT : DRV_DIR_IN;
+		assert_int_equal(null_driver_ops.policy_add(s->drv, &id, &p), 0);
+	}
+	assert_int_equal(ike_set_policy(s->ike, &s->pol, spd), 0);
+	return spd;
+}
+
+/*
+ * Soft associations only for a peer that was asked and stayed silent
+ * (KB 234580). A peer that does not answer MM #1: after soft_sa_ms its
+ * flow passes in clear. A local failure (Kerberos is the rule's only
+ * method and this host has no usable credentials: nothing is ever sent)
+ * is a 547 with the local reason and no soft association: the traffic
+ * stays held.
+ */
+static void
+test_soft_only_when_asked(void **state)
+{
+	struct side a;
+	struct ike_stats st;
+
+	(void)state;
+	soft_sa_ms = 300;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	a.fa.soft = true;
+	assert_int_equal(acquire_to(&a, "127.0.0.2"), 0);
+	assert_true(pump1(&a, soft_started, 3000));
+	assert_int_equal(null_policy_count(a.drv), 2);
+	side_close(&a);
+
+	krb_keytab = "/nonexistent/krb5.keytab";
+	krb_principal = "host/a.example.test";
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	krb_keytab = krb_principal = NULL;
+	memset(&a.auths[0], 0, sizeof(a.auths[0]));
+	a.auths[0].kind = POL_AUTH_KERBEROS;
+	a.rule.auth = a.auths;
+	a.rule.nauth = 1;
+	a.fa.soft = true;
+	/*
+	 * The first acquire fetches tickets in a worker and fails; the next
+	 * ones, until Kerberos is retried, fail before anything is sent.
+	 * Many soft_sa_ms later: the old engine fell back to clear.
+	 */
+	assert_int_equal(acquire_to(&a, "127.0.0.2"), 0);
+	assert_true(pump1(&a, a_neg_failed, 3000));
+	assert_int_not_equal(acquire_to(&a, "127.0.0.2"), 0);
+	assert_false(pump1(&a, soft_started, 2000));
+	assert_int_equal(a.ev[AUDIT_IKE_NEG_FAILED] > 0, true);
+	assert_non_null(strstr(a.reason, "Kerberos"));
+	ike_stats(a.ike, &st);
+	assert_int_equal(st.soft_associations, 0);
+	assert_int_equal(null_policy_count(a.drv), 0);
+	side_close(&a);
+	soft_sa_ms = 0;
+}
+
+/*
+ * A soft association stands just ahead of the filter that allows it,
+ * never above a stricter one: rule "SMB" (TCP 445 to the peer, ESP
+ * required, no fallback) is more specific than rule "All" (everything to
+ * the peer, fallback allowed). When the peer stays silent, "All"'s flow
+ * passes in clear, but TCP 445 is still held for negotiation (the old
+ * soft association sat above every filter and let it out in clear).
+ */
+static void
+test_soft_scoped(void **state)
+{
+	static struct pol_rule rules[2];
+	static struct pol_filter smbf;
+	static struct pol_filterlist smbl;
+	static struct pol_filteraction strict;
+	struct side a;
+	struct pol_spd *spd;
+	const struct null_policy *w;
+	struct drv_sel pkt;
+
+	(void)state;
+	soft_sa_ms = 300;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	a.fa.soft = true;
+	a.fa.inpass = true;
+	strict = a.fa;
+	strict.soft = false;
+	strict.inpass = false;
+	smbf = a.flt;
+	smbf.proto = 6;
+	smbf.dport = 445;
+	smbl.filters = &smbf;
+	smbl.nfilters = 1;
+	rules[0] = a.rule;
+	rules[0].name = (char *)(uintptr_t)"SMB";
+	rules[0].filterlist = &smbl;
+	rules[0].filteraction = &strict;
+	rules[0].filterlist_id.b[15] = 1;	/* the SPD compiles them */
+	rules[1] = a.rule;
+	rules[1].name = (char *)(uintptr_t)"All";
+	rules[1].filterlist_id.b[15] = 2;
+	a.pol.rules = rules;
+	a.pol.nrules = 2;
+	spd = install_spd(&a);
+	/* An ICMP packet raises the acquire under "All". */
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.src.addr = a.addr;
+	pkt.src.len = 32;
+	assert_int_equal(pa_addr_parse("127.0.0.2", &pkt.dst.addr), 0);
+	pkt.dst.len = 32;
+	pkt.proto = 1;
+	assert_int_equal(ike_acquire(a.ike, &pkt, 0, NULL), 0);
+	assert_true(pump1(&a, soft_started, 3000));
+	w = winner(&a, DRV_DIR_OUT, &a.addr, &pkt.dst.addr);	/* TCP 80 */
+	assert_non_null(w);
+	assert_int_equal(w->params.action, DRV_ACT_PERMIT);
+	pkt.proto = 6;
+	pkt.sport = 40000;
+	pkt.dport = 445;
+	w = null_policy_winner(a.drv, DRV_DIR_OUT, &pkt);
+	assert_non_null(w);
+	assert_int_equal(w->params.action, DRV_ACT_PROTECT);
+	/* And the way in: clear TCP 445 from the peer is not let in. */
+	pkt.src.addr = pkt.dst.addr;
+	pkt.dst.addr = a.addr;
+	pkt.sport = 445;
+	pkt.dport = 40000;
+	w = null_policy_winner(a.drv, DRV_DIR_IN, &pkt);
+	assert_non_null(w);
+	assert_int_equal(w->params.action, DRV_ACT_PROTECT);
+	assert_false(w->params.inpass);
+	side_close(&a);
+	pol_spd_free(spd);
+	soft_sa_ms = 0;
+}
+
 static void
 test_dpd(void **state)
 {
@@ -1964,6 +2263,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_psk_transport),
+		cmocka_unit_test(test_sa_entries),
+		cmocka_unit_test(test_soft_only_when_asked),
+		cmocka_unit_test(test_soft_scoped),
 		cmocka_unit_test(test_order_tunnel_pfs_bundle),
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_no_proposal),

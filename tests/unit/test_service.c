@@ -695,6 +695,60 @@ test_agent_dynamic_psk(void **state)
 	agent_free(a);
 }
 
+/*
+ * A filter action's offers are alternatives (Windows' "Request Security
+ * (Optional)": ESP, ESP, AH, AH): the driver filter's template is the
+ * first offer only, with reqid 0, never the union (which demanded AH and
+ * ESP of every packet, so nothing Quick Mode negotiated ever served it).
+ */
+static void
+test_agent_offers_are_alternatives(void **state)
+{
+	static const struct {
+		const char	*offers;
+		bool		 ah, esp;
+	} cases[] = {
+		{ "<offer esp=\"AES128\" espIntegrity=\"SHA1\"/>"
+		    "<offer ah=\"SHA1\"/>", false, true },
+		{ "<offer ah=\"SHA1\"/>"
+		    "<offer esp=\"AES128\" espIntegrity=\"SHA1\"/>", true,
+		    false },
+		{ "<offer ah=\"SHA1\" esp=\"AES128\" espIntegrity=\"SHA1\"/>"
+		    "<offer esp=\"3DES\" espIntegrity=\"SHA1\"/>", true,
+		    true },
+	};
+	char store[512], copy[300], cmd[1400];
+	struct agent *a;
+	struct driver *d;
+	size_t c, i, protect;
+
+	(void)state;
+	store_path(store, sizeof(store));
+	snprintf(copy, sizeof(copy), "%s/alt.xml", tmpdir);
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		snprintf(cmd, sizeof(cmd), "sed 's|<offer esp=\"AES128\" "
+		    "espIntegrity=\"SHA1\" lifeSeconds=\"3600\"|%s<x |' '%s'"
+		    " | sed 's|<x *$||; s|^ *lifeKilobytes=\"100000\"/>||' "
+		    "> '%s'", cases[c].offers, store, copy);
+		assert_int_equal(system(cmd), 0);
+		a = agent_up(NULL, copy);
+		d = agent_driver(a);
+		protect = 0;
+		for (i = 0; i < null_policy_count(d); i++) {
+			const struct null_policy *p = null_policy_get(d, i);
+
+			if (p->params.action != DRV_ACT_PROTECT)
+				continue;
+			protect++;
+			assert_int_equal(p->params.want_ah, cases[c].ah);
+			assert_int_equal(p->params.want_esp, cases[c].esp);
+			assert_int_equal(p->params.reqid, 0);
+		}
+		assert_true(protect > 0);
+		agent_free(a);
+	}
+}
+
 static void
 test_agent_bad_config(void **state)
 {
@@ -741,6 +795,7 @@ main(void)
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_agent_core),
 		cmocka_unit_test(test_agent_dynamic_psk),
+		cmocka_unit_test(test_agent_offers_are_alternatives),
 		cmocka_unit_test(test_agent_bad_config),
 	};
 
