@@ -21,6 +21,9 @@ usage(FILE *f)
 	    "  -f, --foreground    stay in the foreground (systemd, tests)\n"
 	    "  -o key=value        override a configuration key\n"
 	    "  -t, --check         check the configuration and exit\n"
+	    "      --clear         remove what a stopped or dead instance left\n"
+	    "                      (it keeps blocking the traffic its policy\n"
+	    "                      secured): traffic then flows in clear\n"
 	    "  -h, --help          this text\n");
 }
 
@@ -31,6 +34,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 't' },
+		{ "clear", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -57,6 +61,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			o.check_only = true;
+			break;
+		case 'C':
+			o.clear_only = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -41,6 +41,12 @@ enum audit_event {
 	AUDIT_DRV_REPLAY = 4289,	/* ID chosen here: unassigned in 2000/XP */
 	AUDIT_DRV_BLOCKED = 4293,	/* ID chosen here */
 	AUDIT_DRV_OUT_DROPPED = 4294,	/* ID chosen here: outbound, not sent */
+	/*
+	 * At start: the state a previous instance left (it died, failed to
+	 * start or stopped fail-closed) was found; it blocked protected
+	 * traffic until this instance's policy took over. Field: State.
+	 */
+	AUDIT_DRV_LEFTOVER = 4295,	/* ID chosen here */
 	/* Control (this product's own IDs, outside the Windows ranges). */
 	AUDIT_CTL_CHANGE = 5700,	/* Uid, Command, Result */
 	AUDIT_CTL_DENIED = 5701		/* Uid, Command */

@@ -346,9 +346,14 @@ apply(struct agent *a, const struct pol_spd *spd, struct pol_err *err)
 		want[i].id.index = ++a->next_index;
 		if ((rc = a->ops->policy_add(a->drv, &want[i].id,
 		    &want[i].params)) != 0) {
+			const struct pol_spd_entry *e = pol_spd_entry_at(spd,
+			    i);
+
 			a->st.driver_errors++;
-			set_err(err, "driver", "adding filter %zu failed: %s",
-			    i, pa_strerror(rc));
+			set_err(err, "driver", "rule '%s' (filter %zu, %s): the "
+			    "driver refused it: %s", e->rule != NULL &&
+			    e->rule->name != NULL ? e->rule->name : "",
+			    i, pol_dir_name(e->dir), pa_strerror(rc));
 			/* Roll back what this call added. */
 			while (i-- > 0) {
 				size_t j;
@@ -382,6 +387,43 @@ out:
 	free(want);
 	free(kept);
 	return rc;
+}
+
+/*
+ * The first policy could not be applied at start: block what it would
+ * have secured or blocked, so nothing it protects leaves in clear while
+ * the agent is down (Windows' IPsec driver enters block mode when its
+ * Policy Agent fails). Each filter goes in as it is, or, refused, as a
+ * BLOCK filter with its selectors; apply() rolled back what it added.
+ */
+static void
+block_failed_start(struct agent *a, const struct pol_spd *spd)
+{
+	struct applied *v;
+	size_t n = 0, i, blocked = 0, lost = 0;
+
+	if (spd == NULL || (v = calloc(pol_spd_count(spd) + 1,
+	    sizeof(*v))) == NULL)
+		return;
+	push_spd(spd, v, &n);
+	for (i = 0; i < n; i++) {
+		v[i].id.index = ++a->next_index;
+		if (a->ops->policy_add(a->drv, &v[i].id, &v[i].params) == 0)
+			continue;
+		if (v[i].params.action == DRV_ACT_PERMIT)
+			continue;	/* nothing to protect */
+		v[i].params.action = DRV_ACT_BLOCK;
+		v[i].params.inpass = false;
+		if (a->ops->policy_add(a->drv, &v[i].id, &v[i].params) == 0)
+			blocked++;
+		else
+			lost++;
+	}
+	if (blocked > 0 || lost > 0)
+		log_warnx("failed start: %zu filters the driver refused are "
+		    "blocked instead%s", blocked, lost > 0 ? "; some could not "
+		    "even be blocked" : "");
+	free(v);
 }
 
 static void
@@ -568,6 +610,14 @@ on_drop(void *arg, const struct drv_drop *dr)
 	}
 }
 
+static void
+on_leftover(void *arg, const char *what)
+{
+	struct agent *a = arg;
+
+	emit1(a, AUDIT_DRV_LEFTOVER, "State", what);
+}
+
 static int
 addr_cmp(const void *x, const void *y)
 {
@@ -728,6 +778,7 @@ agent_start(struct agent *a, struct pol_err *err)
 		.acquire = on_acquire,
 		.expire = on_expire,
 		.drop = on_drop,
+		.leftover = on_leftover,
 	};
 	struct driver_cfg dc;
 	struct audit_field f[2];
@@ -807,8 +858,19 @@ agent_start(struct agent *a, struct pol_err *err)
 			}
 		}
 	}
-	if ((rc = commit(a, NULL, NULL, err)) != 0)
+	if ((rc = commit(a, NULL, NULL, err)) != 0) {
+		struct pol_spd *spd = NULL;
+		struct pol_err e2;
+
+		if (compile_set(&a->cur, &a->dyn, &spd, &e2) == 0)
+			block_failed_start(a, spd);
+		pol_spd_free(spd);
 		goto fail;
+	}
+	/* Our policy is in force: what a previous instance left can go. */
+	if (a->ops->settle(a->drv) != 0)
+		log_warnx("driver: removing what a previous instance left "
+		    "failed; it keeps blocking what it blocked");
 	addr_watch_open(a);
 	a->started = true;
 	f[0].key = "Policy Source";
@@ -830,8 +892,10 @@ fail:
 }
 
 void
-agent_stop(struct agent *a, const char *reason)
+agent_stop(struct agent *a, const char *reason, bool clear)
 {
+	char why[300];
+
 	if (a == NULL || !a->started || a->stopped)
 		return;
 	a->stopped = true;
@@ -844,15 +908,21 @@ agent_stop(struct agent *a, const char *reason)
 	if (a->addr_fd >= 0)
 		close(a->addr_fd);
 	a->addr_fd = -1;
-	if (a->ops->flush(a->drv) != 0)
-		log_warnx("driver: flush failed");
+	if (clear && a->ops->clear(a->drv) != 0) {
+		log_warnx("driver: removing everything failed: what is left "
+		    "keeps blocking (ipsec-agentd --clear)");
+		clear = false;
+	}
 	a->ops->close(a->drv);
 	a->drv = NULL;
 	free(a->applied);
 	a->applied = NULL;
 	a->napplied = 0;
-	emit1(a, AUDIT_PA_DISABLED, "Reason", reason != NULL ? reason :
-	    "service stopped");
+	snprintf(why, sizeof(why), "%s; %s", reason != NULL ? reason :
+	    "service stopped", clear ? "IPsec filters removed: traffic "
+	    "flows in clear" : "fail-closed: traffic the policy secures or "
+	    "blocks stays blocked until the next start");
+	emit1(a, AUDIT_PA_DISABLED, "Reason", why);
 }
 
 void
@@ -860,7 +930,7 @@ agent_free(struct agent *a)
 {
 	if (a == NULL)
 		return;
-	agent_stop(a, "service stopped");
+	agent_stop(a, "service stopped", false);
 	dir_join(a, false);
 	if (a->dir_evfd >= 0)
 		close(a->dir_evfd);
@@ -1038,6 +1108,45 @@ dir_join(struct agent *a, bool apply)
 	j->st = NULL;
 	if (a->dir_again)
 		a->dir_next_ms = 0;
+}
+
+static void
+clear_leftover(void *arg, const char *what)
+{
+	char **found = arg;
+
+	snprintf(found[0], (size_t)(found[1] - found[0]), "%s", what);
+}
+
+int
+agent_clear_state(const char *driver, char *found, size_t cap,
+    struct pol_err *err)
+{
+	static const struct driver_events ev = { .leftover = clear_leftover };
+	const struct driver_ops *ops;
+	struct driver_cfg dc;
+	struct driver *d = NULL;
+	char *arg[2] = { found, found + cap };
+	int rc;
+
+	if (cap > 0)
+		found[0] = '\0';
+	if ((ops = drv_lookup(driver)) == NULL) {
+		set_err(err, "driver", "unknown driver backend '%s'",
+		    driver != NULL ? driver : "");
+		return PA_E_NOENT;
+	}
+	memset(&dc, 0, sizeof(dc));
+	if ((rc = ops->open(&dc, &ev, arg, &d)) != 0) {
+		set_err(err, "driver", "opening backend '%s' failed: %s",
+		    ops->name, pa_strerror(rc));
+		return rc;
+	}
+	if ((rc = ops->clear(d)) != 0)
+		set_err(err, "driver", "removing the state failed: %s",
+		    pa_strerror(rc));
+	ops->close(d);
+	return rc;
 }
 
 int

@@ -136,9 +136,22 @@ int	agent_new(const struct agent_cfg *, struct agent **out,
 	    struct pol_err *err) PA_MUST_USE;
 /* Open the driver, apply the policy, start IKE; emits 613 or 616. */
 int	agent_start(struct agent *, struct pol_err *err) PA_MUST_USE;
-/* Delete SAs (with notifications), remove everything from the driver,
- * close it; emits 614 with reason. Idempotent. */
-void	agent_stop(struct agent *, const char *reason);
+/*
+ * Delete SAs (with notifications) and close the driver; emits 614 with
+ * reason. Idempotent. Fail-closed unless clear: every flow the policy
+ * secures or blocks stays blocked (kernel state the driver leaves) until
+ * the next start, as Windows' IPsec driver in block mode; clear (the
+ * administrator asked for it) removes everything: traffic in clear.
+ */
+void	agent_stop(struct agent *, const char *reason, bool clear);
+/*
+ * Without a running agent: remove the state a previous instance of this
+ * driver backend left (it died, failed to start or stopped fail-closed),
+ * so that traffic flows in clear. *found says what was found ("" if
+ * nothing). For `ipsec-agentd --clear` and package removal.
+ */
+int	agent_clear_state(const char *driver, char *found, size_t cap,
+	    struct pol_err *err) PA_MUST_USE;
 void	agent_free(struct agent *);		/* stops first; NULL ok */
 
 /*

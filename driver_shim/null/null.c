@@ -412,14 +412,21 @@ null_dispatch(struct driver *d)
 static int
 null_clear(struct driver *d)
 {
-	return null_flush(d);
+	int rc;
+
+	if ((rc = null_enter(d, NULL_OP_CLEAR, NULL, NULL)) != 0)
+		return rc;
+	while (d->nsas > 0)
+		null_sa_remove(d, d->nsas - 1);
+	d->npols = 0;
+	d->st.active_sas = 0;
+	return 0;
 }
 
 static int
 null_settle(struct driver *d)
 {
-	(void)d;
-	return 0;
+	return null_enter(d, NULL_OP_SETTLE, NULL, NULL);
 }
 
 static int

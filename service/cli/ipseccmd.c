@@ -46,7 +46,7 @@ static const struct subcmd subcmds[] = {
 	{ "show", cmd_show,
 	    "all|policy|filters|mmsas|qmsas|stats|events",
 	    "show what the agent holds" },
-	{ "service", cmd_service, "start|stop|pause|continue|status",
+	{ "service", cmd_service, "start|stop [clear]|pause|continue|status",
 	    "control the service (Windows states)" },
 	{ "dynamic", cmd_dynamic,
 	    "add rule NAME key=value... | delete rule NAME | delete all | show",
@@ -319,6 +319,17 @@ cmd_service(struct cli *c, int argc, char **argv)
 {
 	int rc;
 
+	if (argc == 3 && strcmp(argv[1], "stop") == 0 &&
+	    strcmp(argv[2], "clear") == 0) {
+		/* The administrator asks for clear: every filter goes. */
+		if ((rc = cli_call(c, "service.stop", json_pack("{s:b}",
+		    "clear", 1), NULL)) != 0)
+			return rc;
+		if ((rc = wait_stopped(c)) == 0 && !c->json)
+			printf("state: STOPPED (IPsec filters removed: traffic "
+			    "flows in clear)\n");
+		return rc;
+	}
 	if (argc != 2)
 		goto bad;
 	if (strcmp(argv[1], "start") == 0)
@@ -333,12 +344,15 @@ cmd_service(struct cli *c, int argc, char **argv)
 		if ((rc = cli_call(c, "service.stop", NULL, NULL)) != 0)
 			return rc;
 		if ((rc = wait_stopped(c)) == 0 && !c->json)
-			printf("state: STOPPED\n");
+			printf("state: STOPPED (fail-closed: traffic the policy "
+			    "secures or blocks stays blocked until the next "
+			    "start; 'ipseccmd service stop clear' or "
+			    "'ipsec-agentd --clear' removes it)\n");
 		return rc;
 	}
 bad:
-	fprintf(stderr, "usage: ipseccmd service start|stop|pause|continue|"
-	    "status\n");
+	fprintf(stderr, "usage: ipseccmd service start|stop [clear]|pause|"
+	    "continue|status\n");
 	return CMD_EXIT_USAGE;
 }
 

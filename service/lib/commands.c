@@ -518,10 +518,16 @@ static json_t *
 cmd_service_stop(struct cmd_ctx *c)
 {
 	char reason[128];
+	json_t *v = json_object_get(c->args, "clear");
+	bool clear = v != NULL && json_is_true(v);
 
-	snprintf(reason, sizeof(reason), "service stopped by uid %u",
-	    (unsigned)c->peer->uid);
-	svc_request_stop(c->d, reason);
+	if (v != NULL && !json_is_boolean(v))
+		return svc_reply_error("bad-args", "clear: a boolean");
+	snprintf(reason, sizeof(reason), "service stopped by uid %u%s",
+	    (unsigned)c->peer->uid, clear ? " in clear" : "");
+	snprintf(c->detail, sizeof(c->detail), "%s", clear ? "clear" :
+	    "fail-closed");
+	svc_request_stop(c->d, reason, clear);
 	return reply_ok(json_pack("{s:s}", "state",
 	    svc_state_name(c->d->state)));
 }

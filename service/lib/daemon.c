@@ -410,11 +410,12 @@ out:
 }
 
 void
-svc_request_stop(struct svc_daemon *d, const char *reason)
+svc_request_stop(struct svc_daemon *d, const char *reason, bool clear)
 {
 	if (d->state == SVC_STOP_PENDING || d->state == SVC_STOPPED)
 		return;
 	snprintf(d->stop_reason, sizeof(d->stop_reason), "%s", reason);
+	d->stop_clear = clear;
 	svc_set_state(d, SVC_STOP_PENDING);
 	(void)sd_notify(0, "STOPPING=1");
 }
@@ -438,7 +439,7 @@ stop_sequence(struct svc_daemon *d)
 	alarm((d->cfg.stop_timeout_ms + 999) / 1000);
 	agent_fds_unregister(d);
 	agent_stop(d->agent, d->stop_reason[0] ? d->stop_reason :
-	    "service stopped");
+	    "service stopped", d->stop_clear);
 	audit_flush(d->audit);
 	svc_set_state(d, SVC_STOPPED);
 	alarm(0);
@@ -660,7 +661,7 @@ on_signal(struct svc_daemon *d)
 			log_info("signal %d: stopping", (int)si.ssi_signo);
 			svc_request_stop(d, si.ssi_signo == SIGTERM ?
 			    "service stopped (SIGTERM)" :
-			    "service stopped (SIGINT)");
+			    "service stopped (SIGINT)", false);
 			break;
 		case SIGHUP:
 			log_info("SIGHUP: reloading");
@@ -1035,7 +1036,26 @@ svc_daemon_main(const struct svc_opts *opts)
 	}
 	log_set_level((enum pa_log_level)d->cfg.log_level);
 	if (take_lock(d, eb, sizeof(eb)) != 0) {
-		fprintf(stderr, "ipsec-agentd: %s\n", eb);
+		fprintf(stderr, "ipsec-agentd: %s%s\n", eb, opts->clear_only ?
+		    " (to stop it in clear: ipseccmd service stop clear)" : "");
+		goto out;
+	}
+	if (opts->clear_only) {
+		struct pol_err perr;
+		char found[512];
+
+		memset(&perr, 0, sizeof(perr));
+		if (agent_clear_state(d->cfg.driver, found, sizeof(found),
+		    &perr) != 0) {
+			fprintf(stderr, "ipsec-agentd: --clear: %s: %s\n",
+			    perr.where, perr.what);
+			goto out;
+		}
+		printf("%s: %s\n", d->cfg.driver, found[0] != '\0' ? found :
+		    "nothing was left");
+		if (found[0] != '\0')
+			printf("removed: traffic flows in clear\n");
+		code = 0;
 		goto out;
 	}
 	if (!opts->foreground) {

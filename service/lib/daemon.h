@@ -29,6 +29,12 @@ struct svc_opts {
 	const char	**overrides;	/* "key=value" (-o), after the file */
 	size_t		 noverrides;
 	bool		 check_only;	/* -t: check the configuration, exit */
+	/*
+	 * --clear: no service; remove what a previous instance left (it
+	 * died, failed to start or stopped fail-closed) so that traffic
+	 * flows in clear; refused while an instance runs.
+	 */
+	bool		 clear_only;
 };
 
 /* Run the service; returns the process exit status. */

@@ -59,11 +59,13 @@ struct svc_daemon {
 	uint64_t		 watchdog_ms;	/* 0 = off */
 	uint64_t		 watchdog_next;
 	char			 stop_reason[128];
+	bool			 stop_clear;	/* stop "in clear" */
 };
 
 void	svc_set_state(struct svc_daemon *, enum svc_state);
 /* Begin the stop sequence; the loop exits after the reply is sent. */
-void	svc_request_stop(struct svc_daemon *, const char *reason);
+/* Stop: fail-closed, or (clear) with every IPsec filter removed. */
+void	svc_request_stop(struct svc_daemon *, const char *reason, bool clear);
 /* Reload configuration file and policy (SIGHUP, `reload`). */
 int	svc_reload(struct svc_daemon *, char *errbuf, size_t errcap);
 /* Oakley log on/off; the file is started afresh once per service start. */

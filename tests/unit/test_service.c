@@ -460,6 +460,7 @@ test_audit_chain(void **state)
 struct events {
 	int	ids[256];
 	size_t	n;
+	char	last614[512];	/* the last 614's Reason */
 };
 
 static void
@@ -468,8 +469,8 @@ ev_sink(void *arg, enum audit_event ev, const struct audit_field *f,
 {
 	struct events *e = arg;
 
-	(void)f;
-	(void)n;
+	if (ev == AUDIT_PA_DISABLED && n > 0)
+		snprintf(e->last614, sizeof(e->last614), "%s", f[0].value);
 	if (e->n < 256)
 		e->ids[e->n++] = (int)ev;
 }
@@ -636,10 +637,10 @@ test_agent_core(void **state)
 	}
 
 	/* Stop: flush, 614, idempotent. */
-	agent_stop(a, "test stop");
+	agent_stop(a, "test stop", false);
 	assert_null(agent_driver(a));
 	assert_int_equal(count_ev(&ev, AUDIT_PA_DISABLED), 1);
-	agent_stop(a, "again");
+	agent_stop(a, "again", false);
 	assert_int_equal(count_ev(&ev, AUDIT_PA_DISABLED), 1);
 	agent_free(a);
 	audit_free(au);
@@ -749,6 +750,48 @@ test_agent_offers_are_alternatives(void **state)
 	}
 }
 
+/*
+ * Start: what a previous instance left goes only once this instance's
+ * filters are in (settle after the last add); stop is fail-closed unless
+ * the administrator asked for clear, and 614 says which.
+ */
+static void
+test_agent_fail_closed(void **state)
+{
+	struct events ev;
+	struct audit *au;
+	struct agent *a;
+	struct driver *d;
+	char store[512];
+	size_t i, last_add = 0, settle = 0;
+	int round;
+
+	(void)state;
+	store_path(store, sizeof(store));
+	for (round = 0; round < 2; round++) {
+		memset(&ev, 0, sizeof(ev));
+		assert_non_null(au = audit_new());
+		audit_set_sink(au, ev_sink, &ev);
+		a = agent_up(au, store);
+		d = agent_driver(a);
+		assert_int_equal(null_calls(d, NULL_OP_SETTLE), 1);
+		for (i = 0; i < null_log_len(d); i++) {
+			if (null_log_get(d, i)->op == NULL_OP_POLICY_ADD)
+				last_add = i;
+			if (null_log_get(d, i)->op == NULL_OP_SETTLE)
+				settle = i;
+		}
+		assert_true(last_add > 0 && settle > last_add);
+		assert_int_equal(null_calls(d, NULL_OP_CLEAR), 0);
+		agent_stop(a, "test", round == 1);
+		assert_int_equal(count_ev(&ev, AUDIT_PA_DISABLED), 1);
+		assert_non_null(strstr(ev.last614, round == 1 ?
+		    "traffic flows in clear" : "fail-closed"));
+		agent_free(a);
+		audit_free(au);
+	}
+}
+
 static void
 test_agent_bad_config(void **state)
 {
@@ -796,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_agent_core),
 		cmocka_unit_test(test_agent_dynamic_psk),
 		cmocka_unit_test(test_agent_offers_are_alternatives),
+		cmocka_unit_test(test_agent_fail_closed),
 		cmocka_unit_test(test_agent_bad_config),
 	};
 
