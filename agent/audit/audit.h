@@ -27,7 +27,7 @@ enum audit_event {
 	AUDIT_IKE_NOTIFICATION = 550,	/* Text (e.g. possible denial of service) */
 	/* Policy Agent (category Policy Change). */
 	AUDIT_PA_STARTED = 613,		/* Policy Source, Policy */
-	AUDIT_PA_DISABLED = 614,	/* Reason */
+	AUDIT_PA_DISABLED = 614,	/* Reason, Data Path */
 	AUDIT_PA_POLICY_CHANGED = 615,	/* Source, Policy, Detail */
 	AUDIT_PA_FAILURE = 616,		/* Reason */
 	/*

@@ -894,8 +894,6 @@ fail:
 void
 agent_stop(struct agent *a, const char *reason, bool clear)
 {
-	char why[300];
-
 	if (a == NULL || !a->started || a->stopped)
 		return;
 	a->stopped = true;
@@ -918,11 +916,18 @@ agent_stop(struct agent *a, const char *reason, bool clear)
 	free(a->applied);
 	a->applied = NULL;
 	a->napplied = 0;
-	snprintf(why, sizeof(why), "%s; %s", reason != NULL ? reason :
-	    "service stopped", clear ? "IPsec filters removed: traffic "
-	    "flows in clear" : "fail-closed: traffic the policy secures or "
-	    "blocks stays blocked until the next start");
-	emit1(a, AUDIT_PA_DISABLED, "Reason", why);
+	{
+		struct audit_field f[2] = {
+			{ "Reason", reason != NULL ? reason :
+			    "service stopped" },
+			{ "Data Path", clear ? "IPsec filters removed: traffic "
+			    "flows in clear" : "fail-closed: traffic the policy "
+			    "secures or blocks stays blocked until the next "
+			    "start" },
+		};
+
+		audit_emit(a->cfg.audit, AUDIT_PA_DISABLED, f, 2);
+	}
 }
 
 void

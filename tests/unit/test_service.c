@@ -469,8 +469,8 @@ ev_sink(void *arg, enum audit_event ev, const struct audit_field *f,
 {
 	struct events *e = arg;
 
-	if (ev == AUDIT_PA_DISABLED && n > 0)
-		snprintf(e->last614, sizeof(e->last614), "%s", f[0].value);
+	if (ev == AUDIT_PA_DISABLED && n > 1)
+		snprintf(e->last614, sizeof(e->last614), "%s", f[1].value);
 	if (e->n < 256)
 		e->ids[e->n++] = (int)ev;
 }

@@ -81,7 +81,8 @@ jq -e '.IPSEC_EVENT_ID == "5700" and .IPSEC_UID == "0" and
     <<<"$e" >/dev/null || fail "5700 fields: $e"
 "$bin/ipseccmd" -c "$tmp/agentd.conf" service stop >/dev/null || fail "stop"
 e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f30266) || fail "no 614 entry"
-jq -e '.IPSEC_REASON == "service stopped by uid 0"' <<<"$e" >/dev/null ||
+jq -e '.IPSEC_REASON == "service stopped by uid 0" and
+    (.IPSEC_DATA_PATH | startswith("fail-closed"))' <<<"$e" >/dev/null ||
     fail "614 fields: $e"
 echo "ok 1 - journald entries with stable MESSAGE_IDs and IPSEC_* fields"
 
