@@ -829,6 +829,7 @@ agent_start(struct agent *a, struct pol_err *err)
 		ic.krb_keytab = a->cfg.krb_keytab;
 		ic.krb_principal = a->cfg.krb_principal;
 		ic.krb_config = a->cfg.krb_config;
+		ic.krb_ccache = a->cfg.krb_ccache;
 		ic.cert_file = a->cfg.cert_file;
 		ic.key_file = a->cfg.key_file;
 		ic.ca_file = a->cfg.ca_file;

@@ -66,6 +66,7 @@ struct agent_cfg {
 	const char		*krb_keytab;
 	const char		*krb_principal;
 	const char		*krb_config;
+	const char		*krb_ccache;	/* see ike.h; NULL = none */
 	const char		*cert_file;
 	const char		*key_file;
 	const char		*ca_file;

@@ -23,6 +23,7 @@
  *     accepts any domain member); names compare case-insensitively.
  */
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -69,6 +70,7 @@ struct gss_gen {
 struct ike_gss_cred {
 	krb5_context	 kctx;
 	char		*keytab;		/* "FILE:/path" */
+	char		*ccfile;		/* persisted tickets, or NULL */
 	char		*name;			/* "name@REALM" */
 	const char	*realm;			/* into name */
 	uint32_t	 margin_cfg;
@@ -397,8 +399,89 @@ import_name(const char *name, gss_OID type, OM_uint32 *maj, OM_uint32 *min)
 }
 
 /*
+ * Tickets kept by an earlier run: into the generation's private ccache,
+ * if the file is ours alone (owner root or us, no group/other access)
+ * and holds tickets of this very principal. Anything else is ignored:
+ * the keytab and the KDC are then asked as without a file.
+ */
+static void
+load_persisted(krb5_context kctx, const struct ike_gss_cred *cred,
+    const char *memname)
+{
+	krb5_ccache file = NULL, mem = NULL;
+	krb5_principal fp = NULL;
+	char fname[4200], *pn = NULL;
+	struct stat sb;
+
+	if (cred->ccfile == NULL || stat(cred->ccfile, &sb) != 0)
+		return;
+	if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0 ||
+	    (sb.st_uid != 0 && sb.st_uid != geteuid())) {
+		log_warnx("Kerberos: ignoring %s: not a file of ours alone",
+		    cred->ccfile);
+		return;
+	}
+	(void)snprintf(fname, sizeof(fname), "FILE:%s", cred->ccfile);
+	if (krb5_cc_resolve(kctx, fname, &file) != 0 ||
+	    krb5_cc_get_principal(kctx, file, &fp) != 0 ||
+	    krb5_unparse_name(kctx, fp, &pn) != 0 ||
+	    strcmp(pn, cred->name) != 0 ||
+	    krb5_cc_resolve(kctx, memname, &mem) != 0 ||
+	    krb5_cc_initialize(kctx, mem, fp) != 0 ||
+	    krb5_cc_copy_creds(kctx, file, mem) != 0)
+		log_debug("%s: no usable tickets in %s", __func__,
+		    cred->ccfile);
+	if (pn != NULL)
+		krb5_free_unparsed_name(kctx, pn);
+	if (fp != NULL)
+		krb5_free_principal(kctx, fp);
+	if (mem != NULL)
+		(void)krb5_cc_close(kctx, mem);
+	if (file != NULL)
+		(void)krb5_cc_close(kctx, file);
+}
+
+int
+ike_gss_cred_save(struct ike_gss_cred *cred)
+{
+	krb5_context kctx;
+	krb5_ccache mem = NULL, tmp = NULL;
+	krb5_principal p = NULL;
+	char tname[4210], tpath[4200];
+	int rc = PA_E_SYS;
+
+	if (cred == NULL || cred->ccfile == NULL || cred->gen == NULL)
+		return 0;
+	kctx = cred->gen->kctx;
+	(void)snprintf(tpath, sizeof(tpath), "%s.new", cred->ccfile);
+	(void)snprintf(tname, sizeof(tname), "FILE:%s", tpath);
+	(void)unlink(tpath);
+	/* MIT creates FILE ccaches 0600; the chmod makes sure. */
+	if (krb5_cc_resolve(kctx, cred->gen->ccname, &mem) == 0 &&
+	    krb5_cc_get_principal(kctx, mem, &p) == 0 &&
+	    krb5_cc_resolve(kctx, tname, &tmp) == 0 &&
+	    krb5_cc_initialize(kctx, tmp, p) == 0 &&
+	    krb5_cc_copy_creds(kctx, mem, tmp) == 0 &&
+	    chmod(tpath, 0600) == 0 && rename(tpath, cred->ccfile) == 0)
+		rc = 0;
+	if (rc != 0) {
+		log_warn("Kerberos: keeping the tickets in %s", cred->ccfile);
+		(void)unlink(tpath);
+	}
+	if (p != NULL)
+		krb5_free_principal(kctx, p);
+	if (tmp != NULL)
+		(void)krb5_cc_close(kctx, tmp);
+	if (mem != NULL)
+		(void)krb5_cc_close(kctx, mem);
+	return rc;
+}
+
+/*
  * Get a TGT for cred->name from the keytab into a new private ccache,
- * plus an acceptor credential over the keytab.
+ * plus an acceptor credential over the keytab. Unexpired tickets a
+ * previous run kept (ccache_file) are used first: no KDC is asked while
+ * they last.
  */
 static int
 gen_new(const struct ike_gss_cred *cred, struct gss_gen **out,
@@ -428,6 +511,7 @@ gen_new(const struct ike_gss_cred *cred, struct gss_gen **out,
 	}
 	(void)snprintf(g->ccname, sizeof(g->ccname), "MEMORY:pa-ike-gss-%ld-%u",
 	    (long)getpid(), atomic_fetch_add(&gss_ccache_seq, 1));
+	load_persisted(g->kctx, cred, g->ccname);
 
 	/* client_keytab: MIT gets the TGT from the keytab, no kinit. */
 	iel[0].key = "client_keytab";
@@ -534,6 +618,12 @@ ike_gss_cred_new(const struct ike_gss_cred_cfg *cfg, struct ike_gss_cred **out,
 		return gss_fail(err, IKE_GSS_F_OTHER, PA_E_NOMEM, 0, 0,
 		    "out of memory");
 	cred->margin_cfg = cfg->renew_margin;
+	if (cfg->ccache_file != NULL &&
+	    (cred->ccfile = strdup(cfg->ccache_file)) == NULL) {
+		rc = gss_fail(err, IKE_GSS_F_OTHER, PA_E_NOMEM, 0, 0,
+		    "out of memory");
+		goto out;
+	}
 	if ((kc = krb5_init_context(&cred->kctx)) != 0) {
 		cred->kctx = NULL;
 		rc = krb_fail(err, NULL, kc, IKE_GSS_F_CONFIG,
@@ -615,6 +705,7 @@ ike_gss_cred_free(struct ike_gss_cred *cred)
 	if (cred->kctx != NULL)
 		krb5_free_context(cred->kctx);
 	free(cred->keytab);
+	free(cred->ccfile);
 	free(cred->name);
 	free(cred);
 }
@@ -1163,6 +1254,7 @@ struct gss_job {
 	/* GSS_JOB_CRED_NEW (keytab may be NULL) and GSS_JOB_REFRESH */
 	char			*keytab;
 	char			*principal;
+	char			*ccfile;
 	uint32_t		 margin;
 	struct ike_gss_cred	*cred;
 	struct gss_gen		*gen;
@@ -1196,6 +1288,7 @@ job_free(struct gss_job *j)
 	}
 	free(j->keytab);
 	free(j->principal);
+	free(j->ccfile);
 	free(j);
 }
 
@@ -1225,6 +1318,7 @@ job_run(struct gss_job *j)
 		cfg.keytab = j->keytab;
 		cfg.principal = j->principal;
 		cfg.renew_margin = j->margin;
+		cfg.ccache_file = j->ccfile;
 		j->rc = ike_gss_cred_new(&cfg, &j->cred, &j->err);
 		break;
 	case GSS_JOB_REFRESH:
@@ -1468,7 +1562,9 @@ ike_gss_async_cred_new(struct ike_gss_async *a,
 	j->margin = cfg->renew_margin;
 	if ((j->principal = strdup(cfg->principal)) == NULL ||
 	    (cfg->keytab != NULL &&
-	    (j->keytab = strdup(cfg->keytab)) == NULL)) {
+	    (j->keytab = strdup(cfg->keytab)) == NULL) ||
+	    (cfg->ccache_file != NULL &&
+	    (j->ccfile = strdup(cfg->ccache_file)) == NULL)) {
 		job_free(j);
 		return PA_E_NOMEM;
 	}

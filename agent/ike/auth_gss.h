@@ -123,6 +123,14 @@ struct ike_gss_cred_cfg {
 	 * 0 means the default: a quarter of the ticket's life, at least 60 s.
 	 */
 	uint32_t	 renew_margin;
+	/*
+	 * Keep the tickets (the TGT and every service ticket got as
+	 * initiator) in this file too, root-only, so that a restart while
+	 * the KDC is down still has them (ike_gss_cred_save writes it; a new
+	 * credential starts from its unexpired tickets). NULL: memory only.
+	 * Borrowed.
+	 */
+	const char	*ccache_file;
 };
 
 struct ike_gss_cred;
@@ -139,6 +147,11 @@ int	ike_gss_cred_new(const struct ike_gss_cred_cfg *,
 	    struct ike_gss_cred **out, struct ike_gss_err *) PA_MUST_USE;
 /* NULL is a no-op. Contexts made from it stay usable until freed. */
 void	ike_gss_cred_free(struct ike_gss_cred *);
+/*
+ * Write the current tickets to the ccache_file (atomically: a new file
+ * renamed over the old, mode 0600); a no-op without one.
+ */
+int	ike_gss_cred_save(struct ike_gss_cred *);	/* logs its failure */
 /* Canonical local principal, "name@REALM"; valid while cred lives. */
 const char	*ike_gss_cred_name(const struct ike_gss_cred *);
 /* Realm of the local principal; valid while cred lives. */

@@ -107,6 +107,12 @@ struct ike_cfg {
 	const char		*krb_principal;
 	const char		*krb_config;
 	/*
+	 * Where our Kerberos tickets are kept between runs (root-only), so
+	 * that a restart while the KDC is down still has the TGT and the
+	 * service tickets of the peers: NULL = memory only.
+	 */
+	const char		*krb_ccache;
+	/*
 	 * Benchmarks and tests: every acquire is a negotiation of its own,
 	 * with a Main Mode SA of its own (no reuse of an established or
 	 * pending one with the same peer, and no merging of an acquire into

@@ -137,6 +137,7 @@ on_refresh(void *arg, struct ike_gss_cred *cred, int rc,
 		}
 	} else {
 		ike_olog(ike, "Kerberos: tickets renewed");
+		(void)ike_gss_cred_save(k->cred);
 	}
 	wake_waiters(ike, k->cred != NULL);
 }
@@ -155,6 +156,7 @@ on_cred(void *arg, struct ike_gss_cred *cred, int rc,
 		k->failed = false;
 		ike_olog(ike, "Kerberos: tickets for %s obtained",
 		    ike_gss_cred_name(cred));
+		(void)ike_gss_cred_save(cred);
 	} else {
 		k->failed = true;
 		k->err = *err;
@@ -174,6 +176,7 @@ cred_start(struct ike *ike, struct ike_krb *k)
 	memset(&cc, 0, sizeof(cc));
 	cc.keytab = ike->cfg.krb_keytab;
 	cc.principal = ike->cfg.krb_principal;
+	cc.ccache_file = ike->cfg.krb_ccache;
 	if (ike_gss_async_cred_new(k->async, &cc, on_cred, ike) == 0)
 		k->pending = true;
 }
@@ -414,6 +417,9 @@ on_step(void *arg, struct ike_gss_ctx *ctx, int rc, struct pa_bytes out,
 		krb_gc(ike);
 		return;
 	}
+	/* A service ticket got as initiator: keep it for a restart. */
+	if (rc == 0 && e->mm->initiator && ike->krb != NULL)
+		(void)ike_gss_cred_save(ike->krb->cred);
 	ike_mm_krb_step_done(ike, e->mm, rc, out, complete, err);
 }
 

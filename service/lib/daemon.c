@@ -331,6 +331,9 @@ agent_cfg_of(struct svc_daemon *d)
 	ac.krb_keytab = CFG_STR(d->cfg.krb_keytab);
 	ac.krb_principal = CFG_STR(d->cfg.krb_principal);
 	ac.krb_config = CFG_STR(d->cfg.krb_config);
+	snprintf(d->krb_ccache, sizeof(d->krb_ccache), "%s/krb5cc_ike",
+	    d->cfg.state_dir);
+	ac.krb_ccache = d->krb_ccache;
 	ac.cert_file = CFG_STR(d->cfg.cert_file);
 	ac.key_file = CFG_STR(d->cfg.key_file);
 	ac.ca_file = CFG_STR(d->cfg.ca_file);

@@ -59,6 +59,8 @@ struct svc_daemon {
 	uint64_t		 watchdog_ms;	/* 0 = off */
 	uint64_t		 watchdog_next;
 	char			 stop_reason[128];
+	/* <state_dir>/krb5cc_ike: our Kerberos tickets between runs. */
+	char			 krb_ccache[SVC_PATH_MAX + 16];
 	bool			 stop_clear;	/* stop "in clear" */
 };
 

@@ -46,7 +46,7 @@ die(const char *what, const struct ike_gss_err *err)
 static struct ike_gss_cred *
 cred(const char *name, const char *kt)
 {
-	struct ike_gss_cred_cfg cfg = { kt, name, 0 };
+	struct ike_gss_cred_cfg cfg = { kt, name, 0, NULL };
 	struct ike_gss_cred *c;
 	struct ike_gss_err err;
 

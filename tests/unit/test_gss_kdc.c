@@ -76,7 +76,7 @@ run(const char *fmt, ...)
 static struct ike_gss_cred *
 cred(const char *principal, const char *keytab)
 {
-	struct ike_gss_cred_cfg cfg = { keytab, principal, 0 };
+	struct ike_gss_cred_cfg cfg = { keytab, principal, 0, NULL };
 	struct ike_gss_cred *c = NULL;
 	struct ike_gss_err err;
 	int rc;
@@ -352,7 +352,7 @@ static void
 test_wrong_keytab_initiator(void **state)
 {
 	struct ike_gss_cred_cfg cfg = { fx.kt_stale, "host/stale.example.test",
-	    0 };
+	    0, NULL };
 	struct ike_gss_cred *c = NULL;
 	struct ike_gss_err err;
 
@@ -394,7 +394,7 @@ static void
 test_no_keytab(void **state)
 {
 	char path[300];
-	struct ike_gss_cred_cfg cfg = { path, "HOSTA$", 0 };
+	struct ike_gss_cred_cfg cfg = { path, "HOSTA$", 0, NULL };
 	struct ike_gss_cred *c = NULL;
 	struct ike_gss_err err;
 
@@ -787,9 +787,10 @@ drain(struct ike_gss_async *a, int timeout_ms)
 static void
 test_async(void **state)
 {
-	struct ike_gss_cred_cfg ca = { fx.kt_a, "HOSTA$", 0 };
-	struct ike_gss_cred_cfg cb = { fx.kt_b, "host/hostb.example.test", 0 };
-	struct ike_gss_cred_cfg bad = { fx.kt_b, "HOSTA$", 0 };
+	struct ike_gss_cred_cfg ca = { fx.kt_a, "HOSTA$", 0, NULL };
+	struct ike_gss_cred_cfg cb = { fx.kt_b, "host/hostb.example.test", 0,
+	    NULL };
+	struct ike_gss_cred_cfg bad = { fx.kt_b, "HOSTA$", 0, NULL };
 	struct ike_gss_async *a;
 	struct acall r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, s = { 0 };
 	struct ike_gss_cred *ci, *cr;
@@ -968,7 +969,7 @@ test_hung_kdc(void **state)
 static void
 test_stopped_kdc(void **state)
 {
-	struct ike_gss_cred_cfg cfg = { fx.kt_a, "HOSTA$", 0 };
+	struct ike_gss_cred_cfg cfg = { fx.kt_a, "HOSTA$", 0, NULL };
 	struct ike_gss_cred *a, *b, *c = NULL;
 	struct ike_gss_err err;
 	struct pair p;
@@ -1079,7 +1080,7 @@ test_ad_spn_and_hostbased(void **state)
 static void
 test_ad_stale_keytab(void **state)
 {
-	struct ike_gss_cred_cfg cfg = { fx.kt_c, "hostc$", 0 };
+	struct ike_gss_cred_cfg cfg = { fx.kt_c, "hostc$", 0, NULL };
 	struct ike_gss_cred *c = NULL;
 	struct ike_gss_err err;
 

@@ -10,6 +10,7 @@
  * a stopped KDC, and "Kerberos, then PSK" falling back.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
@@ -159,7 +160,7 @@ on_expire(void *arg, const struct sa_id *id, uint64_t cookie, bool hard)
 static const struct driver_events drv_ev = { .expire = on_expire };
 
 static const char *cert_file, *key_file, *ca_file;
-static const char *krb_keytab, *krb_principal;
+static const char *krb_keytab, *krb_principal, *krb_ccache;
 static uint32_t dpd_ms;
 static uint32_t dos_halfopen;
 static uint32_t soft_sa_ms;
@@ -199,6 +200,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	cfg.ca_file = ca_file;
 	cfg.krb_keytab = krb_keytab;
 	cfg.krb_principal = krb_principal;
+	cfg.krb_ccache = krb_ccache;
 	assert_int_equal(ike_new(&cfg, &s->ike), 0);
 	/* Give the two drivers different SPI ranges. */
 	if (strcmp(addr, "127.0.0.2") == 0) {
@@ -2214,11 +2216,31 @@ test_krb_kdc_stopped(void **state)
 {
 	struct side a, b;
 	struct ike_stats st;
+	struct stat sb;
+	char ccfile[300], ccfile_b[300];
 	int round;
 
 	(void)state;
 	if (!kx.up)
 		skip();
+	/*
+	 * Tickets kept in a file (root-only) by each side's run while the
+	 * KDC was up: the TGT and, for the initiator, the peer's service
+	 * ticket.
+	 */
+	snprintf(ccfile, sizeof(ccfile), "%s/krb5cc_a", kx.dir);
+	snprintf(ccfile_b, sizeof(ccfile_b), "%s/krb5cc_b", kx.dir);
+	krb_ccache = ccfile;
+	krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_a, KRB_A, false);
+	krb_ccache = ccfile_b;
+	krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_b, KRB_B, false);
+	krb_ccache = NULL;
+	acquire(&a, &b);
+	assert_true(krb_pump(&a, &b, both_qm, 15000));
+	side_close(&a);
+	side_close(&b);
+	assert_int_equal(stat(ccfile, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
 	for (round = 0; round < 2; round++) {
 		bool psk = round == 1;
 
@@ -2256,6 +2278,23 @@ test_krb_kdc_stopped(void **state)
 		side_close(&a);
 		side_close(&b);
 	}
+	/*
+	 * Both restart while the KDC is down: the kept tickets carry
+	 * Kerberos Main Mode and Quick Mode (the first round above, without
+	 * them, failed with "KDC unreachable").
+	 */
+	krb_ccache = ccfile;
+	krb_side(&a, "127.0.0.1", "127.0.0.2", kx.kt_a, KRB_A, false);
+	krb_ccache = ccfile_b;
+	krb_side(&b, "127.0.0.2", "127.0.0.1", kx.kt_b, KRB_B, false);
+	krb_ccache = NULL;
+	acquire(&a, &b);
+	if (!krb_pump(&a, &b, both_qm, 15000))
+		krb_dump(&a, &b);
+	assert_true(both_qm(&a, &b));
+	assert_non_null(strstr(a.ident, "Kerberos"));
+	side_close(&a);
+	side_close(&b);
 }
 
 int
