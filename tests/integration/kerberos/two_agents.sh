@@ -156,18 +156,34 @@ want547 a "Kerberos: wrong keytab"
     fail "a has SAs with a stale keytab"
 pass "stale keytab: 547 'Kerberos: wrong keytab', no SA"
 
-# 3. The KDC stops. Kerberos only: 547 "KDC unreachable". Kerberos, then
-#    PSK: the same 547, then the preshared key brings the SAs up.
+# 3. The KDC stops and both agents restart. The tickets each kept in its
+#    state directory (1.) carry Kerberos Main Mode: ping. Without them,
+#    Kerberos only: 547 "KDC unreachable". Kerberos, then PSK: the same
+#    547, then the preshared key brings the SAs up.
 stop a
 stop b
 kill $kdcpid
 wait $kdcpid 2>/dev/null || true
 kdcpid=
+for s in a b; do
+	[ "$(stat -c %a "$tmp/$s/state/krb5cc_ike" 2>/dev/null)" = 600 ] ||
+	    fail "$s: no kept tickets (0600) in its state directory"
+done
 mkside a 10.201.0.2 a "$tmp/krb5-a.conf" kerberos
 start a $na
 start b $nb
+ip netns exec $na ping -c 1 -W 5 10.201.0.2 >/dev/null ||
+    fail "no ping from kept tickets: $(tail -5 "$tmp/a/oakley.log")"
+"${A[@]}" --json show mmsas | jq -e '.mmsas[0].auth == "kerberos"' \
+    >/dev/null || fail "a: show mmsas: $("${A[@]}" --json show mmsas)"
+pass "KDC stopped, both restarted: kept tickets, Kerberos SAs and ping"
+stop a
+stop b
+rm -f "$tmp/a/state/krb5cc_ike" "$tmp/b/state/krb5cc_ike"
+start a $na
+start b $nb
 ! ip netns exec $na ping -c 1 -W 2 10.201.0.2 >/dev/null ||
-    fail "ping went through with no KDC"
+    fail "ping went through with no KDC and no kept tickets"
 want547 a "Kerberos: KDC unreachable"
 pass "KDC stopped, Kerberos only: 547 'Kerberos: KDC unreachable', no SA"
 stop a
