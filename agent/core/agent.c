@@ -68,6 +68,9 @@ struct agent {
 	uint64_t		 dir_next_ms;	/* monotonic; 0 = now */
 	struct pol_dir_status	 dir_st;
 	bool			 dir_polled;
+	int64_t			 dir_polled_at;	/* epoch s; see agent_info */
+	int64_t			 dir_ok_at;
+	int64_t			 dir_changed_at;
 	/*
 	 * Polls after the first run on a thread of their own, so that an
 	 * unreachable directory (each LDAP and DNS call may wait its
@@ -1006,6 +1009,10 @@ dir_apply(struct agent *a, int rc, struct pol_store *st)
 		return;
 	}
 	a->dir_polled = true;
+	a->dir_polled_at = pa_wall_s();
+	if (s->outcome == POL_DIR_UNCHANGED || s->outcome == POL_DIR_APPLIED ||
+	    s->outcome == POL_DIR_UNASSIGNED)
+		a->dir_ok_at = a->dir_polled_at;
 	a->dir_next_ms = pa_now_ms() +
 	    (uint64_t)(s->next_poll_sec > 0 ? s->next_poll_sec : 60) * 1000;
 	switch (s->outcome) {
@@ -1037,6 +1044,8 @@ dir_apply(struct agent *a, int rc, struct pol_store *st)
 		pol_store_free(st);
 		break;
 	}
+	if (changed)
+		a->dir_changed_at = a->dir_polled_at;
 	if (changed && a->started)
 		(void)reapply(a, detail, &err);
 }
@@ -1380,6 +1389,9 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 		in->dir_uri = a->dir_st.uri;
 		in->dir_fetched = a->dir_st.fetched;
 		in->dir_next_poll = a->dir_st.next_poll_sec;
+		in->dir_polled_at = a->dir_polled_at;
+		in->dir_ok_at = a->dir_ok_at;
+		in->dir_changed_at = a->dir_changed_at;
 	}
 	if (a->ike != NULL) {
 		ike_stats(a->ike, &is);

@@ -113,6 +113,10 @@ struct agent_info {
 	const char	*dir_uri;	/* server the domain policy came from */
 	int64_t		 dir_fetched;	/* epoch s, 0 = never */
 	uint32_t	 dir_next_poll;	/* seconds */
+	int64_t		 dir_polled_at;	/* last poll, whatever came of it */
+	int64_t		 dir_ok_at;	/* last poll that read the directory */
+	int64_t		 dir_changed_at; /* last change of the domain policy
+					   in force (applied, unassigned) */
 };
 
 /* Statistics: IKE's (Oakley), the driver's (IPsec) and the core's. */

@@ -88,10 +88,17 @@ print_status(void *res)
 	if (json_is_object(json_object_get(r, "directory"))) {
 		json_t *dj = json_object_get(r, "directory");
 
+		char ok[64], chg[64], at[64];
+
 		when(i_of(dj, "fetched"), ch, sizeof(ch));
-		printf("  directory        last poll %s (%s), fetched %s, "
-		    "next in %llds\n", s_of(dj, "last_poll"), s_of(dj, "uri"),
-		    ch, i_of(dj, "next_poll_sec"));
+		when(i_of(dj, "polled_at"), at, sizeof(at));
+		when(i_of(dj, "last_success"), ok, sizeof(ok));
+		when(i_of(dj, "last_change"), chg, sizeof(chg));
+		printf("  directory        last poll %s at %s (%s), next in "
+		    "%llds\n", s_of(dj, "last_poll"), at, s_of(dj, "uri"),
+		    i_of(dj, "next_poll_sec"));
+		printf("                   last successful poll %s, policy "
+		    "fetched %s, last change %s\n", ok, ch, chg);
 	}
 	printf("  driver           %s\n", s_of(r, "driver"));
 	printf("  IKE              %s\n", b_of(r, "ike"));
@@ -114,12 +121,16 @@ print_policy(void *res)
 	when(i_of(r, "applied"), ch, sizeof(ch));
 	printf("Policy source: %s, applied %s\n", s_of(r, "source"), ch);
 	if ((v = json_object_get(r, "directory")) != NULL) {
-		char fe[64];
+		char fe[64], ok[64], chg[64], at[64];
 
 		when(i_of(v, "fetched"), fe, sizeof(fe));
-		printf("Directory: last poll %s (%s), fetched %s, next poll in "
-		    "%lld s\n", s_of(v, "outcome"), s_of(v, "uri"), fe,
-		    i_of(v, "next_poll_seconds"));
+		when(i_of(v, "polled_at"), at, sizeof(at));
+		when(i_of(v, "last_success"), ok, sizeof(ok));
+		when(i_of(v, "last_change"), chg, sizeof(chg));
+		printf("Directory: last poll %s at %s (%s), next poll in %lld s\n"
+		    "  last successful poll %s, policy fetched %s, last change "
+		    "%s\n", s_of(v, "outcome"), at, s_of(v, "uri"),
+		    i_of(v, "next_poll_seconds"), ok, fe, chg);
 	}
 	when(i_of(r, "changed"), ch, sizeof(ch));
 	if (!json_is_string(json_object_get(r, "name")))

@@ -154,10 +154,13 @@ status_json(struct svc_daemon *d)
 		    json_integer((json_int_t)in.dynamic_rules));
 	if (o != NULL && in.dir_outcome != NULL)
 		json_object_set_new(o, "directory", json_pack(
-		    "{s:s,s:s,s:I,s:I}", "last_poll", in.dir_outcome,
+		    "{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "last_poll", in.dir_outcome,
 		    "uri", in.dir_uri != NULL ? in.dir_uri : "",
 		    "fetched", (json_int_t)in.dir_fetched,
-		    "next_poll_sec", (json_int_t)in.dir_next_poll));
+		    "next_poll_sec", (json_int_t)in.dir_next_poll,
+		    "polled_at", (json_int_t)in.dir_polled_at,
+		    "last_success", (json_int_t)in.dir_ok_at,
+		    "last_change", (json_int_t)in.dir_changed_at));
 	return o;
 }
 
@@ -254,11 +257,15 @@ policy_json(struct svc_daemon *d)
 	    "rules", rules,
 	    "dynamic_rules", dyn);
 	if (o != NULL && in.dir_outcome != NULL) {
-		json_object_set_new(o, "directory", json_pack("{s:s,s:s?,s:I,s:I}",
+		json_object_set_new(o, "directory", json_pack(
+		    "{s:s,s:s?,s:I,s:I,s:I,s:I,s:I}",
 		    "outcome", in.dir_outcome,
 		    "uri", in.dir_uri,
 		    "fetched", (json_int_t)in.dir_fetched,
-		    "next_poll_seconds", (json_int_t)in.dir_next_poll));
+		    "next_poll_seconds", (json_int_t)in.dir_next_poll,
+		    "polled_at", (json_int_t)in.dir_polled_at,
+		    "last_success", (json_int_t)in.dir_ok_at,
+		    "last_change", (json_int_t)in.dir_changed_at));
 	}
 	return o;
 fail:

@@ -138,6 +138,7 @@ int
 svc_ctl_listen(const char *path, gid_t gid, unsigned mode, int *out)
 {
 	struct sockaddr_un sun;
+	char tmp[sizeof(sun.sun_path)];
 	mode_t old;
 	int fd = -1, probe = -1, rc;
 
@@ -152,7 +153,18 @@ svc_ctl_listen(const char *path, gid_t gid, unsigned mode, int *out)
 		}
 		close(probe);
 	}
-	if (unlink(path) != 0 && errno != ENOENT)
+	/*
+	 * Made under a temporary name and renamed into place once it
+	 * listens with its final owner and mode: a client never finds the
+	 * path before it answers (connect would be refused in between, and
+	 * ipseccmd would say the service is not running).
+	 */
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp) ||
+	    (rc = sun_fill(tmp, &sun)) != 0) {
+		errno = ENAMETOOLONG;
+		return PA_E_SYS;
+	}
+	if (unlink(tmp) != 0 && errno != ENOENT)
 		return PA_E_SYS;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) < 0)
@@ -160,11 +172,13 @@ svc_ctl_listen(const char *path, gid_t gid, unsigned mode, int *out)
 	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (rc != 0 || chown(path, 0, gid) != 0 ||
-	    chmod(path, (mode_t)mode) != 0 || listen(fd, 32) != 0) {
+	if (rc != 0 || chown(tmp, 0, gid) != 0 ||
+	    chmod(tmp, (mode_t)mode) != 0 || listen(fd, 32) != 0 ||
+	    rename(tmp, path) != 0) {
 		int saved = errno;
 
 		close(fd);
+		(void)unlink(tmp);
 		errno = saved;
 		return PA_E_SYS;
 	}

@@ -74,6 +74,28 @@ jq -s -e 'map(select(.id == 613)) | .[-1].fields["Policy Source"] ==
     "directory"' "$tmp/audit.jsonl" >/dev/null || fail "613 source"
 pass "the domain policy from slapd is applied at start"
 
+# An unchanged poll shows: last successful poll moves, last change stays.
+c0=$(jq .directory.last_change <<<"$st")
+s0=$(jq .directory.last_success <<<"$st")
+[ "$c0" -gt 0 ] && [ "$s0" -ge "$c0" ] || fail "poll times at start: $st"
+until [ "$(date +%s)" -gt "$s0" ]; do sleep 0.1; done
+"${C[@]}" reload >/dev/null || fail "reload (unchanged)"
+for i in $(seq 1 300); do
+	st=$(j service status)
+	[ "$(jq .directory.last_success <<<"$st")" -gt "$s0" ] && break
+done
+[ "$(jq -r .directory.last_poll <<<"$st")" = unchanged ] ||
+    fail "unchanged poll: $st"
+[ "$(jq .directory.last_success <<<"$st")" -gt "$s0" ] ||
+    fail "last successful poll did not move: $st"
+[ "$(jq .directory.last_change <<<"$st")" = "$c0" ] ||
+    fail "last change moved on an unchanged poll: $st"
+"${C[@]}" show policy | grep -q "last successful poll" ||
+    fail "show policy has no poll times"
+s1=$(jq .directory.last_success <<<"$st")
+until [ "$(date +%s)" -gt "$s1" ]; do sleep 0.1; done
+pass "status and show policy: time of the last successful poll and of the last change"
+
 # The directory hangs (slapd stopped with SIGSTOP: connections are taken,
 # nothing is answered): the poll waits out directory_timeout on its own
 # thread while the service keeps answering at once; then it resumes.
@@ -89,6 +111,13 @@ done
 [ "$(jq -r .state <<<"$out")" = RUNNING ] || fail "state while polling: $out"
 kill -CONT "$spid"
 pass "a hung directory does not stall the service: status answered within 1 s during the poll"
+# That poll completes once slapd answers again.
+for i in $(seq 1 300); do
+	out=$(j service status)
+	[ "$(jq .directory.last_success <<<"$out")" -gt "$s1" ] && break
+	sleep 0.05
+done
+s1=$(jq .directory.last_success <<<"$out")
 
 # The directory goes away: the policy in force stays, 616 says why.
 "$lib/slapd.sh" stop "$tmp/ldap" >/dev/null
@@ -102,6 +131,8 @@ done
 [ "$(jq -r .policy <<<"$out")" = SvcTest ] || fail "policy lost: $out"
 j events --id 616 | jq -e '.events | length >= 1' >/dev/null ||
     fail "no 616 for the unreachable directory"
+[ "$(jq .directory.last_success <<<"$out")" = "$s1" ] ||
+    fail "an unreachable poll moved the last successful poll: $out"
 pass "unreachable directory: policy kept, 616"
 
 # A restart with the directory still down applies the cached copy.
