@@ -25,6 +25,16 @@
 
 #define IKE_NONCE_LEN		32
 #define IKE_MAX_PKT		8192
+/*
+ * Reading under load: datagrams taken per recvmmsg() and per dispatch,
+ * and the receive buffer asked for (a flood of small datagrams fills the
+ * kernel's default 208 KiB in a few milliseconds).
+ */
+#define IKE_RX_BATCH		32
+#define IKE_RX_BUDGET		256
+#define IKE_RCVBUF		(8 << 20)
+/* Half-open responder Main Modes one address may hold without a cookie. */
+#define IKE_HALFOPEN_PER_SRC	4
 #define IKE_HASH_BUCKETS	4096
 #define IKE_MAX_SOCKS		(2 * IKE_MAX_LADDRS)
 #define IKE_KEEPALIVE_MS	20000	/* NAT-T keepalive, as Windows */
@@ -248,6 +258,7 @@ struct ike_pending {
 struct ike_sock {
 	bool		natt;		/* the NAT-T port: non-ESP marker */
 	int		fd;
+	uint32_t	ovfl;		/* the kernel's drop count (SO_RXQ_OVFL) */
 	struct pa_addr	addr;
 	uint16_t	port;
 };
@@ -277,6 +288,12 @@ struct ike {
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
 	uint64_t		 last_dos_audit;
+	uint8_t			*rxbuf;		/* IKE_RX_BATCH datagrams */
+	/* New MM #1 without a cookie: this second's count, the last's. */
+	uint64_t		 mm1_sec;
+	uint32_t		 mm1_cur;
+	uint32_t		 mm1_prev;
+	void			*dos_mac;	/* EVP_MAC_CTX keyed with dos_secret */
 	uint8_t			 dos_secret[32];	/* DoS cookies' key */
 	uint64_t		 last_bad_audit;	/* invalid input report */
 	uint64_t		 bad_reported;		/* count at that report */

@@ -1295,8 +1295,7 @@ dos_cookie(struct ike *ike, int sock, const struct pa_addr *from,
 	v[3] = (struct pa_bytes){ ike->socks[sock].addr.a,
 	    sizeof(ike->socks[sock].addr.a) };
 	v[4] = (struct pa_bytes){ sb, 8 };
-	if ((rc = oak_prf(ISK_HASH_SHA256, ike->dos_secret,
-	    sizeof(ike->dos_secret), v, 5, mac)) != 0)
+	if ((rc = oak_prf_keyed(ike->dos_mac, v, 5, mac)) != 0)
 		return rc;
 	memcpy(out, mac, 8);
 	if (out[0] == 0 && out[1] == 0)
@@ -1352,6 +1351,49 @@ dos_answer(struct ike *ike, int sock, const struct pa_addr *from,
 		ike_olog(ike, "DoS-prevention mode: %llu half-open Main Modes",
 		    (unsigned long long)ike->st.active_receive);
 	}
+}
+
+/*
+ * Under pressure: dos_halfopen half-open responder Main Modes, or more new
+ * MM #1 without a cookie than that in this second or the last. Counted
+ * here, per request without a cookie: the rate catches a flood whose
+ * requests make no state (no rule for their spoofed sources) as well.
+ */
+static bool
+dos_pressure(struct ike *ike)
+{
+	uint64_t sec = ike_now() / 1000;
+
+	if (sec != ike->mm1_sec) {
+		ike->mm1_prev = sec == ike->mm1_sec + 1 ? ike->mm1_cur : 0;
+		ike->mm1_cur = 0;
+		ike->mm1_sec = sec;
+	}
+	if (ike->mm1_cur < UINT32_MAX)
+		ike->mm1_cur++;
+	return ike->st.active_receive >= ike->cfg.dos_halfopen ||
+	    ike->mm1_cur > ike->cfg.dos_halfopen ||
+	    ike->mm1_prev > ike->cfg.dos_halfopen;
+}
+
+/*
+ * Half-open responder Main Modes from this address. Walked only below
+ * the DoS threshold (past it no MM #1 without a cookie makes state), so
+ * at most that many are half-open while it runs.
+ */
+static unsigned
+halfopen_from(const struct ike *ike, const struct pa_addr *from)
+{
+	const struct ike_mm *mm;
+	unsigned n = 0;
+
+	if (ike->st.active_receive == 0)
+		return 0;
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next)
+		if (!mm->initiator && mm->state != MM_DONE &&
+		    mm->state != MM_DEAD && pa_addr_eq(&mm->peer, from))
+			n++;
+	return n;
 }
 
 /* Responder, MM #1; cookie: our responder cookie (DoS mode), or NULL. */
@@ -1619,12 +1661,35 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	char a[PA_ADDRSTRLEN];
 	bool ic;
 
-	pa_addr_str(from, a, sizeof(a));
 	mm = ike_mm_find(ike, h->cky_i, h->cky_r);
 	if (mm != NULL && !pa_addr_eq(&mm->peer, from)) {
 		ike->st.invalid_cookies++;
 		return;
 	}
+	/*
+	 * A new Main Mode: decide before any allocation or digest, as a
+	 * flood of spoofed MM #1 comes this way. Past the DoS threshold, or
+	 * with IKE_HALFOPEN_PER_SRC half-open already from this address,
+	 * only a valid cookie (the sender receives at its address) makes
+	 * state; the rest is answered with a cookie, statelessly.
+	 */
+	if (mm == NULL) {
+		bool cookie = memcmp(h->cky_r, zero, 8) != 0;
+
+		if (h->np != ISK_PL_SA || (h->flags & ISK_FLAG_ENC) != 0 ||
+		    (cookie && (ike->cfg.dos_halfopen == 0 ||
+		    !dos_cookie_ok(ike, sock, from, port, h)))) {
+			ike->st.invalid_cookies++;
+			return;
+		}
+		if (!cookie && ike->cfg.dos_halfopen != 0 &&
+		    (dos_pressure(ike) ||
+		    halfopen_from(ike, from) >= IKE_HALFOPEN_PER_SRC)) {
+			dos_answer(ike, sock, from, port, h);
+			return;
+		}
+	}
+	pa_addr_str(from, a, sizeof(a));
 	ike_digest(pkt, len, dg);
 	if (mm != NULL && mm->rx_valid && memcmp(dg, mm->rx_digest, 20) == 0) {
 		/* A retransmission of what we answered: replay the answer
@@ -1640,17 +1705,6 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	if (mm == NULL) {
 		bool cookie = memcmp(h->cky_r, zero, 8) != 0;
 
-		if (h->np != ISK_PL_SA || (h->flags & ISK_FLAG_ENC) != 0 ||
-		    (cookie && (ike->cfg.dos_halfopen == 0 ||
-		    !dos_cookie_ok(ike, sock, from, port, h)))) {
-			ike->st.invalid_cookies++;
-			goto out;
-		}
-		if (!cookie && ike->cfg.dos_halfopen != 0 &&
-		    ike->st.active_receive >= ike->cfg.dos_halfopen) {
-			dos_answer(ike, sock, from, port, h);
-			goto out;
-		}
 		if (isk_parse_chain(body, h->np, false, m) != 0 ||
 		    isk_check_payloads(m) != 0) {
 			ike->st.invalid_packets++;

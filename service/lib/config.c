@@ -43,6 +43,7 @@ svc_config_defaults(struct svc_config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ipsec-agent");
 	c->ike = true;
 	c->stop_timeout_ms = 10000;
+	c->dos_halfopen = SVC_DOS_HALFOPEN;
 	c->log_level = 6;
 	c->drop_privileges = true;
 	snprintf(c->dir_keytab, sizeof(c->dir_keytab), "/etc/krb5.keytab");

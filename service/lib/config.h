@@ -14,6 +14,8 @@
 
 #define SVC_CONFIG_DEFAULT	"/etc/ipsec-agent/ipsec-agentd.conf"
 #define SVC_PATH_MAX		4096
+/* IKE DoS-cookie mode from this many half-open responder Main Modes. */
+#define SVC_DOS_HALFOPEN	64
 
 enum svc_audit_sink {
 	SVC_SINK_JOURNALD = 1,

@@ -869,7 +869,7 @@ test_dos_cookies(void **state)
 	int fd;
 
 	(void)state;
-	dos_halfopen = 5;
+	dos_halfopen = 3;	/* below the per-source limit */
 	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 100);
 	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 100);
 	dos_halfopen = 0;
@@ -889,11 +889,11 @@ test_dos_cookies(void **state)
 		assert_int_equal(b.ike->dhpool[i].group, 0);
 	assert_false(ike_dh_wanted(b.ike));
 	ike_stats(b.ike, &st);
-	assert_int_equal(st.active_receive, 5);
-	assert_int_equal(st.dos_cookies_sent, 45);
+	assert_int_equal(st.active_receive, 3);
+	assert_int_equal(st.dos_cookies_sent, 47);
 	assert_int_equal(st.dropped_halfopen, 0);
 	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 1);
-	/* The answers: 5 MM #2, 45 notifies carrying an 8-byte cookie. */
+	/* The answers: 3 MM #2, 47 notifies carrying an 8-byte cookie. */
 	memset(ck, 0, sizeof(ck));
 	memset(cki, 0, sizeof(cki));
 	for (i = 0; i < 50; i++) {
@@ -912,7 +912,7 @@ test_dos_cookies(void **state)
 			memcpy(cki, h.cky_i, 8);
 		}
 	}
-	assert_int_equal(notes, 45);
+	assert_int_equal(notes, 47);
 	/* A forged cookie: no state, counted. */
 	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 0);
 	memcpy(buf, cki, 8);
@@ -925,14 +925,14 @@ test_dos_cookies(void **state)
 	raw_send(fd, buf, n);
 	drain(&b);
 	ike_stats(b.ike, &st);
-	assert_int_equal(st.active_receive, 5);
+	assert_int_equal(st.active_receive, 3);
 	assert_int_equal(st.invalid_cookies, 2);
 	/* The right cookie: state is created, past the DoS threshold. */
 	buf[7] ^= 1;
 	raw_send(fd, buf, n);
 	drain(&b);
 	ike_stats(b.ike, &st);
-	assert_int_equal(st.active_receive, 6);
+	assert_int_equal(st.active_receive, 4);
 	k = recv(fd, r, sizeof(r), MSG_DONTWAIT);
 	while (k > 0 && isk_parse_hdr(r, (size_t)k, &h, &body) == 0 &&
 	    h.exch != ISK_EXCH_MAIN)
@@ -944,13 +944,76 @@ test_dos_cookies(void **state)
 	assert_true(pump(&a, &b, both_qm, 5000));
 	ike_stats(b.ike, &st);
 	ike_stats(a.ike, &sa);
-	assert_int_equal(st.dos_cookies_sent, 46);
+	assert_int_equal(st.dos_cookies_sent, 48);
 	assert_int_equal(sa.main_modes, 1);
 	/* Still one for the DoS mode; one for the forged cookies. */
 	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 2);
 	check_pair(&a, &b, DRV_PROTO_ESP);
 	close(fd);
 	side_close(&a);
+	side_close(&b);
+}
+
+/*
+ * Below the DoS threshold, one address holds at most IKE_HALFOPEN_PER_SRC
+ * half-open Main Modes without a cookie: the rest of its MM #1 are
+ * answered with cookies, and another address is still heard. Then a
+ * burst of MM #1 past the threshold rate turns cookies on for everyone,
+ * though few are half-open (requests that make no state count too).
+ */
+static void
+test_dos_per_source(void **state)
+{
+	struct side b;
+	struct ike_stats st;
+	struct sockaddr_in sin;
+	uint8_t buf[512];
+	size_t n, i;
+	int fd, fd2;
+
+	(void)state;
+	dos_halfopen = 64;
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 100);
+	dos_halfopen = 0;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0 && fd2 >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_addr.s_addr = htonl(0x7f000003);
+	assert_int_equal(bind(fd2, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	for (i = 0; i < 10; i++) {
+		n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, (uint32_t)i);
+		raw_send(fd, buf, n);
+	}
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, IKE_HALFOPEN_PER_SRC);
+	assert_int_equal(st.dos_cookies_sent, 10 - IKE_HALFOPEN_PER_SRC);
+	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 100);
+	raw_send(fd2, buf, n);
+	drain(&b);
+	ike_stats(b.ike, &st);
+	/* Not a cookie: its request is looked at (it has no rule here). */
+	assert_int_equal(st.dos_cookies_sent, 10 - IKE_HALFOPEN_PER_SRC);
+	/*
+	 * 200 more from the second address within a few milliseconds: past
+	 * 64 a second (in this second or, across a boundary, the next), the
+	 * rest is answered with cookies though none makes state (no rule).
+	 */
+	for (i = 0; i < 200; i++) {
+		n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 200 + (uint32_t)i);
+		raw_send(fd2, buf, n);
+	}
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, IKE_HALFOPEN_PER_SRC);
+	assert_true(st.dos_cookies_sent >= 10 - IKE_HALFOPEN_PER_SRC + 200 -
+	    2 * 64);
+	close(fd);
+	close(fd2);
 	side_close(&b);
 }
 
@@ -2310,6 +2373,7 @@ main(void)
 		cmocka_unit_test(test_no_proposal),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_dos_cookies),
+		cmocka_unit_test(test_dos_per_source),
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_default_response_master_pfs),
 		cmocka_unit_test(test_dh_ahead),
