@@ -160,10 +160,12 @@ reassign() {	# s GPO POLICY
 	"$cmd" -c "$tmp/$1.conf" reload >/dev/null || fail "reload $1"
 	want_policy "$1" "$3" applied
 }
-capture_start() {
-	rm -f "$tmp/cap.pcap" "$tmp/tcpdump.err"
+ncap=0
+capture_start() {	# the next $tmp/capN.pcap
+	cap=$tmp/cap$((ncap += 1)).pcap
+	rm -f "$tmp/tcpdump.err"
 	ip netns exec "$nd" tcpdump -i "ms${id}br" -nn -U --immediate-mode -s 128 \
-	    -w "$tmp/cap.pcap" >/dev/null 2>"$tmp/tcpdump.err" &
+	    -w "$cap" >/dev/null 2>"$tmp/tcpdump.err" &
 	cap_pid=$!
 	for _ in $(seq 1 250); do
 		grep -q "listening on" "$tmp/tcpdump.err" && return 0
@@ -175,7 +177,7 @@ capture_stop() {
 	sleep 0.2
 	kill -INT "$cap_pid" && wait "$cap_pid" 2>/dev/null || true
 }
-count() { tcpdump -r "$tmp/cap.pcap" -nn "$1" 2>/dev/null | wc -l; }
+count() { tcpdump -r "$cap" -nn "$1" 2>/dev/null | wc -l; }
 # TCP 1 MiB and UDP 100 KB both ways, pings, in a capture
 traffic() {	# what
 	capture_start
@@ -204,7 +206,7 @@ secured() {	# what FROM...: ESP, no clear TCP/UDP from FROM (a, b)
 		ip=$AIP
 		[ "$s" = b ] && ip=$BIP
 		n=$(count "$M and src $ip and $DATA")
-		[ "$n" = 0 ] || { tcpdump -r "$tmp/cap.pcap" -nn \
+		[ "$n" = 0 ] || { tcpdump -r "$cap" -nn \
 		    "$M and src $ip and $DATA" 2>/dev/null | head -5;
 		    fail "$1: $n TCP/UDP packets from $s in clear"; }
 	done
@@ -241,13 +243,13 @@ pass "Respond <-> Respond: policies from the GPOs (DC by SRV), TCP and" \
 # 2. The administrator assigns Request Security to A's OU.
 reassign a "IPsec SiteA" "$REQUEST"
 traffic "Request <-> Respond"
-secured "Request <-> Respond" a
+secured "Request <-> Respond" a b
 [ "$(qmsas a)" -ge 1 ] && [ "$(qmsas b)" -ge 1 ] ||
     fail "Request <-> Respond: no Quick Mode SAs"
 id541 a "HOSTB\$@$REALM"
 id541 b "HOSTA\$@$REALM"
 pass "Request <-> Respond: A picked up the reassignment on reload; TCP" \
-    "and UDP both ways over ESP, nothing from A in clear; 541 names" \
+    "and UDP both ways over ESP, nothing in clear either way; 541 names" \
     "HOSTB\$@$REALM and HOSTA\$@$REALM"
 
 # 3. B too.
@@ -272,8 +274,8 @@ start b "$nb"
 want_policy a "$SECURE" applied
 want_policy b "$RESPOND" applied
 traffic "Secure <-> Respond"
-secured "Secure <-> Respond" a
-pass "Secure <-> Respond: ESP both ways, nothing from A in clear"
+secured "Secure <-> Respond" a b
+pass "Secure <-> Respond: ESP both ways, no clear TCP/UDP either way (the responder secures its replies)"
 
 # 5. B to Secure Server, on reload.
 reassign b "IPsec SiteB" "$SECURE"
