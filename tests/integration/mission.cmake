@@ -8,3 +8,10 @@ add_test(NAME mission_domain
 set_tests_properties(mission_domain PROPERTIES LABELS integration
 	TIMEOUT 400 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# Found by mission_domain: stop while a directory poll waits on a silent
+# directory (it waited for the poll until stop_timeout ended the process).
+add_test(NAME mission_stop_during_poll
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/mission/stop_poll.sh)
+set_tests_properties(mission_stop_during_poll PROPERTIES LABELS integration
+	TIMEOUT 60 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
