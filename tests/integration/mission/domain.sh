@@ -248,6 +248,11 @@ secured "Request <-> Respond" a b
     fail "Request <-> Respond: no Quick Mode SAs"
 id541 a "HOSTB\$@$REALM"
 id541 b "HOSTA\$@$REALM"
+# what an administrator looks at
+"${A[@]}" show all >"$tmp/a/show-all.txt" || fail "a: show all"
+"${A[@]}" events --id 541 >"$tmp/a/events-541.txt" || fail "a: events"
+grep -q "HOSTB\$@$REALM" "$tmp/a/events-541.txt" ||
+    fail "a: ipseccmd events --id 541: $(cat "$tmp/a/events-541.txt")"
 pass "Request <-> Respond: A picked up the reassignment on reload; TCP" \
     "and UDP both ways over ESP, nothing in clear either way; 541 names" \
     "HOSTB\$@$REALM and HOSTA\$@$REALM"
@@ -286,6 +291,26 @@ secured "Secure <-> Secure" a b
     fail "Secure <-> Secure: ICMP not in clear"
 pass "Secure <-> Secure: reload; ESP both ways, no clear TCP/UDP, ICMP" \
     "in clear"
+
+# Secure Server covers the DC too (All IP Traffic), which runs no IPsec:
+# B's next poll reaches neither its DNS nor its LDAP (nothing in clear),
+# the poll is unreachable and the policy stays.
+capture_start
+"${B[@]}" reload >/dev/null || fail "reload b"
+end=$(($(date +%s) + 60))
+until [ "$("${B[@]}" --json service status |
+    jq -r .directory.last_poll)" = unreachable ]; do
+	[ "$(date +%s)" -lt $end ] || fail "b: the poll under Secure Server" \
+	    "did not fail: $("${B[@]}" --json service status)"
+	sleep 0.5
+done
+capture_stop
+want_policy b "$SECURE"
+n=$(count "host $BIP and host $DCIP and (tcp or udp) and not port 88 and
+    not port 500 and (ip[6:2] & 0x1fff) = 0")
+[ "$n" = 0 ] || fail "b: $n packets to/from the DC in clear"
+pass "Secure Server on B: its poll cannot reach the DC (DNS, LDAP held," \
+    "nothing in clear but Kerberos), unreachable, policy kept"
 
 # 6. The DC goes away; both members restart. The policy comes from the
 # cache, Main Mode from the tickets kept in the state directories.
