@@ -257,31 +257,10 @@ PY
 }
 
 samba_setup_ipsec() {
-	samba_py setup.log <<'PY'
-import sys
-import ldb
-from samba.auth import system_session
-from samba.dcerpc import security
-from samba.ndr import ndr_unpack
-from samba.param import LoadParm
-from samba.samdb import SamDB
-lp = LoadParm()
-lp.load(sys.argv[1])
-db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
-sid = security.dom_sid(str(db.get_domain_sid()))
-ipsec = "CN=IP Security,CN=System,%s" % db.domain_dn()
-res = db.search(base=ipsec, scope=ldb.SCOPE_BASE,
-                attrs=["nTSecurityDescriptor"], controls=["sd_flags:1:4"])
-sddl = ndr_unpack(security.descriptor,
-                  res[0]["nTSecurityDescriptor"][0]).as_sddl()
-sddl += "(A;CI;RPLCLORC;;;%s-515)" % sid	# Domain Computers
-m = ldb.Message(ldb.Dn(db, ipsec))
-m["nTSecurityDescriptor"] = ldb.MessageElement(
-    [security.descriptor.from_sddl(sddl, sid).__ndr_pack__()],
-    ldb.FLAG_MOD_REPLACE, "nTSecurityDescriptor")
-db.modify(m, controls=["sd_flags:1:4"])
-print("Domain Computers read CN=IP Security")
-PY
+	samba-tool dsacl set -H "$(dirname "$samba_smb")/../private/sam.ldb" \
+	    --objectdn="CN=IP Security,CN=System,DC=${samba_dns//./,DC=}" \
+	    --sddl="(A;CI;RPLCLORC;;;DC)" >>"$tmp/setup.log" 2>&1 ||
+	    samba_fail setup.log
 }
 
 samba_gpo() {

@@ -257,6 +257,21 @@ pass "Request <-> Respond: A picked up the reassignment on reload; TCP" \
     "and UDP both ways over ESP, nothing in clear either way; 541 names" \
     "HOSTB\$@$REALM and HOSTA\$@$REALM"
 
+# A member under Request Security reaches the DC after a soft
+# association (the DC answers no IKE): a poll succeeds, unchanged.
+"${A[@]}" reload >/dev/null || fail "reload a"
+end=$(($(date +%s) + 60))
+until [ "$("${A[@]}" --json service status |
+    jq -r .directory.last_poll)" = unchanged ]; do
+	[ "$(date +%s)" -lt $end ] || fail "a: no poll under Request" \
+	    "Security: $("${A[@]}" --json service status)"
+	sleep 0.5
+done
+[ "$("${A[@]}" --json show stats | jq '.oakley["Soft Associations"]')" \
+    -ge 1 ] || fail "a: reached the DC without a soft association"
+pass "Request Security: the DC reached after a soft association, poll" \
+    "unchanged"
+
 # 3. B too.
 reassign b "IPsec SiteB" "$REQUEST"
 traffic "Request <-> Request"
