@@ -26,8 +26,8 @@
 #       samba_pid; samba_provision set samba_adminpass (Administrator's).
 #   samba_start_in NS PROBE...
 #       the same in the namespace NS made by the caller (t_netns), which
-#       may already have its links (samba_listen); samba_stop ends samba
-#       (and may be called before the end to stop the DC)
+#       may already have its links (samba_listen); samba_halt stops samba
+#       on exit, or before to take the DC away (the namespace stays)
 #   samba_listen ADDR
 #       (before the start) the DC serves on ADDR (and 127.0.0.1): LDAP,
 #       the KDC, DNS
@@ -36,7 +36,8 @@
 #       internal DNS (the provision registers none for dc1 on loopback)
 #   samba_setup_ipsec
 #       (before the start) let Domain Computers read CN=IP Security (the
-#       AD schema gives its classes an empty default security descriptor)
+#       AD schema gives its classes an empty default security descriptor):
+#       samba-tool dsacl set, an inherited ACE (A;CI;RPLCLORC;;;DC)
 #   samba_gpo OU NAME POLICY
 #       (before the start) OU=OU under the domain, a GPO NAME linked to it
 #       whose Machine part assigns the ipsecPolicy named POLICY (ipsecName,
