@@ -1,0 +1,20 @@
+# Packaging (owner: pkg). man_drift: the man pages and the bash completion
+# against the parsers' own tables (--list-keys, --list-commands).
+if(TARGET ipsec-agentd AND TARGET ipseccmd)
+	add_test(NAME man_drift
+		COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/man_drift.py
+			$<TARGET_FILE:ipsec-agentd> $<TARGET_FILE:ipseccmd>
+			${CMAKE_SOURCE_DIR}/docs/man
+			${CMAKE_SOURCE_DIR}/packaging/completion/ipseccmd)
+	set_tests_properties(man_drift PROPERTIES LABELS unit TIMEOUT 120)
+endif()
+
+# A SIGTERM sent while ipsec-agentd starts runs the stop sequence once it
+# is running (service/lib/daemon.c blocks the signals first).
+if(TARGET ipsec-agentd)
+	add_test(NAME pkg_sigterm
+		COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/pkg_sigterm.sh
+			$<TARGET_FILE:ipsec-agentd>)
+	set_tests_properties(pkg_sigterm PROPERTIES LABELS integration
+		TIMEOUT 60 SKIP_RETURN_CODE 77)
+endif()
