@@ -18,3 +18,12 @@ if(TARGET ipsec-agentd)
 	set_tests_properties(pkg_sigterm PROPERTIES LABELS integration
 		TIMEOUT 60 SKIP_RETURN_CODE 77)
 endif()
+
+# Privilege drop under a bounding set a service manager already narrowed.
+if(TARGET ipsec-agentd AND TARGET ipseccmd)
+	add_test(NAME pkg_caps
+		COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/pkg_caps.sh
+			$<TARGET_FILE:ipsec-agentd> $<TARGET_FILE:ipseccmd>)
+	set_tests_properties(pkg_caps PROPERTIES LABELS integration
+		TIMEOUT 60 SKIP_RETURN_CODE 77)
+endif()
