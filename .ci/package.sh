@@ -115,6 +115,11 @@ DEMO_BIN=/usr/sbin DEMO_SYSTEM=1 bash examples/demo.sh > "$w/demo.log" 2>&1 ||
 grep -E 'using the installed|Only IKE and ESP|demo finished' "$w/demo.log" |
     sed 's/^/    /'
 
+say "README 'Join a domain': adcli join to a Samba AD DC, the installed agent applies the domain policy"
+bash tests/package/join_test.sh /usr/sbin/ipsec-agentd /usr/sbin/ipseccmd \
+    > "$w/join.log" 2>&1 || { cat "$w/join.log"; die "the domain join test failed (or skipped)"; }
+sed 's/^/    /' "$w/join.log"
+
 say "apt-get purge: nothing may be left"
 apt-get purge -y -q ipsec-agent > "$w/purge.log" 2>&1 ||
     { cat "$w/purge.log"; die "apt-get purge failed"; }

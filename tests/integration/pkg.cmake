@@ -27,3 +27,14 @@ if(TARGET ipsec-agentd AND TARGET ipseccmd)
 	set_tests_properties(pkg_caps PROPERTIES LABELS integration
 		TIMEOUT 60 SKIP_RETURN_CODE 77)
 endif()
+
+# README "Join a domain": adcli join against a throwaway Samba AD DC, then
+# the agent applies the domain policy through /etc/krb5.keytab (in a
+# private /etc overlay). .ci/package.sh runs it on the installed package.
+if(TARGET ipsec-agentd AND TARGET ipseccmd)
+	add_test(NAME pkg_join
+		COMMAND bash ${CMAKE_SOURCE_DIR}/tests/package/join_test.sh
+			$<TARGET_FILE:ipsec-agentd> $<TARGET_FILE:ipseccmd>)
+	set_tests_properties(pkg_join PROPERTIES LABELS integration
+		TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()
