@@ -193,8 +193,9 @@ words_ok(const struct subcmd *sc, int argc, char **argv)
 {
 	int k;
 
-	if (sc->words == NULL)
-		return true;
+	if (sc->words == NULL || (argc >= 2 && (strcmp(argv[1], "help") == 0 ||
+	    strcmp(argv[1], "--help") == 0)))
+		return true;	/* the command prints its own usage */
 	if (!sc->options)
 		return argc < 2 || word_in(sc->words, argv[1]);
 	for (k = 1; k < argc; k++)
