@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "lib/control.h"
 #include "ipseccmd.h"
 #include "pa_time.h"
+#include "lib/seal.h"
 #include "lib/sinks.h"
 #include "lib/static_cmd.h"
 #include "pa_version.h"
@@ -55,6 +57,7 @@ static const char *const service_words[] = { "start", "stop", "pause",
 static const char *const dynamic_words[] = { "add", "delete", "show", NULL };
 static const char *const set_words[] = { "diagnostics", "oakleylog", NULL };
 static const char *const events_words[] = { "--id", "--since", "--max",
+    "--key", "--setup-keys", "--force", "--interval",
     "--verify", "--file", "--json", NULL };
 /* Third words, for --list-commands (the functions below check them). */
 static const char *const words3[] = { "service stop clear",
@@ -72,7 +75,8 @@ static const struct subcmd subcmds[] = {
 	{ "set", cmd_set, "diagnostics 0-7 | oakleylog on|off",
 	    "runtime settings", set_words, false },
 	{ "events", cmd_events,
-	    "[--id N] [--since T] [--max N] [--verify] [--file PATH]",
+	    "[--id N] [--since T] [--max N] [--verify [--key KEY]] "
+	    "[--file PATH] | --setup-keys [--interval S] [--force]",
 	    "query or verify the audit file", events_words, true },
 	{ "reload", cmd_reload, "", "reload configuration and policy", NULL,
 	    false },
@@ -619,15 +623,20 @@ events_show(struct cli *c, json_t *res, bool verify)
 /* Without a daemon: read the file directly (--file). */
 static int
 events_local(struct cli *c, const char *file, int id, int64_t since,
-    long max, bool verify)
+    long max, bool verify, const char *key)
 {
 	json_t *res;
 	struct svc_verify v;
+	struct svc_verify_opts o = { .key = key };
 	struct local_acc acc;
+	int vrc;
 
 	if (verify) {
-		if (svc_audit_verify(file, c->cfg.audit_rotate_keep, 0, &v) != 0) {
-			fprintf(stderr, "ipseccmd: %s: cannot verify\n", file);
+		if ((vrc = svc_audit_verify(file, c->cfg.audit_rotate_keep, &o,
+		    &v)) != 0) {
+			fprintf(stderr, "ipseccmd: %s: %s\n", file,
+			    vrc == PA_E_FORMAT ? "not a verification key "
+			    "(pa-seal1-...)" : "cannot verify");
 			return CMD_EXIT_FAIL;
 		}
 		res = json_pack("{s:b,s:I,s:I,s:I,s:s,s:s}", "ok", v.ok,
@@ -650,10 +659,37 @@ events_local(struct cli *c, const char *file, int id, int64_t since,
 	return events_show(c, res, verify);
 }
 
+/*
+ * Set up forward-secure sealing: the seal state in the state directory,
+ * the verification key shown once.
+ */
+static int
+events_setup_keys(struct cli *c, uint64_t interval, bool force)
+{
+	char path[SVC_PATH_MAX + 16], vkey[SVC_SEAL_VKEY_MAX], eb[512];
+
+	snprintf(path, sizeof(path), "%s/%s", c->cfg.state_dir,
+	    SVC_SEAL_FILE);
+	if (svc_seal_setup(path, interval, force, vkey, eb, sizeof(eb)) != 0) {
+		fprintf(stderr, "ipseccmd: %s\n", eb);
+		return CMD_EXIT_FAIL;
+	}
+	printf("Sealing is set up: %s (epochs of %llu s).\n\n"
+	    "The verification key (write it down and keep it OFF this host; "
+	    "it is shown\nonce and not stored here):\n\n    %s\n\n"
+	    "Check the audit file with: ipseccmd events --verify --key KEY\n"
+	    "The service seals from its next start.\n", path,
+	    (unsigned long long)interval, vkey);
+	OPENSSL_cleanse(vkey, sizeof(vkey));
+	return CMD_EXIT_OK;
+}
+
 static int
 cmd_events(struct cli *c, int argc, char **argv)
 {
-	const char *file = NULL;
+	const char *file = NULL, *key = NULL;
+	uint64_t interval = SVC_SEAL_INTERVAL_S;
+	bool setup = false, force = false;
 	json_t *args, *res;
 	int64_t since = 0;
 	long id = 0, max = 0;
@@ -679,11 +715,27 @@ cmd_events(struct cli *c, int argc, char **argv)
 				goto bad;
 		} else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc)
 			file = argv[++i];
-		else
+		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			key = argv[++i];
+		else if (strcmp(argv[i], "--setup-keys") == 0)
+			setup = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+			long v = strtol(argv[++i], &end, 10);
+
+			if (*end != '\0' || v < 10 || v > 7 * 86400)
+				goto bad;
+			interval = (uint64_t)v;
+		} else
 			goto bad;
 	}
+	if (setup)
+		return events_setup_keys(c, interval, force);
+	if (key != NULL && !verify)
+		goto bad;
 	if (file != NULL)
-		return events_local(c, file, (int)id, since, max, verify);
+		return events_local(c, file, (int)id, since, max, verify, key);
 	if ((args = json_object()) == NULL)
 		return CMD_EXIT_FAIL;
 	if (id != 0)
@@ -694,20 +746,24 @@ cmd_events(struct cli *c, int argc, char **argv)
 		json_object_set_new(args, "max", json_integer(max));
 	if (verify)
 		json_object_set_new(args, "verify", json_true());
+	if (key != NULL)
+		json_object_set_new(args, "key", json_string(key));
 	if ((rc = cli_request(c, "events", args, (void **)&res)) != 0) {
 		/* No daemon: read the configured file directly. */
 		if (rc == CMD_EXIT_NOTRUNNING && c->cfg.audit_file[0] != '\0') {
 			fprintf(stderr, "ipseccmd: reading %s directly\n",
 			    c->cfg.audit_file);
 			return events_local(c, c->cfg.audit_file, (int)id,
-			    since, max, verify);
+			    since, max, verify, key);
 		}
 		return rc;
 	}
 	return events_show(c, res, verify);
 bad:
 	fprintf(stderr, "usage: ipseccmd events [--id N] [--since T] "
-	    "[--max N] [--json] [--verify] [--file PATH]\n");
+	    "[--max N] [--json] [--verify [--key KEY]] [--file PATH]\n"
+	    "       ipseccmd events --setup-keys [--interval SECONDS] "
+	    "[--force]\n");
 	return CMD_EXIT_USAGE;
 }
 

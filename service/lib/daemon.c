@@ -26,6 +26,7 @@
 #include "pa_log.h"
 #include "pa_time.h"
 #include "privs.h"
+#include "seal.h"
 
 enum ev_kind {
 	EV_LISTEN = 1,
@@ -702,6 +703,7 @@ run_loop(struct svc_daemon *d)
 			if (d->conns[i].fd >= 0)
 				t = min_timeout(t, d->conns[i].deadline > now ?
 				    (int)(d->conns[i].deadline - now) : 0);
+		t = min_timeout(t, svc_sinks_next_ms(d->sinks));
 		if (d->watchdog_ms != 0)
 			t = min_timeout(t, d->watchdog_next > now ?
 			    (int)(d->watchdog_next - now) : 0);
@@ -738,6 +740,7 @@ run_loop(struct svc_daemon *d)
 			agent_run_timers(d->agent, now);
 		agent_fds_refresh(d);
 		audit_tick(d->audit, now);
+		svc_sinks_tick(d->sinks);
 		for (i = 0; i < SVC_MAX_CONNS; i++)
 			if (d->conns[i].fd >= 0 && d->conns[i].deadline <= now) {
 				if (d->conns[i].draining)
@@ -836,6 +839,7 @@ static int
 setup(struct svc_daemon *d, char *eb, size_t ec)
 {
 	struct svc_sinks_cfg sc;
+	char seal_file[SVC_PATH_MAX + 16];
 	struct agent_cfg ac;
 	struct pol_err perr;
 	sigset_t mask;
@@ -855,6 +859,9 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 	sc.file = d->cfg.audit_file;
 	sc.rotate_size = d->cfg.audit_rotate_size;
 	sc.keep = d->cfg.audit_rotate_keep;
+	snprintf(seal_file, sizeof(seal_file), "%s/%s", d->cfg.state_dir,
+	    SVC_SEAL_FILE);
+	sc.seal_file = seal_file;
 	if ((rc = svc_sinks_new(&sc, &d->sinks, eb, ec)) != 0)
 		return rc;
 	audit_set_sink(d->audit, svc_sinks_emit, d->sinks);

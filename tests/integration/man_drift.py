@@ -64,10 +64,10 @@ def bold_words(text):
             first_bold = m.group(1) in ("B", "BR", "BI")
             for i, a in enumerate(args):
                 if m.group(1) == "B" or (i % 2 == 0) == first_bold:
-                    out.update(re.findall(r"-*[A-Za-z0-9_]+=?",
+                    out.update(re.findall(r"-*[A-Za-z0-9_][A-Za-z0-9_-]*=?",
                                           a.strip('"')))
         for span in re.findall(r"\\fB(.*?)\\f", line):
-            out.update(re.findall(r"-*[A-Za-z0-9_]+=?", span))
+            out.update(re.findall(r"-*[A-Za-z0-9_][A-Za-z0-9_-]*=?", span))
     return out
 
 
