@@ -646,12 +646,15 @@ opt_str(json_t *args, const char *k)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The keys of `dynamic add rule` (control.h). */
+const char *const svc_dynamic_keys[] = { "name", "src", "dst", "proto",
+    "sport", "dport", "mirrored", "action", "inpass", "soft", "tunnel",
+    "auth", "psk", NULL };
+
 static json_t *
 cmd_dynamic_add(struct cmd_ctx *c)
 {
-	static const char *const known[] = { "name", "src", "dst", "proto",
-	    "sport", "dport", "mirrored", "action", "inpass", "soft", "tunnel",
-	    "auth", "psk", NULL };
+	const char *const *known = svc_dynamic_keys;
 	struct agent_dyn_rule r;
 	struct pol_err perr;
 	const char *key, *s;

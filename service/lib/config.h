@@ -77,6 +77,21 @@ struct svc_config {
 	bool			 dir_insecure_plain;	/* tests on loopback */
 };
 
+/*
+ * Every key the parser accepts: svc_config_set() refuses a key that is not
+ * here, so this table is what the man page ipsec-agentd.conf(5) and
+ * `ipsec-agentd --list-keys` are checked against (test man_drift).
+ */
+struct svc_config_key {
+	const char	*name;
+	const char	*values;	/* syntax of the value */
+	const char	*def;		/* built-in default ("" = none) */
+	const char	*example;	/* a value the parser accepts */
+};
+extern const struct svc_config_key	svc_config_keys[];
+extern const size_t			svc_config_nkeys;
+const struct svc_config_key	*svc_config_key_find(const char *name);
+
 /* Built-in defaults. */
 void	svc_config_defaults(struct svc_config *);
 /*

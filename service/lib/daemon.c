@@ -825,6 +825,16 @@ dir_setup(const struct svc_config *c, struct dir_setup *ds, char *eb,
 	return 0;
 }
 
+/* The signals that stop or reload the service. */
+static void
+svc_stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+}
+
 static int
 setup(struct svc_daemon *d, char *eb, size_t ec)
 {
@@ -896,11 +906,9 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 		    "another daemon answers on it" : strerror(errno));
 		return rc;
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* Blocked since svc_daemon_main() began: one sent while starting
+	 * is pending and read from the signalfd once running. */
+	svc_stop_signals(&mask);
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (d->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
@@ -1024,6 +1032,7 @@ svc_daemon_main(const struct svc_opts *opts)
 	struct svc_daemon *d;
 	char eb[10000], msg[10010];
 	int ready_fd = -1, rc, code = 1;
+	sigset_t sigs, oldsigs;
 	size_t i;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
@@ -1035,10 +1044,21 @@ svc_daemon_main(const struct svc_opts *opts)
 	for (i = 0; i < SVC_MAX_CONNS; i++)
 		d->conns[i].fd = -1;
 	log_init("ipsec-agentd", PA_LOG_INFO);
+	/*
+	 * Block SIGTERM/SIGINT/SIGHUP before anything else: systemd may stop
+	 * the unit while it starts, and such a signal must run the stop
+	 * sequence once the service is up rather than kill it half set up
+	 * (filters installed, no fail-closed stop, no audit). The mask is
+	 * inherited through daemonize(); setup() reads them by signalfd.
+	 */
+	svc_stop_signals(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
 	if (load_config(d, &d->cfg, eb, sizeof(eb)) != 0) {
 		fprintf(stderr, "ipsec-agentd: %s\n", eb);
 		goto out;
 	}
+	if (opts->check_only || opts->clear_only)	/* no stop sequence */
+		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (opts->check_only) {
 		printf("%s: configuration OK\n", d->config_path);
 		code = 0;

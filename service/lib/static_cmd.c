@@ -50,6 +50,33 @@ struct cmd {
 	bool		 modified;
 };
 
+/* ---- the words this parser accepts (static_cmd.h) ---- */
+
+const char *const svc_static_verbs[] = { "add", "set", "delete", "show",
+    "exportpolicy", "importpolicy", NULL };
+const char *const svc_static_objects[] = { "policy", "filterlist", "filter",
+    "filteraction", "rule", "all", NULL };
+const char *const svc_static_keys[] = {
+	"action", "activate", "activatedefaultrule", "all", "assign", "base",
+	"conntype", "description", "dir", "dst", "dstaddr", "dstmask",
+	"dstport", "file", "filteraction", "filterlist", "format", "gpo",
+	"gponame", "guid", "inpass", "kerberos", "link", "mirrored",
+	"mmlifetime", "mmpfs", "mmsecmethods", "myaddr", "name", "newname",
+	"pfsgroup", "policy", "pollinginterval", "proto", "protocol", "psk",
+	"qmpermm", "qmpfs", "qmsecmethods", "rootca", "showsecrets", "soft",
+	"src", "srcaddr", "srcmask", "srcport", "tunnel", NULL };
+
+static bool
+word_in(const char *const *tab, const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; tab[i] != NULL; i++)
+		if (strlen(tab[i]) == n && strncasecmp(tab[i], w, n) == 0)
+			return true;
+	return false;
+}
+
 /* ---- messages ---- */
 
 static int
@@ -101,6 +128,10 @@ args_parse(struct cmd *c, int argc, char **argv, int first)
 		if ((eq = strchr(argv[i], '=')) == NULL || eq == argv[i])
 			return fail(SVC_STATIC_USAGE, "'%s': expected "
 			    "key=value", argv[i]);
+		if (!word_in(svc_static_keys, argv[i], (size_t)(eq - argv[i])))
+			return fail(SVC_STATIC_USAGE, "unknown parameter '%.*s' "
+			    "for '%s %s'", (int)(eq - argv[i]), argv[i],
+			    c->verb, c->obj ? c->obj : "");
 		if (c->nkv == MAXARGS)
 			return fail(SVC_STATIC_USAGE, "too many arguments");
 		kv = &c->kv[c->nkv++];
@@ -2483,6 +2514,12 @@ svc_static_main(int argc, char **argv, const char *store_path,
 			c.obj = argv[2];
 			first = 3;
 		}
+		if (!word_in(svc_static_verbs, c.verb, strlen(c.verb)) ||
+		    (c.obj != NULL && !word_in(svc_static_objects, c.obj,
+		    strlen(c.obj))))
+			return fail(SVC_STATIC_USAGE, "unknown command 'static "
+			    "%s%s%s'", c.verb, c.obj ? " " : "",
+			    c.obj ? c.obj : "");
 	} else {
 		static_usage();
 		return SVC_STATIC_USAGE;
