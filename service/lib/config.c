@@ -49,7 +49,7 @@ const struct svc_config_key svc_config_keys[] = {
 	K("key_file", "PATH", "", "/etc/ipsec-agent/host.key"),
 	K("ca_file", "PATH", "", "/etc/ipsec-agent/ca.pem"),
 	K("dpd", "5-3600", "30", "10"),
-	K("dos_halfopen", "0-1000", "0", "100"),
+	K("dos_halfopen", "0-1000", "64", "100"),
 	K("natt_keepalive", "1-3600", "20", "10"),
 	K("soft_sa_lifetime", "1-86400", "300", "60"),
 	K("stop_timeout", "1-300", "10", "5"),
