@@ -101,10 +101,15 @@ struct ike_rulecopy {
 	char			 name[64];
 	struct pa_guid		 id;
 	struct pa_secret	*psk;		/* first PSK auth method, or NULL */
-	char			 ca_dn[256];	/* first certificate method's CA */
-	uint16_t		 auths[4];	/* ISK_AUTH_* in the rule's order */
+	uint16_t		 auths[POL_MAX_AUTHS];	/* ISK_AUTH_*, in order */
 	size_t			 nauths;
-	struct pol_qm_offer	 offers[8];
+	/*
+	 * The CA each certificate method names (RFC 2253 text), or NULL
+	 * when it takes any trusted CA; parallel to auths (NULL for other
+	 * methods). A peer's certificate is good under any of them.
+	 */
+	char			*ca_dns[POL_MAX_AUTHS];
+	struct pol_qm_offer	*offers;	/* all of the filter action's */
 	size_t			 noffers;
 	uint16_t		 pfs_group;	/* 0 = MM group */
 	bool			 tunnel;
@@ -440,12 +445,13 @@ int	ike_creds_ca_der(const struct ike_creds *, const char *dn, uint8_t **,
 int	ike_cert_sign(const struct ike_creds *, const uint8_t *hash, size_t hl,
 	    uint8_t *sig, size_t cap, size_t *siglen) PA_MUST_USE;
 /*
- * Check a peer: cert chains to a trusted CA named ca_dn (else PA_E_PERM:
- * event 544), the ID names the cert and the signature over hash verifies
- * (else PA_E_VERIFY: event 545). subject gets the cert's subject.
+ * Check a peer: cert chains to a trusted CA named by one of ca_dns (any
+ * trusted CA when nca is 0; else PA_E_PERM: event 544), the ID names the
+ * cert and the signature over hash verifies (else PA_E_VERIFY: event
+ * 545). subject gets the cert's subject.
  */
-int	ike_cert_verify_peer(const struct ike_creds *, const char *ca_dn,
-	    struct pa_bytes cert, const struct isk_id *, const uint8_t *hash,
+int	ike_cert_verify_peer(const struct ike_creds *,
+	    const char *const *ca_dns, size_t nca, struct pa_bytes cert, const struct isk_id *, const uint8_t *hash,
 	    size_t hl, struct pa_bytes sig, char *subject, size_t sublen,
 	    char *why, size_t whylen) PA_MUST_USE;
 
@@ -522,6 +528,8 @@ int	ike_rule_for_pkt(const struct ike *, const struct drv_sel *pkt,
 	    const struct pol_spd_entry *, struct ike_rulecopy *,
 	    struct ike_ts *l, struct ike_ts *r) PA_MUST_USE;
 void	ike_rulecopy_clear(struct ike_rulecopy *);
+/* A certificate method of the rule takes any trusted CA. */
+bool	ike_rulecopy_any_ca(const struct ike_rulecopy *);
 int	ike_rulecopy_dup(struct ike_rulecopy *, const struct ike_rulecopy *)
 	    PA_MUST_USE;
 /* The ISAKMP policy's methods as phase 1 offers. */

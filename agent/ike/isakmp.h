@@ -242,8 +242,14 @@ int	isk_attr_next(struct rd *, struct isk_attr *) PA_MUST_USE;
 /* The attribute's value as a number (TV, or TLV of 1..8 bytes). */
 int	isk_attr_num(const struct isk_attr *, uint64_t *) PA_MUST_USE;
 
-#define ISK_MAX_PROPS		16
-#define ISK_MAX_XFORMS		64
+/*
+ * Enough for every offer a policy may hold (POL_MAX_OFFERS bundles of up
+ * to two protocols, or POL_MAX_AUTHS x POL_MAX_METHODS Main Mode
+ * transforms as a peer may send them), so a proposal we could have sent
+ * is one we can read.
+ */
+#define ISK_MAX_PROPS		128
+#define ISK_MAX_XFORMS		128
 
 struct isk_xform {
 	uint8_t		num;

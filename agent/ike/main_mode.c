@@ -453,25 +453,60 @@ natd_check(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
 	    mm->nat_local ? "" : "no NAT");
 }
 
-/* A certificate request naming the rule's CA (RSA signature auth). */
+/*
+ * The CAs the rule's certificate methods name, each once; none when one
+ * of them takes any trusted CA (then *any).
+ */
+static size_t
+rule_cas(const struct ike_rulecopy *r, const char **out, bool *any)
+{
+	size_t i, k, n = 0;
+
+	*any = ike_rulecopy_any_ca(r);
+	if (*any)
+		return 0;
+	for (i = 0; i < r->nauths; i++) {
+		if (r->auths[i] != ISK_AUTH_RSA || r->ca_dns[i] == NULL)
+			continue;
+		for (k = 0; k < n && strcmp(out[k], r->ca_dns[i]) != 0; k++)
+			;
+		if (k == n)
+			out[n++] = r->ca_dns[i];
+	}
+	return n;
+}
+
+/*
+ * Certificate requests (RSA signature auth): one naming each CA the rule's
+ * certificate methods name, or one without a name when any trusted CA
+ * will do.
+ */
 static int
 cr_write(struct ike *ike, struct ike_mm *mm, struct wr *w, struct isk_chain *c)
 {
-	uint8_t *dn = NULL;
-	size_t dnlen = 0, cr;
-	int rc;
+	const char *cas[POL_MAX_AUTHS];
+	uint8_t *dn;
+	size_t dnlen, cr, n, k;
+	bool any;
+	int rc = 0;
 
 	if (mm->p1.auth != ISK_AUTH_RSA)
 		return 0;
-	if (ike_creds_ca_der(ike->creds, mm->rule.ca_dn, &dn, &dnlen) != 0)
+	n = rule_cas(&mm->rule, cas, &any);
+	for (k = 0; k < (n > 0 ? n : 1) && rc == 0; k++) {
+		dn = NULL;
 		dnlen = 0;
-	if ((rc = isk_pl_open(w, c, ISK_PL_CR, &cr)) == 0) {
-		wr_u8(w, ISK_CERT_X509_SIG);
-		if (dnlen > 0)
-			wr_bytes(w, dn, dnlen);
-		rc = isk_pl_close(w, cr);
+		if (n > 0 && ike_creds_ca_der(ike->creds, cas[k], &dn,
+		    &dnlen) != 0)
+			dnlen = 0;
+		if ((rc = isk_pl_open(w, c, ISK_PL_CR, &cr)) == 0) {
+			wr_u8(w, ISK_CERT_X509_SIG);
+			if (dnlen > 0)
+				wr_bytes(w, dn, dnlen);
+			rc = isk_pl_close(w, cr);
+		}
+		free(dn);
 	}
-	free(dn);
 	return rc;
 }
 
@@ -724,8 +759,12 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 			rc = PA_E_PERM;
 			goto out;
 		}
-		rc = ike_cert_verify_peer(ike->creds, mm->rule.ca_dn,
-		    cert.data, &idp, want, hl, hp->body, mm->peer_id,
+		const char *cas[POL_MAX_AUTHS];
+		bool any;
+		size_t nca = rule_cas(&mm->rule, cas, &any);
+
+		rc = ike_cert_verify_peer(ike->creds, cas, nca, cert.data,
+		    &idp, want, hl, hp->body, mm->peer_id,
 		    sizeof(mm->peer_id), why, whylen);
 		if (rc != 0)
 			goto out;

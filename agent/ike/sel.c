@@ -18,18 +18,52 @@
 void
 ike_rulecopy_clear(struct ike_rulecopy *r)
 {
+	size_t i;
+
 	pa_secret_free(r->psk);
+	for (i = 0; i < POL_MAX_AUTHS; i++)
+		free(r->ca_dns[i]);
+	free(r->offers);
 	memset(r, 0, sizeof(*r));
 }
 
 int
 ike_rulecopy_dup(struct ike_rulecopy *dst, const struct ike_rulecopy *src)
 {
+	size_t i;
+
 	*dst = *src;
 	dst->psk = NULL;
+	dst->offers = NULL;
+	memset(dst->ca_dns, 0, sizeof(dst->ca_dns));
 	if (src->psk != NULL && (dst->psk = pa_secret_dup(src->psk)) == NULL)
-		return PA_E_NOMEM;
+		goto nomem;
+	for (i = 0; i < POL_MAX_AUTHS; i++)
+		if (src->ca_dns[i] != NULL &&
+		    (dst->ca_dns[i] = strdup(src->ca_dns[i])) == NULL)
+			goto nomem;
+	if (src->noffers > 0) {
+		if ((dst->offers = calloc(src->noffers,
+		    sizeof(*dst->offers))) == NULL)
+			goto nomem;
+		memcpy(dst->offers, src->offers,
+		    src->noffers * sizeof(*dst->offers));
+	}
 	return 0;
+nomem:
+	ike_rulecopy_clear(dst);
+	return PA_E_NOMEM;
+}
+
+bool
+ike_rulecopy_any_ca(const struct ike_rulecopy *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nauths; i++)
+		if (r->auths[i] == ISK_AUTH_RSA && r->ca_dns[i] == NULL)
+			return true;
+	return false;
 }
 
 static uint16_t
@@ -54,23 +88,30 @@ ike_rule_copy(const struct pol_policy *pol, const struct pol_rule *rule,
 	snprintf(c->name, sizeof(c->name), "%s",
 	    rule->name != NULL ? rule->name : "(unnamed rule)");
 	c->id = rule->id;
-	for (i = 0; i < rule->nauth && c->nauths < 4; i++) {
+	/* The model's limits (pol_check) bound both lists: nothing is cut. */
+	if (rule->nauth > POL_MAX_AUTHS ||
+	    (fa != NULL && fa->noffers > POL_MAX_OFFERS))
+		return PA_E_INVAL;
+	for (i = 0; i < rule->nauth; i++) {
 		uint16_t w = ike_auth_wire(rule->auth[i].kind);
 
 		if (w == 0)
 			continue;
+		if (w == ISK_AUTH_RSA && rule->auth[i].ca_dn != NULL &&
+		    (c->ca_dns[c->nauths] = strdup(rule->auth[i].ca_dn)) ==
+		    NULL)
+			goto nomem;
 		c->auths[c->nauths++] = w;
-		if (w == ISK_AUTH_RSA && c->ca_dn[0] == '\0' &&
-		    rule->auth[i].ca_dn != NULL)
-			snprintf(c->ca_dn, sizeof(c->ca_dn), "%s",
-			    rule->auth[i].ca_dn);
 		if (w == ISK_AUTH_PSK && c->psk == NULL &&
 		    rule->auth[i].psk != NULL &&
 		    (c->psk = pa_secret_dup(rule->auth[i].psk)) == NULL)
-			return PA_E_NOMEM;
+			goto nomem;
 	}
 	if (fa != NULL) {
-		for (i = 0; i < fa->noffers && c->noffers < 8; i++)
+		if (fa->noffers > 0 && (c->offers = calloc(fa->noffers,
+		    sizeof(*c->offers))) == NULL)
+			goto nomem;
+		for (i = 0; i < fa->noffers; i++)
 			c->offers[c->noffers++] = fa->offers[i];
 		c->pfs_group = fa->pfs_group;
 		c->soft = fa->soft;
@@ -82,6 +123,9 @@ ike_rule_copy(const struct pol_policy *pol, const struct pol_rule *rule,
 	c->master_pfs = pol->isakmp.master_pfs;
 	c->qm_per_mm = pol->isakmp.master_pfs ? 1 : pol->isakmp.qm_per_mm;
 	return 0;
+nomem:
+	ike_rulecopy_clear(c);
+	return PA_E_NOMEM;
 }
 
 /* Where SA entries and soft associations of filter entry e stand. */

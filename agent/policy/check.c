@@ -66,6 +66,9 @@ pol_check_isakmp(const struct pol_isakmp *k, char *what, size_t cap)
 		    "method");
 	if (k->mm_life_sec == 0)
 		return bad(what, cap, "Main Mode lifetime must not be 0");
+	if (k->nmethods > POL_MAX_METHODS)
+		return bad(what, cap, "%zu ISAKMP security methods: at most %d",
+		    k->nmethods, POL_MAX_METHODS);
 	for (i = 0; i < k->nmethods; i++)
 		if ((rc = pol_check_mm_method(&k->methods[i], what, cap)) != 0)
 			return rc;
@@ -112,6 +115,9 @@ pol_check_filteraction(const struct pol_filteraction *fa, char *what,
 	if (fa->action == POL_ACT_NEGOTIATE && fa->noffers == 0)
 		return bad(what, cap, "action negotiate needs at least one "
 		    "security method");
+	if (fa->noffers > POL_MAX_OFFERS)
+		return bad(what, cap, "%zu security methods: at most %d",
+		    fa->noffers, POL_MAX_OFFERS);
 	if (fa->pfs_group != 0 && !pol_dh_group_valid(fa->pfs_group))
 		return bad(what, cap, "unsupported PFS group %u",
 		    (unsigned)fa->pfs_group);
@@ -232,6 +238,9 @@ pol_check_rule(const struct pol_rule *r, char *what, size_t cap)
 	if (r->tunnel.family != 0 && r->tunnel.family != AF_INET &&
 	    r->tunnel.family != AF_INET6)
 		return bad(what, cap, "tunnel endpoint has a bad family");
+	if (r->nauth > POL_MAX_AUTHS)
+		return bad(what, cap, "%zu authentication methods: at most %d",
+		    r->nauth, POL_MAX_AUTHS);
 	for (i = 0; i < r->nauth; i++)
 		if ((rc = pol_check_auth(&r->auth[i], what, cap)) != 0)
 			return rc;

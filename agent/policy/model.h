@@ -29,6 +29,17 @@
 #include "pa_secret.h"
 
 /* Windows defaults ([MS-GPIPSEC], ../docs/policy.md). */
+/*
+ * What one object may hold, as the XSD says (policy.xsd maxOccurs; a test
+ * compares them): a filter action's offers, a rule's authentication
+ * methods, the ISAKMP policy's security methods. Every source (XML,
+ * ipsecData blobs, ipseccmd) is held to them by pol_check_*; nothing
+ * beyond them is ever cut off silently.
+ */
+#define POL_MAX_OFFERS			64
+#define POL_MAX_AUTHS			16
+#define POL_MAX_METHODS			64
+
 #define POL_DEFAULT_POLL_SEC		10800	/* 180 min */
 #define POL_DEFAULT_MM_LIFE_SEC		28800	/* 480 min */
 #define POL_DEFAULT_QM_LIFE_SEC		3600

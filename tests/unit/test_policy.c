@@ -282,6 +282,26 @@ test_xsd_embedded_matches_file(void **state)
 	free(file);
 }
 
+/* The model's limits are the XSD's maxOccurs (one number, two places). */
+static void
+test_xsd_limits(void **state)
+{
+	char *xsd = tp_source_file("agent/policy/policy.xsd");
+	char want[128];
+
+	(void)state;
+	snprintf(want, sizeof(want), "name=\"offer\" type=\"offer\" "
+	    "minOccurs=\"0\" maxOccurs=\"%d\"", POL_MAX_OFFERS);
+	assert_non_null(strstr(xsd, want));
+	snprintf(want, sizeof(want), "name=\"auth\" type=\"auth\" "
+	    "minOccurs=\"0\" maxOccurs=\"%d\"", POL_MAX_AUTHS);
+	assert_non_null(strstr(xsd, want));
+	snprintf(want, sizeof(want), "name=\"method\" type=\"method\" "
+	    "minOccurs=\"1\" maxOccurs=\"%d\"", POL_MAX_METHODS);
+	assert_non_null(strstr(xsd, want));
+	free(xsd);
+}
+
 static void
 test_load_example(void **state)
 {
@@ -721,6 +741,7 @@ main(void)
 		cmocka_unit_test(test_resolve_rejections),
 		cmocka_unit_test(test_add_remove),
 		cmocka_unit_test(test_xsd_embedded_matches_file),
+		cmocka_unit_test(test_xsd_limits),
 		cmocka_unit_test_setup_teardown(test_load_example, tp_setup,
 		    tp_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, tp_setup,
