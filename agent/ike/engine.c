@@ -425,10 +425,11 @@ ike_qm_kill(struct ike *ike, struct ike_qm *qm, bool del_sas, const char *why)
 		return;
 	ike_olog(ike, "QM SA (msgid %08x) ended: %s", qm->msgid, why);
 	if (qm->state == QM_DONE) {
-		char in[32], out[32];
-		const char *kv[6] = { "Filter", "", "Inbound SPI", in,
+		char in[32], out[32], flt[300];
+		const char *kv[6] = { "Filter", flt, "Inbound SPI", in,
 		    "Outbound SPI", out };
 
+		ike_qm_filter_text(qm, flt, sizeof(flt));
 		snprintf(in, sizeof(in), "%u (0x%x)",
 		    qm->p2.esp ? qm->esp_in : qm->ah_in,
 		    qm->p2.esp ? qm->esp_in : qm->ah_in);

@@ -294,11 +294,29 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
 	return rc;
 }
 
+
+/* The Filter field of 541 and 542: the SA's selectors and IKE addresses. */
+void
+ike_qm_filter_text(const struct ike_qm *qm, char *out, size_t cap)
+{
+	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
+	    s2[PA_PREFIXSTRLEN];
+
+	pa_addr_str(&qm->peer, pa, sizeof(pa));
+	pa_addr_str(&qm->local, la, sizeof(la));
+	snprintf(out, cap, "Source IP Address %s, Destination IP Address %s, "
+	    "Protocol %u, Source Port %u, Destination Port %u, IKE Local "
+	    "Addr %s, IKE Peer Addr %s%s",
+	    pa_prefix_str(&qm->ts_l.net, s1, sizeof(s1)),
+	    pa_prefix_str(&qm->ts_r.net, s2, sizeof(s2)), qm->ts_l.proto,
+	    qm->ts_l.port, qm->ts_r.port, la, pa,
+	    qm->p2.tunnel ? ", tunnel" : "");
+}
+
 static void
 qm_established(struct ike *ike, struct ike_qm *qm)
 {
-	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
-	    s2[PA_PREFIXSTRLEN], pid[300], flt[300], par[300], ps[128];
+	char pa[PA_ADDRSTRLEN], pid[300], flt[300], par[300], ps[128];
 	const char *kv[8];
 
 	qm->state = QM_DONE;
@@ -310,7 +328,6 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 	if (qm->mm != NULL)
 		qm->mm->qm_count++;
 	pa_addr_str(&qm->peer, pa, sizeof(pa));
-	pa_addr_str(&qm->local, la, sizeof(la));
 	if (qm->mm != NULL && qm->mm->p1.auth == ISK_AUTH_RSA)
 		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
 		    "Subject %s. Peer IP Address: %s", qm->mm->peer_id, pa);
@@ -319,13 +336,7 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 	else
 		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
 		    "%s", pa);
-	snprintf(flt, sizeof(flt), "Source IP Address %s, Destination IP "
-	    "Address %s, Protocol %u, Source Port %u, Destination Port %u, "
-	    "IKE Local Addr %s, IKE Peer Addr %s%s",
-	    pa_prefix_str(&qm->ts_l.net, s1, sizeof(s1)),
-	    pa_prefix_str(&qm->ts_r.net, s2, sizeof(s2)), qm->ts_l.proto,
-	    qm->ts_l.port, qm->ts_r.port, la, pa,
-	    qm->p2.tunnel ? ", tunnel" : "");
+	ike_qm_filter_text(qm, flt, sizeof(flt));
 	snprintf(par, sizeof(par), "%s, InboundSpi %u (0x%x), OutBoundSpi %u "
 	    "(0x%x)", ike_p2_str(&qm->p2, ps, sizeof(ps)),
 	    qm->p2.esp ? qm->esp_in : qm->ah_in,

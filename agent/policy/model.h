@@ -350,6 +350,15 @@ const char	*pol_proto_str(uint8_t, char *buf, size_t cap);
 bool	pol_proto_has_ports(uint8_t);
 
 /*
+ * Whether text is a host name a DNS endpoint may carry (RFC 1123 labels
+ * of letters, digits and hyphens, 1-63 each, 253 in all; the last label
+ * not all digits, RFC 3696 §2). False, with the reason in why, for
+ * anything else, in particular a mistyped address such as 10.66.1 (which
+ * the resolver would take as 10.66.0.1) or 10.66.1.300.
+ */
+bool	pol_dns_name_ok(const char *text, char *why, size_t whycap);
+
+/*
  * Resolve DNS filter endpoints again (getaddrinfo), replacing resolved[];
  * a name that does not resolve is an error naming it. Done by the service
  * at load; the XML store keeps the last resolution.

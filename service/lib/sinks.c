@@ -296,7 +296,22 @@ journal_key(const char *k, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static void
+/*
+ * The syslog priority of an event: failures (the folding kinds, a
+ * previous instance's block state) are warnings, a broken audit chain an
+ * error, the rest (successes, changes, starts and stops) notices.
+ */
+static int
+event_priority(enum audit_event ev)
+{
+	if (ev == AUDIT_CHAIN_BROKEN)
+		return LOG_ERR;
+	if (audit_event_folds(ev) || ev == AUDIT_DRV_LEFTOVER)
+		return LOG_WARNING;
+	return LOG_NOTICE;
+}
+
+static int
 sink_journal(enum audit_event ev, const struct audit_field *f, size_t n)
 {
 	struct iovec iov[40];
@@ -310,7 +325,8 @@ sink_journal(enum audit_event ev, const struct audit_field *f, size_t n)
 		mlen += (size_t)snprintf(msg + mlen, sizeof(msg) - mlen,
 		    "%s %s: %s", i == 0 ? ":" : ";", f[i].key, f[i].value);
 	snprintf(bufs[k], sizeof(bufs[k]), "MESSAGE_ID=%s", msgid);
-	snprintf(bufs[k + 1], sizeof(bufs[k]), "PRIORITY=%d", LOG_NOTICE);
+	snprintf(bufs[k + 1], sizeof(bufs[k]), "PRIORITY=%d",
+	    event_priority(ev));
 	snprintf(bufs[k + 2], sizeof(bufs[k]), "IPSEC_EVENT_ID=%d", (int)ev);
 	snprintf(bufs[k + 3], sizeof(bufs[k]), "IPSEC_EVENT=%s",
 	    audit_event_name(ev));
@@ -326,7 +342,7 @@ sink_journal(enum audit_event ev, const struct audit_field *f, size_t n)
 		iov[i].iov_base = bufs[i];
 		iov[i].iov_len = strlen(bufs[i]);
 	}
-	(void)sd_journal_sendv(iov, (int)k);
+	return sd_journal_sendv(iov, (int)k) < 0 ? PA_E_SYS : 0;
 }
 
 static void
@@ -353,7 +369,7 @@ sink_syslog(enum audit_event ev, const struct audit_field *f, size_t n)
 			msg[len++] = '"';
 		msg[len] = '\0';
 	}
-	syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", msg);
+	syslog(LOG_AUTHPRIV | event_priority(ev), "%s", msg);
 }
 
 static void
@@ -382,9 +398,11 @@ static void
 sink_system(struct svc_sinks *s, enum audit_event ev,
     const struct audit_field *f, size_t n)
 {
-	if (s->kind == SVC_SINK_JOURNALD)
-		sink_journal(ev, f, n);
-	else if (s->kind == SVC_SINK_SYSLOG)
+	if (s->kind == SVC_SINK_JOURNALD) {
+		/* A journal that refuses the record: counted, not lost silently. */
+		if (sink_journal(ev, f, n) != 0)
+			s->errors++;
+	} else if (s->kind == SVC_SINK_SYSLOG)
 		sink_syslog(ev, f, n);
 }
 

@@ -557,6 +557,13 @@ parse_endpoint(const char *key, const char *v, const char *mask,
 		    POL_ADDR_SUBNET;
 		return 0;
 	}
+	{
+		char why[160];
+
+		if (!pol_dns_name_ok(v, why, sizeof(why)))
+			return fail(SVC_STATIC_ERR, "%saddr=%s: %s", key, v,
+			    why);
+	}
 	if (mask != NULL)
 		return fail(SVC_STATIC_ERR, "%smask: no mask on a DNS name",
 		    key);

@@ -114,6 +114,10 @@ reject 1 "unknown ESP cipher 'BLOWFISH'" static add filteraction name=X \
     'qmsecmethods=ESP[BLOWFISH,SHA1]'
 reject 1 "not a prefix" static add filter filterlist=Net10 srcaddr=me \
     dstaddr=10.0.0.0 dstmask=255.255.0.255
+reject 1 "dstaddr=10.66.1: not an address" static add filter \
+    filterlist=Net10 srcaddr=me dstaddr=10.66.1
+reject 1 "dstaddr=10.66.1.300: not an address" static add filter \
+    filterlist=Net10 srcaddr=me dstaddr=10.66.1.300
 reject 1 "which has no ports" static add filter filterlist=Net10 \
     srcaddr=me dstaddr=any protocol=icmp dstport=7
 reject 1 "filter action 'Nope' does not exist" static add rule name=R \

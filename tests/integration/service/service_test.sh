@@ -450,4 +450,33 @@ grep -q "REMOVED: at seq 4 the service found its chain" <<<"$out" ||
 "${C[@]}" service stop >/dev/null || fail "stop 8"
 pass "sealed audit: verify key, sealed stop, shortened file caught"
 
+# --- Secrets never echoed: a key written where a key name belongs, and
+# keys in commands that fail, appear in no reply, log or audit record.
+cat > "$tmp/secrets.xml" <<'EOX'
+<?xml version="1.0" encoding="UTF-8"?>
+<ipsecSecrets xmlns="urn:ipsec-agent:policy:1" version="1">
+  <psk name="k">6b6579</psk>
+</ipsecSecrets>
+EOX
+chmod 600 "$tmp/secrets.xml"
+M=MarkerKey-7f3a9c
+"${C[@]}" service start >/dev/null || fail "start 9"
+out=$("${C[@]}" dynamic add rule leak1 src=me dst=10.98.0.1 action=negotiate \
+    auth=psk "psk=$M" 2>&1) && fail "an unknown key name was accepted"
+grep -q "not in .*secrets.xml" <<<"$out" || fail "key name message: $out"
+all=$out
+all+=$("${C[@]}" --json dynamic add rule leak2 src=me dst=10.98.0.1 \
+    action=negotiate auth=psk "psk=$M x" 2>&1) || true
+all+=$("${C[@]}" static add rule name=r1 policy=Nope filterlist=X \
+    filteraction=Y "psk=$M" 2>&1) || true
+all+=$("${C[@]}" static add rule name=r1 "psk=$M" bogus=1 2>&1) || true
+all+=$("${C[@]}" static set rule name=none policy=Nope "psk=$M" 2>&1) ||
+    true
+"${C[@]}" service stop >/dev/null || fail "stop 9"
+grep -q "$M" <<<"$all" && fail "a key was echoed: $(grep "$M" <<<"$all")"
+if grep -rl "$M" "$tmp/log" "$tmp/agentd.log" 2>/dev/null; then
+	fail "a key is in a log or the audit"
+fi
+pass "keys given on the command line appear in no reply, log or audit record"
+
 t_finish service
