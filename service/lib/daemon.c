@@ -847,6 +847,7 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 	int rc;
 
 	memset(&perr, 0, sizeof(perr));
+	memset(&sc, 0, sizeof(sc));	/* sc.clock: NULL = the system's */
 	if ((d->audit = audit_new()) == NULL)
 		return PA_E_NOMEM;
 	if (d->cfg.audit_file[0] != '\0' &&
