@@ -152,6 +152,10 @@ drv_enc(uint16_t c, uint8_t *keylen)
 	case POL_ESP_AES128: *keylen = 16; return DRV_ENC_AES_CBC;
 	case POL_ESP_AES192: *keylen = 24; return DRV_ENC_AES_CBC;
 	case POL_ESP_AES256: *keylen = 32; return DRV_ENC_AES_CBC;
+	/* AES-GCM: the key and a 4-octet salt from KEYMAT (RFC 4106 8.1). */
+	case POL_ESP_AESGCM128: *keylen = 16 + 4; return DRV_ENC_AES_GCM_16;
+	case POL_ESP_AESGCM192: *keylen = 24 + 4; return DRV_ENC_AES_GCM_16;
+	case POL_ESP_AESGCM256: *keylen = 32 + 4; return DRV_ENC_AES_GCM_16;
 	default: *keylen = 0; return DRV_ENC_NONE;
 	}
 }
