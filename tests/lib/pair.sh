@@ -1,0 +1,59 @@
+# pair.sh -- sourced by the end-to-end tests of two agents (or an agent and
+# strongSwan) after agent.sh: the Quick Mode offer of a side's store, and
+# packet captures on a link.
+#
+#   t_policy_esp S CIPHER [INTEG]
+#       the offer of $tmp/S/store.xml (written by t_psk_policy) becomes
+#       ESP CIPHER with INTEG; no INTEG (AES-GCM) leaves espIntegrity out
+#   t_cap_start NAME NS IF
+#       tcpdump on IF (in NS) into $tmp/NAME.pcap, until t_cap_stop NAME;
+#       returns once tcpdump listens (bounded), dies otherwise
+#   t_cap_stop NAME
+#       stop that capture (its packets are on disk: -U)
+#   t_cap_count NAME FILTER
+#       print how many packets of $tmp/NAME.pcap match the pcap FILTER
+#   t_need_charon
+#       skip (77) unless strongSwan's charon and swanctl are installed
+
+t_policy_esp() {
+	local s=$1 c=$2 i=${3:-} to
+	to="esp=\"$c\""
+	[ -z "$i" ] || to="$to espIntegrity=\"$i\""
+	sed -i "s/esp=\"AES128\" espIntegrity=\"SHA1\"/$to/" \
+	    "$tmp/$s/store.xml" || die "t_policy_esp: $tmp/$s/store.xml"
+	grep -q "$to" "$tmp/$s/store.xml" ||
+	    die "t_policy_esp: no offer to rewrite in $tmp/$s/store.xml"
+}
+
+t_cap_start() {
+	local name=$1 ns=$2 ifc=$3 pid
+	rm -f "$tmp/$name.pcap" "$tmp/$name.err"
+	ip netns exec "$ns" tcpdump -i "$ifc" -nn -U -s 256 \
+	    -w "$tmp/$name.pcap" >/dev/null 2>"$tmp/$name.err" &
+	pid=$!
+	eval "t_cap_pid_$name=$pid"
+	t_at_exit kill "$pid"
+	for _ in $(seq 1 250); do
+		grep -q "listening on" "$tmp/$name.err" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	die "tcpdump on $ifc ($ns) did not start: $(cat "$tmp/$name.err")"
+}
+
+t_cap_stop() {
+	local v="t_cap_pid_$1"
+	[ -n "${!v:-}" ] || return 0
+	kill "${!v}" 2>/dev/null
+	wait "${!v}" 2>/dev/null
+	eval "$v="
+}
+
+t_cap_count() {
+	tcpdump -r "$tmp/$1.pcap" -nn "$2" 2>/dev/null | wc -l
+}
+
+t_need_charon() {
+	t_need_tools swanctl
+	[ -x /usr/lib/ipsec/charon ] || [ -x /usr/libexec/ipsec/charon ] ||
+	    skip "charon not installed"
+}
