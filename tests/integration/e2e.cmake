@@ -42,3 +42,9 @@ add_test(NAME e2e_gcm_strongswan
 set_tests_properties(e2e_gcm_strongswan PROPERTIES LABELS integration
 	TIMEOUT 180 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# IPv6 end to end: two agents, IKE over IPv6, transport and tunnel
+# (issue 13).
+add_test(NAME e2e_ipv6_pair COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/ipv6_pair.sh)
+set_tests_properties(e2e_ipv6_pair PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -77,6 +77,15 @@ $(tcpdump -r "$tmp/cap.pcap" -nn "ip and not esp and not udp port 500" 2>/dev/nu
 	[ $t_failed = $f0 ] && pass "$what: $c on both sides, no HMAC, ping and 2 x 4 MiB TCP intact, $n ESP packets and no clear text on the link"
 }
 
+# 0. The capture sees clear text when there is no policy (so the checks
+# below can fail).
+t_cap_start cap0 $nb gcm6b$id
+ip netns exec $na ping -c 2 -i 0.2 -W 2 10.83.0.2 >/dev/null ||
+    fail "no policy: ping"
+t_cap_stop cap0
+[ "$(t_cap_count cap0 "ip and not esp and not udp port 500")" -ge 4 ] ||
+    fail "no policy: the capture did not see the clear pings"
+
 # 1. Transport, AESGCM128, host to host.
 t_psk_policy a me host:10.83.0.2 psk=gcm-pair
 t_psk_policy b me host:10.83.0.1 psk=gcm-pair
