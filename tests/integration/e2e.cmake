@@ -48,3 +48,8 @@ add_test(NAME e2e_ipv6_pair COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/ipv6_pair.sh)
 set_tests_properties(e2e_ipv6_pair PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+add_test(NAME e2e_ipv6_strongswan
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/ipv6_strongswan.sh)
+set_tests_properties(e2e_ipv6_strongswan PROPERTIES LABELS integration
+	TIMEOUT 240 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
