@@ -13,6 +13,8 @@
 #   t_cap_count NAME FILTER
 #       print how many packets of $tmp/NAME.pcap match the pcap FILTER
 #       (dies when tcpdump cannot read it or the filter is wrong)
+#   t_agent_driver S DRIVER
+#       $tmp/S.conf (written by t_agent_conf) uses the DRIVER backend
 #   t_need_charon
 #       skip (77) unless strongSwan's charon and swanctl are installed
 
@@ -77,4 +79,12 @@ t_veth6() {
 	    ip -n "$n1" link set "$i1" up &&
 	    ip -n "$n2" link set "$i2" up ||
 	    die "veth $i1 ($n1) -- $i2 ($n2)"
+}
+
+#   t_agent_driver S DRIVER
+#       $tmp/S.conf (written by t_agent_conf) uses the DRIVER backend
+t_agent_driver() {
+	sed -i "s/^driver = .*/driver = $2/" "$tmp/$1.conf" &&
+	    grep -qx "driver = $2" "$tmp/$1.conf" ||
+	    die "t_agent_driver: $tmp/$1.conf"
 }

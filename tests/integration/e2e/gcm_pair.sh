@@ -8,6 +8,7 @@
 # HMAC), ping and a 4 MiB TCP transfer each way arrive byte for byte, a
 # capture on the link shows ESP and not one clear-text IPv4 packet besides
 # IKE, and neither driver counts an authentication failure.
+# E2E_DRIVER=xfrm runs both agents on the xfrm driver (a kernel with ESP).
 # Needs root, netns, TUN, nft, jq, python3, tcpdump; skips (77) otherwise.
 set -uo pipefail
 
@@ -93,6 +94,8 @@ t_policy_esp a AESGCM128
 t_policy_esp b AESGCM128
 t_agent_conf a
 t_agent_conf b
+t_agent_driver a ${E2E_DRIVER:-uesp}
+t_agent_driver b ${E2E_DRIVER:-uesp}
 t_agent_start a $na
 t_agent_start b $nb
 run "transport" AESGCM128 false 10.83.0.1 10.83.0.2

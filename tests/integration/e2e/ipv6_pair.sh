@@ -8,6 +8,7 @@
 # and a 4 MiB TCP transfer each way arrive byte for byte, and a capture on
 # the link shows ESP and no clear-text packet besides IKE, neighbour
 # discovery and multicast (router solicitations, MLD reports).
+# E2E_DRIVER=xfrm runs both agents on the xfrm driver (a kernel with ESP).
 # Needs root, netns, TUN, nft, jq, python3, tcpdump; skips (77) otherwise.
 set -uo pipefail
 
@@ -104,6 +105,8 @@ t_psk_policy a me host:fd00:87::2 psk=ipv6-pair
 t_psk_policy b me host:fd00:87::1 psk=ipv6-pair
 t_agent_conf a
 t_agent_conf b
+t_agent_driver a ${E2E_DRIVER:-uesp}
+t_agent_driver b ${E2E_DRIVER:-uesp}
 t_agent_start a $na
 t_agent_start b $nb
 run "transport" AES128 SHA1 false fd00:87::1 fd00:87::2 fd00:87::1/128 \
