@@ -32,6 +32,20 @@ ike_rulecopy_dup(struct ike_rulecopy *dst, const struct ike_rulecopy *src)
 	return 0;
 }
 
+size_t
+ike_rulecopy_drop_gcm(struct ike_rulecopy *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->noffers; i++)
+		if (!c->offers[i].esp ||
+		    !pol_esp_cipher_is_gcm(c->offers[i].esp_cipher))
+			c->offers[n++] = c->offers[i];
+	i = c->noffers - n;
+	c->noffers = n;
+	return i;
+}
+
 static uint16_t
 ike_auth_wire(enum pol_auth_kind k)
 {

@@ -165,6 +165,10 @@ static uint32_t dpd_ms;
 static uint32_t dos_halfopen;
 static uint32_t soft_sa_ms;
 
+
+/* The driver the next side_open() gives its engine (test_gcm_no_driver). */
+static const struct driver_ops *side_ops = &null_driver_ops;
+
 static void
 side_open(struct side *s, const char *addr, const char *peer, const char *psk,
     uint32_t halfopen)
@@ -182,7 +186,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	audit_set_sink(s->audit, sink, s);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.audit = s->audit;
-	cfg.drv_ops = &null_driver_ops;
+	cfg.drv_ops = side_ops;
 	cfg.drv = s->drv;
 	cfg.laddrs[0] = s->addr;
 	cfg.nladdrs = 1;
@@ -753,6 +757,48 @@ test_gcm(void **state)
 	assert_int_equal(null_sa_count(a.drv), 0);
 	side_close(&a);
 	side_close(&b);
+}
+
+/*
+ * A driver without DRV_F_GCM: its engine neither proposes nor accepts
+ * AES-GCM (and says so in the Oakley log); with the other side offering
+ * GCM first, both settle on the next offer, AES-CBC.
+ */
+static void
+test_gcm_no_driver(void **state)
+{
+	struct driver_ops nogcm = null_driver_ops;
+	struct side a, b;
+	size_t round, i, k;
+	bool said;
+
+	(void)state;
+	nogcm.features &= ~DRV_F_GCM;
+	for (round = 0; round < 2; round++) {
+		/* Round 0: the initiator's driver lacks GCM; 1: the responder's. */
+		side_ops = round == 0 ? &nogcm : &null_driver_ops;
+		side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+		side_ops = round == 1 ? &nogcm : &null_driver_ops;
+		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+		side_ops = &null_driver_ops;
+		a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE,
+		    true, POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000,
+		    false };
+		b.offers[0] = a.offers[0];
+		acquire(&a, &b);
+		assert_true(pump(&a, &b, both_qm, 5000));
+		check_pair(&a, &b, DRV_PROTO_ESP);
+		for (i = 0; i < null_sa_count(a.drv); i++)
+			assert_int_equal(null_sa_get(a.drv, i)->params.enc,
+			    DRV_ENC_AES_CBC);
+		said = false;
+		for (k = 0; k < (round == 0 ? a.nlog : b.nlog); k++)
+			said |= strstr(round == 0 ? a.log[k] : b.log[k],
+			    "the driver has no AES-GCM") != NULL;
+		assert_true(said);
+		side_close(&a);
+		side_close(&b);
+	}
 }
 
 static int
@@ -2369,6 +2415,7 @@ main(void)
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_no_proposal),
 		cmocka_unit_test(test_gcm),
+		cmocka_unit_test(test_gcm_no_driver),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_dos_cookies),
 		cmocka_unit_test(test_dpd),
