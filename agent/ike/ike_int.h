@@ -530,6 +530,11 @@ int	ike_rule_for_pkt(const struct ike *, const struct drv_sel *pkt,
 void	ike_rulecopy_clear(struct ike_rulecopy *);
 /* A certificate method of the rule takes any trusted CA. */
 bool	ike_rulecopy_any_ca(const struct ike_rulecopy *);
+/*
+ * Leave out the AES-GCM offers of c (for a driver without DRV_F_GCM);
+ * returns how many went.
+ */
+size_t	ike_rulecopy_drop_gcm(struct ike_rulecopy *c);
 int	ike_rulecopy_dup(struct ike_rulecopy *, const struct ike_rulecopy *)
 	    PA_MUST_USE;
 /* The ISAKMP policy's methods as phase 1 offers. */

@@ -162,6 +162,7 @@
 #define ISK_ESP_3DES		3
 #define ISK_ESP_NULL		11
 #define ISK_ESP_AES		12
+#define ISK_ESP_AES_GCM_16	20	/* RFC 4106 8.1: Key Length required */
 
 /* ID types. */
 #define ISK_ID_IPV4		1

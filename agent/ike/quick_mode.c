@@ -152,6 +152,10 @@ drv_enc(uint16_t c, uint8_t *keylen)
 	case POL_ESP_AES128: *keylen = 16; return DRV_ENC_AES_CBC;
 	case POL_ESP_AES192: *keylen = 24; return DRV_ENC_AES_CBC;
 	case POL_ESP_AES256: *keylen = 32; return DRV_ENC_AES_CBC;
+	/* AES-GCM: the key and a 4-octet salt from KEYMAT (RFC 4106 8.1). */
+	case POL_ESP_AESGCM128: *keylen = 16 + 4; return DRV_ENC_AES_GCM_16;
+	case POL_ESP_AESGCM192: *keylen = 24 + 4; return DRV_ENC_AES_GCM_16;
+	case POL_ESP_AESGCM256: *keylen = 32 + 4; return DRV_ENC_AES_GCM_16;
 	default: *keylen = 0; return DRV_ENC_NONE;
 	}
 }
@@ -412,6 +416,12 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 		rc = PA_E_NOMEM;
 		goto fail;
 	}
+	/* A driver without AES-GCM: GCM offers are not made. */
+	if (!(ike->cfg.drv_ops->features & DRV_F_GCM) &&
+	    ike_rulecopy_drop_gcm(qm->rule) != 0)
+		ike_olog(ike, "rule \"%s\": the driver has no AES-GCM, GCM "
+		    "offers left out", qm->rule->name);
+	rule = qm->rule;
 	qm->ts_l = *l;
 	qm->ts_r = *r;
 	qm->reqid = reqid != 0 ? reqid : ++ike->next_reqid;
@@ -782,6 +792,10 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	qm->ts_r = tsi;
 	qm->ids_sent = ci != NULL;
 	qm->reqid = ++ike->next_reqid;
+	if (!(ike->cfg.drv_ops->features & DRV_F_GCM) &&
+	    ike_rulecopy_drop_gcm(&rule) != 0)
+		ike_olog(ike, "rule \"%s\": the driver has no AES-GCM, GCM "
+		    "offers left out", rule.name);
 	if (ike_p2_select(sa, &rule, mm->p1.group, rule.tunnel, &qm->p2,
 	    &qm->esp_out, &qm->ah_out, why, sizeof(why)) != 0) {
 		ike_olog(ike, "QM #1 from %s: no proposal chosen (rule \"%s\")",

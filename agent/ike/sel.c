@@ -66,6 +66,20 @@ ike_rulecopy_any_ca(const struct ike_rulecopy *r)
 	return false;
 }
 
+size_t
+ike_rulecopy_drop_gcm(struct ike_rulecopy *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->noffers; i++)
+		if (!c->offers[i].esp ||
+		    !pol_esp_cipher_is_gcm(c->offers[i].esp_cipher))
+			c->offers[n++] = c->offers[i];
+	i = c->noffers - n;
+	c->noffers = n;
+	return i;
+}
+
 static uint16_t
 ike_auth_wire(enum pol_auth_kind k)
 {
@@ -694,6 +708,9 @@ esp_xform_id(enum pol_esp_cipher c, uint16_t *keybits)
 	case POL_ESP_AES128: *keybits = 128; return ISK_ESP_AES;
 	case POL_ESP_AES192: *keybits = 192; return ISK_ESP_AES;
 	case POL_ESP_AES256: *keybits = 256; return ISK_ESP_AES;
+	case POL_ESP_AESGCM128: *keybits = 128; return ISK_ESP_AES_GCM_16;
+	case POL_ESP_AESGCM192: *keybits = 192; return ISK_ESP_AES_GCM_16;
+	case POL_ESP_AESGCM256: *keybits = 256; return ISK_ESP_AES_GCM_16;
 	default: return 0;
 	}
 }
@@ -951,9 +968,12 @@ p2x_match(const struct p2x *x, uint8_t proto, const struct ike_p2 *p,
 		id = esp_xform_id((enum pol_esp_cipher)p->esp_cipher, &keybits);
 		if (x->id != id || x->auth != auth_alg_wire(p->esp_integ))
 			return false;
-		if (id == ISK_ESP_AES && x->keybits != keybits)
+		/* AES and AES-GCM: the Key Length attribute is required. */
+		if ((id == ISK_ESP_AES || id == ISK_ESP_AES_GCM_16) &&
+		    x->keybits != keybits)
 			return false;
-		if (id != ISK_ESP_AES && x->keybits != 0 && x->keybits !=
+		if (id != ISK_ESP_AES && id != ISK_ESP_AES_GCM_16 &&
+		    x->keybits != 0 && x->keybits !=
 		    (id == ISK_ESP_DES ? 64 : id == ISK_ESP_3DES ? 192 : 0))
 			return false;
 		return true;
@@ -1077,7 +1097,10 @@ ike_p2_str(const struct ike_p2 *p, char *buf, size_t cap)
 {
 	char esp[48] = "", ah[24] = "";
 
-	if (p->esp)
+	if (p->esp && pol_esp_cipher_is_gcm((enum pol_esp_cipher)p->esp_cipher))
+		snprintf(esp, sizeof(esp), "ESP[%s]",
+		    pol_esp_cipher_name((enum pol_esp_cipher)p->esp_cipher));
+	else if (p->esp)
 		snprintf(esp, sizeof(esp), "ESP[%s,%s]",
 		    pol_esp_cipher_name((enum pol_esp_cipher)p->esp_cipher),
 		    pol_integ_name((enum pol_integ)p->esp_integ));

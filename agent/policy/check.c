@@ -37,7 +37,7 @@ integ_ok(enum pol_integ h)
 static bool
 esp_cipher_ok(enum pol_esp_cipher c)
 {
-	return c >= POL_ESP_NONE && c <= POL_ESP_AES256;
+	return c >= POL_ESP_NONE && c <= POL_ESP_AESGCM256;
 }
 
 int
@@ -90,6 +90,11 @@ pol_check_offer(const struct pol_qm_offer *o, char *what, size_t cap)
 		if (o->esp_integ != POL_INTEG_NONE && !integ_ok(o->esp_integ))
 			return bad(what, cap, "unknown ESP integrity %d",
 			    (int)o->esp_integ);
+		if (pol_esp_cipher_is_gcm(o->esp_cipher) &&
+		    o->esp_integ != POL_INTEG_NONE)
+			return bad(what, cap, "%s includes its integrity: no "
+			    "ESP integrity algorithm with it",
+			    pol_esp_cipher_name(o->esp_cipher));
 		if (o->esp_cipher == POL_ESP_NONE &&
 		    o->esp_integ == POL_INTEG_NONE)
 			return bad(what, cap, "ESP with neither encryption "

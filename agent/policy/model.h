@@ -70,8 +70,24 @@ enum pol_esp_cipher {
 	POL_ESP_3DES = 2,
 	POL_ESP_AES128 = 3,
 	POL_ESP_AES192 = 4,
-	POL_ESP_AES256 = 5
+	POL_ESP_AES256 = 5,
+	/*
+	 * AES-GCM with a 16-octet ICV (RFC 4106): integrity is part of the
+	 * cipher, so an offer with one of these has esp_integ NONE. Not
+	 * expressible in an ipsecData blob ([MS-GPIPSEC]): see gpipsec.h.
+	 */
+	POL_ESP_AESGCM128 = 6,
+	POL_ESP_AESGCM192 = 7,
+	POL_ESP_AESGCM256 = 8
 };
+
+/* True for the AES-GCM ciphers (combined mode, integrity implied). */
+static inline bool
+pol_esp_cipher_is_gcm(enum pol_esp_cipher c)
+{
+	return c == POL_ESP_AESGCM128 || c == POL_ESP_AESGCM192 ||
+	    c == POL_ESP_AESGCM256;
+}
 
 /*
  * Diffie-Hellman groups by their IKE wire number: 1 (MODP-768),

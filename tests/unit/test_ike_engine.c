@@ -165,6 +165,10 @@ static uint32_t dpd_ms;
 static uint32_t dos_halfopen;
 static uint32_t soft_sa_ms;
 
+
+/* The driver the next side_open() gives its engine (test_gcm_no_driver). */
+static const struct driver_ops *side_ops = &null_driver_ops;
+
 static void
 side_open(struct side *s, const char *addr, const char *peer, const char *psk,
     uint32_t halfopen)
@@ -182,7 +186,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	audit_set_sink(s->audit, sink, s);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.audit = s->audit;
-	cfg.drv_ops = &null_driver_ops;
+	cfg.drv_ops = side_ops;
 	cfg.drv = s->drv;
 	cfg.laddrs[0] = s->addr;
 	cfg.nladdrs = 1;
@@ -693,6 +697,108 @@ test_no_proposal(void **state)
 	assert_int_equal(b.ev[AUDIT_IKE_NEG_FAILED], 1);
 	side_close(&a);
 	side_close(&b);
+}
+
+/*
+ * AES-GCM (RFC 4106) as ESP transform 20 with its key length: both sides
+ * agree on the key size they both offer, the SAs carry AES_GCM_16 with
+ * no HMAC and key + 4-octet salt of KEYMAT (the same bytes both ways);
+ * a different key size is not a match (the Key Length attribute counts).
+ */
+static void
+test_gcm(void **state)
+{
+	static const struct {
+		enum pol_esp_cipher	c;
+		uint8_t			keylen;
+	} sizes[] = {
+		{ POL_ESP_AESGCM128, 20 }, { POL_ESP_AESGCM192, 28 },
+		{ POL_ESP_AESGCM256, 36 },
+	};
+	struct side a, b;
+	const struct null_sa *s;
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+		/* A: GCM of this size first; B: the other sizes, then it. */
+		a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE,
+		    true, sizes[k].c, POL_INTEG_NONE, 3600, 100000, false };
+		b.offers[0] = a.offers[0];
+		b.offers[0].esp_cipher = sizes[(k + 1) % 3].c;
+		b.offers[1] = a.offers[0];
+		acquire(&a, &b);
+		assert_true(pump(&a, &b, both_qm, 5000));
+		check_pair(&a, &b, DRV_PROTO_ESP);
+		for (i = 0; i < null_sa_count(a.drv); i++) {
+			s = null_sa_get(a.drv, i);
+			assert_int_equal(s->params.enc, DRV_ENC_AES_GCM_16);
+			assert_int_equal(s->params.enc_key_len,
+			    sizes[k].keylen);
+			assert_int_equal(s->params.auth, DRV_AUTH_NONE);
+			assert_int_equal(s->params.auth_key_len, 0);
+		}
+		side_close(&a);
+		side_close(&b);
+	}
+	/* GCM-128 against GCM-256 and 3DES only: no proposal chosen. */
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
+	    POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000, false };
+	a.offers[1] = a.offers[0];
+	b.offers[0] = a.offers[0];
+	b.offers[0].esp_cipher = POL_ESP_AESGCM256;
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, b_failed, 5000));
+	assert_int_equal(b.ev[AUDIT_IKE_BAD_PROPOSAL], 1);
+	assert_int_equal(null_sa_count(a.drv), 0);
+	side_close(&a);
+	side_close(&b);
+}
+
+/*
+ * A driver without DRV_F_GCM: its engine neither proposes nor accepts
+ * AES-GCM (and says so in the Oakley log); with the other side offering
+ * GCM first, both settle on the next offer, AES-CBC.
+ */
+static void
+test_gcm_no_driver(void **state)
+{
+	struct driver_ops nogcm = null_driver_ops;
+	struct side a, b;
+	size_t round, i, k;
+	bool said;
+
+	(void)state;
+	nogcm.features &= ~DRV_F_GCM;
+	for (round = 0; round < 2; round++) {
+		/* Round 0: the initiator's driver lacks GCM; 1: the responder's. */
+		side_ops = round == 0 ? &nogcm : &null_driver_ops;
+		side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+		side_ops = round == 1 ? &nogcm : &null_driver_ops;
+		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+		side_ops = &null_driver_ops;
+		a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE,
+		    true, POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000,
+		    false };
+		b.offers[0] = a.offers[0];
+		acquire(&a, &b);
+		assert_true(pump(&a, &b, both_qm, 5000));
+		check_pair(&a, &b, DRV_PROTO_ESP);
+		for (i = 0; i < null_sa_count(a.drv); i++)
+			assert_int_equal(null_sa_get(a.drv, i)->params.enc,
+			    DRV_ENC_AES_CBC);
+		said = false;
+		for (k = 0; k < (round == 0 ? a.nlog : b.nlog); k++)
+			said |= strstr(round == 0 ? a.log[k] : b.log[k],
+			    "the driver has no AES-GCM") != NULL;
+		assert_true(said);
+		side_close(&a);
+		side_close(&b);
+	}
 }
 
 static int
@@ -2371,6 +2477,8 @@ main(void)
 		cmocka_unit_test(test_order_tunnel_pfs_bundle),
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_no_proposal),
+		cmocka_unit_test(test_gcm),
+		cmocka_unit_test(test_gcm_no_driver),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_dos_cookies),
 		cmocka_unit_test(test_dos_per_source),

@@ -13,7 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "check.h"
+#include "gpipsec.h"
 #include "model.h"
+#include "offer.h"
 #include "store_xml.h"
 #include "test_policy_util.h"
 
@@ -498,6 +501,120 @@ test_examples_corp_file(void **state)
 	free(sec);
 }
 
+/*
+ * AES-GCM (issue 13): the names, ESP[AESGCMnnn] in qmsecmethods (no
+ * HASH: integrity is the cipher's), the XML store (espIntegrity left
+ * out, a HASH beside it refused) round trip, and the ipsecData encoder
+ * refusing it with the filter action's name instead of writing
+ * something weaker.
+ */
+static void
+test_gcm(void **state)
+{
+	static const char *const good[] = {
+		"ESP[AESGCM128]", "esp[aesgcm192,none]",
+		"AH[SHA1]+ESP[AESGCM256]:600s/5000kb",
+		"ESP[AESGCM128] ESP[AES128,SHA1] ESP[3DES,SHA1]",
+	};
+	static const struct { const char *spec, *why; } badspec[] = {
+		{ "ESP[AESGCM128,SHA1]", "includes its integrity" },
+		{ "ESP[AESGCM512]", "unknown ESP cipher 'AESGCM512'" },
+		{ "ESP[AES128]", "needs CIPHER,HASH" },
+		{ "ESP[AESGCM128", "is not AH[HASH]" },
+		{ "", "empty" },
+	};
+	struct pol_store *s = NULL, *t = NULL;
+	struct pol_qm_offer *v = NULL, *w = NULL;
+	struct pol_filteraction *fa;
+	struct pol_err err;
+	enum pol_esp_cipher ec;
+	char what[256], txt[96], *x, *a, *b, *p;
+	uint8_t *blob = NULL;
+	size_t n, m, i, k, len;
+
+	(void)state;
+	assert_int_equal(pol_esp_cipher_parse("aesgcm256", &ec), 0);
+	assert_int_equal(ec, POL_ESP_AESGCM256);
+	assert_string_equal(pol_esp_cipher_name(POL_ESP_AESGCM128),
+	    "AESGCM128");
+	assert_true(pol_esp_cipher_is_gcm(POL_ESP_AESGCM192));
+	assert_false(pol_esp_cipher_is_gcm(POL_ESP_AES256));
+
+	/* qmsecmethods: parse, format, parse again: the same offers. */
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (pol_offers_parse(good[i], &v, &n, what, sizeof(what)) != 0)
+			fail_msg("%s: %s", good[i], what);
+		for (k = 0; k < n; k++) {
+			assert_int_equal(pol_check_offer(&v[k], what,
+			    sizeof(what)), 0);
+			pol_offer_format(&v[k], txt, sizeof(txt));
+			assert_int_equal(pol_offers_parse(txt, &w, &m, what,
+			    sizeof(what)), 0);
+			assert_int_equal(m, 1);
+			assert_memory_equal(&v[k], w, sizeof(*w));
+			free(w);
+		}
+		free(v);
+	}
+	assert_int_equal(pol_offers_parse("ESP[AESGCM128]", &v, &n, what,
+	    sizeof(what)), 0);
+	assert_int_equal(v[0].esp_cipher, POL_ESP_AESGCM128);
+	assert_int_equal(v[0].esp_integ, POL_INTEG_NONE);
+	pol_offer_format(&v[0], txt, sizeof(txt));
+	assert_string_equal(txt, "ESP[AESGCM128]:3600s/100000kb");
+	v[0].esp_integ = POL_INTEG_SHA1;	/* the model refuses it too */
+	assert_int_equal(pol_check_offer(&v[0], what, sizeof(what)),
+	    PA_E_INVAL);
+	assert_non_null(strstr(what, "includes its integrity"));
+	free(v);
+	for (i = 0; i < sizeof(badspec) / sizeof(badspec[0]); i++) {
+		v = NULL;
+		assert_int_equal(pol_offers_parse(badspec[i].spec, &v, &n,
+		    what, sizeof(what)), PA_E_INVAL);
+		assert_null(v);
+		if (strncmp(what, "qmsecmethods: ", 14) != 0 ||
+		    strstr(what, badspec[i].why) == NULL)
+			fail_msg("%s: '%s'", badspec[i].spec, what);
+	}
+
+	/* The XML store: in the schema, out without espIntegrity, back. */
+	x = example_with("esp=\"3DES\" espIntegrity=\"SHA1\"",
+	    "esp=\"AESGCM256\" espIntegrity=\"SHA1\"");
+	expect_reject(x, NULL, PA_E_INVAL, "t.xml:21",
+	    "AESGCM256 includes its integrity");
+	free(x);
+	x = example_nopsk_with("esp=\"3DES\" espIntegrity=\"SHA1\"",
+	    "esp=\"AESGCM256\"");
+	if (pol_store_parse_xml(x, strlen(x), "t.xml", NULL, &s, &err) != 0)
+		fail_msg("%s: %s", err.where, err.what);
+	fa = &s->filteractions[0];
+	assert_string_equal(fa->name, "RequireESP");
+	assert_int_equal(fa->offers[0].esp_cipher, POL_ESP_AESGCM256);
+	assert_int_equal(fa->offers[0].esp_integ, POL_INTEG_NONE);
+	a = fmt_store(s, POL_XML_INLINE_KEYS);
+	p = strstr(a, "esp=\"AESGCM256\"");
+	assert_non_null(p);
+	assert_null(strstr(a, "espIntegrity=\"NONE\""));
+	assert_int_equal(pol_store_parse_xml(a, strlen(a), "t2.xml", NULL, &t,
+	    &err), 0);
+	b = fmt_store(t, POL_XML_INLINE_KEYS);
+	assert_string_equal(a, b);
+
+	/* ipsecData: refused, naming the filter action; nothing written. */
+	assert_int_equal(pol_gp_encode_negpol(fa, NULL, &blob, &len, &err),
+	    PA_E_NOTSUP);
+	assert_null(blob);
+	if (strstr(err.what, "filter action 'RequireESP'") == NULL ||
+	    strstr(err.what, "AESGCM256") == NULL ||
+	    strstr(err.what, "ipsecData") == NULL)
+		fail_msg("%s", err.what);
+	free(x);
+	free(a);
+	free(b);
+	pol_store_free(s);
+	pol_store_free(t);
+}
+
 static void
 test_xml_rejections(void **state)
 {
@@ -751,6 +868,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_examples_corp_file,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test(test_xml_rejections),
+		cmocka_unit_test(test_gcm),
 		cmocka_unit_test_setup_teardown(test_secrets_rejections,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test(test_truncation_sweep),
