@@ -11,12 +11,14 @@
 # refused request is counted; the audit does not flood. Needs root, netns,
 # TUN; skips (77) otherwise.
 #
-# usage: flood.sh BUILD_DIR [RATE] [SECONDS]
+# usage: flood.sh BUILD_DIR [RATE] [SECONDS] [sanitizer]
+# (sanitizer: an ASan build, whose RSS is ASan's quarantine: not checked)
 set -uo pipefail
 
-export PA_BINARY_DIR=${1:?usage: flood.sh BUILD_DIR [RATE] [SECONDS]}
+export PA_BINARY_DIR=${1:?usage: flood.sh BUILD_DIR [RATE] [SECONDS] [sanitizer]}
 rate=${2:-20000}
 secs=${3:-30}
+sanitizer=${4:-}
 giveup=${FLOOD_GIVEUP_MS:-4000}
 . "$(cd "$(dirname "$0")" && pwd)/../../lib/agent.sh"
 
@@ -84,12 +86,14 @@ done
 [ $brc = 0 ] || fail "legitimate negotiations failed under $rate pps: $out"
 pass "under $rate pps of spoofed MM #1 and malformed ISAKMP, B completed 10 of 10 Main + Quick Modes ($out)"
 
-[ $((rss1 - rss0)) -lt 65536 ] ||
-    fail "the agent's RSS grew by $(( (rss1 - rss0) / 1024 )) MiB under the flood"
-pass "the agent's RSS stayed bounded (${rss0} kB -> ${rss1} kB)"
+if [ -z "$sanitizer" ]; then
+	[ $((rss1 - rss0)) -lt 65536 ] ||
+	    fail "the agent's RSS grew by $(( (rss1 - rss0) / 1024 )) MiB under the flood"
+	pass "the agent's RSS stayed bounded (${rss0} kB -> ${rss1} kB)"
+fi
 
 sent=$(jq '.oakley["DoS Cookies Sent"]' <<<"$s1")
-[ "${sent:-0}" -gt 1000 ] || fail "the flood was not answered with cookies ($sent)"
+[ "${sent:-0}" -gt $(( rate / 20 )) ] || fail "the flood was not answered with cookies ($sent)"
 bad=$(( $(jq '.oakley["Invalid Packets Received"]' <<<"$s1") -
     $(jq '.oakley["Invalid Packets Received"]' <<<"$s0") ))
 [ $bad -gt 100 ] || fail "malformed packets not counted ($bad)"
