@@ -100,44 +100,9 @@ oak_cipher(uint16_t enc, size_t keylen)
 	}
 }
 
-int
-oak_prf(uint16_t hash, const void *key, size_t keylen,
-    const struct pa_bytes *data, size_t ndata, uint8_t *out)
-{
-	static EVP_MAC *mac;
-	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
-	const char *md;
-	size_t i, outl;
-	int rc = PA_E_CRYPTO;
-
-	if ((md = oak_md_name(hash)) == NULL)
-		return PA_E_NOTSUP;
-	if (mac == NULL && (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		return PA_E_CRYPTO;
-	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)(uintptr_t)md, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	/* An empty HMAC key is legal; OpenSSL wants a non-NULL pointer. */
-	if (!EVP_MAC_init(ctx, keylen > 0 ? key : (const void *)"", keylen,
-	    params))
-		goto out;
-	for (i = 0; i < ndata; i++)
-		if (data[i].len > 0 &&
-		    !EVP_MAC_update(ctx, data[i].p, data[i].len))
-			goto out;
-	if (!EVP_MAC_final(ctx, out, &outl, OAK_MAX_HASH))
-		goto out;
-	rc = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	return rc;
-}
-
-void *
-oak_prf_key(uint16_t hash, const void *key, size_t keylen)
+/* An HMAC context keyed with key under the hash (NULL: cannot). */
+static EVP_MAC_CTX *
+prf_ctx(uint16_t hash, const void *key, size_t keylen)
 {
 	static EVP_MAC *mac;
 	EVP_MAC_CTX *ctx;
@@ -153,6 +118,7 @@ oak_prf_key(uint16_t hash, const void *key, size_t keylen)
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    (char *)(uintptr_t)md, 0);
 	params[1] = OSSL_PARAM_construct_end();
+	/* An empty HMAC key is legal; OpenSSL wants a non-NULL pointer. */
 	if (!EVP_MAC_init(ctx, keylen > 0 ? key : (const void *)"", keylen,
 	    params)) {
 		EVP_MAC_CTX_free(ctx);
@@ -161,16 +127,14 @@ oak_prf_key(uint16_t hash, const void *key, size_t keylen)
 	return ctx;
 }
 
-int
-oak_prf_keyed(void *keyed, const struct pa_bytes *data, size_t ndata,
+/* Feed the data to a keyed context and take the MAC; frees ctx. */
+static int
+prf_finish(EVP_MAC_CTX *ctx, const struct pa_bytes *data, size_t ndata,
     uint8_t *out)
 {
-	EVP_MAC_CTX *ctx;
 	size_t i, outl;
 	int rc = PA_E_CRYPTO;
 
-	if (keyed == NULL || (ctx = EVP_MAC_CTX_dup(keyed)) == NULL)
-		return PA_E_CRYPTO;
 	for (i = 0; i < ndata; i++)
 		if (data[i].len > 0 &&
 		    !EVP_MAC_update(ctx, data[i].p, data[i].len))
@@ -180,6 +144,36 @@ oak_prf_keyed(void *keyed, const struct pa_bytes *data, size_t ndata,
 out:
 	EVP_MAC_CTX_free(ctx);
 	return rc;
+}
+
+int
+oak_prf(uint16_t hash, const void *key, size_t keylen,
+    const struct pa_bytes *data, size_t ndata, uint8_t *out)
+{
+	EVP_MAC_CTX *ctx;
+
+	if (oak_md_name(hash) == NULL)
+		return PA_E_NOTSUP;
+	if ((ctx = prf_ctx(hash, key, keylen)) == NULL)
+		return PA_E_CRYPTO;
+	return prf_finish(ctx, data, ndata, out);
+}
+
+void *
+oak_prf_key(uint16_t hash, const void *key, size_t keylen)
+{
+	return prf_ctx(hash, key, keylen);
+}
+
+int
+oak_prf_keyed(void *keyed, const struct pa_bytes *data, size_t ndata,
+    uint8_t *out)
+{
+	EVP_MAC_CTX *ctx;
+
+	if (keyed == NULL || (ctx = EVP_MAC_CTX_dup(keyed)) == NULL)
+		return PA_E_CRYPTO;
+	return prf_finish(ctx, data, ndata, out);
 }
 
 void

@@ -544,6 +544,24 @@ rehash_from(const char *dir, uint64_t edit)
 	assert_int_equal(rename(tmp, path), 0);
 }
 
+/* sc's set-up pointed at dir/audit.jsonl and dir/audit.seal. */
+struct seal_dir {
+	struct svc_sinks_cfg	cfg;
+	char			file[400];
+	char			seal[400];
+};
+
+static void
+seal_dir_cfg(struct seal_dir *w, const struct svc_sinks_cfg *sc,
+    const char *dir)
+{
+	w->cfg = *sc;
+	snprintf(w->file, sizeof(w->file), "%s/audit.jsonl", dir);
+	snprintf(w->seal, sizeof(w->seal), "%s/audit.seal", dir);
+	w->cfg.file = w->file;
+	w->cfg.seal_file = w->seal;
+}
+
 static void
 test_audit_seal(void **state)
 {
@@ -630,19 +648,15 @@ test_audit_seal(void **state)
 	sh("rm -rf %s && cp -a %s %s && sed -i '4,$d' %s/audit.jsonl", work,
 	    dir, work, work);
 	{
-		struct svc_sinks_cfg wc = sc;
-		char wp[400], ws[400];
+		struct seal_dir w;
 
-		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
-		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
-		wc.file = wp;
-		wc.seal_file = ws;
+		seal_dir_cfg(&w, &sc, work);
 		seal_ms = t0 + 400000;
-		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		assert_int_equal(svc_sinks_new(&w.cfg, &s, eb, sizeof(eb)), 0);
 		emit_n(s, 2, 100);
 		svc_sinks_free(s);
 		sh("grep -q 'IPSEC_AUDIT_CHAIN_BROKEN.*ends at seq 3 but seq "
-		    "13 was sealed' %s", wp);
+		    "13 was sealed' %s", w.file);
 	}
 	assert_false(seal_verify(work, vkey, 0, 0, &v));
 	assert_non_null(strstr(v.what, "REMOVED: at seq 4 the service found "
@@ -654,64 +668,52 @@ test_audit_seal(void **state)
 	 */
 	sh("rm -rf %s && cp -a %s %s", work, dir, work);
 	{
-		struct svc_sinks_cfg wc = sc;
-		char wp[400], ws[400];
+		struct seal_dir w;
 
-		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
-		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
-		wc.file = wp;
-		wc.seal_file = ws;
+		seal_dir_cfg(&w, &sc, work);
 		seal_ms = t0 + 400000;		/* epoch 6 */
-		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		assert_int_equal(svc_sinks_new(&w.cfg, &s, eb, sizeof(eb)), 0);
 		emit_n(s, 2, 200);
-		sh("cp %s %s.crash && cp %s %s.crash", wp, wp, ws, ws);
+		sh("cp %s %s.crash && cp %s %s.crash", w.file, w.file, w.seal, w.seal);
 		svc_sinks_free(s);
-		sh("mv %s.crash %s && mv %s.crash %s", wp, wp, ws, ws);
+		sh("mv %s.crash %s && mv %s.crash %s", w.file, w.file, w.seal, w.seal);
 		seal_ms = t0 + 600000;		/* epoch 10 */
-		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		assert_int_equal(svc_sinks_new(&w.cfg, &s, eb, sizeof(eb)), 0);
 		emit_n(s, 1, 300);
 		svc_sinks_free(s);
-		sh("grep -q 'resumed after an unclean stop' %s", wp);
+		sh("grep -q 'resumed after an unclean stop' %s", w.file);
 	}
 	assert_true(seal_verify(work, vkey, 0, 0, &v));
 
 	/* Rotation keeps the chain and the seals. */
 	sh("rm -rf %s && mkdir %s", work, work);
 	{
-		struct svc_sinks_cfg wc = sc;
-		char wp[400], ws[400];
+		struct seal_dir w;
 
-		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
-		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
-		wc.file = wp;
-		wc.seal_file = ws;
-		wc.rotate_size = 4096;
-		assert_int_equal(svc_seal_setup(ws, 60, false, vkey, eb,
+		seal_dir_cfg(&w, &sc, work);
+		w.cfg.rotate_size = 4096;
+		assert_int_equal(svc_seal_setup(w.seal, 60, false, vkey, eb,
 		    sizeof(eb)), 0);
-		assert_int_equal(svc_seal_load(ws, &st, eb, sizeof(eb)), 0);
+		assert_int_equal(svc_seal_load(w.seal, &st, eb, sizeof(eb)), 0);
 		t0 = st.start_s * 1000;
 		svc_seal_wipe(&st);
 		seal_ms = t0;
-		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		assert_int_equal(svc_sinks_new(&w.cfg, &s, eb, sizeof(eb)), 0);
 		emit_n(s, 20, 0);
 		seal_ms = t0 + 60000;
 		emit_n(s, 20, 20);
 		svc_sinks_free(s);
-		sh("test -f %s.2", wp);
+		sh("test -f %s.2", w.file);
 	}
 	assert_true(seal_verify(work, vkey, 0, 0, &v));
 	assert_int_equal(v.last_seq, 42);
 	/* A seal state of the wrong mode is refused at start. */
 	sh("chmod 0644 %s/audit.seal", work);
 	{
-		struct svc_sinks_cfg wc = sc;
-		char wp[400], ws[400];
+		struct seal_dir w;
 
-		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
-		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
-		wc.file = wp;
-		wc.seal_file = ws;
-		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)),
+		seal_dir_cfg(&w, &sc, work);
+		assert_int_equal(svc_sinks_new(&w.cfg, &s, eb, sizeof(eb)),
 		    PA_E_PERM);
 		assert_non_null(strstr(eb, "mode 0600"));
 	}
