@@ -15,8 +15,6 @@
 #include "seal.h"
 #include "sinks.h"
 
-#define ZERO_HASH \
-	"0000000000000000000000000000000000000000000000000000000000000000"
 
 struct rec_meta {
 	uint64_t	seq;
@@ -65,15 +63,6 @@ vfail(struct svc_verify *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->what, sizeof(out->what), fmt, ap);
 	va_end(ap);
-}
-
-static void
-rotated_name(const char *path, unsigned k, char *out, size_t cap)
-{
-	if (k == 0)
-		snprintf(out, cap, "%s", path);
-	else
-		snprintf(out, cap, "%s.%u", path, k);
 }
 
 static bool
@@ -387,7 +376,8 @@ svc_audit_verify(const char *path, unsigned keep,
 	if (keep > 99)
 		keep = 99;
 	for (k = keep + 1; k-- > 0; ) {
-		rotated_name(path, k, c->names[c->nnames], sizeof(c->names[0]));
+		svc_audit_rotated_name(path, k, c->names[c->nnames],
+		    sizeof(c->names[0]));
 		c->nnames++;
 	}
 	for (k = 0; k < c->nnames && out->ok; k++)
@@ -429,7 +419,8 @@ svc_audit_verify(const char *path, unsigned keep,
 			    p->line);
 			goto done;
 		}
-		if (p == NULL && m->seq == 1 && strcmp(m->prev, ZERO_HASH) != 0) {
+		if (p == NULL && m->seq == 1 &&
+		    strcmp(m->prev, SVC_ZERO_HASH) != 0) {
 			vfail(out, "%s:%u: ALTERED: the first record has a "
 			    "chain link", c->names[m->file], m->line);
 			goto done;
@@ -506,7 +497,7 @@ svc_audit_query(const char *path, unsigned keep, int id, int64_t since_ms,
 		size_t cap = 0;
 		ssize_t n;
 
-		rotated_name(path, k, name, sizeof(name));
+		svc_audit_rotated_name(path, k, name, sizeof(name));
 		if ((f = fopen(name, "re")) == NULL)
 			continue;
 		while ((n = getline(&line, &cap, f)) > 0) {

@@ -23,8 +23,6 @@
 #include "seal.h"
 #include "sinks.h"
 
-#define ZERO_HASH \
-	"0000000000000000000000000000000000000000000000000000000000000000"
 /* Prefix of our MESSAGE_IDs; the last 4 hex digits are the event ID. */
 #define MSGID_PREFIX	"5e1c0a9d7b2f4c3e8a61d04b97f3"
 #define MAX_LINE	(1U << 20)
@@ -105,8 +103,8 @@ svc_audit_record_hash(void *record, char out[SVC_HASH_HEX])
 	return rc;
 }
 
-static void
-rotated_name(const char *path, unsigned k, char *out, size_t cap)
+void
+svc_audit_rotated_name(const char *path, unsigned k, char *out, size_t cap)
 {
 	if (k == 0)
 		snprintf(out, cap, "%s", path);
@@ -186,11 +184,11 @@ rotate(struct svc_sinks *s)
 		log_warn("audit: fsync %s", s->path);
 	close(s->fd);
 	s->fd = -1;
-	rotated_name(s->path, s->keep, to, sizeof(to));
+	svc_audit_rotated_name(s->path, s->keep, to, sizeof(to));
 	(void)unlink(to);
 	for (k = s->keep; k > 0; k--) {
-		rotated_name(s->path, k - 1, from, sizeof(from));
-		rotated_name(s->path, k, to, sizeof(to));
+		svc_audit_rotated_name(s->path, k - 1, from, sizeof(from));
+		svc_audit_rotated_name(s->path, k, to, sizeof(to));
 		if (rename(from, to) != 0 && errno != ENOENT)
 			log_warn("audit: rename %s", from);
 	}
@@ -213,7 +211,7 @@ svc_sinks_new(const struct svc_sinks_cfg *cfg, struct svc_sinks **out,
 	s->clock = cfg->clock != NULL ? cfg->clock : wall_ms;
 	s->rotate_size = cfg->rotate_size;
 	s->keep = cfg->keep > 0 ? cfg->keep : 1;
-	snprintf(s->prev, sizeof(s->prev), "%s", ZERO_HASH);
+	snprintf(s->prev, sizeof(s->prev), "%s", SVC_ZERO_HASH);
 	if (s->kind == SVC_SINK_SYSLOG)
 		openlog("ipsec-agentd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 	if (cfg->file != NULL && cfg->file[0] != '\0') {
@@ -230,7 +228,7 @@ svc_sinks_new(const struct svc_sinks_cfg *cfg, struct svc_sinks **out,
 			s->sealing = rc == 0;
 		}
 		/* The chain continues from the newest record on disk. */
-		rotated_name(s->path, 1, r1, sizeof(r1));
+		svc_audit_rotated_name(s->path, 1, r1, sizeof(r1));
 		resume_from(s, r1);
 		resume_from(s, s->path);
 		if (open_file(s) != 0) {

@@ -22,6 +22,9 @@
 #include "config.h"
 
 #define SVC_HASH_HEX	65
+/* The chain link of the first record. */
+#define SVC_ZERO_HASH \
+	"0000000000000000000000000000000000000000000000000000000000000000"
 
 struct svc_sinks_cfg {
 	enum svc_audit_sink	 kind;
@@ -93,6 +96,10 @@ int	svc_audit_verify(const char *path, unsigned keep,
 int	svc_audit_query(const char *path, unsigned keep, int id,
 	    int64_t since_ms, size_t max,
 	    void (*fn)(void *, void *record), void *arg) PA_MUST_USE;
+
+/* The name of rotated file k of path (0: path itself, k: path.k). */
+void	svc_audit_rotated_name(const char *path, unsigned k, char *out,
+	    size_t cap);
 
 /* Canonical text and hash of a record (for tests): hex into out. */
 int	svc_audit_record_hash(void *record, char out[SVC_HASH_HEX])
