@@ -272,7 +272,8 @@ id_names_cert(X509 *x, const struct isk_id *id)
 
 int
 ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
-    size_t nca, struct pa_bytes cert, const struct isk_id *id, const uint8_t *hash,
+    size_t nca, struct pa_bytes cert, const struct isk_id *id,
+    const uint8_t *hash,
     size_t hl, struct pa_bytes sig, char *subject, size_t sublen, char *why,
     size_t whylen)
 {

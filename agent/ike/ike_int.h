@@ -451,7 +451,8 @@ int	ike_cert_sign(const struct ike_creds *, const uint8_t *hash, size_t hl,
  * 545). subject gets the cert's subject.
  */
 int	ike_cert_verify_peer(const struct ike_creds *,
-	    const char *const *ca_dns, size_t nca, struct pa_bytes cert, const struct isk_id *, const uint8_t *hash,
+	    const char *const *ca_dns, size_t nca, struct pa_bytes cert,
+	    const struct isk_id *, const uint8_t *hash,
 	    size_t hl, struct pa_bytes sig, char *subject, size_t sublen,
 	    char *why, size_t whylen) PA_MUST_USE;
 
