@@ -30,6 +30,10 @@ struct ike_creds {
 	EVP_PKEY	*key;
 	uint8_t		*cert_der;
 	size_t		 cert_len;
+	/* The CA certificates after ours in cert_file, sent with it. */
+	uint8_t		*im_der[IKE_MAX_CHAIN];
+	size_t		 im_len[IKE_MAX_CHAIN];
+	size_t		 nim;
 	uint8_t		*dn_der;	/* our subject, for ID_DER_ASN1_DN */
 	size_t		 dn_len;
 	X509		*cas[IKE_MAX_CAS];
@@ -47,6 +51,8 @@ ike_creds_free(struct ike_creds *c)
 	EVP_PKEY_free(c->key);
 	free(c->cert_der);
 	free(c->dn_der);
+	for (i = 0; i < c->nim; i++)
+		free(c->im_der[i]);
 	for (i = 0; i < c->ncas; i++)
 		X509_free(c->cas[i]);
 	free(c);
@@ -88,6 +94,18 @@ ike_creds_load(const struct ike_cfg *cfg, struct ike_creds **out)
 		if ((b = BIO_new_file(cfg->cert_file, "r")) == NULL ||
 		    (c->cert = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL)
 			goto out;
+		/* Intermediate CAs after ours: the chain we send. */
+		while (c->nim < IKE_MAX_CHAIN &&
+		    (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+			rc = der_of(x, NULL, &c->im_der[c->nim],
+			    &c->im_len[c->nim]);
+			X509_free(x);
+			if (rc != 0)
+				goto out;
+			c->nim++;
+		}
+		rc = PA_E_CRYPTO;
+		ERR_clear_error();	/* the end of the file */
 		BIO_free(b);
 		b = NULL;
 		if (cfg->key_file == NULL ||
@@ -127,6 +145,24 @@ bool
 ike_creds_can_sign(const struct ike_creds *c)
 {
 	return c != NULL && c->cert != NULL && c->key != NULL && c->ncas > 0;
+}
+
+size_t
+ike_creds_nchain(const struct ike_creds *c)
+{
+	return c != NULL ? c->nim : 0;
+}
+
+struct pa_bytes
+ike_creds_chain(const struct ike_creds *c, size_t i)
+{
+	struct pa_bytes b = { NULL, 0 };
+
+	if (c != NULL && i < c->nim) {
+		b.p = c->im_der[i];
+		b.len = c->im_len[i];
+	}
+	return b;
 }
 
 struct pa_bytes
@@ -206,45 +242,90 @@ out:
 	return rc;
 }
 
+/* The subject of x as RFC 2253 text. */
+static void
+subject_text(X509 *x, char *out, size_t cap)
+{
+	BIO *b;
+	int n = 0;
+
+	out[0] = '\0';
+	if (x == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+	    XN_FLAG_RFC2253) >= 0 && (n = BIO_read(b, out, (int)cap - 1)) < 0)
+		n = 0;
+	out[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+/*
+ * Build and verify the peer's chain: the trusted CAs are the anchors, the
+ * further certificates it sent (DER) may fill the gap; then one of the
+ * CAs in the verified chain (the issuer or any above it, the root too)
+ * must be one the rule's certificate methods name (any when ndns is 0).
+ */
 static int
-chain_ok(const struct ike_creds *c, X509 *peer, const char *const *dns,
-    size_t ndns, char *why, size_t whylen)
+chain_ok(const struct ike_creds *c, X509 *peer, const struct pa_bytes *im,
+    size_t nim, const char *const *dns, size_t ndns, char *why,
+    size_t whylen)
 {
 	X509_STORE *st = NULL;
 	X509_STORE_CTX *ctx = NULL;
-	size_t i, n = 0;
-	int rc = PA_E_PERM;
+	STACK_OF(X509) *untrusted = NULL, *chain;
+	char subj[256];
+	size_t i, k;
+	int rc = PA_E_PERM, depth;
 
 	if ((st = X509_STORE_new()) == NULL ||
-	    (ctx = X509_STORE_CTX_new()) == NULL) {
+	    (ctx = X509_STORE_CTX_new()) == NULL ||
+	    (untrusted = sk_X509_new_null()) == NULL) {
 		rc = PA_E_NOMEM;
 		goto out;
 	}
-	/* The CAs the rule's certificate methods name (none: any). */
-	for (i = 0; i < c->ncas; i++) {
-		bool named = ndns == 0;
-		size_t k;
+	for (i = 0; i < c->ncas; i++)
+		(void)X509_STORE_add_cert(st, c->cas[i]);
+	for (i = 0; i < nim; i++) {
+		const unsigned char *p = im[i].p;
+		X509 *x;
 
-		for (k = 0; k < ndns && !named; k++)
-			named = ca_named(c->cas[i], dns[k]);
-		if (named && X509_STORE_add_cert(st, c->cas[i]) == 1)
-			n++;
+		if (im[i].len > 16384 ||
+		    (x = d2i_X509(NULL, &p, (long)im[i].len)) == NULL)
+			continue;	/* not a certificate: not used */
+		if (sk_X509_push(untrusted, x) <= 0) {
+			X509_free(x);
+			rc = PA_E_NOMEM;
+			goto out;
+		}
 	}
-	if (n == 0) {
-		snprintf(why, whylen, "no trusted CA named \"%s\"%s",
-		    ndns > 0 ? dns[0] : "", ndns > 1 ? " or the others" : "");
-		goto out;
-	}
-	if (X509_STORE_CTX_init(ctx, st, peer, NULL) != 1)
+	if (X509_STORE_CTX_init(ctx, st, peer, untrusted) != 1)
 		goto out;
 	if (X509_verify_cert(ctx) != 1) {
-		snprintf(why, whylen, "certificate not trusted: %s",
-		    X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(ctx)));
+		depth = X509_STORE_CTX_get_error_depth(ctx);
+		subject_text(X509_STORE_CTX_get_current_cert(ctx), subj,
+		    sizeof(subj));
+		snprintf(why, whylen, "certificate not trusted: %s (chain "
+		    "element %d%s%s)", X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx)), depth,
+		    subj[0] != '\0' ? ", " : "", subj);
 		goto out;
 	}
+	if (ndns > 0) {
+		chain = X509_STORE_CTX_get0_chain(ctx);
+		for (k = 1; chain != NULL && k < (size_t)sk_X509_num(chain);
+		    k++)
+			for (i = 0; i < ndns; i++)
+				if (ca_named(sk_X509_value(chain, (int)k),
+				    dns[i]))
+					goto named;
+		snprintf(why, whylen, "the certificate's chain has no CA named "
+		    "\"%s\"%s", dns[0], ndns > 1 ? " or the others" : "");
+		goto out;
+	}
+named:
 	rc = 0;
 out:
+	sk_X509_pop_free(untrusted, X509_free);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(st);
 	return rc;
@@ -272,8 +353,8 @@ id_names_cert(X509 *x, const struct isk_id *id)
 
 int
 ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
-    size_t nca, struct pa_bytes cert, const struct isk_id *id,
-    const uint8_t *hash,
+    size_t nca, struct pa_bytes cert, const struct pa_bytes *im, size_t nim,
+    const struct isk_id *id, const uint8_t *hash,
     size_t hl, struct pa_bytes sig, char *subject, size_t sublen, char *why,
     size_t whylen)
 {
@@ -295,7 +376,7 @@ ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
 		goto out;
 	}
 	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)sublen);
-	if ((rc = chain_ok(c, x, ca_dns, nca, why, whylen)) != 0)
+	if ((rc = chain_ok(c, x, im, nim, ca_dns, nca, why, whylen)) != 0)
 		goto out;
 	if (!id_names_cert(x, id)) {
 		snprintf(why, whylen, "the peer's ID does not name its "

@@ -438,6 +438,10 @@ int	ike_creds_load(const struct ike_cfg *, struct ike_creds **) PA_MUST_USE;
 void	ike_creds_free(struct ike_creds *);
 bool	ike_creds_can_sign(const struct ike_creds *);
 struct pa_bytes	ike_creds_cert(const struct ike_creds *);	/* DER */
+/* The CA certificates after ours in cert_file (DER), sent after it. */
+#define IKE_MAX_CHAIN	8
+size_t	ike_creds_nchain(const struct ike_creds *);
+struct pa_bytes	ike_creds_chain(const struct ike_creds *, size_t i);
 struct pa_bytes	ike_creds_dn(const struct ike_creds *);	/* DER subject */
 /* DER DN of the trusted CA named dn (RFC 4514), for CR payloads. */
 int	ike_creds_ca_der(const struct ike_creds *, const char *dn, uint8_t **,
@@ -445,13 +449,15 @@ int	ike_creds_ca_der(const struct ike_creds *, const char *dn, uint8_t **,
 int	ike_cert_sign(const struct ike_creds *, const uint8_t *hash, size_t hl,
 	    uint8_t *sig, size_t cap, size_t *siglen) PA_MUST_USE;
 /*
- * Check a peer: cert chains to a trusted CA named by one of ca_dns (any
- * trusted CA when nca is 0; else PA_E_PERM: event 544), the ID names the
+ * Check a peer: cert chains to a trusted CA, with the intermediate CA
+ * certificates im it sent, and a CA of that chain is named by one of
+ * ca_dns (any when nca is 0; else PA_E_PERM: event 544), the ID names the
  * cert and the signature over hash verifies (else PA_E_VERIFY: event
  * 545). subject gets the cert's subject.
  */
 int	ike_cert_verify_peer(const struct ike_creds *,
 	    const char *const *ca_dns, size_t nca, struct pa_bytes cert,
+	    const struct pa_bytes *im, size_t nim,
 	    const struct isk_id *, const uint8_t *hash,
 	    size_t hl, struct pa_bytes sig, char *subject, size_t sublen,
 	    char *why, size_t whylen) PA_MUST_USE;

@@ -618,7 +618,7 @@ other_sa_with_peer(struct ike *ike, const struct ike_mm *mm)
 static int
 mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 {
-	uint8_t buf[6144], hash[OAK_MAX_HASH], sig[1024];
+	uint8_t buf[IKE_MAX_PKT], hash[OAK_MAX_HASH], sig[1024];
 	struct isk_hdr h;
 	struct isk_chain c;
 	struct ike_ts me;
@@ -661,14 +661,23 @@ mm_send_id(struct ike *ike, struct ike_mm *mm, bool initiator)
 	    (rc = mm_auth_hash(mm, initiator, idb, hash)) != 0)
 		return rc;
 	if (rsa) {
-		if ((rc = isk_pl_open(&w, &c, ISK_PL_CERT, &cp)) != 0)
-			return rc;
-		wr_u8(&w, ISK_CERT_X509_SIG);
-		wr_bytes(&w, ike_creds_cert(ike->creds).p,
-		    ike_creds_cert(ike->creds).len);
-		if ((rc = isk_pl_close(&w, cp)) != 0 ||
-		    (rc = ike_cert_sign(ike->creds, hash, hl, sig, sizeof(sig),
-		    &siglen)) != 0 ||
+		size_t k;
+
+		/* Ours first, then the intermediate CAs above it. */
+		for (k = 0; k <= ike_creds_nchain(ike->creds); k++) {
+			struct pa_bytes cb = k == 0 ?
+			    ike_creds_cert(ike->creds) :
+			    ike_creds_chain(ike->creds, k - 1);
+
+			if ((rc = isk_pl_open(&w, &c, ISK_PL_CERT, &cp)) != 0)
+				return rc;
+			wr_u8(&w, ISK_CERT_X509_SIG);
+			wr_bytes(&w, cb.p, cb.len);
+			if ((rc = isk_pl_close(&w, cp)) != 0)
+				return rc;
+		}
+		if ((rc = ike_cert_sign(ike->creds, hash, hl, sig,
+		    sizeof(sig), &siglen)) != 0 ||
 		    (rc = isk_pl_data(&w, &c, ISK_PL_SIG, sig, siglen)) != 0)
 			return rc;
 	} else if (mm->p1.auth == ISK_AUTH_GSS) {
@@ -749,21 +758,31 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 		struct isk_cert cert;
 		size_t cf = 0;
 
-		/* The first X.509 signature certificate is the peer's. */
-		while ((cp = isk_find(m, ISK_PL_CERT, &cf)) != NULL)
-			if (isk_parse_cert(cp->body, &cert) == 0 &&
-			    cert.enc == ISK_CERT_X509_SIG)
-				break;
-		if (cp == NULL) {
+		struct pa_bytes im[IKE_MAX_CHAIN], leaf = { NULL, 0 };
+		const char *cas[POL_MAX_AUTHS];
+		size_t nim = 0, nca;
+		bool any;
+
+		/*
+		 * The first X.509 signature certificate is the peer's, the
+		 * further ones may be CAs of its chain.
+		 */
+		while ((cp = isk_find(m, ISK_PL_CERT, &cf)) != NULL) {
+			if (isk_parse_cert(cp->body, &cert) != 0 ||
+			    cert.enc != ISK_CERT_X509_SIG)
+				continue;
+			if (leaf.p == NULL)
+				leaf = cert.data;
+			else if (nim < IKE_MAX_CHAIN)
+				im[nim++] = cert.data;
+		}
+		if (leaf.p == NULL) {
 			snprintf(why, whylen, "no certificate from the peer");
 			rc = PA_E_PERM;
 			goto out;
 		}
-		const char *cas[POL_MAX_AUTHS];
-		bool any;
-		size_t nca = rule_cas(&mm->rule, cas, &any);
-
-		rc = ike_cert_verify_peer(ike->creds, cas, nca, cert.data,
+		nca = rule_cas(&mm->rule, cas, &any);
+		rc = ike_cert_verify_peer(ike->creds, cas, nca, leaf, im, nim,
 		    &idp, want, hl, hp->body, mm->peer_id,
 		    sizeof(mm->peer_id), why, whylen);
 		if (rc != 0)

@@ -83,9 +83,13 @@ CONF
 				remote_ts = $rts"
 	if [ -n "${CHARON_CERT:-}" ]; then
 		# RSA signatures: CHARON_CERT, CHARON_KEY, CHARON_CA (PEM files)
+		# and, optionally, CHARON_IM
 		cp "$CHARON_CERT" "$dir/swanctl/x509/host.pem"
 		cp "$CHARON_KEY" "$dir/swanctl/private/host.key"
 		cp "$CHARON_CA" "$dir/swanctl/x509ca/ca.pem"
+		# CHARON_IM: an intermediate CA under it (charon's issuer)
+		[ -z "${CHARON_IM:-}" ] ||
+		    cp "$CHARON_IM" "$dir/swanctl/x509ca/im.pem"
 		lauth="auth = pubkey
 			certs = host.pem"
 		rauth="auth = pubkey

@@ -207,6 +207,46 @@ else
 	fail "could not make a two-CA test PKI with openssl"
 fi
 
+# An enterprise hierarchy: root R -> issuing CA I -> both hosts. Each side
+# trusts only R and the rule names R; the issuing CA comes in the peer's
+# CERT payloads (ours from our cert file's chain, charon's from its
+# x509ca). The engine once verified the leaf against the trusted CAs
+# alone and refused charon.
+mkpki3() {
+	local d=$tmp/pki3 h
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+	    -subj "/O=IKE Interop/CN=Interop Root" -keyout "$d/root.key" \
+	    -out "$d/root.pem" -addext "basicConstraints=critical,CA:TRUE" \
+	    2>/dev/null || return 1
+	openssl req -newkey rsa:2048 -nodes -subj "/O=IKE Interop/CN=Interop Issuing" \
+	    -keyout "$d/im.key" -out "$d/im.csr" 2>/dev/null &&
+	printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n' \
+	    > "$d/im.ext" &&
+	openssl x509 -req -in "$d/im.csr" -CA "$d/root.pem" -CAkey "$d/root.key" \
+	    -CAcreateserial -days 30 -extfile "$d/im.ext" -out "$d/im.pem" \
+	    2>/dev/null || return 1
+	for h in us charon; do
+		openssl req -newkey rsa:2048 -nodes -subj "/O=IKE Interop/CN=$h" \
+		    -keyout "$d/$h.key" -out "$d/$h.csr" 2>/dev/null &&
+		openssl x509 -req -in "$d/$h.csr" -CA "$d/im.pem" -CAkey "$d/im.key" \
+		    -CAcreateserial -days 30 -out "$d/$h.pem" 2>/dev/null || return 1
+	done
+	cat "$d/us.pem" "$d/im.pem" > "$d/us-chain.pem"
+}
+if mkpki3; then
+	PEER_AUTH=(--cert "$tmp/pki3/us-chain.pem" --key "$tmp/pki3/us.key"
+	    --ca "$tmp/pki3/root.pem" --ca-dn "CN=Interop Root,O=IKE Interop")
+	export CHARON_CERT=$tmp/pki3/charon.pem CHARON_KEY=$tmp/pki3/charon.key \
+	    CHARON_CA=$tmp/pki3/root.pem CHARON_IM=$tmp/pki3/im.pem
+	run_case "root -> issuing CA, the intermediate sent" us aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
+	run_case "root -> issuing CA, the intermediate sent" charon aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
+	unset CHARON_CERT CHARON_KEY CHARON_CA CHARON_IM
+	PEER_AUTH=()
+else
+	fail "could not make a root/issuing CA test PKI with openssl"
+fi
+
 [ $fails = 0 ] && echo "PASS" && exit 0
 echo "$fails failure(s)"
 exit 1
