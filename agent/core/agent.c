@@ -842,6 +842,8 @@ agent_start(struct agent *a, struct pol_err *err)
 		ic.cert_file = a->cfg.cert_file;
 		ic.key_file = a->cfg.key_file;
 		ic.ca_file = a->cfg.ca_file;
+		ic.crl_file = a->cfg.crl_file;
+		ic.crl_check = a->cfg.crl_check;
 		ic.dpd_ms = a->cfg.dpd_ms;
 		ic.keepalive_ms = a->cfg.natt_keepalive_ms;
 		ic.dos_halfopen = a->cfg.dos_halfopen;

@@ -70,6 +70,8 @@ struct agent_cfg {
 	const char		*cert_file;
 	const char		*key_file;
 	const char		*ca_file;
+	const char		*crl_file;	/* PEM CRLs, or NULL */
+	uint8_t			 crl_check;	/* 0, 1, 2 (ike.h) */
 	uint32_t		 dpd_ms;	/* 0 = 30 s */
 	uint32_t		 natt_keepalive_ms;	/* 0 = 20 s */
 	uint32_t		 dos_halfopen;	/* DoS-cookie mode; 0 = off */

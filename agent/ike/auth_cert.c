@@ -24,6 +24,7 @@
 #include "ike_int.h"
 
 #define IKE_MAX_CAS	32
+#define IKE_MAX_CRLS	64
 
 struct ike_creds {
 	X509		*cert;
@@ -38,6 +39,9 @@ struct ike_creds {
 	size_t		 dn_len;
 	X509		*cas[IKE_MAX_CAS];
 	size_t		 ncas;
+	X509_CRL	*crls[IKE_MAX_CRLS];
+	size_t		 ncrls;
+	uint8_t		 crl_check;	/* ike_cfg.crl_check */
 };
 
 void
@@ -55,6 +59,8 @@ ike_creds_free(struct ike_creds *c)
 		free(c->im_der[i]);
 	for (i = 0; i < c->ncas; i++)
 		X509_free(c->cas[i]);
+	for (i = 0; i < c->ncrls; i++)
+		X509_CRL_free(c->crls[i]);
 	free(c);
 }
 
@@ -130,6 +136,20 @@ ike_creds_load(const struct ike_cfg *cfg, struct ike_creds **out)
 			c->cas[c->ncas++] = x;
 		ERR_clear_error();	/* the end of the file */
 		if (c->ncas == 0)
+			goto out;
+	}
+	c->crl_check = cfg->crl_check;
+	if (cfg->crl_file != NULL && cfg->crl_file[0] != '\0') {
+		X509_CRL *crl;
+
+		BIO_free(b);
+		if ((b = BIO_new_file(cfg->crl_file, "r")) == NULL)
+			goto out;
+		while (c->ncrls < IKE_MAX_CRLS &&
+		    (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL)
+			c->crls[c->ncrls++] = crl;
+		ERR_clear_error();	/* the end of the file */
+		if (c->ncrls == 0)
 			goto out;
 	}
 	*out = c;
@@ -260,6 +280,28 @@ subject_text(X509 *x, char *out, size_t cap)
 }
 
 /*
+ * Level 1 of revocation checking: a CRL that is missing, not yet or no
+ * longer valid, or whose issuer cannot be found is no reason to refuse;
+ * only a certificate a valid CRL lists is (X509_V_ERR_CERT_REVOKED).
+ */
+static int
+crl_lenient(int ok, X509_STORE_CTX *ctx)
+{
+	if (ok)
+		return ok;
+	switch (X509_STORE_CTX_get_error(ctx)) {
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+	case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * Build and verify the peer's chain: the trusted CAs are the anchors, the
  * further certificates it sent (DER) may fill the gap; then one of the
  * CAs in the verified chain (the issuer or any above it, the root too)
@@ -285,6 +327,14 @@ chain_ok(const struct ike_creds *c, X509 *peer, const struct pa_bytes *im,
 	}
 	for (i = 0; i < c->ncas; i++)
 		(void)X509_STORE_add_cert(st, c->cas[i]);
+	if (c->crl_check > 0) {
+		for (i = 0; i < c->ncrls; i++)
+			(void)X509_STORE_add_crl(st, c->crls[i]);
+		(void)X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK |
+		    X509_V_FLAG_CRL_CHECK_ALL);
+		if (c->crl_check == 1)
+			X509_STORE_set_verify_cb(st, crl_lenient);
+	}
 	for (i = 0; i < nim; i++) {
 		const unsigned char *p = im[i].p;
 		X509 *x;

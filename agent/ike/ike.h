@@ -98,6 +98,15 @@ struct ike_cfg {
 	const char		*key_file;
 	const char		*ca_file;
 	/*
+	 * Revocation: PEM CRLs (several may follow each other in crl_file;
+	 * NULL: none) and how strictly they are applied, Windows' three
+	 * levels: 0 no check; 1 refuse a certificate a CRL of its issuer
+	 * lists (a missing or stale CRL is no reason); 2 refuse also when
+	 * no valid CRL of an issuer in the chain is at hand.
+	 */
+	const char		*crl_file;
+	uint8_t			 crl_check;
+	/*
 	 * Kerberos (GSS-API, method 65001) authentication: the host keytab
 	 * (NULL: /etc/krb5.keytab), the principal this host acts as
 	 * (NULL: host/<fqdn> from the keytab; "NAME$" for an AD machine

@@ -48,6 +48,8 @@ const struct svc_config_key svc_config_keys[] = {
 	K("cert_file", "PATH", "", "/etc/ipsec-agent/host.pem"),
 	K("key_file", "PATH", "", "/etc/ipsec-agent/host.key"),
 	K("ca_file", "PATH", "", "/etc/ipsec-agent/ca.pem"),
+	K("crl_file", "PATH", "", "/etc/ipsec-agent/crl.pem"),
+	K("crl_check", "0|1|2", "1", "2"),
 	K("dpd", "5-3600", "30", "10"),
 	K("dos_halfopen", "0-1000", "64", "100"),
 	K("natt_keepalive", "1-3600", "20", "10"),
@@ -113,6 +115,7 @@ svc_config_defaults(struct svc_config *c)
 	c->ike = true;
 	c->stop_timeout_ms = 10000;
 	c->dos_halfopen = SVC_DOS_HALFOPEN;
+	c->crl_check = 1;
 	c->log_level = 6;
 	c->drop_privileges = true;
 	snprintf(c->dir_keytab, sizeof(c->dir_keytab), "/etc/krb5.keytab");
@@ -478,6 +481,15 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 	} else if (strcmp(k, "ca_file") == 0) {
 		if (set_path(c->ca_file, sizeof(c->ca_file), v, false) != 0)
 			goto badpath;
+	} else if (strcmp(k, "crl_file") == 0) {
+		if (set_path(c->crl_file, sizeof(c->crl_file), v, true) != 0)
+			goto badpath;
+	} else if (strcmp(k, "crl_check") == 0) {
+		if (parse_uint(v, 2, &x, 10) != 0)
+			return cfg_errf(eb, ec, where, "crl_check must be 0 "
+			    "(off), 1 (refuse what a CRL says is revoked) or 2 "
+			    "(refuse also when no valid CRL), not '%s'", v);
+		c->crl_check = (unsigned)x;
 	} else if (strcmp(k, "dpd") == 0) {
 		if (parse_uint(v, 3600, &x, 10) != 0 || x < 5)
 			return cfg_errf(eb, ec, where, "dpd must be 5 to 3600 "

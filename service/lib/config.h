@@ -51,6 +51,8 @@ struct svc_config {
 	char			 cert_file[SVC_PATH_MAX];
 	char			 key_file[SVC_PATH_MAX];
 	char			 ca_file[SVC_PATH_MAX];
+	char			 crl_file[SVC_PATH_MAX];	/* "" = none */
+	unsigned		 crl_check;	/* 0, 1 (default), 2 */
 	unsigned		 dpd_ms;	/* 0 = engine default (30 s) */
 	unsigned		 natt_keepalive_ms;	/* 0 = engine default (20 s) */
 	unsigned		 dos_halfopen;	/* DoS-cookie mode; 0 = off */

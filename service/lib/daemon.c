@@ -338,6 +338,8 @@ agent_cfg_of(struct svc_daemon *d)
 	ac.cert_file = CFG_STR(d->cfg.cert_file);
 	ac.key_file = CFG_STR(d->cfg.key_file);
 	ac.ca_file = CFG_STR(d->cfg.ca_file);
+	ac.crl_file = CFG_STR(d->cfg.crl_file);
+	ac.crl_check = (uint8_t)d->cfg.crl_check;
 #undef CFG_STR
 	ac.dpd_ms = d->cfg.dpd_ms;
 	ac.natt_keepalive_ms = d->cfg.natt_keepalive_ms;
@@ -375,6 +377,8 @@ svc_reload(struct svc_daemon *d, char *eb, size_t ec)
 	    strcmp(nc.cert_file, d->cfg.cert_file) != 0 ||
 	    strcmp(nc.key_file, d->cfg.key_file) != 0 ||
 	    strcmp(nc.ca_file, d->cfg.ca_file) != 0 ||
+	    strcmp(nc.crl_file, d->cfg.crl_file) != 0 ||
+	    nc.crl_check != d->cfg.crl_check ||
 	    nc.dpd_ms != d->cfg.dpd_ms ||
 	    nc.natt_keepalive_ms != d->cfg.natt_keepalive_ms ||
 	    nc.dos_halfopen != d->cfg.dos_halfopen ||

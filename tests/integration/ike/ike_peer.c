@@ -16,7 +16,8 @@
  *
  * --cert F --key F --ca F [--ca-dn DN [--ca-dn DN2]]: RSA signatures
  * instead of the PSK; with two --ca-dn, two certificate methods in that
- * order, each naming its CA (F then holds both CAs).
+ * order, each naming its CA (F then holds both CAs). --crl F
+ * --crl-check 0|1|2: revocation (ike_cfg.crl_file, crl_check).
  * --quiet prints nothing per SA (benchmarks: the report walks all SAs).
  * --driver NAME: a driver backend other than null (e.g. uesp, so that a
  * benchmark's RSS includes a real driver's SA state; root, in a netns).
@@ -196,12 +197,15 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'K' },
 		{ "ca", required_argument, NULL, 'a' },
 		{ "ca-dn", required_argument, NULL, 'd' },
+		{ "crl", required_argument, NULL, 'C' },
+		{ "crl-check", required_argument, NULL, 'X' },
 		{ "driver", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *ike_s = NULL, *esp_s = NULL, *lts = NULL, *rts = NULL,
 	    *psk = NULL, *certf = NULL, *keyf = NULL, *caf = NULL, *cadn = NULL,
-	    *cadn2 = NULL;
+	    *cadn2 = NULL, *crlf = NULL;
+	unsigned crl_check = 0;
 	struct pa_addr local, remote;
 	struct ike_cfg cfg;
 	struct driver_cfg dc;
@@ -238,6 +242,8 @@ main(int argc, char **argv)
 			else
 				cadn2 = optarg;
 			break;
+		case 'C': crlf = optarg; break;
+		case 'X': crl_check = (unsigned)atoi(optarg); break;
 		case 'D':
 			if ((dops = drv_lookup(optarg)) == NULL)
 				usage();
@@ -295,6 +301,8 @@ main(int argc, char **argv)
 	cfg.cert_file = certf;
 	cfg.key_file = keyf;
 	cfg.ca_file = caf;
+	cfg.crl_file = crlf;
+	cfg.crl_check = (uint8_t)crl_check;
 	if (ike_new(&cfg, &ike) != 0) {
 		perror("ike_new");
 		return 1;

@@ -137,6 +137,41 @@ run_case() {
 	ppid=
 }
 
+# expect_refused NAME WHO WHY [IKE_PEER_ARG...]: Main Mode with charon
+# (certificates as set in PEER_AUTH/CHARON_*) must fail on our side with
+# a 544-class reason matching WHY, and no Quick Mode SA come up.
+expect_refused() {
+	ncase=$((ncase + 1))
+	if [ -n "$only" ] && [[ ",$only," != *",$ncase,"* ]]; then return; fi
+	local name=$1 who=$2 why=$3
+	shift 3
+	echo "== $name"
+	"$here/charon.sh" stop "$tmp/sw" >/dev/null 2>&1
+	rm -rf "$tmp/sw"
+	"$here/charon.sh" start "$tmp/sw" "$nsB" 10.77.0.2 10.77.0.1 "ike-interop-psk" \
+	    aes128-sha256-modp2048 aes128-sha256 tunnel 10.77.2.0/24 10.77.1.0/24 ||
+	    { fail "$name: charon did not start"; return; }
+	local args=(--local 10.77.0.1 --remote 10.77.0.2 --psk ike-interop-psk
+	    ${PEER_AUTH[@]+"${PEER_AUTH[@]}"} "$@"
+	    --ike aes128-sha256-modp2048 --esp aes128-sha256 --tunnel
+	    --local-ts 10.77.1.0/24 --remote-ts 10.77.2.0/24 --olog)
+	[ "$who" = us ] && args+=(--initiate)
+	ip netns exec "$nsA" "$peer" "${args[@]}" >"$tmp/peer.out" 2>"$tmp/peer.err" &
+	ppid=$!
+	wait_for "$tmp/peer.out" READY 5 || { fail "$name: ike_peer not ready"; return; }
+	[ "$who" = charon ] && swanctl --initiate --child t --timeout 10 \
+	    --uri "unix://$tmp/sw/run/charon.vici" >"$tmp/init.out" 2>&1
+	if wait_for "$tmp/peer.err" "Certificate trust failed: .*$why" 10; then
+		grep -q '^QMSA up' "$tmp/peer.out" && fail "$name: a Quick Mode SA came up"
+		echo "    refused: $(grep -o "Certificate trust failed: .*" "$tmp/peer.err" | head -1)"
+	else
+		fail "$name: not refused for '$why'"
+		tail -5 "$tmp/peer.err"
+	fi
+	kill "$ppid"; wait "$ppid" 2>/dev/null
+	ppid=
+}
+
 run_case "3des-sha1-modp1024, no PFS" us 3des-sha1-modp1024 3des-sha1 3des-sha1 0 3DES_CBC/HMAC_SHA1_96
 run_case "3des-sha1-modp1024, no PFS" charon 3des-sha1-modp1024 3des-sha1 3des-sha1 0 3DES_CBC/HMAC_SHA1_96
 run_case "aes128-sha256-modp2048, PFS" us aes128-sha256-modp2048 aes128-sha256 aes128-sha256-modp2048 14 AES_CBC-128/HMAC_SHA2_256_128
@@ -241,6 +276,38 @@ if mkpki3; then
 	    CHARON_CA=$tmp/pki3/root.pem CHARON_IM=$tmp/pki3/im.pem
 	run_case "root -> issuing CA, the intermediate sent" us aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
 	run_case "root -> issuing CA, the intermediate sent" charon aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
+	# Revocation: the issuing CA revokes charon's certificate. Level 1
+	# with the CRL refuses charon both ways (544 'revoked'); level 2
+	# without a CRL refuses it too; level 1 without one accepts it.
+	d=$tmp/pki3
+	cat > "$d/ca.cnf" <<EOC
+[ca]
+default_ca = im
+[im]
+database = $d/index.txt
+crlnumber = $d/crlnumber
+default_md = sha256
+default_crl_days = 7
+EOC
+	: > "$d/index.txt"; echo 01 > "$d/crlnumber"
+	if openssl ca -config "$d/ca.cnf" -keyfile "$d/im.key" -cert "$d/im.pem" \
+	    -revoke "$d/charon.pem" >/dev/null 2>&1 &&
+	    openssl ca -config "$d/ca.cnf" -keyfile "$d/im.key" -cert "$d/im.pem" \
+	    -gencrl -out "$d/im.crl" >/dev/null 2>&1 &&
+	    openssl ca -config "$d/ca.cnf" -keyfile "$d/root.key" -cert "$d/root.pem" \
+	    -gencrl -out "$d/root.crl" >/dev/null 2>&1; then
+		cat "$d/im.crl" "$d/root.crl" > "$d/crls.pem"
+		for who in us charon; do
+			expect_refused "revoked by a CRL, level 1 ($who initiates)" \
+			    "$who" "revoked" --crl "$d/crls.pem" --crl-check 1
+		done
+		expect_refused "no CRL, level 2 (us initiates)" us \
+		    "unable to get certificate CRL" --crl-check 2
+		PEER_AUTH+=(--crl-check 1)
+		run_case "no CRL, level 1: accepted" us aes128-sha256-modp2048 aes128-sha256 aes128-sha256 0 AES_CBC-128/HMAC_SHA2_256_128
+	else
+		fail "could not make a CRL with openssl ca"
+	fi
 	unset CHARON_CERT CHARON_KEY CHARON_CA CHARON_IM
 	PEER_AUTH=()
 else
