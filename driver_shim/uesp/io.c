@@ -1196,6 +1196,37 @@ fail:
 	return -1;
 }
 
+/* The fail-closed route, the rule and the TUN's route for a family. */
+static int
+uesp_routing(struct driver *d, int family)
+{
+	const char *v = family == AF_INET ? "IPv4" : "IPv6";
+	int rc;
+
+	if ((rc = uesp_nl_unreach(true, true, family, d->rt_table)) != 0) {
+		if (errno != EEXIST) {
+			log_warn("uesp: %s fail-closed route in table %u", v,
+			    d->rt_table);
+			return rc;
+		}
+		d->lo_routing = true;
+	}
+	if ((rc = uesp_nl_rule(true, family, d->mark, d->rt_table,
+	    UESP_RULE_PRIO)) != 0) {
+		if (errno != EEXIST) {
+			log_warn("uesp: %s policy routing rule", v);
+			return rc;
+		}
+		d->lo_routing = true;
+	}
+	if ((rc = uesp_nl_route(true, family, d->ifindex, d->rt_table)) !=
+	    0) {
+		log_warn("uesp: %s route to %s", v, d->ifname);
+		return rc;
+	}
+	return 0;
+}
+
 int
 uesp_io_open(struct driver *d)
 {
@@ -1253,24 +1284,16 @@ uesp_io_open(struct driver *d)
 			return PA_E_SYS;
 		}
 	}
-	/* Policy routing: marked packets go to the TUN. Remove what a
-	 * crashed predecessor may have left first. */
-	while (uesp_nl_rule(false, AF_INET, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) == 0)
-		;
-	while (uesp_nl_rule(false, AF_INET6, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) == 0)
-		;
-	if ((rc = uesp_nl_route(true, AF_INET, d->ifindex, d->rt_table)) != 0 ||
-	    (rc = uesp_nl_rule(true, AF_INET, d->mark, d->rt_table,
-	    UESP_RULE_PRIO)) != 0) {
-		log_warn("uesp: policy routing");
+	/*
+	 * Policy routing: marked packets go to the TUN. Fail-closed: an
+	 * unreachable route in the same table first, which outlives the TUN
+	 * and its route; then the rule. What a previous instance left is
+	 * kept (replaced in place, never removed first: no window).
+	 */
+	if ((rc = uesp_routing(d, AF_INET)) != 0)
 		return rc;
-	}
 	d->rules4 = true;
-	if (d->tx6 >= 0 && uesp_nl_route(true, AF_INET6, d->ifindex,
-	    d->rt_table) == 0 && uesp_nl_rule(true, AF_INET6, d->mark,
-	    d->rt_table, UESP_RULE_PRIO) == 0)
+	if (d->tx6 >= 0 && uesp_routing(d, AF_INET6) == 0)
 		d->rules6 = true;
 	else
 		log_info("uesp: no IPv6 policy routing; IPv6 not protected");
@@ -1379,14 +1402,8 @@ uesp_io_close(struct driver *d)
 	if ((fd = atomic_exchange(&d->udp6, -1)) >= 0)
 		close(fd);
 
-	if (d->rules4 && uesp_nl_rule(false, AF_INET, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) != 0)
-		log_warn("uesp: removing the IPv4 routing rule");
-	if (d->rules6 && uesp_nl_rule(false, AF_INET6, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) != 0)
-		log_warn("uesp: removing the IPv6 routing rule");
-	d->rules4 = d->rules6 = false;
-	/* The routes in our table go with the TUN. */
+	/* Fail-closed: the rules and the unreachable routes stay; the
+	 * TUN's routes go with it. */
 	if (d->tun >= 0)
 		close(d->tun);
 	if (d->tx4 >= 0)
@@ -1405,4 +1422,30 @@ uesp_io_close(struct driver *d)
 	d->tun = d->tx4 = d->tx6 = d->evfd = d->wakefd = d->stopfd = -1;
 	for (i = 0; i < UESP_NRX; i++)
 		d->rx[i] = -1;
+}
+
+int
+uesp_io_unroute(struct driver *d)
+{
+	static const int fam[2] = { AF_INET, AF_INET6 };
+	int i, rc = 0;
+
+	for (i = 0; i < 2; i++) {
+		while (uesp_nl_rule(false, fam[i], d->mark, d->rt_table,
+		    UESP_RULE_PRIO) == 0)
+			;
+		if (errno != ENOENT && errno != EAFNOSUPPORT && i == 0) {
+			log_warn("uesp: removing the routing rule");
+			rc = PA_E_SYS;
+		}
+		while (uesp_nl_unreach(false, false, fam[i], d->rt_table) == 0)
+			;
+		if (errno != ESRCH && errno != ENOENT &&
+		    errno != EAFNOSUPPORT && i == 0) {
+			log_warn("uesp: removing the fail-closed route");
+			rc = PA_E_SYS;
+		}
+	}
+	d->rules4 = d->rules6 = false;
+	return rc;
 }

@@ -19,6 +19,32 @@
 
 static void	uesp_close(struct driver *);
 
+/* Tell the agent what a previous instance left (it blocks until settle). */
+static void
+uesp_leftover(struct driver *d)
+{
+	char what[512];
+	size_t i, n = 0;
+
+	for (i = 0; i < UESP_NTABLES; i++)
+		if (d->told[i])
+			n += (size_t)snprintf(what + n, sizeof(what) - n,
+			    "%snftables table inet %s", n > 0 ? ", " : "",
+			    d->tnames[i]);
+	if (n == 0 && !d->lo_routing)
+		return;
+	if (d->lo_routing && n < sizeof(what))
+		n += (size_t)snprintf(what + n, sizeof(what) - n,
+		    "%spolicy routing on mark 0x%x with an unreachable route "
+		    "in table %u", n > 0 ? ", " : "", d->mark, d->rt_table);
+	if (n < sizeof(what))
+		(void)snprintf(what + n, sizeof(what) - n, " (uesp on %s: "
+		    "blocking until the new policy is in)", d->ifname);
+	log_info("uesp: a previous instance left %s", what);
+	if (d->ev.leftover != NULL)
+		d->ev.leftover(d->cbarg, what);
+}
+
 static int
 uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
     void *cbarg, struct driver **out)
@@ -55,10 +81,19 @@ uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
 		free(d);
 		return PA_E_INVAL;
 	}
-	snprintf(d->table, sizeof(d->table), "pa_%s", d->ifname);
-	for (i = 0; d->table[i] != '\0'; i++)
-		if (d->table[i] == '-')
-			d->table[i] = '_';
+	for (i = 0; i < UESP_NTABLES; i++) {
+		char *c;
+
+		if (i == 0)
+			snprintf(d->tnames[i], sizeof(d->tnames[i]), "pa_%s",
+			    d->ifname);
+		else
+			snprintf(d->tnames[i], sizeof(d->tnames[i]),
+			    "pa_%s_%u", d->ifname, (unsigned)i);
+		for (c = d->tnames[i]; *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
+	}
 	d->mark = d->cfg.fwmark != 0 ? d->cfg.fwmark : UESP_DEF_MARK;
 	d->bypass = d->mark ^ 1U;
 	d->rt_table = d->cfg.table != 0 ? d->cfg.table : UESP_DEF_TABLE;
@@ -83,6 +118,7 @@ uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
 	if ((rc = uesp_io_open(d)) != 0 || (rc = uesp_nft_open(d)) != 0 ||
 	    (rc = uesp_io_start(d)) != 0)
 		goto fail;
+	uesp_leftover(d);
 	*out = d;
 	return 0;
 fail:
@@ -398,17 +434,26 @@ uesp_dispatch(struct driver *d)
 	return 0;
 }
 
+/* Everything goes, ours and any predecessor's: traffic flows in clear. */
 static int
 uesp_clear(struct driver *d)
 {
-	return uesp_flush(d);
+	int rc, r2, r3;
+
+	rc = uesp_flush(d);
+	r2 = uesp_nft_drop_old(d, true);
+	r3 = uesp_io_unroute(d);
+	d->cleared = true;
+	return rc != 0 ? rc : r2 != 0 ? r2 : r3;
 }
 
+/* Our first policy is in: a predecessor's tables go (the routing is
+ * shared and stays). */
 static int
 uesp_settle(struct driver *d)
 {
-	(void)d;
-	return 0;
+	d->lo_routing = false;
+	return uesp_nft_drop_old(d, false);
 }
 
 static int

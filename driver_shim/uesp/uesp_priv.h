@@ -18,6 +18,8 @@
 #define UESP_DEF_MARK		0x50410000U	/* steer into the TUN */
 #define UESP_DEF_TABLE		20545U
 #define UESP_RULE_PRIO		100U
+#define UESP_UNREACH_METRIC	4000000000U	/* fail-closed route */
+#define UESP_NTABLES		8	/* nft table names: ours + leftovers */
 #define UESP_DEF_MTU		1400U
 #define UESP_DEF_QUEUE		16U
 #define UESP_QUEUE_MS		30000U		/* held packets give up */
@@ -65,7 +67,14 @@ struct uesp_ev {
 struct driver {
 	struct driver_cfg	 cfg;
 	char			 ifname[IFNAMSIZ];
-	char			 table[32];		/* nftables table */
+	char			 table[32];		/* our nftables table */
+	/* The names a table of ours may have: [0] pa_<if>, then pa_<if>_N;
+	 * a previous instance's table keeps blocking beside ours until
+	 * settle() (nftables cannot rename a table). */
+	char			 tnames[UESP_NTABLES][32];
+	bool			 told[UESP_NTABLES];	/* a leftover */
+	bool			 cleared;	/* clear() ran: close keeps none */
+	bool			 lo_routing;	/* found our rule/route at open */
 	struct driver_events	 ev;
 	void			*cbarg;
 	uint32_t		 mark;
@@ -125,12 +134,16 @@ int	uesp_nl_rule(bool add, int family, uint32_t mark, uint32_t table,
 	    uint32_t prio) PA_MUST_USE;
 int	uesp_nl_route(bool add, int family, unsigned ifindex,
 	    uint32_t table) PA_MUST_USE;
+int	uesp_nl_unreach(bool add, bool excl, int family, uint32_t table)
+	    PA_MUST_USE;
 
 /* nft.c: the driver's own nftables table. */
 int	uesp_nft_open(struct driver *) PA_MUST_USE;
 /* Replace the rules with the current filter list (one transaction). */
 int	uesp_nft_sync(struct driver *) PA_MUST_USE;
 void	uesp_nft_close(struct driver *);
+/* Delete the leftover tables (settle), or every table of ours (clear). */
+int	uesp_nft_drop_old(struct driver *, bool all) PA_MUST_USE;
 /*
  * Read the drop counters, with the housekeeping thread's libnftables
  * context (hk) or the control thread's: a context is never shared.
@@ -140,6 +153,8 @@ int	uesp_nft_counters(struct driver *, bool hk, uint64_t *cleartext,
 
 /* io.c: sockets, TUN and the data threads. */
 int	uesp_io_open(struct driver *) PA_MUST_USE;
+/* clear(): the routing rules and the fail-closed routes go. */
+int	uesp_io_unroute(struct driver *) PA_MUST_USE;
 int	uesp_io_start(struct driver *) PA_MUST_USE;
 void	uesp_io_stop(struct driver *);
 void	uesp_io_close(struct driver *);

@@ -31,3 +31,10 @@ add_test(NAME e2e_exempt COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/exempt.sh)
 set_tests_properties(e2e_exempt PROPERTIES LABELS integration
 	TIMEOUT 60 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# uesp fail-closed: kill -9/SEGV/ABRT, failed start, stop vs stop clear,
+# clear text of a protected flow counted on the link (owner: uesp).
+add_test(NAME uesp_failclosed
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/uesp_failclosed.sh)
+set_tests_properties(uesp_failclosed PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -297,13 +297,19 @@ poll_until 5 sh -c "! ip netns exec $A ss -uan | grep -q ':4500 '" ||
     fail "the driver's copy of the IKE socket still holds UDP 4500"
 echo "ok: the IKE socket closed, UDP 4500 is free"
 
-# --- close removes everything ---
-cmd A quit >/dev/null; cmd B quit
+# --- close is fail-closed, clear removes everything ---
+cmd A clear; cmd A quit >/dev/null; cmd B quit
 exec 3>&- 4>&-
 gone() { ! ip netns exec $A nft list tables | grep -q pa_ipsec0 &&
-    ! ip -n $A rule | grep -q 0x50410000; }
-poll_until 10 gone || fail "nftables table or ip rule left behind"
-echo "ok: close removed the nftables table and the routing rule"
+    ! ip -n $A rule | grep -q 0x50410000 &&
+    ! ip -n $A route show table 20545 | grep -q unreachable; }
+poll_until 10 gone || fail "A: nftables table, ip rule or route left after clear"
+echo "ok: clear removed the nftables table, the routing rule and the unreachable route"
+kept() { ip netns exec $B nft list tables | grep -q pa_ipsec0 &&
+    ip -n $B rule | grep -q 0x50410000 &&
+    ip -n $B route show table 20545 | grep -q unreachable; }
+poll_until 10 kept || fail "B: close did not keep its table, rule and unreachable route"
+echo "ok: close (fail-closed) kept the nftables table, the rule and the unreachable route"
 # In a sanitizer build, any report from the peers fails the test.
 for h in A B; do
 	eval "p=\$pid$h"

@@ -366,6 +366,10 @@ run_line(struct driver *d, const struct driver_ops *ops, unsigned n,
 		ike_fd = -1;
 		rc = 0;
 	}
+	else if (strcmp(tok, "clear") == 0)
+		rc = ops->clear(d);
+	else if (strcmp(tok, "settle") == 0)
+		rc = ops->settle(d);
 	else if (strcmp(tok, "quit") == 0) {
 		*quit = true;
 		rc = 0;
