@@ -70,15 +70,20 @@ uesp_post(struct driver *d, struct uesp_ev *e)
 }
 
 void
-uesp_count_drop(struct driver *d, enum drv_drop_reason why,
-    const struct pa_addr *peer)
+uesp_count_drop(struct driver *d, enum drv_dir dir, enum drv_drop_reason why,
+    const struct pa_addr *peer, uint8_t proto, uint32_t spi)
 {
-	if ((unsigned)why >= UESP_NDROP)
+	int x = UESP_DIX(dir);
+
+	if ((unsigned)why >= UESP_NDROP || why == 0)
 		why = DRV_DROP_SYNTAX;
-	atomic_fetch_add_explicit(&d->drops[why], 1, memory_order_relaxed);
-	if (peer != NULL && peer->family != 0) {
+	atomic_fetch_add_explicit(&d->drops[x][why], 1, memory_order_relaxed);
+	if ((peer != NULL && peer->family != 0) || spi != 0) {
 		pthread_mutex_lock(&d->evlock);
-		d->drop_peer[why] = *peer;
+		if (peer != NULL && peer->family != 0)
+			d->drop_last[x][why].peer = *peer;
+		d->drop_last[x][why].proto = proto;
+		d->drop_last[x][why].spi = spi;
 		pthread_mutex_unlock(&d->evlock);
 	}
 }
@@ -106,7 +111,8 @@ uesp_qfree(struct driver *d, struct uesp_pol *pol, bool count)
 	for (q = pol->qhead; q != NULL; q = n) {
 		n = q->next;
 		if (count)
-			uesp_count_drop(d, DRV_DROP_QUEUE_FULL, NULL);
+			uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_QUEUE_FULL,
+			    NULL, 0, 0);
 		free(q);
 	}
 	pol->qhead = NULL;
@@ -144,6 +150,9 @@ struct uesp_txb {
 	struct pa_addr		src[UESP_BATCH];
 	uint16_t		dport[UESP_BATCH];
 	uint32_t		spi[UESP_BATCH], seq[UESP_BATCH];
+	/* The outermost SA of each slot (0: sent in clear), for drops. */
+	uint8_t			oproto[UESP_BATCH];
+	uint32_t		ospi[UESP_BATCH];
 };
 
 #define UESP_GSO_MAXSEGS	64	/* UDP_MAX_SEGMENTS */
@@ -174,8 +183,11 @@ uesp_txb_send_raw(struct driver *d, struct uesp_txb *b, size_t i, size_t end)
 			if (r <= 0) {
 				/* This one failed (EMSGSIZE...): skip it. */
 				if (errno != EAGAIN && errno != ENOBUFS)
-					uesp_count_drop(d, DRV_DROP_SYNTAX,
-					    &b->dst[i + k]);
+					uesp_count_drop(d, DRV_DIR_OUT,
+					    errno == EMSGSIZE ?
+					    DRV_DROP_TOO_BIG : DRV_DROP_SYNTAX,
+					    &b->dst[i + k], b->oproto[i + k],
+					    b->ospi[i + k]);
 				k++;
 				continue;
 			}
@@ -385,7 +397,7 @@ uesp_txb_classify(struct driver *d, struct uesp_txb *b, size_t i)
 /* Commit len bytes written into the current slot, to dst. */
 static void
 uesp_txb_commit(struct driver *d, struct uesp_txb *b, size_t len,
-    const struct pa_addr *dst)
+    const struct pa_addr *dst, uint8_t proto, uint32_t spi)
 {
 	int fd = dst->family == AF_INET ? d->tx4 : d->tx6;
 
@@ -394,6 +406,8 @@ uesp_txb_commit(struct driver *d, struct uesp_txb *b, size_t len,
 	b->len[b->n] = len;
 	b->fd[b->n] = fd;
 	b->dst[b->n] = *dst;
+	b->oproto[b->n] = proto;
+	b->ospi[b->n] = spi;
 	pa_addr_to_sockaddr(dst, 0, &b->to[b->n], &b->tolen[b->n]);
 	uesp_txb_classify(d, b, b->n);
 	b->n++;
@@ -436,7 +450,8 @@ uesp_enqueue(struct driver *d, struct uesp_pol *pol, const uint8_t *pkt,
 
 	if (pol->qlen >= d->qmax ||
 	    (q = malloc(sizeof(*q) + len)) == NULL)
-		uesp_count_drop(d, DRV_DROP_QUEUE_FULL, &ps->dst.addr);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_QUEUE_FULL,
+		    &ps->dst.addr, 0, 0);
 	else {
 		q->next = NULL;
 		q->t_ms = now;
@@ -485,11 +500,12 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	struct uesp_sa *esp, *ah;
 	enum uesp_life life;
 	struct pa_addr dst;
+	struct sa_id oid;
 	size_t hl, olen;
 	int rc;
 
 	if (uesp_pkt_sel(pkt, len, &ps, &hl) != 0) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return;
 	}
 	pthread_rwlock_rdlock(&d->lock);
@@ -504,12 +520,13 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 		pthread_rwlock_unlock(&d->lock);
 		out = uesp_txb_slot(d, b);
 		memcpy(out, pkt, len);
-		uesp_txb_commit(d, b, len, &ps.dst.addr);
+		uesp_txb_commit(d, b, len, &ps.dst.addr, 0, 0);
 		return;
 	}
 	if (pol->p.action == DRV_ACT_BLOCK) {
 		pthread_rwlock_unlock(&d->lock);
-		uesp_count_drop(d, DRV_DROP_BLOCKED, &ps.dst.addr);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_BLOCKED,
+		    &ps.dst.addr, 0, 0);
 		return;
 	}
 	if (!uesp_pol_sas(d, pol, &ps, &esp, &ah)) {
@@ -519,7 +536,8 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	}
 	out = uesp_txb_slot(d, b);
 	rc = uesp_encap(esp, ah, pkt, len, out, UESP_BUF, &olen, &life);
-	dst = uesp_sa_id(ah != NULL ? ah : esp)->dst;
+	oid = *uesp_sa_id(ah != NULL ? ah : esp);
+	dst = oid.dst;
 	if (rc == 0) {
 		if (esp != NULL)
 			atomic_fetch_add_explicit(&d->conf_sent, len,
@@ -533,9 +551,15 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	    life);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc == 0)
-		uesp_txb_commit(d, b, olen, &dst);
+		uesp_txb_commit(d, b, olen, &dst, oid.proto, oid.spi);
 	else
-		uesp_count_drop(d, DRV_DROP_SYNTAX, &dst);
+		/* The SA cannot take it (sequence numbers or lifetime
+		 * exhausted, too big): an outbound drop, never "not
+		 * decrypted". */
+		uesp_count_drop(d, DRV_DIR_OUT, rc == PA_E_STATE ?
+		    DRV_DROP_NO_SA : rc == PA_E_NOSPACE || rc == PA_E_SHORT ?
+		    DRV_DROP_TOO_BIG : DRV_DROP_SYNTAX, &dst, oid.proto,
+		    oid.spi);
 }
 
 /* Send what was held for filters whose SAs have arrived. */
@@ -580,7 +604,8 @@ uesp_tx_release(struct driver *d, struct uesp_txb *b, bool expire_only)
 			if (pol->qhead == NULL)
 				pol->qtail = &pol->qhead;
 			pol->qlen--;
-			uesp_count_drop(d, DRV_DROP_QUEUE_FULL, NULL);
+			uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_QUEUE_FULL,
+			    NULL, 0, 0);
 			free(q);
 		}
 		if (pol->qhead == NULL)
@@ -640,16 +665,16 @@ uesp_tx_read(struct driver *d, uint8_t *in, uint8_t *seg, struct uesp_txb *b)
 	if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) {
 		if (uesp_tso_split(in, (size_t)n, gsz, seg, UESP_BUF,
 		    uesp_tx_seg, &c) != 0)
-			uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+			uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return 0;
 	}
 	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return 0;
 	}
 	if ((flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 	    uesp_csum_complete(in, (size_t)n, cstart, coff) != 0) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return 0;
 	}
 	uesp_tx_packet(d, in, (size_t)n, b);
@@ -925,6 +950,21 @@ uesp_gro_add(struct driver *d, struct uesp_gro *g, const uint8_t *p,
 	g->psh = (flags & TCPF_PSH) != 0;
 }
 
+/* The SPI a received ESP or AH packet names (0: too short). */
+static uint32_t
+uesp_rx_spi(const struct uesp_rx *rx)
+{
+	struct rd r;
+	uint32_t spi = 0;
+
+	rd_init(&r, rx->payload.p, rx->payload.len);
+	if (rx->proto == DRV_PROTO_AH && rd_skip(&r, 4) != 0)
+		return 0;
+	if (rd_u32(&r, &spi) != 0)
+		return 0;
+	return spi;
+}
+
 static void
 uesp_rx_packet(struct driver *d, const struct uesp_rx *rx, uint8_t *out,
     struct uesp_gro *g)
@@ -932,12 +972,16 @@ uesp_rx_packet(struct driver *d, const struct uesp_rx *rx, uint8_t *out,
 	struct uesp_verdict v;
 	struct sa_id lid;
 	struct uesp_ev e;
+	uint32_t spi = 0;
 	size_t olen;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
 	pthread_rwlock_rdlock(&d->lock);
 	rc = uesp_decap(d->db, rx, out, UESP_BUF, &olen, &v);
+	if (rc != 0 && rc != PA_E_AGAIN)
+		spi = v.sa != NULL ? uesp_sa_id(v.sa)->spi :
+		    uesp_rx_spi(rx);
 	if (rc == 0) {
 		if (uesp_sa_id(v.sa)->proto == DRV_PROTO_ESP)
 			atomic_fetch_add_explicit(&d->conf_recv, olen,
@@ -962,7 +1006,8 @@ uesp_rx_packet(struct driver *d, const struct uesp_rx *rx, uint8_t *out,
 		else
 			uesp_write_plain(d, out, olen);
 	} else if (rc != PA_E_AGAIN)
-		uesp_count_drop(d, v.why, &rx->src);
+		uesp_count_drop(d, DRV_DIR_IN, v.why, &rx->src, rx->proto,
+		    spi);
 }
 
 static int
@@ -989,7 +1034,8 @@ uesp_housekeep(struct driver *d, uint64_t *seen)
 		atomic_store(&d->nft_blocked, bl);
 	}
 	for (r = 0; r < UESP_NDROP; r++)
-		sum += atomic_load(&d->drops[r]);
+		sum += atomic_load(&d->drops[0][r]) +
+		    atomic_load(&d->drops[1][r]);
 	sum += ct + bl;
 	if (sum != *seen) {
 		*seen = sum;
@@ -1005,8 +1051,8 @@ uesp_rx_handle(struct driver *d, int rc, struct uesp_rx *rx, uint8_t *out,
 	if (rc == PA_E_AGAIN)
 		return;
 	if (rc != 0) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, rx->src.family != 0 ?
-		    &rx->src : NULL);
+		uesp_count_drop(d, DRV_DIR_IN, DRV_DROP_SYNTAX,
+		    rx->src.family != 0 ? &rx->src : NULL, 0, 0);
 		return;
 	}
 	if (rx->udp && rx->payload.len > UESP_GSO_MIN) {

@@ -352,18 +352,24 @@ uesp_event_fd(struct driver *d)
 static void
 uesp_stats_fill(struct driver *d, struct drv_stats *st)
 {
+	_Atomic uint64_t *in = d->drops[0], *out = d->drops[1];
+
 	memset(st, 0, sizeof(*st));
-	st->bad_spi = atomic_load(&d->drops[DRV_DROP_BAD_SPI]);
-	st->not_decrypted = atomic_load(&d->drops[DRV_DROP_DECRYPT]) +
-	    atomic_load(&d->drops[DRV_DROP_SYNTAX]);
-	st->not_authenticated = atomic_load(&d->drops[DRV_DROP_ICV]);
-	st->replay = atomic_load(&d->drops[DRV_DROP_REPLAY]);
-	st->cleartext_drops = atomic_load(&d->drops[DRV_DROP_CLEARTEXT]) +
+	st->bad_spi = atomic_load(&in[DRV_DROP_BAD_SPI]);
+	st->not_decrypted = atomic_load(&in[DRV_DROP_DECRYPT]) +
+	    atomic_load(&in[DRV_DROP_SYNTAX]);
+	st->not_authenticated = atomic_load(&in[DRV_DROP_ICV]);
+	st->replay = atomic_load(&in[DRV_DROP_REPLAY]);
+	st->cleartext_drops = atomic_load(&in[DRV_DROP_CLEARTEXT]) +
 	    atomic_load(&d->nft_cleartext);
-	st->blocked = atomic_load(&d->drops[DRV_DROP_BLOCKED]) +
+	st->blocked = atomic_load(&in[DRV_DROP_BLOCKED]) +
+	    atomic_load(&out[DRV_DROP_BLOCKED]) +
 	    atomic_load(&d->nft_blocked);
+	st->out_dropped = atomic_load(&out[DRV_DROP_SYNTAX]) +
+	    atomic_load(&out[DRV_DROP_TOO_BIG]) +
+	    atomic_load(&out[DRV_DROP_NO_SA]);
 	st->queued = atomic_load(&d->queued);
-	st->queue_drops = atomic_load(&d->drops[DRV_DROP_QUEUE_FULL]);
+	st->queue_drops = atomic_load(&out[DRV_DROP_QUEUE_FULL]);
 	st->conf_bytes_sent = atomic_load(&d->conf_sent);
 	st->conf_bytes_recv = atomic_load(&d->conf_recv);
 	st->auth_bytes_sent = atomic_load(&d->auth_sent);
@@ -375,9 +381,8 @@ uesp_dispatch(struct driver *d)
 {
 	struct uesp_ev *list, *e, *n;
 	struct uesp_sa *sa;
-	struct pa_addr peer;
 	uint64_t v, cur, ct, bl;
-	size_t r;
+	size_t r, x;
 
 	(void)!read(d->evfd, &v, sizeof(v));
 	pthread_mutex_lock(&d->evlock);
@@ -407,30 +412,35 @@ uesp_dispatch(struct driver *d)
 	}
 	ct = atomic_load(&d->nft_cleartext);
 	bl = atomic_load(&d->nft_blocked);
-	for (r = 1; r < UESP_NDROP; r++) {
-		cur = atomic_load(&d->drops[r]);
-		if (r == DRV_DROP_CLEARTEXT)
-			cur += ct;
-		if (r == DRV_DROP_BLOCKED)
-			cur += bl;
-		if (cur == d->drops_told[r])
-			continue;
-		pthread_mutex_lock(&d->evlock);
-		peer = d->drop_peer[r];
-		pthread_mutex_unlock(&d->evlock);
-		if (d->ev.drop != NULL) {
+	for (x = 0; x < 2; x++)
+		for (r = 1; r < UESP_NDROP; r++) {
+			struct uesp_droplast last;
 			struct drv_drop dr;
 
-			memset(&dr, 0, sizeof(dr));
-			dr.reason = (enum drv_drop_reason)r;
-			dr.dir = r == DRV_DROP_QUEUE_FULL ? DRV_DIR_OUT :
-			    DRV_DIR_IN;
-			dr.peer = peer;
-			dr.count = cur - d->drops_told[r];
-			d->ev.drop(d->cbarg, &dr);
+			cur = atomic_load(&d->drops[x][r]);
+			/* nftables counts inbound clear text, and blocks both
+			 * ways (reported as inbound: it cannot tell). */
+			if (x == 0 && r == DRV_DROP_CLEARTEXT)
+				cur += ct;
+			if (x == 0 && r == DRV_DROP_BLOCKED)
+				cur += bl;
+			if (cur == d->drops_told[x][r])
+				continue;
+			pthread_mutex_lock(&d->evlock);
+			last = d->drop_last[x][r];
+			pthread_mutex_unlock(&d->evlock);
+			if (d->ev.drop != NULL) {
+				memset(&dr, 0, sizeof(dr));
+				dr.reason = (enum drv_drop_reason)r;
+				dr.dir = x == 1 ? DRV_DIR_OUT : DRV_DIR_IN;
+				dr.peer = last.peer;
+				dr.proto = last.proto;
+				dr.spi = last.spi;
+				dr.count = cur - d->drops_told[x][r];
+				d->ev.drop(d->cbarg, &dr);
+			}
+			d->drops_told[x][r] = cur;
 		}
-		d->drops_told[r] = cur;
-	}
 	return 0;
 }
 

@@ -61,7 +61,7 @@ struct uesp_ev {
 	bool			 hard;
 };
 
-#define UESP_NDROP	(DRV_DROP_SYNTAX + 1)
+#define UESP_NDROP	(DRV_DROP_NO_SA + 1)
 #define UESP_NRX	6
 
 struct driver {
@@ -112,9 +112,15 @@ struct driver {
 
 	pthread_mutex_t		 evlock;	/* evq and drop peers */
 	struct uesp_ev		*evhead, **evtail;
-	struct pa_addr		 drop_peer[UESP_NDROP];
-	_Atomic uint64_t	 drops[UESP_NDROP];
-	uint64_t		 drops_told[UESP_NDROP];	/* control */
+	/* Drops by way ([0] in, [1] out) and reason; the last packet's peer
+	 * and SA for the event. */
+	struct uesp_droplast {
+		struct pa_addr	peer;
+		uint8_t		proto;
+		uint32_t	spi;
+	}			 drop_last[2][UESP_NDROP];
+	_Atomic uint64_t	 drops[2][UESP_NDROP];
+	uint64_t		 drops_told[2][UESP_NDROP];	/* control */
 
 	_Atomic uint64_t	 queued, conf_sent, conf_recv, auth_sent,
 				 auth_recv;
@@ -161,8 +167,10 @@ void	uesp_io_close(struct driver *);
 /* Keep a copy of an IKE socket bound to the NAT-T port for GSO sends. */
 void	uesp_io_udp_sock(struct driver *, int fd, int family);
 void	uesp_post(struct driver *, struct uesp_ev *);
-void	uesp_count_drop(struct driver *, enum drv_drop_reason,
-	    const struct pa_addr *peer);
+/* One packet dropped: dir its way, peer and SA (proto 0: none) if known. */
+void	uesp_count_drop(struct driver *, enum drv_dir, enum drv_drop_reason,
+	    const struct pa_addr *peer, uint8_t proto, uint32_t spi);
+#define UESP_DIX(dir)	((dir) == DRV_DIR_OUT ? 1 : 0)
 void	uesp_qfree(struct driver *, struct uesp_pol *, bool count);
 /* Outbound filter for a packet selector (lock held), or NULL. */
 struct uesp_pol	*uesp_pol_match(struct driver *, enum drv_dir,
