@@ -439,6 +439,129 @@ uesp_txb_free(struct uesp_txb *b)
 	free(b);
 }
 
+static void	uesp_write_plain(struct driver *, const uint8_t *, size_t);
+
+/*
+ * The path MTU towards an outer destination, as the kernel knows it (the
+ * route's, lowered by ICMP "fragmentation needed" it received), from a
+ * connected UDP socket with our bypass mark; cached for UESP_PMTU_MS.
+ * 0: not known (send as it is). In transport mode the inner and outer
+ * destinations are one address: the MTU our own ICMP taught the kernel for
+ * the inner packets shows here too, and is not the path's.
+ */
+static struct uesp_pmtu *
+uesp_pmtu_entry(struct driver *d, const struct pa_addr *dst)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(d->pmtu) / sizeof(d->pmtu[0]); i++)
+		if (pa_addr_eq(&d->pmtu[i].dst, dst))
+			return &d->pmtu[i];
+	return NULL;
+}
+
+static unsigned
+uesp_pmtu(struct driver *d, const struct pa_addr *dst)
+{
+	struct uesp_pmtu *c = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl, ol;
+	uint64_t now = pa_now_ms();
+	int fd, mtu = 0;
+
+	if ((c = uesp_pmtu_entry(d, dst)) != NULL && now - c->t_ms <
+	    UESP_PMTU_MS)
+		return c->mtu;
+	if (c == NULL) {
+		c = &d->pmtu[d->pmtu_next];
+		d->pmtu_next = (d->pmtu_next + 1) %
+		    (unsigned)(sizeof(d->pmtu) / sizeof(d->pmtu[0]));
+		memset(c, 0, sizeof(*c));
+	}
+	pa_addr_to_sockaddr(dst, 4500, &ss, &sl);
+	if ((fd = socket(dst->family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0) {
+		ol = sizeof(mtu);
+		if (setsockopt(fd, SOL_SOCKET, SO_MARK, &d->bypass,
+		    sizeof(d->bypass)) != 0 ||
+		    connect(fd, (struct sockaddr *)&ss, sl) != 0 ||
+		    getsockopt(fd, dst->family == AF_INET ? IPPROTO_IP :
+		    IPPROTO_IPV6, dst->family == AF_INET ? IP_MTU : IPV6_MTU,
+		    &mtu, &ol) != 0 || mtu < 68)
+			mtu = 0;
+		close(fd);
+	}
+	c->dst = *dst;
+	if (c->adv_lo != 0 && (unsigned)mtu >= c->adv_lo &&
+	    (unsigned)mtu <= c->adv_hi)
+		c->mtu = c->real;
+	else
+		c->mtu = c->real = (unsigned)mtu;
+	c->t_ms = now;
+	return c->mtu;
+}
+
+struct uesp_frag_ctx {
+	struct driver		*d;
+	struct uesp_txb		*b;
+	const struct pa_addr	*dst;
+	uint8_t			 proto;
+	uint32_t		 spi;
+};
+
+static int
+uesp_frag_commit(void *arg, const uint8_t *p, size_t len)
+{
+	struct uesp_frag_ctx *c = arg;
+	uint8_t *out = uesp_txb_slot(c->d, c->b);
+
+	memcpy(out, p, len);
+	uesp_txb_commit(c->d, c->b, len, c->dst, c->proto, c->spi);
+	if (c->b->n > 0)
+		c->b->uoff[c->b->n - 1] = 0;	/* never in a GSO run */
+	return 0;
+}
+
+/*
+ * An encapsulated packet (olen bytes in the current slot, from the inner
+ * packet pkt) larger than the path MTU: fragments after encapsulation, or
+ * for an inner packet that must not be fragmented, ICMP "too big" back to
+ * its sender with the MTU left for it once encapsulated.
+ */
+static void
+uesp_tx_big(struct driver *d, struct uesp_txb *b, const uint8_t *pkt,
+    size_t len, size_t olen, unsigned mtu, const struct sa_id *oid)
+{
+	static _Thread_local uint8_t big[UESP_BUF];
+	static _Thread_local uint8_t icmp[1400];
+	struct uesp_frag_ctx c = { d, b, &oid->dst, oid->proto, oid->spi };
+	size_t over = olen - len, ilen;
+	long inner = (long)mtu - (long)over - 16;
+	int rc;
+
+	if (uesp_pkt_df(pkt, len) && inner >= (pkt[0] >> 4 == 6 ? 1280 :
+	    552)) {
+		if (uesp_icmp_too_big(pkt, len, (uint32_t)inner, icmp,
+		    sizeof(icmp), &ilen) == 0) {
+			struct uesp_pmtu *e = uesp_pmtu_entry(d, &oid->dst);
+
+			/* (it varies with the padding of each packet) */
+			if (e != NULL && (e->adv_lo == 0 ||
+			    (unsigned)inner < e->adv_lo))
+				e->adv_lo = (unsigned)inner;
+			if (e != NULL && (unsigned)inner > e->adv_hi)
+				e->adv_hi = (unsigned)inner;
+			uesp_write_plain(d, icmp, ilen);
+		}
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_TOO_BIG, &oid->dst,
+		    oid->proto, oid->spi);
+		return;
+	}
+	memcpy(big, b->buf[b->n], olen);
+	if ((rc = uesp_frag_out(big, olen, mtu, uesp_frag_commit, &c)) != 0)
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_TOO_BIG, &oid->dst,
+		    oid->proto, oid->spi);
+}
+
 /* Hold a packet for a PROTECT filter without SAs; raise the acquire. */
 static void
 uesp_enqueue(struct driver *d, struct uesp_pol *pol, const uint8_t *pkt,
@@ -501,9 +624,23 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	enum uesp_life life;
 	struct pa_addr dst;
 	struct sa_id oid;
-	size_t hl, olen;
+	const uint8_t *whole;
+	size_t hl, olen, wlen;
+	unsigned mtu;
 	int rc;
 
+	/* Fragments the stack cut before the TUN: whole first. */
+	rc = uesp_reasm_add(d->ra, pkt, len, pa_now_ms(), &whole, &wlen);
+	if (rc == PA_E_AGAIN)
+		return;
+	if (rc < 0) {
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
+		return;
+	}
+	if (rc == 1) {
+		pkt = whole;
+		len = wlen;
+	}
 	if (uesp_pkt_sel(pkt, len, &ps, &hl) != 0) {
 		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return;
@@ -550,7 +687,10 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	    ah != NULL && uesp_sa_dead(ah) ? ah : esp != NULL ? esp : ah,
 	    life);
 	pthread_rwlock_unlock(&d->lock);
-	if (rc == 0)
+	if (rc == 0 && olen > 576 && (mtu = uesp_pmtu(d, &dst)) != 0 &&
+	    olen > mtu)
+		uesp_tx_big(d, b, pkt, len, olen, mtu, &oid);
+	else if (rc == 0)
 		uesp_txb_commit(d, b, olen, &dst, oid.proto, oid.spi);
 	else
 		/* The SA cannot take it (sequence numbers or lifetime
@@ -721,7 +861,7 @@ uesp_tx_main(void *arg)
 	in = malloc(UESP_BUF);
 	seg = malloc(UESP_BUF);
 	b = uesp_txb_new();
-	if (in == NULL || seg == NULL || b == NULL)
+	if (in == NULL || seg == NULL || b == NULL || d->ra == NULL)
 		fatalx("uesp: out of memory for the TX thread");
 	pfd[0].fd = d->tun;
 	pfd[1].fd = d->wakefd;
@@ -747,6 +887,10 @@ uesp_tx_main(void *arg)
 			last = pa_now_ms();
 			uesp_tx_release(d, b, true);
 			uesp_udp_check(d);
+			for (i = (int)uesp_reasm_expire(d->ra, last); i > 0;
+			    i--)
+				uesp_count_drop(d, DRV_DIR_OUT,
+				    DRV_DROP_SYNTAX, NULL, 0, 0);
 		}
 	}
 	free(in);
@@ -1220,7 +1364,8 @@ uesp_udp_filter(int fd, bool v4, uint16_t port)
 static int
 uesp_raw(int family, int proto, struct driver *d, bool rx)
 {
-	int fd, one = 1, sz = 4 << 20;
+	int fd, one = 1, sz = 4 << 20, omit4 = IP_PMTUDISC_OMIT,
+	    omit6 = IPV6_PMTUDISC_OMIT;
 
 	if ((fd = socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    proto)) < 0)
@@ -1230,6 +1375,17 @@ uesp_raw(int family, int proto, struct driver *d, bool rx)
 		goto fail;
 	(void)setsockopt(fd, SOL_SOCKET, rx ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
 	    &sz, sizeof(sz));
+	/*
+	 * Sending: the interface MTU, not the route's path MTU. In transport
+	 * mode the peer's route is also the inner packets', and the MTU our
+	 * ICMP taught it for them (smaller by the ESP overhead) would make
+	 * the kernel cut every ESP packet in two; we fragment ourselves, to
+	 * the path MTU (uesp_pmtu).
+	 */
+	if (!rx && (family == AF_INET ? setsockopt(fd, IPPROTO_IP,
+	    IP_MTU_DISCOVER, &omit4, sizeof(omit4)) : setsockopt(fd,
+	    IPPROTO_IPV6, IPV6_MTU_DISCOVER, &omit6, sizeof(omit6))) != 0)
+		log_warn("uesp: IP_MTU_DISCOVER");
 	if (rx && family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_RECVPKTINFO, &one, sizeof(one)) != 0)
 		goto fail;
@@ -1284,6 +1440,8 @@ uesp_io_open(struct driver *d)
 	    (d->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
 	    (d->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return PA_E_SYS;
+	if ((d->ra = uesp_reasm_new(UESP_REASM_MS)) == NULL)
+		return PA_E_NOMEM;
 	if ((d->tun = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) <
 	    0) {
 		log_warn("uesp: /dev/net/tun");
@@ -1468,6 +1626,8 @@ uesp_io_close(struct driver *d)
 	d->tun = d->tx4 = d->tx6 = d->evfd = d->wakefd = d->stopfd = -1;
 	for (i = 0; i < UESP_NRX; i++)
 		d->rx[i] = -1;
+	uesp_reasm_free(d->ra);
+	d->ra = NULL;
 }
 
 int

@@ -24,6 +24,8 @@
 #define UESP_DEF_QUEUE		16U
 #define UESP_QUEUE_MS		30000U		/* held packets give up */
 #define UESP_ACQ_RETRY_MS	5000U		/* re-raise an acquire */
+#define UESP_REASM_MS		30000U		/* fragments give up */
+#define UESP_PMTU_MS		1000U		/* path MTU cache */
 
 /* A packet held while its SAs are negotiated. */
 struct uesp_qpkt {
@@ -129,6 +131,19 @@ struct driver {
 	_Atomic uint64_t	 tun_reads, tso_segs, rx_batches, rx_pkts,
 				 gro_writes, gro_segs, tun_writes,
 				 gso_sends, gso_segs, rx_gso_segs;
+
+	/* TX thread only: fragments from the TUN being reassembled, and
+	 * the path MTU towards recent outer destinations. */
+	struct uesp_reasm	*ra;
+	struct uesp_pmtu {
+		struct pa_addr	dst;
+		unsigned	mtu;
+		unsigned	real;	/* the path's, before adv */
+		unsigned	adv_lo;	/* the MTUs our ICMP gave */
+		unsigned	adv_hi;
+		uint64_t	t_ms;
+	}			 pmtu[8];
+	unsigned		 pmtu_next;
 
 	struct nft_ctx		*nft;		/* control thread */
 	struct nft_ctx		*nft_hk;	/* housekeeping (RX thread) */

@@ -38,3 +38,9 @@ add_test(NAME uesp_failclosed
 set_tests_properties(uesp_failclosed PROPERTIES LABELS integration
 	TIMEOUT 180 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# uesp packet sizes: pings and UDP up to 65,000 bytes both ways, TCP with
+# PMTU discovery, transport and tunnel, link MTU 1500 and 1280 (owner: uesp).
+add_test(NAME uesp_mtu COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/uesp_mtu.sh)
+set_tests_properties(uesp_mtu PROPERTIES LABELS integration
+	TIMEOUT 300 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
