@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/config.h"
 #include "lib/daemon.h"
+#include "pa_version.h"
 
 #define MAX_OVERRIDES	64
 
@@ -15,6 +17,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: ipsec-agentd [-f] [-t] [-c config] [-o key=value]...\n"
+	    "       ipsec-agentd --clear | --version | --list-keys\n"
 	    "  -c, --config FILE   configuration file (default "
 	    "/etc/ipsec-agent/ipsec-agentd.conf;\n"
 	    "                      built-in defaults if that is absent)\n"
@@ -24,7 +27,20 @@ usage(FILE *f)
 	    "      --clear         remove what a stopped or dead instance left\n"
 	    "                      (it keeps blocking the traffic its policy\n"
 	    "                      secured): traffic then flows in clear\n"
+	    "      --list-keys     print every configuration key (one a line)\n"
+	    "  -V, --version       print the version\n"
 	    "  -h, --help          this text\n");
+}
+
+/* The parser's own table of keys: what ipsec-agentd.conf(5) documents. */
+static void
+list_keys(void)
+{
+	size_t i;
+
+	for (i = 0; i < svc_config_nkeys; i++)
+		printf("%s\t%s\t%s\n", svc_config_keys[i].name,
+		    svc_config_keys[i].values, svc_config_keys[i].def);
 }
 
 int
@@ -36,6 +52,8 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 't' },
 		{ "clear", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "list-keys", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *overrides[MAX_OVERRIDES];
@@ -44,7 +62,7 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.overrides = overrides;
-	while ((ch = getopt_long(argc, argv, "c:fo:th", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fo:thV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config_path = optarg;
@@ -67,6 +85,12 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ipsec-agentd %s\n", PA_VERSION);
+			return 0;
+		case 'K':
+			list_keys();
 			return 0;
 		default:
 			usage(stderr);

@@ -49,7 +49,15 @@ enum audit_event {
 	AUDIT_DRV_LEFTOVER = 4295,	/* ID chosen here */
 	/* Control (this product's own IDs, outside the Windows ranges). */
 	AUDIT_CTL_CHANGE = 5700,	/* Uid, Command, Result */
-	AUDIT_CTL_DENIED = 5701		/* Uid, Command */
+	AUDIT_CTL_DENIED = 5701,	/* Uid, Command */
+	/*
+	 * The audit file's forward-secure seal: the last record of an epoch,
+	 * sealed with that epoch's key before it is erased (Epoch, Next Epoch,
+	 * Head Sequence, Head Hash, Reason); and, at start, a chain that does
+	 * not reach what was last sealed (Reason).
+	 */
+	AUDIT_SEALED = 5702,
+	AUDIT_CHAIN_BROKEN = 5703
 };
 
 struct audit_field {

@@ -76,19 +76,24 @@ struct agent {
 	 * unreachable directory (each LDAP and DNS call may wait its
 	 * timeout) never stalls IKE, the driver or the control socket. The
 	 * thread owns dir while dir_busy; its result waits in dir_job until
-	 * the loop reads dir_evfd.
+	 * the loop reads dir_evfd. Stop does not wait for a poll under way
+	 * (it may wait out DNS and LDAP timeouts, longer than stop_timeout):
+	 * the job is abandoned, and its thread frees dir and dir_evfd.
 	 */
 	bool			 dir_busy;
 	bool			 dir_again;	/* a reload asked meanwhile */
 	int			 dir_evfd;	/* -1 until the first poll */
 	pthread_t		 dir_thr;
 	struct dir_job {
+		pthread_mutex_t		 mu;
+		bool			 done;	/* under mu */
+		bool			 abandoned;	/* under mu */
 		struct pol_dir_source	*dir;
 		struct pol_store	*st;
 		struct pol_dir_status	 status;
 		int			 rc;
 		int			 evfd;
-	}			 dir_job;
+	}			*dir_job;	/* while dir_busy */
 	/* "My IP address": recompiled when this host's addresses change. */
 	int			 addr_fd;	/* rtnetlink address events, or -1 */
 	uint64_t		 addr_due_ms;	/* 0 = nothing pending */
@@ -100,6 +105,7 @@ struct agent {
 
 static void	dir_poll(struct agent *);
 static void	dir_join(struct agent *, bool apply);
+static void	dir_abandon(struct agent *);
 static void
 set_err(struct pol_err *err, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -901,7 +907,7 @@ agent_stop(struct agent *a, const char *reason, bool clear)
 	if (a == NULL || !a->started || a->stopped)
 		return;
 	a->stopped = true;
-	dir_join(a, false);	/* a late answer applies to nothing now */
+	dir_abandon(a);	/* a late answer applies to nothing now */
 	if (a->ike != NULL) {
 		ike_shutdown(a->ike);
 		ike_free(a->ike);
@@ -1062,6 +1068,14 @@ dir_poll(struct agent *a)
 	dir_apply(a, rc, st);
 }
 
+static void
+dir_job_free(struct dir_job *j)
+{
+	pol_store_free(j->st);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}
+
 static void *
 dir_thread(void *arg)
 {
@@ -1069,7 +1083,18 @@ dir_thread(void *arg)
 	uint64_t one = 1;
 
 	j->rc = pol_dir_poll(j->dir, &j->st, &j->status);
+	pthread_mutex_lock(&j->mu);
+	if (j->abandoned) {
+		/* The agent stopped meanwhile: dir and evfd are ours. */
+		pthread_mutex_unlock(&j->mu);
+		pol_dir_free(j->dir);
+		close(j->evfd);
+		dir_job_free(j);
+		return NULL;
+	}
+	j->done = true;
 	(void)!write(j->evfd, &one, sizeof(one));
+	pthread_mutex_unlock(&j->mu);
 	return NULL;
 }
 
@@ -1077,7 +1102,7 @@ dir_thread(void *arg)
 static void
 dir_poll_start(struct agent *a)
 {
-	struct dir_job *j = &a->dir_job;
+	struct dir_job *j;
 
 	if (a->dir_busy)
 		return;
@@ -1087,16 +1112,25 @@ dir_poll_start(struct agent *a)
 		dir_poll(a);
 		return;
 	}
-	memset(j, 0, sizeof(*j));
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    pthread_mutex_init(&j->mu, NULL) != 0) {
+		free(j);
+		log_warnx("directory: no memory for a poll thread; polling "
+		    "in line");
+		dir_poll(a);
+		return;
+	}
 	j->dir = a->dir;
 	j->evfd = a->dir_evfd;
 	j->status = a->dir_st;	/* what the poll compares with */
 	if (pthread_create(&a->dir_thr, NULL, dir_thread, j) != 0) {
+		dir_job_free(j);
 		log_warnx("directory: cannot start a poll thread; polling "
 		    "in line");
 		dir_poll(a);
 		return;
 	}
+	a->dir_job = j;
 	a->dir_busy = true;
 	a->dir_again = false;
 }
@@ -1105,24 +1139,50 @@ dir_poll_start(struct agent *a)
 static void
 dir_join(struct agent *a, bool apply)
 {
-	struct dir_job *j = &a->dir_job;
+	struct dir_job *j = a->dir_job;
 	uint64_t v;
 
 	if (!a->dir_busy)
 		return;
 	pthread_join(a->dir_thr, NULL);
 	a->dir_busy = false;
+	a->dir_job = NULL;
 	(void)!read(a->dir_evfd, &v, sizeof(v));
 	if (!apply) {
-		pol_store_free(j->st);
-		j->st = NULL;
+		dir_job_free(j);
 		return;
 	}
 	a->dir_st = j->status;
 	dir_apply(a, j->rc, j->st);
 	j->st = NULL;
+	dir_job_free(j);
 	if (a->dir_again)
 		a->dir_next_ms = 0;
+}
+
+/* At stop: collect a finished poll, leave one under way to its thread
+ * (with dir and dir_evfd, which it frees), without waiting for it. */
+static void
+dir_abandon(struct agent *a)
+{
+	struct dir_job *j = a->dir_job;
+
+	if (!a->dir_busy)
+		return;
+	pthread_mutex_lock(&j->mu);
+	if (j->done) {
+		pthread_mutex_unlock(&j->mu);
+		dir_join(a, false);
+		return;
+	}
+	j->abandoned = true;
+	pthread_mutex_unlock(&j->mu);
+	(void)pthread_detach(a->dir_thr);
+	log_info("directory: stop does not wait for the poll under way");
+	a->dir_busy = false;
+	a->dir_job = NULL;
+	a->dir = NULL;
+	a->dir_evfd = -1;
 }
 
 static void

@@ -207,8 +207,8 @@ out:
 }
 
 static int
-chain_ok(const struct ike_creds *c, X509 *peer, const char *dn, char *why,
-    size_t whylen)
+chain_ok(const struct ike_creds *c, X509 *peer, const char *const *dns,
+    size_t ndns, char *why, size_t whylen)
 {
 	X509_STORE *st = NULL;
 	X509_STORE_CTX *ctx = NULL;
@@ -220,13 +220,19 @@ chain_ok(const struct ike_creds *c, X509 *peer, const char *dn, char *why,
 		rc = PA_E_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < c->ncas; i++)
-		if (ca_named(c->cas[i], dn) &&
-		    X509_STORE_add_cert(st, c->cas[i]) == 1)
+	/* The CAs the rule's certificate methods name (none: any). */
+	for (i = 0; i < c->ncas; i++) {
+		bool named = ndns == 0;
+		size_t k;
+
+		for (k = 0; k < ndns && !named; k++)
+			named = ca_named(c->cas[i], dns[k]);
+		if (named && X509_STORE_add_cert(st, c->cas[i]) == 1)
 			n++;
+	}
 	if (n == 0) {
-		snprintf(why, whylen, "no trusted CA named \"%s\"",
-		    dn != NULL ? dn : "");
+		snprintf(why, whylen, "no trusted CA named \"%s\"%s",
+		    ndns > 0 ? dns[0] : "", ndns > 1 ? " or the others" : "");
 		goto out;
 	}
 	if (X509_STORE_CTX_init(ctx, st, peer, NULL) != 1)
@@ -265,8 +271,8 @@ id_names_cert(X509 *x, const struct isk_id *id)
 }
 
 int
-ike_cert_verify_peer(const struct ike_creds *c, const char *ca_dn,
-    struct pa_bytes cert, const struct isk_id *id, const uint8_t *hash,
+ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
+    size_t nca, struct pa_bytes cert, const struct isk_id *id, const uint8_t *hash,
     size_t hl, struct pa_bytes sig, char *subject, size_t sublen, char *why,
     size_t whylen)
 {
@@ -288,7 +294,7 @@ ike_cert_verify_peer(const struct ike_creds *c, const char *ca_dn,
 		goto out;
 	}
 	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)sublen);
-	if ((rc = chain_ok(c, x, ca_dn, why, whylen)) != 0)
+	if ((rc = chain_ok(c, x, ca_dns, nca, why, whylen)) != 0)
 		goto out;
 	if (!id_names_cert(x, id)) {
 		snprintf(why, whylen, "the peer's ID does not name its "

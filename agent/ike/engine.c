@@ -425,10 +425,11 @@ ike_qm_kill(struct ike *ike, struct ike_qm *qm, bool del_sas, const char *why)
 		return;
 	ike_olog(ike, "QM SA (msgid %08x) ended: %s", qm->msgid, why);
 	if (qm->state == QM_DONE) {
-		char in[32], out[32];
-		const char *kv[6] = { "Filter", "", "Inbound SPI", in,
+		char in[32], out[32], flt[300];
+		const char *kv[6] = { "Filter", flt, "Inbound SPI", in,
 		    "Outbound SPI", out };
 
+		ike_qm_filter_text(qm, flt, sizeof(flt));
 		snprintf(in, sizeof(in), "%u (0x%x)",
 		    qm->p2.esp ? qm->esp_in : qm->ah_in,
 		    qm->p2.esp ? qm->esp_in : qm->ah_in);
@@ -567,6 +568,20 @@ ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port,
 		errno = e;
 		return PA_E_SYS;
 	}
+	/*
+	 * A deep receive buffer (root may go past rmem_max), and the count
+	 * of what the kernel still drops, reported with each datagram.
+	 */
+	{
+		int sz = IKE_RCVBUF;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		    sizeof(sz)) != 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz,
+			    sizeof(sz));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one,
+		    sizeof(one));
+	}
 	if (natt && natt_sock_setup(ike, fd) != 0) {
 		int e = errno;
 
@@ -621,7 +636,13 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 		ike->cfg.soft_sa_ms = 3000;
 	if (ike->cfg.max_halfopen == 0)
 		ike->cfg.max_halfopen = 1000;
-	if (RAND_bytes(ike->dos_secret, sizeof(ike->dos_secret)) != 1) {
+	if ((ike->rxbuf = malloc((size_t)IKE_RX_BATCH * IKE_MAX_PKT)) == NULL) {
+		rc = PA_E_NOMEM;
+		goto out;
+	}
+	if (RAND_bytes(ike->dos_secret, sizeof(ike->dos_secret)) != 1 ||
+	    (ike->dos_mac = oak_prf_key(ISK_HASH_SHA256, ike->dos_secret,
+	    sizeof(ike->dos_secret))) == NULL) {
 		rc = PA_E_CRYPTO;
 		goto out;
 	}
@@ -690,6 +711,8 @@ ike_free(struct ike *ike)
 	for (i = 0; i < ike->nsocks; i++)
 		close(ike->socks[i].fd);
 	ike_creds_free(ike->creds);
+	free(ike->rxbuf);
+	oak_prf_key_free(ike->dos_mac);
 	free(ike);
 }
 
@@ -1118,17 +1141,41 @@ ike_mm_authentic(struct ike *ike, struct ike_mm *mm)
 	}
 }
 
+/* The kernel's drop counter came with a datagram: count what is new. */
+static void
+rx_overflow(struct ike *ike, struct ike_sock *s, struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+			uint32_t v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			ike->st.rx_overflows += (uint32_t)(v - s->ovfl);
+			s->ovfl = v;
+		}
+}
+
+/*
+ * Read what the socket holds, in batches (recvmmsg), up to a budget per
+ * call so that the loop still serves timers and other sockets.
+ */
 int
 ike_dispatch(struct ike *ike, int fd)
 {
-	uint8_t buf[IKE_MAX_PKT];
-	struct sockaddr_storage ss;
-	socklen_t sl;
+	struct mmsghdr mh[IKE_RX_BATCH];
+	struct iovec iov[IKE_RX_BATCH];
+	struct sockaddr_storage ss[IKE_RX_BATCH];
+	union {
+		struct cmsghdr	align;
+		uint8_t		b[CMSG_SPACE(sizeof(uint32_t))];
+	} ctl[IKE_RX_BATCH];
 	struct pa_addr from;
 	uint16_t port;
-	ssize_t n;
 	size_t i;
-	int sock = -1, budget;
+	int sock = -1, budget, n, k;
 
 	if (fd >= 0 && fd == ike_krb_fd(ike)) {
 		ike_krb_dispatch(ike);
@@ -1139,23 +1186,45 @@ ike_dispatch(struct ike *ike, int fd)
 			sock = (int)i;
 	if (sock < 0)
 		return PA_E_INVAL;
-	for (budget = 0; budget < 64; budget++) {
-		sl = sizeof(ss);
-		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+	for (budget = 0; budget < IKE_RX_BUDGET; budget += n) {
+		for (k = 0; k < IKE_RX_BATCH; k++) {
+			iov[k].iov_base = ike->rxbuf + (size_t)k * IKE_MAX_PKT;
+			iov[k].iov_len = IKE_MAX_PKT;
+			memset(&mh[k], 0, sizeof(mh[k]));
+			mh[k].msg_hdr.msg_name = &ss[k];
+			mh[k].msg_hdr.msg_namelen = sizeof(ss[k]);
+			mh[k].msg_hdr.msg_iov = &iov[k];
+			mh[k].msg_hdr.msg_iovlen = 1;
+			mh[k].msg_hdr.msg_control = ctl[k].b;
+			mh[k].msg_hdr.msg_controllen = sizeof(ctl[k].b);
+		}
+		n = recvmmsg(fd, mh, IKE_RX_BATCH, 0, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				n = 0;
 				continue;
+			}
 			ike->st.receive_failures++;
 			return PA_E_SYS;
 		}
-		if (ike->paused)
-			continue;
-		if (pa_addr_from_sockaddr((struct sockaddr *)&ss, &from, &port)
-		    != 0)
-			continue;
-		ike_input(ike, sock, &from, port, buf, (size_t)n);
+		for (k = 0; k < n; k++) {
+			rx_overflow(ike, &ike->socks[sock], &mh[k].msg_hdr);
+			if (ike->paused)
+				continue;
+			if (mh[k].msg_hdr.msg_flags & MSG_TRUNC) {
+				ike->st.invalid_packets++;
+				continue;
+			}
+			if (pa_addr_from_sockaddr((struct sockaddr *)&ss[k],
+			    &from, &port) != 0)
+				continue;
+			ike_input(ike, sock, &from, port, iov[k].iov_base,
+			    mh[k].msg_len);
+		}
+		if (n < IKE_RX_BATCH)
+			return 0;
 	}
 	return 0;
 }

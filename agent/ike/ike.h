@@ -162,6 +162,8 @@ struct ike_stats {
 	uint64_t	active_mmsas;		/* established now */
 	uint64_t	active_qmsas;		/* SA pairs established now */
 	uint64_t	dos_cookies_sent;	/* stateless MM #1 answers */
+	uint64_t	rx_overflows;		/* datagrams the kernel dropped:
+						   receive buffer full */
 	uint64_t	dh_precomputed;		/* DH key pairs taken ready-made */
 };
 

@@ -25,6 +25,16 @@
 
 #define IKE_NONCE_LEN		32
 #define IKE_MAX_PKT		8192
+/*
+ * Reading under load: datagrams taken per recvmmsg() and per dispatch,
+ * and the receive buffer asked for (a flood of small datagrams fills the
+ * kernel's default 208 KiB in a few milliseconds).
+ */
+#define IKE_RX_BATCH		32
+#define IKE_RX_BUDGET		256
+#define IKE_RCVBUF		(8 << 20)
+/* Half-open responder Main Modes one address may hold without a cookie. */
+#define IKE_HALFOPEN_PER_SRC	4
 #define IKE_HASH_BUCKETS	4096
 #define IKE_MAX_SOCKS		(2 * IKE_MAX_LADDRS)
 #define IKE_KEEPALIVE_MS	20000	/* NAT-T keepalive, as Windows */
@@ -91,10 +101,15 @@ struct ike_rulecopy {
 	char			 name[64];
 	struct pa_guid		 id;
 	struct pa_secret	*psk;		/* first PSK auth method, or NULL */
-	char			 ca_dn[256];	/* first certificate method's CA */
-	uint16_t		 auths[4];	/* ISK_AUTH_* in the rule's order */
+	uint16_t		 auths[POL_MAX_AUTHS];	/* ISK_AUTH_*, in order */
 	size_t			 nauths;
-	struct pol_qm_offer	 offers[8];
+	/*
+	 * The CA each certificate method names (RFC 2253 text), or NULL
+	 * when it takes any trusted CA; parallel to auths (NULL for other
+	 * methods). A peer's certificate is good under any of them.
+	 */
+	char			*ca_dns[POL_MAX_AUTHS];
+	struct pol_qm_offer	*offers;	/* all of the filter action's */
 	size_t			 noffers;
 	uint16_t		 pfs_group;	/* 0 = MM group */
 	bool			 tunnel;
@@ -248,6 +263,7 @@ struct ike_pending {
 struct ike_sock {
 	bool		natt;		/* the NAT-T port: non-ESP marker */
 	int		fd;
+	uint32_t	ovfl;		/* the kernel's drop count (SO_RXQ_OVFL) */
 	struct pa_addr	addr;
 	uint16_t	port;
 };
@@ -277,6 +293,12 @@ struct ike {
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
 	uint64_t		 last_dos_audit;
+	uint8_t			*rxbuf;		/* IKE_RX_BATCH datagrams */
+	/* New MM #1 without a cookie: this second's count, the last's. */
+	uint64_t		 mm1_sec;
+	uint32_t		 mm1_cur;
+	uint32_t		 mm1_prev;
+	void			*dos_mac;	/* EVP_MAC_CTX keyed with dos_secret */
 	uint8_t			 dos_secret[32];	/* DoS cookies' key */
 	uint64_t		 last_bad_audit;	/* invalid input report */
 	uint64_t		 bad_reported;		/* count at that report */
@@ -333,6 +355,8 @@ struct ike_mm	*ike_mm_find_peer(struct ike *, const struct pa_addr *peer,
 void	ike_mm_kill(struct ike *, struct ike_mm *, const char *why);
 void	ike_mm_scrub(struct ike_mm *);
 struct ike_qm	*ike_qm_new(struct ike *, struct ike_mm *, bool initiator);
+/* The Filter field of 541 and 542 for a Quick Mode SA. */
+void	ike_qm_filter_text(const struct ike_qm *, char *out, size_t cap);
 struct ike_qm	*ike_qm_find(struct ike *, const struct ike_mm *, uint32_t msgid);
 void	ike_qm_kill(struct ike *, struct ike_qm *, bool del_sas,
 	    const char *why);
@@ -421,12 +445,13 @@ int	ike_creds_ca_der(const struct ike_creds *, const char *dn, uint8_t **,
 int	ike_cert_sign(const struct ike_creds *, const uint8_t *hash, size_t hl,
 	    uint8_t *sig, size_t cap, size_t *siglen) PA_MUST_USE;
 /*
- * Check a peer: cert chains to a trusted CA named ca_dn (else PA_E_PERM:
- * event 544), the ID names the cert and the signature over hash verifies
- * (else PA_E_VERIFY: event 545). subject gets the cert's subject.
+ * Check a peer: cert chains to a trusted CA named by one of ca_dns (any
+ * trusted CA when nca is 0; else PA_E_PERM: event 544), the ID names the
+ * cert and the signature over hash verifies (else PA_E_VERIFY: event
+ * 545). subject gets the cert's subject.
  */
-int	ike_cert_verify_peer(const struct ike_creds *, const char *ca_dn,
-	    struct pa_bytes cert, const struct isk_id *, const uint8_t *hash,
+int	ike_cert_verify_peer(const struct ike_creds *,
+	    const char *const *ca_dns, size_t nca, struct pa_bytes cert, const struct isk_id *, const uint8_t *hash,
 	    size_t hl, struct pa_bytes sig, char *subject, size_t sublen,
 	    char *why, size_t whylen) PA_MUST_USE;
 
@@ -503,6 +528,13 @@ int	ike_rule_for_pkt(const struct ike *, const struct drv_sel *pkt,
 	    const struct pol_spd_entry *, struct ike_rulecopy *,
 	    struct ike_ts *l, struct ike_ts *r) PA_MUST_USE;
 void	ike_rulecopy_clear(struct ike_rulecopy *);
+/* A certificate method of the rule takes any trusted CA. */
+bool	ike_rulecopy_any_ca(const struct ike_rulecopy *);
+/*
+ * Leave out the AES-GCM offers of c (for a driver without DRV_F_GCM);
+ * returns how many went.
+ */
+size_t	ike_rulecopy_drop_gcm(struct ike_rulecopy *c);
 int	ike_rulecopy_dup(struct ike_rulecopy *, const struct ike_rulecopy *)
 	    PA_MUST_USE;
 /* The ISAKMP policy's methods as phase 1 offers. */

@@ -162,6 +162,7 @@
 #define ISK_ESP_3DES		3
 #define ISK_ESP_NULL		11
 #define ISK_ESP_AES		12
+#define ISK_ESP_AES_GCM_16	20	/* RFC 4106 8.1: Key Length required */
 
 /* ID types. */
 #define ISK_ID_IPV4		1
@@ -242,8 +243,14 @@ int	isk_attr_next(struct rd *, struct isk_attr *) PA_MUST_USE;
 /* The attribute's value as a number (TV, or TLV of 1..8 bytes). */
 int	isk_attr_num(const struct isk_attr *, uint64_t *) PA_MUST_USE;
 
-#define ISK_MAX_PROPS		16
-#define ISK_MAX_XFORMS		64
+/*
+ * Enough for every offer a policy may hold (POL_MAX_OFFERS bundles of up
+ * to two protocols, or POL_MAX_AUTHS x POL_MAX_METHODS Main Mode
+ * transforms as a peer may send them), so a proposal we could have sent
+ * is one we can read.
+ */
+#define ISK_MAX_PROPS		128
+#define ISK_MAX_XFORMS		128
 
 struct isk_xform {
 	uint8_t		num;

@@ -453,25 +453,60 @@ natd_check(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
 	    mm->nat_local ? "" : "no NAT");
 }
 
-/* A certificate request naming the rule's CA (RSA signature auth). */
+/*
+ * The CAs the rule's certificate methods name, each once; none when one
+ * of them takes any trusted CA (then *any).
+ */
+static size_t
+rule_cas(const struct ike_rulecopy *r, const char **out, bool *any)
+{
+	size_t i, k, n = 0;
+
+	*any = ike_rulecopy_any_ca(r);
+	if (*any)
+		return 0;
+	for (i = 0; i < r->nauths; i++) {
+		if (r->auths[i] != ISK_AUTH_RSA || r->ca_dns[i] == NULL)
+			continue;
+		for (k = 0; k < n && strcmp(out[k], r->ca_dns[i]) != 0; k++)
+			;
+		if (k == n)
+			out[n++] = r->ca_dns[i];
+	}
+	return n;
+}
+
+/*
+ * Certificate requests (RSA signature auth): one naming each CA the rule's
+ * certificate methods name, or one without a name when any trusted CA
+ * will do.
+ */
 static int
 cr_write(struct ike *ike, struct ike_mm *mm, struct wr *w, struct isk_chain *c)
 {
-	uint8_t *dn = NULL;
-	size_t dnlen = 0, cr;
-	int rc;
+	const char *cas[POL_MAX_AUTHS];
+	uint8_t *dn;
+	size_t dnlen, cr, n, k;
+	bool any;
+	int rc = 0;
 
 	if (mm->p1.auth != ISK_AUTH_RSA)
 		return 0;
-	if (ike_creds_ca_der(ike->creds, mm->rule.ca_dn, &dn, &dnlen) != 0)
+	n = rule_cas(&mm->rule, cas, &any);
+	for (k = 0; k < (n > 0 ? n : 1) && rc == 0; k++) {
+		dn = NULL;
 		dnlen = 0;
-	if ((rc = isk_pl_open(w, c, ISK_PL_CR, &cr)) == 0) {
-		wr_u8(w, ISK_CERT_X509_SIG);
-		if (dnlen > 0)
-			wr_bytes(w, dn, dnlen);
-		rc = isk_pl_close(w, cr);
+		if (n > 0 && ike_creds_ca_der(ike->creds, cas[k], &dn,
+		    &dnlen) != 0)
+			dnlen = 0;
+		if ((rc = isk_pl_open(w, c, ISK_PL_CR, &cr)) == 0) {
+			wr_u8(w, ISK_CERT_X509_SIG);
+			if (dnlen > 0)
+				wr_bytes(w, dn, dnlen);
+			rc = isk_pl_close(w, cr);
+		}
+		free(dn);
 	}
-	free(dn);
 	return rc;
 }
 
@@ -724,8 +759,12 @@ mm_check_id(struct ike *ike, struct ike_mm *mm, struct pa_bytes body,
 			rc = PA_E_PERM;
 			goto out;
 		}
-		rc = ike_cert_verify_peer(ike->creds, mm->rule.ca_dn,
-		    cert.data, &idp, want, hl, hp->body, mm->peer_id,
+		const char *cas[POL_MAX_AUTHS];
+		bool any;
+		size_t nca = rule_cas(&mm->rule, cas, &any);
+
+		rc = ike_cert_verify_peer(ike->creds, cas, nca, cert.data,
+		    &idp, want, hl, hp->body, mm->peer_id,
 		    sizeof(mm->peer_id), why, whylen);
 		if (rc != 0)
 			goto out;
@@ -1295,8 +1334,7 @@ dos_cookie(struct ike *ike, int sock, const struct pa_addr *from,
 	v[3] = (struct pa_bytes){ ike->socks[sock].addr.a,
 	    sizeof(ike->socks[sock].addr.a) };
 	v[4] = (struct pa_bytes){ sb, 8 };
-	if ((rc = oak_prf(ISK_HASH_SHA256, ike->dos_secret,
-	    sizeof(ike->dos_secret), v, 5, mac)) != 0)
+	if ((rc = oak_prf_keyed(ike->dos_mac, v, 5, mac)) != 0)
 		return rc;
 	memcpy(out, mac, 8);
 	if (out[0] == 0 && out[1] == 0)
@@ -1352,6 +1390,49 @@ dos_answer(struct ike *ike, int sock, const struct pa_addr *from,
 		ike_olog(ike, "DoS-prevention mode: %llu half-open Main Modes",
 		    (unsigned long long)ike->st.active_receive);
 	}
+}
+
+/*
+ * Under pressure: dos_halfopen half-open responder Main Modes, or more new
+ * MM #1 without a cookie than that in this second or the last. Counted
+ * here, per request without a cookie: the rate catches a flood whose
+ * requests make no state (no rule for their spoofed sources) as well.
+ */
+static bool
+dos_pressure(struct ike *ike)
+{
+	uint64_t sec = ike_now() / 1000;
+
+	if (sec != ike->mm1_sec) {
+		ike->mm1_prev = sec == ike->mm1_sec + 1 ? ike->mm1_cur : 0;
+		ike->mm1_cur = 0;
+		ike->mm1_sec = sec;
+	}
+	if (ike->mm1_cur < UINT32_MAX)
+		ike->mm1_cur++;
+	return ike->st.active_receive >= ike->cfg.dos_halfopen ||
+	    ike->mm1_cur > ike->cfg.dos_halfopen ||
+	    ike->mm1_prev > ike->cfg.dos_halfopen;
+}
+
+/*
+ * Half-open responder Main Modes from this address. Walked only below
+ * the DoS threshold (past it no MM #1 without a cookie makes state), so
+ * at most that many are half-open while it runs.
+ */
+static unsigned
+halfopen_from(const struct ike *ike, const struct pa_addr *from)
+{
+	const struct ike_mm *mm;
+	unsigned n = 0;
+
+	if (ike->st.active_receive == 0)
+		return 0;
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next)
+		if (!mm->initiator && mm->state != MM_DONE &&
+		    mm->state != MM_DEAD && pa_addr_eq(&mm->peer, from))
+			n++;
+	return n;
 }
 
 /* Responder, MM #1; cookie: our responder cookie (DoS mode), or NULL. */
@@ -1619,12 +1700,35 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	char a[PA_ADDRSTRLEN];
 	bool ic;
 
-	pa_addr_str(from, a, sizeof(a));
 	mm = ike_mm_find(ike, h->cky_i, h->cky_r);
 	if (mm != NULL && !pa_addr_eq(&mm->peer, from)) {
 		ike->st.invalid_cookies++;
 		return;
 	}
+	/*
+	 * A new Main Mode: decide before any allocation or digest, as a
+	 * flood of spoofed MM #1 comes this way. Past the DoS threshold, or
+	 * with IKE_HALFOPEN_PER_SRC half-open already from this address,
+	 * only a valid cookie (the sender receives at its address) makes
+	 * state; the rest is answered with a cookie, statelessly.
+	 */
+	if (mm == NULL) {
+		bool cookie = memcmp(h->cky_r, zero, 8) != 0;
+
+		if (h->np != ISK_PL_SA || (h->flags & ISK_FLAG_ENC) != 0 ||
+		    (cookie && (ike->cfg.dos_halfopen == 0 ||
+		    !dos_cookie_ok(ike, sock, from, port, h)))) {
+			ike->st.invalid_cookies++;
+			return;
+		}
+		if (!cookie && ike->cfg.dos_halfopen != 0 &&
+		    (dos_pressure(ike) ||
+		    halfopen_from(ike, from) >= IKE_HALFOPEN_PER_SRC)) {
+			dos_answer(ike, sock, from, port, h);
+			return;
+		}
+	}
+	pa_addr_str(from, a, sizeof(a));
 	ike_digest(pkt, len, dg);
 	if (mm != NULL && mm->rx_valid && memcmp(dg, mm->rx_digest, 20) == 0) {
 		/* A retransmission of what we answered: replay the answer
@@ -1640,17 +1744,6 @@ ike_mm_input(struct ike *ike, int sock, const struct pa_addr *from,
 	if (mm == NULL) {
 		bool cookie = memcmp(h->cky_r, zero, 8) != 0;
 
-		if (h->np != ISK_PL_SA || (h->flags & ISK_FLAG_ENC) != 0 ||
-		    (cookie && (ike->cfg.dos_halfopen == 0 ||
-		    !dos_cookie_ok(ike, sock, from, port, h)))) {
-			ike->st.invalid_cookies++;
-			goto out;
-		}
-		if (!cookie && ike->cfg.dos_halfopen != 0 &&
-		    ike->st.active_receive >= ike->cfg.dos_halfopen) {
-			dos_answer(ike, sock, from, port, h);
-			goto out;
-		}
 		if (isk_parse_chain(body, h->np, false, m) != 0 ||
 		    isk_check_payloads(m) != 0) {
 			ike->st.invalid_packets++;

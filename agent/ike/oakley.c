@@ -136,6 +136,58 @@ out:
 	return rc;
 }
 
+void *
+oak_prf_key(uint16_t hash, const void *key, size_t keylen)
+{
+	static EVP_MAC *mac;
+	EVP_MAC_CTX *ctx;
+	OSSL_PARAM params[2];
+	const char *md;
+
+	if ((md = oak_md_name(hash)) == NULL)
+		return NULL;
+	if (mac == NULL && (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)md, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(ctx, keylen > 0 ? key : (const void *)"", keylen,
+	    params)) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+oak_prf_keyed(void *keyed, const struct pa_bytes *data, size_t ndata,
+    uint8_t *out)
+{
+	EVP_MAC_CTX *ctx;
+	size_t i, outl;
+	int rc = PA_E_CRYPTO;
+
+	if (keyed == NULL || (ctx = EVP_MAC_CTX_dup(keyed)) == NULL)
+		return PA_E_CRYPTO;
+	for (i = 0; i < ndata; i++)
+		if (data[i].len > 0 &&
+		    !EVP_MAC_update(ctx, data[i].p, data[i].len))
+			goto out;
+	if (EVP_MAC_final(ctx, out, &outl, OAK_MAX_HASH))
+		rc = 0;
+out:
+	EVP_MAC_CTX_free(ctx);
+	return rc;
+}
+
+void
+oak_prf_key_free(void *keyed)
+{
+	EVP_MAC_CTX_free(keyed);
+}
+
 int
 oak_hash(uint16_t hash, const struct pa_bytes *data, size_t ndata,
     uint8_t *out)

@@ -39,6 +39,14 @@ size_t	oak_block_len(uint16_t enc);		/* 0 if unsupported */
 /* Key length in bytes for enc (keylen_bits for AES; 0 = invalid). */
 size_t	oak_key_len(uint16_t enc, uint16_t keylen_bits);
 
+/*
+ * A PRF keyed once, for many messages under one key (the DoS cookies):
+ * oak_prf_keyed() gives what oak_prf() would. NULL on failure.
+ */
+void	*oak_prf_key(uint16_t hash, const void *key, size_t keylen);
+int	oak_prf_keyed(void *keyed, const struct pa_bytes *, size_t n,
+	    uint8_t *out) PA_MUST_USE;
+void	oak_prf_key_free(void *keyed);
 /* prf(key, data[0] | data[1] | ...): HMAC with the given hash. */
 int	oak_prf(uint16_t hash, const void *key, size_t keylen,
 	    const struct pa_bytes *data, size_t ndata, uint8_t *out)

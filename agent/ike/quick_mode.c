@@ -152,6 +152,10 @@ drv_enc(uint16_t c, uint8_t *keylen)
 	case POL_ESP_AES128: *keylen = 16; return DRV_ENC_AES_CBC;
 	case POL_ESP_AES192: *keylen = 24; return DRV_ENC_AES_CBC;
 	case POL_ESP_AES256: *keylen = 32; return DRV_ENC_AES_CBC;
+	/* AES-GCM: the key and a 4-octet salt from KEYMAT (RFC 4106 8.1). */
+	case POL_ESP_AESGCM128: *keylen = 16 + 4; return DRV_ENC_AES_GCM_16;
+	case POL_ESP_AESGCM192: *keylen = 24 + 4; return DRV_ENC_AES_GCM_16;
+	case POL_ESP_AESGCM256: *keylen = 32 + 4; return DRV_ENC_AES_GCM_16;
 	default: *keylen = 0; return DRV_ENC_NONE;
 	}
 }
@@ -294,11 +298,29 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
 	return rc;
 }
 
+
+/* The Filter field of 541 and 542: the SA's selectors and IKE addresses. */
+void
+ike_qm_filter_text(const struct ike_qm *qm, char *out, size_t cap)
+{
+	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
+	    s2[PA_PREFIXSTRLEN];
+
+	pa_addr_str(&qm->peer, pa, sizeof(pa));
+	pa_addr_str(&qm->local, la, sizeof(la));
+	snprintf(out, cap, "Source IP Address %s, Destination IP Address %s, "
+	    "Protocol %u, Source Port %u, Destination Port %u, IKE Local "
+	    "Addr %s, IKE Peer Addr %s%s",
+	    pa_prefix_str(&qm->ts_l.net, s1, sizeof(s1)),
+	    pa_prefix_str(&qm->ts_r.net, s2, sizeof(s2)), qm->ts_l.proto,
+	    qm->ts_l.port, qm->ts_r.port, la, pa,
+	    qm->p2.tunnel ? ", tunnel" : "");
+}
+
 static void
 qm_established(struct ike *ike, struct ike_qm *qm)
 {
-	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
-	    s2[PA_PREFIXSTRLEN], pid[300], flt[300], par[300], ps[128];
+	char pa[PA_ADDRSTRLEN], pid[300], flt[300], par[300], ps[128];
 	const char *kv[8];
 
 	qm->state = QM_DONE;
@@ -310,7 +332,6 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 	if (qm->mm != NULL)
 		qm->mm->qm_count++;
 	pa_addr_str(&qm->peer, pa, sizeof(pa));
-	pa_addr_str(&qm->local, la, sizeof(la));
 	if (qm->mm != NULL && qm->mm->p1.auth == ISK_AUTH_RSA)
 		snprintf(pid, sizeof(pid), "Certificate based Identity. Peer "
 		    "Subject %s. Peer IP Address: %s", qm->mm->peer_id, pa);
@@ -319,13 +340,7 @@ qm_established(struct ike *ike, struct ike_qm *qm)
 	else
 		snprintf(pid, sizeof(pid), "Preshared key ID. Peer IP Address: "
 		    "%s", pa);
-	snprintf(flt, sizeof(flt), "Source IP Address %s, Destination IP "
-	    "Address %s, Protocol %u, Source Port %u, Destination Port %u, "
-	    "IKE Local Addr %s, IKE Peer Addr %s%s",
-	    pa_prefix_str(&qm->ts_l.net, s1, sizeof(s1)),
-	    pa_prefix_str(&qm->ts_r.net, s2, sizeof(s2)), qm->ts_l.proto,
-	    qm->ts_l.port, qm->ts_r.port, la, pa,
-	    qm->p2.tunnel ? ", tunnel" : "");
+	ike_qm_filter_text(qm, flt, sizeof(flt));
 	snprintf(par, sizeof(par), "%s, InboundSpi %u (0x%x), OutBoundSpi %u "
 	    "(0x%x)", ike_p2_str(&qm->p2, ps, sizeof(ps)),
 	    qm->p2.esp ? qm->esp_in : qm->ah_in,
@@ -401,6 +416,12 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 		rc = PA_E_NOMEM;
 		goto fail;
 	}
+	/* A driver without AES-GCM: GCM offers are not made. */
+	if (!(ike->cfg.drv_ops->features & DRV_F_GCM) &&
+	    ike_rulecopy_drop_gcm(qm->rule) != 0)
+		ike_olog(ike, "rule \"%s\": the driver has no AES-GCM, GCM "
+		    "offers left out", qm->rule->name);
+	rule = qm->rule;
 	qm->ts_l = *l;
 	qm->ts_r = *r;
 	qm->reqid = reqid != 0 ? reqid : ++ike->next_reqid;
@@ -771,6 +792,10 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	qm->ts_r = tsi;
 	qm->ids_sent = ci != NULL;
 	qm->reqid = ++ike->next_reqid;
+	if (!(ike->cfg.drv_ops->features & DRV_F_GCM) &&
+	    ike_rulecopy_drop_gcm(&rule) != 0)
+		ike_olog(ike, "rule \"%s\": the driver has no AES-GCM, GCM "
+		    "offers left out", rule.name);
 	if (ike_p2_select(sa, &rule, mm->p1.group, rule.tunnel, &qm->p2,
 	    &qm->esp_out, &qm->ah_out, why, sizeof(why)) != 0) {
 		ike_olog(ike, "QM #1 from %s: no proposal chosen (rule \"%s\")",

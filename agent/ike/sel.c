@@ -18,18 +18,66 @@
 void
 ike_rulecopy_clear(struct ike_rulecopy *r)
 {
+	size_t i;
+
 	pa_secret_free(r->psk);
+	for (i = 0; i < POL_MAX_AUTHS; i++)
+		free(r->ca_dns[i]);
+	free(r->offers);
 	memset(r, 0, sizeof(*r));
 }
 
 int
 ike_rulecopy_dup(struct ike_rulecopy *dst, const struct ike_rulecopy *src)
 {
+	size_t i;
+
 	*dst = *src;
 	dst->psk = NULL;
+	dst->offers = NULL;
+	memset(dst->ca_dns, 0, sizeof(dst->ca_dns));
 	if (src->psk != NULL && (dst->psk = pa_secret_dup(src->psk)) == NULL)
-		return PA_E_NOMEM;
+		goto nomem;
+	for (i = 0; i < POL_MAX_AUTHS; i++)
+		if (src->ca_dns[i] != NULL &&
+		    (dst->ca_dns[i] = strdup(src->ca_dns[i])) == NULL)
+			goto nomem;
+	if (src->noffers > 0) {
+		if ((dst->offers = calloc(src->noffers,
+		    sizeof(*dst->offers))) == NULL)
+			goto nomem;
+		memcpy(dst->offers, src->offers,
+		    src->noffers * sizeof(*dst->offers));
+	}
 	return 0;
+nomem:
+	ike_rulecopy_clear(dst);
+	return PA_E_NOMEM;
+}
+
+bool
+ike_rulecopy_any_ca(const struct ike_rulecopy *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nauths; i++)
+		if (r->auths[i] == ISK_AUTH_RSA && r->ca_dns[i] == NULL)
+			return true;
+	return false;
+}
+
+size_t
+ike_rulecopy_drop_gcm(struct ike_rulecopy *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->noffers; i++)
+		if (!c->offers[i].esp ||
+		    !pol_esp_cipher_is_gcm(c->offers[i].esp_cipher))
+			c->offers[n++] = c->offers[i];
+	i = c->noffers - n;
+	c->noffers = n;
+	return i;
 }
 
 static uint16_t
@@ -54,23 +102,30 @@ ike_rule_copy(const struct pol_policy *pol, const struct pol_rule *rule,
 	snprintf(c->name, sizeof(c->name), "%s",
 	    rule->name != NULL ? rule->name : "(unnamed rule)");
 	c->id = rule->id;
-	for (i = 0; i < rule->nauth && c->nauths < 4; i++) {
+	/* The model's limits (pol_check) bound both lists: nothing is cut. */
+	if (rule->nauth > POL_MAX_AUTHS ||
+	    (fa != NULL && fa->noffers > POL_MAX_OFFERS))
+		return PA_E_INVAL;
+	for (i = 0; i < rule->nauth; i++) {
 		uint16_t w = ike_auth_wire(rule->auth[i].kind);
 
 		if (w == 0)
 			continue;
+		if (w == ISK_AUTH_RSA && rule->auth[i].ca_dn != NULL &&
+		    (c->ca_dns[c->nauths] = strdup(rule->auth[i].ca_dn)) ==
+		    NULL)
+			goto nomem;
 		c->auths[c->nauths++] = w;
-		if (w == ISK_AUTH_RSA && c->ca_dn[0] == '\0' &&
-		    rule->auth[i].ca_dn != NULL)
-			snprintf(c->ca_dn, sizeof(c->ca_dn), "%s",
-			    rule->auth[i].ca_dn);
 		if (w == ISK_AUTH_PSK && c->psk == NULL &&
 		    rule->auth[i].psk != NULL &&
 		    (c->psk = pa_secret_dup(rule->auth[i].psk)) == NULL)
-			return PA_E_NOMEM;
+			goto nomem;
 	}
 	if (fa != NULL) {
-		for (i = 0; i < fa->noffers && c->noffers < 8; i++)
+		if (fa->noffers > 0 && (c->offers = calloc(fa->noffers,
+		    sizeof(*c->offers))) == NULL)
+			goto nomem;
+		for (i = 0; i < fa->noffers; i++)
 			c->offers[c->noffers++] = fa->offers[i];
 		c->pfs_group = fa->pfs_group;
 		c->soft = fa->soft;
@@ -82,6 +137,9 @@ ike_rule_copy(const struct pol_policy *pol, const struct pol_rule *rule,
 	c->master_pfs = pol->isakmp.master_pfs;
 	c->qm_per_mm = pol->isakmp.master_pfs ? 1 : pol->isakmp.qm_per_mm;
 	return 0;
+nomem:
+	ike_rulecopy_clear(c);
+	return PA_E_NOMEM;
 }
 
 /* Where SA entries and soft associations of filter entry e stand. */
@@ -650,6 +708,9 @@ esp_xform_id(enum pol_esp_cipher c, uint16_t *keybits)
 	case POL_ESP_AES128: *keybits = 128; return ISK_ESP_AES;
 	case POL_ESP_AES192: *keybits = 192; return ISK_ESP_AES;
 	case POL_ESP_AES256: *keybits = 256; return ISK_ESP_AES;
+	case POL_ESP_AESGCM128: *keybits = 128; return ISK_ESP_AES_GCM_16;
+	case POL_ESP_AESGCM192: *keybits = 192; return ISK_ESP_AES_GCM_16;
+	case POL_ESP_AESGCM256: *keybits = 256; return ISK_ESP_AES_GCM_16;
 	default: return 0;
 	}
 }
@@ -907,9 +968,12 @@ p2x_match(const struct p2x *x, uint8_t proto, const struct ike_p2 *p,
 		id = esp_xform_id((enum pol_esp_cipher)p->esp_cipher, &keybits);
 		if (x->id != id || x->auth != auth_alg_wire(p->esp_integ))
 			return false;
-		if (id == ISK_ESP_AES && x->keybits != keybits)
+		/* AES and AES-GCM: the Key Length attribute is required. */
+		if ((id == ISK_ESP_AES || id == ISK_ESP_AES_GCM_16) &&
+		    x->keybits != keybits)
 			return false;
-		if (id != ISK_ESP_AES && x->keybits != 0 && x->keybits !=
+		if (id != ISK_ESP_AES && id != ISK_ESP_AES_GCM_16 &&
+		    x->keybits != 0 && x->keybits !=
 		    (id == ISK_ESP_DES ? 64 : id == ISK_ESP_3DES ? 192 : 0))
 			return false;
 		return true;
@@ -1033,7 +1097,10 @@ ike_p2_str(const struct ike_p2 *p, char *buf, size_t cap)
 {
 	char esp[48] = "", ah[24] = "";
 
-	if (p->esp)
+	if (p->esp && pol_esp_cipher_is_gcm((enum pol_esp_cipher)p->esp_cipher))
+		snprintf(esp, sizeof(esp), "ESP[%s]",
+		    pol_esp_cipher_name((enum pol_esp_cipher)p->esp_cipher));
+	else if (p->esp)
 		snprintf(esp, sizeof(esp), "ESP[%s,%s]",
 		    pol_esp_cipher_name((enum pol_esp_cipher)p->esp_cipher),
 		    pol_integ_name((enum pol_integ)p->esp_integ));

@@ -37,7 +37,7 @@ integ_ok(enum pol_integ h)
 static bool
 esp_cipher_ok(enum pol_esp_cipher c)
 {
-	return c >= POL_ESP_NONE && c <= POL_ESP_AES256;
+	return c >= POL_ESP_NONE && c <= POL_ESP_AESGCM256;
 }
 
 int
@@ -66,6 +66,9 @@ pol_check_isakmp(const struct pol_isakmp *k, char *what, size_t cap)
 		    "method");
 	if (k->mm_life_sec == 0)
 		return bad(what, cap, "Main Mode lifetime must not be 0");
+	if (k->nmethods > POL_MAX_METHODS)
+		return bad(what, cap, "%zu ISAKMP security methods: at most %d",
+		    k->nmethods, POL_MAX_METHODS);
 	for (i = 0; i < k->nmethods; i++)
 		if ((rc = pol_check_mm_method(&k->methods[i], what, cap)) != 0)
 			return rc;
@@ -87,6 +90,11 @@ pol_check_offer(const struct pol_qm_offer *o, char *what, size_t cap)
 		if (o->esp_integ != POL_INTEG_NONE && !integ_ok(o->esp_integ))
 			return bad(what, cap, "unknown ESP integrity %d",
 			    (int)o->esp_integ);
+		if (pol_esp_cipher_is_gcm(o->esp_cipher) &&
+		    o->esp_integ != POL_INTEG_NONE)
+			return bad(what, cap, "%s includes its integrity: no "
+			    "ESP integrity algorithm with it",
+			    pol_esp_cipher_name(o->esp_cipher));
 		if (o->esp_cipher == POL_ESP_NONE &&
 		    o->esp_integ == POL_INTEG_NONE)
 			return bad(what, cap, "ESP with neither encryption "
@@ -112,6 +120,9 @@ pol_check_filteraction(const struct pol_filteraction *fa, char *what,
 	if (fa->action == POL_ACT_NEGOTIATE && fa->noffers == 0)
 		return bad(what, cap, "action negotiate needs at least one "
 		    "security method");
+	if (fa->noffers > POL_MAX_OFFERS)
+		return bad(what, cap, "%zu security methods: at most %d",
+		    fa->noffers, POL_MAX_OFFERS);
 	if (fa->pfs_group != 0 && !pol_dh_group_valid(fa->pfs_group))
 		return bad(what, cap, "unsupported PFS group %u",
 		    (unsigned)fa->pfs_group);
@@ -232,6 +243,9 @@ pol_check_rule(const struct pol_rule *r, char *what, size_t cap)
 	if (r->tunnel.family != 0 && r->tunnel.family != AF_INET &&
 	    r->tunnel.family != AF_INET6)
 		return bad(what, cap, "tunnel endpoint has a bad family");
+	if (r->nauth > POL_MAX_AUTHS)
+		return bad(what, cap, "%zu authentication methods: at most %d",
+		    r->nauth, POL_MAX_AUTHS);
 	for (i = 0; i < r->nauth; i++)
 		if ((rc = pol_check_auth(&r->auth[i], what, cap)) != 0)
 			return rc;

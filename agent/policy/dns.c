@@ -3,6 +3,7 @@
  * when the XML is parsed, so the loader never touches the network).
  */
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,64 @@
 
 #include "model.h"
 
+bool
+pol_dns_name_ok(const char *t, char *why, size_t cap)
+{
+	size_t i, label = 0, len = strlen(t);
+	bool digits = true;
+
+	if (len == 0 || len > 253) {
+		snprintf(why, cap, "not a host name (1 to 253 characters)");
+		return false;
+	}
+	for (i = 0; i <= len; i++) {
+		char c = t[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || t[i - 1] == '-' ||
+			    t[i - label] == '-') {
+				if (c == '\0' && label == 0 && i > 0)
+					break;	/* a trailing dot: absolute */
+				snprintf(why, cap, "not a host name (empty, "
+				    "too long or hyphen-edged label)");
+				return false;
+			}
+			if (c == '\0' || (t[i + 1] == '\0'))
+				break;
+			label = 0;
+			digits = true;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-')) {
+			snprintf(why, cap, "not a host name (character '%c')",
+			    c);
+			return false;
+		}
+		if (c < '0' || c > '9')
+			digits = false;
+		label++;
+	}
+	if (digits) {
+		snprintf(why, cap, "not an address: an IPv4 address is four "
+		    "numbers 0-255 (e.g. 10.66.1.0), and a host name does not "
+		    "end in a number");
+		return false;
+	}
+	return true;
+}
+
 static int
 resolve_one(struct pol_endpoint *e, struct pol_err *err)
 {
+	char why[160];
+
+	if (!pol_dns_name_ok(e->dns, why, sizeof(why))) {
+		snprintf(err->where, sizeof(err->where), "DNS name '%.200s'",
+		    e->dns);
+		snprintf(err->what, sizeof(err->what), "%s", why);
+		return PA_E_INVAL;
+	}
 	struct addrinfo hints, *res = NULL, *ai;
 	struct pa_addr *v = NULL;
 	size_t n = 0, cap = 0, i;

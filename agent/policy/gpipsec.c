@@ -1489,9 +1489,23 @@ gp_enc_negpol(struct wr *w, const void *arg, struct pol_err *err)
 				cipher = 1;
 			else if (o->esp_cipher == POL_ESP_3DES)
 				cipher = 3;
-			else {
-				gp_errf(err, "offer %zu: ESP %s cannot be "
-				    "written to the directory", i + 1,
+			else if (pol_esp_cipher_is_gcm(o->esp_cipher)) {
+				/*
+				 * Never a silent downgrade: an ipsecData
+				 * blob (Windows 2000/XP) has no AES-GCM.
+				 */
+				gp_errf(err, "filter action '%s', offer %zu: "
+				    "ESP %s (AES-GCM) cannot be expressed in "
+				    "an ipsecData blob (Windows 2000/XP know "
+				    "only DES and 3DES); not exported",
+				    fa->name != NULL ? fa->name : "",
+				    i + 1, pol_esp_cipher_name(o->esp_cipher));
+				return PA_E_NOTSUP;
+			} else {
+				gp_errf(err, "filter action '%s', offer %zu: "
+				    "ESP %s cannot be written to the "
+				    "directory", fa->name != NULL ? fa->name :
+				    "", i + 1,
 				    pol_esp_cipher_name(o->esp_cipher));
 				return PA_E_NOTSUP;
 			}

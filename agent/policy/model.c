@@ -720,6 +720,8 @@ static const struct name_tab esp_cipher_tab[] = {
 	{ POL_ESP_AES192, "AES192" }, { POL_ESP_AES256, "AES256" },
 	{ POL_ESP_AES128, "AES-128" }, { POL_ESP_AES192, "AES-192" },
 	{ POL_ESP_AES256, "AES-256" },
+	{ POL_ESP_AESGCM128, "AESGCM128" }, { POL_ESP_AESGCM192, "AESGCM192" },
+	{ POL_ESP_AESGCM256, "AESGCM256" },
 };
 static const struct name_tab action_tab[] = {
 	{ POL_ACT_PERMIT, "permit" }, { POL_ACT_BLOCK, "block" },

@@ -29,6 +29,17 @@
 #include "pa_secret.h"
 
 /* Windows defaults ([MS-GPIPSEC], ../docs/policy.md). */
+/*
+ * What one object may hold, as the XSD says (policy.xsd maxOccurs; a test
+ * compares them): a filter action's offers, a rule's authentication
+ * methods, the ISAKMP policy's security methods. Every source (XML,
+ * ipsecData blobs, ipseccmd) is held to them by pol_check_*; nothing
+ * beyond them is ever cut off silently.
+ */
+#define POL_MAX_OFFERS			64
+#define POL_MAX_AUTHS			16
+#define POL_MAX_METHODS			64
+
 #define POL_DEFAULT_POLL_SEC		10800	/* 180 min */
 #define POL_DEFAULT_MM_LIFE_SEC		28800	/* 480 min */
 #define POL_DEFAULT_QM_LIFE_SEC		3600
@@ -59,8 +70,24 @@ enum pol_esp_cipher {
 	POL_ESP_3DES = 2,
 	POL_ESP_AES128 = 3,
 	POL_ESP_AES192 = 4,
-	POL_ESP_AES256 = 5
+	POL_ESP_AES256 = 5,
+	/*
+	 * AES-GCM with a 16-octet ICV (RFC 4106): integrity is part of the
+	 * cipher, so an offer with one of these has esp_integ NONE. Not
+	 * expressible in an ipsecData blob ([MS-GPIPSEC]): see gpipsec.h.
+	 */
+	POL_ESP_AESGCM128 = 6,
+	POL_ESP_AESGCM192 = 7,
+	POL_ESP_AESGCM256 = 8
 };
+
+/* True for the AES-GCM ciphers (combined mode, integrity implied). */
+static inline bool
+pol_esp_cipher_is_gcm(enum pol_esp_cipher c)
+{
+	return c == POL_ESP_AESGCM128 || c == POL_ESP_AESGCM192 ||
+	    c == POL_ESP_AESGCM256;
+}
 
 /*
  * Diffie-Hellman groups by their IKE wire number: 1 (MODP-768),
@@ -348,6 +375,15 @@ int	pol_proto_parse(const char *, uint8_t *) PA_MUST_USE;
 const char	*pol_proto_str(uint8_t, char *buf, size_t cap);
 /* Whether a protocol carries ports (TCP, UDP). */
 bool	pol_proto_has_ports(uint8_t);
+
+/*
+ * Whether text is a host name a DNS endpoint may carry (RFC 1123 labels
+ * of letters, digits and hyphens, 1-63 each, 253 in all; the last label
+ * not all digits, RFC 3696 §2). False, with the reason in why, for
+ * anything else, in particular a mistyped address such as 10.66.1 (which
+ * the resolver would take as 10.66.0.1) or 10.66.1.300.
+ */
+bool	pol_dns_name_ok(const char *text, char *why, size_t whycap);
 
 /*
  * Resolve DNS filter endpoints again (getaddrinfo), replacing resolved[];

@@ -935,15 +935,21 @@ load_auth(struct load *l, xmlNodePtr n, struct pol_auth *a)
 		return lerr(l, line, PA_E_INVAL, "a key on %s authentication",
 		    pol_auth_kind_name(a->kind));
 	if (a->kind == POL_AUTH_PSK && a->psk == NULL && a->psk_ref != NULL) {
+		/*
+		 * Never the reference itself in the message: it is meant to
+		 * be a name, but an administrator who wrote the key there
+		 * would find it in replies, logs and the audit.
+		 */
 		if (l->secrets_path == NULL)
-			return lerr(l, line, PA_E_NOENT, "preshared key '%s' "
-			    "is in a secrets file, but none was given",
-			    a->psk_ref);
+			return lerr(l, line, PA_E_NOENT, "the preshared key "
+			    "named by this rule is in a secrets file, but none "
+			    "was given");
 		if (!l->secrets_loaded && (rc = secrets_load(l)) != 0)
 			return rc;
 		if ((se = secret_find(l, a->psk_ref)) == NULL)
-			return lerr(l, line, PA_E_NOENT, "preshared key '%s' "
-			    "not found in %s", a->psk_ref, l->secrets_path);
+			return lerr(l, line, PA_E_NOENT, "the preshared key "
+			    "named by this rule is not in %s (give the name of "
+			    "a key there, not the key)", l->secrets_path);
 		if ((a->psk = pa_secret_dup(se->key)) == NULL)
 			return PA_E_NOMEM;
 	}

@@ -233,7 +233,9 @@ put_filteraction(struct out *o, xmlNodePtr root,
 			at(o, f, "ah", pol_integ_name(x->ah_integ));
 		if (x->esp) {
 			at(o, f, "esp", pol_esp_cipher_name(x->esp_cipher));
-			at(o, f, "espIntegrity", pol_integ_name(x->esp_integ));
+			if (!pol_esp_cipher_is_gcm(x->esp_cipher))
+				at(o, f, "espIntegrity",
+				    pol_integ_name(x->esp_integ));
 		}
 		at_u(o, f, "lifeSeconds", x->life_sec);
 		at_u(o, f, "lifeKilobytes", x->life_kb);

@@ -17,12 +17,15 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "lib/control.h"
 #include "ipseccmd.h"
 #include "pa_time.h"
+#include "lib/seal.h"
 #include "lib/sinks.h"
 #include "lib/static_cmd.h"
+#include "pa_version.h"
 
 
 #define DEFAULT_TIMEOUT_MS	15000
@@ -32,6 +35,11 @@ struct subcmd {
 	int		(*fn)(struct cli *, int argc, char **argv);
 	const char	*args;
 	const char	*help;
+	/* The words accepted after the name (NULL: none or key=value); a
+	 * word not here is refused before fn runs (for options: every
+	 * argument starting with "--"). --list-commands prints them. */
+	const char *const *words;
+	bool		 options;
 };
 
 static int	cmd_show(struct cli *, int, char **);
@@ -42,23 +50,40 @@ static int	cmd_events(struct cli *, int, char **);
 static int	cmd_reload(struct cli *, int, char **);
 static int	cmd_static(struct cli *, int, char **);
 
+static const char *const show_words[] = { "all", "policy", "filters",
+    "mmsas", "qmsas", "stats", "events", NULL };
+static const char *const service_words[] = { "start", "stop", "pause",
+    "continue", "status", NULL };
+static const char *const dynamic_words[] = { "add", "delete", "show", NULL };
+static const char *const set_words[] = { "diagnostics", "oakleylog", NULL };
+static const char *const events_words[] = { "--id", "--since", "--max",
+    "--key", "--setup-keys", "--force", "--interval",
+    "--verify", "--file", "--json", NULL };
+/* Third words, for --list-commands (the functions below check them). */
+static const char *const words3[] = { "service stop clear",
+    "dynamic add rule", "dynamic delete rule", "dynamic delete all", NULL };
+
 static const struct subcmd subcmds[] = {
 	{ "show", cmd_show,
 	    "all|policy|filters|mmsas|qmsas|stats|events",
-	    "show what the agent holds" },
+	    "show what the agent holds", show_words, false },
 	{ "service", cmd_service, "start|stop [clear]|pause|continue|status",
-	    "control the service (Windows states)" },
+	    "control the service (Windows states)", service_words, false },
 	{ "dynamic", cmd_dynamic,
 	    "add rule NAME key=value... | delete rule NAME | delete all | show",
-	    "dynamic (memory-only) rules" },
+	    "dynamic (memory-only) rules", dynamic_words, false },
 	{ "set", cmd_set, "diagnostics 0-7 | oakleylog on|off",
-	    "runtime settings" },
+	    "runtime settings", set_words, false },
 	{ "events", cmd_events,
-	    "[--id N] [--since T] [--max N] [--verify] [--file PATH]",
-	    "query or verify the audit file" },
-	{ "reload", cmd_reload, "", "reload configuration and policy" },
-	{ "static", cmd_static, "...", "edit the local policy store" },
-	{ "match", cmd_static, "...", "which filter matches a packet" },
+	    "[--id N] [--since T] [--max N] [--verify [--key KEY]] "
+	    "[--file PATH] | --setup-keys [--interval S] [--force]",
+	    "query or verify the audit file", events_words, true },
+	{ "reload", cmd_reload, "", "reload configuration and policy", NULL,
+	    false },
+	{ "static", cmd_static, "...", "edit the local policy store",
+	    svc_static_verbs, false },
+	{ "match", cmd_static, "...", "which filter matches a packet", NULL,
+	    false },
 };
 
 #define NSUBCMDS	(sizeof(subcmds) / sizeof(subcmds[0]))
@@ -70,7 +95,8 @@ usage(FILE *f)
 
 	fprintf(f, "usage: ipseccmd [-c config] [--socket PATH] [--store PATH] "
 	    "[--secrets PATH]\n                [--json] [--timeout MS] "
-	    "command ...\n\ncommands:\n");
+	    "command ...\n       ipseccmd --version | --list-commands | "
+	    "--list-keys\n\ncommands:\n");
 	for (i = 0; i < NSUBCMDS; i++)
 		fprintf(f, "  %-8s %s\n           %s\n", subcmds[i].name,
 		    subcmds[i].args, subcmds[i].help);
@@ -152,6 +178,75 @@ cli_call(struct cli *c, const char *cmd, void *args, void (*printer)(void *))
 		printer(res);
 	json_decref(res);
 	return CMD_EXIT_OK;
+}
+
+static bool
+word_in(const char *const *tab, const char *w)
+{
+	size_t i;
+
+	for (i = 0; tab[i] != NULL; i++)
+		if (strcmp(tab[i], w) == 0)
+			return true;
+	return false;
+}
+
+/* The word table of sc refuses what it does not list. */
+static bool
+words_ok(const struct subcmd *sc, int argc, char **argv)
+{
+	int k;
+
+	if (sc->words == NULL || (argc >= 2 && (strcmp(argv[1], "help") == 0 ||
+	    strcmp(argv[1], "--help") == 0)))
+		return true;	/* the command prints its own usage */
+	if (!sc->options)
+		return argc < 2 || word_in(sc->words, argv[1]);
+	for (k = 1; k < argc; k++)
+		if (strncmp(argv[k], "--", 2) == 0 &&
+		    !word_in(sc->words, argv[k]))
+			return false;
+	return true;
+}
+
+/* Every command path the parsers accept: ipseccmd(8) and the completion
+ * are checked against this (test man_drift). */
+static void
+list_commands(void)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < NSUBCMDS; i++) {
+		printf("%s\n", subcmds[i].name);
+		for (j = 0; subcmds[i].words != NULL &&
+		    subcmds[i].words[j] != NULL; j++)
+			printf("%s %s\n", subcmds[i].name, subcmds[i].words[j]);
+	}
+	for (j = 0; svc_static_verbs[j] != NULL; j++)
+		for (k = 0; svc_static_objects[k] != NULL; k++) {
+			const char *v = svc_static_verbs[j];
+			const char *o = svc_static_objects[k];
+
+			if (strstr(v, "policy") != NULL ||
+			    (strcmp(o, "all") == 0 && strcmp(v, "show") != 0))
+				continue;	/* export/import: no object */
+			printf("static %s %s\n", v, o);
+		}
+	for (j = 0; words3[j] != NULL; j++)
+		printf("%s\n", words3[j]);
+}
+
+/* "static KEY" (static and match) and "dynamic KEY" (dynamic add rule). */
+static void
+list_keys(void)
+{
+	size_t j;
+
+	for (j = 0; svc_static_keys[j] != NULL; j++)
+		printf("static %s\n", svc_static_keys[j]);
+	for (j = 0; svc_dynamic_keys[j] != NULL; j++)
+		if (strcmp(svc_dynamic_keys[j], "name") != 0)
+			printf("dynamic %s\n", svc_dynamic_keys[j]);
 }
 
 static int
@@ -528,15 +623,20 @@ events_show(struct cli *c, json_t *res, bool verify)
 /* Without a daemon: read the file directly (--file). */
 static int
 events_local(struct cli *c, const char *file, int id, int64_t since,
-    long max, bool verify)
+    long max, bool verify, const char *key)
 {
 	json_t *res;
 	struct svc_verify v;
+	struct svc_verify_opts o = { .key = key };
 	struct local_acc acc;
+	int vrc;
 
 	if (verify) {
-		if (svc_audit_verify(file, c->cfg.audit_rotate_keep, 0, &v) != 0) {
-			fprintf(stderr, "ipseccmd: %s: cannot verify\n", file);
+		if ((vrc = svc_audit_verify(file, c->cfg.audit_rotate_keep, &o,
+		    &v)) != 0) {
+			fprintf(stderr, "ipseccmd: %s: %s\n", file,
+			    vrc == PA_E_FORMAT ? "not a verification key "
+			    "(pa-seal1-...)" : "cannot verify");
 			return CMD_EXIT_FAIL;
 		}
 		res = json_pack("{s:b,s:I,s:I,s:I,s:s,s:s}", "ok", v.ok,
@@ -559,10 +659,37 @@ events_local(struct cli *c, const char *file, int id, int64_t since,
 	return events_show(c, res, verify);
 }
 
+/*
+ * Set up forward-secure sealing: the seal state in the state directory,
+ * the verification key shown once.
+ */
+static int
+events_setup_keys(struct cli *c, uint64_t interval, bool force)
+{
+	char path[SVC_PATH_MAX + 16], vkey[SVC_SEAL_VKEY_MAX], eb[512];
+
+	snprintf(path, sizeof(path), "%s/%s", c->cfg.state_dir,
+	    SVC_SEAL_FILE);
+	if (svc_seal_setup(path, interval, force, vkey, eb, sizeof(eb)) != 0) {
+		fprintf(stderr, "ipseccmd: %s\n", eb);
+		return CMD_EXIT_FAIL;
+	}
+	printf("Sealing is set up: %s (epochs of %llu s).\n\n"
+	    "The verification key (write it down and keep it OFF this host; "
+	    "it is shown\nonce and not stored here):\n\n    %s\n\n"
+	    "Check the audit file with: ipseccmd events --verify --key KEY\n"
+	    "The service seals from its next start.\n", path,
+	    (unsigned long long)interval, vkey);
+	OPENSSL_cleanse(vkey, sizeof(vkey));
+	return CMD_EXIT_OK;
+}
+
 static int
 cmd_events(struct cli *c, int argc, char **argv)
 {
-	const char *file = NULL;
+	const char *file = NULL, *key = NULL;
+	uint64_t interval = SVC_SEAL_INTERVAL_S;
+	bool setup = false, force = false;
 	json_t *args, *res;
 	int64_t since = 0;
 	long id = 0, max = 0;
@@ -588,11 +715,27 @@ cmd_events(struct cli *c, int argc, char **argv)
 				goto bad;
 		} else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc)
 			file = argv[++i];
-		else
+		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			key = argv[++i];
+		else if (strcmp(argv[i], "--setup-keys") == 0)
+			setup = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+			long v = strtol(argv[++i], &end, 10);
+
+			if (*end != '\0' || v < 10 || v > 7 * 86400)
+				goto bad;
+			interval = (uint64_t)v;
+		} else
 			goto bad;
 	}
+	if (setup)
+		return events_setup_keys(c, interval, force);
+	if (key != NULL && !verify)
+		goto bad;
 	if (file != NULL)
-		return events_local(c, file, (int)id, since, max, verify);
+		return events_local(c, file, (int)id, since, max, verify, key);
 	if ((args = json_object()) == NULL)
 		return CMD_EXIT_FAIL;
 	if (id != 0)
@@ -603,20 +746,24 @@ cmd_events(struct cli *c, int argc, char **argv)
 		json_object_set_new(args, "max", json_integer(max));
 	if (verify)
 		json_object_set_new(args, "verify", json_true());
+	if (key != NULL)
+		json_object_set_new(args, "key", json_string(key));
 	if ((rc = cli_request(c, "events", args, (void **)&res)) != 0) {
 		/* No daemon: read the configured file directly. */
 		if (rc == CMD_EXIT_NOTRUNNING && c->cfg.audit_file[0] != '\0') {
 			fprintf(stderr, "ipseccmd: reading %s directly\n",
 			    c->cfg.audit_file);
 			return events_local(c, c->cfg.audit_file, (int)id,
-			    since, max, verify);
+			    since, max, verify, key);
 		}
 		return rc;
 	}
 	return events_show(c, res, verify);
 bad:
 	fprintf(stderr, "usage: ipseccmd events [--id N] [--since T] "
-	    "[--max N] [--json] [--verify] [--file PATH]\n");
+	    "[--max N] [--json] [--verify [--key KEY]] [--file PATH]\n"
+	    "       ipseccmd events --setup-keys [--interval SECONDS] "
+	    "[--force]\n");
 	return CMD_EXIT_USAGE;
 }
 
@@ -699,6 +846,15 @@ main(int argc, char **argv)
 				usage(stderr);
 				return CMD_EXIT_USAGE;
 			}
+		} else if (strcmp(o, "--version") == 0 || strcmp(o, "-V") == 0) {
+			printf("ipseccmd %s\n", PA_VERSION);
+			return CMD_EXIT_OK;
+		} else if (strcmp(o, "--list-commands") == 0) {
+			list_commands();
+			return CMD_EXIT_OK;
+		} else if (strcmp(o, "--list-keys") == 0) {
+			list_keys();
+			return CMD_EXIT_OK;
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
 			return CMD_EXIT_OK;
@@ -735,8 +891,14 @@ main(int argc, char **argv)
 			k--;
 		}
 	for (k = 0; k < NSUBCMDS; k++)
-		if (strcmp(subcmds[k].name, argv[i]) == 0)
+		if (strcmp(subcmds[k].name, argv[i]) == 0) {
+			if (!words_ok(&subcmds[k], argc - i, argv + i)) {
+				fprintf(stderr, "usage: ipseccmd %s %s\n",
+				    subcmds[k].name, subcmds[k].args);
+				return CMD_EXIT_USAGE;
+			}
 			return subcmds[k].fn(&c, argc - i, argv + i);
+		}
 	fprintf(stderr, "ipseccmd: unknown command '%s'\n\n", argv[i]);
 	usage(stderr);
 	return CMD_EXIT_USAGE;

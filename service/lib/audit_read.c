@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
+#include "seal.h"
 #include "sinks.h"
 
 #define ZERO_HASH \
@@ -21,7 +24,16 @@ struct rec_meta {
 	char		prev[SVC_HASH_HEX];
 	unsigned	file;		/* index into names */
 	unsigned	line;
+	bool		sealed;		/* carries epoch and seal */
+	uint64_t	epoch;
+	char		seal[SVC_SEAL_HEX];
+	int		id;		/* the event ID */
+	int		close;		/* 0, CLOSE_NEXT, CLOSE_STOP */
+	uint64_t	next;		/* CLOSE_NEXT: the epoch that follows */
 };
+
+#define CLOSE_NEXT	1
+#define CLOSE_STOP	2
 
 struct chain {
 	struct rec_meta	*v;
@@ -30,6 +42,15 @@ struct chain {
 	char		 names[100][SVC_PATH_MAX + 8];
 	unsigned	 nnames;
 };
+
+static uint64_t
+wall_ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void
 vfail(struct svc_verify *out, const char *fmt, ...)
@@ -65,6 +86,48 @@ is_hex64(const char *s)
 		    (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return s[64] == '\0';
+}
+
+/*
+ * The seal of a record, if it has one: its epoch and seal, and for the
+ * record that ends an epoch, what follows. False: present but malformed.
+ */
+static bool
+read_seal(json_t *rec, struct rec_meta *m)
+{
+	json_t *je = json_object_get(rec, "epoch");
+	json_t *jsl = json_object_get(rec, "seal");
+	json_t *jn;
+	const char *nx;
+	char *end;
+
+	m->id = (int)json_integer_value(json_object_get(rec, "id"));
+	if (je == NULL && jsl == NULL)
+		return true;
+	if (!json_is_integer(je) || json_integer_value(je) < 0 ||
+	    !json_is_string(jsl) || !is_hex64(json_string_value(jsl)))
+		return false;
+	m->sealed = true;
+	m->epoch = (uint64_t)json_integer_value(je);
+	memcpy(m->seal, json_string_value(jsl), SVC_SEAL_HEX);
+	if (json_integer_value(json_object_get(rec, "id")) != AUDIT_SEALED)
+		return true;
+	jn = json_object_get(json_object_get(rec, "fields"), "Next Epoch");
+	if (!json_is_string(jn))
+		return false;
+	nx = json_string_value(jn);
+	if (strcmp(nx, "stopped") == 0) {
+		m->close = CLOSE_STOP;
+		return true;
+	}
+	if (*nx < '0' || *nx > '9')
+		return false;
+	errno = 0;
+	m->next = strtoull(nx, &end, 10);
+	if (errno != 0 || *end != '\0' || m->next <= m->epoch)
+		return false;
+	m->close = CLOSE_NEXT;
+	return true;
 }
 
 /* Read one file's records into c; a bad record fails with where/what. */
@@ -124,11 +187,19 @@ read_file(struct chain *c, unsigned fi, struct svc_verify *out)
 			c->cap = nc;
 		}
 		m = &c->v[c->n++];
+		memset(m, 0, sizeof(*m));
 		m->seq = (uint64_t)json_integer_value(js);
 		memcpy(m->hash, json_string_value(jh), SVC_HASH_HEX);
 		memcpy(m->prev, json_string_value(jp), SVC_HASH_HEX);
 		m->file = fi;
 		m->line = lineno;
+		if (!read_seal(rec, m)) {
+			vfail(out, "%s:%u: ALTERED: record seq %llu has a "
+			    "malformed seal", c->names[fi], lineno,
+			    (unsigned long long)m->seq);
+			json_decref(rec);
+			goto out;
+		}
 		json_decref(rec);
 	}
 out:
@@ -137,19 +208,182 @@ out:
 	return rc;
 }
 
-int
-svc_audit_verify(const char *path, unsigned keep, uint64_t expect_last,
+static void
+epoch_end_text(const struct svc_seal_vkey *k, uint64_t e, char *out,
+    size_t cap)
+{
+	time_t t = (time_t)(k->start_s + (e + 1) * k->interval_s);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * With the verification key: every record from the first sealed one on is
+ * sealed with the key of its epoch, epochs never go back, and an epoch
+ * ends only in its seal record, which names the epoch that follows (or
+ * the stop). The newest epoch must be sealed, or still be running.
+ */
+static bool
+check_seals(struct chain *c, const struct svc_seal_vkey *k, uint64_t now_ms,
     struct svc_verify *out)
 {
+	const struct rec_meta *ps = NULL, *first = NULL;
+	uint8_t key[SVC_SEAL_KEY_LEN];
+	uint64_t kep = UINT64_MAX;
+	uint64_t e_now = svc_seal_epoch_of(k->start_s, k->interval_s, now_ms);
+	char mac[SVC_SEAL_HEX], when[32];
+	bool ok = false;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct rec_meta *m = &c->v[i];
+		const char *f = c->names[m->file];
+
+		if (!m->sealed) {
+			if (first != NULL) {
+				vfail(out, "%s:%u: ALTERED: record seq %llu is "
+				    "not sealed, although sealing began at seq "
+				    "%llu", f, m->line,
+				    (unsigned long long)m->seq,
+				    (unsigned long long)first->seq);
+				goto out;
+			}
+			continue;
+		}
+		if (first == NULL)
+			first = m;
+		if (m->id == AUDIT_CHAIN_BROKEN) {
+			vfail(out, "%s:%u: REMOVED: at seq %llu the service "
+			    "found its chain did not reach what it had sealed "
+			    "(records removed or the file replaced while it "
+			    "was stopped)", f, m->line,
+			    (unsigned long long)m->seq);
+			goto out;
+		}
+		if (m->epoch > e_now + 1) {
+			vfail(out, "%s:%u: ALTERED: record seq %llu is sealed "
+			    "in epoch %llu, which has not begun (now %llu)", f,
+			    m->line, (unsigned long long)m->seq,
+			    (unsigned long long)m->epoch,
+			    (unsigned long long)e_now);
+			goto out;
+		}
+		if (ps != NULL && m->epoch < ps->epoch) {
+			vfail(out, "%s:%u: ALTERED: record seq %llu is sealed "
+			    "in epoch %llu, before the record ahead of it "
+			    "(epoch %llu)", f, m->line,
+			    (unsigned long long)m->seq,
+			    (unsigned long long)m->epoch,
+			    (unsigned long long)ps->epoch);
+			goto out;
+		}
+		if (ps != NULL && m->epoch == ps->epoch && ps->close != 0) {
+			vfail(out, "%s:%u: ALTERED: record seq %llu follows the "
+			    "seal of its own epoch %llu", f, m->line,
+			    (unsigned long long)m->seq,
+			    (unsigned long long)m->epoch);
+			goto out;
+		}
+		if (ps != NULL && m->epoch > ps->epoch && ps->close == 0) {
+			vfail(out, "%s:%u: REMOVED: epoch %llu has no seal "
+			    "record: records after seq %llu were removed or "
+			    "replaced (the next record, seq %llu, is sealed in "
+			    "epoch %llu)", f, m->line,
+			    (unsigned long long)ps->epoch,
+			    (unsigned long long)ps->seq,
+			    (unsigned long long)m->seq,
+			    (unsigned long long)m->epoch);
+			goto out;
+		}
+		if (ps != NULL && m->epoch > ps->epoch &&
+		    ps->close == CLOSE_NEXT && ps->next != m->epoch) {
+			vfail(out, "%s:%u: REMOVED: the seal of epoch %llu "
+			    "names epoch %llu as the next, but record seq %llu "
+			    "is sealed in epoch %llu: records were removed",
+			    f, m->line, (unsigned long long)ps->epoch,
+			    (unsigned long long)ps->next,
+			    (unsigned long long)m->seq,
+			    (unsigned long long)m->epoch);
+			goto out;
+		}
+		if (svc_seal_key_at(k, m->epoch, key, &kep) != 0 ||
+		    svc_seal_mac(key, m->hash, mac) != 0) {
+			vfail(out, "%s:%u: cannot compute the seal", f,
+			    m->line);
+			goto out;
+		}
+		if (CRYPTO_memcmp(mac, m->seal, 64) != 0) {
+			vfail(out, "%s:%u: ALTERED: record seq %llu does not "
+			    "carry a valid seal of epoch %llu: it was written "
+			    "or rewritten without that epoch's key", f,
+			    m->line, (unsigned long long)m->seq,
+			    (unsigned long long)m->epoch);
+			goto out;
+		}
+		ps = m;
+	}
+	if (ps == NULL) {
+		epoch_end_text(k, 0, when, sizeof(when));
+		if (e_now == 0) {
+			snprintf(out->seal_note, sizeof(out->seal_note),
+			    "no sealed record yet");
+			ok = true;
+			goto out;
+		}
+		vfail(out, "%s: REMOVED: no record is sealed, although the "
+		    "key's first epoch ended at %s: the sealed records were "
+		    "removed, or the service has not started since sealing "
+		    "was set up", c->names[c->nnames - 1], when);
+		goto out;
+	}
+	if (ps->close != CLOSE_STOP) {
+		uint64_t open_e = ps->close == CLOSE_NEXT ? ps->next : ps->epoch;
+		uint64_t grace = svc_seal_epoch_of(k->start_s, k->interval_s,
+		    now_ms > 120000 ? now_ms - 120000 : 0);
+
+		if (grace > open_e) {
+			epoch_end_text(k, open_e, when, sizeof(when));
+			vfail(out, "%s:%u: REMOVED: the chain ends in epoch "
+			    "%llu (it ended at %s) without its seal: records "
+			    "after seq %llu were removed, or the service died "
+			    "and has not run since", c->names[ps->file],
+			    ps->line, (unsigned long long)open_e, when,
+			    (unsigned long long)ps->seq);
+			goto out;
+		}
+	}
+	snprintf(out->seal_note, sizeof(out->seal_note), "seals valid from "
+	    "seq %llu (epochs %llu to %llu)%s", (unsigned long long)first->seq,
+	    (unsigned long long)first->epoch, (unsigned long long)ps->epoch,
+	    ps->close == CLOSE_STOP ? ", sealed at the stop" : "");
+	ok = true;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	return ok;
+}
+
+int
+svc_audit_verify(const char *path, unsigned keep,
+    const struct svc_verify_opts *o, struct svc_verify *out)
+{
+	struct svc_seal_vkey vk;
 	struct chain *c;
+	uint64_t expect_last = o->expect_last;
+	uint64_t now_ms = o->now_ms != 0 ? o->now_ms : wall_ms_now();
 	unsigned k;
 	size_t i;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->ok = true;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if (o->key != NULL && svc_seal_vkey_parse(o->key, &vk) != 0)
+		return PA_E_FORMAT;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		OPENSSL_cleanse(&vk, sizeof(vk));
 		return PA_E_NOMEM;
+	}
 	if (keep > 99)
 		keep = 99;
 	for (k = keep + 1; k-- > 0; ) {
@@ -217,6 +451,17 @@ svc_audit_verify(const char *path, unsigned keep, uint64_t expect_last,
 			    (unsigned long long)expect_last);
 		goto done;
 	}
+	if (o->expect_head != NULL && c->n > 0 &&
+	    c->v[c->n - 1].seq == expect_last &&
+	    strcmp(c->v[c->n - 1].hash, o->expect_head) != 0) {
+		vfail(out, "%s:%u: ALTERED: the last record (seq %llu) is not "
+		    "the one the service wrote: the file was rewritten",
+		    c->names[c->v[c->n - 1].file], c->v[c->n - 1].line,
+		    (unsigned long long)expect_last);
+		goto done;
+	}
+	if (o->key != NULL && !check_seals(c, &vk, now_ms, out))
+		goto done;
 	if (c->n == 0)
 		snprintf(out->what, sizeof(out->what), "no records");
 	else if (out->first_seq == 1)
@@ -229,7 +474,14 @@ svc_audit_verify(const char *path, unsigned keep, uint64_t expect_last,
 		    "away)", (unsigned long long)c->n,
 		    (unsigned long long)out->first_seq,
 		    (unsigned long long)out->last_seq);
+	if (o->key != NULL && c->n > 0) {
+		size_t len = strlen(out->what);
+
+		snprintf(out->what + len, sizeof(out->what) - len, ", %s",
+		    out->seal_note);
+	}
 done:
+	OPENSSL_cleanse(&vk, sizeof(vk));
 	free(c->v);
 	free(c);
 	return rc;

@@ -473,6 +473,7 @@ cmd_events(struct cmd_ctx *c)
 	json_t *jsince = json_object_get(c->args, "since");
 	json_t *jmax = json_object_get(c->args, "max");
 	json_t *jver = json_object_get(c->args, "verify");
+	json_t *jkey = json_object_get(c->args, "key");
 	struct ev_acc acc;
 	struct svc_verify v;
 	json_int_t id = 0, since = 0, max = 0;
@@ -486,13 +487,25 @@ cmd_events(struct cmd_ctx *c)
 	    (since = json_integer_value(jsince)) < 0)) ||
 	    (jmax != NULL && (!json_is_integer(jmax) ||
 	    (max = json_integer_value(jmax)) < 0 || max > 100000)) ||
-	    (jver != NULL && !json_is_boolean(jver)))
+	    (jver != NULL && !json_is_boolean(jver)) ||
+	    (jkey != NULL && !json_is_string(jkey)))
 		return svc_reply_error("bad-args", "events: id, since (ms), "
-		    "max are non-negative integers, verify a boolean");
+		    "max are non-negative integers, verify a boolean, key a "
+		    "string");
 	audit_flush(d->audit);
 	if (json_is_true(jver)) {
-		if (svc_audit_verify(d->cfg.audit_file, d->cfg.audit_rotate_keep,
-		    svc_sinks_last_seq(d->sinks), &v) != 0)
+		struct svc_verify_opts o = {
+			.expect_last = svc_sinks_last_seq(d->sinks),
+			.expect_head = svc_sinks_head(d->sinks),
+			.key = json_string_value(jkey),
+		};
+		int vrc = svc_audit_verify(d->cfg.audit_file,
+		    d->cfg.audit_rotate_keep, &o, &v);
+
+		if (vrc == PA_E_FORMAT)
+			return svc_reply_error("bad-args", "key: not a "
+			    "verification key (pa-seal1-...)");
+		if (vrc != 0)
 			return svc_reply_error("internal", "verify failed to "
 			    "run");
 		return reply_ok(json_pack("{s:b,s:I,s:I,s:I,s:s,s:s}",
@@ -633,12 +646,15 @@ opt_str(json_t *args, const char *k)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The keys of `dynamic add rule` (control.h). */
+const char *const svc_dynamic_keys[] = { "name", "src", "dst", "proto",
+    "sport", "dport", "mirrored", "action", "inpass", "soft", "tunnel",
+    "auth", "psk", NULL };
+
 static json_t *
 cmd_dynamic_add(struct cmd_ctx *c)
 {
-	static const char *const known[] = { "name", "src", "dst", "proto",
-	    "sport", "dport", "mirrored", "action", "inpass", "soft", "tunnel",
-	    "auth", "psk", NULL };
+	const char *const *known = svc_dynamic_keys;
 	struct agent_dyn_rule r;
 	struct pol_err perr;
 	const char *key, *s;

@@ -19,6 +19,75 @@
 
 #define CFG_LINE_MAX	8192
 
+#define K(n, v, d, e)	{ n, v, d, e }
+const struct svc_config_key svc_config_keys[] = {
+	K("policy_source", "local|directory", "local", "directory"),
+	K("store", "PATH", "/etc/ipsec-agent/store.xml", "/tmp/store.xml"),
+	K("secrets", "PATH", "/etc/ipsec-agent/secrets.xml", "/tmp/s.xml"),
+	K("driver", "uesp|xfrm|null", "uesp", "xfrm"),
+	K("audit_sink", "journald|syslog|none", "journald", "none"),
+	K("audit_file", "PATH|\"\"", "/var/log/ipsec-agent/audit.jsonl", ""),
+	K("audit_rotate_size", "BYTES[K|M|G]", "16M", "1M"),
+	K("audit_rotate_keep", "1-99", "8", "3"),
+	K("diagnostics", "0-7", "0", "7"),
+	K("oakley_log", "on|off", "off", "on"),
+	K("oakley_log_path", "PATH", "/var/log/ipsec-agent/oakley.log",
+	    "/tmp/oakley.log"),
+	K("control_socket", "PATH", "/run/ipsec-agent/control.sock",
+	    "/tmp/c.sock"),
+	K("admin_group", "GROUP", "root", "ipsec-admins"),
+	K("control_mode", "0660|0666", "0660", "0666"),
+	K("state_dir", "PATH", "/var/lib/ipsec-agent", "/tmp"),
+	K("ike", "on|off", "on", "off"),
+	K("ike_port", "1-65535", "500", "500"),
+	K("ike_addresses", "ADDRESS...", "", "192.0.2.1 2001:db8::1"),
+	K("natt_port", "1-65534|off", "4500", "off"),
+	K("kerberos_keytab", "PATH", "", "/etc/krb5.keytab"),
+	K("kerberos_principal", "PRINCIPAL", "", "HOSTA$"),
+	K("kerberos_config", "PATH", "", "/etc/krb5.conf"),
+	K("cert_file", "PATH", "", "/etc/ipsec-agent/host.pem"),
+	K("key_file", "PATH", "", "/etc/ipsec-agent/host.key"),
+	K("ca_file", "PATH", "", "/etc/ipsec-agent/ca.pem"),
+	K("dpd", "5-3600", "30", "10"),
+	K("dos_halfopen", "0-1000", "64", "100"),
+	K("natt_keepalive", "1-3600", "20", "10"),
+	K("soft_sa_lifetime", "1-86400", "300", "60"),
+	K("stop_timeout", "1-300", "10", "5"),
+	K("drop_privileges", "yes|no", "yes", "no"),
+	K("log_level", "error|warning|info|debug", "info", "debug"),
+	K("directory_uri", "URI...", "", "ldaps://dc1.example.test"),
+	K("directory_domain", "DNSNAME", "", "ad.example.test"),
+	K("directory_base", "DN", "", "DC=example,DC=test"),
+	K("directory_computer", "DN|NAME$", "", "HOSTA$"),
+	K("directory_bind", "gssapi|simple", "gssapi", "simple"),
+	K("directory_keytab", "PATH", "/etc/krb5.keytab", "/etc/krb5.keytab"),
+	K("directory_principal", "PRINCIPAL", "", "HOSTA$"),
+	K("directory_bind_dn", "DN", "", "CN=agent,DC=example,DC=test"),
+	K("directory_password_file", "PATH", "", "/etc/ipsec-agent/pw"),
+	K("directory_starttls", "yes|no", "yes", "no"),
+	K("directory_ca_file", "PATH", "", "/etc/ipsec-agent/dc-ca.pem"),
+	K("directory_cache", "PATH|\"\"",
+	    "/var/lib/ipsec-agent/directory-policy.cache", ""),
+	K("directory_timeout", "1-300", "10", "5"),
+	K("directory_min_poll", "1-86400", "60", "60"),
+	K("directory_backoff_unit", "1-3600", "60", "10"),
+	K("directory_insecure_plain", "yes|no", "no", "yes"),
+};
+#undef K
+const size_t svc_config_nkeys = sizeof(svc_config_keys) /
+    sizeof(svc_config_keys[0]);
+
+const struct svc_config_key *
+svc_config_key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < svc_config_nkeys; i++)
+		if (strcmp(svc_config_keys[i].name, name) == 0)
+			return &svc_config_keys[i];
+	return NULL;
+}
+
 void
 svc_config_defaults(struct svc_config *c)
 {
@@ -43,6 +112,7 @@ svc_config_defaults(struct svc_config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ipsec-agent");
 	c->ike = true;
 	c->stop_timeout_ms = 10000;
+	c->dos_halfopen = SVC_DOS_HALFOPEN;
 	c->log_level = 6;
 	c->drop_privileges = true;
 	snprintf(c->dir_keytab, sizeof(c->dir_keytab), "/etc/krb5.keytab");
@@ -269,6 +339,8 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 	uint64_t x;
 	bool b;
 
+	if (svc_config_key_find(k) == NULL)
+		return cfg_errf(eb, ec, where, "unknown key '%s'", k);
 	if (strcmp(k, "policy_source") == 0) {
 		if (strcmp(v, "local") == 0)
 			c->policy_source = AGENT_SRC_LOCAL;

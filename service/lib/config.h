@@ -14,6 +14,8 @@
 
 #define SVC_CONFIG_DEFAULT	"/etc/ipsec-agent/ipsec-agentd.conf"
 #define SVC_PATH_MAX		4096
+/* IKE DoS-cookie mode from this many half-open responder Main Modes. */
+#define SVC_DOS_HALFOPEN	64
 
 enum svc_audit_sink {
 	SVC_SINK_JOURNALD = 1,
@@ -74,6 +76,21 @@ struct svc_config {
 	unsigned		 dir_backoff_unit;	/* seconds, 0 = default */
 	bool			 dir_insecure_plain;	/* tests on loopback */
 };
+
+/*
+ * Every key the parser accepts: svc_config_set() refuses a key that is not
+ * here, so this table is what the man page ipsec-agentd.conf(5) and
+ * `ipsec-agentd --list-keys` are checked against (test man_drift).
+ */
+struct svc_config_key {
+	const char	*name;
+	const char	*values;	/* syntax of the value */
+	const char	*def;		/* built-in default ("" = none) */
+	const char	*example;	/* a value the parser accepts */
+};
+extern const struct svc_config_key	svc_config_keys[];
+extern const size_t			svc_config_nkeys;
+const struct svc_config_key	*svc_config_key_find(const char *name);
 
 /* Built-in defaults. */
 void	svc_config_defaults(struct svc_config *);

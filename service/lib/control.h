@@ -70,4 +70,11 @@ int	svc_ctl_listen(const char *path, gid_t gid, unsigned mode, int *fd)
 int	svc_ctl_call(const char *path, void *request, int timeout_ms,
 	    void **reply) PA_MUST_USE;
 
+/*
+ * The keys `dynamic add rule` accepts (NULL-terminated; lib/commands.c
+ * refuses any other): ipseccmd --list-keys prints them for ipseccmd(8)
+ * and the completion (test man_drift).
+ */
+extern const char *const	svc_dynamic_keys[];
+
 #endif

@@ -26,6 +26,7 @@
 #include "pa_log.h"
 #include "pa_time.h"
 #include "privs.h"
+#include "seal.h"
 
 enum ev_kind {
 	EV_LISTEN = 1,
@@ -702,6 +703,7 @@ run_loop(struct svc_daemon *d)
 			if (d->conns[i].fd >= 0)
 				t = min_timeout(t, d->conns[i].deadline > now ?
 				    (int)(d->conns[i].deadline - now) : 0);
+		t = min_timeout(t, svc_sinks_next_ms(d->sinks));
 		if (d->watchdog_ms != 0)
 			t = min_timeout(t, d->watchdog_next > now ?
 			    (int)(d->watchdog_next - now) : 0);
@@ -738,6 +740,7 @@ run_loop(struct svc_daemon *d)
 			agent_run_timers(d->agent, now);
 		agent_fds_refresh(d);
 		audit_tick(d->audit, now);
+		svc_sinks_tick(d->sinks);
 		for (i = 0; i < SVC_MAX_CONNS; i++)
 			if (d->conns[i].fd >= 0 && d->conns[i].deadline <= now) {
 				if (d->conns[i].draining)
@@ -822,10 +825,21 @@ dir_setup(const struct svc_config *c, struct dir_setup *ds, char *eb,
 	return 0;
 }
 
+/* The signals that stop or reload the service. */
+static void
+svc_stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+}
+
 static int
 setup(struct svc_daemon *d, char *eb, size_t ec)
 {
 	struct svc_sinks_cfg sc;
+	char seal_file[SVC_PATH_MAX + 16];
 	struct agent_cfg ac;
 	struct pol_err perr;
 	sigset_t mask;
@@ -833,6 +847,7 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 	int rc;
 
 	memset(&perr, 0, sizeof(perr));
+	memset(&sc, 0, sizeof(sc));	/* sc.clock: NULL = the system's */
 	if ((d->audit = audit_new()) == NULL)
 		return PA_E_NOMEM;
 	if (d->cfg.audit_file[0] != '\0' &&
@@ -845,6 +860,9 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 	sc.file = d->cfg.audit_file;
 	sc.rotate_size = d->cfg.audit_rotate_size;
 	sc.keep = d->cfg.audit_rotate_keep;
+	snprintf(seal_file, sizeof(seal_file), "%s/%s", d->cfg.state_dir,
+	    SVC_SEAL_FILE);
+	sc.seal_file = seal_file;
 	if ((rc = svc_sinks_new(&sc, &d->sinks, eb, ec)) != 0)
 		return rc;
 	audit_set_sink(d->audit, svc_sinks_emit, d->sinks);
@@ -889,11 +907,9 @@ setup(struct svc_daemon *d, char *eb, size_t ec)
 		    "another daemon answers on it" : strerror(errno));
 		return rc;
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* Blocked since svc_daemon_main() began: one sent while starting
+	 * is pending and read from the signalfd once running. */
+	svc_stop_signals(&mask);
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (d->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
@@ -1017,6 +1033,7 @@ svc_daemon_main(const struct svc_opts *opts)
 	struct svc_daemon *d;
 	char eb[10000], msg[10010];
 	int ready_fd = -1, rc, code = 1;
+	sigset_t sigs, oldsigs;
 	size_t i;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
@@ -1028,10 +1045,21 @@ svc_daemon_main(const struct svc_opts *opts)
 	for (i = 0; i < SVC_MAX_CONNS; i++)
 		d->conns[i].fd = -1;
 	log_init("ipsec-agentd", PA_LOG_INFO);
+	/*
+	 * Block SIGTERM/SIGINT/SIGHUP before anything else: systemd may stop
+	 * the unit while it starts, and such a signal must run the stop
+	 * sequence once the service is up rather than kill it half set up
+	 * (filters installed, no fail-closed stop, no audit). The mask is
+	 * inherited through daemonize(); setup() reads them by signalfd.
+	 */
+	svc_stop_signals(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
 	if (load_config(d, &d->cfg, eb, sizeof(eb)) != 0) {
 		fprintf(stderr, "ipsec-agentd: %s\n", eb);
 		goto out;
 	}
+	if (opts->check_only || opts->clear_only)	/* no stop sequence */
+		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (opts->check_only) {
 		printf("%s: configuration OK\n", d->config_path);
 		code = 0;

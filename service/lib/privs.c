@@ -36,13 +36,23 @@ svc_privs_drop(void)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
 	    errno != EINVAL)
 		return PA_E_SYS;
+	/*
+	 * Only what is still in the bounding set: dropping needs
+	 * CAP_SETPCAP, which a service manager that already narrowed the
+	 * set to what we keep (the unit's CapabilityBoundingSet=) does not
+	 * give. CAP_SETPCAP itself goes last.
+	 */
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
-		if (KEEP & (1ULL << cap))
+		if ((KEEP & (1ULL << cap)) || cap == CAP_SETPCAP ||
+		    prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
 		    errno != EINVAL)
 			return PA_E_SYS;
 	}
+	if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 &&
+	    prctl(PR_CAPBSET_DROP, CAP_SETPCAP, 0, 0, 0) != 0)
+		return PA_E_SYS;
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;

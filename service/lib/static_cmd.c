@@ -26,6 +26,7 @@
 #include "exp_xml.h"
 #include "pa_buf.h"
 #include "model.h"
+#include "offer.h"
 #include "spd.h"
 #include "static_cmd.h"
 #include "store_xml.h"
@@ -49,6 +50,33 @@ struct cmd {
 	struct pol_store *store;
 	bool		 modified;
 };
+
+/* ---- the words this parser accepts (static_cmd.h) ---- */
+
+const char *const svc_static_verbs[] = { "add", "set", "delete", "show",
+    "exportpolicy", "importpolicy", NULL };
+const char *const svc_static_objects[] = { "policy", "filterlist", "filter",
+    "filteraction", "rule", "all", NULL };
+const char *const svc_static_keys[] = {
+	"action", "activate", "activatedefaultrule", "all", "assign", "base",
+	"conntype", "description", "dir", "dst", "dstaddr", "dstmask",
+	"dstport", "file", "filteraction", "filterlist", "format", "gpo",
+	"gponame", "guid", "inpass", "kerberos", "link", "mirrored",
+	"mmlifetime", "mmpfs", "mmsecmethods", "myaddr", "name", "newname",
+	"pfsgroup", "policy", "pollinginterval", "proto", "protocol", "psk",
+	"qmpermm", "qmpfs", "qmsecmethods", "rootca", "showsecrets", "soft",
+	"src", "srcaddr", "srcmask", "srcport", "tunnel", NULL };
+
+static bool
+word_in(const char *const *tab, const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; tab[i] != NULL; i++)
+		if (strlen(tab[i]) == n && strncasecmp(tab[i], w, n) == 0)
+			return true;
+	return false;
+}
 
 /* ---- messages ---- */
 
@@ -101,6 +129,10 @@ args_parse(struct cmd *c, int argc, char **argv, int first)
 		if ((eq = strchr(argv[i], '=')) == NULL || eq == argv[i])
 			return fail(SVC_STATIC_USAGE, "'%s': expected "
 			    "key=value", argv[i]);
+		if (!word_in(svc_static_keys, argv[i], (size_t)(eq - argv[i])))
+			return fail(SVC_STATIC_USAGE, "unknown parameter '%.*s' "
+			    "for '%s %s'", (int)(eq - argv[i]), argv[i],
+			    c->verb, c->obj ? c->obj : "");
 		if (c->nkv == MAXARGS)
 			return fail(SVC_STATIC_USAGE, "too many arguments");
 		kv = &c->kv[c->nkv++];
@@ -308,158 +340,28 @@ out:
 	return rc;
 }
 
-/* "AH[SHA1]", "ESP[3DES,SHA1]" into o; returns 0 or an exit code. */
-static int
-parse_qm_part(const char *part, struct pol_qm_offer *o)
-{
-	char buf[64], *open, *close, *comma;
-
-	if (strlen(part) >= sizeof(buf))
-		return fail(SVC_STATIC_ERR, "qmsecmethods: '%s' too long",
-		    part);
-	strcpy(buf, part);
-	if ((open = strchr(buf, '[')) == NULL ||
-	    (close = strchr(open, ']')) == NULL || close[1] != '\0')
-		return fail(SVC_STATIC_ERR, "qmsecmethods: '%s' is not "
-		    "AH[HASH] or ESP[CIPHER,HASH]", part);
-	*open++ = '\0';
-	*close = '\0';
-	if (strcasecmp(buf, "AH") == 0) {
-		if (o->ah)
-			return fail(SVC_STATIC_ERR, "qmsecmethods: AH twice");
-		o->ah = true;
-		if (pol_integ_parse(open, &o->ah_integ) != 0 ||
-		    o->ah_integ == POL_INTEG_NONE)
-			return fail(SVC_STATIC_ERR, "qmsecmethods: unknown AH "
-			    "algorithm '%s' (MD5, SHA1, SHA256)", open);
-		return 0;
-	}
-	if (strcasecmp(buf, "ESP") != 0)
-		return fail(SVC_STATIC_ERR, "qmsecmethods: unknown protocol "
-		    "'%s' (AH or ESP)", buf);
-	if (o->esp)
-		return fail(SVC_STATIC_ERR, "qmsecmethods: ESP twice");
-	o->esp = true;
-	if ((comma = strchr(open, ',')) == NULL)
-		return fail(SVC_STATIC_ERR, "qmsecmethods: ESP[%s] needs "
-		    "CIPHER,HASH", open);
-	*comma++ = '\0';
-	if (pol_esp_cipher_parse(open, &o->esp_cipher) != 0)
-		return fail(SVC_STATIC_ERR, "qmsecmethods: unknown ESP cipher "
-		    "'%s' (NONE, DES, 3DES, AES128, AES192, AES256)", open);
-	if (pol_integ_parse(comma, &o->esp_integ) != 0)
-		return fail(SVC_STATIC_ERR, "qmsecmethods: unknown ESP "
-		    "integrity '%s' (NONE, MD5, SHA1, SHA256)", comma);
-	if (o->esp_cipher == POL_ESP_NONE && o->esp_integ == POL_INTEG_NONE)
-		return fail(SVC_STATIC_ERR, "qmsecmethods: ESP[NONE,NONE] "
-		    "protects nothing");
-	return 0;
-}
-
-/* ":3600s/100000kb" (either order; k or kb). */
-static int
-parse_qm_life(const char *s, struct pol_qm_offer *o)
-{
-	char buf[64], *tok, *save = NULL;
-
-	if (strlen(s) >= sizeof(buf))
-		return fail(SVC_STATIC_ERR, "qmsecmethods: lifetime '%s' too "
-		    "long", s);
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, "/", &save); tok != NULL;
-	    tok = strtok_r(NULL, "/", &save)) {
-		size_t n = strlen(tok);
-		unsigned long long v;
-		char *end;
-		bool kb = false;
-
-		if (n > 2 && strcasecmp(tok + n - 2, "kb") == 0) {
-			kb = true;
-			tok[n - 2] = '\0';
-		} else if (n > 1 && (tok[n - 1] == 'k' || tok[n - 1] == 'K')) {
-			kb = true;
-			tok[n - 1] = '\0';
-		} else if (n > 1 && (tok[n - 1] == 's' || tok[n - 1] == 'S'))
-			tok[n - 1] = '\0';
-		else
-			return fail(SVC_STATIC_ERR, "qmsecmethods: lifetime "
-			    "'%s' needs a unit (s or kb)", tok);
-		errno = 0;
-		v = strtoull(tok, &end, 10);
-		if (*tok < '0' || *tok > '9' || *end != '\0' || errno != 0 ||
-		    v == 0 || v > UINT32_MAX)
-			return fail(SVC_STATIC_ERR, "qmsecmethods: bad "
-			    "lifetime '%s'", tok);
-		if (kb)
-			o->life_kb = (uint32_t)v;
-		else
-			o->life_sec = (uint32_t)v;
-	}
-	return 0;
-}
-
+/* qmsecmethods (offer.h) into fa's offers; returns 0 or an exit code. */
 static int
 parse_qmsec(const char *spec, struct pol_filteraction *fa)
 {
-	struct pol_qm_offer *v = NULL, *o;
-	char *copy, *tok, *save = NULL;
+	struct pol_qm_offer *v = NULL;
+	char what[256];
 	size_t n = 0;
-	int rc = 0;
+	int rc;
 
-	if ((copy = strdup(spec)) == NULL)
-		return enomem();
-	for (tok = strtok_r(copy, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		char *life, *plus, *part;
-
-		if ((o = realloc(v, (n + 1) * sizeof(*v))) == NULL) {
-			rc = enomem();
-			goto out;
-		}
-		v = o;
-		o = &v[n++];
-		memset(o, 0, sizeof(*o));
-		o->life_sec = POL_DEFAULT_QM_LIFE_SEC;
-		o->life_kb = POL_DEFAULT_QM_LIFE_KB;
-		if ((life = strchr(tok, ':')) != NULL) {
-			*life++ = '\0';
-			if ((rc = parse_qm_life(life, o)) != 0)
-				goto out;
-		}
-		for (part = tok; part != NULL; part = plus) {
-			if ((plus = strchr(part, '+')) != NULL)
-				*plus++ = '\0';
-			if ((rc = parse_qm_part(part, o)) != 0)
-				goto out;
-		}
-	}
-	if (n == 0) {
-		rc = fail(SVC_STATIC_ERR, "qmsecmethods: empty");
-		goto out;
-	}
+	if ((rc = pol_offers_parse(spec, &v, &n, what, sizeof(what))) != 0)
+		return rc == PA_E_NOMEM ? enomem() :
+		    fail(SVC_STATIC_ERR, "%s", what);
 	free(fa->offers);
 	fa->offers = v;
 	fa->noffers = n;
-	v = NULL;
-out:
-	free(v);
-	free(copy);
-	return rc;
+	return 0;
 }
 
 static void
 fmt_offer(const struct pol_qm_offer *o, char *buf, size_t cap)
 {
-	char a[32] = "", e[48] = "";
-
-	if (o->ah)
-		snprintf(a, sizeof(a), "AH[%s]", pol_integ_name(o->ah_integ));
-	if (o->esp)
-		snprintf(e, sizeof(e), "ESP[%s,%s]",
-		    pol_esp_cipher_name(o->esp_cipher),
-		    pol_integ_name(o->esp_integ));
-	snprintf(buf, cap, "%s%s%s:%us/%ukb%s", a, o->ah && o->esp ? "+" : "",
-	    e, o->life_sec, o->life_kb, o->pfs ? " (PFS)" : "");
+	pol_offer_format(o, buf, cap);
 }
 
 /* ---- addresses ---- */
@@ -525,6 +427,13 @@ parse_endpoint(const char *key, const char *v, const char *mask,
 		    pa_addr_bits(e->prefix.addr.family) ? POL_ADDR_HOST :
 		    POL_ADDR_SUBNET;
 		return 0;
+	}
+	{
+		char why[160];
+
+		if (!pol_dns_name_ok(v, why, sizeof(why)))
+			return fail(SVC_STATIC_ERR, "%saddr=%s: %s", key, v,
+			    why);
 	}
 	if (mask != NULL)
 		return fail(SVC_STATIC_ERR, "%smask: no mask on a DNS name",
@@ -2483,6 +2392,12 @@ svc_static_main(int argc, char **argv, const char *store_path,
 			c.obj = argv[2];
 			first = 3;
 		}
+		if (!word_in(svc_static_verbs, c.verb, strlen(c.verb)) ||
+		    (c.obj != NULL && !word_in(svc_static_objects, c.obj,
+		    strlen(c.obj))))
+			return fail(SVC_STATIC_USAGE, "unknown command 'static "
+			    "%s%s%s'", c.verb, c.obj ? " " : "",
+			    c.obj ? c.obj : "");
 	} else {
 		static_usage();
 		return SVC_STATIC_USAGE;

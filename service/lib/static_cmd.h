@@ -18,6 +18,16 @@
  * succeeds saves it atomically (store_path mode 0644, secrets_path 0600).
  * argv is not modified.
  */
+/*
+ * The words svc_static_main() accepts (NULL-terminated): verbs after
+ * "static", objects after the verb, keys before '=' (for match too). A
+ * word missing here is refused, so these tables are what ipseccmd(8) and
+ * the bash completion are checked against (test man_drift).
+ */
+extern const char *const	svc_static_verbs[];
+extern const char *const	svc_static_objects[];
+extern const char *const	svc_static_keys[];
+
 int	svc_static_main(int argc, char **argv, const char *store_path,
 	    const char *secrets_path);
 

@@ -39,6 +39,7 @@ static const struct stat_name oakley[] = {
 	IKE(retransmits, "Retransmissions"),
 	IKE(dropped_halfopen, "Half-open Negotiations Refused"),
 	IKE(dos_cookies_sent, "DoS Cookies Sent"),
+	IKE(rx_overflows, "Datagrams Dropped (Receive Buffer)"),
 	IKE(dh_precomputed, "Key Pairs Made Ahead"),
 	IKE(active_mmsas, "Active Main Mode SAs"),
 };

@@ -31,6 +31,28 @@ add_test(NAME e2e_exempt COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/exempt.sh)
 set_tests_properties(e2e_exempt PROPERTIES LABELS integration
 	TIMEOUT 60 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# AES-GCM (RFC 4106) end to end: two agents, transport and tunnel, capture
+# (issue 13).
+add_test(NAME e2e_gcm_pair COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/gcm_pair.sh)
+set_tests_properties(e2e_gcm_pair PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+add_test(NAME e2e_gcm_strongswan
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/gcm_strongswan.sh)
+set_tests_properties(e2e_gcm_strongswan PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# IPv6 end to end: two agents, IKE over IPv6, transport and tunnel
+# (issue 13).
+add_test(NAME e2e_ipv6_pair COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/ipv6_pair.sh)
+set_tests_properties(e2e_ipv6_pair PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+add_test(NAME e2e_ipv6_strongswan
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/ipv6_strongswan.sh)
+set_tests_properties(e2e_ipv6_strongswan PROPERTIES LABELS integration
+	TIMEOUT 240 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
 # uesp fail-closed: kill -9/SEGV/ABRT, failed start, stop vs stop clear,
 # clear text of a protected flow counted on the link (owner: uesp).
 add_test(NAME uesp_failclosed

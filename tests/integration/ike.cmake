@@ -9,3 +9,7 @@ add_test(NAME ike_interop_strongswan
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/ike/interop.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(ike_interop_strongswan PROPERTIES LABELS integration
 	SKIP_RETURN_CODE 77 TIMEOUT 180)
+add_test(NAME ike_flood
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/ike/flood.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(ike_flood PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 180 RUN_SERIAL TRUE)

@@ -114,6 +114,10 @@ reject 1 "unknown ESP cipher 'BLOWFISH'" static add filteraction name=X \
     'qmsecmethods=ESP[BLOWFISH,SHA1]'
 reject 1 "not a prefix" static add filter filterlist=Net10 srcaddr=me \
     dstaddr=10.0.0.0 dstmask=255.255.0.255
+reject 1 "dstaddr=10.66.1: not an address" static add filter \
+    filterlist=Net10 srcaddr=me dstaddr=10.66.1
+reject 1 "dstaddr=10.66.1.300: not an address" static add filter \
+    filterlist=Net10 srcaddr=me dstaddr=10.66.1.300
 reject 1 "which has no ports" static add filter filterlist=Net10 \
     srcaddr=me dstaddr=any protocol=icmp dstport=7
 reject 1 "filter action 'Nope' does not exist" static add rule name=R \
@@ -164,6 +168,31 @@ r=$(ipc match src=192.168.1.1 dst=10.0.0.5 proto=tcp dstport=22 \
     myaddr=192.168.1.1 --json | jq -r '.rule + " " + .action')
 [ "$r" = "Secure10 negotiate" ] && ok "LDIF round trip keeps the rules" ||
     bad "LDIF round trip: $r"
+
+# 5c. AES-GCM (RFC 4106): ESP[AESGCMnnn] in qmsecmethods, kept in the
+# store and shown; ipsecData (format=ldif) cannot express it: the export
+# is refused naming the filter action, and no file is written.
+run static set filteraction name=RequireESP \
+    'qmsecmethods=ESP[AESGCM128] ESP[3DES,SHA1]:3600s/100000kb'
+a=$(ipc static show filteraction name=RequireESP --json |
+    jq -r '[.[0].qmsecmethods[].text] | join(" ")')
+[ "$a" = "ESP[AESGCM128]:3600s/100000kb ESP[3DES,SHA1]:3600s/100000kb" ] &&
+    grep -q 'esp="AESGCM128"' "$T/etc/store.xml" &&
+    ok "GCM offer kept and shown: $a" || bad "GCM offer: $a"
+cp "$T/etc/store.xml" "$T/store.before"
+cp "$T/etc/secrets.xml" "$T/secrets.before"
+reject 1 "'ESP[AESGCM256,SHA1]': AESGCM256 includes its integrity (write ESP[AESGCM256])" static set \
+    filteraction name=RequireESP 'qmsecmethods=ESP[AESGCM256,SHA1]'
+rm -f "$T/gcm.ldif"
+reject 1 "filter action 'RequireESP', offer 1: ESP AESGCM128 (AES-GCM) cannot be expressed in an ipsecData blob" \
+    static exportpolicy file="$T/gcm.ldif" format=ldif base=DC=corp,DC=example
+[ ! -e "$T/gcm.ldif" ] && ok "no LDIF written for a GCM policy" ||
+    bad "an LDIF was written for a GCM policy"
+ipc static exportpolicy file="$T/gcm.xml" >/dev/null &&
+    grep -q 'esp="AESGCM128"' "$T/gcm.xml" && ok "GCM exports to XML" ||
+    bad "GCM XML export"
+run static set filteraction name=RequireESP \
+    'qmsecmethods=ESP[3DES,SHA1]:3600s/100000kb'
 
 # 6. "my IP address" from the host's real addresses, in a namespace.
 if [ "$(id -u)" != 0 ] || ! ip netns add "$NS" 2>/dev/null; then

@@ -202,3 +202,26 @@ t_traffic() {
 	t_tcp_xfer "$n1" "$a1" "$n2" "$a2" 5001
 	t_tcp_xfer "$n2" "$a2" "$n1" "$a1" 5002
 }
+
+#   t_udp_xfer FROMNS SRC TONS DST PORT
+#       send $tmp/payload over UDP (tests/lib/udp_xfer.py: datagrams of
+#       1000 bytes, each acknowledged, so both directions carry UDP) from
+#       SRC (in FROMNS) to DST:PORT (in TONS); fail unless the receiver
+#       got it byte for byte
+t_udp_xfer() {
+	local rf="$tmp/udp.$5" got srv
+	rm -f "$rf.ready" "$rf.result"
+	ip netns exec "$3" python3 "$t_lib/udp_xfer.py" serve "$4" "$5" \
+	    "$rf.ready" "$rf.result" &
+	srv=$!
+	for _ in $(seq 1 250); do
+		[ -f "$rf.ready" ] && break
+		sleep 0.02
+	done
+	ip netns exec "$1" python3 "$t_lib/udp_xfer.py" send "$2" "$4" "$5" \
+	    "$tmp/payload" || fail "UDP $2 -> $4: the sender failed"
+	wait $srv || fail "UDP $2 -> $4: the receiver failed"
+	got=$(cat "$rf.result" 2>/dev/null)
+	[ "$got" = "$t_want" ] ||
+	    fail "UDP $2 -> $4: got '$got', want '$t_want'"
+}

@@ -52,7 +52,7 @@ parse_esp(struct ike_onerule *o, char *s, bool pfs)
 	    tok = strtok_r(NULL, ",", &save)) {
 		struct pol_qm_offer *q = &o->offers[n];
 
-		if (n == IKE_ONERULE_MAX || (h = strchr(tok, '-')) == NULL)
+		if (n == IKE_ONERULE_OFFERS || (h = strchr(tok, '-')) == NULL)
 			return -1;
 		*h++ = '\0';
 		q->esp = true;

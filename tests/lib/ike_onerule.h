@@ -13,6 +13,8 @@
 #include "pa_addr.h"
 
 #define IKE_ONERULE_MAX	4
+/* Quick Mode offers: more than the engine once kept (8). */
+#define IKE_ONERULE_OFFERS	16
 
 struct ike_onerule {
 	struct pol_policy	pol;
@@ -21,7 +23,7 @@ struct ike_onerule {
 	struct pol_filterlist	fl;
 	struct pol_filter	flt;
 	struct pol_filteraction	fa;
-	struct pol_qm_offer	offers[IKE_ONERULE_MAX];
+	struct pol_qm_offer	offers[IKE_ONERULE_OFFERS];
 	struct pol_mm_method	methods[IKE_ONERULE_MAX];
 };
 

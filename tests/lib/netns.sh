@@ -40,3 +40,29 @@ t_veth() {
 	    ip -n "$n2" link set "$i2" up ||
 	    die "veth $i1 ($n1) -- $i2 ($n2)"
 }
+
+#   t_lan PFX NS1 ADDR1 NS2 ADDR2 [NS ADDR...]
+#                        one LAN: a bridge PFXbr in NS1 carrying ADDR1,
+#                        and for each further NSi a veth PFXi (in NSi, with
+#                        ADDRi) whose other end PFXib (in NS1) is a port of
+#                        the bridge; PFX at most 11 characters
+t_lan() {
+	local pfx=$1 hub=$2 i=1
+	ip -n "$hub" link add "${pfx}br" type bridge &&
+	    ip -n "$hub" addr add "$3" dev "${pfx}br" &&
+	    ip -n "$hub" link set "${pfx}br" up ||
+	    die "bridge ${pfx}br in $hub"
+	shift 3
+	while [ $# -ge 2 ]; do
+		i=$((i + 1))
+		ip link add "$pfx$i" type veth peer name "$pfx${i}b" &&
+		    ip link set "$pfx$i" netns "$1" &&
+		    ip link set "$pfx${i}b" netns "$hub" &&
+		    ip -n "$1" addr add "$2" dev "$pfx$i" &&
+		    ip -n "$hub" link set "$pfx${i}b" master "${pfx}br" &&
+		    ip -n "$hub" link set "$pfx${i}b" up &&
+		    ip -n "$1" link set "$pfx$i" up ||
+		    die "LAN port $pfx$i ($1)"
+		shift 2
+	done
+}

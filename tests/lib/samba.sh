@@ -22,7 +22,29 @@
 #       start samba in a new namespace ($samba_ns, named PREFIX + a part
 #       of $tmp) and wait until the command PROBE (which enters
 #       $samba_ns itself) succeeds; SAMBA_TIMEOUT seconds (default 60).
-#       On exit samba is stopped and the namespace deleted.
+#       On exit samba is stopped and the namespace deleted. Sets
+#       samba_pid; samba_provision set samba_adminpass (Administrator's).
+#   samba_start_in NS PROBE...
+#       the same in the namespace NS made by the caller (t_netns), which
+#       may already have its links (samba_listen); samba_halt stops samba
+#       on exit, or before to take the DC away (the namespace stays)
+#   samba_listen ADDR
+#       (before the start) the DC serves on ADDR (and 127.0.0.1): LDAP,
+#       the KDC, DNS
+#   samba_dns_host NAME ADDR
+#       (before the start) A record NAME.$samba_dns -> ADDR in the
+#       internal DNS (the provision registers none for dc1 on loopback)
+#   samba_setup_ipsec
+#       (before the start) let Domain Computers read CN=IP Security (the
+#       AD schema gives its classes an empty default security descriptor):
+#       samba-tool dsacl set, an inherited ACE (A;CI;RPLCLORC;;;DC)
+#   samba_gpo OU NAME POLICY
+#       (before the start) OU=OU under the domain, a GPO NAME linked to it
+#       whose Machine part assigns the ipsecPolicy named POLICY (ipsecName,
+#       e.g. "Client (Respond Only)"), as the IPsec snap-in writes it
+#   samba_assign NAME POLICY
+#       (DC running, over LDAP as Administrator, as an administrator's
+#       change) the GPO NAME now assigns the ipsecPolicy named POLICY
 
 # shellcheck source=check.sh
 . "$(dirname "${BASH_SOURCE[0]}")/check.sh"
@@ -48,11 +70,12 @@ samba_provision() {
 	samba_realm=$1 samba_dns=$2
 	local ad="$tmp/ad" dns=NONE
 	samba_smb="$ad/etc/smb.conf"
+	samba_adminpass="Pa-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')9x"
 	case " $3 " in *" dns "*) dns=SAMBA_INTERNAL ;; esac
 	mkdir -p "$ad/run" "$ad/log" || die "mkdir $ad"
 	samba-tool domain provision --targetdir="$ad" --realm="$samba_realm" \
 	    --domain=AD --server-role=dc --dns-backend=$dns \
-	    --adminpass="Pa-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')9x" \
+	    --adminpass="$samba_adminpass" \
 	    --host-name=dc1 --host-ip=127.0.0.1 \
 	    --option="interfaces = lo" --option="bind interfaces only = yes" \
 	    --option="pid directory = $ad/run" \
@@ -154,12 +177,17 @@ samba_stop() {
 }
 
 samba_start() {
-	local deadline
 	samba_ns="$1$(basename "$tmp" | tr -dc 'a-zA-Z0-9' | tail -c 8)"
 	shift
 	ip netns add "$samba_ns" || die "cannot create network namespace"
 	t_at_exit samba_stop
 	ip netns exec "$samba_ns" ip link set lo up
+	samba_run "$@"
+}
+
+# samba in $samba_ns (made and registered by the caller), PROBE as above
+samba_run() {
+	local deadline
 	ip netns exec "$samba_ns" samba -F --no-process-group -s "$samba_smb" \
 	    </dev/null >"$tmp/samba.log" 2>&1 &
 	samba_pid=$!
@@ -172,4 +200,153 @@ samba_start() {
 		    die "samba not up in ${SAMBA_TIMEOUT:-60}s"; }
 		sleep 0.1
 	done
+}
+
+samba_start_in() {
+	samba_ns=$1
+	shift
+	t_at_exit samba_halt
+	samba_run "$@"
+}
+
+# stop samba (every samba process of $samba_ns), leave the namespace
+samba_halt() {
+	local p
+	[ -n "$samba_pid" ] || return 0
+	kill -TERM "$samba_pid" 2>/dev/null
+	for _ in $(seq 1 100); do
+		kill -0 "$samba_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	for p in $(ip netns pids "$samba_ns" 2>/dev/null); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" != \
+		    "$(command -v samba)" ] || kill -KILL "$p" 2>/dev/null
+	done
+	wait "$samba_pid" 2>/dev/null || true
+	samba_pid=
+	return 0
+}
+
+samba_listen() {
+	sed -i "s/^\([[:space:]]*interfaces[[:space:]]*=\).*/\1 lo $1/" \
+	    "$samba_smb"
+}
+
+# python3 - SCRIPT ARG...: SamDB of $samba_smb as the system is "db"
+samba_py() {
+	local log=$1
+	shift
+	/usr/bin/python3 - "$samba_smb" "$@" >>"$tmp/$log" 2>&1 ||
+	    samba_fail "$log"
+}
+
+samba_dns_host() {
+	samba_py setup.log "$1" "$2" <<'PY'
+import sys
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+from samba.provision import sambadns
+lp = LoadParm()
+lp.load(sys.argv[1])
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+sambadns.add_host_record(db, "DC=%s,CN=MicrosoftDNS,DC=DomainDnsZones,%s"
+                         % (db.domain_dns_name(), db.domain_dn()),
+                         "DC=" + sys.argv[2], sys.argv[3], None)
+print("A %s -> %s" % (sys.argv[2], sys.argv[3]))
+PY
+}
+
+samba_setup_ipsec() {
+	samba-tool dsacl set -H "$(dirname "$samba_smb")/../private/sam.ldb" \
+	    --objectdn="CN=IP Security,CN=System,DC=${samba_dns//./,DC=}" \
+	    --sddl="(A;CI;RPLCLORC;;;DC)" >>"$tmp/setup.log" 2>&1 ||
+	    samba_fail setup.log
+}
+
+samba_gpo() {
+	samba_py setup.log "$1" "$2" "$3" <<'PY'
+import sys
+import uuid
+import ldb
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+smb, ou, name, policy = sys.argv[1:5]
+lp = LoadParm()
+lp.load(smb)
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+base = str(db.domain_dn())
+pol = db.search(base="CN=IP Security,CN=System," + base,
+                scope=ldb.SCOPE_ONELEVEL, attrs=["dn"],
+                expression="(&(objectClass=ipsecPolicy)(ipsecName=%s))"
+                % ldb.binary_encode(policy))
+assert len(pol) == 1, "no ipsecPolicy named %s" % policy
+ou_dn = "OU=%s,%s" % (ou, base)
+try:
+    db.add({"dn": ou_dn, "objectClass": "organizationalUnit"})
+except ldb.LdbError:
+    pass
+guid = "{%s}" % str(uuid.uuid4()).upper()
+gpo = "CN=%s,CN=Policies,CN=System,%s" % (guid, base)
+db.add({"dn": gpo, "objectClass": "groupPolicyContainer",
+        "displayName": name, "flags": "0", "versionNumber": "1",
+        "gPCFunctionalityVersion": "2",
+        "gPCFileSysPath": "\\\\%s\\SysVol\\%s\\Policies\\%s"
+        % (db.domain_dns_name(), db.domain_dns_name(), guid)})
+parent = gpo
+for cn in ("User", "Machine"):
+    db.add({"dn": "CN=%s,%s" % (cn, gpo), "objectClass": "container"})
+parent = "CN=Machine," + gpo
+for cn in ("Microsoft", "Windows"):
+    parent = "CN=%s,%s" % (cn, parent)
+    db.add({"dn": parent, "objectClass": "container"})
+db.add({"dn": "CN=IPSEC," + parent, "objectClass": "ipsecPolicy",
+        "ipsecName": policy, "ipsecOwnersReference": str(pol[0].dn)})
+m = ldb.Message(ldb.Dn(db, ou_dn))
+m["gPLink"] = ldb.MessageElement("[LDAP://%s;0]" % gpo,
+                                 ldb.FLAG_MOD_REPLACE, "gPLink")
+db.modify(m)
+print("GPO %s %s on %s assigns %s" % (name, guid, ou_dn, pol[0].dn))
+PY
+}
+
+samba_assign() {
+	ip netns exec "$samba_ns" /usr/bin/python3 - "$samba_smb" \
+	    "$samba_adminpass" "$1" "$2" >>"$tmp/assign.log" 2>&1 <<'PY' ||
+import sys
+import ldb
+from samba.credentials import Credentials
+from samba.param import LoadParm
+from samba.samdb import SamDB
+smb, pw, name, policy = sys.argv[1:5]
+lp = LoadParm()
+lp.load(smb)
+cr = Credentials()
+cr.guess(lp)
+cr.set_username("Administrator")
+cr.set_password(pw)
+from samba.credentials import DONT_USE_KERBEROS
+cr.set_kerberos_state(DONT_USE_KERBEROS)
+db = SamDB(url="ldap://127.0.0.1", credentials=cr, lp=lp)
+base = str(db.domain_dn())
+pol = db.search(base="CN=IP Security,CN=System," + base,
+                scope=ldb.SCOPE_ONELEVEL, attrs=["dn"],
+                expression="(&(objectClass=ipsecPolicy)(ipsecName=%s))"
+                % ldb.binary_encode(policy))
+gpo = db.search(base="CN=Policies,CN=System," + base,
+                scope=ldb.SCOPE_ONELEVEL, attrs=["dn"],
+                expression="(&(objectClass=groupPolicyContainer)"
+                "(displayName=%s))" % ldb.binary_encode(name))
+assert len(pol) == 1 and len(gpo) == 1, (policy, name)
+m = ldb.Message(ldb.Dn(db, "CN=IPSEC,CN=Windows,CN=Microsoft,CN=Machine,"
+                       + str(gpo[0].dn)))
+m["ipsecName"] = ldb.MessageElement(policy, ldb.FLAG_MOD_REPLACE,
+                                    "ipsecName")
+m["ipsecOwnersReference"] = ldb.MessageElement(
+    str(pol[0].dn), ldb.FLAG_MOD_REPLACE, "ipsecOwnersReference")
+db.modify(m)
+print("GPO %s now assigns %s" % (name, pol[0].dn))
+PY
+	    samba_fail assign.log
 }

@@ -165,6 +165,10 @@ static uint32_t dpd_ms;
 static uint32_t dos_halfopen;
 static uint32_t soft_sa_ms;
 
+
+/* The driver the next side_open() gives its engine (test_gcm_no_driver). */
+static const struct driver_ops *side_ops = &null_driver_ops;
+
 static void
 side_open(struct side *s, const char *addr, const char *peer, const char *psk,
     uint32_t halfopen)
@@ -182,7 +186,7 @@ side_open(struct side *s, const char *addr, const char *peer, const char *psk,
 	audit_set_sink(s->audit, sink, s);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.audit = s->audit;
-	cfg.drv_ops = &null_driver_ops;
+	cfg.drv_ops = side_ops;
 	cfg.drv = s->drv;
 	cfg.laddrs[0] = s->addr;
 	cfg.nladdrs = 1;
@@ -695,6 +699,108 @@ test_no_proposal(void **state)
 	side_close(&b);
 }
 
+/*
+ * AES-GCM (RFC 4106) as ESP transform 20 with its key length: both sides
+ * agree on the key size they both offer, the SAs carry AES_GCM_16 with
+ * no HMAC and key + 4-octet salt of KEYMAT (the same bytes both ways);
+ * a different key size is not a match (the Key Length attribute counts).
+ */
+static void
+test_gcm(void **state)
+{
+	static const struct {
+		enum pol_esp_cipher	c;
+		uint8_t			keylen;
+	} sizes[] = {
+		{ POL_ESP_AESGCM128, 20 }, { POL_ESP_AESGCM192, 28 },
+		{ POL_ESP_AESGCM256, 36 },
+	};
+	struct side a, b;
+	const struct null_sa *s;
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+		/* A: GCM of this size first; B: the other sizes, then it. */
+		a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE,
+		    true, sizes[k].c, POL_INTEG_NONE, 3600, 100000, false };
+		b.offers[0] = a.offers[0];
+		b.offers[0].esp_cipher = sizes[(k + 1) % 3].c;
+		b.offers[1] = a.offers[0];
+		acquire(&a, &b);
+		assert_true(pump(&a, &b, both_qm, 5000));
+		check_pair(&a, &b, DRV_PROTO_ESP);
+		for (i = 0; i < null_sa_count(a.drv); i++) {
+			s = null_sa_get(a.drv, i);
+			assert_int_equal(s->params.enc, DRV_ENC_AES_GCM_16);
+			assert_int_equal(s->params.enc_key_len,
+			    sizes[k].keylen);
+			assert_int_equal(s->params.auth, DRV_AUTH_NONE);
+			assert_int_equal(s->params.auth_key_len, 0);
+		}
+		side_close(&a);
+		side_close(&b);
+	}
+	/* GCM-128 against GCM-256 and 3DES only: no proposal chosen. */
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
+	    POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000, false };
+	a.offers[1] = a.offers[0];
+	b.offers[0] = a.offers[0];
+	b.offers[0].esp_cipher = POL_ESP_AESGCM256;
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, b_failed, 5000));
+	assert_int_equal(b.ev[AUDIT_IKE_BAD_PROPOSAL], 1);
+	assert_int_equal(null_sa_count(a.drv), 0);
+	side_close(&a);
+	side_close(&b);
+}
+
+/*
+ * A driver without DRV_F_GCM: its engine neither proposes nor accepts
+ * AES-GCM (and says so in the Oakley log); with the other side offering
+ * GCM first, both settle on the next offer, AES-CBC.
+ */
+static void
+test_gcm_no_driver(void **state)
+{
+	struct driver_ops nogcm = null_driver_ops;
+	struct side a, b;
+	size_t round, i, k;
+	bool said;
+
+	(void)state;
+	nogcm.features &= ~DRV_F_GCM;
+	for (round = 0; round < 2; round++) {
+		/* Round 0: the initiator's driver lacks GCM; 1: the responder's. */
+		side_ops = round == 0 ? &nogcm : &null_driver_ops;
+		side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+		side_ops = round == 1 ? &nogcm : &null_driver_ops;
+		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+		side_ops = &null_driver_ops;
+		a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE,
+		    true, POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000,
+		    false };
+		b.offers[0] = a.offers[0];
+		acquire(&a, &b);
+		assert_true(pump(&a, &b, both_qm, 5000));
+		check_pair(&a, &b, DRV_PROTO_ESP);
+		for (i = 0; i < null_sa_count(a.drv); i++)
+			assert_int_equal(null_sa_get(a.drv, i)->params.enc,
+			    DRV_ENC_AES_CBC);
+		said = false;
+		for (k = 0; k < (round == 0 ? a.nlog : b.nlog); k++)
+			said |= strstr(round == 0 ? a.log[k] : b.log[k],
+			    "the driver has no AES-GCM") != NULL;
+		assert_true(said);
+		side_close(&a);
+		side_close(&b);
+	}
+}
+
 static int
 raw_sock(void)
 {
@@ -869,7 +975,7 @@ test_dos_cookies(void **state)
 	int fd;
 
 	(void)state;
-	dos_halfopen = 5;
+	dos_halfopen = 3;	/* below the per-source limit */
 	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 100);
 	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 100);
 	dos_halfopen = 0;
@@ -889,11 +995,11 @@ test_dos_cookies(void **state)
 		assert_int_equal(b.ike->dhpool[i].group, 0);
 	assert_false(ike_dh_wanted(b.ike));
 	ike_stats(b.ike, &st);
-	assert_int_equal(st.active_receive, 5);
-	assert_int_equal(st.dos_cookies_sent, 45);
+	assert_int_equal(st.active_receive, 3);
+	assert_int_equal(st.dos_cookies_sent, 47);
 	assert_int_equal(st.dropped_halfopen, 0);
 	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 1);
-	/* The answers: 5 MM #2, 45 notifies carrying an 8-byte cookie. */
+	/* The answers: 3 MM #2, 47 notifies carrying an 8-byte cookie. */
 	memset(ck, 0, sizeof(ck));
 	memset(cki, 0, sizeof(cki));
 	for (i = 0; i < 50; i++) {
@@ -912,7 +1018,7 @@ test_dos_cookies(void **state)
 			memcpy(cki, h.cky_i, 8);
 		}
 	}
-	assert_int_equal(notes, 45);
+	assert_int_equal(notes, 47);
 	/* A forged cookie: no state, counted. */
 	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 0);
 	memcpy(buf, cki, 8);
@@ -925,14 +1031,14 @@ test_dos_cookies(void **state)
 	raw_send(fd, buf, n);
 	drain(&b);
 	ike_stats(b.ike, &st);
-	assert_int_equal(st.active_receive, 5);
+	assert_int_equal(st.active_receive, 3);
 	assert_int_equal(st.invalid_cookies, 2);
 	/* The right cookie: state is created, past the DoS threshold. */
 	buf[7] ^= 1;
 	raw_send(fd, buf, n);
 	drain(&b);
 	ike_stats(b.ike, &st);
-	assert_int_equal(st.active_receive, 6);
+	assert_int_equal(st.active_receive, 4);
 	k = recv(fd, r, sizeof(r), MSG_DONTWAIT);
 	while (k > 0 && isk_parse_hdr(r, (size_t)k, &h, &body) == 0 &&
 	    h.exch != ISK_EXCH_MAIN)
@@ -944,13 +1050,76 @@ test_dos_cookies(void **state)
 	assert_true(pump(&a, &b, both_qm, 5000));
 	ike_stats(b.ike, &st);
 	ike_stats(a.ike, &sa);
-	assert_int_equal(st.dos_cookies_sent, 46);
+	assert_int_equal(st.dos_cookies_sent, 48);
 	assert_int_equal(sa.main_modes, 1);
 	/* Still one for the DoS mode; one for the forged cookies. */
 	assert_int_equal(b.ev[AUDIT_IKE_NOTIFICATION], 2);
 	check_pair(&a, &b, DRV_PROTO_ESP);
 	close(fd);
 	side_close(&a);
+	side_close(&b);
+}
+
+/*
+ * Below the DoS threshold, one address holds at most IKE_HALFOPEN_PER_SRC
+ * half-open Main Modes without a cookie: the rest of its MM #1 are
+ * answered with cookies, and another address is still heard. Then a
+ * burst of MM #1 past the threshold rate turns cookies on for everyone,
+ * though few are half-open (requests that make no state count too).
+ */
+static void
+test_dos_per_source(void **state)
+{
+	struct side b;
+	struct ike_stats st;
+	struct sockaddr_in sin;
+	uint8_t buf[512];
+	size_t n, i;
+	int fd, fd2;
+
+	(void)state;
+	dos_halfopen = 64;
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 100);
+	dos_halfopen = 0;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0 && fd2 >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_addr.s_addr = htonl(0x7f000003);
+	assert_int_equal(bind(fd2, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	for (i = 0; i < 10; i++) {
+		n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, (uint32_t)i);
+		raw_send(fd, buf, n);
+	}
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, IKE_HALFOPEN_PER_SRC);
+	assert_int_equal(st.dos_cookies_sent, 10 - IKE_HALFOPEN_PER_SRC);
+	n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 100);
+	raw_send(fd2, buf, n);
+	drain(&b);
+	ike_stats(b.ike, &st);
+	/* Not a cookie: its request is looked at (it has no rule here). */
+	assert_int_equal(st.dos_cookies_sent, 10 - IKE_HALFOPEN_PER_SRC);
+	/*
+	 * 200 more from the second address within a few milliseconds: past
+	 * 64 a second (in this second or, across a boundary, the next), the
+	 * rest is answered with cookies though none makes state (no rule).
+	 */
+	for (i = 0; i < 200; i++) {
+		n = mm1(buf, sizeof(buf), ISK_EXCH_MAIN, 200 + (uint32_t)i);
+		raw_send(fd2, buf, n);
+	}
+	drain(&b);
+	ike_stats(b.ike, &st);
+	assert_int_equal(st.active_receive, IKE_HALFOPEN_PER_SRC);
+	assert_true(st.dos_cookies_sent >= 10 - IKE_HALFOPEN_PER_SRC + 200 -
+	    2 * 64);
+	close(fd);
+	close(fd2);
 	side_close(&b);
 }
 
@@ -2308,8 +2477,11 @@ main(void)
 		cmocka_unit_test(test_order_tunnel_pfs_bundle),
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_no_proposal),
+		cmocka_unit_test(test_gcm),
+		cmocka_unit_test(test_gcm_no_driver),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_dos_cookies),
+		cmocka_unit_test(test_dos_per_source),
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_default_response_master_pfs),
 		cmocka_unit_test(test_dh_ahead),

@@ -13,7 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "check.h"
+#include "gpipsec.h"
 #include "model.h"
+#include "offer.h"
 #include "store_xml.h"
 #include "test_policy_util.h"
 
@@ -282,6 +285,26 @@ test_xsd_embedded_matches_file(void **state)
 	free(file);
 }
 
+/* The model's limits are the XSD's maxOccurs (one number, two places). */
+static void
+test_xsd_limits(void **state)
+{
+	char *xsd = tp_source_file("agent/policy/policy.xsd");
+	char want[128];
+
+	(void)state;
+	snprintf(want, sizeof(want), "name=\"offer\" type=\"offer\" "
+	    "minOccurs=\"0\" maxOccurs=\"%d\"", POL_MAX_OFFERS);
+	assert_non_null(strstr(xsd, want));
+	snprintf(want, sizeof(want), "name=\"auth\" type=\"auth\" "
+	    "minOccurs=\"0\" maxOccurs=\"%d\"", POL_MAX_AUTHS);
+	assert_non_null(strstr(xsd, want));
+	snprintf(want, sizeof(want), "name=\"method\" type=\"method\" "
+	    "minOccurs=\"1\" maxOccurs=\"%d\"", POL_MAX_METHODS);
+	assert_non_null(strstr(xsd, want));
+	free(xsd);
+}
+
 static void
 test_load_example(void **state)
 {
@@ -315,7 +338,9 @@ test_load_example(void **state)
 
 	/* Without a secrets file the PSK reference cannot be satisfied. */
 	assert_int_equal(pol_store_load_xml(path, NULL, &s, &err), PA_E_NOENT);
-	assert_non_null(strstr(err.what, "corp-psk"));
+	assert_non_null(strstr(err.what, "in a secrets file, but none"));
+	/* The reference is never echoed: it may be a key written there. */
+	assert_null(strstr(err.what, "corp-psk"));
 	assert_non_null(strstr(err.where, "example.xml:"));
 	free(sec);
 	free(path);
@@ -476,6 +501,120 @@ test_examples_corp_file(void **state)
 	free(sec);
 }
 
+/*
+ * AES-GCM (issue 13): the names, ESP[AESGCMnnn] in qmsecmethods (no
+ * HASH: integrity is the cipher's), the XML store (espIntegrity left
+ * out, a HASH beside it refused) round trip, and the ipsecData encoder
+ * refusing it with the filter action's name instead of writing
+ * something weaker.
+ */
+static void
+test_gcm(void **state)
+{
+	static const char *const good[] = {
+		"ESP[AESGCM128]", "esp[aesgcm192,none]",
+		"AH[SHA1]+ESP[AESGCM256]:600s/5000kb",
+		"ESP[AESGCM128] ESP[AES128,SHA1] ESP[3DES,SHA1]",
+	};
+	static const struct { const char *spec, *why; } badspec[] = {
+		{ "ESP[AESGCM128,SHA1]", "includes its integrity" },
+		{ "ESP[AESGCM512]", "unknown ESP cipher 'AESGCM512'" },
+		{ "ESP[AES128]", "needs CIPHER,HASH" },
+		{ "ESP[AESGCM128", "is not AH[HASH]" },
+		{ "", "empty" },
+	};
+	struct pol_store *s = NULL, *t = NULL;
+	struct pol_qm_offer *v = NULL, *w = NULL;
+	struct pol_filteraction *fa;
+	struct pol_err err;
+	enum pol_esp_cipher ec;
+	char what[256], txt[96], *x, *a, *b, *p;
+	uint8_t *blob = NULL;
+	size_t n, m, i, k, len;
+
+	(void)state;
+	assert_int_equal(pol_esp_cipher_parse("aesgcm256", &ec), 0);
+	assert_int_equal(ec, POL_ESP_AESGCM256);
+	assert_string_equal(pol_esp_cipher_name(POL_ESP_AESGCM128),
+	    "AESGCM128");
+	assert_true(pol_esp_cipher_is_gcm(POL_ESP_AESGCM192));
+	assert_false(pol_esp_cipher_is_gcm(POL_ESP_AES256));
+
+	/* qmsecmethods: parse, format, parse again: the same offers. */
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (pol_offers_parse(good[i], &v, &n, what, sizeof(what)) != 0)
+			fail_msg("%s: %s", good[i], what);
+		for (k = 0; k < n; k++) {
+			assert_int_equal(pol_check_offer(&v[k], what,
+			    sizeof(what)), 0);
+			pol_offer_format(&v[k], txt, sizeof(txt));
+			assert_int_equal(pol_offers_parse(txt, &w, &m, what,
+			    sizeof(what)), 0);
+			assert_int_equal(m, 1);
+			assert_memory_equal(&v[k], w, sizeof(*w));
+			free(w);
+		}
+		free(v);
+	}
+	assert_int_equal(pol_offers_parse("ESP[AESGCM128]", &v, &n, what,
+	    sizeof(what)), 0);
+	assert_int_equal(v[0].esp_cipher, POL_ESP_AESGCM128);
+	assert_int_equal(v[0].esp_integ, POL_INTEG_NONE);
+	pol_offer_format(&v[0], txt, sizeof(txt));
+	assert_string_equal(txt, "ESP[AESGCM128]:3600s/100000kb");
+	v[0].esp_integ = POL_INTEG_SHA1;	/* the model refuses it too */
+	assert_int_equal(pol_check_offer(&v[0], what, sizeof(what)),
+	    PA_E_INVAL);
+	assert_non_null(strstr(what, "includes its integrity"));
+	free(v);
+	for (i = 0; i < sizeof(badspec) / sizeof(badspec[0]); i++) {
+		v = NULL;
+		assert_int_equal(pol_offers_parse(badspec[i].spec, &v, &n,
+		    what, sizeof(what)), PA_E_INVAL);
+		assert_null(v);
+		if (strncmp(what, "qmsecmethods: ", 14) != 0 ||
+		    strstr(what, badspec[i].why) == NULL)
+			fail_msg("%s: '%s'", badspec[i].spec, what);
+	}
+
+	/* The XML store: in the schema, out without espIntegrity, back. */
+	x = example_with("esp=\"3DES\" espIntegrity=\"SHA1\"",
+	    "esp=\"AESGCM256\" espIntegrity=\"SHA1\"");
+	expect_reject(x, NULL, PA_E_INVAL, "t.xml:21",
+	    "AESGCM256 includes its integrity");
+	free(x);
+	x = example_nopsk_with("esp=\"3DES\" espIntegrity=\"SHA1\"",
+	    "esp=\"AESGCM256\"");
+	if (pol_store_parse_xml(x, strlen(x), "t.xml", NULL, &s, &err) != 0)
+		fail_msg("%s: %s", err.where, err.what);
+	fa = &s->filteractions[0];
+	assert_string_equal(fa->name, "RequireESP");
+	assert_int_equal(fa->offers[0].esp_cipher, POL_ESP_AESGCM256);
+	assert_int_equal(fa->offers[0].esp_integ, POL_INTEG_NONE);
+	a = fmt_store(s, POL_XML_INLINE_KEYS);
+	p = strstr(a, "esp=\"AESGCM256\"");
+	assert_non_null(p);
+	assert_null(strstr(a, "espIntegrity=\"NONE\""));
+	assert_int_equal(pol_store_parse_xml(a, strlen(a), "t2.xml", NULL, &t,
+	    &err), 0);
+	b = fmt_store(t, POL_XML_INLINE_KEYS);
+	assert_string_equal(a, b);
+
+	/* ipsecData: refused, naming the filter action; nothing written. */
+	assert_int_equal(pol_gp_encode_negpol(fa, NULL, &blob, &len, &err),
+	    PA_E_NOTSUP);
+	assert_null(blob);
+	if (strstr(err.what, "filter action 'RequireESP'") == NULL ||
+	    strstr(err.what, "AESGCM256") == NULL ||
+	    strstr(err.what, "ipsecData") == NULL)
+		fail_msg("%s", err.what);
+	free(x);
+	free(a);
+	free(b);
+	pol_store_free(s);
+	pol_store_free(t);
+}
+
 static void
 test_xml_rejections(void **state)
 {
@@ -595,7 +734,8 @@ test_secrets_rejections(void **state)
 	tp_write(sec, "<ipsecSecrets xmlns=\"urn:ipsec-agent:policy:1\" "
 	    "version=\"1\"><psk name=\"other\">00</psk></ipsecSecrets>");
 	assert_int_equal(pol_store_load_xml(path, sec, &s, &err), PA_E_NOENT);
-	assert_non_null(strstr(err.what, "'corp-psk' not found"));
+	assert_non_null(strstr(err.what, "named by this rule is not in"));
+	assert_null(strstr(err.what, "corp-psk"));
 	/* A secrets file that is not hex. */
 	tp_write(sec, "<ipsecSecrets xmlns=\"urn:ipsec-agent:policy:1\" "
 	    "version=\"1\"><psk name=\"corp-psk\">xyz</psk></ipsecSecrets>");
@@ -658,6 +798,56 @@ test_failed_save_leaves_file(void **state)
 	pol_store_free(s);
 }
 
+/*
+ * DNS endpoints: host names only. A mistyped address (10.66.1, which the
+ * resolver takes as 10.66.0.1, or 10.66.1.300) is refused, never
+ * resolved.
+ */
+static void
+test_dns_names(void **state)
+{
+	static const char *ok[] = { "host.example.com", "a", "a-b.c",
+	    "example.com.", "x1.y2", "1host.example", "dc1.ad.example.test" };
+	static const char *bad[] = { "10.66.1", "10.66.1.300", "", "-a.com",
+	    "a-.com", "a..b", "a b", "under_score.com", "123", ".a", "a.-",
+	    "10.0.0.1.", "host.example.1" };
+	struct pol_endpoint e;
+	struct pol_store st;
+	struct pol_filterlist fl;
+	struct pol_filter f;
+	struct pol_err err;
+	char why[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_true(pol_dns_name_ok(ok[i], why, sizeof(why)));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		assert_false(pol_dns_name_ok(bad[i], why, sizeof(why)));
+		assert_true(why[0] != '\0');
+	}
+	assert_false(pol_dns_name_ok("10.66.1", why, sizeof(why)));
+	assert_non_null(strstr(why, "four numbers"));
+	/* A store carrying one is refused at resolution, not resolved. */
+	memset(&e, 0, sizeof(e));
+	e.kind = POL_ADDR_DNS;
+	e.dns = (char *)(uintptr_t)"10.66.1";
+	memset(&f, 0, sizeof(f));
+	f.src.kind = POL_ADDR_ME;
+	f.dst = e;
+	memset(&fl, 0, sizeof(fl));
+	fl.filters = &f;
+	fl.nfilters = 1;
+	memset(&st, 0, sizeof(st));
+	st.filterlists = &fl;
+	st.nfilterlists = 1;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(pol_store_resolve_names(&st, &err), PA_E_INVAL);
+	assert_non_null(strstr(err.where, "10.66.1"));
+	assert_int_equal(f.dst.nresolved, 0);
+}
+
 int
 main(void)
 {
@@ -668,6 +858,7 @@ main(void)
 		cmocka_unit_test(test_resolve_rejections),
 		cmocka_unit_test(test_add_remove),
 		cmocka_unit_test(test_xsd_embedded_matches_file),
+		cmocka_unit_test(test_xsd_limits),
 		cmocka_unit_test_setup_teardown(test_load_example, tp_setup,
 		    tp_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, tp_setup,
@@ -677,9 +868,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_examples_corp_file,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test(test_xml_rejections),
+		cmocka_unit_test(test_gcm),
 		cmocka_unit_test_setup_teardown(test_secrets_rejections,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test(test_truncation_sweep),
+		cmocka_unit_test(test_dns_names),
 		cmocka_unit_test_setup_teardown(test_failed_save_leaves_file,
 		    tp_setup, tp_teardown),
 	};

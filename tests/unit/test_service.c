@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "lib/config.h"
 #include "lib/control.h"
+#include "lib/seal.h"
 #include "lib/sinks.h"
 #include "null/null_driver.h"
 
@@ -405,9 +406,13 @@ emit_n(struct svc_sinks *s, size_t n, size_t base)
 static void
 test_audit_chain(void **state)
 {
-	struct svc_sinks_cfg sc = { SVC_SINK_NONE, NULL, 4096, 5 };
+	struct svc_sinks_cfg sc = { SVC_SINK_NONE, NULL, 4096, 5, NULL, NULL };
 	struct svc_sinks *s;
 	struct svc_verify v;
+	struct svc_verify_opts o40 = { .expect_last = 40 };
+	struct svc_verify_opts o43 = { .expect_last = 43 };
+	struct svc_verify_opts o44 = { .expect_last = 44 };
+	struct svc_verify_opts o0 = { 0 };
 	char path[300], p1[310], eb[256];
 
 	(void)state;
@@ -421,7 +426,7 @@ test_audit_chain(void **state)
 	/* Rotated by size: path.1 exists, chain intact across files. */
 	snprintf(p1, sizeof(p1), "%s.1", path);
 	assert_int_equal(access(p1, F_OK), 0);
-	assert_int_equal(svc_audit_verify(path, 5, 40, &v), 0);
+	assert_int_equal(svc_audit_verify(path, 5, &o40, &v), 0);
 	assert_true(v.ok);
 	assert_int_equal(v.records, 40);
 	assert_int_equal(v.first_seq, 1);
@@ -430,11 +435,11 @@ test_audit_chain(void **state)
 	assert_int_equal(svc_sinks_last_seq(s), 40);
 	emit_n(s, 3, 40);
 	svc_sinks_free(s);
-	assert_int_equal(svc_audit_verify(path, 5, 43, &v), 0);
+	assert_int_equal(svc_audit_verify(path, 5, &o43, &v), 0);
 	assert_true(v.ok);
 	assert_int_equal(v.last_seq, 43);
 	/* The writer knows 44 were written: the tail was cut. */
-	assert_int_equal(svc_audit_verify(path, 5, 44, &v), 0);
+	assert_int_equal(svc_audit_verify(path, 5, &o44, &v), 0);
 	assert_false(v.ok);
 	assert_non_null(strstr(v.what, "REMOVED: the last record (seq 44)"));
 	/* Tamper inside a rotated file. */
@@ -445,14 +450,278 @@ test_audit_chain(void **state)
 		    p1);
 		assert_int_equal(system(cmd), 0);
 	}
-	assert_int_equal(svc_audit_verify(path, 5, 0, &v), 0);
+	assert_int_equal(svc_audit_verify(path, 5, &o0, &v), 0);
 	assert_false(v.ok);
 	assert_non_null(strstr(v.what, ".1:2: ALTERED"));
 	/* Missing file: no records, not an error. */
 	snprintf(path, sizeof(path), "%s/none.jsonl", tmpdir);
-	assert_int_equal(svc_audit_verify(path, 5, 0, &v), 0);
+	assert_int_equal(svc_audit_verify(path, 5, &o0, &v), 0);
 	assert_true(v.ok);
 	assert_int_equal(v.records, 0);
+}
+
+/* ---- forward-secure sealing of the audit file ---- */
+
+static uint64_t seal_ms;
+
+static uint64_t
+seal_clock(void)
+{
+	return seal_ms;
+}
+
+static void
+sh(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Verify dir/audit.jsonl with key at the fake clock + later ms. */
+static bool
+seal_verify(const char *dir, const char *key, uint64_t later,
+    uint64_t expect_last, struct svc_verify *v)
+{
+	char path[400];
+	struct svc_verify_opts o = { .key = key, .now_ms = seal_ms + later,
+	    .expect_last = expect_last };
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	assert_int_equal(svc_audit_verify(path, 5, &o, v), 0);
+	return v->ok;
+}
+
+/*
+ * Rewrite dir/audit.jsonl as someone without the old keys would: record
+ * seq edit gets new text, every hash and link after it recomputed; seals
+ * kept (they cannot be made).
+ */
+static void
+rehash_from(const char *dir, uint64_t edit)
+{
+	char path[400], tmp[410], prev[SVC_HASH_HEX] = { 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *in, *out;
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_non_null(in = fopen(path, "r"));
+	assert_non_null(out = fopen(tmp, "w"));
+	while (getline(&line, &cap, in) > 0) {
+		json_t *r = json_loads(line, 0, NULL);
+		char h[SVC_HASH_HEX], *text;
+		uint64_t seq;
+
+		assert_non_null(r);
+		seq = (uint64_t)json_integer_value(json_object_get(r, "seq"));
+		if (seq == edit)
+			json_object_set_new(json_object_get(r, "fields"),
+			    "Reason", json_string("forged"));
+		if (prev[0] != '\0' && seq > edit)
+			json_object_set_new(r, "prev", json_string(prev));
+		assert_int_equal(svc_audit_record_hash(r, h), 0);
+		json_object_set_new(r, "hash", json_string(h));
+		memcpy(prev, h, sizeof(prev));
+		text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENSURE_ASCII);
+		fprintf(out, "%s\n", text);
+		free(text);
+		json_decref(r);
+	}
+	free(line);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void
+test_audit_seal(void **state)
+{
+	struct svc_sinks_cfg sc = { SVC_SINK_NONE, NULL, 0, 5, NULL,
+	    seal_clock };
+	struct svc_sinks *s;
+	struct svc_seal st;
+	struct svc_verify v;
+	char dir[300], path[400], seal[400], vkey[SVC_SEAL_VKEY_MAX];
+	char bad[SVC_SEAL_VKEY_MAX], eb[256], work[300];
+	uint64_t t0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/seal", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	snprintf(seal, sizeof(seal), "%s/audit.seal", dir);
+	sc.file = path;
+	sc.seal_file = seal;
+	assert_int_equal(svc_seal_setup(seal, 60, false, vkey, eb,
+	    sizeof(eb)), 0);
+	/* Set up already: refused without force. */
+	assert_int_equal(svc_seal_setup(seal, 60, false, bad, eb, sizeof(eb)),
+	    PA_E_EXIST);
+	assert_int_equal(svc_seal_load(seal, &st, eb, sizeof(eb)), 0);
+	t0 = st.start_s * 1000;
+	svc_seal_wipe(&st);
+
+	/* Epoch 0: 5 records; epoch 1: 3; idle to epoch 4: 2, then stop. */
+	seal_ms = t0 + 1000;
+	assert_int_equal(svc_sinks_new(&sc, &s, eb, sizeof(eb)), 0);
+	assert_true(svc_sinks_sealing(s));
+	emit_n(s, 5, 0);
+	seal_ms = t0 + 61000;
+	emit_n(s, 3, 5);		/* epoch 0 sealed first: seq 6 */
+	seal_ms = t0 + 245000;
+	svc_sinks_tick(s);		/* epoch 1 sealed: seq 10 */
+	emit_n(s, 2, 8);
+	assert_int_equal(svc_sinks_errors(s), 0);
+	svc_sinks_free(s);		/* seq 13 seals the stop */
+	assert_true(seal_verify(dir, vkey, 0, 13, &v));
+	assert_int_equal(v.records, 13);
+	assert_non_null(strstr(v.what, "seals valid from seq 1 (epochs 0 to "
+	    "4), sealed at the stop"));
+	/* Days later, still fine: the stop was sealed. */
+	assert_true(seal_verify(dir, vkey, 86400000, 0, &v));
+	/* The key now on disk is of the epoch after the stop. */
+	assert_int_equal(svc_seal_load(seal, &st, eb, sizeof(eb)), 0);
+	assert_int_equal(st.epoch, 5);
+	assert_int_equal(st.sealed_seq, 13);
+	svc_seal_wipe(&st);
+	/* A wrong key: every seal fails. */
+	snprintf(bad, sizeof(bad), "%s", vkey);
+	bad[10] = bad[10] == '0' ? '1' : '0';
+	assert_false(seal_verify(dir, bad, 0, 0, &v));
+	assert_non_null(strstr(v.what, ":1: ALTERED: record seq 1 does not "
+	    "carry a valid seal of epoch 0"));
+	snprintf(work, sizeof(work), "%s/w", tmpdir);
+
+	/* A cut tail (the last 4 records): the chain ends unsealed. */
+	sh("rm -rf %s && cp -a %s %s && sed -i '10,$d' %s/audit.jsonl", work,
+	    dir, work, work);
+	assert_false(seal_verify(work, vkey, 3600000, 0, &v));
+	assert_non_null(strstr(v.what, "REMOVED: the chain ends in epoch 1 "));
+	/* A shorter valid chain (the first 3 records). */
+	sh("rm -rf %s && cp -a %s %s && sed -i '4,$d' %s/audit.jsonl", work,
+	    dir, work, work);
+	assert_false(seal_verify(work, vkey, 3600000, 0, &v));
+	assert_non_null(strstr(v.what, "REMOVED: the chain ends in epoch 0 "));
+	/* An edit, re-hashed to the end: the seal no longer matches. */
+	sh("rm -rf %s && cp -a %s %s", work, dir, work);
+	rehash_from(work, 2);
+	assert_false(seal_verify(work, vkey, 0, 0, &v));
+	assert_non_null(strstr(v.what, ":2: ALTERED: record seq 2 does not "
+	    "carry a valid seal of epoch 0"));
+	/* Without the key only the hash chain is checked: it passes. */
+	assert_true(seal_verify(work, NULL, 0, 0, &v));
+
+	/*
+	 * Whoever holds the current key (read from the seal state) cuts the
+	 * file after seq 3 and restarts the service: the epochs cut away
+	 * cannot be sealed again, and the service reports the gap at start.
+	 */
+	sh("rm -rf %s && cp -a %s %s && sed -i '4,$d' %s/audit.jsonl", work,
+	    dir, work, work);
+	{
+		struct svc_sinks_cfg wc = sc;
+		char wp[400], ws[400];
+
+		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
+		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
+		wc.file = wp;
+		wc.seal_file = ws;
+		seal_ms = t0 + 400000;
+		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		emit_n(s, 2, 100);
+		svc_sinks_free(s);
+		sh("grep -q 'IPSEC_AUDIT_CHAIN_BROKEN.*ends at seq 3 but seq "
+		    "13 was sealed' %s", wp);
+	}
+	assert_false(seal_verify(work, vkey, 0, 0, &v));
+	assert_non_null(strstr(v.what, "REMOVED: at seq 4 the service found "
+	    "its chain did not reach what it had sealed"));
+
+	/*
+	 * An unclean stop (the file and state as a kill -9 leaves them): the
+	 * next start seals the epoch left open and the chain verifies.
+	 */
+	sh("rm -rf %s && cp -a %s %s", work, dir, work);
+	{
+		struct svc_sinks_cfg wc = sc;
+		char wp[400], ws[400];
+
+		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
+		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
+		wc.file = wp;
+		wc.seal_file = ws;
+		seal_ms = t0 + 400000;		/* epoch 6 */
+		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		emit_n(s, 2, 200);
+		sh("cp %s %s.crash && cp %s %s.crash", wp, wp, ws, ws);
+		svc_sinks_free(s);
+		sh("mv %s.crash %s && mv %s.crash %s", wp, wp, ws, ws);
+		seal_ms = t0 + 600000;		/* epoch 10 */
+		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		emit_n(s, 1, 300);
+		svc_sinks_free(s);
+		sh("grep -q 'resumed after an unclean stop' %s", wp);
+	}
+	assert_true(seal_verify(work, vkey, 0, 0, &v));
+
+	/* Rotation keeps the chain and the seals. */
+	sh("rm -rf %s && mkdir %s", work, work);
+	{
+		struct svc_sinks_cfg wc = sc;
+		char wp[400], ws[400];
+
+		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
+		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
+		wc.file = wp;
+		wc.seal_file = ws;
+		wc.rotate_size = 4096;
+		assert_int_equal(svc_seal_setup(ws, 60, false, vkey, eb,
+		    sizeof(eb)), 0);
+		assert_int_equal(svc_seal_load(ws, &st, eb, sizeof(eb)), 0);
+		t0 = st.start_s * 1000;
+		svc_seal_wipe(&st);
+		seal_ms = t0;
+		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)), 0);
+		emit_n(s, 20, 0);
+		seal_ms = t0 + 60000;
+		emit_n(s, 20, 20);
+		svc_sinks_free(s);
+		sh("test -f %s.2", wp);
+	}
+	assert_true(seal_verify(work, vkey, 0, 0, &v));
+	assert_int_equal(v.last_seq, 42);
+	/* A seal state of the wrong mode is refused at start. */
+	sh("chmod 0644 %s/audit.seal", work);
+	{
+		struct svc_sinks_cfg wc = sc;
+		char wp[400], ws[400];
+
+		snprintf(wp, sizeof(wp), "%s/audit.jsonl", work);
+		snprintf(ws, sizeof(ws), "%s/audit.seal", work);
+		wc.file = wp;
+		wc.seal_file = ws;
+		assert_int_equal(svc_sinks_new(&wc, &s, eb, sizeof(eb)),
+		    PA_E_PERM);
+		assert_non_null(strstr(eb, "mode 0600"));
+	}
+	/* Not a key. */
+	{
+		struct svc_verify_opts o = { .key = "pa-seal1-zz" };
+
+		assert_int_equal(svc_audit_verify(path, 5, &o, &v),
+		    PA_E_FORMAT);
+	}
 }
 
 /* ---- agent core on the null driver ---- */
@@ -836,6 +1105,7 @@ main(void)
 		cmocka_unit_test(test_ctl_parse),
 		cmocka_unit_test(test_audit_fold),
 		cmocka_unit_test(test_audit_chain),
+		cmocka_unit_test(test_audit_seal),
 		cmocka_unit_test(test_agent_core),
 		cmocka_unit_test(test_agent_dynamic_psk),
 		cmocka_unit_test(test_agent_offers_are_alternatives),

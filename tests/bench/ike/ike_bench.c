@@ -7,12 +7,18 @@
  *
  * usage: ike_bench --local A --remote B --psk S [--ike 3des-sha1-modp1024]
  *        [--esp aes128-sha1] [--count N] [--parallel P] [--port N]
+ *        [--latency] [--timeout-ms T] [--transport]
+ *
+ * --latency runs the handshakes one after the other and prints each one's
+ * time (acquire to both Quick Mode SAs), the median and the worst;
+ * a handshake not done within T ms (default 10000) counts as failed.
  */
 #include <sys/resource.h>
 
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +30,10 @@
 #include "pa_time.h"
 
 static unsigned done;
+/* --latency: the handshake in flight, and how many completed. */
+static bool inflight;
+static unsigned ldone;
+static uint64_t done_at;
 
 static void
 on_qmsa(void *arg, const struct sa_id *in, const struct sa_id *out)
@@ -32,6 +42,19 @@ on_qmsa(void *arg, const struct sa_id *in, const struct sa_id *out)
 	(void)in;
 	(void)out;
 	done++;
+	if (inflight) {
+		inflight = false;
+		ldone++;
+		done_at = pa_now_ms();
+	}
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static double
@@ -56,6 +79,9 @@ main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "parallel", required_argument, NULL, 'p' },
 		{ "port", required_argument, NULL, 'P' },
+		{ "latency", no_argument, NULL, 'L' },
+		{ "transport", no_argument, NULL, 'M' },
+		{ "timeout-ms", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ike_onerule one;
@@ -69,6 +95,9 @@ main(int argc, char **argv)
 	const char *psk = NULL, *ikes = "aes128-sha1-modp2048",
 	    *esps = "aes128-sha1";
 	unsigned count = 1000, parallel = 32, port = 500, started = 0;
+	unsigned timeout_ms = 10000, lat_fail = 0, recorded = 0;
+	bool latency = false, tunnel = true;
+	uint64_t *lat = NULL, started_at = 0;
 	uint64_t last_trace = 0;
 	uint64_t t0, t1, deadline;
 	double c0, c1;
@@ -86,12 +115,15 @@ main(int argc, char **argv)
 		case 'n': count = (unsigned)atoi(optarg); break;
 		case 'p': parallel = (unsigned)atoi(optarg); break;
 		case 'P': port = (unsigned)atoi(optarg); break;
+		case 'L': latency = true; break;
+		case 'M': tunnel = false; break;
+		case 'T': timeout_ms = (unsigned)atoi(optarg); break;
 		default: return 2;
 		}
 	}
 	if (psk == NULL || local.family == 0 || remote.family == 0 ||
 	    ike_onerule_init(&one, "bench", &local, &remote, psk, ikes, esps,
-	    0, true) != 0) {
+	    0, tunnel) != 0) {
 		fprintf(stderr, "usage: ike_bench --local A --remote B --psk S "
 		    "[--ike C-H-G] [--esp C-H] [--count N] [--parallel P]\n");
 		return 2;
@@ -119,21 +151,50 @@ main(int argc, char **argv)
 	pkt.src.len = 32;
 	pkt.dst.addr = remote;
 	pkt.dst.len = 32;
+	if (latency) {
+		parallel = 1;
+		if ((lat = calloc(count, sizeof(*lat))) == NULL)
+			return 1;
+	}
 	t0 = pa_now_ms();
 	c0 = cpu_s();
 	deadline = t0 + 600000;
-	while (done < count && pa_now_ms() < deadline) {
+	while ((latency ? recorded + lat_fail < count : done < count) &&
+	    pa_now_ms() < deadline) {
 		struct pollfd pfd[8];
 		int fds[8], t;
 		size_t n, i;
 
 		ike_stats(ike, &st);
-		while (started < count &&
+		if (latency) {
+			/* One at a time: the current one done, or given up. */
+			if (ldone > recorded)
+				lat[recorded++] = done_at - started_at;
+			else if (inflight &&
+			    pa_now_ms() - started_at > timeout_ms) {
+				inflight = false;
+				lat_fail++;
+				ike_free(ike);
+				if (ike_new(&cfg, &ike) != 0 ||
+				    ike_set_policy(ike, &one.pol, NULL) != 0)
+					break;
+			}
+		}
+		while (!latency && started < count &&
 		    started - done - st.negotiation_failures < parallel) {
 			if (ike_acquire(ike, &pkt, 0, NULL) != 0)
 				break;
 			started++;
 		}
+		if (latency && !inflight && recorded + lat_fail < count) {
+			if (ike_acquire(ike, &pkt, 0, NULL) != 0)
+				break;
+			inflight = true;
+			started++;
+			started_at = pa_now_ms();
+		}
+		if (latency && recorded + lat_fail >= count)
+			break;
 		n = ike_fds(ike, fds, 8);
 		for (i = 0; i < n; i++) {
 			pfd[i].fd = fds[i];
@@ -160,8 +221,26 @@ main(int argc, char **argv)
 			    (unsigned long long)st.retransmits,
 			    (unsigned long long)st.main_modes);
 		}
-		if (st.negotiation_failures > count / 10 + 10)
+		if (!latency && st.negotiation_failures > count / 10 + 10)
 			break;
+	}
+	if (latency) {
+		unsigned k;
+
+		printf("latency_ms=");
+		for (k = 0; k < recorded; k++)
+			printf("%s%llu", k ? "," : "",
+			    (unsigned long long)lat[k]);
+		qsort(lat, recorded, sizeof(*lat), cmp_u64);
+		printf(" handshakes=%u failed=%u median_ms=%llu max_ms=%llu\n",
+		    recorded, lat_fail,
+		    recorded ? (unsigned long long)lat[recorded / 2] : 0ULL,
+		    recorded ? (unsigned long long)lat[recorded - 1] : 0ULL);
+		free(lat);
+		ike_free(ike);
+		null_driver_ops.close(drv);
+		ike_onerule_clear(&one);
+		return recorded == count ? 0 : 1;
 	}
 	t1 = pa_now_ms();
 	c1 = cpu_s();

@@ -16,7 +16,8 @@ TIMEOUT = 30
 
 
 def serve(addr, port, ready, result):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
+                      socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, int(port)))
     s.listen(1)
@@ -41,7 +42,8 @@ def serve(addr, port, ready, result):
 def send(src, dst, port, path):
     with open(path, "rb") as f:
         data = f.read()
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6 if ":" in src else socket.AF_INET,
+                      socket.SOCK_STREAM)
     s.settimeout(TIMEOUT)
     s.bind((src, 0))
     s.connect((dst, int(port)))

@@ -14,7 +14,9 @@
  *        [--esp 3des-sha1] [--pfs GROUP] [--tunnel] [--local-ts CIDR
  *        --remote-ts CIDR] [--initiate] [--port N] [--olog] [--quiet]
  *
- * --cert F --key F --ca F [--ca-dn DN]: RSA signatures instead of the PSK.
+ * --cert F --key F --ca F [--ca-dn DN [--ca-dn DN2]]: RSA signatures
+ * instead of the PSK; with two --ca-dn, two certificate methods in that
+ * order, each naming its CA (F then holds both CAs).
  * --quiet prints nothing per SA (benchmarks: the report walks all SAs).
  * --driver NAME: a driver backend other than null (e.g. uesp, so that a
  * benchmark's RSS includes a real driver's SA state; root, in a netns).
@@ -198,7 +200,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	char *ike_s = NULL, *esp_s = NULL, *lts = NULL, *rts = NULL,
-	    *psk = NULL, *certf = NULL, *keyf = NULL, *caf = NULL, *cadn = NULL;
+	    *psk = NULL, *certf = NULL, *keyf = NULL, *caf = NULL, *cadn = NULL,
+	    *cadn2 = NULL;
 	struct pa_addr local, remote;
 	struct ike_cfg cfg;
 	struct driver_cfg dc;
@@ -229,7 +232,12 @@ main(int argc, char **argv)
 		case 'c': certf = optarg; break;
 		case 'K': keyf = optarg; break;
 		case 'a': caf = optarg; break;
-		case 'd': cadn = optarg; break;
+		case 'd':
+			if (cadn == NULL)
+				cadn = optarg;
+			else
+				cadn2 = optarg;
+			break;
 		case 'D':
 			if ((dops = drv_lookup(optarg)) == NULL)
 				usage();
@@ -254,8 +262,22 @@ main(int argc, char **argv)
 			usage();
 	}
 	if (certf != NULL) {
+		pa_secret_free(one.auth.psk);
+		one.auth.psk = NULL;
 		one.auth.kind = POL_AUTH_CERT;
 		one.auth.ca_dn = cadn;
+		if (cadn2 != NULL) {
+			/* The engine reads the rule's methods as an array. */
+			struct pol_auth *two = calloc(2, sizeof(*two));
+
+			if (two == NULL)
+				return 1;
+			two[0] = one.auth;
+			two[1].kind = POL_AUTH_CERT;
+			two[1].ca_dn = cadn2;
+			one.rule.auth = two;
+			one.rule.nauth = 2;
+		}
 	}
 
 	memset(&dc, 0, sizeof(dc));

@@ -169,6 +169,44 @@ else
 	fail "could not make a test PKI with openssl"
 fi
 
+# Two certificate methods from two CAs (CA A, then CA B: charon's
+# certificate is from B) and ten Quick Mode offers of which only the last
+# is charon's: every method's CA and every offer counts (the engine once
+# kept the first CA and the first 8 offers, and refused both).
+mkpki2() {
+	local d=$tmp/pki2 c
+	mkdir -p "$d"
+	for c in A B; do
+		openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+		    -subj "/O=IKE Interop/CN=Interop CA $c" -keyout "$d/ca$c.key" \
+		    -out "$d/ca$c.pem" -addext "basicConstraints=critical,CA:TRUE" \
+		    2>/dev/null || return 1
+	done
+	cat "$d/caA.pem" "$d/caB.pem" > "$d/cas.pem"
+	for c in us:A charon:B; do
+		openssl req -newkey rsa:2048 -nodes -subj "/O=IKE Interop/CN=${c%:*}" \
+		    -keyout "$d/${c%:*}.key" -out "$d/${c%:*}.csr" 2>/dev/null &&
+		openssl x509 -req -in "$d/${c%:*}.csr" -CA "$d/ca${c#*:}.pem" \
+		    -CAkey "$d/ca${c#*:}.key" -CAcreateserial -days 30 \
+		    -out "$d/${c%:*}.pem" 2>/dev/null || return 1
+	done
+}
+if mkpki2; then
+	PEER_AUTH=(--cert "$tmp/pki2/us.pem" --key "$tmp/pki2/us.key"
+	    --ca "$tmp/pki2/cas.pem" --ca-dn "CN=Interop CA A,O=IKE Interop"
+	    --ca-dn "CN=Interop CA B,O=IKE Interop")
+	export CHARON_CERT=$tmp/pki2/charon.pem CHARON_KEY=$tmp/pki2/charon.key \
+	    CHARON_CA=$tmp/pki2/caA.pem
+	ten=3des-md5,3des-sha1,3des-sha256,aes128-md5,aes128-sha1,aes192-md5
+	ten=$ten,aes192-sha1,aes256-md5,aes256-sha1,aes256-sha256
+	run_case "two CAs, 10 offers, the last one chosen" us aes128-sha256-modp2048 "$ten" aes256-sha256 0 AES_CBC-256/HMAC_SHA2_256_128
+	run_case "two CAs, 10 offers, the last one chosen" charon aes128-sha256-modp2048 "$ten" aes256-sha256 0 AES_CBC-256/HMAC_SHA2_256_128
+	unset CHARON_CERT CHARON_KEY CHARON_CA
+	PEER_AUTH=()
+else
+	fail "could not make a two-CA test PKI with openssl"
+fi
+
 [ $fails = 0 ] && echo "PASS" && exit 0
 echo "$fails failure(s)"
 exit 1

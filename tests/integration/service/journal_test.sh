@@ -53,10 +53,11 @@ driver = null
 ike = off
 audit_sink = journald
 audit_file =
-store = $here/store.xml
+store = $tmp/store.xml
 control_socket = $tmp/ctl.sock
 state_dir = $tmp/state
 EOC
+cp "$here/store.xml" "$tmp/store.xml"
 # Wait for the entry with this MESSAGE_ID; print it.
 want() {
 	local id=$1 e
@@ -79,12 +80,20 @@ e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f31644) || fail "no 5700 entry"
 jq -e '.IPSEC_EVENT_ID == "5700" and .IPSEC_UID == "0" and
     .IPSEC_COMMAND == "set diagnostics 3" and .IPSEC_RESULT == "success"' \
     <<<"$e" >/dev/null || fail "5700 fields: $e"
+# A failure is a warning (PRIORITY 4): a reload of a broken store, 616.
+cp "$tmp/store.xml" "$tmp/store.good"
+echo "<broken" > "$tmp/store.xml"
+"$bin/ipseccmd" -c "$tmp/agentd.conf" reload >/dev/null 2>&1 &&
+    fail "a broken store reloaded"
+e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f30268) || fail "no 616 entry"
+jq -e '.PRIORITY == "4"' <<<"$e" >/dev/null || fail "616 priority: $e"
+cp "$tmp/store.good" "$tmp/store.xml"
 "$bin/ipseccmd" -c "$tmp/agentd.conf" service stop >/dev/null || fail "stop"
 e=$(want 5e1c0a9d7b2f4c3e8a61d04b97f30266) || fail "no 614 entry"
 jq -e '.IPSEC_REASON == "service stopped by uid 0" and
     (.IPSEC_DATA_PATH | startswith("fail-closed"))' <<<"$e" >/dev/null ||
     fail "614 fields: $e"
-echo "ok 1 - journald entries with stable MESSAGE_IDs and IPSEC_* fields"
+echo "ok 1 - journald entries with stable MESSAGE_IDs and IPSEC_* fields, failures at PRIORITY 4"
 
 # syslog: /dev/log is a stand-in too (a private /dev with the few nodes
 # the daemon uses bound in).

@@ -101,7 +101,9 @@ for i in $(seq 1 300); do
 	[ "$q" = 0 ] && break
 done
 [ "$q" = 0 ] || fail "a still has Quick Mode SAs after b stopped"
-jq -s -e '[.[] | select(.id == 542)] | length >= 1' "$tmp/a/audit.jsonl" \
+jq -s -e '[.[] | select(.id == 542 and (.fields.Filter |
+    test("^Source IP Address .*IKE Peer Addr ")))] | length >= 1' \
+    "$tmp/a/audit.jsonl" \
     >/dev/null || fail "no 542 on a"
 tail -1 "$tmp/b/audit.jsonl" | jq -e '.id == 614' >/dev/null ||
     fail "b: no 614 last"
