@@ -70,15 +70,20 @@ uesp_post(struct driver *d, struct uesp_ev *e)
 }
 
 void
-uesp_count_drop(struct driver *d, enum drv_drop_reason why,
-    const struct pa_addr *peer)
+uesp_count_drop(struct driver *d, enum drv_dir dir, enum drv_drop_reason why,
+    const struct pa_addr *peer, uint8_t proto, uint32_t spi)
 {
-	if ((unsigned)why >= UESP_NDROP)
+	int x = UESP_DIX(dir);
+
+	if ((unsigned)why >= UESP_NDROP || why == 0)
 		why = DRV_DROP_SYNTAX;
-	atomic_fetch_add_explicit(&d->drops[why], 1, memory_order_relaxed);
-	if (peer != NULL && peer->family != 0) {
+	atomic_fetch_add_explicit(&d->drops[x][why], 1, memory_order_relaxed);
+	if ((peer != NULL && peer->family != 0) || spi != 0) {
 		pthread_mutex_lock(&d->evlock);
-		d->drop_peer[why] = *peer;
+		if (peer != NULL && peer->family != 0)
+			d->drop_last[x][why].peer = *peer;
+		d->drop_last[x][why].proto = proto;
+		d->drop_last[x][why].spi = spi;
 		pthread_mutex_unlock(&d->evlock);
 	}
 }
@@ -106,7 +111,8 @@ uesp_qfree(struct driver *d, struct uesp_pol *pol, bool count)
 	for (q = pol->qhead; q != NULL; q = n) {
 		n = q->next;
 		if (count)
-			uesp_count_drop(d, DRV_DROP_QUEUE_FULL, NULL);
+			uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_QUEUE_FULL,
+			    NULL, 0, 0);
 		free(q);
 	}
 	pol->qhead = NULL;
@@ -144,6 +150,9 @@ struct uesp_txb {
 	struct pa_addr		src[UESP_BATCH];
 	uint16_t		dport[UESP_BATCH];
 	uint32_t		spi[UESP_BATCH], seq[UESP_BATCH];
+	/* The outermost SA of each slot (0: sent in clear), for drops. */
+	uint8_t			oproto[UESP_BATCH];
+	uint32_t		ospi[UESP_BATCH];
 };
 
 #define UESP_GSO_MAXSEGS	64	/* UDP_MAX_SEGMENTS */
@@ -174,8 +183,11 @@ uesp_txb_send_raw(struct driver *d, struct uesp_txb *b, size_t i, size_t end)
 			if (r <= 0) {
 				/* This one failed (EMSGSIZE...): skip it. */
 				if (errno != EAGAIN && errno != ENOBUFS)
-					uesp_count_drop(d, DRV_DROP_SYNTAX,
-					    &b->dst[i + k]);
+					uesp_count_drop(d, DRV_DIR_OUT,
+					    errno == EMSGSIZE ?
+					    DRV_DROP_TOO_BIG : DRV_DROP_SYNTAX,
+					    &b->dst[i + k], b->oproto[i + k],
+					    b->ospi[i + k]);
 				k++;
 				continue;
 			}
@@ -385,7 +397,7 @@ uesp_txb_classify(struct driver *d, struct uesp_txb *b, size_t i)
 /* Commit len bytes written into the current slot, to dst. */
 static void
 uesp_txb_commit(struct driver *d, struct uesp_txb *b, size_t len,
-    const struct pa_addr *dst)
+    const struct pa_addr *dst, uint8_t proto, uint32_t spi)
 {
 	int fd = dst->family == AF_INET ? d->tx4 : d->tx6;
 
@@ -394,6 +406,8 @@ uesp_txb_commit(struct driver *d, struct uesp_txb *b, size_t len,
 	b->len[b->n] = len;
 	b->fd[b->n] = fd;
 	b->dst[b->n] = *dst;
+	b->oproto[b->n] = proto;
+	b->ospi[b->n] = spi;
 	pa_addr_to_sockaddr(dst, 0, &b->to[b->n], &b->tolen[b->n]);
 	uesp_txb_classify(d, b, b->n);
 	b->n++;
@@ -425,6 +439,129 @@ uesp_txb_free(struct uesp_txb *b)
 	free(b);
 }
 
+static void	uesp_write_plain(struct driver *, const uint8_t *, size_t);
+
+/*
+ * The path MTU towards an outer destination, as the kernel knows it (the
+ * route's, lowered by ICMP "fragmentation needed" it received), from a
+ * connected UDP socket with our bypass mark; cached for UESP_PMTU_MS.
+ * 0: not known (send as it is). In transport mode the inner and outer
+ * destinations are one address: the MTU our own ICMP taught the kernel for
+ * the inner packets shows here too, and is not the path's.
+ */
+static struct uesp_pmtu *
+uesp_pmtu_entry(struct driver *d, const struct pa_addr *dst)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(d->pmtu) / sizeof(d->pmtu[0]); i++)
+		if (pa_addr_eq(&d->pmtu[i].dst, dst))
+			return &d->pmtu[i];
+	return NULL;
+}
+
+static unsigned
+uesp_pmtu(struct driver *d, const struct pa_addr *dst)
+{
+	struct uesp_pmtu *c = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl, ol;
+	uint64_t now = pa_now_ms();
+	int fd, mtu = 0;
+
+	if ((c = uesp_pmtu_entry(d, dst)) != NULL && now - c->t_ms <
+	    UESP_PMTU_MS)
+		return c->mtu;
+	if (c == NULL) {
+		c = &d->pmtu[d->pmtu_next];
+		d->pmtu_next = (d->pmtu_next + 1) %
+		    (unsigned)(sizeof(d->pmtu) / sizeof(d->pmtu[0]));
+		memset(c, 0, sizeof(*c));
+	}
+	pa_addr_to_sockaddr(dst, 4500, &ss, &sl);
+	if ((fd = socket(dst->family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0) {
+		ol = sizeof(mtu);
+		if (setsockopt(fd, SOL_SOCKET, SO_MARK, &d->bypass,
+		    sizeof(d->bypass)) != 0 ||
+		    connect(fd, (struct sockaddr *)&ss, sl) != 0 ||
+		    getsockopt(fd, dst->family == AF_INET ? IPPROTO_IP :
+		    IPPROTO_IPV6, dst->family == AF_INET ? IP_MTU : IPV6_MTU,
+		    &mtu, &ol) != 0 || mtu < 68)
+			mtu = 0;
+		close(fd);
+	}
+	c->dst = *dst;
+	if (c->adv_lo != 0 && (unsigned)mtu >= c->adv_lo &&
+	    (unsigned)mtu <= c->adv_hi)
+		c->mtu = c->real;
+	else
+		c->mtu = c->real = (unsigned)mtu;
+	c->t_ms = now;
+	return c->mtu;
+}
+
+struct uesp_frag_ctx {
+	struct driver		*d;
+	struct uesp_txb		*b;
+	const struct pa_addr	*dst;
+	uint8_t			 proto;
+	uint32_t		 spi;
+};
+
+static int
+uesp_frag_commit(void *arg, const uint8_t *p, size_t len)
+{
+	struct uesp_frag_ctx *c = arg;
+	uint8_t *out = uesp_txb_slot(c->d, c->b);
+
+	memcpy(out, p, len);
+	uesp_txb_commit(c->d, c->b, len, c->dst, c->proto, c->spi);
+	if (c->b->n > 0)
+		c->b->uoff[c->b->n - 1] = 0;	/* never in a GSO run */
+	return 0;
+}
+
+/*
+ * An encapsulated packet (olen bytes in the current slot, from the inner
+ * packet pkt) larger than the path MTU: fragments after encapsulation, or
+ * for an inner packet that must not be fragmented, ICMP "too big" back to
+ * its sender with the MTU left for it once encapsulated.
+ */
+static void
+uesp_tx_big(struct driver *d, struct uesp_txb *b, const uint8_t *pkt,
+    size_t len, size_t olen, unsigned mtu, const struct sa_id *oid)
+{
+	static _Thread_local uint8_t big[UESP_BUF];
+	static _Thread_local uint8_t icmp[1400];
+	struct uesp_frag_ctx c = { d, b, &oid->dst, oid->proto, oid->spi };
+	size_t over = olen - len, ilen;
+	long inner = (long)mtu - (long)over - 16;
+	int rc;
+
+	if (uesp_pkt_df(pkt, len) && inner >= (pkt[0] >> 4 == 6 ? 1280 :
+	    552)) {
+		if (uesp_icmp_too_big(pkt, len, (uint32_t)inner, icmp,
+		    sizeof(icmp), &ilen) == 0) {
+			struct uesp_pmtu *e = uesp_pmtu_entry(d, &oid->dst);
+
+			/* (it varies with the padding of each packet) */
+			if (e != NULL && (e->adv_lo == 0 ||
+			    (unsigned)inner < e->adv_lo))
+				e->adv_lo = (unsigned)inner;
+			if (e != NULL && (unsigned)inner > e->adv_hi)
+				e->adv_hi = (unsigned)inner;
+			uesp_write_plain(d, icmp, ilen);
+		}
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_TOO_BIG, &oid->dst,
+		    oid->proto, oid->spi);
+		return;
+	}
+	memcpy(big, b->buf[b->n], olen);
+	if ((rc = uesp_frag_out(big, olen, mtu, uesp_frag_commit, &c)) != 0)
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_TOO_BIG, &oid->dst,
+		    oid->proto, oid->spi);
+}
+
 /* Hold a packet for a PROTECT filter without SAs; raise the acquire. */
 static void
 uesp_enqueue(struct driver *d, struct uesp_pol *pol, const uint8_t *pkt,
@@ -436,7 +573,8 @@ uesp_enqueue(struct driver *d, struct uesp_pol *pol, const uint8_t *pkt,
 
 	if (pol->qlen >= d->qmax ||
 	    (q = malloc(sizeof(*q) + len)) == NULL)
-		uesp_count_drop(d, DRV_DROP_QUEUE_FULL, &ps->dst.addr);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_QUEUE_FULL,
+		    &ps->dst.addr, 0, 0);
 	else {
 		q->next = NULL;
 		q->t_ms = now;
@@ -485,11 +623,26 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	struct uesp_sa *esp, *ah;
 	enum uesp_life life;
 	struct pa_addr dst;
-	size_t hl, olen;
+	struct sa_id oid;
+	const uint8_t *whole;
+	size_t hl, olen, wlen;
+	unsigned mtu;
 	int rc;
 
+	/* Fragments the stack cut before the TUN: whole first. */
+	rc = uesp_reasm_add(d->ra, pkt, len, pa_now_ms(), &whole, &wlen);
+	if (rc == PA_E_AGAIN)
+		return;
+	if (rc < 0) {
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
+		return;
+	}
+	if (rc == 1) {
+		pkt = whole;
+		len = wlen;
+	}
 	if (uesp_pkt_sel(pkt, len, &ps, &hl) != 0) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return;
 	}
 	pthread_rwlock_rdlock(&d->lock);
@@ -504,12 +657,13 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 		pthread_rwlock_unlock(&d->lock);
 		out = uesp_txb_slot(d, b);
 		memcpy(out, pkt, len);
-		uesp_txb_commit(d, b, len, &ps.dst.addr);
+		uesp_txb_commit(d, b, len, &ps.dst.addr, 0, 0);
 		return;
 	}
 	if (pol->p.action == DRV_ACT_BLOCK) {
 		pthread_rwlock_unlock(&d->lock);
-		uesp_count_drop(d, DRV_DROP_BLOCKED, &ps.dst.addr);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_BLOCKED,
+		    &ps.dst.addr, 0, 0);
 		return;
 	}
 	if (!uesp_pol_sas(d, pol, &ps, &esp, &ah)) {
@@ -519,7 +673,8 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	}
 	out = uesp_txb_slot(d, b);
 	rc = uesp_encap(esp, ah, pkt, len, out, UESP_BUF, &olen, &life);
-	dst = uesp_sa_id(ah != NULL ? ah : esp)->dst;
+	oid = *uesp_sa_id(ah != NULL ? ah : esp);
+	dst = oid.dst;
 	if (rc == 0) {
 		if (esp != NULL)
 			atomic_fetch_add_explicit(&d->conf_sent, len,
@@ -532,10 +687,19 @@ uesp_tx_packet(struct driver *d, const uint8_t *pkt, size_t len,
 	    ah != NULL && uesp_sa_dead(ah) ? ah : esp != NULL ? esp : ah,
 	    life);
 	pthread_rwlock_unlock(&d->lock);
-	if (rc == 0)
-		uesp_txb_commit(d, b, olen, &dst);
+	if (rc == 0 && olen > 576 && (mtu = uesp_pmtu(d, &dst)) != 0 &&
+	    olen > mtu)
+		uesp_tx_big(d, b, pkt, len, olen, mtu, &oid);
+	else if (rc == 0)
+		uesp_txb_commit(d, b, olen, &dst, oid.proto, oid.spi);
 	else
-		uesp_count_drop(d, DRV_DROP_SYNTAX, &dst);
+		/* The SA cannot take it (sequence numbers or lifetime
+		 * exhausted, too big): an outbound drop, never "not
+		 * decrypted". */
+		uesp_count_drop(d, DRV_DIR_OUT, rc == PA_E_STATE ?
+		    DRV_DROP_NO_SA : rc == PA_E_NOSPACE || rc == PA_E_SHORT ?
+		    DRV_DROP_TOO_BIG : DRV_DROP_SYNTAX, &dst, oid.proto,
+		    oid.spi);
 }
 
 /* Send what was held for filters whose SAs have arrived. */
@@ -580,7 +744,8 @@ uesp_tx_release(struct driver *d, struct uesp_txb *b, bool expire_only)
 			if (pol->qhead == NULL)
 				pol->qtail = &pol->qhead;
 			pol->qlen--;
-			uesp_count_drop(d, DRV_DROP_QUEUE_FULL, NULL);
+			uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_QUEUE_FULL,
+			    NULL, 0, 0);
 			free(q);
 		}
 		if (pol->qhead == NULL)
@@ -640,16 +805,16 @@ uesp_tx_read(struct driver *d, uint8_t *in, uint8_t *seg, struct uesp_txb *b)
 	if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) {
 		if (uesp_tso_split(in, (size_t)n, gsz, seg, UESP_BUF,
 		    uesp_tx_seg, &c) != 0)
-			uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+			uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return 0;
 	}
 	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return 0;
 	}
 	if ((flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 	    uesp_csum_complete(in, (size_t)n, cstart, coff) != 0) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, NULL);
+		uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_SYNTAX, NULL, 0, 0);
 		return 0;
 	}
 	uesp_tx_packet(d, in, (size_t)n, b);
@@ -696,7 +861,7 @@ uesp_tx_main(void *arg)
 	in = malloc(UESP_BUF);
 	seg = malloc(UESP_BUF);
 	b = uesp_txb_new();
-	if (in == NULL || seg == NULL || b == NULL)
+	if (in == NULL || seg == NULL || b == NULL || d->ra == NULL)
 		fatalx("uesp: out of memory for the TX thread");
 	pfd[0].fd = d->tun;
 	pfd[1].fd = d->wakefd;
@@ -722,6 +887,10 @@ uesp_tx_main(void *arg)
 			last = pa_now_ms();
 			uesp_tx_release(d, b, true);
 			uesp_udp_check(d);
+			for (i = (int)uesp_reasm_expire(d->ra, last); i > 0;
+			    i--)
+				uesp_count_drop(d, DRV_DIR_OUT,
+				    DRV_DROP_SYNTAX, NULL, 0, 0);
 		}
 	}
 	free(in);
@@ -925,6 +1094,21 @@ uesp_gro_add(struct driver *d, struct uesp_gro *g, const uint8_t *p,
 	g->psh = (flags & TCPF_PSH) != 0;
 }
 
+/* The SPI a received ESP or AH packet names (0: too short). */
+static uint32_t
+uesp_rx_spi(const struct uesp_rx *rx)
+{
+	struct rd r;
+	uint32_t spi = 0;
+
+	rd_init(&r, rx->payload.p, rx->payload.len);
+	if (rx->proto == DRV_PROTO_AH && rd_skip(&r, 4) != 0)
+		return 0;
+	if (rd_u32(&r, &spi) != 0)
+		return 0;
+	return spi;
+}
+
 static void
 uesp_rx_packet(struct driver *d, const struct uesp_rx *rx, uint8_t *out,
     struct uesp_gro *g)
@@ -932,12 +1116,16 @@ uesp_rx_packet(struct driver *d, const struct uesp_rx *rx, uint8_t *out,
 	struct uesp_verdict v;
 	struct sa_id lid;
 	struct uesp_ev e;
+	uint32_t spi = 0;
 	size_t olen;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
 	pthread_rwlock_rdlock(&d->lock);
 	rc = uesp_decap(d->db, rx, out, UESP_BUF, &olen, &v);
+	if (rc != 0 && rc != PA_E_AGAIN)
+		spi = v.sa != NULL ? uesp_sa_id(v.sa)->spi :
+		    uesp_rx_spi(rx);
 	if (rc == 0) {
 		if (uesp_sa_id(v.sa)->proto == DRV_PROTO_ESP)
 			atomic_fetch_add_explicit(&d->conf_recv, olen,
@@ -962,7 +1150,8 @@ uesp_rx_packet(struct driver *d, const struct uesp_rx *rx, uint8_t *out,
 		else
 			uesp_write_plain(d, out, olen);
 	} else if (rc != PA_E_AGAIN)
-		uesp_count_drop(d, v.why, &rx->src);
+		uesp_count_drop(d, DRV_DIR_IN, v.why, &rx->src, rx->proto,
+		    spi);
 }
 
 static int
@@ -989,7 +1178,8 @@ uesp_housekeep(struct driver *d, uint64_t *seen)
 		atomic_store(&d->nft_blocked, bl);
 	}
 	for (r = 0; r < UESP_NDROP; r++)
-		sum += atomic_load(&d->drops[r]);
+		sum += atomic_load(&d->drops[0][r]) +
+		    atomic_load(&d->drops[1][r]);
 	sum += ct + bl;
 	if (sum != *seen) {
 		*seen = sum;
@@ -1005,8 +1195,8 @@ uesp_rx_handle(struct driver *d, int rc, struct uesp_rx *rx, uint8_t *out,
 	if (rc == PA_E_AGAIN)
 		return;
 	if (rc != 0) {
-		uesp_count_drop(d, DRV_DROP_SYNTAX, rx->src.family != 0 ?
-		    &rx->src : NULL);
+		uesp_count_drop(d, DRV_DIR_IN, DRV_DROP_SYNTAX,
+		    rx->src.family != 0 ? &rx->src : NULL, 0, 0);
 		return;
 	}
 	if (rx->udp && rx->payload.len > UESP_GSO_MIN) {
@@ -1174,7 +1364,8 @@ uesp_udp_filter(int fd, bool v4, uint16_t port)
 static int
 uesp_raw(int family, int proto, struct driver *d, bool rx)
 {
-	int fd, one = 1, sz = 4 << 20;
+	int fd, one = 1, sz = 4 << 20, omit4 = IP_PMTUDISC_OMIT,
+	    omit6 = IPV6_PMTUDISC_OMIT;
 
 	if ((fd = socket(family, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    proto)) < 0)
@@ -1184,6 +1375,17 @@ uesp_raw(int family, int proto, struct driver *d, bool rx)
 		goto fail;
 	(void)setsockopt(fd, SOL_SOCKET, rx ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
 	    &sz, sizeof(sz));
+	/*
+	 * Sending: the interface MTU, not the route's path MTU. In transport
+	 * mode the peer's route is also the inner packets', and the MTU our
+	 * ICMP taught it for them (smaller by the ESP overhead) would make
+	 * the kernel cut every ESP packet in two; we fragment ourselves, to
+	 * the path MTU (uesp_pmtu).
+	 */
+	if (!rx && (family == AF_INET ? setsockopt(fd, IPPROTO_IP,
+	    IP_MTU_DISCOVER, &omit4, sizeof(omit4)) : setsockopt(fd,
+	    IPPROTO_IPV6, IPV6_MTU_DISCOVER, &omit6, sizeof(omit6))) != 0)
+		log_warn("uesp: IP_MTU_DISCOVER");
 	if (rx && family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_RECVPKTINFO, &one, sizeof(one)) != 0)
 		goto fail;
@@ -1194,6 +1396,37 @@ uesp_raw(int family, int proto, struct driver *d, bool rx)
 fail:
 	close(fd);
 	return -1;
+}
+
+/* The fail-closed route, the rule and the TUN's route for a family. */
+static int
+uesp_routing(struct driver *d, int family)
+{
+	const char *v = family == AF_INET ? "IPv4" : "IPv6";
+	int rc;
+
+	if ((rc = uesp_nl_unreach(true, true, family, d->rt_table)) != 0) {
+		if (errno != EEXIST) {
+			log_warn("uesp: %s fail-closed route in table %u", v,
+			    d->rt_table);
+			return rc;
+		}
+		d->lo_routing = true;
+	}
+	if ((rc = uesp_nl_rule(true, family, d->mark, d->rt_table,
+	    UESP_RULE_PRIO)) != 0) {
+		if (errno != EEXIST) {
+			log_warn("uesp: %s policy routing rule", v);
+			return rc;
+		}
+		d->lo_routing = true;
+	}
+	if ((rc = uesp_nl_route(true, family, d->ifindex, d->rt_table)) !=
+	    0) {
+		log_warn("uesp: %s route to %s", v, d->ifname);
+		return rc;
+	}
+	return 0;
 }
 
 int
@@ -1207,6 +1440,8 @@ uesp_io_open(struct driver *d)
 	    (d->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
 	    (d->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return PA_E_SYS;
+	if ((d->ra = uesp_reasm_new(UESP_REASM_MS)) == NULL)
+		return PA_E_NOMEM;
 	if ((d->tun = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) <
 	    0) {
 		log_warn("uesp: /dev/net/tun");
@@ -1253,24 +1488,16 @@ uesp_io_open(struct driver *d)
 			return PA_E_SYS;
 		}
 	}
-	/* Policy routing: marked packets go to the TUN. Remove what a
-	 * crashed predecessor may have left first. */
-	while (uesp_nl_rule(false, AF_INET, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) == 0)
-		;
-	while (uesp_nl_rule(false, AF_INET6, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) == 0)
-		;
-	if ((rc = uesp_nl_route(true, AF_INET, d->ifindex, d->rt_table)) != 0 ||
-	    (rc = uesp_nl_rule(true, AF_INET, d->mark, d->rt_table,
-	    UESP_RULE_PRIO)) != 0) {
-		log_warn("uesp: policy routing");
+	/*
+	 * Policy routing: marked packets go to the TUN. Fail-closed: an
+	 * unreachable route in the same table first, which outlives the TUN
+	 * and its route; then the rule. What a previous instance left is
+	 * kept (replaced in place, never removed first: no window).
+	 */
+	if ((rc = uesp_routing(d, AF_INET)) != 0)
 		return rc;
-	}
 	d->rules4 = true;
-	if (d->tx6 >= 0 && uesp_nl_route(true, AF_INET6, d->ifindex,
-	    d->rt_table) == 0 && uesp_nl_rule(true, AF_INET6, d->mark,
-	    d->rt_table, UESP_RULE_PRIO) == 0)
+	if (d->tx6 >= 0 && uesp_routing(d, AF_INET6) == 0)
 		d->rules6 = true;
 	else
 		log_info("uesp: no IPv6 policy routing; IPv6 not protected");
@@ -1379,14 +1606,8 @@ uesp_io_close(struct driver *d)
 	if ((fd = atomic_exchange(&d->udp6, -1)) >= 0)
 		close(fd);
 
-	if (d->rules4 && uesp_nl_rule(false, AF_INET, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) != 0)
-		log_warn("uesp: removing the IPv4 routing rule");
-	if (d->rules6 && uesp_nl_rule(false, AF_INET6, d->mark, d->rt_table,
-	    UESP_RULE_PRIO) != 0)
-		log_warn("uesp: removing the IPv6 routing rule");
-	d->rules4 = d->rules6 = false;
-	/* The routes in our table go with the TUN. */
+	/* Fail-closed: the rules and the unreachable routes stay; the
+	 * TUN's routes go with it. */
 	if (d->tun >= 0)
 		close(d->tun);
 	if (d->tx4 >= 0)
@@ -1405,4 +1626,32 @@ uesp_io_close(struct driver *d)
 	d->tun = d->tx4 = d->tx6 = d->evfd = d->wakefd = d->stopfd = -1;
 	for (i = 0; i < UESP_NRX; i++)
 		d->rx[i] = -1;
+	uesp_reasm_free(d->ra);
+	d->ra = NULL;
+}
+
+int
+uesp_io_unroute(struct driver *d)
+{
+	static const int fam[2] = { AF_INET, AF_INET6 };
+	int i, rc = 0;
+
+	for (i = 0; i < 2; i++) {
+		while (uesp_nl_rule(false, fam[i], d->mark, d->rt_table,
+		    UESP_RULE_PRIO) == 0)
+			;
+		if (errno != ENOENT && errno != EAFNOSUPPORT && i == 0) {
+			log_warn("uesp: removing the routing rule");
+			rc = PA_E_SYS;
+		}
+		while (uesp_nl_unreach(false, false, fam[i], d->rt_table) == 0)
+			;
+		if (errno != ESRCH && errno != ENOENT &&
+		    errno != EAFNOSUPPORT && i == 0) {
+			log_warn("uesp: removing the fail-closed route");
+			rc = PA_E_SYS;
+		}
+	}
+	d->rules4 = d->rules6 = false;
+	return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * The driver's nftables table (libnftables, never the nft binary): one
  * table per TUN, rewritten as a whole in one transaction whenever the
- * filter list changes, deleted on close and on open (a crashed
- * predecessor's leftovers).
+ * filter list changes. It stays after close and after the process dies
+ * (fail-closed, see driver.h); the next instance creates its own beside
+ * it under the next free name and deletes the old one at settle().
  *
  *   ch_out (route, output):   exemptions, then per OUT filter in priority
  *                           order: permit -> return, block -> drop,
@@ -222,14 +223,31 @@ int
 uesp_nft_open(struct driver *d)
 {
 	char cmd[1024];
+	size_t i, mine = UESP_NTABLES;
 	int rc;
 
 	if ((d->nft = uesp_nft_ctx()) == NULL ||
 	    (d->nft_hk = uesp_nft_ctx()) == NULL)
 		return PA_E_NOMEM;
+	/* A table a previous instance left keeps blocking: ours takes the
+	 * first free name, the others go at settle() or clear(). */
+	for (i = 0; i < UESP_NTABLES; i++) {
+		snprintf(cmd, sizeof(cmd), "list table inet %s",
+		    d->tnames[i]);
+		if (nft_run_cmd_from_buffer(d->nft, cmd) == 0)
+			d->told[i] = true;
+		else if (mine == UESP_NTABLES)
+			mine = i;
+	}
+	if (mine == UESP_NTABLES) {
+		log_warnx("uesp: %d nftables tables %s.. of earlier instances "
+		    "that never settled are in place: they keep blocking; "
+		    "remove them with ipsec-agentd --clear", UESP_NTABLES,
+		    d->tnames[0]);
+		return PA_E_EXIST;
+	}
+	snprintf(d->table, sizeof(d->table), "%s", d->tnames[mine]);
 	snprintf(cmd, sizeof(cmd),
-	    "add table inet %1$s\n"
-	    "delete table inet %1$s\n"
 	    "table inet %1$s {\n"
 	    " counter cleartext { }\n"
 	    " counter blocked { }\n"
@@ -247,14 +265,41 @@ uesp_nft_open(struct driver *d)
 	return uesp_nft_sync(d);
 }
 
+int
+uesp_nft_drop_old(struct driver *d, bool all)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	bool any = false;
+	FILE *f;
+	int rc;
+
+	if (d->nft == NULL)
+		return 0;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return PA_E_NOMEM;
+	for (i = 0; i < UESP_NTABLES; i++)
+		if (d->told[i] || (all && strcmp(d->tnames[i], d->table) ==
+		    0)) {
+			fprintf(f, "delete table inet %s\n", d->tnames[i]);
+			any = true;
+		}
+	if (fclose(f) != 0) {
+		free(buf);
+		return PA_E_NOMEM;
+	}
+	rc = any ? uesp_nft_run(d->nft, buf) : 0;
+	free(buf);
+	if (rc == 0)
+		memset(d->told, 0, sizeof(d->told));
+	return rc;
+}
+
+/* Fail-closed: the table stays in the kernel (see driver.h, close). */
 void
 uesp_nft_close(struct driver *d)
 {
-	char cmd[128];
-
 	if (d->nft != NULL) {
-		snprintf(cmd, sizeof(cmd), "delete table inet %s\n", d->table);
-		(void)uesp_nft_run(d->nft, cmd);
 		nft_ctx_free(d->nft);
 		d->nft = NULL;
 	}

@@ -119,3 +119,33 @@ uesp_nl_route(bool add, int family, unsigned ifindex, uint32_t table)
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
 	return uesp_nl_talk(nlh);
 }
+
+/*
+ * The fail-closed route: "unreachable default" at metric UESP_UNREACH_METRIC
+ * in our table. The TUN's route (metric 0, IPv6 1024) wins while the TUN
+ * exists; when it goes (close, crash), marked packets meet this one and are
+ * dropped with an error instead of falling through to the main table. It
+ * outlives the process. excl: fail with EEXIST (errno) if it is there.
+ */
+int
+uesp_nl_unreach(bool add, bool excl, int family, uint32_t table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE |
+	    (excl ? NLM_F_EXCL : NLM_F_REPLACE) : 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNREACHABLE;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, UESP_UNREACH_METRIC);
+	return uesp_nl_talk(nlh);
+}

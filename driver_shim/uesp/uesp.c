@@ -19,6 +19,32 @@
 
 static void	uesp_close(struct driver *);
 
+/* Tell the agent what a previous instance left (it blocks until settle). */
+static void
+uesp_leftover(struct driver *d)
+{
+	char what[512];
+	size_t i, n = 0;
+
+	for (i = 0; i < UESP_NTABLES; i++)
+		if (d->told[i])
+			n += (size_t)snprintf(what + n, sizeof(what) - n,
+			    "%snftables table inet %s", n > 0 ? ", " : "",
+			    d->tnames[i]);
+	if (n == 0 && !d->lo_routing)
+		return;
+	if (d->lo_routing && n < sizeof(what))
+		n += (size_t)snprintf(what + n, sizeof(what) - n,
+		    "%spolicy routing on mark 0x%x with an unreachable route "
+		    "in table %u", n > 0 ? ", " : "", d->mark, d->rt_table);
+	if (n < sizeof(what))
+		(void)snprintf(what + n, sizeof(what) - n, " (uesp on %s: "
+		    "blocking until the new policy is in)", d->ifname);
+	log_info("uesp: a previous instance left %s", what);
+	if (d->ev.leftover != NULL)
+		d->ev.leftover(d->cbarg, what);
+}
+
 static int
 uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
     void *cbarg, struct driver **out)
@@ -55,10 +81,19 @@ uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
 		free(d);
 		return PA_E_INVAL;
 	}
-	snprintf(d->table, sizeof(d->table), "pa_%s", d->ifname);
-	for (i = 0; d->table[i] != '\0'; i++)
-		if (d->table[i] == '-')
-			d->table[i] = '_';
+	for (i = 0; i < UESP_NTABLES; i++) {
+		char *c;
+
+		if (i == 0)
+			snprintf(d->tnames[i], sizeof(d->tnames[i]), "pa_%s",
+			    d->ifname);
+		else
+			snprintf(d->tnames[i], sizeof(d->tnames[i]),
+			    "pa_%s_%u", d->ifname, (unsigned)i);
+		for (c = d->tnames[i]; *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
+	}
 	d->mark = d->cfg.fwmark != 0 ? d->cfg.fwmark : UESP_DEF_MARK;
 	d->bypass = d->mark ^ 1U;
 	d->rt_table = d->cfg.table != 0 ? d->cfg.table : UESP_DEF_TABLE;
@@ -83,6 +118,7 @@ uesp_open(const struct driver_cfg *cfg, const struct driver_events *ev,
 	if ((rc = uesp_io_open(d)) != 0 || (rc = uesp_nft_open(d)) != 0 ||
 	    (rc = uesp_io_start(d)) != 0)
 		goto fail;
+	uesp_leftover(d);
 	*out = d;
 	return 0;
 fail:
@@ -316,18 +352,24 @@ uesp_event_fd(struct driver *d)
 static void
 uesp_stats_fill(struct driver *d, struct drv_stats *st)
 {
+	_Atomic uint64_t *in = d->drops[0], *out = d->drops[1];
+
 	memset(st, 0, sizeof(*st));
-	st->bad_spi = atomic_load(&d->drops[DRV_DROP_BAD_SPI]);
-	st->not_decrypted = atomic_load(&d->drops[DRV_DROP_DECRYPT]) +
-	    atomic_load(&d->drops[DRV_DROP_SYNTAX]);
-	st->not_authenticated = atomic_load(&d->drops[DRV_DROP_ICV]);
-	st->replay = atomic_load(&d->drops[DRV_DROP_REPLAY]);
-	st->cleartext_drops = atomic_load(&d->drops[DRV_DROP_CLEARTEXT]) +
+	st->bad_spi = atomic_load(&in[DRV_DROP_BAD_SPI]);
+	st->not_decrypted = atomic_load(&in[DRV_DROP_DECRYPT]) +
+	    atomic_load(&in[DRV_DROP_SYNTAX]);
+	st->not_authenticated = atomic_load(&in[DRV_DROP_ICV]);
+	st->replay = atomic_load(&in[DRV_DROP_REPLAY]);
+	st->cleartext_drops = atomic_load(&in[DRV_DROP_CLEARTEXT]) +
 	    atomic_load(&d->nft_cleartext);
-	st->blocked = atomic_load(&d->drops[DRV_DROP_BLOCKED]) +
+	st->blocked = atomic_load(&in[DRV_DROP_BLOCKED]) +
+	    atomic_load(&out[DRV_DROP_BLOCKED]) +
 	    atomic_load(&d->nft_blocked);
+	st->out_dropped = atomic_load(&out[DRV_DROP_SYNTAX]) +
+	    atomic_load(&out[DRV_DROP_TOO_BIG]) +
+	    atomic_load(&out[DRV_DROP_NO_SA]);
 	st->queued = atomic_load(&d->queued);
-	st->queue_drops = atomic_load(&d->drops[DRV_DROP_QUEUE_FULL]);
+	st->queue_drops = atomic_load(&out[DRV_DROP_QUEUE_FULL]);
 	st->conf_bytes_sent = atomic_load(&d->conf_sent);
 	st->conf_bytes_recv = atomic_load(&d->conf_recv);
 	st->auth_bytes_sent = atomic_load(&d->auth_sent);
@@ -339,9 +381,8 @@ uesp_dispatch(struct driver *d)
 {
 	struct uesp_ev *list, *e, *n;
 	struct uesp_sa *sa;
-	struct pa_addr peer;
 	uint64_t v, cur, ct, bl;
-	size_t r;
+	size_t r, x;
 
 	(void)!read(d->evfd, &v, sizeof(v));
 	pthread_mutex_lock(&d->evlock);
@@ -371,44 +412,58 @@ uesp_dispatch(struct driver *d)
 	}
 	ct = atomic_load(&d->nft_cleartext);
 	bl = atomic_load(&d->nft_blocked);
-	for (r = 1; r < UESP_NDROP; r++) {
-		cur = atomic_load(&d->drops[r]);
-		if (r == DRV_DROP_CLEARTEXT)
-			cur += ct;
-		if (r == DRV_DROP_BLOCKED)
-			cur += bl;
-		if (cur == d->drops_told[r])
-			continue;
-		pthread_mutex_lock(&d->evlock);
-		peer = d->drop_peer[r];
-		pthread_mutex_unlock(&d->evlock);
-		if (d->ev.drop != NULL) {
+	for (x = 0; x < 2; x++)
+		for (r = 1; r < UESP_NDROP; r++) {
+			struct uesp_droplast last;
 			struct drv_drop dr;
 
-			memset(&dr, 0, sizeof(dr));
-			dr.reason = (enum drv_drop_reason)r;
-			dr.dir = r == DRV_DROP_QUEUE_FULL ? DRV_DIR_OUT :
-			    DRV_DIR_IN;
-			dr.peer = peer;
-			dr.count = cur - d->drops_told[r];
-			d->ev.drop(d->cbarg, &dr);
+			cur = atomic_load(&d->drops[x][r]);
+			/* nftables counts inbound clear text, and blocks both
+			 * ways (reported as inbound: it cannot tell). */
+			if (x == 0 && r == DRV_DROP_CLEARTEXT)
+				cur += ct;
+			if (x == 0 && r == DRV_DROP_BLOCKED)
+				cur += bl;
+			if (cur == d->drops_told[x][r])
+				continue;
+			pthread_mutex_lock(&d->evlock);
+			last = d->drop_last[x][r];
+			pthread_mutex_unlock(&d->evlock);
+			if (d->ev.drop != NULL) {
+				memset(&dr, 0, sizeof(dr));
+				dr.reason = (enum drv_drop_reason)r;
+				dr.dir = x == 1 ? DRV_DIR_OUT : DRV_DIR_IN;
+				dr.peer = last.peer;
+				dr.proto = last.proto;
+				dr.spi = last.spi;
+				dr.count = cur - d->drops_told[x][r];
+				d->ev.drop(d->cbarg, &dr);
+			}
+			d->drops_told[x][r] = cur;
 		}
-		d->drops_told[r] = cur;
-	}
 	return 0;
 }
 
+/* Everything goes, ours and any predecessor's: traffic flows in clear. */
 static int
 uesp_clear(struct driver *d)
 {
-	return uesp_flush(d);
+	int rc, r2, r3;
+
+	rc = uesp_flush(d);
+	r2 = uesp_nft_drop_old(d, true);
+	r3 = uesp_io_unroute(d);
+	d->cleared = true;
+	return rc != 0 ? rc : r2 != 0 ? r2 : r3;
 }
 
+/* Our first policy is in: a predecessor's tables go (the routing is
+ * shared and stays). */
 static int
 uesp_settle(struct driver *d)
 {
-	(void)d;
-	return 0;
+	d->lo_routing = false;
+	return uesp_nft_drop_old(d, false);
 }
 
 static int

@@ -18,10 +18,14 @@
 #define UESP_DEF_MARK		0x50410000U	/* steer into the TUN */
 #define UESP_DEF_TABLE		20545U
 #define UESP_RULE_PRIO		100U
+#define UESP_UNREACH_METRIC	4000000000U	/* fail-closed route */
+#define UESP_NTABLES		8	/* nft table names: ours + leftovers */
 #define UESP_DEF_MTU		1400U
 #define UESP_DEF_QUEUE		16U
 #define UESP_QUEUE_MS		30000U		/* held packets give up */
 #define UESP_ACQ_RETRY_MS	5000U		/* re-raise an acquire */
+#define UESP_REASM_MS		30000U		/* fragments give up */
+#define UESP_PMTU_MS		1000U		/* path MTU cache */
 
 /* A packet held while its SAs are negotiated. */
 struct uesp_qpkt {
@@ -59,13 +63,20 @@ struct uesp_ev {
 	bool			 hard;
 };
 
-#define UESP_NDROP	(DRV_DROP_SYNTAX + 1)
+#define UESP_NDROP	(DRV_DROP_NO_SA + 1)
 #define UESP_NRX	6
 
 struct driver {
 	struct driver_cfg	 cfg;
 	char			 ifname[IFNAMSIZ];
-	char			 table[32];		/* nftables table */
+	char			 table[32];		/* our nftables table */
+	/* The names a table of ours may have: [0] pa_<if>, then pa_<if>_N;
+	 * a previous instance's table keeps blocking beside ours until
+	 * settle() (nftables cannot rename a table). */
+	char			 tnames[UESP_NTABLES][32];
+	bool			 told[UESP_NTABLES];	/* a leftover */
+	bool			 cleared;	/* clear() ran: close keeps none */
+	bool			 lo_routing;	/* found our rule/route at open */
 	struct driver_events	 ev;
 	void			*cbarg;
 	uint32_t		 mark;
@@ -103,9 +114,15 @@ struct driver {
 
 	pthread_mutex_t		 evlock;	/* evq and drop peers */
 	struct uesp_ev		*evhead, **evtail;
-	struct pa_addr		 drop_peer[UESP_NDROP];
-	_Atomic uint64_t	 drops[UESP_NDROP];
-	uint64_t		 drops_told[UESP_NDROP];	/* control */
+	/* Drops by way ([0] in, [1] out) and reason; the last packet's peer
+	 * and SA for the event. */
+	struct uesp_droplast {
+		struct pa_addr	peer;
+		uint8_t		proto;
+		uint32_t	spi;
+	}			 drop_last[2][UESP_NDROP];
+	_Atomic uint64_t	 drops[2][UESP_NDROP];
+	uint64_t		 drops_told[2][UESP_NDROP];	/* control */
 
 	_Atomic uint64_t	 queued, conf_sent, conf_recv, auth_sent,
 				 auth_recv;
@@ -114,6 +131,19 @@ struct driver {
 	_Atomic uint64_t	 tun_reads, tso_segs, rx_batches, rx_pkts,
 				 gro_writes, gro_segs, tun_writes,
 				 gso_sends, gso_segs, rx_gso_segs;
+
+	/* TX thread only: fragments from the TUN being reassembled, and
+	 * the path MTU towards recent outer destinations. */
+	struct uesp_reasm	*ra;
+	struct uesp_pmtu {
+		struct pa_addr	dst;
+		unsigned	mtu;
+		unsigned	real;	/* the path's, before adv */
+		unsigned	adv_lo;	/* the MTUs our ICMP gave */
+		unsigned	adv_hi;
+		uint64_t	t_ms;
+	}			 pmtu[8];
+	unsigned		 pmtu_next;
 
 	struct nft_ctx		*nft;		/* control thread */
 	struct nft_ctx		*nft_hk;	/* housekeeping (RX thread) */
@@ -125,12 +155,16 @@ int	uesp_nl_rule(bool add, int family, uint32_t mark, uint32_t table,
 	    uint32_t prio) PA_MUST_USE;
 int	uesp_nl_route(bool add, int family, unsigned ifindex,
 	    uint32_t table) PA_MUST_USE;
+int	uesp_nl_unreach(bool add, bool excl, int family, uint32_t table)
+	    PA_MUST_USE;
 
 /* nft.c: the driver's own nftables table. */
 int	uesp_nft_open(struct driver *) PA_MUST_USE;
 /* Replace the rules with the current filter list (one transaction). */
 int	uesp_nft_sync(struct driver *) PA_MUST_USE;
 void	uesp_nft_close(struct driver *);
+/* Delete the leftover tables (settle), or every table of ours (clear). */
+int	uesp_nft_drop_old(struct driver *, bool all) PA_MUST_USE;
 /*
  * Read the drop counters, with the housekeeping thread's libnftables
  * context (hk) or the control thread's: a context is never shared.
@@ -140,14 +174,18 @@ int	uesp_nft_counters(struct driver *, bool hk, uint64_t *cleartext,
 
 /* io.c: sockets, TUN and the data threads. */
 int	uesp_io_open(struct driver *) PA_MUST_USE;
+/* clear(): the routing rules and the fail-closed routes go. */
+int	uesp_io_unroute(struct driver *) PA_MUST_USE;
 int	uesp_io_start(struct driver *) PA_MUST_USE;
 void	uesp_io_stop(struct driver *);
 void	uesp_io_close(struct driver *);
 /* Keep a copy of an IKE socket bound to the NAT-T port for GSO sends. */
 void	uesp_io_udp_sock(struct driver *, int fd, int family);
 void	uesp_post(struct driver *, struct uesp_ev *);
-void	uesp_count_drop(struct driver *, enum drv_drop_reason,
-	    const struct pa_addr *peer);
+/* One packet dropped: dir its way, peer and SA (proto 0: none) if known. */
+void	uesp_count_drop(struct driver *, enum drv_dir, enum drv_drop_reason,
+	    const struct pa_addr *peer, uint8_t proto, uint32_t spi);
+#define UESP_DIX(dir)	((dir) == DRV_DIR_OUT ? 1 : 0)
 void	uesp_qfree(struct driver *, struct uesp_pol *, bool count);
 /* Outbound filter for a packet selector (lock held), or NULL. */
 struct uesp_pol	*uesp_pol_match(struct driver *, enum drv_dir,

@@ -9,3 +9,7 @@ if(NOT PA_FUZZ)
 	target_link_libraries(fuzz_esp_seeds PRIVATE pa_driver
 		OpenSSL::Crypto Threads::Threads)
 endif()
+# uesp packet sizes: reassembly, fragmentation, ICMP too big (frag.c).
+pa_fuzz(fuzz_uesp_frag SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_uesp_frag.c
+	LIBS pa_driver OpenSSL::Crypto Threads::Threads
+	CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/uesp_frag)

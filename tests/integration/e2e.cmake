@@ -53,3 +53,16 @@ add_test(NAME e2e_ipv6_strongswan
 set_tests_properties(e2e_ipv6_strongswan PROPERTIES LABELS integration
 	TIMEOUT 240 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# uesp fail-closed: kill -9/SEGV/ABRT, failed start, stop vs stop clear,
+# clear text of a protected flow counted on the link (owner: uesp).
+add_test(NAME uesp_failclosed
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/uesp_failclosed.sh)
+set_tests_properties(uesp_failclosed PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# uesp packet sizes: pings and UDP up to 65,000 bytes both ways, TCP with
+# PMTU discovery, transport and tunnel, link MTU 1500 and 1280 (owner: uesp).
+add_test(NAME uesp_mtu COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/uesp_mtu.sh)
+set_tests_properties(uesp_mtu PROPERTIES LABELS integration
+	TIMEOUT 300 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -183,4 +183,40 @@ int	uesp_tso_split(const uint8_t *pkt, size_t len, uint16_t mss,
 	    uint8_t *seg, size_t cap,
 	    int (*fn)(void *, const uint8_t *, size_t), void *arg) PA_MUST_USE;
 
+/*
+ * Reassembly of the fragments the local stack wrote to the TUN (IPv4, and
+ * IPv6 with the fragment header right after the fixed one): at most 16
+ * datagrams at a time, each dropped timeout_ms after its first fragment;
+ * overlaps drop the datagram (RFC 5722). One context per thread.
+ */
+struct uesp_reasm;
+struct uesp_reasm	*uesp_reasm_new(uint32_t timeout_ms);
+void	uesp_reasm_free(struct uesp_reasm *);
+/*
+ * 0: not a fragment (pass pkt on as it is); 1: the datagram is whole in
+ * *whole (valid until the next call); PA_E_AGAIN: held; another negative
+ * pa_err: dropped (malformed, overlap, no room).
+ */
+int	uesp_reasm_add(struct uesp_reasm *, const uint8_t *pkt, size_t len,
+	    uint64_t now_ms, const uint8_t **whole, size_t *wlen) PA_MUST_USE;
+/* Drop datagrams older than the timeout; how many went. */
+unsigned	uesp_reasm_expire(struct uesp_reasm *, uint64_t now_ms);
+/*
+ * Hand an outer packet to fn whole if it fits mtu, else as IPv4 or IPv6
+ * fragments of at most mtu bytes each (RFC 4303 3.3.4: fragmentation
+ * after encapsulation). PA_E_PERM: IPv4 with DF set.
+ */
+int	uesp_frag_out(const uint8_t *pkt, size_t len, size_t mtu,
+	    int (*fn)(void *, const uint8_t *, size_t), void *arg) PA_MUST_USE;
+/* May this (inner) packet not be fragmented on its way: IPv4 DF, or IPv6
+ * larger than the minimum MTU 1280? */
+bool	uesp_pkt_df(const uint8_t *pkt, size_t len);
+/*
+ * ICMP "fragmentation needed" (IPv4, type 3 code 4) or ICMPv6 "packet too
+ * big" for pkt with this MTU, as if from its destination to its source,
+ * to write back into the TUN.
+ */
+int	uesp_icmp_too_big(const uint8_t *pkt, size_t len, uint32_t mtu,
+	    uint8_t *out, size_t cap, size_t *olen) PA_MUST_USE;
+
 #endif

@@ -19,6 +19,7 @@
  *   unpol INDEX in|out
  *   stats | events | flush | quit
  */
+#include <linux/filter.h>
 #include <linux/udp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -83,9 +84,10 @@ on_drop(void *arg, const struct drv_drop *dr)
 	char a[PA_ADDRSTRLEN];
 
 	(void)arg;
-	ev_add(" drop:%d:%s:%llu", (int)dr->reason, dr->peer.family != 0 ?
-	    pa_addr_str(&dr->peer, a, sizeof(a)) : "-",
-	    (unsigned long long)dr->count);
+	ev_add(" drop:%d:%s:%llu:%s:%u:%x", (int)dr->reason,
+	    dr->peer.family != 0 ? pa_addr_str(&dr->peer, a, sizeof(a)) : "-",
+	    (unsigned long long)dr->count, dr->dir == DRV_DIR_OUT ? "out" :
+	    dr->dir == DRV_DIR_IN ? "in" : "?", (unsigned)dr->proto, dr->spi);
 }
 
 static int
@@ -336,7 +338,8 @@ run_line(struct driver *d, const struct driver_ops *ops, unsigned n,
 			    "not_decrypted=%llu not_auth=%llu replay=%llu "
 			    "cleartext=%llu blocked=%llu queued=%llu "
 			    "queue_drops=%llu conf_sent=%llu conf_recv=%llu "
-			    "auth_sent=%llu auth_recv=%llu\n", n,
+			    "auth_sent=%llu auth_recv=%llu out_dropped=%llu\n",
+			    n,
 			    (unsigned long long)st.active_sas,
 			    (unsigned long long)st.bad_spi,
 			    (unsigned long long)st.not_decrypted,
@@ -349,7 +352,8 @@ run_line(struct driver *d, const struct driver_ops *ops, unsigned n,
 			    (unsigned long long)st.conf_bytes_sent,
 			    (unsigned long long)st.conf_bytes_recv,
 			    (unsigned long long)st.auth_bytes_sent,
-			    (unsigned long long)st.auth_bytes_recv);
+			    (unsigned long long)st.auth_bytes_recv,
+			    (unsigned long long)st.out_dropped);
 			return;
 		}
 	} else if (strcmp(tok, "events") == 0) {
@@ -366,6 +370,10 @@ run_line(struct driver *d, const struct driver_ops *ops, unsigned n,
 		ike_fd = -1;
 		rc = 0;
 	}
+	else if (strcmp(tok, "clear") == 0)
+		rc = ops->clear(d);
+	else if (strcmp(tok, "settle") == 0)
+		rc = ops->settle(d);
 	else if (strcmp(tok, "quit") == 0) {
 		*quit = true;
 		rc = 0;
@@ -420,15 +428,31 @@ garbage(const char *dst)
 }
 
 /*
- * What the agent's IKE socket does on 4500: bound, with UDP_ENCAP, so the
- * kernel takes ESP-in-UDP off it (our raw socket has its copy) and sends
- * no port-unreachable errors.
+ * What the agent's IKE socket does on 4500 with this driver
+ * (agent/ike/engine.c, natt_sock_setup): bound, with a classic BPF filter
+ * that lets only IKE (a zero non-ESP marker) and NAT-T keepalives in; our
+ * raw socket has its copy of the ESP. Not UDP_ENCAP: on a kernel without
+ * esp4 that answers each ESP-in-UDP packet with a port unreachable (seen
+ * leaving, rate-limited, as uesp_netns counts).
  */
 static int
 ike_socket(const struct driver_ops *ops, struct driver *d)
 {
+	static struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8 + 1, 0, 2),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xff, 3, 4),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 8 + 4, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog fp = { sizeof(prog) / sizeof(prog[0]), prog };
 	struct sockaddr_in sin;
 	int fd, encap = UDP_ENCAP_ESPINUDP;
+	bool kenc = getenv("UESP_PEER_UDP_ENCAP") != NULL;
 
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
@@ -436,7 +460,9 @@ ike_socket(const struct driver_ops *ops, struct driver *d)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(4500);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof(encap)) != 0 ||
+	    (kenc ? setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap,
+	    sizeof(encap)) : setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp))) != 0 ||
 	    ops->socket_bypass(d, fd, AF_INET) != 0) {
 		close(fd);
 		return -1;
