@@ -46,8 +46,36 @@ q=$("${A[@]}" --json show qmsas | jq '.qmsas | length')
 q=$("${Bc[@]}" --json show qmsas | jq '.qmsas | length')
 [ "$q" = 1 ] || fail "want exactly one Quick Mode SA on b, have $q"
 pass "the first ping triggers the negotiation and is not lost; one SA pair"
+# Per-SA counters from the driver: what 3 pings add on each side.
+qa0=$("${A[@]}" --json show qmsas | jq -c '.qmsas[0]')
+qb0=$("${Bc[@]}" --json show qmsas | jq -c '.qmsas[0]')
 ip netns exec $na ping -c 3 -W 2 10.200.0.2 >/dev/null ||
     fail "no traffic over the SAs"
+qa1=$("${A[@]}" --json show qmsas | jq -c '.qmsas[0]')
+qb1=$("${Bc[@]}" --json show qmsas | jq -c '.qmsas[0]')
+jq -n -e --argjson o "$qa0" --argjson n "$qa1" '
+    $n.packets_out - $o.packets_out >= 3 and
+    $n.packets_in - $o.packets_in >= 3 and
+    $n.bytes_out - $o.bytes_out >= 3 * 64 and
+    $n.bytes_in - $o.bytes_in >= 3 * 64 and
+    $n.age_sec >= $o.age_sec and $n.age_sec <= $n.life_sec and
+    $n.soft_sec == ($n.life_sec / 10 | floor) * 9 and
+    $n.rekey_in_sec > 0 and $n.rekey_in_sec <= $n.soft_sec' >/dev/null ||
+    fail "a's per-SA counters: before $qa0 after $qa1"
+jq -n -e --argjson o "$qb0" --argjson n "$qb1" '
+    $n.packets_in - $o.packets_in >= 3 and
+    $n.packets_out - $o.packets_out >= 3 and
+    $n.soft_sec == ($n.life_sec / 20 | floor) * 19 and
+    $n.rekey_in_sec > 0 and $n.rekey_in_sec <= $n.soft_sec' >/dev/null ||
+    fail "b's per-SA counters: before $qb0 after $qb1"
+"${A[@]}" show qmsas | grep -Eq "^    in [1-9][0-9]* bytes [1-9][0-9]* packets  out [1-9][0-9]* bytes [1-9][0-9]* packets  age [0-9]+s  rekey in [1-9][0-9]*s$" ||
+    fail "show qmsas text: $("${A[@]}" show qmsas)"
+"${A[@]}" --json show mmsas | jq -e '.mmsas[0] | .age_sec >= 0 and
+    .expires_in_sec > 0 and .expires_in_sec <= .life_sec' >/dev/null ||
+    fail "mmsa age/expiry: $("${A[@]}" --json show mmsas | jq -c .)"
+"${A[@]}" show mmsas | grep -Eq "^    age [0-9]+s  expires in [1-9][0-9]*s$" ||
+    fail "show mmsas text: $("${A[@]}" show mmsas)"
+pass "per-SA bytes/packets in and out grow with traffic (3 pings: 3 packets more each way, both sides); age, rekey in, MM expiry"
 "${A[@]}" --json show mmsas | jq -e '.mmsas[0].peer == "10.200.0.2" and
     .mmsas[0].auth == "psk"' >/dev/null || fail "show mmsas"
 "${Bc[@]}" --json show qmsas | jq -e '.qmsas[0].esp_cipher == "AES128"' \
