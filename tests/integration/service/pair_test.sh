@@ -25,8 +25,12 @@ mkside() {
 	sed "s/@PEER@/$peer/" "$here/pair_store.xml" > "$tmp/$s/store.xml"
 	cp "$here/pair_secrets.xml" "$tmp/$s/secrets.xml"
 	chmod 600 "$tmp/$s/secrets.xml"
-	t_agent_conf $s "ike = on" "natt_port = ${PAIR_NATT:-off}"
+	t_agent_conf $s "ike = on" "natt_port = ${PAIR_NATT:-off}" \
+	    ${mtf:+"metrics_textfile = $tmp/$s/metrics.prom"}
 }
+# The metrics textfile (node_exporter), where the daemon has the key.
+mtf=
+! grep -qa metrics_textfile "$agentd" || mtf=1
 mkside a 10.200.0.2
 mkside b 10.200.0.1
 A=("$cmd" -c "$tmp/a.conf")
@@ -76,6 +80,33 @@ jq -n -e --argjson o "$qb0" --argjson n "$qb1" '
 "${A[@]}" show mmsas | grep -Eq "^    age [0-9]+s  expires in [1-9][0-9]*s$" ||
     fail "show mmsas text: $("${A[@]}" show mmsas)"
 pass "per-SA bytes/packets in and out grow with traffic (3 pings: 3 packets more each way, both sides); age, rekey in, MM expiry"
+# OpenMetrics (tests/lib/openmetrics_check.py: the real parser, values
+# equal to `show stats --json`, a peer label for the peer), where ipseccmd
+# has --format=openmetrics; the textfile too where the daemon writes one.
+om=$tmp/a/stats.om
+rc=0
+"${A[@]}" show stats --format=openmetrics > "$om" 2>"$tmp/a/om.err" || rc=$?
+if [ $rc = 2 ]; then
+	echo "# skip: no show stats --format=openmetrics in this build"
+else
+	[ $rc = 0 ] || fail "show stats --format=openmetrics: $rc $(cat "$tmp/a/om.err")"
+	"${A[@]}" --json show stats > "$tmp/a/stats.json" || fail "stats json"
+	"${A[@]}" --json show qmsas > "$tmp/a/qmsas.json" || fail "qmsas json"
+	"$here/../../lib/openmetrics_check.py" "$om" "$tmp/a/stats.json" \
+	    "$tmp/a/qmsas.json" || fail "show stats --format=openmetrics"
+	pass "OpenMetrics: parsed by prometheus_client, values as in show stats --json, the peer labelled"
+fi
+if [ -z "$mtf" ]; then
+	echo "# skip: no metrics_textfile key in this build"
+else
+	for i in $(seq 1 300); do
+		[ -s "$tmp/a/metrics.prom" ] && break
+		sleep 0.1
+	done
+	"$here/../../lib/openmetrics_check.py" "$tmp/a/metrics.prom" ||
+	    fail "metrics textfile"
+	pass "the metrics textfile is written and parses"
+fi
 "${A[@]}" --json show mmsas | jq -e '.mmsas[0].peer == "10.200.0.2" and
     .mmsas[0].auth == "psk"' >/dev/null || fail "show mmsas"
 "${Bc[@]}" --json show qmsas | jq -e '.qmsas[0].esp_cipher == "AES128"' \
