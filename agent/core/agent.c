@@ -1507,6 +1507,23 @@ agent_foreach_qmsa(const struct agent *a,
 		ike_foreach_qmsa(a->ike, fn, arg);
 }
 
+int
+agent_qmsa_stats(const struct agent *a, const struct ike_qmsa_info *q,
+    bool in, struct sa_stats *st)
+{
+	struct sa_id id;
+
+	memset(st, 0, sizeof(*st));
+	if (a->drv == NULL || a->ops->sa_query == NULL)
+		return PA_E_NOENT;
+	memset(&id, 0, sizeof(id));
+	id.src = in ? q->peer : q->local;
+	id.dst = in ? q->local : q->peer;
+	id.proto = q->esp ? DRV_PROTO_ESP : DRV_PROTO_AH;
+	id.spi = in ? q->spi_in : q->spi_out;
+	return a->ops->sa_query(a->drv, &id, st);
+}
+
 struct driver *
 agent_driver(const struct agent *a)
 {

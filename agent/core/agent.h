@@ -199,6 +199,13 @@ void	agent_foreach_mmsa(const struct agent *,
 	    void (*fn)(void *, const struct ike_mmsa_info *), void *arg);
 void	agent_foreach_qmsa(const struct agent *,
 	    void (*fn)(void *, const struct ike_qmsa_info *), void *arg);
+/*
+ * The driver's counters of one SA of a Quick Mode SA pair (in: the SA we
+ * receive with): ESP's, or AH's when the pair has no ESP. 0, or
+ * PA_E_NOENT when the driver does not have it.
+ */
+int	agent_qmsa_stats(const struct agent *, const struct ike_qmsa_info *,
+	    bool in, struct sa_stats *);
 /* The driver, for tests (null backend inspection); NULL before start. */
 struct driver	*agent_driver(const struct agent *);
 

@@ -1513,6 +1513,7 @@ ike_foreach_mmsa(const struct ike *ike,
 {
 	const struct ike_mm *mm;
 	struct ike_mmsa_info in;
+	uint64_t now = ike_now();
 
 	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
 		if (mm->state == MM_DEAD)
@@ -1538,6 +1539,9 @@ ike_foreach_mmsa(const struct ike *ike,
 		    POL_AUTH_KERBEROS;
 		in.life_sec = mm->p1.life_sec;
 		in.created = mm->created;
+		if (in.established && mm->expire_at > now)
+			in.expires_in = (uint32_t)((mm->expire_at - now +
+			    999) / 1000);
 		in.qm_count = mm->qm_count;
 		snprintf(in.peer_id, sizeof(in.peer_id), "%s", mm->peer_id);
 		fn(arg, &in);
@@ -1577,6 +1581,7 @@ ike_foreach_qmsa(const struct ike *ike,
 		in.ah_spi_out = qm->ah_out;
 		in.life_sec = qm->p2.life_sec;
 		in.life_kb = qm->p2.life_kb;
+		in.soft_sec = ike_qm_soft_sec(qm);
 		in.created = qm->created;
 		fn(arg, &in);
 	}

@@ -191,6 +191,8 @@ struct ike_mmsa_info {
 	uint16_t	auth;		/* enum pol_auth_kind */
 	uint32_t	life_sec;
 	uint64_t	created;	/* wall-clock seconds */
+	uint32_t	expires_in;	/* seconds to the hard lifetime;
+					   0 = not established */
 	uint32_t	qm_count;	/* Quick Modes done under it */
 	char		peer_id[128];	/* the peer's ID, as text */
 };
@@ -219,7 +221,8 @@ struct ike_qmsa_info {
 	uint32_t	ah_spi_out;
 	uint32_t	life_sec;
 	uint32_t	life_kb;
-	uint64_t	created;
+	uint32_t	soft_sec;	/* rekey: soft lifetime after add */
+	uint64_t	created;	/* wall-clock seconds */
 };
 
 struct ike;

@@ -355,6 +355,8 @@ struct ike_mm	*ike_mm_find_peer(struct ike *, const struct pa_addr *peer,
 void	ike_mm_kill(struct ike *, struct ike_mm *, const char *why);
 void	ike_mm_scrub(struct ike_mm *);
 struct ike_qm	*ike_qm_new(struct ike *, struct ike_mm *, bool initiator);
+/* The soft lifetime (rekey) of a Quick Mode's SAs, seconds after add. */
+uint32_t	ike_qm_soft_sec(const struct ike_qm *);
 /* The Filter field of 541 and 542 for a Quick Mode SA. */
 void	ike_qm_filter_text(const struct ike_qm *, char *out, size_t cap);
 struct ike_qm	*ike_qm_find(struct ike *, const struct ike_mm *, uint32_t msgid);

@@ -171,6 +171,18 @@ drv_auth(uint16_t integ, uint8_t *keylen)
 	}
 }
 
+/*
+ * The soft lifetime (seconds after add) given to the driver: the
+ * initiator rekeys first (90%), the responder later (95%), so both sides
+ * rarely start a rekey at once.
+ */
+uint32_t
+ike_qm_soft_sec(const struct ike_qm *qm)
+{
+	return qm->initiator ? qm->p2.life_sec / 10 * 9 :
+	    qm->p2.life_sec / 20 * 19;
+}
+
 /* Build the sa_params of one SA (keys from KEYMAT for its SPI). */
 static int
 qm_params(struct ike_qm *qm, struct ike_mm *mm, uint8_t proto, bool in,
@@ -208,8 +220,7 @@ qm_params(struct ike_qm *qm, struct ike_mm *mm, uint8_t proto, bool in,
 	p->sel.sport = src->port;
 	p->sel.dport = dst->port;
 	p->life.hard_sec = qm->p2.life_sec;
-	p->life.soft_sec = qm->initiator ? qm->p2.life_sec / 10 * 9 :
-	    qm->p2.life_sec / 20 * 19;
+	p->life.soft_sec = ike_qm_soft_sec(qm);
 	p->life.hard_bytes = (uint64_t)qm->p2.life_kb * 1024;
 	p->life.soft_bytes = p->life.hard_bytes / 10 * 9;
 	p->life.idle_sec = POL_DEFAULT_QM_IDLE_SEC;

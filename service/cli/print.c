@@ -213,12 +213,15 @@ print_mmsas(void *res)
 	json_t *a = print_count(res, "mmsas", "Main Mode SAs"), *v;
 	size_t i;
 
-	json_array_foreach(a, i, v)
+	json_array_foreach(a, i, v) {
 		printf("  %s -> %s  %s/%s  %s-%s-%lld  auth %s  peer id %s  "
 		    "QMs %lld\n", s_of(v, "local"), s_of(v, "peer"),
 		    s_of(v, "cookie_i"), s_of(v, "cookie_r"), s_of(v, "cipher"),
 		    s_of(v, "hash"), i_of(v, "dh_group"), s_of(v, "auth"),
 		    s_of(v, "peer_id"), i_of(v, "qm_count"));
+		printf("    age %llds  expires in %llds\n", i_of(v, "age_sec"),
+		    i_of(v, "expires_in_sec"));
+	}
 }
 
 void
@@ -227,7 +230,7 @@ print_qmsas(void *res)
 	json_t *a = print_count(res, "qmsas", "Quick Mode SAs"), *v;
 	size_t i;
 
-	json_array_foreach(a, i, v)
+	json_array_foreach(a, i, v) {
 		printf("  %s <-> %s  %s -> %s %s  %s%s %s/%s  spi in 0x%08llx "
 		    "out 0x%08llx  %s\n", s_of(v, "local"), s_of(v, "peer"),
 		    s_of(v, "src"), s_of(v, "dst"), s_of(v, "proto"),
@@ -238,6 +241,12 @@ print_qmsas(void *res)
 		    (unsigned long long)i_of(v, "spi_out"),
 		    json_is_true(json_object_get(v, "tunnel")) ? "tunnel" :
 		    "transport");
+		printf("    in %lld bytes %lld packets  out %lld bytes %lld "
+		    "packets  age %llds  rekey in %llds\n", i_of(v, "bytes_in"),
+		    i_of(v, "packets_in"), i_of(v, "bytes_out"),
+		    i_of(v, "packets_out"), i_of(v, "age_sec"),
+		    i_of(v, "rekey_in_sec"));
+	}
 }
 
 static void

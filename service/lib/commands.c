@@ -328,14 +328,25 @@ cmd_show_filters(struct cmd_ctx *c)
 	return reply_ok(filters_json(c->d));
 }
 
+/* Seconds from wall-clock time t to now, 0 if t is in the future. */
+static json_int_t
+since(uint64_t t)
+{
+	int64_t now = pa_wall_s();
+
+	return now > 0 && (uint64_t)now > t ? (json_int_t)((uint64_t)now - t) :
+	    0;
+}
+
 static void
 mmsa_cb(void *arg, const struct ike_mmsa_info *m)
 {
 	char ci[17], cr[17], lb[PA_ADDRSTRLEN], pb[PA_ADDRSTRLEN];
+	json_t *o;
 
 	pa_hex_encode(m->cky_i, 8, ci, sizeof(ci));
 	pa_hex_encode(m->cky_r, 8, cr, sizeof(cr));
-	json_array_append_new(arg, json_pack(
+	o = json_pack(
 	    "{s:s,s:s,s:b,s:b,s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:i,s:I,s:i,s:s}",
 	    "cookie_i", ci, "cookie_r", cr, "initiator", m->initiator,
 	    "established", m->established,
@@ -347,16 +358,62 @@ mmsa_cb(void *arg, const struct ike_mmsa_info *m)
 	    "dh_group", (int)m->dh_group,
 	    "auth", auth_str((enum pol_auth_kind)m->auth),
 	    "life_sec", (int)m->life_sec, "created", (json_int_t)m->created,
-	    "qm_count", (int)m->qm_count, "peer_id", m->peer_id));
+	    "qm_count", (int)m->qm_count, "peer_id", m->peer_id);
+	if (o == NULL)
+		return;
+	json_object_set_new(o, "age_sec", json_integer(since(m->created)));
+	json_object_set_new(o, "expires_in_sec",
+	    json_integer((json_int_t)m->expires_in));
+	json_array_append_new(arg, o);
+}
+
+struct qmsa_walk {
+	const struct agent	*agent;
+	json_t			*arr;
+};
+
+/*
+ * A Quick Mode SA pair's traffic (the driver's counters of its SA in and
+ * its SA out), age (since the driver added the inbound SA, or since the
+ * negotiation began if the driver does not say) and seconds to the soft
+ * lifetime, when the initiator or responder rekeys (0 once due).
+ */
+static void
+qmsa_traffic(const struct agent *a, const struct ike_qmsa_info *q, json_t *o)
+{
+	struct sa_stats in, out;
+	uint64_t added, rekey_at;
+	int64_t now = pa_wall_s();
+
+	if (agent_qmsa_stats(a, q, true, &in) != 0)
+		memset(&in, 0, sizeof(in));
+	if (agent_qmsa_stats(a, q, false, &out) != 0)
+		memset(&out, 0, sizeof(out));
+	added = in.add_time != 0 ? in.add_time : q->created;
+	rekey_at = added + q->soft_sec;
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)in.bytes));
+	json_object_set_new(o, "bytes_out",
+	    json_integer((json_int_t)out.bytes));
+	json_object_set_new(o, "packets_in",
+	    json_integer((json_int_t)in.packets));
+	json_object_set_new(o, "packets_out",
+	    json_integer((json_int_t)out.packets));
+	json_object_set_new(o, "age_sec", json_integer(since(added)));
+	json_object_set_new(o, "soft_sec", json_integer((json_int_t)q->soft_sec));
+	json_object_set_new(o, "rekey_in_sec", json_integer(now > 0 &&
+	    rekey_at > (uint64_t)now ? (json_int_t)(rekey_at - (uint64_t)now) :
+	    0));
 }
 
 static void
 qmsa_cb(void *arg, const struct ike_qmsa_info *q)
 {
+	struct qmsa_walk *w = arg;
 	char lb[PA_ADDRSTRLEN], pb[PA_ADDRSTRLEN], sb[PA_PREFIXSTRLEN],
 	    db[PA_PREFIXSTRLEN], xb[8];
+	json_t *o;
 
-	json_array_append_new(arg, json_pack(
+	o = json_pack(
 	    "{s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:b,s:b,s:s,s:s,s:s,s:i,"
 	    "s:I,s:I,s:I,s:I,s:i,s:i,s:I}",
 	    "local", pa_addr_str(&q->local, lb, sizeof(lb)),
@@ -374,7 +431,11 @@ qmsa_cb(void *arg, const struct ike_qmsa_info *q)
 	    "ah_spi_in", (json_int_t)q->ah_spi_in,
 	    "ah_spi_out", (json_int_t)q->ah_spi_out,
 	    "life_sec", (int)q->life_sec, "life_kb", (int)q->life_kb,
-	    "created", (json_int_t)q->created));
+	    "created", (json_int_t)q->created);
+	if (o == NULL)
+		return;
+	qmsa_traffic(w->agent, q, o);
+	json_array_append_new(w->arr, o);
 }
 
 static json_t *
@@ -391,11 +452,14 @@ mmsas_json(struct svc_daemon *d)
 static json_t *
 qmsas_json(struct svc_daemon *d)
 {
+	struct qmsa_walk w;
 	json_t *arr = json_array();
 
 	if (arr == NULL)
 		return NULL;
-	agent_foreach_qmsa(d->agent, qmsa_cb, arr);
+	w.agent = d->agent;
+	w.arr = arr;
+	agent_foreach_qmsa(d->agent, qmsa_cb, &w);
 	return json_pack("{s:o}", "qmsas", arr);
 }
 

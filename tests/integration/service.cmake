@@ -29,3 +29,10 @@ add_test(NAME service_journal
 set_tests_properties(service_journal PROPERTIES LABELS integration
 	TIMEOUT 60 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# The OpenMetrics checker of the metrics tests (tests/lib/openmetrics_check.py,
+# prometheus_client's parser) refuses each defect of a sample.
+add_test(NAME openmetrics_check
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/openmetrics_check_test.sh)
+set_tests_properties(openmetrics_check PROPERTIES LABELS unit
+	TIMEOUT 60 SKIP_RETURN_CODE 77)

@@ -507,6 +507,85 @@ test_sa_entries(void **state)
 	}
 }
 
+/* What `show qmsas` / `show mmsas` read (ike_foreach_qmsa/mmsa). */
+struct sa_seen {
+	struct ike_qmsa_info	qm;
+	struct ike_mmsa_info	mm;
+	unsigned		nqm, nmm;
+};
+
+static void
+seen_qm(void *arg, const struct ike_qmsa_info *in)
+{
+	struct sa_seen *s = arg;
+
+	s->qm = *in;
+	s->nqm++;
+}
+
+static void
+seen_mm(void *arg, const struct ike_mmsa_info *in)
+{
+	struct sa_seen *s = arg;
+
+	s->mm = *in;
+	s->nmm++;
+}
+
+/*
+ * The SA info names the driver's SAs (the sa_id agent_qmsa_stats builds
+ * finds the inbound and the outbound SA, with their traffic), carries the
+ * soft lifetime given to the driver (initiator 90%, responder 95%), and a
+ * Main Mode SA's seconds to expiry.
+ */
+static void
+test_sa_info(void **state)
+{
+	struct side a, b;
+	struct side *sides[2] = { &a, &b };
+	struct sa_seen seen;
+	struct sa_id id;
+	struct sa_stats st;
+	const struct null_sa *sa;
+	size_t i;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	for (i = 0; i < 2; i++) {
+		memset(&seen, 0, sizeof(seen));
+		ike_foreach_qmsa(sides[i]->ike, seen_qm, &seen);
+		ike_foreach_mmsa(sides[i]->ike, seen_mm, &seen);
+		assert_int_equal(seen.nqm, 1);
+		assert_int_equal(seen.nmm, 1);
+		assert_int_equal(seen.qm.soft_sec, i == 0 ? 3240 : 3420);
+		assert_true(seen.mm.expires_in > 0);
+		assert_true(seen.mm.expires_in <= seen.mm.life_sec);
+		memset(&id, 0, sizeof(id));
+		id.src = seen.qm.peer;
+		id.dst = seen.qm.local;
+		id.proto = DRV_PROTO_ESP;
+		id.spi = seen.qm.spi_in;
+		assert_non_null(sa = null_sa_find(sides[i]->drv, &id));
+		assert_true(sa->params.inbound);
+		assert_int_equal(sa->params.life.soft_sec, seen.qm.soft_sec);
+		assert_int_equal(null_sa_traffic(sides[i]->drv, &id, 840, 10), 0);
+		assert_int_equal(null_driver_ops.sa_query(sides[i]->drv, &id,
+		    &st), 0);
+		assert_int_equal(st.bytes, 840);
+		assert_int_equal(st.packets, 10);
+		id.src = seen.qm.local;
+		id.dst = seen.qm.peer;
+		id.spi = seen.qm.spi_out;
+		assert_non_null(sa = null_sa_find(sides[i]->drv, &id));
+		assert_false(sa->params.inbound);
+	}
+	side_close(&a);
+	side_close(&b);
+}
+
 static void
 test_psk_transport(void **state)
 {
@@ -2471,6 +2550,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_psk_transport),
+		cmocka_unit_test(test_sa_info),
 		cmocka_unit_test(test_sa_entries),
 		cmocka_unit_test(test_soft_only_when_asked),
 		cmocka_unit_test(test_soft_scoped),

@@ -25,8 +25,12 @@ mkside() {
 	sed "s/@PEER@/$peer/" "$here/pair_store.xml" > "$tmp/$s/store.xml"
 	cp "$here/pair_secrets.xml" "$tmp/$s/secrets.xml"
 	chmod 600 "$tmp/$s/secrets.xml"
-	t_agent_conf $s "ike = on" "natt_port = ${PAIR_NATT:-off}"
+	t_agent_conf $s "ike = on" "natt_port = ${PAIR_NATT:-off}" \
+	    ${mtf:+"metrics_textfile = $tmp/$s/metrics.prom"}
 }
+# The metrics textfile (node_exporter), where the daemon has the key.
+mtf=
+! grep -qa metrics_textfile "$agentd" || mtf=1
 mkside a 10.200.0.2
 mkside b 10.200.0.1
 A=("$cmd" -c "$tmp/a.conf")
@@ -46,8 +50,63 @@ q=$("${A[@]}" --json show qmsas | jq '.qmsas | length')
 q=$("${Bc[@]}" --json show qmsas | jq '.qmsas | length')
 [ "$q" = 1 ] || fail "want exactly one Quick Mode SA on b, have $q"
 pass "the first ping triggers the negotiation and is not lost; one SA pair"
+# Per-SA counters from the driver: what 3 pings add on each side.
+qa0=$("${A[@]}" --json show qmsas | jq -c '.qmsas[0]')
+qb0=$("${Bc[@]}" --json show qmsas | jq -c '.qmsas[0]')
 ip netns exec $na ping -c 3 -W 2 10.200.0.2 >/dev/null ||
     fail "no traffic over the SAs"
+qa1=$("${A[@]}" --json show qmsas | jq -c '.qmsas[0]')
+qb1=$("${Bc[@]}" --json show qmsas | jq -c '.qmsas[0]')
+jq -n -e --argjson o "$qa0" --argjson n "$qa1" '
+    $n.packets_out - $o.packets_out >= 3 and
+    $n.packets_in - $o.packets_in >= 3 and
+    $n.bytes_out - $o.bytes_out >= 3 * 64 and
+    $n.bytes_in - $o.bytes_in >= 3 * 64 and
+    $n.age_sec >= $o.age_sec and $n.age_sec <= $n.life_sec and
+    $n.soft_sec == ($n.life_sec / 10 | floor) * 9 and
+    $n.rekey_in_sec > 0 and $n.rekey_in_sec <= $n.soft_sec' >/dev/null ||
+    fail "a's per-SA counters: before $qa0 after $qa1"
+jq -n -e --argjson o "$qb0" --argjson n "$qb1" '
+    $n.packets_in - $o.packets_in >= 3 and
+    $n.packets_out - $o.packets_out >= 3 and
+    $n.soft_sec == ($n.life_sec / 20 | floor) * 19 and
+    $n.rekey_in_sec > 0 and $n.rekey_in_sec <= $n.soft_sec' >/dev/null ||
+    fail "b's per-SA counters: before $qb0 after $qb1"
+"${A[@]}" show qmsas | grep -Eq "^    in [1-9][0-9]* bytes [1-9][0-9]* packets  out [1-9][0-9]* bytes [1-9][0-9]* packets  age [0-9]+s  rekey in [1-9][0-9]*s$" ||
+    fail "show qmsas text: $("${A[@]}" show qmsas)"
+"${A[@]}" --json show mmsas | jq -e '.mmsas[0] | .age_sec >= 0 and
+    .expires_in_sec > 0 and .expires_in_sec <= .life_sec' >/dev/null ||
+    fail "mmsa age/expiry: $("${A[@]}" --json show mmsas | jq -c .)"
+"${A[@]}" show mmsas | grep -Eq "^    age [0-9]+s  expires in [1-9][0-9]*s$" ||
+    fail "show mmsas text: $("${A[@]}" show mmsas)"
+pass "per-SA bytes/packets in and out grow with traffic (3 pings: 3 packets more each way, both sides); age, rekey in, MM expiry"
+# OpenMetrics (tests/lib/openmetrics_check.py: the real parser, values
+# equal to `show stats --json`, a peer label for the peer), where ipseccmd
+# has --format=openmetrics; the textfile too where the daemon writes one.
+om=$tmp/a/stats.om
+rc=0
+"${A[@]}" show stats --format=openmetrics > "$om" 2>"$tmp/a/om.err" || rc=$?
+if [ $rc = 2 ]; then
+	echo "# skip: no show stats --format=openmetrics in this build"
+else
+	[ $rc = 0 ] || fail "show stats --format=openmetrics: $rc $(cat "$tmp/a/om.err")"
+	"${A[@]}" --json show stats > "$tmp/a/stats.json" || fail "stats json"
+	"${A[@]}" --json show qmsas > "$tmp/a/qmsas.json" || fail "qmsas json"
+	"$here/../../lib/openmetrics_check.py" "$om" "$tmp/a/stats.json" \
+	    "$tmp/a/qmsas.json" || fail "show stats --format=openmetrics"
+	pass "OpenMetrics: parsed by prometheus_client, values as in show stats --json, the peer labelled"
+fi
+if [ -z "$mtf" ]; then
+	echo "# skip: no metrics_textfile key in this build"
+else
+	for i in $(seq 1 300); do
+		[ -s "$tmp/a/metrics.prom" ] && break
+		sleep 0.1
+	done
+	"$here/../../lib/openmetrics_check.py" "$tmp/a/metrics.prom" ||
+	    fail "metrics textfile"
+	pass "the metrics textfile is written and parses"
+fi
 "${A[@]}" --json show mmsas | jq -e '.mmsas[0].peer == "10.200.0.2" and
     .mmsas[0].auth == "psk"' >/dev/null || fail "show mmsas"
 "${Bc[@]}" --json show qmsas | jq -e '.qmsas[0].esp_cipher == "AES128"' \
