@@ -61,6 +61,7 @@ static const char *const events_words[] = { "--id", "--since", "--max",
     "--verify", "--file", "--json", NULL };
 /* Third words, for --list-commands (the functions below check them). */
 static const char *const words3[] = { "service stop clear",
+    "show stats --format=openmetrics",
     "dynamic add rule", "dynamic delete rule", "dynamic delete all", NULL };
 
 static const struct subcmd subcmds[] = {
@@ -249,6 +250,25 @@ list_keys(void)
 			printf("dynamic %s\n", svc_dynamic_keys[j]);
 }
 
+/* show stats --format=openmetrics: the statistics and the SAs, as text. */
+static int
+show_openmetrics(struct cli *c)
+{
+	void *stats = NULL, *qmsas = NULL;
+	int rc;
+
+	if ((rc = cli_request(c, "show.stats", NULL, &stats)) != 0)
+		return rc;
+	if ((rc = cli_request(c, "show.qmsas", NULL, &qmsas)) != 0) {
+		json_decref(stats);
+		return rc;
+	}
+	print_openmetrics(stats, qmsas);
+	json_decref(stats);
+	json_decref(qmsas);
+	return CMD_EXIT_OK;
+}
+
 static int
 cmd_show(struct cli *c, int argc, char **argv)
 {
@@ -267,6 +287,9 @@ cmd_show(struct cli *c, int argc, char **argv)
 	};
 	size_t i;
 
+	if (argc == 3 && strcmp(argv[1], "stats") == 0 &&
+	    strcmp(argv[2], "--format=openmetrics") == 0)
+		return show_openmetrics(c);
 	if (argc != 2)
 		goto bad;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -274,7 +297,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 			return cli_call(c, t[i].cmd, NULL, t[i].pr);
 bad:
 	fprintf(stderr, "usage: ipseccmd show all|policy|filters|mmsas|qmsas|"
-	    "stats|events\n");
+	    "stats|events\n       ipseccmd show stats --format=openmetrics\n");
 	return CMD_EXIT_USAGE;
 }
 

@@ -40,6 +40,8 @@ void	print_filters(void *);
 void	print_mmsas(void *);
 void	print_qmsas(void *);
 void	print_stats(void *);
+/* Statistics and per-peer SA state in the OpenMetrics text format. */
+void	print_openmetrics(void *stats, void *qmsas);
 void	print_events(void *);
 void	print_all(void *);
 void	print_dynamic(void *);

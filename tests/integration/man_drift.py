@@ -53,6 +53,12 @@ for k in documented:
 # ipseccmd(8) <-> the word tables
 
 
+def words_of(text):
+    """Words and KEY= prefixes, and whole option=value words."""
+    return set(re.findall(r"-*[A-Za-z0-9_][A-Za-z0-9_-]*=?", text)) | \
+        set(re.findall(r"-*[A-Za-z0-9_][A-Za-z0-9_-]*=[A-Za-z0-9_-]+", text))
+
+
 def bold_words(text):
     """Words set in bold: .B/.BR/.BI/.RB/.IB macro arguments in bold
     position, and \\fB...\\f spans."""
@@ -64,10 +70,9 @@ def bold_words(text):
             first_bold = m.group(1) in ("B", "BR", "BI")
             for i, a in enumerate(args):
                 if m.group(1) == "B" or (i % 2 == 0) == first_bold:
-                    out.update(re.findall(r"-*[A-Za-z0-9_][A-Za-z0-9_-]*=?",
-                                          a.strip('"')))
+                    out.update(words_of(a.strip('"')))
         for span in re.findall(r"\\fB(.*?)\\f", line):
-            out.update(re.findall(r"-*[A-Za-z0-9_][A-Za-z0-9_-]*=?", span))
+            out.update(words_of(span))
     return out
 
 
