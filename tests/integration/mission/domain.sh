@@ -9,20 +9,24 @@
 # (CN=IP Security,CN=System). ipsec-agentd runs on both members with
 # policy_source = directory, directory_domain (the DC by DNS SRV), GSSAPI
 # bind and Kerberos IKE from the keytab adcli wrote, and DRIVER (uesp by
-# default; xfrm needs the full kernel guest).
+# default; xfrm needs the full kernel guest, with MS_SLOW=10 there).
 #
 # Scenarios (A, B), each with TCP and UDP both ways checked by sha256,
 # ping, and a capture on the LAN:
 #   Respond <-> Respond   no SAs, traffic in clear
 #   Request <-> Respond   the administrator reassigns A's GPO; A picks it
-#                         up on `ipseccmd reload`; ESP, nothing from A in
-#                         clear; 541 names HOSTB$@REALM on A, HOSTA$ on B
+#                         up on `ipseccmd reload`; ESP, nothing in clear
+#                         either way; 541 names HOSTB$@REALM on A, HOSTA$
+#                         on B
+#                         A under Request Security polls the DC after a
+#                         soft association (the DC runs no IPsec)
 #   Request <-> Request   B reassigned, reload; ESP both ways, no clear
 #                         TCP/UDP at all, ICMP in clear (All ICMP: permit)
-#   Secure <-> Respond    restart of both (a member under Request
-#                         Security reaches the DC only after a soft
-#                         association); ESP, nothing from A in clear
-#   Secure <-> Secure     B reassigned, reload; ESP both ways, ICMP clear
+#   Secure <-> Respond    restart of both (quicker than waiting for soft
+#                         associations); ESP, nothing in clear either way
+#   Secure <-> Secure     B reassigned, reload; ESP both ways, ICMP clear;
+#                         B's next poll cannot reach the DC (DNS and LDAP
+#                         held by its own policy): unreachable, policy kept
 #   DC stopped            both agents restarted: the cached policy and
 #                         the kept Kerberos tickets keep them talking
 #                         over ESP, nothing in clear
