@@ -6,7 +6,7 @@
 add_test(NAME mission_domain
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/mission/domain.sh uesp)
 set_tests_properties(mission_domain PROPERTIES LABELS integration
-	TIMEOUT 400 SKIP_RETURN_CODE 77
+	TIMEOUT 600 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
 # Found by mission_domain: stop while a directory poll waits on a silent
 # directory (it waited for the poll until stop_timeout ended the process).

@@ -350,3 +350,32 @@ print("GPO %s now assigns %s" % (name, pol[0].dn))
 PY
 	    samba_fail assign.log
 }
+
+#   samba_spn ACCOUNT SPN...
+#       (before the start) add the SPNs to ACCOUNT (sAMAccountName). The
+#       DC's own (ldap/dc1.<dns>...) come from samba_spnupdate a while
+#       after samba starts: a client that asks sooner (a slow machine)
+#       gets "Server not found in Kerberos database"
+samba_spn() {
+	samba_py setup.log "$@" <<'PY'
+import sys
+import ldb
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+lp = LoadParm()
+lp.load(sys.argv[1])
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+res = db.search(base=db.domain_dn(), scope=ldb.SCOPE_SUBTREE,
+                expression="(sAMAccountName=%s)" % ldb.binary_encode(
+                    sys.argv[2]), attrs=["servicePrincipalName"])
+have = [str(v).lower() for v in res[0].get("servicePrincipalName", [])]
+new = [s for s in sys.argv[3:] if s.lower() not in have]
+if new:
+    m = ldb.Message(res[0].dn)
+    m["servicePrincipalName"] = ldb.MessageElement(
+        new, ldb.FLAG_MOD_ADD, "servicePrincipalName")
+    db.modify(m)
+print("%s: SPNs %s" % (sys.argv[2], " ".join(sys.argv[3:])))
+PY
+}
