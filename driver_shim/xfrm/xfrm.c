@@ -3,8 +3,21 @@
  *
  * What is ours: policies with a priority in [XFRM_PRIO_BASE,
  * XFRM_PRIO_BASE + XFRM_PRIO_SPAN) and states with a reqid in
- * XFRM_REQID_BASE's range. Those are flushed at open (a crashed
- * predecessor's leftovers) and at close; nothing else is touched.
+ * XFRM_REQID_BASE's range; nothing else is touched.
+ *
+ * The kernel tells policies apart by selector, direction and mark, not by
+ * priority: two filters with identical selectors (an SA entry over a
+ * host-to-host filter) would replace each other. Each of ours carries its
+ * filter index in the selector's "user" field, which the kernel compares
+ * but never matches packets against, so entries stack by priority as
+ * driver.h wants, and a policy names its filter (acquire, settle).
+ *
+ * Fail-closed: close() removes our states and leaves the policies, whose
+ * templates no state serves, so what they protect stays held (outbound:
+ * acquires nobody answers) or dropped (inbound) after the process ends.
+ * open() reports what a previous instance left (leftover); the new policy
+ * replaces those entries in place (XFRM_MSG_UPDPOLICY, atomic), settle()
+ * removes the rest, clear() removes everything of ours.
  *
  * Kernel replies and events are read through struct rd: fixed headers
  * are copied out with rd_copy, attributes checked by type and length.
@@ -35,6 +48,7 @@
 #define XFRM_REQID_BASE		0x50000000U
 #define XFRM_REQID_MASK		0x00ffffffU
 #define XFRM_BUF		8192
+#define XFRM_USER_BYPASS	0U	/* sel.user of the IKE bypass */
 
 /* A filter we installed (the kernel deletes by selector + direction). */
 struct xfrm_pol {
@@ -62,6 +76,9 @@ struct driver {
 	size_t			 npols, cappols;
 	struct xfrm_sa		*sas;
 	size_t			 nsas, capsas;
+	/* States a previous instance left, removed by settle(). */
+	struct xfrm_usersa_id	*old_sas;
+	size_t			 nold_sas;
 };
 
 /* ---- conversions ---- */
@@ -224,8 +241,10 @@ xfrm_policy_msg(struct driver *d, bool add, const struct xfrm_selector *ksel,
 		pid->dir = dir;
 		return xfrm_talk(d, nlh, NULL, NULL);
 	}
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	/* UPD: a previous instance's entry with this selector is replaced in
+	 * one step (ours are told apart by sel.user, see the top). */
+	nlh->nlmsg_type = XFRM_MSG_UPDPOLICY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE;
 	pi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pi));
 	pi->sel = *ksel;
 	pi->lft.soft_byte_limit = pi->lft.hard_byte_limit = XFRM_INF;
@@ -245,14 +264,21 @@ xfrm_policy_msg(struct driver *d, bool add, const struct xfrm_selector *ksel,
 			continue;
 		t[nt].id.proto = i == 0 ? IPPROTO_ESP : IPPROTO_AH;
 		t[nt].family = ksel->family;
+		/* A filter's reqid 0 is no state's (XFRM_REQID_BASE): its
+		 * packets raise an acquire unless an SA entry wins. */
 		t[nt].reqid = xfrm_reqid(p->reqid);
 		t[nt].aalgos = t[nt].ealgos = t[nt].calgos = ~0U;
-		/* AH over ESP in tunnel mode: AH is transport outside. */
+		/* AH over ESP in tunnel mode: AH is transport outside. An
+		 * unset side is ours: zero, the kernel takes the address of
+		 * the route towards the peer (out) or any (in). */
 		if (p->mode == DRV_MODE_TUNNEL && !(i == 1 && esp)) {
 			t[nt].mode = XFRM_MODE_TUNNEL;
-			t[nt].family = p->tunnel_dst.family;
-			xfrm_addr_to(&p->tunnel_dst, &t[nt].id.daddr);
-			xfrm_addr_to(&p->tunnel_src, &t[nt].saddr);
+			t[nt].family = p->tunnel_dst.family != 0 ?
+			    p->tunnel_dst.family : p->tunnel_src.family;
+			if (p->tunnel_dst.family != 0)
+				xfrm_addr_to(&p->tunnel_dst, &t[nt].id.daddr);
+			if (p->tunnel_src.family != 0)
+				xfrm_addr_to(&p->tunnel_src, &t[nt].saddr);
 		} else
 			t[nt].mode = XFRM_MODE_TRANSPORT;
 		/* inpass: clear text is accepted on the way in. */
@@ -277,11 +303,16 @@ xfrm_policy_add(struct driver *d, const struct spd_id *id,
 	size_t i;
 	int rc;
 
+	/* Tunnel: the peer's side is needed, ours may be unset (driver.h). */
 	if ((id->dir != DRV_DIR_OUT && id->dir != DRV_DIR_IN) ||
+	    id->index == XFRM_USER_BYPASS ||
 	    p->action < DRV_ACT_PERMIT || p->action > DRV_ACT_PROTECT ||
 	    (p->action == DRV_ACT_PROTECT && p->mode == DRV_MODE_TUNNEL &&
-	    (p->tunnel_dst.family == 0 ||
-	    p->tunnel_dst.family != p->tunnel_src.family)))
+	    (id->dir == DRV_DIR_OUT ? p->tunnel_dst.family == 0 :
+	    p->tunnel_src.family == 0)) ||
+	    (p->action == DRV_ACT_PROTECT && p->mode == DRV_MODE_TUNNEL &&
+	    p->tunnel_dst.family != 0 && p->tunnel_src.family != 0 &&
+	    p->tunnel_dst.family != p->tunnel_src.family))
 		return PA_E_INVAL;
 	for (i = 0; i < d->npols; i++)
 		if (d->pols[i].id.index == id->index &&
@@ -301,6 +332,7 @@ xfrm_policy_add(struct driver *d, const struct spd_id *id,
 	pol->id = *id;
 	pol->p = *p;
 	xfrm_sel_to(&p->sel, &pol->ksel);
+	pol->ksel.user = id->index;
 	if ((rc = xfrm_policy_msg(d, true, &pol->ksel, xfrm_dir(id->dir), p,
 	    xfrm_prio(p->priority))) != 0)
 		return errno == EEXIST ? PA_E_EXIST : rc;
@@ -348,6 +380,33 @@ xfrm_policy_del(struct driver *d, const struct spd_id *id)
 	return rc != 0 && errno == ENOENT ? PA_E_NOENT : rc;
 }
 
+/* One bypass policy: UDP/TCP with a source or destination port. */
+static int
+xfrm_bypass_one(struct driver *d, uint16_t family, uint8_t proto,
+    uint8_t dir, uint16_t sport, uint16_t dport)
+{
+	struct spd_params p;
+	struct xfrm_selector k;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.action = DRV_ACT_PERMIT;
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	k.proto = proto;
+	k.user = XFRM_USER_BYPASS;
+	if (sport != 0) {
+		k.sport = htons(sport);
+		k.sport_mask = 0xffff;
+	}
+	if (dport != 0) {
+		k.dport = htons(dport);
+		k.dport_mask = 0xffff;
+	}
+	rc = xfrm_policy_msg(d, true, &k, dir, &p, XFRM_PRIO_BYPASS);
+	return rc != 0 && errno != EEXIST ? rc : 0;
+}
+
 /* IKE must pass in clear whatever the other policies say. */
 static int
 xfrm_bypass(struct driver *d)
@@ -381,10 +440,27 @@ xfrm_bypass(struct driver *d)
 				if (rc != 0 && errno != EEXIST)
 					return rc;
 			}
+	/* Kerberos (UDP and TCP 88), as client and as KDC, both ways. */
+	if (!d->cfg.exempt_kerberos)
+		return 0;
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < 2; i++)
+			for (dir = 0; dir < 2; dir++) {
+				uint8_t kd = dir == 0 ? XFRM_POLICY_OUT :
+				    XFRM_POLICY_IN;
+				uint8_t pr = i == 0 ? IPPROTO_UDP :
+				    IPPROTO_TCP;
+
+				if ((rc = xfrm_bypass_one(d, fams[f], pr, kd,
+				    88, 0)) != 0 ||
+				    (rc = xfrm_bypass_one(d, fams[f], pr, kd,
+				    0, 88)) != 0)
+					return rc;
+			}
 	return 0;
 }
 
-/* ---- flush: everything in our priority and reqid ranges ---- */
+/* ---- what is ours in the kernel: dumps, removal ---- */
 
 struct xfrm_victims {
 	struct xfrm_userpolicy_id	*pols;
@@ -392,6 +468,14 @@ struct xfrm_victims {
 	struct xfrm_usersa_id		*sas;
 	size_t				 nsas, capsas;
 };
+
+static void
+xfrm_victims_free(struct xfrm_victims *v)
+{
+	free(v->pols);
+	free(v->sas);
+	memset(v, 0, sizeof(*v));
+}
 
 static int
 xfrm_dump_pol_cb(const struct nlmsghdr *nlh, void *arg)
@@ -450,60 +534,98 @@ xfrm_dump_sa_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/* Our policies (pols) and states (sas) in the kernel now. */
 static int
-xfrm_flush_ours(struct driver *d)
+xfrm_dump_ours(struct driver *d, struct xfrm_victims *v, bool pols,
+    bool sas)
 {
 	char buf[XFRM_BUF];
 	struct nlmsghdr *nlh;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (pols) {
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = XFRM_MSG_GETPOLICY;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		if ((rc = xfrm_talk(d, nlh, xfrm_dump_pol_cb, v)) != 0)
+			goto fail;
+	}
+	if (sas) {
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = XFRM_MSG_GETSA;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		if ((rc = xfrm_talk(d, nlh, xfrm_dump_sa_cb, v)) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	xfrm_victims_free(v);
+	return rc;
+}
+
+/* Delete one policy by selector (with our tag) and direction. */
+static int
+xfrm_del_pol(struct driver *d, const struct xfrm_userpolicy_id *id)
+{
+	char buf[XFRM_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct xfrm_userpolicy_id *pid;
+	int rc;
+
+	nlh->nlmsg_type = XFRM_MSG_DELPOLICY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	pid = mnl_nlmsg_put_extra_header(nlh, sizeof(*pid));
+	*pid = *id;
+	pid->index = 0;		/* by selector: an index may be reused */
+	if ((rc = xfrm_talk(d, nlh, NULL, NULL)) != 0 && errno == ENOENT)
+		return 0;
+	return rc;
+}
+
+/* Delete one state; larval (acquire) states may vanish meanwhile. */
+static int
+xfrm_del_sa(struct driver *d, const struct xfrm_usersa_id *id)
+{
+	char buf[XFRM_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct xfrm_usersa_id *sid;
+	int rc;
+
+	nlh->nlmsg_type = XFRM_MSG_DELSA;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	sid = mnl_nlmsg_put_extra_header(nlh, sizeof(*sid));
+	*sid = *id;
+	if ((rc = xfrm_talk(d, nlh, NULL, NULL)) != 0 &&
+	    (errno == ENOENT || errno == ESRCH))
+		return 0;
+	return rc;
+}
+
+/* Everything in our priority and reqid ranges, any instance's. */
+static int
+xfrm_flush_ours(struct driver *d, bool pols)
+{
 	struct xfrm_victims v;
 	size_t i;
-	int rc = 0, r;
+	int rc, r;
 
-	memset(&v, 0, sizeof(v));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_GETPOLICY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	if ((rc = xfrm_talk(d, nlh, xfrm_dump_pol_cb, &v)) != 0)
-		goto out;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_GETSA;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	if ((rc = xfrm_talk(d, nlh, xfrm_dump_sa_cb, &v)) != 0)
-		goto out;
-	for (i = 0; i < v.npols; i++) {
-		struct xfrm_userpolicy_id *pid;
-
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = XFRM_MSG_DELPOLICY;
-		nlh->nlmsg_flags = NLM_F_REQUEST;
-		pid = mnl_nlmsg_put_extra_header(nlh, sizeof(*pid));
-		*pid = v.pols[i];
-		if ((r = xfrm_talk(d, nlh, NULL, NULL)) != 0 && errno != ENOENT)
+	if ((rc = xfrm_dump_ours(d, &v, pols, true)) != 0)
+		return rc;
+	for (i = 0; i < v.npols; i++)
+		if ((r = xfrm_del_pol(d, &v.pols[i])) != 0)
 			rc = r;
-	}
-	/* Larval (acquire) states may vanish meanwhile: ENOENT, ESRCH. */
-	for (i = 0; i < v.nsas; i++) {
-		struct xfrm_usersa_id *sid;
-
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = XFRM_MSG_DELSA;
-		nlh->nlmsg_flags = NLM_F_REQUEST;
-		sid = mnl_nlmsg_put_extra_header(nlh, sizeof(*sid));
-		*sid = v.sas[i];
-		if ((r = xfrm_talk(d, nlh, NULL, NULL)) != 0 &&
-		    errno != ENOENT && errno != ESRCH)
+	for (i = 0; i < v.nsas; i++)
+		if ((r = xfrm_del_sa(d, &v.sas[i])) != 0)
 			rc = r;
-	}
-out:
-	free(v.pols);
-	free(v.sas);
+	xfrm_victims_free(&v);
 	return rc;
 }
 
 static int
 xfrm_flush(struct driver *d)
 {
-	int rc = xfrm_flush_ours(d);
+	int rc = xfrm_flush_ours(d, true);
 
 	d->npols = 0;
 	d->nsas = 0;
@@ -511,6 +633,53 @@ xfrm_flush(struct driver *d)
 	if (rc == 0)
 		rc = xfrm_bypass(d);
 	return rc;
+}
+
+/* Is this kernel policy one this instance installed (or the bypass)? */
+static bool
+xfrm_pol_current(const struct driver *d, const struct xfrm_userpolicy_id *k)
+{
+	size_t i;
+
+	if (k->sel.user == XFRM_USER_BYPASS)
+		return true;
+	for (i = 0; i < d->npols; i++) {
+		const struct xfrm_pol *pol = &d->pols[i];
+
+		if (memcmp(&pol->ksel, &k->sel, sizeof(k->sel)) != 0)
+			continue;
+		if (k->dir == xfrm_dir(pol->id.dir) ||
+		    (pol->fwd && k->dir == XFRM_POLICY_FWD))
+			return true;
+	}
+	return false;
+}
+
+/* What a previous instance left: reported at open, removed by settle. */
+static int
+xfrm_find_leftovers(struct driver *d)
+{
+	struct xfrm_victims v;
+	char what[160];
+	size_t i, npols = 0;
+	int rc;
+
+	if ((rc = xfrm_dump_ours(d, &v, true, true)) != 0)
+		return rc;
+	for (i = 0; i < v.npols; i++)
+		if (v.pols[i].sel.user != XFRM_USER_BYPASS)
+			npols++;
+	if (npols > 0 || v.nsas > 0) {
+		snprintf(what, sizeof(what), "xfrm: %zu policies and %zu "
+		    "states of a previous instance", npols, v.nsas);
+		log_info("%s: kept until the new policy is in", what);
+		if (d->ev.leftover != NULL)
+			d->ev.leftover(d->cbarg, what);
+	}
+	d->old_sas = v.sas;
+	d->nold_sas = v.nsas;
+	free(v.pols);
+	return 0;
 }
 
 /* ---- states ---- */
@@ -784,7 +953,9 @@ xfrm_sa_del(struct driver *d, const struct sa_id *id)
 		    (d->nsas - (size_t)i - 1) * sizeof(d->sas[0]));
 		d->nsas--;
 	}
-	return rc != 0 && errno == ENOENT ? PA_E_NOENT : rc;
+	/* A missing state: ESRCH from the kernel (ENOENT from older). */
+	return rc != 0 && (errno == ENOENT || errno == ESRCH) ? PA_E_NOENT :
+	    rc;
 }
 
 static int
@@ -819,7 +990,8 @@ xfrm_sa_query(struct driver *d, const struct sa_id *id, struct sa_stats *st)
 	k = mnl_nlmsg_put_extra_header(nlh, sizeof(*k));
 	xfrm_said(id, k);
 	rc = xfrm_talk(d, nlh, xfrm_query_cb, st);
-	return rc != 0 && errno == ENOENT ? PA_E_NOENT : rc;
+	return rc != 0 && (errno == ENOENT || errno == ESRCH) ? PA_E_NOENT :
+	    rc;
 }
 
 /* ---- events ---- */
@@ -854,8 +1026,10 @@ xfrm_on_acquire(struct driver *d, const struct nlmsghdr *nlh)
 		return;
 	(void)mnl_attr_parse(nlh, sizeof(ua), xfrm_tmpl_attr_cb, &kreqid);
 	xfrm_sel_from(&ua.sel, &pkt);
+	/* The policy names its filter in sel.user (see the top). */
 	for (i = 0; i < d->npols; i++) {
 		if (xfrm_dir(d->pols[i].id.dir) == ua.policy.dir &&
+		    d->pols[i].id.index == ua.policy.sel.user &&
 		    memcmp(&d->pols[i].ksel, &ua.policy.sel,
 		    sizeof(ua.policy.sel)) == 0) {
 			sid = &d->pols[i].id;
@@ -976,32 +1150,80 @@ xfrm_stats(struct driver *d, struct drv_stats *st)
 static int
 xfrm_clear(struct driver *d)
 {
-	return xfrm_flush(d);
+	int rc = xfrm_flush_ours(d, true);
+
+	d->npols = 0;
+	d->nsas = 0;
+	free(d->old_sas);
+	d->old_sas = NULL;
+	d->nold_sas = 0;
+	return rc;
 }
 
+/* Our first SPD is in: the previous instance's entries go. */
 static int
 xfrm_settle(struct driver *d)
 {
-	(void)d;
-	return 0;
+	struct xfrm_victims v;
+	size_t i;
+	int rc, r;
+
+	if ((rc = xfrm_dump_ours(d, &v, true, false)) != 0)
+		return rc;
+	for (i = 0; i < v.npols; i++)
+		if (!xfrm_pol_current(d, &v.pols[i]) &&
+		    (r = xfrm_del_pol(d, &v.pols[i])) != 0)
+			rc = r;
+	xfrm_victims_free(&v);
+	for (i = 0; i < d->nold_sas; i++)
+		if ((r = xfrm_del_sa(d, &d->old_sas[i])) != 0)
+			rc = r;
+	free(d->old_sas);
+	d->old_sas = NULL;
+	d->nold_sas = 0;
+	return rc;
 }
 
 /* ---- open/close ---- */
 
+/*
+ * Fail-closed: our states go (larval ones too), our policies stay and
+ * keep holding or dropping what they cover until the next start.
+ */
 static void
 xfrm_close(struct driver *d)
 {
 	if (d == NULL)
 		return;
-	if (d->nl != NULL && xfrm_flush_ours(d) != 0)
-		log_warn("xfrm: removing our policies and states");
+	if (d->nl != NULL && xfrm_flush_ours(d, false) != 0)
+		log_warn("xfrm: removing our states");
 	if (d->nl != NULL)
 		mnl_socket_close(d->nl);
 	if (d->mc != NULL)
 		mnl_socket_close(d->mc);
 	free(d->pols);
 	free(d->sas);
+	free(d->old_sas);
 	free(d);
+}
+
+/*
+ * The first packet of a flow is held while the SAs are negotiated
+ * (net.core.xfrm_larval_drop, per namespace, default 1: dropped).
+ */
+static void
+xfrm_hold_first_packet(void)
+{
+	FILE *f;
+
+	if ((f = fopen("/proc/sys/net/core/xfrm_larval_drop", "we")) == NULL) {
+		log_warn("xfrm: xfrm_larval_drop");
+		return;
+	}
+	if (fputs("0\n", f) == EOF)
+		log_warn("xfrm: xfrm_larval_drop");
+	if (fclose(f) != 0)
+		log_warn("xfrm: xfrm_larval_drop");
 }
 
 static int
@@ -1041,9 +1263,10 @@ xfrm_open(const struct driver_cfg *cfg, const struct driver_events *ev,
 	if (mnl_socket_setsockopt(d->mc, NETLINK_ADD_MEMBERSHIP, &grp,
 	    sizeof(grp)) < 0)
 		goto fail;
-	/* A crashed predecessor's policies and states go first. */
-	if ((rc = xfrm_flush(d)) != 0)
+	/* A predecessor's policies and states stay until settle(). */
+	if ((rc = xfrm_find_leftovers(d)) != 0 || (rc = xfrm_bypass(d)) != 0)
 		goto fail;
+	xfrm_hold_first_packet();
 	*out = d;
 	return 0;
 fail:
