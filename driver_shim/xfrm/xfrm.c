@@ -77,7 +77,7 @@ struct driver {
 	struct xfrm_sa		*sas;
 	size_t			 nsas, capsas;
 	/* States a previous instance left, removed by settle(). */
-	struct xfrm_usersa_id	*old_sas;
+	struct xfrm_usersa_info	*old_sas;
 	size_t			 nold_sas;
 };
 
@@ -465,7 +465,7 @@ xfrm_bypass(struct driver *d)
 struct xfrm_victims {
 	struct xfrm_userpolicy_id	*pols;
 	size_t				 npols, cappols;
-	struct xfrm_usersa_id		*sas;
+	struct xfrm_usersa_info		*sas;	/* fixed part only */
 	size_t				 nsas, capsas;
 };
 
@@ -525,12 +525,7 @@ xfrm_dump_sa_cb(const struct nlmsghdr *nlh, void *arg)
 		v->sas = np;
 		v->capsas = ncap;
 	}
-	memset(&v->sas[v->nsas], 0, sizeof(v->sas[0]));
-	v->sas[v->nsas].daddr = si.id.daddr;
-	v->sas[v->nsas].spi = si.id.spi;
-	v->sas[v->nsas].family = si.family;
-	v->sas[v->nsas].proto = si.id.proto;
-	v->nsas++;
+	v->sas[v->nsas++] = si;
 	return 0;
 }
 
@@ -583,19 +578,69 @@ xfrm_del_pol(struct driver *d, const struct xfrm_userpolicy_id *id)
 	return rc;
 }
 
-/* Delete one state; larval (acquire) states may vanish meanwhile. */
+struct xfrm_spi_reply {
+	uint32_t	spi;
+	bool		got;
+};
+
 static int
-xfrm_del_sa(struct driver *d, const struct xfrm_usersa_id *id)
+xfrm_spi_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct xfrm_spi_reply *r = arg;
+	struct xfrm_usersa_info si;
+
+	if (nlh->nlmsg_type != XFRM_MSG_NEWSA ||
+	    xfrm_fixed(nlh, &si, sizeof(si)) != 0)
+		return 0;
+	r->spi = ntohl(si.id.spi);
+	r->got = true;
+	return 0;
+}
+
+/*
+ * Delete one state; larval (acquire) states may vanish meanwhile. A
+ * larval state of an acquire has SPI 0 and cannot be named by DELSA (the
+ * kernel looks states up by SPI): ALLOCSPI with its addresses, protocol,
+ * mode and reqid gives that very state an SPI first.
+ */
+static int
+xfrm_del_sa(struct driver *d, const struct xfrm_usersa_info *si)
 {
 	char buf[XFRM_BUF];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct xfrm_usersa_id *sid;
+	uint32_t spi = si->id.spi;
 	int rc;
 
+	if (spi == 0) {
+		struct xfrm_userspi_info *ui;
+		struct xfrm_spi_reply r = { 0, false };
+
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = XFRM_MSG_ALLOCSPI;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
+		ui = mnl_nlmsg_put_extra_header(nlh, sizeof(*ui));
+		ui->info.family = si->family;
+		ui->info.id.daddr = si->id.daddr;
+		ui->info.id.proto = si->id.proto;
+		ui->info.saddr = si->saddr;
+		ui->info.reqid = si->reqid;
+		ui->info.mode = si->mode;
+		ui->min = 0x100;
+		ui->max = 0xffffffff;
+		if ((rc = xfrm_talk(d, nlh, xfrm_spi_cb, &r)) != 0 || !r.got)
+			return 0;	/* gone meanwhile */
+		spi = htonl(r.spi);
+	}
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = XFRM_MSG_DELSA;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	sid = mnl_nlmsg_put_extra_header(nlh, sizeof(*sid));
-	*sid = *id;
+	memset(sid, 0, sizeof(*sid));
+	sid->daddr = si->id.daddr;
+	sid->spi = spi;
+	sid->family = si->family;
+	sid->proto = si->id.proto;
 	if ((rc = xfrm_talk(d, nlh, NULL, NULL)) != 0 &&
 	    (errno == ENOENT || errno == ESRCH))
 		return 0;
@@ -683,25 +728,6 @@ xfrm_find_leftovers(struct driver *d)
 }
 
 /* ---- states ---- */
-
-struct xfrm_spi_reply {
-	uint32_t	spi;
-	bool		got;
-};
-
-static int
-xfrm_spi_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct xfrm_spi_reply *r = arg;
-	struct xfrm_usersa_info si;
-
-	if (nlh->nlmsg_type != XFRM_MSG_NEWSA ||
-	    xfrm_fixed(nlh, &si, sizeof(si)) != 0)
-		return 0;
-	r->spi = ntohl(si.id.spi);
-	r->got = true;
-	return 0;
-}
 
 static int
 xfrm_spi_alloc(struct driver *d, const struct sa_id *id, uint32_t *spi)

@@ -15,3 +15,5 @@ endfunction()
 
 # test_xfrm and test_xfrm_state against a kernel with ESP and AH.
 pa_vm_test(vm_xfrm_kernel 300 xfrm_kernel.sh)
+# Two agents on xfrm: every bundle, first packet, fail-closed, clear.
+pa_vm_test(vm_xfrm_agents 900 xfrm_agents.sh)

@@ -329,6 +329,7 @@ test_spi_alloc(void **state)
 static void
 test_acquire(void **state)
 {
+	static char out[65536];
 	struct driver *d;
 	struct acq a;
 	struct spd_id o = { 42, DRV_DIR_OUT };
@@ -362,6 +363,13 @@ test_acquire(void **state)
 	assert_int_equal(a.sel.proto, 17);
 	assert_int_equal(a.sel.dport, 9999);
 	assert_int_equal(a.sel.dst.addr.a[3], 2);
+	/* The acquire left a larval state (SPI 0): close removes it too. */
+	sh(out, sizeof(out), "ip xfrm state");
+	assert_non_null(strstr(out, "spi 0x00000000"));
+	ops->close(d);
+	sh(out, sizeof(out), "ip xfrm state");
+	assert_string_equal(out, "");
+	assert_int_equal(ops->open(NULL, &evs, &a, &d), 0);
 	assert_int_equal(ops->clear(d), 0);
 	ops->close(d);
 }
