@@ -62,6 +62,16 @@ struct xfrm_pol {
 struct xfrm_sa {
 	struct sa_id	id;
 	uint64_t	cookie;
+	uint8_t		kind;	/* XFRM_BYTES_* of its bytes */
+};
+
+/* The ipsecmon byte counters an SA's bytes go to. */
+enum {
+	XFRM_BYTES_CONF_OUT,
+	XFRM_BYTES_CONF_IN,
+	XFRM_BYTES_AUTH_OUT,
+	XFRM_BYTES_AUTH_IN,
+	XFRM_BYTES_N
 };
 
 struct driver {
@@ -76,6 +86,8 @@ struct driver {
 	size_t			 npols, cappols;
 	struct xfrm_sa		*sas;
 	size_t			 nsas, capsas;
+	/* Bytes of our SAs that are gone (deleted or hard-expired). */
+	uint64_t		 gone_bytes[XFRM_BYTES_N];
 	/* States a previous instance left, removed by settle(). */
 	struct xfrm_usersa_info	*old_sas;
 	size_t			 nold_sas;
@@ -946,6 +958,9 @@ xfrm_sa_add(struct driver *d, const struct sa_id *id,
 	}
 	d->sas[d->nsas].id = *id;
 	d->sas[d->nsas].cookie = p->cookie;
+	d->sas[d->nsas].kind = (uint8_t)((id->proto == DRV_PROTO_ESP &&
+	    p->enc != DRV_ENC_NONE ? XFRM_BYTES_CONF_OUT :
+	    XFRM_BYTES_AUTH_OUT) + (p->inbound ? 1 : 0));
 	d->nsas++;
 	return 0;
 }
@@ -960,21 +975,28 @@ xfrm_said(const struct sa_id *id, struct xfrm_usersa_id *k)
 	k->proto = id->proto;
 }
 
+static int	xfrm_sa_query(struct driver *, const struct sa_id *,
+		    struct sa_stats *);
+
 static int
 xfrm_sa_del(struct driver *d, const struct sa_id *id)
 {
 	char buf[XFRM_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct xfrm_usersa_id *k;
+	struct sa_stats st;
 	ssize_t i;
 	int rc;
 
+	if ((i = xfrm_sa_index(d, id)) >= 0 &&
+	    xfrm_sa_query(d, id, &st) == 0)
+		d->gone_bytes[d->sas[i].kind] += st.bytes;
 	nlh->nlmsg_type = XFRM_MSG_DELSA;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	k = mnl_nlmsg_put_extra_header(nlh, sizeof(*k));
 	xfrm_said(id, k);
 	rc = xfrm_talk(d, nlh, NULL, NULL);
-	if ((i = xfrm_sa_index(d, id)) >= 0) {
+	if (i >= 0) {
 		memmove(&d->sas[i], &d->sas[i + 1],
 		    (d->nsas - (size_t)i - 1) * sizeof(d->sas[0]));
 		d->nsas--;
@@ -1088,6 +1110,7 @@ xfrm_on_expire(struct driver *d, const struct nlmsghdr *nlh)
 	if ((i = xfrm_sa_index(d, &id)) >= 0) {
 		cookie = d->sas[i].cookie;
 		if (ue.hard) {
+			d->gone_bytes[d->sas[i].kind] += ue.state.curlft.bytes;
 			memmove(&d->sas[i], &d->sas[i + 1],
 			    (d->nsas - (size_t)i - 1) * sizeof(d->sas[0]));
 			d->nsas--;
@@ -1142,12 +1165,24 @@ xfrm_event_fd(struct driver *d)
 static int
 xfrm_stats(struct driver *d, struct drv_stats *st)
 {
+	uint64_t b[XFRM_BYTES_N];
+	struct sa_stats sst;
+	size_t i;
 	char name[64];
 	unsigned long long v;
 	FILE *f;
 
 	memset(st, 0, sizeof(*st));
 	st->active_sas = d->nsas;
+	/* Bytes: the kernel's per-state counters of ours, and the gone. */
+	memcpy(b, d->gone_bytes, sizeof(b));
+	for (i = 0; i < d->nsas; i++)
+		if (xfrm_sa_query(d, &d->sas[i].id, &sst) == 0)
+			b[d->sas[i].kind] += sst.bytes;
+	st->conf_bytes_sent = b[XFRM_BYTES_CONF_OUT];
+	st->conf_bytes_recv = b[XFRM_BYTES_CONF_IN];
+	st->auth_bytes_sent = b[XFRM_BYTES_AUTH_OUT];
+	st->auth_bytes_recv = b[XFRM_BYTES_AUTH_IN];
 	if ((f = fopen("/proc/net/xfrm_stat", "re")) == NULL)
 		return 0;
 	while (fscanf(f, "%63s %llu", name, &v) == 2) {

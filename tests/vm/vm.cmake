@@ -17,3 +17,7 @@ endfunction()
 pa_vm_test(vm_xfrm_kernel 300 xfrm_kernel.sh)
 # Two agents on xfrm: every bundle, first packet, fail-closed, clear.
 pa_vm_test(vm_xfrm_agents 900 xfrm_agents.sh)
+# Ours on xfrm against charon's kernel backend: ESP and AH transport.
+pa_vm_test(vm_xfrm_strongswan 900 xfrm_strongswan.sh)
+# Ours on xfrm against ours on uesp, each side initiating.
+pa_vm_test(vm_xfrm_mixed 400 xfrm_mixed.sh)

@@ -62,11 +62,18 @@ check() {
 	sec=$(( $(x_cap_count "$what-a" "$proto") + $(x_cap_count "$what-b" "$proto") ))
 	[ "$other" = 0 ] && [ "$sec" -gt 20 ] ||
 	    fail "$what: the link carried $other packets other than IKE and $proto ($sec $proto)"
+	# ipsecmon byte counters from the kernel's per-state counters.
+	case $proto in
+	*50) st='.ipsec["Confidential Bytes Sent"] > 1048576 and .ipsec["Confidential Bytes Received"] > 1048576' ;;
+	*) st='.ipsec["Authenticated Bytes Sent"] > 1048576 and .ipsec["Authenticated Bytes Received"] > 1048576' ;;
+	esac
+	"${A[@]}" --json show stats | jq -e "$st" >/dev/null ||
+	    fail "$what: byte counters: $("${A[@]}" --json show stats | jq -c .ipsec)"
 	st=$(ip -n $na xfrm state)
 	grep -qF -- "$alg" <<<"$st" ||
 	    fail "$what: no kernel SA with $alg: $st"
 	[ "$t_failed" = "$f0" ] || { x_debug; return; }
-	pass "$what: first packet held and delivered, ping and 1 MiB TCP each way (sha256), only IKE and $proto on the link, kernel SAs $alg"
+	pass "$what: first packet held and delivered, ping and 1 MiB TCP each way (sha256), only IKE and $proto on the link, kernel SAs $alg, byte counters"
 }
 
 x_debug() {
