@@ -21,3 +21,5 @@ pa_vm_test(vm_xfrm_agents 900 xfrm_agents.sh)
 pa_vm_test(vm_xfrm_strongswan 900 xfrm_strongswan.sh)
 # Ours on xfrm against ours on uesp, each side initiating.
 pa_vm_test(vm_xfrm_mixed 400 xfrm_mixed.sh)
+# NAT-T through a NAT router namespace, both agents on xfrm (e2e/nat.sh).
+pa_vm_test(vm_xfrm_nat 400 xfrm_e2e.sh e2e/nat.sh)
