@@ -3,8 +3,21 @@
  *
  * What is ours: policies with a priority in [XFRM_PRIO_BASE,
  * XFRM_PRIO_BASE + XFRM_PRIO_SPAN) and states with a reqid in
- * XFRM_REQID_BASE's range. Those are flushed at open (a crashed
- * predecessor's leftovers) and at close; nothing else is touched.
+ * XFRM_REQID_BASE's range; nothing else is touched.
+ *
+ * The kernel tells policies apart by selector, direction and mark, not by
+ * priority: two filters with identical selectors (an SA entry over a
+ * host-to-host filter) would replace each other. Each of ours carries its
+ * filter index in the selector's "user" field, which the kernel compares
+ * but never matches packets against, so entries stack by priority as
+ * driver.h wants, and a policy names its filter (acquire, settle).
+ *
+ * Fail-closed: close() removes our states and leaves the policies, whose
+ * templates no state serves, so what they protect stays held (outbound:
+ * acquires nobody answers) or dropped (inbound) after the process ends.
+ * open() reports what a previous instance left (leftover); the new policy
+ * replaces those entries in place (XFRM_MSG_UPDPOLICY, atomic), settle()
+ * removes the rest, clear() removes everything of ours.
  *
  * Kernel replies and events are read through struct rd: fixed headers
  * are copied out with rd_copy, attributes checked by type and length.
@@ -35,6 +48,7 @@
 #define XFRM_REQID_BASE		0x50000000U
 #define XFRM_REQID_MASK		0x00ffffffU
 #define XFRM_BUF		8192
+#define XFRM_USER_BYPASS	0U	/* sel.user of the IKE bypass */
 
 /* A filter we installed (the kernel deletes by selector + direction). */
 struct xfrm_pol {
@@ -48,6 +62,16 @@ struct xfrm_pol {
 struct xfrm_sa {
 	struct sa_id	id;
 	uint64_t	cookie;
+	uint8_t		kind;	/* XFRM_BYTES_* of its bytes */
+};
+
+/* The ipsecmon byte counters an SA's bytes go to. */
+enum {
+	XFRM_BYTES_CONF_OUT,
+	XFRM_BYTES_CONF_IN,
+	XFRM_BYTES_AUTH_OUT,
+	XFRM_BYTES_AUTH_IN,
+	XFRM_BYTES_N
 };
 
 struct driver {
@@ -62,6 +86,11 @@ struct driver {
 	size_t			 npols, cappols;
 	struct xfrm_sa		*sas;
 	size_t			 nsas, capsas;
+	/* Bytes of our SAs that are gone (deleted or hard-expired). */
+	uint64_t		 gone_bytes[XFRM_BYTES_N];
+	/* States a previous instance left, removed by settle(). */
+	struct xfrm_usersa_info	*old_sas;
+	size_t			 nold_sas;
 };
 
 /* ---- conversions ---- */
@@ -224,8 +253,10 @@ xfrm_policy_msg(struct driver *d, bool add, const struct xfrm_selector *ksel,
 		pid->dir = dir;
 		return xfrm_talk(d, nlh, NULL, NULL);
 	}
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	/* UPD: a previous instance's entry with this selector is replaced in
+	 * one step (ours are told apart by sel.user, see the top). */
+	nlh->nlmsg_type = XFRM_MSG_UPDPOLICY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE;
 	pi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pi));
 	pi->sel = *ksel;
 	pi->lft.soft_byte_limit = pi->lft.hard_byte_limit = XFRM_INF;
@@ -245,14 +276,21 @@ xfrm_policy_msg(struct driver *d, bool add, const struct xfrm_selector *ksel,
 			continue;
 		t[nt].id.proto = i == 0 ? IPPROTO_ESP : IPPROTO_AH;
 		t[nt].family = ksel->family;
+		/* A filter's reqid 0 is no state's (XFRM_REQID_BASE): its
+		 * packets raise an acquire unless an SA entry wins. */
 		t[nt].reqid = xfrm_reqid(p->reqid);
 		t[nt].aalgos = t[nt].ealgos = t[nt].calgos = ~0U;
-		/* AH over ESP in tunnel mode: AH is transport outside. */
+		/* AH over ESP in tunnel mode: AH is transport outside. An
+		 * unset side is ours: zero, the kernel takes the address of
+		 * the route towards the peer (out) or any (in). */
 		if (p->mode == DRV_MODE_TUNNEL && !(i == 1 && esp)) {
 			t[nt].mode = XFRM_MODE_TUNNEL;
-			t[nt].family = p->tunnel_dst.family;
-			xfrm_addr_to(&p->tunnel_dst, &t[nt].id.daddr);
-			xfrm_addr_to(&p->tunnel_src, &t[nt].saddr);
+			t[nt].family = p->tunnel_dst.family != 0 ?
+			    p->tunnel_dst.family : p->tunnel_src.family;
+			if (p->tunnel_dst.family != 0)
+				xfrm_addr_to(&p->tunnel_dst, &t[nt].id.daddr);
+			if (p->tunnel_src.family != 0)
+				xfrm_addr_to(&p->tunnel_src, &t[nt].saddr);
 		} else
 			t[nt].mode = XFRM_MODE_TRANSPORT;
 		/* inpass: clear text is accepted on the way in. */
@@ -277,11 +315,16 @@ xfrm_policy_add(struct driver *d, const struct spd_id *id,
 	size_t i;
 	int rc;
 
+	/* Tunnel: the peer's side is needed, ours may be unset (driver.h). */
 	if ((id->dir != DRV_DIR_OUT && id->dir != DRV_DIR_IN) ||
+	    id->index == XFRM_USER_BYPASS ||
 	    p->action < DRV_ACT_PERMIT || p->action > DRV_ACT_PROTECT ||
 	    (p->action == DRV_ACT_PROTECT && p->mode == DRV_MODE_TUNNEL &&
-	    (p->tunnel_dst.family == 0 ||
-	    p->tunnel_dst.family != p->tunnel_src.family)))
+	    (id->dir == DRV_DIR_OUT ? p->tunnel_dst.family == 0 :
+	    p->tunnel_src.family == 0)) ||
+	    (p->action == DRV_ACT_PROTECT && p->mode == DRV_MODE_TUNNEL &&
+	    p->tunnel_dst.family != 0 && p->tunnel_src.family != 0 &&
+	    p->tunnel_dst.family != p->tunnel_src.family))
 		return PA_E_INVAL;
 	for (i = 0; i < d->npols; i++)
 		if (d->pols[i].id.index == id->index &&
@@ -301,6 +344,7 @@ xfrm_policy_add(struct driver *d, const struct spd_id *id,
 	pol->id = *id;
 	pol->p = *p;
 	xfrm_sel_to(&p->sel, &pol->ksel);
+	pol->ksel.user = id->index;
 	if ((rc = xfrm_policy_msg(d, true, &pol->ksel, xfrm_dir(id->dir), p,
 	    xfrm_prio(p->priority))) != 0)
 		return errno == EEXIST ? PA_E_EXIST : rc;
@@ -348,6 +392,33 @@ xfrm_policy_del(struct driver *d, const struct spd_id *id)
 	return rc != 0 && errno == ENOENT ? PA_E_NOENT : rc;
 }
 
+/* One bypass policy: UDP/TCP with a source or destination port. */
+static int
+xfrm_bypass_one(struct driver *d, uint16_t family, uint8_t proto,
+    uint8_t dir, uint16_t sport, uint16_t dport)
+{
+	struct spd_params p;
+	struct xfrm_selector k;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.action = DRV_ACT_PERMIT;
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	k.proto = proto;
+	k.user = XFRM_USER_BYPASS;
+	if (sport != 0) {
+		k.sport = htons(sport);
+		k.sport_mask = 0xffff;
+	}
+	if (dport != 0) {
+		k.dport = htons(dport);
+		k.dport_mask = 0xffff;
+	}
+	rc = xfrm_policy_msg(d, true, &k, dir, &p, XFRM_PRIO_BYPASS);
+	return rc != 0 && errno != EEXIST ? rc : 0;
+}
+
 /* IKE must pass in clear whatever the other policies say. */
 static int
 xfrm_bypass(struct driver *d)
@@ -381,17 +452,42 @@ xfrm_bypass(struct driver *d)
 				if (rc != 0 && errno != EEXIST)
 					return rc;
 			}
+	/* Kerberos (UDP and TCP 88), as client and as KDC, both ways. */
+	if (!d->cfg.exempt_kerberos)
+		return 0;
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < 2; i++)
+			for (dir = 0; dir < 2; dir++) {
+				uint8_t kd = dir == 0 ? XFRM_POLICY_OUT :
+				    XFRM_POLICY_IN;
+				uint8_t pr = i == 0 ? IPPROTO_UDP :
+				    IPPROTO_TCP;
+
+				if ((rc = xfrm_bypass_one(d, fams[f], pr, kd,
+				    88, 0)) != 0 ||
+				    (rc = xfrm_bypass_one(d, fams[f], pr, kd,
+				    0, 88)) != 0)
+					return rc;
+			}
 	return 0;
 }
 
-/* ---- flush: everything in our priority and reqid ranges ---- */
+/* ---- what is ours in the kernel: dumps, removal ---- */
 
 struct xfrm_victims {
 	struct xfrm_userpolicy_id	*pols;
 	size_t				 npols, cappols;
-	struct xfrm_usersa_id		*sas;
+	struct xfrm_usersa_info		*sas;	/* fixed part only */
 	size_t				 nsas, capsas;
 };
+
+static void
+xfrm_victims_free(struct xfrm_victims *v)
+{
+	free(v->pols);
+	free(v->sas);
+	memset(v, 0, sizeof(*v));
+}
 
 static int
 xfrm_dump_pol_cb(const struct nlmsghdr *nlh, void *arg)
@@ -441,79 +537,58 @@ xfrm_dump_sa_cb(const struct nlmsghdr *nlh, void *arg)
 		v->sas = np;
 		v->capsas = ncap;
 	}
-	memset(&v->sas[v->nsas], 0, sizeof(v->sas[0]));
-	v->sas[v->nsas].daddr = si.id.daddr;
-	v->sas[v->nsas].spi = si.id.spi;
-	v->sas[v->nsas].family = si.family;
-	v->sas[v->nsas].proto = si.id.proto;
-	v->nsas++;
+	v->sas[v->nsas++] = si;
 	return 0;
 }
 
+/* Our policies (pols) and states (sas) in the kernel now. */
 static int
-xfrm_flush_ours(struct driver *d)
+xfrm_dump_ours(struct driver *d, struct xfrm_victims *v, bool pols,
+    bool sas)
 {
 	char buf[XFRM_BUF];
 	struct nlmsghdr *nlh;
-	struct xfrm_victims v;
-	size_t i;
-	int rc = 0, r;
+	int rc;
 
-	memset(&v, 0, sizeof(v));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_GETPOLICY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	if ((rc = xfrm_talk(d, nlh, xfrm_dump_pol_cb, &v)) != 0)
-		goto out;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = XFRM_MSG_GETSA;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	if ((rc = xfrm_talk(d, nlh, xfrm_dump_sa_cb, &v)) != 0)
-		goto out;
-	for (i = 0; i < v.npols; i++) {
-		struct xfrm_userpolicy_id *pid;
-
+	memset(v, 0, sizeof(*v));
+	if (pols) {
 		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = XFRM_MSG_DELPOLICY;
-		nlh->nlmsg_flags = NLM_F_REQUEST;
-		pid = mnl_nlmsg_put_extra_header(nlh, sizeof(*pid));
-		*pid = v.pols[i];
-		if ((r = xfrm_talk(d, nlh, NULL, NULL)) != 0 && errno != ENOENT)
-			rc = r;
+		nlh->nlmsg_type = XFRM_MSG_GETPOLICY;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		if ((rc = xfrm_talk(d, nlh, xfrm_dump_pol_cb, v)) != 0)
+			goto fail;
 	}
-	/* Larval (acquire) states may vanish meanwhile: ENOENT, ESRCH. */
-	for (i = 0; i < v.nsas; i++) {
-		struct xfrm_usersa_id *sid;
-
+	if (sas) {
 		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = XFRM_MSG_DELSA;
-		nlh->nlmsg_flags = NLM_F_REQUEST;
-		sid = mnl_nlmsg_put_extra_header(nlh, sizeof(*sid));
-		*sid = v.sas[i];
-		if ((r = xfrm_talk(d, nlh, NULL, NULL)) != 0 &&
-		    errno != ENOENT && errno != ESRCH)
-			rc = r;
+		nlh->nlmsg_type = XFRM_MSG_GETSA;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		if ((rc = xfrm_talk(d, nlh, xfrm_dump_sa_cb, v)) != 0)
+			goto fail;
 	}
-out:
-	free(v.pols);
-	free(v.sas);
+	return 0;
+fail:
+	xfrm_victims_free(v);
 	return rc;
 }
 
+/* Delete one policy by selector (with our tag) and direction. */
 static int
-xfrm_flush(struct driver *d)
+xfrm_del_pol(struct driver *d, const struct xfrm_userpolicy_id *id)
 {
-	int rc = xfrm_flush_ours(d);
+	char buf[XFRM_BUF];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct xfrm_userpolicy_id *pid;
+	int rc;
 
-	d->npols = 0;
-	d->nsas = 0;
-	/* The IKE bypass stays for as long as we are open. */
-	if (rc == 0)
-		rc = xfrm_bypass(d);
+	nlh->nlmsg_type = XFRM_MSG_DELPOLICY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	pid = mnl_nlmsg_put_extra_header(nlh, sizeof(*pid));
+	*pid = *id;
+	pid->index = 0;		/* by selector: an index may be reused */
+	if ((rc = xfrm_talk(d, nlh, NULL, NULL)) != 0 && errno == ENOENT)
+		return 0;
 	return rc;
 }
-
-/* ---- states ---- */
 
 struct xfrm_spi_reply {
 	uint32_t	spi;
@@ -533,6 +608,138 @@ xfrm_spi_cb(const struct nlmsghdr *nlh, void *arg)
 	r->got = true;
 	return 0;
 }
+
+/*
+ * Delete one state; larval (acquire) states may vanish meanwhile. A
+ * larval state of an acquire has SPI 0 and cannot be named by DELSA (the
+ * kernel looks states up by SPI): ALLOCSPI with its addresses, protocol,
+ * mode and reqid gives that very state an SPI first.
+ */
+static int
+xfrm_del_sa(struct driver *d, const struct xfrm_usersa_info *si)
+{
+	char buf[XFRM_BUF];
+	struct nlmsghdr *nlh;
+	struct xfrm_usersa_id *sid;
+	uint32_t spi = si->id.spi;
+	int rc;
+
+	if (spi == 0) {
+		struct xfrm_userspi_info *ui;
+		struct xfrm_spi_reply r = { 0, false };
+
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = XFRM_MSG_ALLOCSPI;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
+		ui = mnl_nlmsg_put_extra_header(nlh, sizeof(*ui));
+		ui->info.family = si->family;
+		ui->info.id.daddr = si->id.daddr;
+		ui->info.id.proto = si->id.proto;
+		ui->info.saddr = si->saddr;
+		ui->info.reqid = si->reqid;
+		ui->info.mode = si->mode;
+		ui->min = 0x100;
+		ui->max = 0xffffffff;
+		if ((rc = xfrm_talk(d, nlh, xfrm_spi_cb, &r)) != 0 || !r.got)
+			return 0;	/* gone meanwhile */
+		spi = htonl(r.spi);
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = XFRM_MSG_DELSA;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	sid = mnl_nlmsg_put_extra_header(nlh, sizeof(*sid));
+	memset(sid, 0, sizeof(*sid));
+	sid->daddr = si->id.daddr;
+	sid->spi = spi;
+	sid->family = si->family;
+	sid->proto = si->id.proto;
+	if ((rc = xfrm_talk(d, nlh, NULL, NULL)) != 0 &&
+	    (errno == ENOENT || errno == ESRCH))
+		return 0;
+	return rc;
+}
+
+/* Everything in our priority and reqid ranges, any instance's. */
+static int
+xfrm_flush_ours(struct driver *d, bool pols)
+{
+	struct xfrm_victims v;
+	size_t i;
+	int rc, r;
+
+	if ((rc = xfrm_dump_ours(d, &v, pols, true)) != 0)
+		return rc;
+	for (i = 0; i < v.npols; i++)
+		if ((r = xfrm_del_pol(d, &v.pols[i])) != 0)
+			rc = r;
+	for (i = 0; i < v.nsas; i++)
+		if ((r = xfrm_del_sa(d, &v.sas[i])) != 0)
+			rc = r;
+	xfrm_victims_free(&v);
+	return rc;
+}
+
+static int
+xfrm_flush(struct driver *d)
+{
+	int rc = xfrm_flush_ours(d, true);
+
+	d->npols = 0;
+	d->nsas = 0;
+	/* The IKE bypass stays for as long as we are open. */
+	if (rc == 0)
+		rc = xfrm_bypass(d);
+	return rc;
+}
+
+/* Is this kernel policy one this instance installed (or the bypass)? */
+static bool
+xfrm_pol_current(const struct driver *d, const struct xfrm_userpolicy_id *k)
+{
+	size_t i;
+
+	if (k->sel.user == XFRM_USER_BYPASS)
+		return true;
+	for (i = 0; i < d->npols; i++) {
+		const struct xfrm_pol *pol = &d->pols[i];
+
+		if (memcmp(&pol->ksel, &k->sel, sizeof(k->sel)) != 0)
+			continue;
+		if (k->dir == xfrm_dir(pol->id.dir) ||
+		    (pol->fwd && k->dir == XFRM_POLICY_FWD))
+			return true;
+	}
+	return false;
+}
+
+/* What a previous instance left: reported at open, removed by settle. */
+static int
+xfrm_find_leftovers(struct driver *d)
+{
+	struct xfrm_victims v;
+	char what[160];
+	size_t i, npols = 0;
+	int rc;
+
+	if ((rc = xfrm_dump_ours(d, &v, true, true)) != 0)
+		return rc;
+	for (i = 0; i < v.npols; i++)
+		if (v.pols[i].sel.user != XFRM_USER_BYPASS)
+			npols++;
+	if (npols > 0 || v.nsas > 0) {
+		snprintf(what, sizeof(what), "xfrm: %zu policies and %zu "
+		    "states of a previous instance", npols, v.nsas);
+		log_info("%s: kept until the new policy is in", what);
+		if (d->ev.leftover != NULL)
+			d->ev.leftover(d->cbarg, what);
+	}
+	d->old_sas = v.sas;
+	d->nold_sas = v.nsas;
+	free(v.pols);
+	return 0;
+}
+
+/* ---- states ---- */
 
 static int
 xfrm_spi_alloc(struct driver *d, const struct sa_id *id, uint32_t *spi)
@@ -751,6 +958,9 @@ xfrm_sa_add(struct driver *d, const struct sa_id *id,
 	}
 	d->sas[d->nsas].id = *id;
 	d->sas[d->nsas].cookie = p->cookie;
+	d->sas[d->nsas].kind = (uint8_t)((id->proto == DRV_PROTO_ESP &&
+	    p->enc != DRV_ENC_NONE ? XFRM_BYTES_CONF_OUT :
+	    XFRM_BYTES_AUTH_OUT) + (p->inbound ? 1 : 0));
 	d->nsas++;
 	return 0;
 }
@@ -765,26 +975,35 @@ xfrm_said(const struct sa_id *id, struct xfrm_usersa_id *k)
 	k->proto = id->proto;
 }
 
+static int	xfrm_sa_query(struct driver *, const struct sa_id *,
+		    struct sa_stats *);
+
 static int
 xfrm_sa_del(struct driver *d, const struct sa_id *id)
 {
 	char buf[XFRM_BUF];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct xfrm_usersa_id *k;
+	struct sa_stats st;
 	ssize_t i;
 	int rc;
 
+	if ((i = xfrm_sa_index(d, id)) >= 0 &&
+	    xfrm_sa_query(d, id, &st) == 0)
+		d->gone_bytes[d->sas[i].kind] += st.bytes;
 	nlh->nlmsg_type = XFRM_MSG_DELSA;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	k = mnl_nlmsg_put_extra_header(nlh, sizeof(*k));
 	xfrm_said(id, k);
 	rc = xfrm_talk(d, nlh, NULL, NULL);
-	if ((i = xfrm_sa_index(d, id)) >= 0) {
+	if (i >= 0) {
 		memmove(&d->sas[i], &d->sas[i + 1],
 		    (d->nsas - (size_t)i - 1) * sizeof(d->sas[0]));
 		d->nsas--;
 	}
-	return rc != 0 && errno == ENOENT ? PA_E_NOENT : rc;
+	/* A missing state: ESRCH from the kernel (ENOENT from older). */
+	return rc != 0 && (errno == ENOENT || errno == ESRCH) ? PA_E_NOENT :
+	    rc;
 }
 
 static int
@@ -819,7 +1038,8 @@ xfrm_sa_query(struct driver *d, const struct sa_id *id, struct sa_stats *st)
 	k = mnl_nlmsg_put_extra_header(nlh, sizeof(*k));
 	xfrm_said(id, k);
 	rc = xfrm_talk(d, nlh, xfrm_query_cb, st);
-	return rc != 0 && errno == ENOENT ? PA_E_NOENT : rc;
+	return rc != 0 && (errno == ENOENT || errno == ESRCH) ? PA_E_NOENT :
+	    rc;
 }
 
 /* ---- events ---- */
@@ -854,8 +1074,10 @@ xfrm_on_acquire(struct driver *d, const struct nlmsghdr *nlh)
 		return;
 	(void)mnl_attr_parse(nlh, sizeof(ua), xfrm_tmpl_attr_cb, &kreqid);
 	xfrm_sel_from(&ua.sel, &pkt);
+	/* The policy names its filter in sel.user (see the top). */
 	for (i = 0; i < d->npols; i++) {
 		if (xfrm_dir(d->pols[i].id.dir) == ua.policy.dir &&
+		    d->pols[i].id.index == ua.policy.sel.user &&
 		    memcmp(&d->pols[i].ksel, &ua.policy.sel,
 		    sizeof(ua.policy.sel)) == 0) {
 			sid = &d->pols[i].id;
@@ -888,6 +1110,7 @@ xfrm_on_expire(struct driver *d, const struct nlmsghdr *nlh)
 	if ((i = xfrm_sa_index(d, &id)) >= 0) {
 		cookie = d->sas[i].cookie;
 		if (ue.hard) {
+			d->gone_bytes[d->sas[i].kind] += ue.state.curlft.bytes;
 			memmove(&d->sas[i], &d->sas[i + 1],
 			    (d->nsas - (size_t)i - 1) * sizeof(d->sas[0]));
 			d->nsas--;
@@ -942,12 +1165,24 @@ xfrm_event_fd(struct driver *d)
 static int
 xfrm_stats(struct driver *d, struct drv_stats *st)
 {
+	uint64_t b[XFRM_BYTES_N];
+	struct sa_stats sst;
+	size_t i;
 	char name[64];
 	unsigned long long v;
 	FILE *f;
 
 	memset(st, 0, sizeof(*st));
 	st->active_sas = d->nsas;
+	/* Bytes: the kernel's per-state counters of ours, and the gone. */
+	memcpy(b, d->gone_bytes, sizeof(b));
+	for (i = 0; i < d->nsas; i++)
+		if (xfrm_sa_query(d, &d->sas[i].id, &sst) == 0)
+			b[d->sas[i].kind] += sst.bytes;
+	st->conf_bytes_sent = b[XFRM_BYTES_CONF_OUT];
+	st->conf_bytes_recv = b[XFRM_BYTES_CONF_IN];
+	st->auth_bytes_sent = b[XFRM_BYTES_AUTH_OUT];
+	st->auth_bytes_recv = b[XFRM_BYTES_AUTH_IN];
 	if ((f = fopen("/proc/net/xfrm_stat", "re")) == NULL)
 		return 0;
 	while (fscanf(f, "%63s %llu", name, &v) == 2) {
@@ -976,32 +1211,80 @@ xfrm_stats(struct driver *d, struct drv_stats *st)
 static int
 xfrm_clear(struct driver *d)
 {
-	return xfrm_flush(d);
+	int rc = xfrm_flush_ours(d, true);
+
+	d->npols = 0;
+	d->nsas = 0;
+	free(d->old_sas);
+	d->old_sas = NULL;
+	d->nold_sas = 0;
+	return rc;
 }
 
+/* Our first SPD is in: the previous instance's entries go. */
 static int
 xfrm_settle(struct driver *d)
 {
-	(void)d;
-	return 0;
+	struct xfrm_victims v;
+	size_t i;
+	int rc, r;
+
+	if ((rc = xfrm_dump_ours(d, &v, true, false)) != 0)
+		return rc;
+	for (i = 0; i < v.npols; i++)
+		if (!xfrm_pol_current(d, &v.pols[i]) &&
+		    (r = xfrm_del_pol(d, &v.pols[i])) != 0)
+			rc = r;
+	xfrm_victims_free(&v);
+	for (i = 0; i < d->nold_sas; i++)
+		if ((r = xfrm_del_sa(d, &d->old_sas[i])) != 0)
+			rc = r;
+	free(d->old_sas);
+	d->old_sas = NULL;
+	d->nold_sas = 0;
+	return rc;
 }
 
 /* ---- open/close ---- */
 
+/*
+ * Fail-closed: our states go (larval ones too), our policies stay and
+ * keep holding or dropping what they cover until the next start.
+ */
 static void
 xfrm_close(struct driver *d)
 {
 	if (d == NULL)
 		return;
-	if (d->nl != NULL && xfrm_flush_ours(d) != 0)
-		log_warn("xfrm: removing our policies and states");
+	if (d->nl != NULL && xfrm_flush_ours(d, false) != 0)
+		log_warn("xfrm: removing our states");
 	if (d->nl != NULL)
 		mnl_socket_close(d->nl);
 	if (d->mc != NULL)
 		mnl_socket_close(d->mc);
 	free(d->pols);
 	free(d->sas);
+	free(d->old_sas);
 	free(d);
+}
+
+/*
+ * The first packet of a flow is held while the SAs are negotiated
+ * (net.core.xfrm_larval_drop, per namespace, default 1: dropped).
+ */
+static void
+xfrm_hold_first_packet(void)
+{
+	FILE *f;
+
+	if ((f = fopen("/proc/sys/net/core/xfrm_larval_drop", "we")) == NULL) {
+		log_warn("xfrm: xfrm_larval_drop");
+		return;
+	}
+	if (fputs("0\n", f) == EOF)
+		log_warn("xfrm: xfrm_larval_drop");
+	if (fclose(f) != 0)
+		log_warn("xfrm: xfrm_larval_drop");
 }
 
 static int
@@ -1041,9 +1324,10 @@ xfrm_open(const struct driver_cfg *cfg, const struct driver_events *ev,
 	if (mnl_socket_setsockopt(d->mc, NETLINK_ADD_MEMBERSHIP, &grp,
 	    sizeof(grp)) < 0)
 		goto fail;
-	/* A crashed predecessor's policies and states go first. */
-	if ((rc = xfrm_flush(d)) != 0)
+	/* A predecessor's policies and states stay until settle(). */
+	if ((rc = xfrm_find_leftovers(d)) != 0 || (rc = xfrm_bypass(d)) != 0)
 		goto fail;
+	xfrm_hold_first_packet();
 	*out = d;
 	return 0;
 fail:

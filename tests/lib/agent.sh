@@ -12,7 +12,7 @@
 #       /dev/net/tun (the uesp driver) are there
 #   t_agent_conf S [LINE...]
 #       write $tmp/S.conf: store and secrets $tmp/S/{store,secrets}.xml,
-#       the uesp driver, the LINEs ("key = value"), audit to
+#       the uesp driver (or $t_driver), the LINEs ("key = value"), audit to
 #       $tmp/S/audit.jsonl, the Oakley log $tmp/S/oakley.log, the control
 #       socket $tmp/S/ctl.sock, state in $tmp/S/state. A running agent of S
 #       is stopped on exit.
@@ -63,7 +63,7 @@ t_agent_conf() {
 	{
 		echo "store = $tmp/$s/store.xml"
 		echo "secrets = $tmp/$s/secrets.xml"
-		echo "driver = uesp"
+		echo "driver = ${t_driver:-uesp}"
 		for line; do
 			echo "$line"
 		done

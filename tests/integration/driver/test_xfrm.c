@@ -1,8 +1,10 @@
 /*
  * The xfrm backend against the kernel's XFRM netlink, in a private
  * network namespace (unshare): policies with templates, priorities,
- * block/allow and the IKE bypass; SPI allocation; acquire events; flush
- * of exactly what is ours at open and close, leaving others' policies.
+ * block/allow and the IKE bypass; identical selectors stacked by priority;
+ * SPI allocation; acquire events; close fail-closed (policies stay), the
+ * leftover report at the next open, settle and clear removing exactly
+ * what is ours, leaving others' policies.
  * Needs CAP_SYS_ADMIN/CAP_NET_ADMIN: otherwise exit 77 (skip).
  *
  * Kernel output is checked with iproute2 ("ip xfrm ..."), an
@@ -47,7 +49,17 @@ on_acquire(void *arg, const struct spd_id *spd, const struct drv_sel *sel,
 	a->reqid = reqid;
 }
 
-static const struct driver_events evs = { .acquire = on_acquire };
+static char	leftover[256];
+
+static void
+on_leftover(void *arg, const char *what)
+{
+	(void)arg;
+	snprintf(leftover, sizeof(leftover), "%s", what);
+}
+
+static const struct driver_events evs = { .acquire = on_acquire,
+	.leftover = on_leftover };
 
 /* Output of a shell command (iproute2) into buf. */
 static const char *
@@ -126,10 +138,20 @@ test_policies(void **state)
 	assert_int_equal(pa_addr_parse("fd00::2", &p.tunnel_src), 0);
 	assert_int_equal(pa_addr_parse("fd00::1", &p.tunnel_dst), 0);
 	assert_int_equal(ops->policy_add(d, &t, &p), 0);
+	/* In: the peer's side (source) is needed, ours may be unset. */
 	p.tunnel_src.family = 0;
 	t.index = 4;
 	assert_int_equal(ops->policy_add(d, &t, &p), PA_E_INVAL);
 	t.index = 3;
+	/* Out with our side unset (the kernel picks the address). */
+	p = mk_pol(DRV_ACT_PROTECT, "10.5.0.0/24", "10.6.0.0/24", 0, 9);
+	p.mode = DRV_MODE_TUNNEL;
+	assert_int_equal(pa_addr_parse("10.99.0.2", &p.tunnel_dst), 0);
+	t.index = 5;
+	t.dir = DRV_DIR_OUT;
+	assert_int_equal(ops->policy_add(d, &t, &p), 0);
+	t.index = 3;
+	t.dir = DRV_DIR_IN;
 
 	sh(out, sizeof(out), "ip xfrm policy");
 	assert_non_null(strstr(out, "src 10.1.0.0/24 dst 10.2.0.0/24 proto tcp "
@@ -148,13 +170,53 @@ test_policies(void **state)
 	assert_int_equal(ops->policy_del(d, &b), PA_E_NOENT);
 	sh(out, sizeof(out), "ip xfrm policy");
 	assert_null(strstr(out, "10.3.0.1"));
+	assert_non_null(strstr(out, "tmpl src 0.0.0.0 dst 10.99.0.2"));
 	assert_int_equal(ops->policy_del(d, &t), 0);
 	sh(out, sizeof(out), "ip xfrm policy");
 	assert_null(strstr(out, "fd00:1::"));
 
+	/* Close is fail-closed: the policies stay; clear removes them. */
+	ops->close(d);
+	sh(out, sizeof(out), "ip xfrm policy");
+	assert_non_null(strstr(out, "src 10.1.0.0/24 dst 10.2.0.0/24"));
+	assert_int_equal(ops->open(&cfg, &evs, NULL, &d), 0);
+	assert_int_equal(ops->clear(d), 0);
 	ops->close(d);
 	sh(out, sizeof(out), "ip xfrm policy");
 	assert_string_equal(out, "");
+}
+
+/* Identical selectors and direction stack: the lower priority wins, and
+ * removing it uncovers the other (the kernel alone would replace). */
+static void
+test_stacking(void **state)
+{
+	static char out[65536];
+	struct driver *d;
+	struct spd_id f = { 1, DRV_DIR_OUT }, e = { 2, DRV_DIR_OUT };
+	struct spd_params p;
+
+	(void)state;
+	assert_int_equal(ops->open(NULL, &evs, NULL, &d), 0);
+	p = mk_pol(DRV_ACT_PROTECT, "10.99.0.1/32", "10.99.0.2/32", 0, 50);
+	p.reqid = 0;
+	assert_int_equal(ops->policy_add(d, &f, &p), 0);
+	p.priority = 40;
+	p.reqid = 0x1001;
+	p.want_ah = true;
+	assert_int_equal(ops->policy_add(d, &e, &p), 0);
+	sh(out, sizeof(out), "ip xfrm policy list dir out "
+	    "src 10.99.0.1/32 dst 10.99.0.2/32");
+	assert_int_equal(count(out, "dir out"), 2);
+	assert_non_null(strstr(out, "reqid 1342177280"));	/* filter */
+	assert_non_null(strstr(out, "reqid 1342181377"));	/* 0x1001 */
+	assert_int_equal(ops->policy_del(d, &e), 0);
+	sh(out, sizeof(out), "ip xfrm policy list dir out "
+	    "src 10.99.0.1/32 dst 10.99.0.2/32");
+	assert_int_equal(count(out, "dir out"), 1);
+	assert_non_null(strstr(out, "reqid 1342177280"));
+	assert_int_equal(ops->clear(d), 0);
+	ops->close(d);
 }
 
 static void
@@ -162,25 +224,39 @@ test_flush_is_ours_only(void **state)
 {
 	static char out[65536];
 	struct driver *a, *b;
-	struct spd_id o = { 1, DRV_DIR_OUT };
-	struct spd_params p;
+	struct spd_id o = { 1, DRV_DIR_OUT }, o2 = { 2, DRV_DIR_OUT };
+	struct spd_params p, q;
 
 	(void)state;
 	assert_int_equal(system("ip xfrm policy add src 10.9.0.0/16 "
 	    "dst 10.8.0.0/16 dir out priority 1000 action block"), 0);
 	assert_int_equal(ops->open(NULL, &evs, NULL, &a), 0);
 	p = mk_pol(DRV_ACT_PROTECT, "10.1.0.0/24", "10.2.0.0/24", 0, 5);
+	q = mk_pol(DRV_ACT_BLOCK, "10.1.0.0/24", "10.4.0.0/24", 0, 5);
 	assert_int_equal(ops->policy_add(a, &o, &p), 0);
-	/* A second agent after a crash: the first one's state goes. */
+	assert_int_equal(ops->policy_add(a, &o2, &q), 0);
+	/* A second instance after a crash: the first one's state is
+	 * reported and stays until settle(), then what the new policy
+	 * does not have goes. */
+	leftover[0] = '\0';
 	assert_int_equal(ops->open(NULL, &evs, NULL, &b), 0);
+	assert_non_null(strstr(leftover, "2 policies"));
 	sh(out, sizeof(out), "ip xfrm policy");
-	assert_null(strstr(out, "10.2.0.0/24"));
-	assert_non_null(strstr(out, "10.8.0.0/16"));
+	assert_non_null(strstr(out, "10.2.0.0/24"));
+	assert_non_null(strstr(out, "10.4.0.0/24"));
 	assert_int_equal(ops->policy_add(b, &o, &p), 0);
+	sh(out, sizeof(out), "ip xfrm policy");
+	assert_int_equal(count(out, "dst 10.2.0.0/24"), 1);	/* replaced */
+	assert_int_equal(ops->settle(b), 0);
+	sh(out, sizeof(out), "ip xfrm policy");
+	assert_non_null(strstr(out, "10.2.0.0/24"));
+	assert_null(strstr(out, "10.4.0.0/24"));
+	assert_non_null(strstr(out, "10.8.0.0/16"));
 	assert_int_equal(ops->flush(b), 0);
 	sh(out, sizeof(out), "ip xfrm policy");
 	assert_null(strstr(out, "10.2.0.0/24"));
 	assert_non_null(strstr(out, "sport 500"));	/* bypass kept */
+	assert_int_equal(ops->clear(b), 0);
 	ops->close(b);
 	ops->close(a);
 	sh(out, sizeof(out), "ip xfrm policy");
@@ -219,6 +295,7 @@ test_socket_bypass(void **state)
 	    sizeof(sin)), 1);
 	close(plain);
 	close(ike);
+	assert_int_equal(ops->clear(d), 0);
 	ops->close(d);
 }
 
@@ -252,6 +329,7 @@ test_spi_alloc(void **state)
 static void
 test_acquire(void **state)
 {
+	static char out[65536];
 	struct driver *d;
 	struct acq a;
 	struct spd_id o = { 42, DRV_DIR_OUT };
@@ -285,6 +363,14 @@ test_acquire(void **state)
 	assert_int_equal(a.sel.proto, 17);
 	assert_int_equal(a.sel.dport, 9999);
 	assert_int_equal(a.sel.dst.addr.a[3], 2);
+	/* The acquire left a larval state (SPI 0): close removes it too. */
+	sh(out, sizeof(out), "ip xfrm state");
+	assert_non_null(strstr(out, "spi 0x00000000"));
+	ops->close(d);
+	sh(out, sizeof(out), "ip xfrm state");
+	assert_string_equal(out, "");
+	assert_int_equal(ops->open(NULL, &evs, &a, &d), 0);
+	assert_int_equal(ops->clear(d), 0);
 	ops->close(d);
 }
 
@@ -293,6 +379,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_stacking),
 		cmocka_unit_test(test_flush_is_ours_only),
 		cmocka_unit_test(test_socket_bypass),
 		cmocka_unit_test(test_spi_alloc),

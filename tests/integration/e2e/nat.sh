@@ -82,7 +82,7 @@ start_both() {
 start_both
 
 # 1. The first packet triggers the negotiation through the NAT.
-ip netns exec $nsA ping -c 1 -W 5 -I 10.88.11.1 10.88.22.1 >/dev/null ||
+ip netns exec $nsA ping -c 1 -W "${t_first_wait:-5}" -I 10.88.11.1 10.88.22.1 >/dev/null ||
     fail "the first ping was lost: $(tail -5 "$tmp/a/oakley.log")"
 for s in A B; do
 	declare -n who=$s
@@ -144,7 +144,7 @@ done
 mkside a "" 10.88.2.2 ""
 mkside b "" 10.88.2.1 ""
 start_both
-ip netns exec $nsA ping -c 1 -W 5 10.88.2.2 >/dev/null ||
+ip netns exec $nsA ping -c 1 -W "${t_first_wait:-5}" 10.88.2.2 >/dev/null ||
     fail "transport: the first ping was lost: $(tail -5 "$tmp/a/oakley.log")"
 for s in A B; do
 	declare -n who=$s

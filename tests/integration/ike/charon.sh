@@ -10,6 +10,9 @@
 # success. Needs root. ESP backend: kernel-libipsec (userspace, TUN).
 # CHARON_ENCAP=yes forces UDP encapsulation (NAT-T) without a NAT, which
 # is what charon's userspace backend needs to carry traffic.
+# CHARON_LIBIPSEC= (empty) leaves kernel-libipsec out: the kernel's own
+# ESP/AH through kernel-netlink (full-kernel guest). CHARON_AH=PROPOSALS
+# adds ah_proposals to the child (ESP "" then for AH alone).
 set -euo pipefail
 
 die() { echo "charon.sh: $*" >&2; exit 1; }
@@ -41,7 +44,7 @@ start)
 	uri="unix://$dir/run/charon.vici"
 	cat >"$dir/strongswan.conf" <<CONF
 charon {
-	load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici
+	load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 x509 pubkey kdf ${CHARON_LIBIPSEC-kernel-libipsec} kernel-netlink socket-default vici
 	load_modular = no
 	install_routes = ${CHARON_ROUTES:-yes}
 	install_virtual_ip = no
@@ -133,7 +136,8 @@ connections {
 		children {
 			t {
 				mode = $mode
-				esp_proposals = $esp
+				${CHARON_AH:+ah_proposals = $CHARON_AH}
+				${esp:+esp_proposals = $esp}
 				$ts
 			}
 		}
