@@ -28,10 +28,16 @@ t_policy_esp() {
 	    die "t_policy_esp: no offer to rewrite in $tmp/$s/store.xml"
 }
 
+# t_cap_start NAME NS IF [out]: with out, only what leaves IF (-Q out).
+# The kernel shows tunnel-mode packets it decapsulated (xfrm) to a capture
+# again, as if they had come in on the link: a capture at each end of
+# what leaves it sees every packet on the wire once, and nothing else.
 t_cap_start() {
-	local name=$1 ns=$2 ifc=$3 pid
+	local name=$1 ns=$2 ifc=$3 pid dir=()
+	[ "${4:-}" = out ] && dir=(-Q out)
 	rm -f "$tmp/$name.pcap" "$tmp/$name.err"
-	ip netns exec "$ns" tcpdump -i "$ifc" -nn -U --immediate-mode -s 256 \
+	ip netns exec "$ns" tcpdump -i "$ifc" "${dir[@]}" -nn -U \
+	    --immediate-mode -s 256 \
 	    -w "$tmp/$name.pcap" >/dev/null 2>"$tmp/$name.err" &
 	pid=$!
 	eval "t_cap_pid_$name=$pid"

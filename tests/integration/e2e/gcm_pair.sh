@@ -54,17 +54,21 @@ check_sas() {
 # run WHAT CIPHER TUNNEL IP_A IP_B: traffic under a capture, then checks.
 run() {
 	local what=$1 c=$2 tun=$3 ia=$4 ib=$5 f0=$t_failed n leak st
-	t_cap_start cap $nb gcm6b$id
-	ip netns exec $na ping -c 1 -W 5 -I $ia $ib >/dev/null ||
+	# What leaves each end: every packet on the wire, once (pair.sh).
+	t_cap_start cap $nb gcm6b$id out
+	t_cap_start capa $na gcm6a$id out
+	ip netns exec $na ping -c 1 -W "${t_first_wait:-5}" -I $ia $ib >/dev/null ||
 	    fail "$what: the first ping (it starts IKE) was lost"
 	check_sas "$what" "$c" "$tun"
 	t_traffic "$what" $na $ia $nb $ib
 	t_cap_stop cap
-	n=$(t_cap_count cap esp)
+	t_cap_stop capa
+	n=$(( $(t_cap_count cap esp) + $(t_cap_count capa esp) ))
 	[ "$n" -gt 1000 ] || fail "$what: only $n ESP packets on the link"
-	leak=$(t_cap_count cap "ip and not esp and not udp port 500")
+	leak=$(( $(t_cap_count cap "ip and not esp and not udp port 500") +
+	    $(t_cap_count capa "ip and not esp and not udp port 500") ))
 	[ "$leak" = 0 ] || fail "$what: $leak clear-text packets on the link:
-$(tcpdump -r "$tmp/cap.pcap" -nn "ip and not esp and not udp port 500" 2>/dev/null | head -5)"
+$(for c in cap capa; do tcpdump -r "$tmp/$c.pcap" -nn "ip and not esp and not udp port 500" 2>/dev/null; done | head -5)"
 	for s in A B; do
 		declare -n c_=$s
 		st=$("${c_[@]}" --json show stats | jq -c .ipsec)

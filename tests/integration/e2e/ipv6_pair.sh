@@ -64,19 +64,23 @@ check_sas() {
 # run WHAT CIPHER INTEG TUNNEL IP_A IP_B SEL_A SEL_B
 run() {
 	local what=$1 ia=$5 ib=$6 f0=$t_failed n leak st
-	t_cap_start cap $nb gcm6w$id
-	ip netns exec $na ping -c 1 -W 5 -I $ia $ib >/dev/null ||
+	# What leaves each end: every packet on the wire, once (pair.sh).
+	t_cap_start cap $nb gcm6w$id out
+	t_cap_start capa $na gcm6v$id out
+	ip netns exec $na ping -c 1 -W "${t_first_wait:-5}" -I $ia $ib >/dev/null ||
 	    fail "$what: the first ping (it starts IKE) was lost"
 	check_sas "$what" "$2" "$3" "$4" "$7" "$8"
 	t_traffic "$what" $na $ia $nb $ib
 	t_cap_stop cap
-	n=$(t_cap_count cap "ip6 and esp")
+	t_cap_stop capa
+	n=$(( $(t_cap_count cap "ip6 and esp") + $(t_cap_count capa "ip6 and esp") ))
 	[ "$n" -gt 1000 ] || fail "$what: only $n ESP packets on the link"
-	[ "$(t_cap_count cap "ip6 and udp port 500")" -ge 6 ] ||
+	[ $(( $(t_cap_count cap "ip6 and udp port 500") +
+	    $(t_cap_count capa "ip6 and udp port 500") )) -ge 6 ] ||
 	    fail "$what: no IKE over IPv6 on the link"
-	leak=$(t_cap_count cap "$clear6")
+	leak=$(( $(t_cap_count cap "$clear6") + $(t_cap_count capa "$clear6") ))
 	[ "$leak" = 0 ] || fail "$what: $leak clear-text packets on the link:
-$(tcpdump -r "$tmp/cap.pcap" -nn "$clear6" 2>/dev/null | head -5)"
+$(for c in cap capa; do tcpdump -r "$tmp/$c.pcap" -nn "$clear6" 2>/dev/null; done | head -5)"
 	for s in A B; do
 		declare -n c_=$s
 		st=$("${c_[@]}" --json show stats | jq -c .ipsec)
