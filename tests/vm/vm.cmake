@@ -23,3 +23,6 @@ pa_vm_test(vm_xfrm_strongswan 900 xfrm_strongswan.sh)
 pa_vm_test(vm_xfrm_mixed 400 xfrm_mixed.sh)
 # NAT-T through a NAT router namespace, both agents on xfrm (e2e/nat.sh).
 pa_vm_test(vm_xfrm_nat 400 xfrm_e2e.sh e2e/nat.sh)
+# AES-GCM and IPv6 through IKE, transport and tunnel, both agents on xfrm
+# (e2e/gcm_pair.sh, e2e/ipv6_pair.sh).
+pa_vm_test(vm_xfrm_gcm_ipv6 600 xfrm_e2e.sh e2e/gcm_pair.sh e2e/ipv6_pair.sh)

@@ -5,6 +5,8 @@
 set -u
 src=${PA_SOURCE_DIR:?}
 export t_driver=xfrm
+# (the pair scripts of e2e_gcm_pair and e2e_ipv6_pair read E2E_DRIVER)
+export E2E_DRIVER=xfrm
 # The kernel retries a packet held during an acquire at 0.1 s, doubling;
 # IKE in the (emulated) guest takes seconds, so a first packet may only go
 # at 6.3 or 12.7 s: scripts that wait for it read t_first_wait.
