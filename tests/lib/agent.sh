@@ -175,22 +175,29 @@ t_payload() {
 	    cut -d' ' -f1)"
 }
 
-t_tcp_xfer() {
-	local rf="$tmp/xfer.$5" got srv
+# (both) t_xfer WHAT SCRIPT FROMNS SRC TONS DST PORT [LISTEN]: the transfer
+# of $tmp/payload with SCRIPT's serve/send, checked byte for byte.
+t_xfer() {
+	local what=$1 py=$2 rf="$tmp/xfer.$1.$7" got srv
+	shift 2
 	rm -f "$rf.ready" "$rf.result"
-	ip netns exec "$3" python3 "$t_xfer_py" serve "${6:-$4}" "$5" \
+	ip netns exec "$3" python3 "$py" serve "${6:-$4}" "$5" \
 	    "$rf.ready" "$rf.result" &
 	srv=$!
 	for _ in $(seq 1 250); do
 		[ -f "$rf.ready" ] && break
 		sleep 0.02
 	done
-	ip netns exec "$1" python3 "$t_xfer_py" send "$2" "$4" "$5" \
-	    "$tmp/payload" || fail "TCP $2 -> $4: the sender failed"
-	wait $srv || fail "TCP $2 -> $4: the receiver failed"
+	ip netns exec "$1" python3 "$py" send "$2" "$4" "$5" \
+	    "$tmp/payload" || fail "$what $2 -> $4: the sender failed"
+	wait $srv || fail "$what $2 -> $4: the receiver failed"
 	got=$(cat "$rf.result" 2>/dev/null)
 	[ "$got" = "$t_want" ] ||
-	    fail "TCP $2 -> $4: got '$got', want '$t_want'"
+	    fail "$what $2 -> $4: got '$got', want '$t_want'"
+}
+
+t_tcp_xfer() {
+	t_xfer TCP "$t_xfer_py" "$@"
 }
 
 t_traffic() {
@@ -209,19 +216,5 @@ t_traffic() {
 #       SRC (in FROMNS) to DST:PORT (in TONS); fail unless the receiver
 #       got it byte for byte
 t_udp_xfer() {
-	local rf="$tmp/udp.$5" got srv
-	rm -f "$rf.ready" "$rf.result"
-	ip netns exec "$3" python3 "$t_lib/udp_xfer.py" serve "$4" "$5" \
-	    "$rf.ready" "$rf.result" &
-	srv=$!
-	for _ in $(seq 1 250); do
-		[ -f "$rf.ready" ] && break
-		sleep 0.02
-	done
-	ip netns exec "$1" python3 "$t_lib/udp_xfer.py" send "$2" "$4" "$5" \
-	    "$tmp/payload" || fail "UDP $2 -> $4: the sender failed"
-	wait $srv || fail "UDP $2 -> $4: the receiver failed"
-	got=$(cat "$rf.result" 2>/dev/null)
-	[ "$got" = "$t_want" ] ||
-	    fail "UDP $2 -> $4: got '$got', want '$t_want'"
+	t_xfer UDP "$t_lib/udp_xfer.py" "$@"
 }
