@@ -564,8 +564,12 @@ svc_sinks_next_ms(const struct svc_sinks *s)
 	now = s->clock();
 	end = (s->seal.start_s + (s->seal.epoch + 1) * s->seal.interval_s) *
 	    1000;
+	/*
+	 * An epoch that could not be sealed (the file cannot be written) is
+	 * tried again a second later, not in a busy loop.
+	 */
 	return end > now ? (int)(end - now > 3600000 ? 3600000 : end - now) :
-	    0;
+	    1000;
 }
 
 bool
