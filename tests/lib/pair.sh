@@ -94,3 +94,20 @@ t_agent_driver() {
 	    grep -qx "driver = $2" "$tmp/$1.conf" ||
 	    die "t_agent_driver: $tmp/$1.conf"
 }
+
+#   sw_sas: charon's SAs (swanctl --list-sas at $SWURI)
+#   wait_qmsa: poll (bounded, 5 s) until our agent (${US[@]}, ipseccmd)
+#       has a Quick Mode SA pair and charon one INSTALLED
+sw_sas() {
+	swanctl --list-sas --uri "$SWURI" 2>/dev/null
+}
+wait_qmsa() {
+	local i
+	for i in $(seq 1 250); do
+		[ "$("${US[@]}" --json show qmsas 2>/dev/null |
+		    jq '.qmsas | length')" -ge 1 ] &&
+		    sw_sas | grep -q INSTALLED && return 0
+		sleep 0.02
+	done
+	return 1
+}

@@ -51,19 +51,6 @@ start_all() {
 	    "$psk" aes128-sha1-modp2048 "$1" tunnel 10.84.2.0/24 \
 	    10.84.1.0/24 || die "charon did not start"
 }
-sw_sas() {
-	swanctl --list-sas --uri "$SWURI" 2>/dev/null
-}
-wait_qmsa() {
-	local i
-	for i in $(seq 1 250); do
-		[ "$("${US[@]}" --json show qmsas 2>/dev/null |
-		    jq '.qmsas | length')" -ge 1 ] &&
-		    sw_sas | grep -q INSTALLED && return 0
-		sleep 0.02
-	done
-	return 1
-}
 check_sas() {
 	local q sw in out
 	q=$("${US[@]}" --json show qmsas | jq -c '.qmsas')

@@ -52,19 +52,6 @@ start_all() {
 	    "$psk" aes128-sha1-modp2048 "$1" tunnel fd00:88:2::/64 \
 	    fd00:88:1::/64 || die "charon did not start"
 }
-sw_sas() {
-	swanctl --list-sas --uri "$SWURI" 2>/dev/null
-}
-wait_qmsa() {
-	local i
-	for i in $(seq 1 250); do
-		[ "$("${US[@]}" --json show qmsas 2>/dev/null |
-		    jq '.qmsas | length')" -ge 1 ] &&
-		    sw_sas | grep -q INSTALLED && return 0
-		sleep 0.02
-	done
-	return 1
-}
 # check_sas WHAT OURCIPHER CHARONALG
 check_sas() {
 	local q sw in out
