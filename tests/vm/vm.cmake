@@ -26,3 +26,5 @@ pa_vm_test(vm_xfrm_nat 400 xfrm_e2e.sh e2e/nat.sh)
 # AES-GCM and IPv6 through IKE, transport and tunnel, both agents on xfrm
 # (e2e/gcm_pair.sh, e2e/ipv6_pair.sh).
 pa_vm_test(vm_xfrm_gcm_ipv6 600 xfrm_e2e.sh e2e/gcm_pair.sh e2e/ipv6_pair.sh)
+# Windows' built-in policies between two agents on xfrm (e2e/builtin_pair.sh).
+pa_vm_test(vm_xfrm_builtin 900 xfrm_e2e.sh e2e/builtin_pair.sh)
