@@ -73,3 +73,9 @@ add_test(NAME e2e_builtin_pair COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/builtin_pai
 set_tests_properties(e2e_builtin_pair PROPERTIES LABELS integration
 	TIMEOUT 180 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# Site to site: two gateways forward between hosts behind them through an
+# ESP tunnel (issue 12).
+add_test(NAME e2e_gateway COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/gateway.sh)
+set_tests_properties(e2e_gateway PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -28,3 +28,5 @@ pa_vm_test(vm_xfrm_nat 400 xfrm_e2e.sh e2e/nat.sh)
 pa_vm_test(vm_xfrm_gcm_ipv6 600 xfrm_e2e.sh e2e/gcm_pair.sh e2e/ipv6_pair.sh)
 # Windows' built-in policies between two agents on xfrm (e2e/builtin_pair.sh).
 pa_vm_test(vm_xfrm_builtin 900 xfrm_e2e.sh e2e/builtin_pair.sh)
+# Site to site on xfrm: hosts behind two gateways (e2e/gateway.sh).
+pa_vm_test(vm_xfrm_gateway 400 xfrm_e2e.sh e2e/gateway.sh)
