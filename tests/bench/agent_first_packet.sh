@@ -59,4 +59,7 @@ for r in $(seq 1 "$runs"); do
 		[ -z "$(agent_pid a)$(agent_pid b)" ] && break
 		sleep 0.05
 	done
+	# a fresh start each time: no tables left by the stopped agents
+	ip netns exec $na nft flush ruleset
+	ip netns exec $nb nft flush ruleset
 done

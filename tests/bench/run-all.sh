@@ -132,6 +132,9 @@ cadn="CN=Bench CA,O=PA Bench"
 # resp_start WHO GROUP AUTH: a fresh responder in nsB on CPU 1; sets rpid
 resp_start() {
 	local who=$1 g=$2 auth=$3 a=()
+	# fresh namespaces: the uesp driver's close() leaves its nftables
+	# table, rule and route in place (fail-closed) for the next start
+	setup_ns
 	if [ "$who" = ours ]; then
 		[ "$auth" = rsa ] && a=(--cert "$tmp/pki/resp.pem" --key "$tmp/pki/resp.key" \
 		    --ca "$tmp/pki/ca.pem" --ca-dn "$cadn")
