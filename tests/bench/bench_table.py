@@ -76,15 +76,16 @@ def paired(rows, key, a="ours", b="charon", match=("run",)):
 def main():
     header, rows = parse(sys.argv[1])
     sec = defaultdict(list)
+    errs = defaultdict(list)
     for r in rows:
-        sec[r["section"]].append(r)
+        (errs if "error" in r else sec)[r["section"]].append(r)
     for h in header:
         print(h)
     print("Load average: 1-min range of each row's runs (2 CPUs); the machine "
           "is shared: compare only side-by-side ratios.")
     print()
 
-    ike = [r for r in sec["ike"] if "error" not in r]
+    ike = sec["ike"]
     if ike:
         floors = defaultdict(list)
         for r in sec["floor"]:
@@ -127,7 +128,7 @@ def main():
                 len(fails), len(ike)))
         print()
 
-    sc = [r for r in sec["scale"] if "error" not in r]
+    sc = sec["scale"]
     if sc:
         print("## Scale: PSK MODP-2048, rate of the last 1000 handshakes before N SAs, "
               "RSS per MM+QM SA pair (ESP state on both: uesp / kernel-libipsec)")
@@ -246,7 +247,7 @@ def main():
                 summ([num(r["lookups_per_s"]) for r in rs]), loads(rs)))
         print()
 
-    d = [r for r in sec["dir"] if "error" not in r]
+    d = sec["dir"]
     if d:
         print("## Directory fetch (10,000 filters from slapd, GSSAPI bind)")
         print()
@@ -257,9 +258,9 @@ def main():
             summ([num(r.get("fetch+parse_ms")) for r in d]),
             summ([num(r.get("peak_rss_mb")) for r in d]), loads(d)))
         print()
-    elif sec["dir"]:
-        print("Directory fetch: skipped (slapd/KDC not available).")
-        print()
+    for k, v in sorted(errs.items()):
+        print("{}: {} run(s) failed or skipped ({}).".format(
+            k, len(v), ", ".join(sorted({r["error"] for r in v}))))
 
 
 if __name__ == "__main__":

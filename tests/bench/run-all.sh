@@ -269,8 +269,11 @@ fi
 ip netns del "$nsA" 2>/dev/null; ip netns del "$nsB" 2>/dev/null
 if want agent; then
 	echo "== two agents: idle RSS and first ping, $runs runs" >&2
-	BENCH_PIN=1 PA_BINARY_DIR=$build bash "$here/agent_first_packet.sh" "$runs" 2>&1 |
-	    grep '^RESULT' | while read -r l; do rec "$l"; done
+	BENCH_PIN=1 PA_BINARY_DIR=$build bash "$here/agent_first_packet.sh" "$runs" \
+	    >"$tmp/agent.out" 2>&1
+	grep '^RESULT' "$tmp/agent.out" | while read -r l; do rec "$l"; done
+	grep -q '^SKIP' "$tmp/agent.out" && rec "RESULT agent error=skipped"
+	grep -q '^RESULT\|^SKIP' "$tmp/agent.out" || cat "$tmp/agent.out" >&2
 fi
 if want esp; then
 	echo "== ESP: one TCP stream, $esp_secs s, $runs runs" >&2
@@ -280,6 +283,7 @@ if want esp; then
 		sed -nE 's/^EVP (aes-128-cbc|aes-128-gcm).* ([0-9]+) Mbit\/s.*/\1 \2/p' "$tmp/esp.out" |
 		    while read -r a m; do rec "RESULT evp run=$r alg=$a mbps=$m"; done
 		grep '^RESULT' "$tmp/esp.out" | while read -r l; do rec "$l run=$r"; done
+		grep -q '^SKIP' "$tmp/esp.out" && { rec "RESULT esp error=skipped"; break; }
 		grep -q '^RESULT' "$tmp/esp.out" || cat "$tmp/esp.out" >&2
 	done
 fi
