@@ -149,6 +149,11 @@ def main():
                 summ([num(r["resp_cpu_ms"]) for r in o], "{:.2f}"),
                 summ([num(r["resp_cpu_ms"]) for r in c], "{:.2f}"),
                 loads(rs)))
+        short = [r for r in sc if r.get("sas") and r["sas"] != r["target"]]
+        for r in short:
+            print()
+            print("Run {} of {}: {} SAs instead of {} (the initiator gave up after failed "
+                  "negotiations).".format(r.get("run"), r["who"], r["sas"], r["target"]))
         print()
 
     idle_o = [num(r["rss_idle_kb"]) / 1024 for r in ike + sc if r["who"] == "ours"]

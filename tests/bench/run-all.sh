@@ -163,6 +163,11 @@ resp_start() {
 resp_stop() {
 	if [ "$1" = ours ]; then
 		kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null
+		# sanitizer builds: a report from the responder fails the run
+		if grep -q "Sanitizer" "$tmp/peer.out"; then
+			grep -m5 "Sanitizer\|SUMMARY" "$tmp/peer.out" >&2
+			touch "$tmp/errors"
+		fi
 	else
 		"$here/ike/charon_tuned.sh" stop "$tmp/sw"
 	fi
@@ -199,21 +204,21 @@ ike_one() {
 
 # scale_one RUN WHO: grow the responder to each count of $sas
 scale_one() {
-	local r=$1 who=$2 g=modp2048 t0 t1 r0 r1 line have=0 target pre
+	local r=$1 who=$2 g=modp2048 t0 t1 r0 r1 line have=0 target pre hs
 	resp_start "$who" $g psk || { rec "RESULT scale run=$r who=$who error=start"; return; }
 	r0=$(rss_kb "$rpid")
 	for target in $sas; do
 		pre=$((target - have - 1000))
 		if [ $pre -gt 0 ]; then
 			line=$(load $g psk $pre)
-			have=$((have + $(kv handshakes "$line")))
+			hs=$(kv handshakes "$line"); have=$((have + ${hs:-0}))
 		fi
 		t0=$(cpu_ticks "$rpid")
 		line=$(load $g psk 1000)
 		t1=$(cpu_ticks "$rpid")
-		have=$((have + $(kv handshakes "$line")))
+		hs=$(kv handshakes "$line"); have=$((have + ${hs:-0}))
 		r1=$(rss_kb "$rpid")
-		rec "RESULT scale run=$r who=$who target=$target sas=$have" \
+		rec "RESULT scale run=$r who=$who target=$target sas=$have failures=$(kv failures "$line")" \
 		    "rate=$(kv rate "$line") resp_cpu_ms=$(awk -v a=$t0 -v b=$t1 -v h=$hz 'BEGIN { printf "%.3f", (b - a) * 1000 / h / 1000 }')" \
 		    "rss_idle_kb=$r0 rss_kb=$r1" \
 		    "kib_per_sa=$(awk -v a=$r0 -v b=$r1 -v n=$have 'BEGIN { printf "%.2f", n ? (b - a) / n : 0 }')"
