@@ -511,6 +511,38 @@ test_sa_entries(void **state)
 	}
 }
 
+/*
+ * A hard expiry on our side takes the pair away on the peer's side too
+ * (a Delete for our inbound SPI): the peer stops sending into an SA we
+ * no longer have (on xfrm it would until its own half died).
+ */
+static void
+test_hard_expiry_tells_peer(void **state)
+{
+	struct side a, b;
+	const struct null_sa *s = NULL;
+	size_t i;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	assert_true(null_sa_count(b.drv) > 0);
+	for (i = 0; i < null_sa_count(a.drv); i++) {
+		s = null_sa_get(a.drv, i);
+		if (!s->params.inbound)
+			break;
+	}
+	assert_non_null(s);
+	assert_int_equal(null_inject_expire(a.drv, &s->id, true), 0);
+	assert_int_equal(null_driver_ops.dispatch(a.drv), 0);
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_true(pump(&a, &b, b_has_no_sas, 3000));
+	side_close(&a);
+	side_close(&b);
+}
+
 /* What `show qmsas` / `show mmsas` read (ike_foreach_qmsa/mmsa). */
 struct sa_seen {
 	struct ike_qmsa_info	qm;
@@ -2556,6 +2588,7 @@ main(void)
 		cmocka_unit_test(test_psk_transport),
 		cmocka_unit_test(test_sa_info),
 		cmocka_unit_test(test_sa_entries),
+		cmocka_unit_test(test_hard_expiry_tells_peer),
 		cmocka_unit_test(test_soft_only_when_asked),
 		cmocka_unit_test(test_soft_scoped),
 		cmocka_unit_test(test_order_tunnel_pfs_bundle),

@@ -41,3 +41,6 @@ add_test(NAME vm_mission_domain COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/vm/run.
 	bash ${CMAKE_SOURCE_DIR}/tests/integration/mission/domain.sh xfrm)
 set_tests_properties(vm_mission_domain PROPERTIES LABELS vm_long TIMEOUT 2400
 	SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+# Rekey under a 64 MiB TCP transfer (SAs of 20,000 KB), both agents on xfrm
+# (e2e/rekey.sh).
+pa_vm_test(vm_xfrm_rekey 400 xfrm_e2e.sh e2e/rekey.sh)
