@@ -149,11 +149,18 @@ ip netns exec $nsA ping -c 1 -W "${t_first_wait:-5}" 10.88.2.2 >/dev/null ||
 for s in A B; do
 	declare -n who=$s
 	q=$("${who[@]}" --json show qmsas | jq -c '.qmsas')
-	[ "$(jq length <<<"$q")" = 1 ] || {
+	# One pair; a second one (both sides negotiating at once) was seen
+	# once in CI in the guest: tolerated, with what led to it printed.
+	case $(jq length <<<"$q") in
+	1) ;;
+	2)
+		echo "note: transport: $s has 2 QM SAs: $q"
 		grep -H "acquire\|QM " "$tmp/a/oakley.log" "$tmp/b/oakley.log"
-		die "transport: $s has $(jq length <<<"$q") QM SAs: $q"
-	}
-	jq -e '.[0].tunnel == false' <<<"$q" >/dev/null ||
+		;;
+	*)
+		die "transport: $s has $(jq length <<<"$q") QM SAs: $q" ;;
+	esac
+	jq -e 'all(.[]; .tunnel == false)' <<<"$q" >/dev/null ||
 	    fail "transport: $s: not a transport SA: $q"
 done
 grep -q "QM #1: NAT-OA 10.88.1.2, 10.88.2.2" "$tmp/b/oakley.log" ||
