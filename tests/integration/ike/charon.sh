@@ -13,6 +13,13 @@
 # CHARON_LIBIPSEC= (empty) leaves kernel-libipsec out: the kernel's own
 # ESP/AH through kernel-netlink (full-kernel guest). CHARON_AH=PROPOSALS
 # adds ah_proposals to the child (ESP "" then for AH alone).
+# CHARON_TUNED=1: configured for throughput, for the benchmarks
+# (../shared/peers/strongswan/NUMBERS.md, "A fair strongSwan baseline";
+# tests/bench/ike/charon_tuned.sh sets it): block_threshold 100000
+# (default 5 half-open SAs per peer address), ikesa_table_size 32768 in
+# 16 segments (default: one list), dh_exponent_ansi_x9_42 = no and the
+# gmp plugin before openssl (OpenSSL 3 otherwise checks y^q on every peer
+# key; CHARON_TUNED_ORDER=openssl puts openssl first), no logging at all.
 set -euo pipefail
 
 die() { echo "charon.sh: $*" >&2; exit 1; }
@@ -42,15 +49,27 @@ start)
 	    "$dir/swanctl/x509ca"
 	dir=$(cd "$dir" && pwd)
 	uri="unix://$dir/run/charon.vici"
-	cat >"$dir/strongswan.conf" <<CONF
-charon {
-	load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 x509 pubkey kdf ${CHARON_LIBIPSEC-kernel-libipsec} kernel-netlink socket-default vici
-	load_modular = no
-	install_routes = ${CHARON_ROUTES:-yes}
-	install_virtual_ip = no
-	retransmit_timeout = 1
-	retransmit_tries = 2
-	filelog {
+	if [ -n "${CHARON_TUNED:-}" ]; then
+		if [ "${CHARON_TUNED_ORDER:-gmp}" = openssl ]; then
+			crypto="openssl gmp aes sha1 sha2 md5 hmac gcm"
+		else
+			crypto="gmp openssl aes sha1 sha2 md5 hmac gcm"
+		fi
+		logs="block_threshold = 100000
+	ikesa_table_size = 32768
+	ikesa_table_segments = 16
+	dh_exponent_ansi_x9_42 = no
+	syslog {
+		daemon {
+			default = -1
+		}
+		auth {
+			default = -1
+		}
+	}"
+	else
+		crypto="openssl aes sha1 sha2 md5 hmac gmp"
+		logs="filelog {
 		log {
 			path = $dir/charon.log
 			append = no
@@ -63,7 +82,17 @@ charon {
 		daemon {
 			default = -1
 		}
-	}
+	}"
+	fi
+	cat >"$dir/strongswan.conf" <<CONF
+charon {
+	load = random nonce $crypto pem pkcs1 x509 pubkey kdf ${CHARON_LIBIPSEC-kernel-libipsec} kernel-netlink socket-default vici
+	load_modular = no
+	install_routes = ${CHARON_ROUTES:-yes}
+	install_virtual_ip = no
+	retransmit_timeout = 1
+	retransmit_tries = 2
+	$logs
 	plugins {
 		vici {
 			socket = $uri
@@ -171,7 +200,7 @@ stop)
 	[ -f "$dir/charon.pid" ] || exit 0
 	pid=$(cat "$dir/charon.pid")
 	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 150); do
 		running "$pid" || break
 		sleep 0.02
 	done
