@@ -96,8 +96,8 @@ usage(FILE *f)
 
 	fprintf(f, "usage: ipseccmd [-c config] [--socket PATH] [--store PATH] "
 	    "[--secrets PATH]\n                [--json] [--timeout MS] "
-	    "command ...\n       ipseccmd --version | --list-commands | "
-	    "--list-keys\n\ncommands:\n");
+	    "command ...\n       ipseccmd help [command] | command ? | "
+	    "--version | --list-commands | --list-keys\n\ncommands:\n");
 	for (i = 0; i < NSUBCMDS; i++)
 		fprintf(f, "  %-8s %s\n           %s\n", subcmds[i].name,
 		    subcmds[i].args, subcmds[i].help);
@@ -235,6 +235,61 @@ list_commands(void)
 		}
 	for (j = 0; words3[j] != NULL; j++)
 		printf("%s\n", words3[j]);
+}
+
+static void
+help_list(const char *what, const char *const *tab)
+{
+	size_t j, col;
+
+	printf("%s:", what);
+	col = strlen(what) + 1;
+	for (j = 0; tab[j] != NULL; j++) {
+		if (col + strlen(tab[j]) + 1 > 76) {
+			printf("\n   ");
+			col = 3;
+		}
+		printf(" %s", tab[j]);
+		col += strlen(tab[j]) + 1;
+	}
+	printf("\n");
+}
+
+/*
+ * ipseccmd help [COMMAND], ipseccmd ? and COMMAND ? | COMMAND help: from
+ * the tables the parser checks (the words after a command, the static
+ * verbs, objects and keys, the dynamic rule keys), so it cannot drift.
+ */
+static int
+help(const char *name)
+{
+	const struct subcmd *sc = NULL;
+	size_t k;
+
+	if (name == NULL) {
+		usage(stdout);
+		return CMD_EXIT_OK;
+	}
+	for (k = 0; k < NSUBCMDS; k++)
+		if (strcmp(subcmds[k].name, name) == 0)
+			sc = &subcmds[k];
+	if (sc == NULL) {
+		fprintf(stderr, "ipseccmd: unknown command '%s'\n\n", name);
+		usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	printf("usage: ipseccmd %s %s\n  %s\n", sc->name, sc->args, sc->help);
+	if (strcmp(sc->name, "static") == 0 || strcmp(sc->name, "match") == 0) {
+		if (strcmp(sc->name, "static") == 0) {
+			help_list("verbs", svc_static_verbs);
+			help_list("objects", svc_static_objects);
+		}
+		help_list("keys (key=value)", svc_static_keys);
+	} else if (sc->words != NULL)
+		help_list(sc->options ? "options" : "words", sc->words);
+	if (strcmp(sc->name, "dynamic") == 0)
+		help_list("add rule keys (key=value)", svc_dynamic_keys);
+	return CMD_EXIT_OK;
 }
 
 /* "static KEY" (static and match) and "dynamic KEY" (dynamic add rule). */
@@ -890,6 +945,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
+	if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "?") == 0)
+		return help(i + 1 < argc ? argv[i + 1] : NULL);
+	if (i + 1 < argc && (strcmp(argv[i + 1], "?") == 0 ||
+	    strcmp(argv[i + 1], "help") == 0))
+		return help(argv[i]);
 	/* The daemon's configuration tells where its socket is. */
 	svc_config_defaults(&c.cfg);
 	if (svc_config_load(&c.cfg, c.config_path != NULL ? c.config_path :

@@ -231,5 +231,24 @@ n=$("$CMD" "${P[@]}" static show filterlist name=Par --json |
 [ "$perr" = 0 ] && [ "$n" = 16 ] && ok "16 concurrent adds, 16 filters" ||
     bad "concurrent adds: $perr failed, $n filters ($(cat "$T"/par-*.err))"
 
+# help: from the parser's own tables, no configuration needed.
+h=$("$CMD" -c /nonexistent help 2>&1)
+for c in show service dynamic set events reload static match; do
+	grep -q "^  $c " <<<"$h" || bad "help: no line for '$c'"
+done
+h=$("$CMD" -c /nonexistent static ? 2>&1)
+missing=""
+for k in $("$CMD" --list-keys | sed -n 's/^static //p'); do
+	grep -qw -- "$k" <<<"$h" || missing="$missing $k"
+done
+[ -z "$missing" ] && grep -q "^verbs: add set delete show" <<<"$h" &&
+    cmp -s <("$CMD" help static) <(printf '%s\n' "$h") &&
+    "$CMD" show help | grep -q "^words: all policy" &&
+    "$CMD" dynamic ? | grep -q "add rule keys" ||
+    bad "help static / static ? / show help / dynamic ?: missing:$missing"
+"$CMD" help nosuch >/dev/null 2>&1
+[ $? = 2 ] && ok "help, help COMMAND and COMMAND ? from the parser's tables" ||
+    bad "help nosuch: not a usage error"
+
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
