@@ -235,6 +235,7 @@ list_commands(void)
 		}
 	for (j = 0; words3[j] != NULL; j++)
 		printf("%s\n", words3[j]);
+	printf("help\n");
 }
 
 static void
