@@ -28,6 +28,10 @@ install(FILES ${CMAKE_BINARY_DIR}/packaging/ipsec-agentd.service
 	DESTINATION ${PA_SYSTEMD_UNITDIR})
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/completion/ipseccmd
 	DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+# The journald message catalog of the audit events (journalctl -x); the
+# systemd package's trigger on this directory rebuilds the catalog.
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/journald/ipsec-agent.catalog
+	DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/catalog)
 # The configuration and the default store (the Windows built-in policies,
 # none assigned: what the service uses when no store exists).
 install(FILES ${CMAKE_SOURCE_DIR}/examples/ipsec-agentd.conf

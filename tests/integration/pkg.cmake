@@ -38,3 +38,8 @@ if(TARGET ipsec-agentd AND TARGET ipseccmd)
 	set_tests_properties(pkg_join PROPERTIES LABELS integration
 		TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
+
+# The journald message catalog against the audit events (one entry each).
+add_test(NAME catalog_drift COMMAND bash
+	${CMAKE_CURRENT_LIST_DIR}/catalog_drift.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(catalog_drift PROPERTIES LABELS unit TIMEOUT 60)
