@@ -33,6 +33,7 @@ const struct svc_config_key svc_config_keys[] = {
 	K("oakley_log", "on|off", "off", "on"),
 	K("oakley_log_path", "PATH", "/var/log/ipsec-agent/oakley.log",
 	    "/tmp/oakley.log"),
+	K("oakley_log_size", "BYTES[K|M|G]", "16M", "1M"),
 	K("control_socket", "PATH", "/run/ipsec-agent/control.sock",
 	    "/tmp/c.sock"),
 	K("admin_group", "GROUP", "root", "ipsec-admins"),
@@ -107,6 +108,7 @@ svc_config_defaults(struct svc_config *c)
 	c->oakley_log = false;
 	snprintf(c->oakley_log_path, sizeof(c->oakley_log_path),
 	    "/var/log/ipsec-agent/oakley.log");
+	c->oakley_log_size = 16U << 20;
 	snprintf(c->control_socket, sizeof(c->control_socket),
 	    "/run/ipsec-agent/control.sock");
 	snprintf(c->admin_group, sizeof(c->admin_group), "root");
@@ -383,6 +385,12 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			    "must be 0 (never) or at least 4096 bytes "
 			    "(suffix K, M, G allowed), not '%s'", v);
 		c->audit_rotate_size = x;
+	} else if (strcmp(k, "oakley_log_size") == 0) {
+		if (parse_size(v, &x) != 0 || (x != 0 && x < 4096))
+			return cfg_errf(eb, ec, where, "oakley_log_size "
+			    "must be 0 (never) or at least 4096 bytes "
+			    "(suffix K, M, G allowed), not '%s'", v);
+		c->oakley_log_size = x;
 	} else if (strcmp(k, "audit_rotate_keep") == 0) {
 		if (parse_uint(v, 99, &x, 10) != 0 || x == 0)
 			return cfg_errf(eb, ec, where, "audit_rotate_keep "

@@ -35,6 +35,7 @@ struct svc_config {
 	unsigned		 diagnostics;	/* 0..7 */
 	bool			 oakley_log;
 	char			 oakley_log_path[SVC_PATH_MAX];
+	uint64_t		 oakley_log_size;	/* bytes, 0 = never */
 	char			 control_socket[SVC_PATH_MAX];
 	char			 admin_group[64];
 	gid_t			 admin_gid;	/* resolved admin_group */

@@ -230,6 +230,31 @@ agent_fds_refresh(struct svc_daemon *d)
 	agent_fds_register(d);
 }
 
+/*
+ * The Oakley log past oakley_log_size: kept as PATH.sav (the one before
+ * it goes), as Windows keeps oakley.log.sav, and PATH starts afresh.
+ */
+static void
+oakley_rotate(struct svc_daemon *d)
+{
+	char sav[SVC_PATH_MAX + 8];
+
+	snprintf(sav, sizeof(sav), "%s.sav", d->cfg.oakley_log_path);
+	fclose(d->olog);
+	d->olog = NULL;
+	if (rename(d->cfg.oakley_log_path, sav) != 0)
+		log_warn("oakley log: rename to %s", sav);
+	d->olog = fopen(d->cfg.oakley_log_path, "ae");
+	d->olog_size = 0;
+	if (d->olog == NULL) {
+		log_warn("oakley log %s", d->cfg.oakley_log_path);
+		return;
+	}
+	(void)fchmod(fileno(d->olog), 0640);
+	svc_oakley_line(d, "Oakley log continued (the earlier lines are in "
+	    "the .sav file)");
+}
+
 void
 svc_oakley_line(void *arg, const char *line)
 {
@@ -237,19 +262,28 @@ svc_oakley_line(void *arg, const char *line)
 	struct timespec ts;
 	struct tm tm;
 	char when[32];
+	int n;
 
 	if (d->olog == NULL)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(d->olog, "%s.%03ldZ %s\n", when, ts.tv_nsec / 1000000, line);
+	n = fprintf(d->olog, "%s.%03ldZ %s\n", when, ts.tv_nsec / 1000000,
+	    line);
 	fflush(d->olog);
+	if (n > 0)
+		d->olog_size += (uint64_t)n;
+	if (d->cfg.oakley_log_size != 0 &&
+	    d->olog_size >= d->cfg.oakley_log_size)
+		oakley_rotate(d);
 }
 
 int
 svc_oakley_set(struct svc_daemon *d, bool on)
 {
+	struct stat st;
+
 	d->cfg.oakley_log = on;
 	if (!on) {
 		if (d->olog != NULL) {
@@ -269,6 +303,8 @@ svc_oakley_set(struct svc_daemon *d, bool on)
 		return PA_E_SYS;
 	if (!d->olog_opened)
 		(void)fchmod(fileno(d->olog), 0640);
+	d->olog_size = fstat(fileno(d->olog), &st) == 0 && st.st_size > 0 ?
+	    (uint64_t)st.st_size : 0;
 	d->olog_opened = true;
 	svc_oakley_line(d, "Oakley log started");
 	return 0;

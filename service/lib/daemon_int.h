@@ -54,6 +54,7 @@ struct svc_daemon {
 	struct svc_conn		 conns[SVC_MAX_CONNS];
 	FILE			*olog;
 	bool			 olog_opened;	/* truncated once per start */
+	uint64_t		 olog_size;	/* bytes in the open file */
 	bool			 done;
 	int			 exit_code;
 	uint64_t		 watchdog_ms;	/* 0 = off */

@@ -48,6 +48,7 @@ audit_rotate_size = 1M
 diagnostics = 1
 oakley_log = on
 oakley_log_path = $tmp/log/oakley.log
+oakley_log_size = 4K
 control_socket = $tmp/run/ctl.sock
 admin_group = adm
 control_mode = 0660
@@ -178,6 +179,18 @@ pass "ipseccmd static saves the store and the daemon reloads it"
 [ "$(j service status | jq .oakley_log)" = false ] || fail "oakley off"
 "${C[@]}" set oakleylog on || fail "oakleylog on"
 pass "set diagnostics / oakleylog"
+
+# --- The Oakley log past oakley_log_size (4K): PATH.sav and a new PATH.
+for i in $(seq 1 60); do
+	"${C[@]}" set oakleylog off >/dev/null && "${C[@]}" set oakleylog on 	    >/dev/null || fail "oakleylog off/on $i"
+done
+[ -s "$tmp/log/oakley.log.sav" ] &&
+    [ "$(stat -c %s "$tmp/log/oakley.log.sav")" -ge 4096 ] &&
+    [ "$(stat -c %s "$tmp/log/oakley.log.sav")" -lt 4300 ] &&
+    [ "$(stat -c %s "$tmp/log/oakley.log")" -lt 4096 ] &&
+    grep -q "Oakley log continued" "$tmp/log/oakley.log" ||
+    fail "oakley log rotation: $(ls -l "$tmp/log")"
+pass "the Oakley log is kept as oakley.log.sav past oakley_log_size"
 
 # --- Access control: non-admin refused, admin group member allowed.
 nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
