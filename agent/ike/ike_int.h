@@ -389,7 +389,15 @@ int	ike_encrypt_msg(struct ike_mm *, uint8_t *iv, struct wr *, size_t hdr_off)
 int	ike_decrypt_msg(struct ike_mm *, uint8_t *iv, const uint8_t *in, size_t len,
 	    uint8_t *out, size_t *outlen) PA_MUST_USE;
 
+/* bytes.c */
+/* A copy of n bytes (malloc(1) for none), or NULL. */
+uint8_t	*ike_dup_bytes(const uint8_t *, size_t);
+/* Borrow bytes [off, off+n) of what a writer holds. */
+int	ike_wr_view(const struct wr *, size_t off, size_t n, struct pa_bytes *)
+	    PA_MUST_USE;
+
 /* main_mode.c */
+#define IKE_MM_MODE	"Key Exchange Mode (Main Mode)"
 int	ike_mm_initiate(struct ike *, const struct pa_addr *peer,
 	    const struct ike_rulecopy *, struct ike_mm **) PA_MUST_USE;
 void	ike_mm_input(struct ike *, int sock, const struct pa_addr *from,
@@ -399,6 +407,13 @@ void	ike_mm_input(struct ike *, int sock, const struct pa_addr *from,
 void	ike_mm_plain_notify(struct ike *, struct ike_mm *, const struct isk_hdr *,
 	    struct pa_bytes body);
 int	ike_id_text(const struct isk_id *, char *, size_t);
+/* For the authentication methods (ike_auth.h): */
+/* End a Main Mode: 547 (point: "Me" or "Peer"), then the method's retry. */
+void	ike_mm_fail(struct ike *, struct ike_mm *, const char *point,
+	    const char *reason);
+/* Initiator: MM #1 with mm->offers / MM #3 (KE, Ni and the method's). */
+int	ike_mm_send1(struct ike *, struct ike_mm *) PA_MUST_USE;
+int	ike_mm_send3(struct ike *, struct ike_mm *) PA_MUST_USE;
 
 /* quick_mode.c */
 int	ike_qm_initiate(struct ike *, struct ike_mm *, const struct ike_ts *l,
@@ -514,7 +529,7 @@ struct ike_mm_krb {
 };
 /* Start the initiator's first GSS step in a worker thread. */
 int	ike_mm_krb_step_async(struct ike *, struct ike_mm *) PA_MUST_USE;
-/* Called by mm_krb.c when a worker finished for mm (main_mode.c). */
+/* Called by mm_krb.c when a worker finished for mm (auth_krb.c). */
 void	ike_mm_krb_cred_done(struct ike *, struct ike_mm *, bool ok);
 void	ike_mm_krb_step_done(struct ike *, struct ike_mm *, int rc,
 	    struct pa_bytes out, bool complete, const struct ike_gss_err *);
