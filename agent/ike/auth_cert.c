@@ -459,6 +459,18 @@ out:
 
 /* ---- The Main Mode method ------------------------------------------ */
 
+/* A certificate method of the rule takes any trusted CA. */
+static bool
+rulecopy_any_ca(const struct ike_rulecopy *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nauths; i++)
+		if (r->auths[i] == ISK_AUTH_RSA && r->ca_dns[i] == NULL)
+			return true;
+	return false;
+}
+
 /*
  * The CAs the rule's certificate methods name, each once; none when one
  * of them takes any trusted CA (then *any).
@@ -468,7 +480,7 @@ rule_cas(const struct ike_rulecopy *r, const char **out, bool *any)
 {
 	size_t i, k, n = 0;
 
-	*any = ike_rulecopy_any_ca(r);
+	*any = rulecopy_any_ca(r);
 	if (*any)
 		return 0;
 	for (i = 0; i < r->nauths; i++) {

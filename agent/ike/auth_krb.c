@@ -97,6 +97,9 @@ gss_read(const struct isk_msg *m, struct ike_gss_tok *tok)
 	return 0;
 }
 
+static void	mm_krb_step_done(struct ike *, struct ike_mm *, int,
+		    struct pa_bytes, bool, const struct ike_gss_err *);
+
 /*
  * Initiator, MM #2 chose Kerberos: name the responder by the GIr it sent
  * and start the first GSS step (a service ticket) in a worker thread.
@@ -113,30 +116,32 @@ mm_krb_start(struct ike *ike, struct ike_mm *mm, const uint8_t *gir,
 
 	if (girlen == 0 || ike_gss_id_decode((struct pa_bytes){ gir, girlen },
 	    target, sizeof(target)) != 0) {
-		ike_mm_fail(ike, mm, "Peer", "Kerberos: the responder sent no "
-		    "usable GSS Identity Name");
+		ike->up.mm_fail(ike, mm, "Peer", "Kerberos: the responder "
+		    "sent no usable GSS Identity Name");
 		return;
 	}
 	if ((cred = ike_krb_cred(ike)) == NULL ||
 	    (e = ike_mm_krb_get(ike, mm)) == NULL) {
-		ike_mm_fail(ike, mm, "Me", "Kerberos: our credentials are gone");
+		ike->up.mm_fail(ike, mm, "Me",
+		    "Kerberos: our credentials are gone");
 		return;
 	}
 	memcpy(e->gi_r, gir, girlen);
 	e->gi_r_len = girlen;
 	if (krb_own_gi(ike, e->gi_i, sizeof(e->gi_i), &e->gi_i_len) != 0) {
-		ike_mm_fail(ike, mm, "Me", "Kerberos: our GSS Identity");
+		ike->up.mm_fail(ike, mm, "Me", "Kerberos: our GSS Identity");
 		return;
 	}
 	memset(&cc, 0, sizeof(cc));
 	cc.role = IKE_GSS_INITIATOR;
 	cc.target = target;
 	if (ike_gss_ctx_new(cred, &cc, &e->ctx, &err) != 0) {
-		ike_mm_fail(ike, mm, "Me", err.text);
+		ike->up.mm_fail(ike, mm, "Me", err.text);
 		return;
 	}
-	if (ike_mm_krb_step_async(ike, mm) != 0) {
-		ike_mm_fail(ike, mm, "Me", "Kerberos: too many requests queued");
+	if (ike_mm_krb_step_async(ike, mm, mm_krb_step_done) != 0) {
+		ike->up.mm_fail(ike, mm, "Me",
+		    "Kerberos: too many requests queued");
 		return;
 	}
 	/* No MM #1 retransmission while the worker asks the KDC. */
@@ -145,20 +150,21 @@ mm_krb_start(struct ike *ike, struct ike_mm *mm, const uint8_t *gir,
 	ike_olog(ike, "Kerberos: asking for a ticket for %s", target);
 }
 
-void
-ike_mm_krb_step_done(struct ike *ike, struct ike_mm *mm, int rc,
+/* The worker's first GSS step is done: MM #3 with its token. */
+static void
+mm_krb_step_done(struct ike *ike, struct ike_mm *mm, int rc,
     struct pa_bytes out, bool complete, const struct ike_gss_err *err)
 {
 	(void)complete;
 	if (mm->state != MM_I_GSS_WAIT)
 		return;
 	if (rc != 0) {
-		ike_mm_fail(ike, mm, "Me", err->text);
+		ike->up.mm_fail(ike, mm, "Me", err->text);
 		return;
 	}
 	if (out.len == 0 || krb_keep_tok(mm->krb, out) != 0 ||
-	    ike_mm_send3(ike, mm) != 0) {
-		ike_mm_fail(ike, mm, "Me", "Could not build MM #3");
+	    ike->up.mm_send3(ike, mm) != 0) {
+		ike->up.mm_fail(ike, mm, "Me", "Could not build MM #3");
 		return;
 	}
 	ike_olog(ike, "Kerberos: sent MM #3 with a %zu byte token", out.len);
@@ -219,7 +225,8 @@ mm_krb_accept(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
 	if ((rc = gss_read(m, &tok)) != 0)
 		return rc;
 	if (e == NULL || (cred = ike_krb_cred(ike)) == NULL) {
-		ike_mm_fail(ike, mm, "Me", "Kerberos: our credentials are gone");
+		ike->up.mm_fail(ike, mm, "Me",
+		    "Kerberos: our credentials are gone");
 		return PA_E_STATE;
 	}
 	memset(&cc, 0, sizeof(cc));
@@ -247,7 +254,7 @@ fail:
 	else
 		ike_notify_plain(ike, mm->sock, &mm->peer, mm->peer_port,
 		    mm->cky_i, mm->cky_r, ISK_N_AUTHENTICATION_FAILED);
-	ike_mm_fail(ike, mm, "Me", err.text);
+	ike->up.mm_fail(ike, mm, "Me", err.text);
 	return rc;
 }
 
@@ -279,26 +286,8 @@ mm_krb_finish(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m)
 	return 0;
 fail:
 	ike->st.auth_failures++;
-	ike_mm_fail(ike, mm, "Peer", err.text);
+	ike->up.mm_fail(ike, mm, "Peer", err.text);
 	return rc;
-}
-
-void
-ike_mm_krb_cred_done(struct ike *ike, struct ike_mm *mm, bool ok)
-{
-	const struct ike_gss_err *err = ike_krb_cred_error(ike);
-	bool wait;
-
-	if (!ok && err != NULL)
-		/* 547 for Kerberos; then the rule's next method. */
-		ike_audit_fail(ike, IKE_MM_MODE, &mm->peer, "Me", err->text);
-	mm->noffers = ike_krb_p1_offers(ike, &mm->rule, mm->offers, 16, &wait);
-	if (mm->noffers == 0 || ike_mm_send1(ike, mm) != 0) {
-		if (ok || err == NULL)
-			ike_audit_fail(ike, IKE_MM_MODE, &mm->peer, "Me",
-			    "No usable authentication method");
-		ike_mm_kill(ike, mm, "no usable authentication method");
-	}
 }
 
 /*
@@ -319,7 +308,7 @@ mm_krb_fallback(struct ike *ike, struct ike_mm *old)
 		if (rc.auths[i] != ISK_AUTH_GSS)
 			rc.auths[n++] = rc.auths[i];
 	rc.nauths = n;
-	if (n > 0 && ike_mm_initiate(ike, &old->peer, &rc, &nmm) == 0) {
+	if (n > 0 && ike->up.mm_initiate(ike, &old->peer, &rc, &nmm) == 0) {
 		ike_olog(ike, "Kerberos failed: trying the rule's next method");
 		for (p = ike->pending; p != NULL; p = p->next)
 			if (p->mm == old)

@@ -277,7 +277,28 @@ struct ike_dhpool {
 	struct oak_dh		*keys[IKE_DHPOOL_KEYS];
 };
 
+/*
+ * Calls up: the layers below (SA table, transport, exchanges, methods)
+ * reach what is above them only through these, which ike_new fills in.
+ */
+struct ike_up {
+	/* engine.c: start the requests waiting for this MM SA. */
+	void	(*mm_ready)(struct ike *, struct ike_mm *);
+	/* engine.c: ike_start_negotiation (QM now, or MM first). */
+	int	(*start_negotiation)(struct ike *, const struct pa_addr *peer,
+		    const struct ike_ts *l, const struct ike_ts *r,
+		    uint32_t reqid, const struct ike_rulecopy *);
+	/* main_mode.c, for the authentication methods and mm_krb.c. */
+	int	(*mm_initiate)(struct ike *, const struct pa_addr *peer,
+		    const struct ike_rulecopy *, struct ike_mm **);
+	void	(*mm_fail)(struct ike *, struct ike_mm *, const char *point,
+		    const char *reason);
+	int	(*mm_send1)(struct ike *, struct ike_mm *);
+	int	(*mm_send3)(struct ike *, struct ike_mm *);
+};
+
 struct ike {
+	struct ike_up		 up;
 	struct ike_cfg		 cfg;
 	const struct pol_policy	*pol;
 	const struct pol_spd	*spd;
@@ -353,6 +374,12 @@ struct ike_mm	*ike_mm_find(struct ike *, const uint8_t cky_i[8],
 struct ike_mm	*ike_mm_find_peer(struct ike *, const struct pa_addr *peer,
 	    bool established);
 void	ike_mm_kill(struct ike *, struct ike_mm *, const char *why);
+/* Unlink and free (engine.c, for DEAD SAs at the timer run and at the end). */
+void	ike_mm_free(struct ike *, struct ike_mm *);
+void	ike_qm_free(struct ike *, struct ike_qm *);
+/* The driver's SA of a Quick Mode, inbound or outbound, ESP or AH. */
+void	ike_qm_sa_id(const struct ike_qm *, bool in, uint8_t proto,
+	    struct sa_id *);
 void	ike_mm_scrub(struct ike_mm *);
 struct ike_qm	*ike_qm_new(struct ike *, struct ike_mm *, bool initiator);
 /* The soft lifetime (rekey) of a Quick Mode's SAs, seconds after add. */
@@ -372,6 +399,9 @@ void	ike_timer_note(struct ike *, uint64_t at);
 /* The socket (index) and local address to reach peer from, or -1. */
 int	ike_sock_for_peer(struct ike *, const struct pa_addr *peer,
 	    struct pa_addr *local);
+/* Open socket a:port (the NAT-T port when natt) into ike->socks. */
+int	ike_open_sock(struct ike *, const struct pa_addr *, uint16_t port,
+	    bool natt) PA_MUST_USE;
 /* The NAT-T socket with the address of socket sock, or -1. */
 int	ike_natt_sock(const struct ike *, int sock);
 /* SHA-1 of a datagram, for duplicate detection. */
@@ -406,7 +436,6 @@ void	ike_mm_input(struct ike *, int sock, const struct pa_addr *from,
 /* An unprotected informational for a Main Mode SA being negotiated. */
 void	ike_mm_plain_notify(struct ike *, struct ike_mm *, const struct isk_hdr *,
 	    struct pa_bytes body);
-int	ike_id_text(const struct isk_id *, char *, size_t);
 /* For the authentication methods (ike_auth.h): */
 /* End a Main Mode: 547 (point: "Me" or "Peer"), then the method's retry. */
 void	ike_mm_fail(struct ike *, struct ike_mm *, const char *point,
@@ -513,6 +542,10 @@ bool	ike_krb_xform_gi(const struct isk_xform *, struct pa_bytes *);
 /* Per Main Mode state: made on demand, freed with ike_mm_krb_free. */
 struct ike_mm_krb	*ike_mm_krb_get(struct ike *, struct ike_mm *);
 void	ike_mm_krb_free(struct ike *, struct ike_mm *);
+/* What a worker's GSS step for a Main Mode ends with. */
+typedef void	(*ike_mm_krb_done_fn)(struct ike *, struct ike_mm *, int rc,
+		    struct pa_bytes out, bool complete,
+		    const struct ike_gss_err *);
 /* What a Main Mode negotiating with Kerberos keeps (mm->krb). */
 struct ike_mm_krb {
 	struct ike_mm_krb	*next;		/* all of the engine's */
@@ -526,13 +559,11 @@ struct ike_mm_krb {
 	size_t			 gi_r_len;
 	uint8_t			*tok;		/* token for our next message */
 	size_t			 toklen;
+	ike_mm_krb_done_fn	 step_done;	/* the running step's */
 };
-/* Start the initiator's first GSS step in a worker thread. */
-int	ike_mm_krb_step_async(struct ike *, struct ike_mm *) PA_MUST_USE;
-/* Called by mm_krb.c when a worker finished for mm (auth_krb.c). */
-void	ike_mm_krb_cred_done(struct ike *, struct ike_mm *, bool ok);
-void	ike_mm_krb_step_done(struct ike *, struct ike_mm *, int rc,
-	    struct pa_bytes out, bool complete, const struct ike_gss_err *);
+/* Start the initiator's first GSS step in a worker thread; done then. */
+int	ike_mm_krb_step_async(struct ike *, struct ike_mm *,
+	    ike_mm_krb_done_fn done) PA_MUST_USE;
 
 /* sel.c: rules and proposals from the policy model. */
 int	ike_rule_for_peer(const struct ike *, const struct pa_addr *peer,
@@ -552,8 +583,6 @@ int	ike_rule_for_pkt(const struct ike *, const struct drv_sel *pkt,
 	    const struct pol_spd_entry *, struct ike_rulecopy *,
 	    struct ike_ts *l, struct ike_ts *r) PA_MUST_USE;
 void	ike_rulecopy_clear(struct ike_rulecopy *);
-/* A certificate method of the rule takes any trusted CA. */
-bool	ike_rulecopy_any_ca(const struct ike_rulecopy *);
 /*
  * Leave out the AES-GCM offers of c (for a driver without DRV_F_GCM);
  * returns how many went.
@@ -592,6 +621,8 @@ const char	*ike_p2_str(const struct ike_p2 *, char *, size_t);
 int	ike_ts_write(struct wr *, const struct ike_ts *) PA_MUST_USE;
 int	ike_ts_from_id(const struct isk_id *, struct ike_ts *) PA_MUST_USE;
 bool	ike_ts_eq(const struct ike_ts *, const struct ike_ts *);
+/* An ID as text for logs and audit events (address, prefix or name). */
+int	ike_id_text(const struct isk_id *, char *, size_t);
 
 /*
  * SA entries (bundle.c): the driver filters that send the flow of a Quick

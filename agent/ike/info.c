@@ -355,3 +355,19 @@ out:
 	pa_wipe(plain, sizeof(plain));
 	free(m);
 }
+
+void
+ike_mm_authentic(struct ike *ike, struct ike_mm *mm)
+{
+	ike_dpd_alive(ike, mm);
+	/*
+	 * The peer floated to the NAT-T port: follow it, now that the
+	 * message that came from there proved to be the peer's. An
+	 * unauthenticated packet (its cookies are on the wire) must not
+	 * redirect our messages.
+	 */
+	if (ike->socks[mm->rx_sock].natt && !ike->socks[mm->sock].natt) {
+		mm->sock = mm->rx_sock;
+		mm->peer_port = mm->rx_port;
+	}
+}

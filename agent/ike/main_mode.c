@@ -32,36 +32,6 @@
 
 #define MM_MODE		IKE_MM_MODE
 
-int
-ike_id_text(const struct isk_id *id, char *buf, size_t cap)
-{
-	struct ike_ts t;
-	char a[PA_PREFIXSTRLEN];
-
-	if (ike_ts_from_id(id, &t) == 0) {
-		if (t.net.len == pa_addr_bits(t.net.addr.family))
-			snprintf(buf, cap, "%s",
-			    pa_addr_str(&t.net.addr, a, sizeof(a)));
-		else
-			snprintf(buf, cap, "%s",
-			    pa_prefix_str(&t.net, a, sizeof(a)));
-		return 0;
-	}
-	if (id->type == ISK_ID_FQDN || id->type == ISK_ID_USER_FQDN) {
-		size_t i, n = id->data.len < cap - 1 ? id->data.len : cap - 1;
-		struct rd r;
-		uint8_t c;
-
-		rd_init(&r, id->data.p, id->data.len);
-		for (i = 0; i < n && rd_u8(&r, &c) == 0; i++)
-			buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-		buf[i] = '\0';
-		return 0;
-	}
-	snprintf(buf, cap, "ID type %u (%zu bytes)", id->type, id->data.len);
-	return 0;
-}
-
 static void
 mm_established(struct ike *ike, struct ike_mm *mm)
 {
@@ -107,7 +77,7 @@ mm_established(struct ike *ike, struct ike_mm *mm)
 	    "%02x%02x%02x%02x.../%02x%02x%02x%02x...", pa, s, mm->peer_id,
 	    mm->cky_i[0], mm->cky_i[1], mm->cky_i[2], mm->cky_i[3],
 	    mm->cky_r[0], mm->cky_r[1], mm->cky_r[2], mm->cky_r[3]);
-	ike_mm_ready(ike, mm);
+	ike->up.mm_ready(ike, mm);
 }
 
 static const struct ike_auth_ops *const auth_methods[] = {
@@ -830,7 +800,6 @@ mm_take_id(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	}
 	return rc;
 }
-
 
 static void
 bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,

@@ -309,25 +309,6 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
 	return rc;
 }
 
-
-/* The Filter field of 541 and 542: the SA's selectors and IKE addresses. */
-void
-ike_qm_filter_text(const struct ike_qm *qm, char *out, size_t cap)
-{
-	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
-	    s2[PA_PREFIXSTRLEN];
-
-	pa_addr_str(&qm->peer, pa, sizeof(pa));
-	pa_addr_str(&qm->local, la, sizeof(la));
-	snprintf(out, cap, "Source IP Address %s, Destination IP Address %s, "
-	    "Protocol %u, Source Port %u, Destination Port %u, IKE Local "
-	    "Addr %s, IKE Peer Addr %s%s",
-	    pa_prefix_str(&qm->ts_l.net, s1, sizeof(s1)),
-	    pa_prefix_str(&qm->ts_r.net, s2, sizeof(s2)), qm->ts_l.proto,
-	    qm->ts_l.port, qm->ts_r.port, la, pa,
-	    qm->p2.tunnel ? ", tunnel" : "");
-}
-
 static void
 qm_established(struct ike *ike, struct ike_qm *qm)
 {
@@ -1127,7 +1108,7 @@ ike_qm_expire(struct ike *ike, const struct sa_id *id, uint64_t cookie,
 	qm->rekeyed = true;
 	ike_olog(ike, "QM SA (msgid %08x, SPI 0x%x) soft expiry: rekeying",
 	    qm->msgid, id->spi);
-	rc = ike_start_negotiation(ike, &qm->peer, &qm->ts_l, &qm->ts_r,
+	rc = ike->up.start_negotiation(ike, &qm->peer, &qm->ts_l, &qm->ts_r,
 	    qm->reqid, qm->rule);
 	if (rc != 0)
 		ike->st.acquire_failures++;
