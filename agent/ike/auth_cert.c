@@ -26,7 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "ike_auth.h"
-#include "ike_int.h"
+#include "ike_sa.h"
 
 #define IKE_MAX_CAS	32
 #define IKE_MAX_CRLS	64

@@ -26,7 +26,7 @@
 
 #include "auth_gss.h"
 #include "ike_auth.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 
 /* Our GSS Identity value (UTF-16LE) exactly as it goes on the wire. */
 static int

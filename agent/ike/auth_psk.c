@@ -10,7 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "ike_auth.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 
 /* The rule's first preshared key method has the key. */
 static bool

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ike_int.h"
+#include "ike_base.h"
 
 uint8_t *
 ike_dup_bytes(const uint8_t *p, size_t n)

@@ -24,7 +24,7 @@
 #include <openssl/rand.h>
 
 #include "audit.h"
-#include "ike_int.h"
+#include "ike_engine.h"
 #include "ike_krb.h"
 #include "pa_log.h"
 #include "pa_time.h"

@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#include "ike_int.h"
+#include "ike_exch.h"
 
 int
 ike_notify_plain_msg(uint8_t *buf, size_t cap, const uint8_t cky_i[8],

@@ -27,7 +27,7 @@
 
 #include "audit.h"
 #include "ike_auth.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 #include "pa_time.h"
 
 #define MM_MODE		IKE_MM_MODE

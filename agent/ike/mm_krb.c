@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "auth_gss.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 #include "ike_krb.h"
 
 #define KRB_RETRY_MS	10000	/* after a credential failure */

@@ -16,7 +16,7 @@
 
 #include "audit.h"
 #include "auth_gss.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 #include "pa_time.h"
 
 #define QM_MODE		"Data Protection Mode (Quick Mode)"

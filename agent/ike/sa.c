@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "audit.h"
-#include "ike_int.h"
+#include "ike_sa.h"
 #include "pa_time.h"
 
 static size_t

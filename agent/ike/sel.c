@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ike_int.h"
+#include "ike_sa.h"
 #include "spd.h"
 
 void

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ike_int.h"
+#include "ike_wire.h"
 #include "pa_log.h"
 
 int
