@@ -184,20 +184,12 @@ krb_error_notify(struct ike *ike, struct ike_mm *mm, struct pa_bytes tok)
 	struct wr w;
 	size_t n, g;
 
-	memset(&h, 0, sizeof(h));
-	memcpy(h.cky_i, mm->cky_i, 8);
-	memcpy(h.cky_r, mm->cky_r, 8);
-	h.exch = ISK_EXCH_INFO;
+	ike_mm_hdr(mm, &h, ISK_EXCH_INFO, 0, 0);
 	wr_init(&w, buf, sizeof(buf));
 	if (isk_hdr_write(&w, &h, &c) != 0 ||
 	    isk_pl_open(&w, &c, ISK_PL_N, &n) != 0)
 		return;
-	wr_u32(&w, ISK_DOI_IPSEC);
-	wr_u8(&w, ISK_PROTO_ISAKMP);
-	wr_u8(&w, 16);
-	wr_u16(&w, ISK_N_AUTHENTICATION_FAILED);
-	wr_bytes(&w, mm->cky_i, 8);
-	wr_bytes(&w, mm->cky_r, 8);
+	ike_notify_isakmp(&w, ISK_N_AUTHENTICATION_FAILED, mm->cky_i, mm->cky_r);
 	if (isk_pl_close(&w, n) != 0 ||
 	    isk_pl_open(&w, &c, IKE_GSS_PAYLOAD_TOKEN, &g) != 0 ||
 	    ike_gss_tok_encode(&w, IKE_GSS_TOKFMT_VENDOR, 0, tok) != 0 ||

@@ -28,3 +28,12 @@ ike_wr_view(const struct wr *w, size_t off, size_t n, struct pa_bytes *b)
 		return rc;
 	return rd_bytes(&r, n, b);
 }
+
+void
+ike_put32(uint8_t b[4], uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}

@@ -34,6 +34,8 @@ uint64_t	ike_now(void);
 void	ike_digest(const uint8_t *, size_t, uint8_t out[20]);
 /* A copy of n bytes (malloc(1) for none), or NULL. */
 uint8_t	*ike_dup_bytes(const uint8_t *, size_t);
+/* v into b, most significant byte first. */
+void	ike_put32(uint8_t b[4], uint32_t v);
 /* Borrow bytes [off, off+n) of what a writer holds. */
 int	ike_wr_view(const struct wr *, size_t off, size_t n, struct pa_bytes *)
 	    PA_MUST_USE;

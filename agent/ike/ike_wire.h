@@ -26,4 +26,14 @@ int	ike_encrypt_msg(struct ike_mm *, uint8_t *iv, struct wr *, size_t hdr_off)
 int	ike_decrypt_msg(struct ike_mm *, uint8_t *iv, const uint8_t *in, size_t len,
 	    uint8_t *out, size_t *outlen) PA_MUST_USE;
 
+/* An ISAKMP header under mm's cookies. */
+void	ike_mm_hdr(const struct ike_mm *, struct isk_hdr *, uint8_t exch,
+	    uint8_t flags, uint32_t msgid);
+/*
+ * A Notification payload body (RFC 2408 3.14) for the ISAKMP SA: DOI,
+ * protocol ISAKMP, its SPI CKY-I | CKY-R, type (the writer keeps errors).
+ */
+void	ike_notify_isakmp(struct wr *, uint16_t type, const uint8_t cky_i[8],
+	    const uint8_t cky_r[8]);
+
 #endif

@@ -125,11 +125,7 @@ mm_send(struct ike *ike, struct ike_mm *mm, struct wr *w, bool arm)
 static void
 mm_hdr(const struct ike_mm *mm, struct isk_hdr *h, bool enc)
 {
-	memset(h, 0, sizeof(*h));
-	memcpy(h->cky_i, mm->cky_i, 8);
-	memcpy(h->cky_r, mm->cky_r, 8);
-	h->exch = ISK_EXCH_MAIN;
-	h->flags = enc ? ISK_FLAG_ENC : 0;
+	ike_mm_hdr(mm, h, ISK_EXCH_MAIN, enc ? ISK_FLAG_ENC : 0, 0);
 }
 
 /*
@@ -554,12 +550,7 @@ mm_write_initial_contact(struct ike_mm *mm, struct wr *w, struct isk_chain *c)
 
 	if ((rc = isk_pl_open(w, c, ISK_PL_N, &n)) != 0)
 		return rc;
-	wr_u32(w, ISK_DOI_IPSEC);
-	wr_u8(w, ISK_PROTO_ISAKMP);
-	wr_u8(w, 16);
-	wr_u16(w, ISK_N_INITIAL_CONTACT);
-	wr_bytes(w, mm->cky_i, 8);
-	wr_bytes(w, mm->cky_r, 8);
+	ike_notify_isakmp(w, ISK_N_INITIAL_CONTACT, mm->cky_i, mm->cky_r);
 	if ((rc = isk_pl_close(w, n)) != 0)
 		return rc;
 	mm->initial_contact_sent = true;

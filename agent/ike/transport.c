@@ -290,3 +290,27 @@ ike_natt_sock(const struct ike *ike, int sock)
 			return (int)i;
 	return -1;
 }
+
+void
+ike_mm_hdr(const struct ike_mm *mm, struct isk_hdr *h, uint8_t exch,
+    uint8_t flags, uint32_t msgid)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->cky_i, mm->cky_i, 8);
+	memcpy(h->cky_r, mm->cky_r, 8);
+	h->exch = exch;
+	h->flags = flags;
+	h->msgid = msgid;
+}
+
+void
+ike_notify_isakmp(struct wr *w, uint16_t type, const uint8_t cky_i[8],
+    const uint8_t cky_r[8])
+{
+	wr_u32(w, ISK_DOI_IPSEC);
+	wr_u8(w, ISK_PROTO_ISAKMP);
+	wr_u8(w, 16);
+	wr_u16(w, type);
+	wr_bytes(w, cky_i, 8);
+	wr_bytes(w, cky_r, 8);
+}
