@@ -716,104 +716,100 @@ dpd_dead(struct ike *ike, struct ike_mm *mm)
 	ike_mm_kill(ike, mm, "dead peer (DPD)");
 }
 
-void
-ike_run_timers(struct ike *ike, uint64_t now)
+/* One Main Mode SA's deadlines that have come. */
+static void
+timers_mm(struct ike *ike, struct ike_mm *mm, uint64_t now)
 {
-	struct ike_mm *mm, *mnext;
-	struct ike_qm *qm, *qnext;
-	struct ike_pending **pp, *p;
-
-	if (ike_dh_wanted(ike))
-		ike_dh_refill(ike);
-	/* Every deadline is noted in timer_due: walk only when it has come. */
-	if (ike->timer_due == 0 || now < ike->timer_due)
+	if (mm->state == MM_DEAD) {
+		ike_mm_free(ike, mm);
 		return;
-	for (mm = ike->mm_head; mm != NULL; mm = mnext) {
-		mnext = mm->next;
-		if (mm->state == MM_DEAD) {
-			ike_mm_free(ike, mm);
-			continue;
-		}
-		if (mm->expire_at != 0 && mm->expire_at <= now) {
-			if (mm->state == MM_DONE) {
-				uint8_t ck[16];
-
-				memcpy(ck, mm->cky_i, 8);
-				memcpy(ck + 8, mm->cky_r, 8);
-				ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck,
-				    16, 1);
-				ike_mm_kill(ike, mm, "lifetime expired");
-			} else {
-				ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
-				    &mm->peer, "Peer", "No response from peer");
-				ike_mm_kill(ike, mm, "negotiation timed out");
-			}
-			continue;
-		}
-		if (mm->dpd_at != 0 && mm->dpd_at <= now &&
-		    mm->state == MM_DONE) {
-			if (mm->dpd_missed > ike->cfg.retrans_max) {
-				dpd_dead(ike, mm);
-				continue;
-			}
-			ike_dpd_send(ike, mm, ++mm->dpd_seq);
-			mm->dpd_missed++;
-			mm->dpd_at = now + ike->cfg.retrans_ms;
-		}
-		if (mm->keepalive_at != 0 && mm->keepalive_at <= now) {
-			/* RFC 3948 2.3: one 0xff byte keeps the NAT mapping. */
-			static const uint8_t ka = 0xff;
-			struct sockaddr_storage ss;
-			socklen_t sl;
-
-			pa_addr_to_sockaddr(&mm->peer, mm->peer_port, &ss, &sl);
-			if (sendto(ike->socks[mm->sock].fd, &ka, 1, 0,
-			    (struct sockaddr *)&ss, sl) < 0)
-				ike->st.send_failures++;
-			mm->keepalive_at = now + ike->cfg.keepalive_ms;
-		}
-		if (mm->retx_at != 0 && mm->retx_at <= now) {
-			if (mm->retx_n >= ike->cfg.retrans_max) {
-				mm->retx_at = 0;
-				mm->expire_at = now;	/* fails next run */
-				if (mm->state == MM_DONE)
-					mm->expire_at = 0;
-				continue;
-			}
-			retransmit(ike, mm->sock, &mm->peer, mm->peer_port,
-			    mm->tx, mm->txlen, &mm->retx_at, &mm->retx_n, now);
-		}
 	}
-	for (qm = ike->qm_head; qm != NULL; qm = qnext) {
-		qnext = qm->next;
-		if (qm->state == QM_DEAD) {
-			ike_qm_free(ike, qm);
-			continue;
+	if (mm->expire_at != 0 && mm->expire_at <= now) {
+		if (mm->state == MM_DONE) {
+			uint8_t ck[16];
+
+			memcpy(ck, mm->cky_i, 8);
+			memcpy(ck + 8, mm->cky_r, 8);
+			ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck, 16, 1);
+			ike_mm_kill(ike, mm, "lifetime expired");
+		} else {
+			ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
+			    &mm->peer, "Peer", "No response from peer");
+			ike_mm_kill(ike, mm, "negotiation timed out");
 		}
-		if (qm->state == QM_I_OUTWAIT && qm->out_at <= now) {
-			ike_qm_out_due(ike, qm);
-			continue;
-		}
-		if (qm->retx_at != 0 && qm->retx_at <= now) {
-			if (qm->mm == NULL || qm->retx_n >= ike->cfg.retrans_max) {
-				ike_audit_fail(ike,
-				    "Data Protection Mode (Quick Mode)",
-				    &qm->peer, "Peer", "No response from peer");
-				ike_qm_kill(ike, qm, true, "no response");
-				continue;
-			}
-			retransmit(ike, qm->mm->sock, &qm->peer,
-			    qm->mm->peer_port, qm->tx, qm->txlen, &qm->retx_at,
-			    &qm->retx_n, now);
-		}
+		return;
 	}
-	/*
-	 * Acquires waiting for Main Mode: a rule that allows unsecured
-	 * communication gets a soft association once the peer was asked
-	 * and stayed silent for soft_sa_ms (the negotiation goes on); a
-	 * request whose Main Mode died, or that waited longer than a
-	 * negotiation can last, is dropped.
-	 */
+	if (mm->dpd_at != 0 && mm->dpd_at <= now && mm->state == MM_DONE) {
+		if (mm->dpd_missed > ike->cfg.retrans_max) {
+			dpd_dead(ike, mm);
+			return;
+		}
+		ike_dpd_send(ike, mm, ++mm->dpd_seq);
+		mm->dpd_missed++;
+		mm->dpd_at = now + ike->cfg.retrans_ms;
+	}
+	if (mm->keepalive_at != 0 && mm->keepalive_at <= now) {
+		/* RFC 3948 2.3: one 0xff byte keeps the NAT mapping. */
+		static const uint8_t ka = 0xff;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		pa_addr_to_sockaddr(&mm->peer, mm->peer_port, &ss, &sl);
+		if (sendto(ike->socks[mm->sock].fd, &ka, 1, 0,
+		    (struct sockaddr *)&ss, sl) < 0)
+			ike->st.send_failures++;
+		mm->keepalive_at = now + ike->cfg.keepalive_ms;
+	}
+	if (mm->retx_at != 0 && mm->retx_at <= now) {
+		if (mm->retx_n >= ike->cfg.retrans_max) {
+			mm->retx_at = 0;
+			mm->expire_at = now;	/* fails next run */
+			if (mm->state == MM_DONE)
+				mm->expire_at = 0;
+			return;
+		}
+		retransmit(ike, mm->sock, &mm->peer, mm->peer_port, mm->tx,
+		    mm->txlen, &mm->retx_at, &mm->retx_n, now);
+	}
+}
+
+/* One Quick Mode SA's deadlines that have come. */
+static void
+timers_qm(struct ike *ike, struct ike_qm *qm, uint64_t now)
+{
+	if (qm->state == QM_DEAD) {
+		ike_qm_free(ike, qm);
+		return;
+	}
+	if (qm->state == QM_I_OUTWAIT && qm->out_at <= now) {
+		ike_qm_out_due(ike, qm);
+		return;
+	}
+	if (qm->retx_at != 0 && qm->retx_at <= now) {
+		if (qm->mm == NULL || qm->retx_n >= ike->cfg.retrans_max) {
+			ike_audit_fail(ike, "Data Protection Mode (Quick Mode)",
+			    &qm->peer, "Peer", "No response from peer");
+			ike_qm_kill(ike, qm, true, "no response");
+			return;
+		}
+		retransmit(ike, qm->mm->sock, &qm->peer, qm->mm->peer_port,
+		    qm->tx, qm->txlen, &qm->retx_at, &qm->retx_n, now);
+	}
+}
+
+/*
+ * Acquires waiting for Main Mode: a rule that allows unsecured
+ * communication gets a soft association once the peer was asked and
+ * stayed silent for soft_sa_ms (the negotiation goes on); a request whose
+ * Main Mode died, or that waited longer than a negotiation can last, is
+ * dropped.
+ */
+static void
+timers_pending(struct ike *ike, uint64_t now)
+{
+	struct ike_pending **pp, *p;
+	struct ike_mm *mm;
+
 	for (pp = &ike->pending; (p = *pp) != NULL;) {
 		bool mm_alive = false;
 		uint64_t asked;
@@ -838,6 +834,28 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		ike_rulecopy_clear(&p->rule);
 		free(p);
 	}
+}
+
+void
+ike_run_timers(struct ike *ike, uint64_t now)
+{
+	struct ike_mm *mm, *mnext;
+	struct ike_qm *qm, *qnext;
+
+	if (ike_dh_wanted(ike))
+		ike_dh_refill(ike);
+	/* Every deadline is noted in timer_due: walk only when it has come. */
+	if (ike->timer_due == 0 || now < ike->timer_due)
+		return;
+	for (mm = ike->mm_head; mm != NULL; mm = mnext) {
+		mnext = mm->next;
+		timers_mm(ike, mm, now);
+	}
+	for (qm = ike->qm_head; qm != NULL; qm = qnext) {
+		qnext = qm->next;
+		timers_qm(ike, qm, now);
+	}
+	timers_pending(ike, now);
 	ike_soft_run(ike, now);
 	ike->timer_due = timers_min(ike);
 }
