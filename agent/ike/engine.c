@@ -356,6 +356,17 @@ ike_pause(struct ike *ike, bool paused)
 	ike->paused = paused;
 }
 
+/* Tell the peer the ISAKMP SA mm is deleted (RFC 2408 3.15). */
+static void
+mm_delete_send(struct ike *ike, struct ike_mm *mm)
+{
+	uint8_t ck[16];
+
+	memcpy(ck, mm->cky_i, 8);
+	memcpy(ck + 8, mm->cky_r, 8);
+	ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck, 16, 1);
+}
+
 void
 ike_shutdown(struct ike *ike)
 {
@@ -391,13 +402,8 @@ ike_shutdown(struct ike *ike)
 		ike_qm_kill(ike, qm, true, "shutdown");
 	}
 	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
-		if (mm->state == MM_DONE) {
-			uint8_t ck[16];
-
-			memcpy(ck, mm->cky_i, 8);
-			memcpy(ck + 8, mm->cky_r, 8);
-			ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck, 16, 1);
-		}
+		if (mm->state == MM_DONE)
+			mm_delete_send(ike, mm);
 		ike_mm_kill(ike, mm, "shutdown");
 	}
 }
@@ -726,11 +732,7 @@ timers_mm(struct ike *ike, struct ike_mm *mm, uint64_t now)
 	}
 	if (mm->expire_at != 0 && mm->expire_at <= now) {
 		if (mm->state == MM_DONE) {
-			uint8_t ck[16];
-
-			memcpy(ck, mm->cky_i, 8);
-			memcpy(ck + 8, mm->cky_r, 8);
-			ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck, 16, 1);
+			mm_delete_send(ike, mm);
 			ike_mm_kill(ike, mm, "lifetime expired");
 		} else {
 			ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
