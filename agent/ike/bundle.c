@@ -45,6 +45,7 @@ struct ike_bundle {
 	bool			 tunnel;
 	uint32_t		 reqid;
 	uint32_t		 prio;
+	bool			 inpass;	/* the inbound entry's */
 	unsigned		 refs;
 	struct spd_id		 in;
 	struct spd_id		 out;
@@ -97,11 +98,88 @@ bundle_prio(const struct ike_qm *qm)
 	    qm->ts_l.proto, qm->ts_l.port, qm->ts_r.port);
 }
 
-int
-ike_bundle_hold(struct ike *ike, struct ike_qm *qm)
+/*
+ * The inbound entry accepts clear text as the rule's filter action says.
+ * An SA the default response rule answered accepts it too: no filter of
+ * ours asked for it, clear text from that peer was accepted before it and
+ * stays so; it secures what we send back. Without this, what the
+ * initiator's own policy leaves in clear inside the negotiated IDs
+ * (Request Security's All ICMP Traffic: Permit) would be dropped here once
+ * the SA is up: our echo request leaves over ESP, its clear answer would
+ * never come in.
+ */
+static bool
+bundle_inpass(const struct ike_qm *qm)
+{
+	return qm->rule != NULL && (qm->rule->inpass ||
+	    qm->rule->default_rule);
+}
+
+/* Both entries of b, with new indexes, at b->prio (inbound first). */
+static int
+bundle_add(struct ike *ike, struct ike_bundle *b)
 {
 	const struct driver_ops *ops = ike->cfg.drv_ops;
 	struct spd_params p;
+	int rc;
+
+	b->in.index = b->out.index = IKE_BUNDLE_INDEX_BASE +
+	    ++ike->next_bundle_index;
+	b->in.dir = DRV_DIR_IN;
+	b->out.dir = DRV_DIR_OUT;
+	bundle_params(b, true, b->inpass, &p);
+	if ((rc = ops->policy_add(ike->cfg.drv, &b->in, &p)) != 0)
+		return rc;
+	bundle_params(b, false, false, &p);
+	if ((rc = ops->policy_add(ike->cfg.drv, &b->out, &p)) != 0) {
+		if (ops->policy_del(ike->cfg.drv, &b->in) != 0)
+			log_warnx("SA entry: the driver kept an inbound filter");
+		return rc;
+	}
+	return 0;
+}
+
+static void
+bundle_remove(struct ike *ike, struct ike_bundle *b)
+{
+	const struct driver_ops *ops = ike->cfg.drv_ops;
+
+	/* Outbound first: nothing new leaves towards SAs about to go. */
+	if (ops->policy_del(ike->cfg.drv, &b->out) != 0 ||
+	    ops->policy_del(ike->cfg.drv, &b->in) != 0)
+		log_warnx("SA entry: the driver could not remove a filter");
+}
+
+/*
+ * A Quick Mode of a flow whose entry stands behind the filter this one was
+ * negotiated under: what the default response rule answered, and now a
+ * policy of ours (reloaded: Respond Only became Request Security) has a
+ * filter for the same traffic. That filter, ahead of the entry, carries
+ * no SA (reqid 0): every packet of the flow would raise an acquire and
+ * wait for ever. The entry moves ahead of the filter, new entries first,
+ * then the old ones go, so no packet sees neither.
+ */
+static void
+bundle_promote(struct ike *ike, struct ike_bundle *b, const struct ike_qm *qm)
+{
+	struct ike_bundle old = *b;
+	uint32_t prio = bundle_prio(qm);
+
+	if (prio >= b->prio)
+		return;
+	b->prio = prio;
+	b->inpass = bundle_inpass(qm);
+	if (bundle_add(ike, b) != 0) {
+		log_warnx("SA entry: cannot move ahead of its filter");
+		*b = old;
+		return;
+	}
+	bundle_remove(ike, &old);
+}
+
+int
+ike_bundle_hold(struct ike *ike, struct ike_qm *qm)
+{
 	struct ike_bundle *b;
 	int rc;
 
@@ -112,6 +190,7 @@ ike_bundle_hold(struct ike *ike, struct ike_qm *qm)
 			b->refs++;
 			qm->bundle = b;
 			qm->reqid = b->reqid;
+			bundle_promote(ike, b, qm);
 			return 0;
 		}
 	if ((b = calloc(1, sizeof(*b))) == NULL)
@@ -125,21 +204,9 @@ ike_bundle_hold(struct ike *ike, struct ike_qm *qm)
 	b->tunnel = qm->p2.tunnel;
 	b->reqid = qm->reqid;
 	b->prio = bundle_prio(qm);
+	b->inpass = bundle_inpass(qm);
 	b->refs = 1;
-	b->in.index = b->out.index = IKE_BUNDLE_INDEX_BASE +
-	    ++ike->next_bundle_index;
-	b->in.dir = DRV_DIR_IN;
-	b->out.dir = DRV_DIR_OUT;
-	/* Inbound first: the answers to what the outbound one lets go. */
-	bundle_params(b, true, qm->rule != NULL && qm->rule->inpass, &p);
-	if ((rc = ops->policy_add(ike->cfg.drv, &b->in, &p)) != 0) {
-		free(b);
-		return rc;
-	}
-	bundle_params(b, false, false, &p);
-	if ((rc = ops->policy_add(ike->cfg.drv, &b->out, &p)) != 0) {
-		if (ops->policy_del(ike->cfg.drv, &b->in) != 0)
-			log_warnx("SA entry: the driver kept an inbound filter");
+	if ((rc = bundle_add(ike, b)) != 0) {
 		free(b);
 		return rc;
 	}
@@ -147,17 +214,6 @@ ike_bundle_hold(struct ike *ike, struct ike_qm *qm)
 	ike->bundles = b;
 	qm->bundle = b;
 	return 0;
-}
-
-static void
-bundle_remove(struct ike *ike, struct ike_bundle *b)
-{
-	const struct driver_ops *ops = ike->cfg.drv_ops;
-
-	/* Outbound first: nothing new leaves towards SAs about to go. */
-	if (ops->policy_del(ike->cfg.drv, &b->out) != 0 ||
-	    ops->policy_del(ike->cfg.drv, &b->in) != 0)
-		log_warnx("SA entry: the driver could not remove a filter");
 }
 
 void

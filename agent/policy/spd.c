@@ -308,12 +308,32 @@ expand_filter(struct spd_build *b, struct spd_tmp *t,
 	static const uint8_t fams[2] = { AF_INET, AF_INET6 };
 	struct pa_prefix *sv = NULL, *dv = NULL, s, d;
 	size_t ns = 0, nd = 0, i, j, k;
-	bool out_fwd, in_fwd;
+	bool out_fwd, in_fwd, out_mir, in_mir;
 	int rc;
 
-	/* Which directions the forward selector (src -> dst) applies to. */
+	/*
+	 * Which directions the forward selector (src -> dst) and its mirror
+	 * apply to: a packet from this host is only ever outbound, one to it
+	 * only inbound.
+	 */
 	out_fwd = f->dst.kind != POL_ADDR_ME;
 	in_fwd = f->src.kind != POL_ADDR_ME;
+	out_mir = f->mirrored && in_fwd;
+	in_mir = f->mirrored && out_fwd;
+	/*
+	 * A tunnel rule's filter points at the tunnel endpoint: what is
+	 * behind it is the destination (as Windows' tunnel rules are
+	 * written). Between two networks of which neither is this host (a
+	 * gateway), traffic to the destination leaves through the tunnel
+	 * and traffic from it arrives through the tunnel; the other two
+	 * directions are the inside's own traffic, forwarded in clear
+	 * towards the tunnel or out of it (an inbound entry for it would
+	 * demand a tunnel SA of clear text from the inside).
+	 */
+	if (!pa_addr_is_unset(&t->e.tunnel) && out_fwd && in_fwd) {
+		in_fwd = false;
+		out_mir = false;
+	}
 	if ((rc = expand_endpoint(&f->src, my, nmy, &sv, &ns)) != 0 ||
 	    (rc = expand_endpoint(&f->dst, my, nmy, &dv, &nd)) != 0)
 		goto out;
@@ -335,13 +355,11 @@ expand_filter(struct spd_build *b, struct spd_tmp *t,
 				if (in_fwd && (rc = emit(b, t, POL_DIR_IN,
 				    &s, &d, f->sport, f->dport)) != 0)
 					goto out;
-				if (!f->mirrored)
-					continue;
 				/* The mirror: dst -> src, ports swapped. */
-				if (in_fwd && (rc = emit(b, t, POL_DIR_OUT,
+				if (out_mir && (rc = emit(b, t, POL_DIR_OUT,
 				    &d, &s, f->dport, f->sport)) != 0)
 					goto out;
-				if (out_fwd && (rc = emit(b, t, POL_DIR_IN,
+				if (in_mir && (rc = emit(b, t, POL_DIR_IN,
 				    &d, &s, f->dport, f->sport)) != 0)
 					goto out;
 			}

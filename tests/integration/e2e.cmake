@@ -66,3 +66,16 @@ add_test(NAME uesp_mtu COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/uesp_mtu.sh)
 set_tests_properties(uesp_mtu PROPERTIES LABELS integration
 	TIMEOUT 300 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# Windows' three built-in policies between two agents, without a directory
+# (PSK for Kerberos): Respond/Request/Secure in every pairing the mission
+# meets, ESP, nothing in clear, ICMP as each policy says (issue 21).
+add_test(NAME e2e_builtin_pair COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/builtin_pair.sh)
+set_tests_properties(e2e_builtin_pair PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# Site to site: two gateways forward between hosts behind them through an
+# ESP tunnel (issue 12).
+add_test(NAME e2e_gateway COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/gateway.sh)
+set_tests_properties(e2e_gateway PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -418,11 +418,13 @@ winner(struct side *s, enum drv_dir dir, const struct pa_addr *src,
 
 /*
  * s's driver sends its traffic to peer through its SAs, and takes
- * peer's only through them: an SA entry both ways with exactly the
- * negotiated bundle and the reqid every SA of s carries.
+ * peer's through them (and, with inpass, in clear too: an SA the
+ * default response rule answered): an SA entry both ways with exactly
+ * the negotiated bundle and the reqid every SA of s carries.
  */
 static void
-check_entries(struct side *s, struct side *peer, bool ah, bool esp)
+check_entries(struct side *s, struct side *peer, bool ah, bool esp,
+    bool inpass)
 {
 	const struct null_policy *o, *i;
 	size_t k;
@@ -437,7 +439,8 @@ check_entries(struct side *s, struct side *peer, bool ah, bool esp)
 	assert_int_equal(o->params.want_esp, esp);
 	assert_int_equal(i->params.want_ah, ah);
 	assert_int_equal(i->params.want_esp, esp);
-	assert_false(i->params.inpass);
+	assert_int_equal(i->params.inpass, inpass);
+	assert_false(o->params.inpass);
 	assert_true(null_sa_count(s->drv) > 0);
 	for (k = 0; k < null_sa_count(s->drv); k++) {
 		const struct null_sa *x = null_sa_get(s->drv, k);
@@ -479,8 +482,9 @@ test_sa_entries(void **state)
 		}
 		acquire(&a, &b);
 		assert_true(pump(&a, &b, both_qm, 5000));
-		check_entries(&a, &b, false, true);
-		check_entries(&b, &a, false, true);
+		check_entries(&a, &b, false, true, false);
+		/* B answered under its default response rule. */
+		check_entries(&b, &a, false, true, round == 1);
 		/* A rekey: new SAs of the same reqid, the same entry. */
 		npol = null_policy_count(a.drv);
 		for (i = 0; i < null_sa_count(a.drv); i++) {
@@ -494,8 +498,8 @@ test_sa_entries(void **state)
 		assert_true(pump(&a, &b, both_two_qm, 5000));
 		assert_int_equal(null_sa_count(a.drv), 4);
 		assert_int_equal(null_policy_count(a.drv), npol);
-		check_entries(&a, &b, false, true);
-		check_entries(&b, &a, false, true);
+		check_entries(&a, &b, false, true, false);
+		check_entries(&b, &a, false, true, round == 1);
 		/* Gone with the last SA of the flow, on both sides. */
 		ike_shutdown(a.ike);
 		assert_int_equal(null_policy_count(a.drv), 0);
@@ -505,6 +509,38 @@ test_sa_entries(void **state)
 		side_close(&a);
 		side_close(&b);
 	}
+}
+
+/*
+ * A hard expiry on our side takes the pair away on the peer's side too
+ * (a Delete for our inbound SPI): the peer stops sending into an SA we
+ * no longer have (on xfrm it would until its own half died).
+ */
+static void
+test_hard_expiry_tells_peer(void **state)
+{
+	struct side a, b;
+	const struct null_sa *s = NULL;
+	size_t i;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	acquire(&a, &b);
+	assert_true(pump(&a, &b, both_qm, 5000));
+	assert_true(null_sa_count(b.drv) > 0);
+	for (i = 0; i < null_sa_count(a.drv); i++) {
+		s = null_sa_get(a.drv, i);
+		if (!s->params.inbound)
+			break;
+	}
+	assert_non_null(s);
+	assert_int_equal(null_inject_expire(a.drv, &s->id, true), 0);
+	assert_int_equal(null_driver_ops.dispatch(a.drv), 0);
+	assert_int_equal(null_sa_count(a.drv), 0);
+	assert_true(pump(&a, &b, b_has_no_sas, 3000));
+	side_close(&a);
+	side_close(&b);
 }
 
 /* What `show qmsas` / `show mmsas` read (ike_foreach_qmsa/mmsa). */
@@ -2552,6 +2588,7 @@ main(void)
 		cmocka_unit_test(test_psk_transport),
 		cmocka_unit_test(test_sa_info),
 		cmocka_unit_test(test_sa_entries),
+		cmocka_unit_test(test_hard_expiry_tells_peer),
 		cmocka_unit_test(test_soft_only_when_asked),
 		cmocka_unit_test(test_soft_scoped),
 		cmocka_unit_test(test_order_tunnel_pfs_bundle),

@@ -243,6 +243,55 @@ test_mirror_and_me(void **state)
 	tb_done(&t, spd);
 }
 
+/*
+ * A tunnel rule between two networks, on a gateway (neither side is this
+ * host): outbound to the destination behind the endpoint, inbound from
+ * it, nothing for the inside's own traffic (it is forwarded in clear
+ * towards the tunnel); mirrored or not. Without a tunnel the filter keeps
+ * all four entries.
+ */
+static void
+test_tunnel_gateway(void **state)
+{
+	const char *my[] = { "10.93.1.1", "10.82.0.1" };
+	static const struct probe probes[] = {
+		{ "out", POL_DIR_OUT, "10.93.1.2", "10.93.2.2", 6, 1000, 22,
+		    "gw" },
+		{ "in", POL_DIR_IN, "10.93.2.2", "10.93.1.2", 6, 22, 1000,
+		    "gw" },
+		{ "inside-in", POL_DIR_IN, "10.93.1.2", "10.93.2.2", 6, 1000,
+		    22, "(none)" },
+		{ "back-out", POL_DIR_OUT, "10.93.2.2", "10.93.1.2", 6, 22,
+		    1000, "(none)" },
+	};
+	struct pol_spd *spd;
+	const struct pol_spd_entry *e;
+	struct tb t;
+	int mirrored;
+
+	(void)state;
+	for (mirrored = 0; mirrored < 2; mirrored++) {
+		tb_init(&t);
+		tb_rule(&t, "gw", "10.93.1.0/24", "10.93.2.0/24", 0, 0, 0,
+		    mirrored, POL_ACT_NEGOTIATE);
+		assert_int_equal(pa_addr_parse("10.82.0.2",
+		    &t.p->rules[t.p->nrules - 1].tunnel), 0);
+		spd = tb_compile(&t, my, 2);
+		assert_int_equal(pol_spd_count(spd), mirrored ? 2 : 1);
+		e = pol_spd_entry_at(spd, 0);
+		assert_int_equal(e->dir, POL_DIR_OUT);
+		if (mirrored)
+			expect_winners(spd, probes, NPROBES(probes));
+		tb_done(&t, spd);
+	}
+	tb_init(&t);
+	tb_rule(&t, "tr", "10.93.1.0/24", "10.93.2.0/24", 0, 0, 0, true,
+	    POL_ACT_NEGOTIATE);
+	spd = tb_compile(&t, my, 2);
+	assert_int_equal(pol_spd_count(spd), 4);
+	tb_done(&t, spd);
+}
+
 static void
 test_any_both_families(void **state)
 {
@@ -593,6 +642,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mirror_and_me),
+		cmocka_unit_test(test_tunnel_gateway),
 		cmocka_unit_test(test_any_both_families),
 		cmocka_unit_test(test_mirror_swaps_ports),
 		cmocka_unit_test(test_dns_and_inactive),

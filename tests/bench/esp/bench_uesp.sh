@@ -6,6 +6,11 @@
 # same link) when charon is installed; and the single-core ceilings of
 # the engine and of raw EVP (uesp_bench).
 # Usage: bench_uesp.sh UESP_PEER UESP_BENCH [SECONDS]   (77: cannot run)
+# Each iperf line also gives the CPU time of the two ESP processes (both
+# uesp_peer, or both charons) per Gbit/s, and a "RESULT esp ..." line for
+# tests/bench/run-all.sh. UESP_BENCH_PIN=1 pins side A (its ESP process
+# and the iperf3 client) to CPU 0 and side B to CPU 1. charon runs as
+# configured for throughput (logging off, large IKE SA table).
 set -u
 peer=${1:?usage: bench_uesp.sh uesp_peer uesp_bench [seconds]}
 ubench=${2:?usage}
@@ -44,17 +49,46 @@ ip -n $A addr add 10.88.0.1/24 dev vA; ip -n $B addr add 10.88.0.2/24 dev vB
 for n in $A $B; do ip -n $n link set lo up; done
 ip -n $A link set vA up; ip -n $B link set vB up
 
-iperf() {	# label
-	ip netns exec $B iperf3 -s -1 -B 10.88.0.2 >/dev/null 2>&1 &
-	local s=$!
+# CPU time (clock ticks) of the processes named in $esp_pids, threads
+# included; pin A|B: the taskset prefix for that side's processes.
+esp_pids=""
+ticks() {
+	local p t=0
+	for p in $esp_pids; do
+		t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0)))
+	done
+	echo $t
+}
+pin() {
+	[ "${UESP_BENCH_PIN:-0}" = 1 ] || return 0
+	echo "taskset -c $([ "$1" = A ] && echo 0 || echo 1)"
+}
+pin_pid() {	# side pid: move the process and its threads to the side's CPU
+	[ "${UESP_BENCH_PIN:-0}" = 1 ] || return 0
+	taskset -a -p -c $([ "$1" = A ] && echo 0 || echo 1) $2 >/dev/null
+}
+# report label key mbit retrans t0 t1: the human line and the RESULT line
+report() {
+	local cpg
+	cpg=$(awk -v a=$5 -v b=$6 -v h=$(getconf CLK_TCK) -v s=$secs -v m=$3 \
+	    'BEGIN { if (m > 0) printf "%.3f", (b - a) / h / s / (m / 1000); else print "nan" }')
+	printf '%-40s %8s Mbit/s  (%s retransmits)  ESP processes: %s CPU per Gbit/s\n' \
+	    "$1" "$3" "$4" "$cpg"
+	echo "RESULT esp path=$2 mbps=$3 cpu_per_gbps=$cpg retrans=$4"
+}
+iperf() {	# label [key]
+	ip netns exec $B $(pin B) iperf3 -s -1 -B 10.88.0.2 >/dev/null 2>&1 &
+	local s=$! t0 t1
 	poll_until 10 sh -c "ip netns exec $B ss -ltn | grep -q :5201" || fail iperf3
 	local r
-	r=$(ip netns exec $A iperf3 -c 10.88.0.2 -t $secs -f m 2>&1 |
+	t0=$(ticks)
+	r=$(ip netns exec $A $(pin A) iperf3 -c 10.88.0.2 -t $secs -f m 2>&1 |
 	    awk '/sender/ { t = $(NF-1) } /receiver/ { print $(NF-2), t }')
+	t1=$(ticks)
 	wait $s
 	[ -n "$r" ] || fail "$1: iperf3 gave no figure"
-	set -- "$1" $r
-	printf '%-40s %8s Mbit/s  (%s retransmits)\n' "$1" "$2" "$3"
+	set -- "$1" "${2:-veth}" $r
+	report "$1" "$2" "$3" "$4" $t0 $t1
 }
 
 # UESP_BENCH_QUICK=1: uesp only (while tuning; not for quoted figures).
@@ -68,6 +102,9 @@ echo "== one TCP stream, $secs s, between two namespaces"
 
 start A $A 3
 start B $B 4
+pin_pid A $pidA
+pin_pid B $pidB
+esp_pids="$pidA $pidB"
 cmd A pol 1 out protect 10.88.0.1/32 10.88.0.2/32 0 0 0 10 reqid 1
 cmd A pol 1 in protect 10.88.0.2/32 10.88.0.1/32 0 0 0 10 reqid 1
 cmd B pol 1 out protect 10.88.0.2/32 10.88.0.1/32 0 0 0 10 reqid 1
@@ -90,11 +127,11 @@ G=00112233445566778899aabbccddeeff01020304
 sas aes128 sha1 $K $H $K $H 1001 2002
 # UESP_BENCH_DEBUG=1: kernel counters and links after the CBC run.
 [ -n "${UESP_BENCH_DEBUG:-}" ] && { ip netns exec $A nstat -n; ip netns exec $B nstat -n; }
-iperf "uesp aes128-cbc/hmac-sha1-96 (udp-encap)"
+iperf "uesp aes128-cbc/hmac-sha1-96 (udp-encap)" uesp-cbc
 [ -n "${UESP_BENCH_DEBUG:-}" ] && { ip netns exec $A nstat; echo ---; ip netns exec $B nstat; ip -n $A -s link; ip -n $B -s link; }
 unsas 1001 2002
 sas gcm128 none $G - $G - 1003 2004
-iperf "uesp aes128-gcm-16 (udp-encap)"
+iperf "uesp aes128-gcm-16 (udp-encap)" uesp-gcm
 st B replay; rp=$S; st B not_auth; na=$S
 echo "receiver drops: replay=$rp icv=$na"
 cmd A quit; cmd B quit
@@ -125,10 +162,16 @@ sw_start() {
 	mkdir -p $dir/run $dir/swanctl/{x509,x509ca,x509ocsp,x509aa,x509ac,x509crl,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
 	cat >$dir/strongswan.conf <<EOC
 charon {
-	load = random nonce openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
+	load = random nonce gmp openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
 	load_modular = no
 	install_virtual_ip = no
-	syslog { daemon { default = -1 } }
+	block_threshold = 100000
+	ikesa_table_size = 32768
+	ikesa_table_segments = 16
+	dh_exponent_ansi_x9_42 = no
+	syslog { daemon { default = -1 }
+		auth { default = -1 } }
+	filelog { stderr { default = -1 } }
 	plugins {
 		vici { socket = unix://$dir/run/charon.vici }
 		socket-default { fwmark = 0x42 }
@@ -166,6 +209,7 @@ EOC
 	pids+=($!)
 	poll_until 15 swanctl --stats --uri unix://$dir/run/charon.vici \
 	    >/dev/null 2>&1 || fail "charon $1 did not start: $(cat $dir/out)"
+	pin_pid $1 $(cat $dir/run/charon.pid)
 	SWANCTL_DIR=$dir/swanctl swanctl --load-all --noprompt \
 	    --uri unix://$dir/run/charon.vici \
 	    --file $dir/swanctl/swanctl.conf >/dev/null || fail "swanctl $1"
@@ -180,22 +224,25 @@ sw_stop() {
 		rm -rf $tmp/sw$h
 	done
 }
-iperf_sw() {	# label
-	ip netns exec $B iperf3 -s -1 -B 10.88.2.1 >/dev/null 2>&1 &
-	local s=$!
+iperf_sw() {	# label key
+	ip netns exec $B $(pin B) iperf3 -s -1 -B 10.88.2.1 >/dev/null 2>&1 &
+	local s=$! t0 t1
 	poll_until 10 sh -c "ip netns exec $B ss -ltn | grep -q :5201" || fail iperf3
 	local r
-	r=$(ip netns exec $A iperf3 -c 10.88.2.1 -B 10.88.1.1 -t $secs -f m 2>&1 |
+	esp_pids="$(cat $tmp/swA/run/charon.pid) $(cat $tmp/swB/run/charon.pid)"
+	t0=$(ticks)
+	r=$(ip netns exec $A $(pin A) iperf3 -c 10.88.2.1 -B 10.88.1.1 -t $secs -f m 2>&1 |
 	    awk '/sender/ { t = $(NF-1) } /receiver/ { print $(NF-2), t }')
+	t1=$(ticks)
 	wait $s
-	set -- "$1" ${r:-failed ?}
-	printf '%-40s %8s Mbit/s  (%s retransmits)\n' "$1" "$2" "$3"
+	set -- "$1" "$2" ${r:-0 ?}
+	report "$1" "$2" "$3" "$4" $t0 $t1
 }
 for esp in aes128-sha1 aes128gcm16; do
 	sw_start A $A 10.88.0.1 10.88.0.2 10.88.1.1/32 10.88.2.1/32 $esp
 	sw_start B $B 10.88.0.2 10.88.0.1 10.88.2.1/32 10.88.1.1/32 $esp
 	swanctl --initiate --uri unix://$tmp/swA/run/charon.vici --child t \
 	    >/dev/null 2>&1 || fail "strongSwan: no tunnel"
-	iperf_sw "strongSwan kernel-libipsec $esp"
+	iperf_sw "strongSwan kernel-libipsec $esp" charon-$esp
 	sw_stop
 done

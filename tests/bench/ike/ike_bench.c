@@ -8,7 +8,10 @@
  * usage: ike_bench --local A --remote B --psk S [--ike 3des-sha1-modp1024]
  *        [--esp aes128-sha1] [--count N] [--parallel P] [--port N]
  *        [--latency] [--timeout-ms T] [--transport]
+ *        [--cert F --key F --ca F --ca-dn DN]
  *
+ * --cert/--key/--ca/--ca-dn: RSA signatures instead of the PSK (the PSK
+ * argument is still required and ignored), as ike_peer takes them.
  * --latency runs the handshakes one after the other and prints each one's
  * time (acquire to both Quick Mode SAs), the median and the worst;
  * a handshake not done within T ms (default 10000) counts as failed.
@@ -82,6 +85,10 @@ main(int argc, char **argv)
 		{ "latency", no_argument, NULL, 'L' },
 		{ "transport", no_argument, NULL, 'M' },
 		{ "timeout-ms", required_argument, NULL, 'T' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "ca-dn", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ike_onerule one;
@@ -94,6 +101,8 @@ main(int argc, char **argv)
 	struct drv_sel pkt;
 	const char *psk = NULL, *ikes = "aes128-sha1-modp2048",
 	    *esps = "aes128-sha1";
+	const char *certf = NULL, *keyf = NULL, *caf = NULL;
+	char *cadn = NULL;
 	unsigned count = 1000, parallel = 32, port = 500, started = 0;
 	unsigned timeout_ms = 10000, lat_fail = 0, recorded = 0;
 	bool latency = false, tunnel = true;
@@ -118,6 +127,10 @@ main(int argc, char **argv)
 		case 'L': latency = true; break;
 		case 'M': tunnel = false; break;
 		case 'T': timeout_ms = (unsigned)atoi(optarg); break;
+		case 'c': certf = optarg; break;
+		case 'K': keyf = optarg; break;
+		case 'a': caf = optarg; break;
+		case 'd': cadn = optarg; break;
 		default: return 2;
 		}
 	}
@@ -127,6 +140,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: ike_bench --local A --remote B --psk S "
 		    "[--ike C-H-G] [--esp C-H] [--count N] [--parallel P]\n");
 		return 2;
+	}
+	if (certf != NULL) {
+		pa_secret_free(one.auth.psk);
+		one.auth.psk = NULL;
+		one.auth.kind = POL_AUTH_CERT;
+		one.auth.ca_dn = cadn;
 	}
 	memset(&dc, 0, sizeof(dc));
 	if (null_driver_ops.open(&dc, NULL, NULL, &drv) != 0)
@@ -139,6 +158,9 @@ main(int argc, char **argv)
 	cfg.port = (uint16_t)port;
 	cfg.no_mm_reuse = true;
 	cfg.unique_ids = true;
+	cfg.cert_file = certf;
+	cfg.key_file = keyf;
+	cfg.ca_file = caf;
 	cfg.on_qmsa = on_qmsa;
 	cfg.max_halfopen = 100000;
 	cfg.retrans_ms = 2000;

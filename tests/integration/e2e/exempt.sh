@@ -20,7 +20,8 @@ t_tmpdir e2e-exempt
 t_netns $nsA $nsB
 t_veth $nsA e2exa$id 10.80.0.1/24 $nsB e2exb$id 10.80.0.2/24
 
-# echo NS ADDR PORT: a UDP and a TCP echo service (one line each)
+# echo ADDR PORT READY: a UDP and a TCP echo service (one line each);
+# READY is created once both listen
 cat > "$tmp/echo.py" <<'EOP'
 import socket, sys, threading
 addr, port = sys.argv[1], int(sys.argv[2])
@@ -30,6 +31,7 @@ t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 t.bind((addr, port))
 t.listen(8)
+open(sys.argv[3], "w").close()
 def udp():
     while True:
         d, a = u.recvfrom(2048)
@@ -64,12 +66,18 @@ except OSError:
 EOP
 pids=()
 for p in 88 89; do
-	ip netns exec $nsB python3 "$tmp/echo.py" 10.80.0.2 $p &
+	ip netns exec $nsB python3 "$tmp/echo.py" 10.80.0.2 $p "$tmp/rb$p" &
 	pids+=($!)
-	ip netns exec $nsA python3 "$tmp/echo.py" 10.80.0.1 $p &
+	ip netns exec $nsA python3 "$tmp/echo.py" 10.80.0.1 $p "$tmp/ra$p" &
 	pids+=($!)
 done
 t_at_exit kill "${pids[@]}"
+# (the echo services listen before anything asks them)
+for _ in $(seq 1 500); do
+	[ -f "$tmp/rb88" ] && [ -f "$tmp/ra88" ] && [ -f "$tmp/rb89" ] &&
+	    [ -f "$tmp/ra89" ] && break
+	sleep 0.02
+done
 ask() { ip netns exec "$1" python3 "$tmp/ask.py" "$2" "$3" "$4" "$5"; }
 
 t_psk_policy a me host:10.80.0.2

@@ -149,8 +149,10 @@ ip netns exec $nsA ping -c 1 -W "${t_first_wait:-5}" 10.88.2.2 >/dev/null ||
 for s in A B; do
 	declare -n who=$s
 	q=$("${who[@]}" --json show qmsas | jq -c '.qmsas')
-	[ "$(jq length <<<"$q")" = 1 ] ||
-	    die "transport: $s has $(jq length <<<"$q") QM SAs"
+	[ "$(jq length <<<"$q")" = 1 ] || {
+		grep -H "acquire\|QM " "$tmp/a/oakley.log" "$tmp/b/oakley.log"
+		die "transport: $s has $(jq length <<<"$q") QM SAs: $q"
+	}
 	jq -e '.[0].tunnel == false' <<<"$q" >/dev/null ||
 	    fail "transport: $s: not a transport SA: $q"
 done

@@ -29,7 +29,8 @@ A=("$cmd" -c "$tmp/a.conf")
 B=("$cmd" -c "$tmp/b.conf")
 t_agent_start a $na
 t_agent_start b $nb
-ip netns exec $na ping -c 1 -W 5 10.80.0.2 >/dev/null || fail "first ping"
+ip netns exec $na ping -c 1 -W "${t_first_wait:-5}" 10.80.0.2 >/dev/null ||
+    fail "first ping"
 
 t_payload 67108864
 qm0=$("${A[@]}" --json show stats | jq '.oakley["Quick Modes"]')

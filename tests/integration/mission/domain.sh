@@ -44,6 +44,7 @@ REQUEST="Server (Request Security)"
 SECURE="Secure Server (Require Security)"
 DCIP=10.231.0.1 AIP=10.231.0.2 BIP=10.231.0.3
 slow=${MS_SLOW:-1}	# deadlines x slow (10 in the emulated guest)
+export SAMBA_TIMEOUT=${SAMBA_TIMEOUT:-$((60 * slow))}
 
 samba_need adcli tcpdump ldapsearch jq
 t_need_agents
@@ -186,10 +187,12 @@ capture_stop() {
 count() { tcpdump -r "$cap" -nn "$1" 2>/dev/null | wc -l; }
 # TCP 1 MiB and UDP 100 KB both ways, pings, in a capture
 traffic() {	# what
+	# (a packet may wait for Quick Mode: the kernel holds it during the
+	# acquire, and Kerberos IKE in the emulated guest takes seconds)
 	capture_start
-	ip netns exec "$na" ping -c 3 -i 0.2 -W 5 $BIP >/dev/null ||
+	ip netns exec "$na" ping -c 3 -i 0.2 -W $((5 * slow)) $BIP >/dev/null ||
 	    fail "$1: ping A -> B"
-	ip netns exec "$nb" ping -c 3 -i 0.2 -W 5 $AIP >/dev/null ||
+	ip netns exec "$nb" ping -c 3 -i 0.2 -W $((5 * slow)) $AIP >/dev/null ||
 	    fail "$1: ping B -> A"
 	t_payload 1048576
 	t_tcp_xfer "$na" $AIP "$nb" $BIP 5001
@@ -197,6 +200,11 @@ traffic() {	# what
 	t_payload 100000
 	t_udp_xfer "$na" $AIP "$nb" $BIP 5003
 	t_udp_xfer "$nb" $BIP "$na" $AIP 5004
+	# again, with the SAs up: ICMP as each side's policy says
+	ip netns exec "$na" ping -c 2 -i 0.2 -W $((5 * slow)) $BIP >/dev/null ||
+	    fail "$1: ping A -> B after the transfers"
+	ip netns exec "$nb" ping -c 2 -i 0.2 -W $((5 * slow)) $AIP >/dev/null ||
+	    fail "$1: ping B -> A after the transfers"
 	capture_stop
 }
 # in the capture between A and B; IKE's Main Mode #3 carries the AP-REQ
@@ -327,9 +335,11 @@ until [ "$("${B[@]}" --json service status |
 done
 capture_stop
 want_policy b "$SECURE"
-n=$(count "host $BIP and host $DCIP and (tcp or udp) and not port 88 and
+# (what B sends: the DC runs no IPsec and may still close an LDAP
+# connection of an earlier poll in clear, which B cannot prevent)
+n=$(count "src $BIP and dst $DCIP and (tcp or udp) and not port 88 and
     not port 500 and (ip[6:2] & 0x1fff) = 0")
-[ "$n" = 0 ] || fail "b: $n packets to/from the DC in clear"
+[ "$n" = 0 ] || fail "b: $n packets to the DC in clear"
 pass "Secure Server on B: its poll cannot reach the DC (DNS, LDAP held," \
     "nothing in clear but Kerberos), unreachable, policy kept"
 
