@@ -7,6 +7,10 @@
  * method (by DN, RFC 4514 text), its ID names the certificate (DER DN
  * equal to the subject, or an IP address in subjectAltName), and its
  * signature verifies. Only OpenSSL parses certificates and names.
+ *
+ * At the end, the method for Main Mode (ike_auth.h): certificate requests
+ * in MM #3 / #4, our DER subject as ID and our certificates and signature
+ * in MM #5 / #6, SKEYID as for signatures (RFC 2409 5.1).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "ike_int.h"
+#include "ike_auth.h"
+#include "ike_sa.h"
 
 #define IKE_MAX_CAS	32
 #define IKE_MAX_CRLS	64
@@ -451,3 +456,165 @@ out:
 	X509_free(x);
 	return rc;
 }
+
+/* ---- The Main Mode method ------------------------------------------ */
+
+/* A certificate method of the rule takes any trusted CA. */
+static bool
+rulecopy_any_ca(const struct ike_rulecopy *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nauths; i++)
+		if (r->auths[i] == ISK_AUTH_RSA && r->ca_dns[i] == NULL)
+			return true;
+	return false;
+}
+
+/*
+ * The CAs the rule's certificate methods name, each once; none when one
+ * of them takes any trusted CA (then *any).
+ */
+static size_t
+rule_cas(const struct ike_rulecopy *r, const char **out, bool *any)
+{
+	size_t i, k, n = 0;
+
+	*any = rulecopy_any_ca(r);
+	if (*any)
+		return 0;
+	for (i = 0; i < r->nauths; i++) {
+		if (r->auths[i] != ISK_AUTH_RSA || r->ca_dns[i] == NULL)
+			continue;
+		for (k = 0; k < n && strcmp(out[k], r->ca_dns[i]) != 0; k++)
+			;
+		if (k == n)
+			out[n++] = r->ca_dns[i];
+	}
+	return n;
+}
+
+/*
+ * Certificate requests (RSA signature auth): one naming each CA the rule's
+ * certificate methods name, or one without a name when any trusted CA
+ * will do.
+ */
+static int
+cr_write(struct ike *ike, struct ike_mm *mm, struct wr *w, struct isk_chain *c)
+{
+	const char *cas[POL_MAX_AUTHS];
+	uint8_t *dn;
+	size_t dnlen, cr, n, k;
+	bool any;
+	int rc = 0;
+
+	n = rule_cas(&mm->rule, cas, &any);
+	for (k = 0; k < (n > 0 ? n : 1) && rc == 0; k++) {
+		dn = NULL;
+		dnlen = 0;
+		if (n > 0 && ike_creds_ca_der(ike->creds, cas[k], &dn,
+		    &dnlen) != 0)
+			dnlen = 0;
+		if ((rc = isk_pl_open(w, c, ISK_PL_CR, &cr)) == 0) {
+			wr_u8(w, ISK_CERT_X509_SIG);
+			if (dnlen > 0)
+				wr_bytes(w, dn, dnlen);
+			rc = isk_pl_close(w, cr);
+		}
+		free(dn);
+	}
+	return rc;
+}
+
+/* ID_DER_ASN1_DN: our certificate's subject. */
+static int
+cert_write_id(struct ike *ike, struct ike_mm *mm, struct wr *w)
+{
+	(void)mm;
+	wr_u8(w, ISK_ID_DER_DN);
+	wr_u8(w, 0);
+	wr_u16(w, 0);
+	wr_bytes(w, ike_creds_dn(ike->creds).p, ike_creds_dn(ike->creds).len);
+	return 0;
+}
+
+/* Our certificate, then the intermediate CAs above it, then SIG. */
+static int
+cert_write_proof(struct ike *ike, struct ike_mm *mm, struct wr *w,
+    struct isk_chain *c, const uint8_t *hash, size_t hl)
+{
+	uint8_t sig[1024];
+	size_t k, cp, siglen;
+	int rc;
+
+	(void)mm;
+	for (k = 0; k <= ike_creds_nchain(ike->creds); k++) {
+		struct pa_bytes cb = k == 0 ? ike_creds_cert(ike->creds) :
+		    ike_creds_chain(ike->creds, k - 1);
+
+		if ((rc = isk_pl_open(w, c, ISK_PL_CERT, &cp)) != 0)
+			return rc;
+		wr_u8(w, ISK_CERT_X509_SIG);
+		wr_bytes(w, cb.p, cb.len);
+		if ((rc = isk_pl_close(w, cp)) != 0)
+			return rc;
+	}
+	if ((rc = ike_cert_sign(ike->creds, hash, hl, sig, sizeof(sig),
+	    &siglen)) != 0)
+		return rc;
+	return isk_pl_data(w, c, ISK_PL_SIG, sig, siglen);
+}
+
+/*
+ * The peer's certificates (the first X.509 signature certificate is its
+ * own, the further ones may be CAs of its chain) and signature.
+ */
+static int
+cert_check(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
+    const struct isk_id *id, struct pa_bytes proof, const uint8_t *want,
+    size_t hl, char *why, size_t whylen)
+{
+	const struct isk_payload *cp;
+	struct isk_cert cert;
+	struct pa_bytes im[IKE_MAX_CHAIN], leaf = { NULL, 0 };
+	const char *cas[POL_MAX_AUTHS];
+	size_t cf = 0, nim = 0, nca;
+	bool any;
+
+	while ((cp = isk_find(m, ISK_PL_CERT, &cf)) != NULL) {
+		if (isk_parse_cert(cp->body, &cert) != 0 ||
+		    cert.enc != ISK_CERT_X509_SIG)
+			continue;
+		if (leaf.p == NULL)
+			leaf = cert.data;
+		else if (nim < IKE_MAX_CHAIN)
+			im[nim++] = cert.data;
+	}
+	if (leaf.p == NULL) {
+		snprintf(why, whylen, "no certificate from the peer");
+		return PA_E_PERM;
+	}
+	nca = rule_cas(&mm->rule, cas, &any);
+	return ike_cert_verify_peer(ike->creds, cas, nca, leaf, im, nim, id,
+	    want, hl, proof, mm->peer_id, sizeof(mm->peer_id), why, whylen);
+}
+
+static void
+cert_identity(const struct ike_mm *mm, bool established, const char *pa,
+    char *out, size_t cap)
+{
+	snprintf(out, cap, "Certificate based Identity. Peer Subject %s. Peer "
+	    "IP Address: %s", established || mm->peer_id[0] != '\0' ?
+	    mm->peer_id : "(unknown)", pa);
+}
+
+const struct ike_auth_ops ike_auth_cert = {
+	.method		= ISK_AUTH_RSA,
+	.proof_pl	= ISK_PL_SIG,
+	.bad_proof	= "bad signature",
+	.write_ke	= cr_write,
+	.write_id	= cert_write_id,
+	.write_proof	= cert_write_proof,
+	.check		= cert_check,
+	.identity	= cert_identity,
+};

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "driver.h"
-#include "ike_int.h"
+#include "ike_sa.h"
 #include "pa_log.h"
 #include "spd.h"
 

@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "ike_int.h"
+#include "ike_sa.h"
 
 static struct ike_dhpool *
 pool_of(struct ike *ike, uint16_t group, bool make)

@@ -1,6 +1,9 @@
 /*
- * The IKE engine's frame: sockets, dispatch, timers, the SA tables,
- * statistics, audit and Oakley log helpers, and the public API of ike.h.
+ * The top of the IKE engine: the public API of ike.h, reading the
+ * sockets and dispatching each message to its exchange, the timers'
+ * actions (retransmission, lifetimes, DPD, soft associations), requests
+ * waiting for a Main Mode SA, statistics. The layers below call up into
+ * it only through struct ike_up (ike_new fills it in).
  */
 #include <sys/socket.h>
 #include <linux/filter.h>
@@ -21,588 +24,11 @@
 #include <openssl/rand.h>
 
 #include "audit.h"
-#include "ike_int.h"
+#include "ike_engine.h"
 #include "ike_krb.h"
 #include "pa_log.h"
 #include "pa_time.h"
 #include "spd.h"
-
-uint64_t
-ike_now(void)
-{
-	return pa_now_ms();
-}
-
-void
-ike_olog(struct ike *ike, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (ike->cfg.olog == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	ike->cfg.olog(ike->cfg.olog_arg, line);
-}
-
-int
-ike_rand(struct ike *ike, void *p, size_t n)
-{
-	if (ike->cfg.rand_hook != NULL) {
-		ike->cfg.rand_hook(ike->cfg.rand_arg, p, n);
-		return 0;
-	}
-	return oak_random(p, n);
-}
-
-void
-ike_audit(struct ike *ike, int event, const char *const *kv, size_t n)
-{
-	struct audit_field f[16];
-	size_t i;
-
-	for (i = 0; i < n / 2 && i < 16; i++) {
-		f[i].key = kv[2 * i];
-		f[i].value = kv[2 * i + 1] != NULL ? kv[2 * i + 1] : "";
-	}
-	audit_emit(ike->cfg.audit, (enum audit_event)event, f, i);
-}
-
-void
-ike_audit_fail(struct ike *ike, const char *mode, const struct pa_addr *peer,
-    const char *point, const char *reason)
-{
-	char pa[PA_ADDRSTRLEN], pid[80];
-	const char *kv[12];
-
-	snprintf(pid, sizeof(pid), "Peer IP Address: %s",
-	    pa_addr_str(peer, pa, sizeof(pa)));
-	kv[0] = "Mode"; kv[1] = mode;
-	kv[2] = "Filter"; kv[3] = "";
-	kv[4] = "Peer Identity"; kv[5] = pid;
-	kv[6] = "Failure Point"; kv[7] = point;
-	kv[8] = "Failure Reason"; kv[9] = reason;
-	kv[10] = "Extra Status"; kv[11] = "";
-	ike_audit(ike, AUDIT_IKE_NEG_FAILED, kv, 12);
-	ike->st.negotiation_failures++;
-}
-
-int
-ike_send(struct ike *ike, int sock, const struct pa_addr *peer, uint16_t port,
-    const uint8_t *p, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-
-	if (sock < 0 || (size_t)sock >= ike->nsocks)
-		return PA_E_INVAL;
-	pa_addr_to_sockaddr(peer, port, &ss, &sl);
-	if (ike->socks[sock].natt) {
-		/* RFC 3948 2.2: IKE on the NAT-T port after a non-ESP marker. */
-		static const uint8_t marker[4];
-		struct iovec iov[2];
-		struct msghdr mh;
-
-		iov[0].iov_base = (void *)(uintptr_t)marker;
-		iov[0].iov_len = 4;
-		iov[1].iov_base = (void *)(uintptr_t)p;
-		iov[1].iov_len = len;
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &ss;
-		mh.msg_namelen = sl;
-		mh.msg_iov = iov;
-		mh.msg_iovlen = 2;
-		if (sendmsg(ike->socks[sock].fd, &mh, 0) < 0) {
-			ike->st.send_failures++;
-			return PA_E_SYS;
-		}
-		return 0;
-	}
-	if (sendto(ike->socks[sock].fd, p, len, 0, (struct sockaddr *)&ss,
-	    sl) < 0) {
-		ike->st.send_failures++;
-		return PA_E_SYS;
-	}
-	return 0;
-}
-
-int
-ike_keep_tx(struct ike *ike, uint8_t **tx, size_t *txlen, uint64_t *at,
-    uint32_t *n, const uint8_t *p, size_t len, bool arm)
-{
-	uint8_t *c;
-
-	if ((c = malloc(len)) == NULL)
-		return PA_E_NOMEM;
-	memcpy(c, p, len);
-	free(*tx);
-	*tx = c;
-	*txlen = len;
-	*n = 0;
-	*at = arm ? ike_now() + ike->cfg.retrans_ms : 0;
-	ike_timer_note(ike, *at);
-	return 0;
-}
-
-/* SA tables. */
-
-static size_t
-mm_bucket(const uint8_t cky_i[8])
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < 8; i++)
-		h = (h ^ cky_i[i]) * 16777619u;
-	return h % IKE_HASH_BUCKETS;
-}
-
-struct ike_mm *
-ike_mm_new(struct ike *ike, bool initiator)
-{
-	struct ike_mm *mm;
-
-	if ((mm = calloc(1, sizeof(*mm))) == NULL)
-		return NULL;
-	mm->ike = ike;
-	mm->initiator = initiator;
-	mm->sock = -1;
-	mm->created = (uint64_t)pa_wall_s();
-	mm->next = ike->mm_head;
-	if (ike->mm_head != NULL)
-		ike->mm_head->prev = mm;
-	ike->mm_head = mm;
-	return mm;
-}
-
-void
-ike_mm_hash_add(struct ike *ike, struct ike_mm *mm)
-{
-	size_t b = mm_bucket(mm->cky_i);
-
-	mm->hnext = ike->mm_hash[b];
-	ike->mm_hash[b] = mm;
-}
-
-static void
-mm_hash_del(struct ike *ike, struct ike_mm *mm)
-{
-	struct ike_mm **pp;
-
-	for (pp = &ike->mm_hash[mm_bucket(mm->cky_i)]; *pp != NULL;
-	    pp = &(*pp)->hnext)
-		if (*pp == mm) {
-			*pp = mm->hnext;
-			return;
-		}
-}
-
-struct ike_mm *
-ike_mm_find(struct ike *ike, const uint8_t cky_i[8], const uint8_t cky_r[8])
-{
-	static const uint8_t zero[8];
-	struct ike_mm *mm;
-
-	for (mm = ike->mm_hash[mm_bucket(cky_i)]; mm != NULL; mm = mm->hnext) {
-		if (mm->state == MM_DEAD || memcmp(mm->cky_i, cky_i, 8) != 0)
-			continue;
-		/*
-		 * NULL or a zero cky_r (a retransmitted #1) matches any SA
-		 * with this cky_i; an initiator learns cky_r from #2.
-		 */
-		if (cky_r == NULL || memcmp(cky_r, zero, 8) == 0 ||
-		    memcmp(mm->cky_r, cky_r, 8) == 0 ||
-		    memcmp(mm->cky_r, zero, 8) == 0)
-			return mm;
-	}
-	return NULL;
-}
-
-struct ike_mm *
-ike_mm_find_peer(struct ike *ike, const struct pa_addr *peer,
-    bool established)
-{
-	struct ike_mm *mm, *best = NULL;
-
-	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
-		if (mm->state == MM_DEAD || !pa_addr_eq(&mm->peer, peer))
-			continue;
-		if (established && mm->state != MM_DONE)
-			continue;
-		if (mm->rule.qm_per_mm != 0 &&
-		    mm->qm_count >= mm->rule.qm_per_mm)
-			continue;
-		if (best == NULL || mm->created > best->created)
-			best = mm;
-	}
-	return best;
-}
-
-void
-ike_mm_scrub(struct ike_mm *mm)
-{
-	oak_dh_free(mm->dh);
-	mm->dh = NULL;
-	free(mm->sai_b);
-	mm->sai_b = NULL;
-	free(mm->gxi);
-	free(mm->gxr);
-	mm->gxi = mm->gxr = NULL;
-	if (mm->ni != NULL)
-		pa_wipe(mm->ni, mm->ni_len);
-	if (mm->nr != NULL)
-		pa_wipe(mm->nr, mm->nr_len);
-	free(mm->ni);
-	free(mm->nr);
-	mm->ni = mm->nr = NULL;
-	pa_wipe(mm->skeyid, sizeof(mm->skeyid));
-}
-
-static void
-mm_free(struct ike *ike, struct ike_mm *mm)
-{
-	struct ike_qm *qm;
-
-	for (qm = mm->qms; qm != NULL; qm = qm->mnext)
-		qm->mm = NULL;
-	mm->qms = NULL;
-	{
-		struct ike_pending *p;
-
-		for (p = ike->pending; p != NULL; p = p->next)
-			if (p->mm == mm)
-				p->mm = NULL;
-	}
-	mm_hash_del(ike, mm);
-	if (mm->prev != NULL)
-		mm->prev->next = mm->next;
-	else
-		ike->mm_head = mm->next;
-	if (mm->next != NULL)
-		mm->next->prev = mm->prev;
-	ike_mm_scrub(mm);
-	free(mm->tx);
-	ike_rulecopy_clear(&mm->rule);
-	pa_wipe(mm, sizeof(*mm));
-	free(mm);
-}
-
-void
-ike_mm_kill(struct ike *ike, struct ike_mm *mm, const char *why)
-{
-	char pa[PA_ADDRSTRLEN];
-	struct ike_qm *qm;
-
-	if (mm->state == MM_DEAD)
-		return;
-	ike_olog(ike, "MM SA with %s ended: %s",
-	    pa_addr_str(&mm->peer, pa, sizeof(pa)), why);
-	if (mm->state == MM_DONE) {
-		const char *kv[2] = { "Filter", mm->rule.name };
-
-		ike_audit(ike, AUDIT_IKE_MM_SA_ENDED, kv, 2);
-		if (ike->st.active_mmsas > 0)
-			ike->st.active_mmsas--;
-	} else if (!mm->initiator && ike->st.active_receive > 0) {
-		ike->st.active_receive--;
-	} else if (mm->initiator && ike->st.active_acquire > 0) {
-		ike->st.active_acquire--;
-	}
-	/* Quick Modes in flight on it die with it. */
-	for (qm = mm->qms; qm != NULL; qm = qm->mnext)
-		if (qm->state != QM_DONE &&
-		    qm->state != QM_DEAD)
-			ike_qm_kill(ike, qm, true, "Main Mode SA gone");
-	mm->state = MM_DEAD;
-	mm->retx_at = 0;
-	mm->expire_at = 0;
-	mm->keepalive_at = 0;
-	mm->dpd_at = 0;
-	ike_timer_note(ike, ike_now());	/* free it at the next run */
-	ike_mm_scrub(mm);
-}
-
-struct ike_qm *
-ike_qm_new(struct ike *ike, struct ike_mm *mm, bool initiator)
-{
-	struct ike_qm *qm;
-
-	if ((qm = calloc(1, sizeof(*qm))) == NULL)
-		return NULL;
-	qm->mm = mm;
-	memcpy(qm->cky_i, mm->cky_i, 8);
-	memcpy(qm->cky_r, mm->cky_r, 8);
-	qm->initiator = initiator;
-	qm->local = mm->local;
-	qm->peer = mm->peer;
-	qm->created = (uint64_t)pa_wall_s();
-	qm->cookie = ++ike->next_cookie;
-	qm->mnext = mm->qms;
-	mm->qms = qm;
-	qm->next = ike->qm_head;
-	if (ike->qm_head != NULL)
-		ike->qm_head->prev = qm;
-	ike->qm_head = qm;
-	return qm;
-}
-
-struct ike_qm *
-ike_qm_find(struct ike *ike, const struct ike_mm *mm, uint32_t msgid)
-{
-	(void)ike;
-	struct ike_qm *qm;
-
-	for (qm = mm->qms; qm != NULL; qm = qm->mnext)
-		if (qm->msgid == msgid && qm->state != QM_DEAD)
-			return qm;
-	return NULL;
-}
-
-void
-ike_qm_scrub(struct ike_qm *qm)
-{
-	oak_dh_free(qm->dh);
-	qm->dh = NULL;
-	if (qm->ni != NULL)
-		pa_wipe(qm->ni, qm->ni_len);
-	if (qm->nr != NULL)
-		pa_wipe(qm->nr, qm->nr_len);
-	if (qm->gxy != NULL)
-		pa_wipe(qm->gxy, qm->gxy_len);
-	free(qm->ni);
-	free(qm->nr);
-	free(qm->gxy);
-	qm->ni = qm->nr = qm->gxy = NULL;
-}
-
-static void
-qm_free(struct ike *ike, struct ike_qm *qm)
-{
-	struct ike_qm **pp;
-
-	if (qm->mm != NULL)
-		for (pp = &qm->mm->qms; *pp != NULL; pp = &(*pp)->mnext)
-			if (*pp == qm) {
-				*pp = qm->mnext;
-				break;
-			}
-	if (qm->prev != NULL)
-		qm->prev->next = qm->next;
-	else
-		ike->qm_head = qm->next;
-	if (qm->next != NULL)
-		qm->next->prev = qm->prev;
-	ike_qm_scrub(qm);
-	if (qm->rule != NULL) {
-		ike_rulecopy_clear(qm->rule);
-		free(qm->rule);
-	}
-	free(qm->tx);
-	free(qm);
-}
-
-static void
-qm_sa_id(const struct ike_qm *qm, bool in, uint8_t proto, struct sa_id *id)
-{
-	memset(id, 0, sizeof(*id));
-	id->src = in ? qm->peer : qm->local;
-	id->dst = in ? qm->local : qm->peer;
-	id->proto = proto;
-	if (proto == DRV_PROTO_ESP)
-		id->spi = in ? qm->esp_in : qm->esp_out;
-	else
-		id->spi = in ? qm->ah_in : qm->ah_out;
-}
-
-void
-ike_qm_kill(struct ike *ike, struct ike_qm *qm, bool del_sas, const char *why)
-{
-	struct sa_id id;
-
-	if (qm->state == QM_DEAD)
-		return;
-	ike_olog(ike, "QM SA (msgid %08x) ended: %s", qm->msgid, why);
-	if (qm->state == QM_DONE) {
-		char in[32], out[32], flt[300];
-		const char *kv[6] = { "Filter", flt, "Inbound SPI", in,
-		    "Outbound SPI", out };
-
-		ike_qm_filter_text(qm, flt, sizeof(flt));
-		snprintf(in, sizeof(in), "%u (0x%x)",
-		    qm->p2.esp ? qm->esp_in : qm->ah_in,
-		    qm->p2.esp ? qm->esp_in : qm->ah_in);
-		snprintf(out, sizeof(out), "%u (0x%x)",
-		    qm->p2.esp ? qm->esp_out : qm->ah_out,
-		    qm->p2.esp ? qm->esp_out : qm->ah_out);
-		ike_audit(ike, AUDIT_IKE_QM_SA_ENDED, kv, 6);
-		if (ike->st.active_qmsas > 0)
-			ike->st.active_qmsas--;
-	}
-	if (del_sas && qm->installed) {
-		static const uint8_t protos[2] = { DRV_PROTO_ESP, DRV_PROTO_AH };
-		size_t i;
-
-		for (i = 0; i < 2; i++) {
-			if ((protos[i] == DRV_PROTO_ESP && !qm->p2.esp) ||
-			    (protos[i] == DRV_PROTO_AH && !qm->p2.ah))
-				continue;
-			qm_sa_id(qm, true, protos[i], &id);
-			if (ike->cfg.drv_ops->sa_del(ike->cfg.drv, &id) == 0)
-				ike->st.key_deletions++;
-			qm_sa_id(qm, false, protos[i], &id);
-			if (ike->cfg.drv_ops->sa_del(ike->cfg.drv, &id) == 0)
-				ike->st.key_deletions++;
-		}
-	}
-	ike_bundle_release(ike, qm);
-	qm->installed = false;
-	qm->state = QM_DEAD;
-	qm->retx_at = 0;
-	ike_timer_note(ike, ike_now());	/* free it at the next run */
-	ike_qm_scrub(qm);
-}
-
-/* Encryption of message bodies. */
-
-int
-ike_encrypt_msg(struct ike_mm *mm, uint8_t *iv, struct wr *w, size_t hdr_off)
-{
-	size_t bl = oak_block_len(mm->p1.enc), body, pad;
-	uint8_t *p;
-	int rc;
-
-	if ((rc = wr_error(w)) != 0)
-		return rc;
-	body = w->len - hdr_off - ISK_HDR_LEN;
-	pad = (bl - body % bl) % bl;
-	if ((rc = wr_zero(w, pad)) != 0)
-		return rc;
-	body += pad;
-	if (body == 0)
-		return PA_E_INVAL;
-	p = w->p + hdr_off + ISK_HDR_LEN;
-	if ((rc = oak_cbc(mm->p1.enc, mm->key, mm->p1.keylen, iv, p, body,
-	    true)) != 0)
-		return rc;
-	return isk_hdr_close(w, hdr_off);
-}
-
-int
-ike_decrypt_msg(struct ike_mm *mm, uint8_t *iv, const uint8_t *in, size_t len,
-    uint8_t *out, size_t *outlen)
-{
-	size_t bl = oak_block_len(mm->p1.enc);
-
-	if (bl == 0 || len == 0 || len % bl != 0 || len > IKE_MAX_PKT)
-		return PA_E_FORMAT;
-	memcpy(out, in, len);
-	*outlen = len;
-	return oak_cbc(mm->p1.enc, mm->key, mm->p1.keylen, iv, out, len, false);
-}
-
-/* Sockets. */
-
-/*
- * The NAT-T socket (RFC 3948) carries IKE behind a 4-byte non-ESP marker
- * (zero), one-byte 0xff NAT-keepalives, and ESP-in-UDP (a non-zero SPI
- * where the marker would be). ESP is the driver's:
- *  - a driver that reads ESP-in-UDP itself (uesp, from raw sockets that
- *    get their own copy) needs the ESP kept out of this socket, or a bulk
- *    transfer fills its buffer and IKE messages are lost: a classic BPF
- *    filter lets only marker-zero datagrams and keepalives in;
- *  - a driver whose kernel decapsulates (DRV_F_KERNEL_ENCAP, xfrm) needs
- *    UDP_ENCAP_ESPINUDP on the socket; the kernel then passes only IKE
- *    and keepalives up.
- * A UDP socket's filter sees the datagram from its UDP header (8 bytes)
- * on; "len" is the UDP header plus payload.
- */
-static int
-natt_sock_setup(struct ike *ike, int fd)
-{
-	static struct sock_filter prog[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8 + 1, 0, 2),
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8),	/* keepalive? */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xff, 3, 4),
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 8 + 4, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),	/* the marker */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 0xffff),	/* ours */
-		BPF_STMT(BPF_RET | BPF_K, 0),		/* ESP, runts */
-	};
-	struct sock_fprog fp = { sizeof(prog) / sizeof(prog[0]), prog };
-	int encap = UDP_ENCAP_ESPINUDP;
-
-	if (ike->cfg.drv_ops->features & DRV_F_KERNEL_ENCAP)
-		return setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap,
-		    sizeof(encap)) == 0 ? 0 : PA_E_SYS;
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
-	    sizeof(fp)) == 0 ? 0 : PA_E_SYS;
-}
-
-static int
-ike_open_sock(struct ike *ike, const struct pa_addr *a, uint16_t port,
-    bool natt)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	struct ike_sock *s;
-	int fd, one = 1;
-
-	if (ike->nsocks == IKE_MAX_SOCKS)
-		return PA_E_NOSPACE;
-	pa_addr_to_sockaddr(a, port, &ss, &sl);
-	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) < 0)
-		return PA_E_SYS;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return PA_E_SYS;
-	}
-	/*
-	 * A deep receive buffer (root may go past rmem_max), and the count
-	 * of what the kernel still drops, reported with each datagram.
-	 */
-	{
-		int sz = IKE_RCVBUF;
-
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
-		    sizeof(sz)) != 0)
-			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz,
-			    sizeof(sz));
-		(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one,
-		    sizeof(one));
-	}
-	if (natt && natt_sock_setup(ike, fd) != 0) {
-		int e = errno;
-
-		log_warn("%s: NAT-T socket (port %u)", __func__, port);
-		close(fd);
-		errno = e;
-		return PA_E_SYS;
-	}
-	/* IKE itself must never be caught by the filters it negotiates for. */
-	if (ike->cfg.drv_ops->socket_bypass != NULL &&
-	    ike->cfg.drv_ops->socket_bypass(ike->cfg.drv, fd, ss.ss_family)
-	    != 0)
-		log_warnx("%s: the driver could not exempt the IKE socket; "
-		    "IKE traffic may be caught by IPsec filters", __func__);
-	s = &ike->socks[ike->nsocks++];
-	s->natt = natt;
-	s->fd = fd;
-	s->addr = *a;
-	s->port = port;
-	return 0;
-}
 
 int
 ike_new(const struct ike_cfg *cfg, struct ike **out)
@@ -618,6 +44,12 @@ ike_new(const struct ike_cfg *cfg, struct ike **out)
 	if ((ike = calloc(1, sizeof(*ike))) == NULL)
 		return PA_E_NOMEM;
 	ike->cfg = *cfg;
+	ike->up.mm_ready = ike_mm_ready;
+	ike->up.start_negotiation = ike_start_negotiation;
+	ike->up.mm_initiate = ike_mm_initiate;
+	ike->up.mm_fail = ike_mm_fail;
+	ike->up.mm_send1 = ike_mm_send1;
+	ike->up.mm_send3 = ike_mm_send3;
 	if (ike->cfg.port == 0)
 		ike->cfg.port = IKE_PORT;
 	if (ike->cfg.peer_port == 0)
@@ -696,9 +128,9 @@ ike_free(struct ike *ike)
 	if (ike == NULL)
 		return;
 	while (ike->qm_head != NULL)
-		qm_free(ike, ike->qm_head);
+		ike_qm_free(ike, ike->qm_head);
 	while (ike->mm_head != NULL)
-		mm_free(ike, ike->mm_head);
+		ike_mm_free(ike, ike->mm_head);
 	while ((p = ike->pending) != NULL) {
 		ike->pending = p->next;
 		ike_rulecopy_clear(&p->rule);
@@ -737,57 +169,6 @@ ike_fds(const struct ike *ike, int *fds, size_t cap)
 	if ((kfd = ike_krb_fd(ike)) >= 0 && i < cap)
 		fds[i++] = kfd;
 	return i;
-}
-
-/* The local address a packet from peer arrives at / leaves from. */
-static int
-sock_for_peer(struct ike *ike, const struct pa_addr *peer,
-    struct pa_addr *local)
-{
-	struct sockaddr_storage ss, ls;
-	socklen_t sl, ll = sizeof(ls);
-	size_t i;
-	int fd, idx = -1;
-	uint16_t port;
-
-	/* Ask the routing table which source address reaches the peer. */
-	pa_addr_to_sockaddr(peer, ike->cfg.peer_port, &ss, &sl);
-	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
-	    pa_addr_from_sockaddr((struct sockaddr *)&ls, local, &port) == 0) {
-		for (i = 0; i < ike->nsocks; i++) {
-			if (ike->socks[i].natt)
-				continue;
-			if (pa_addr_eq(&ike->socks[i].addr, local)) {
-				idx = (int)i;
-				break;
-			}
-			if (idx < 0 && ike->socks[i].addr.family ==
-			    local->family && pa_addr_is_unset(&ike->socks[i].addr))
-				idx = (int)i;
-		}
-		/* Bound addresses: prefer one of ours in the family. */
-		if (idx < 0)
-			for (i = 0; i < ike->nsocks; i++)
-				if (!ike->socks[i].natt &&
-				    ike->socks[i].addr.family == peer->family) {
-					idx = (int)i;
-					*local = ike->socks[i].addr;
-					break;
-				}
-	}
-	close(fd);
-	return idx;
-}
-
-static bool
-addr_is_any(const struct pa_addr *a)
-{
-	static const uint8_t z[16];
-
-	return memcmp(a->a, z, 16) == 0;
 }
 
 /* Queue a Quick Mode request until its Main Mode (mm, or any with the
@@ -975,6 +356,17 @@ ike_pause(struct ike *ike, bool paused)
 	ike->paused = paused;
 }
 
+/* Tell the peer the ISAKMP SA mm is deleted (RFC 2408 3.15). */
+static void
+mm_delete_send(struct ike *ike, struct ike_mm *mm)
+{
+	uint8_t ck[16];
+
+	memcpy(ck, mm->cky_i, 8);
+	memcpy(ck + 8, mm->cky_r, 8);
+	ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck, 16, 1);
+}
+
 void
 ike_shutdown(struct ike *ike)
 {
@@ -1010,13 +402,8 @@ ike_shutdown(struct ike *ike)
 		ike_qm_kill(ike, qm, true, "shutdown");
 	}
 	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
-		if (mm->state == MM_DONE) {
-			uint8_t ck[16];
-
-			memcpy(ck, mm->cky_i, 8);
-			memcpy(ck + 8, mm->cky_r, 8);
-			ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck, 16, 1);
-		}
+		if (mm->state == MM_DONE)
+			mm_delete_send(ike, mm);
 		ike_mm_kill(ike, mm, "shutdown");
 	}
 }
@@ -1123,22 +510,6 @@ ike_input(struct ike *ike, int sock, const struct pa_addr *from,
 		break;
 	}
 	bad_input_report(ike);
-}
-
-void
-ike_mm_authentic(struct ike *ike, struct ike_mm *mm)
-{
-	ike_dpd_alive(ike, mm);
-	/*
-	 * The peer floated to the NAT-T port: follow it, now that the
-	 * message that came from there proved to be the peer's. An
-	 * unauthenticated packet (its cookies are on the wire) must not
-	 * redirect our messages.
-	 */
-	if (ike->socks[mm->rx_sock].natt && !ike->socks[mm->sock].natt) {
-		mm->sock = mm->rx_sock;
-		mm->peer_port = mm->rx_port;
-	}
 }
 
 /* The kernel's drop counter came with a datagram: count what is new. */
@@ -1310,13 +681,6 @@ timers_min(const struct ike *ike)
 	return min_at(at, ike_soft_next(ike));
 }
 
-void
-ike_timer_note(struct ike *ike, uint64_t at)
-{
-	if (at != 0 && (ike->timer_due == 0 || at < ike->timer_due))
-		ike->timer_due = at;
-}
-
 int
 ike_next_timeout_ms(const struct ike *ike, uint64_t now)
 {
@@ -1358,104 +722,96 @@ dpd_dead(struct ike *ike, struct ike_mm *mm)
 	ike_mm_kill(ike, mm, "dead peer (DPD)");
 }
 
-void
-ike_run_timers(struct ike *ike, uint64_t now)
+/* One Main Mode SA's deadlines that have come. */
+static void
+timers_mm(struct ike *ike, struct ike_mm *mm, uint64_t now)
 {
-	struct ike_mm *mm, *mnext;
-	struct ike_qm *qm, *qnext;
-	struct ike_pending **pp, *p;
-
-	if (ike_dh_wanted(ike))
-		ike_dh_refill(ike);
-	/* Every deadline is noted in timer_due: walk only when it has come. */
-	if (ike->timer_due == 0 || now < ike->timer_due)
+	if (mm->state == MM_DEAD) {
+		ike_mm_free(ike, mm);
 		return;
-	for (mm = ike->mm_head; mm != NULL; mm = mnext) {
-		mnext = mm->next;
-		if (mm->state == MM_DEAD) {
-			mm_free(ike, mm);
-			continue;
-		}
-		if (mm->expire_at != 0 && mm->expire_at <= now) {
-			if (mm->state == MM_DONE) {
-				uint8_t ck[16];
-
-				memcpy(ck, mm->cky_i, 8);
-				memcpy(ck + 8, mm->cky_r, 8);
-				ike_delete_send(ike, mm, ISK_PROTO_ISAKMP, ck,
-				    16, 1);
-				ike_mm_kill(ike, mm, "lifetime expired");
-			} else {
-				ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
-				    &mm->peer, "Peer", "No response from peer");
-				ike_mm_kill(ike, mm, "negotiation timed out");
-			}
-			continue;
-		}
-		if (mm->dpd_at != 0 && mm->dpd_at <= now &&
-		    mm->state == MM_DONE) {
-			if (mm->dpd_missed > ike->cfg.retrans_max) {
-				dpd_dead(ike, mm);
-				continue;
-			}
-			ike_dpd_send(ike, mm, ++mm->dpd_seq);
-			mm->dpd_missed++;
-			mm->dpd_at = now + ike->cfg.retrans_ms;
-		}
-		if (mm->keepalive_at != 0 && mm->keepalive_at <= now) {
-			/* RFC 3948 2.3: one 0xff byte keeps the NAT mapping. */
-			static const uint8_t ka = 0xff;
-			struct sockaddr_storage ss;
-			socklen_t sl;
-
-			pa_addr_to_sockaddr(&mm->peer, mm->peer_port, &ss, &sl);
-			if (sendto(ike->socks[mm->sock].fd, &ka, 1, 0,
-			    (struct sockaddr *)&ss, sl) < 0)
-				ike->st.send_failures++;
-			mm->keepalive_at = now + ike->cfg.keepalive_ms;
-		}
-		if (mm->retx_at != 0 && mm->retx_at <= now) {
-			if (mm->retx_n >= ike->cfg.retrans_max) {
-				mm->retx_at = 0;
-				mm->expire_at = now;	/* fails next run */
-				if (mm->state == MM_DONE)
-					mm->expire_at = 0;
-				continue;
-			}
-			retransmit(ike, mm->sock, &mm->peer, mm->peer_port,
-			    mm->tx, mm->txlen, &mm->retx_at, &mm->retx_n, now);
-		}
 	}
-	for (qm = ike->qm_head; qm != NULL; qm = qnext) {
-		qnext = qm->next;
-		if (qm->state == QM_DEAD) {
-			qm_free(ike, qm);
-			continue;
+	if (mm->expire_at != 0 && mm->expire_at <= now) {
+		if (mm->state == MM_DONE) {
+			mm_delete_send(ike, mm);
+			ike_mm_kill(ike, mm, "lifetime expired");
+		} else {
+			ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
+			    &mm->peer, "Peer", "No response from peer");
+			ike_mm_kill(ike, mm, "negotiation timed out");
 		}
-		if (qm->state == QM_I_OUTWAIT && qm->out_at <= now) {
-			ike_qm_out_due(ike, qm);
-			continue;
-		}
-		if (qm->retx_at != 0 && qm->retx_at <= now) {
-			if (qm->mm == NULL || qm->retx_n >= ike->cfg.retrans_max) {
-				ike_audit_fail(ike,
-				    "Data Protection Mode (Quick Mode)",
-				    &qm->peer, "Peer", "No response from peer");
-				ike_qm_kill(ike, qm, true, "no response");
-				continue;
-			}
-			retransmit(ike, qm->mm->sock, &qm->peer,
-			    qm->mm->peer_port, qm->tx, qm->txlen, &qm->retx_at,
-			    &qm->retx_n, now);
-		}
+		return;
 	}
-	/*
-	 * Acquires waiting for Main Mode: a rule that allows unsecured
-	 * communication gets a soft association once the peer was asked
-	 * and stayed silent for soft_sa_ms (the negotiation goes on); a
-	 * request whose Main Mode died, or that waited longer than a
-	 * negotiation can last, is dropped.
-	 */
+	if (mm->dpd_at != 0 && mm->dpd_at <= now && mm->state == MM_DONE) {
+		if (mm->dpd_missed > ike->cfg.retrans_max) {
+			dpd_dead(ike, mm);
+			return;
+		}
+		ike_dpd_send(ike, mm, ++mm->dpd_seq);
+		mm->dpd_missed++;
+		mm->dpd_at = now + ike->cfg.retrans_ms;
+	}
+	if (mm->keepalive_at != 0 && mm->keepalive_at <= now) {
+		/* RFC 3948 2.3: one 0xff byte keeps the NAT mapping. */
+		static const uint8_t ka = 0xff;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		pa_addr_to_sockaddr(&mm->peer, mm->peer_port, &ss, &sl);
+		if (sendto(ike->socks[mm->sock].fd, &ka, 1, 0,
+		    (struct sockaddr *)&ss, sl) < 0)
+			ike->st.send_failures++;
+		mm->keepalive_at = now + ike->cfg.keepalive_ms;
+	}
+	if (mm->retx_at != 0 && mm->retx_at <= now) {
+		if (mm->retx_n >= ike->cfg.retrans_max) {
+			mm->retx_at = 0;
+			mm->expire_at = now;	/* fails next run */
+			if (mm->state == MM_DONE)
+				mm->expire_at = 0;
+			return;
+		}
+		retransmit(ike, mm->sock, &mm->peer, mm->peer_port, mm->tx,
+		    mm->txlen, &mm->retx_at, &mm->retx_n, now);
+	}
+}
+
+/* One Quick Mode SA's deadlines that have come. */
+static void
+timers_qm(struct ike *ike, struct ike_qm *qm, uint64_t now)
+{
+	if (qm->state == QM_DEAD) {
+		ike_qm_free(ike, qm);
+		return;
+	}
+	if (qm->state == QM_I_OUTWAIT && qm->out_at <= now) {
+		ike_qm_out_due(ike, qm);
+		return;
+	}
+	if (qm->retx_at != 0 && qm->retx_at <= now) {
+		if (qm->mm == NULL || qm->retx_n >= ike->cfg.retrans_max) {
+			ike_audit_fail(ike, "Data Protection Mode (Quick Mode)",
+			    &qm->peer, "Peer", "No response from peer");
+			ike_qm_kill(ike, qm, true, "no response");
+			return;
+		}
+		retransmit(ike, qm->mm->sock, &qm->peer, qm->mm->peer_port,
+		    qm->tx, qm->txlen, &qm->retx_at, &qm->retx_n, now);
+	}
+}
+
+/*
+ * Acquires waiting for Main Mode: a rule that allows unsecured
+ * communication gets a soft association once the peer was asked and
+ * stayed silent for soft_sa_ms (the negotiation goes on); a request whose
+ * Main Mode died, or that waited longer than a negotiation can last, is
+ * dropped.
+ */
+static void
+timers_pending(struct ike *ike, uint64_t now)
+{
+	struct ike_pending **pp, *p;
+	struct ike_mm *mm;
+
 	for (pp = &ike->pending; (p = *pp) != NULL;) {
 		bool mm_alive = false;
 		uint64_t asked;
@@ -1480,6 +836,28 @@ ike_run_timers(struct ike *ike, uint64_t now)
 		ike_rulecopy_clear(&p->rule);
 		free(p);
 	}
+}
+
+void
+ike_run_timers(struct ike *ike, uint64_t now)
+{
+	struct ike_mm *mm, *mnext;
+	struct ike_qm *qm, *qnext;
+
+	if (ike_dh_wanted(ike))
+		ike_dh_refill(ike);
+	/* Every deadline is noted in timer_due: walk only when it has come. */
+	if (ike->timer_due == 0 || now < ike->timer_due)
+		return;
+	for (mm = ike->mm_head; mm != NULL; mm = mnext) {
+		mnext = mm->next;
+		timers_mm(ike, mm, now);
+	}
+	for (qm = ike->qm_head; qm != NULL; qm = qnext) {
+		qnext = qm->next;
+		timers_qm(ike, qm, now);
+	}
+	timers_pending(ike, now);
 	ike_soft_run(ike, now);
 	ike->timer_due = timers_min(ike);
 }
@@ -1587,38 +965,3 @@ ike_foreach_qmsa(const struct ike *ike,
 	}
 }
 
-int
-ike_sock_for_peer(struct ike *ike, const struct pa_addr *peer,
-    struct pa_addr *local)
-{
-	int idx = sock_for_peer(ike, peer, local);
-
-	if (idx >= 0 && addr_is_any(local))
-		return -1;
-	return idx;
-}
-
-void
-ike_digest(const uint8_t *p, size_t len, uint8_t out[20])
-{
-	struct pa_bytes b = { p, len };
-
-	if (oak_hash(ISK_HASH_SHA1, &b, 1, out) != 0)
-		memset(out, 0, 20);
-}
-
-int
-ike_natt_sock(const struct ike *ike, int sock)
-{
-	size_t i;
-
-	if (sock < 0 || (size_t)sock >= ike->nsocks)
-		return -1;
-	if (ike->socks[sock].natt)
-		return sock;
-	for (i = 0; i < ike->nsocks; i++)
-		if (ike->socks[i].natt && pa_addr_eq(&ike->socks[i].addr,
-		    &ike->socks[sock].addr))
-			return (int)i;
-	return -1;
-}

@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#include "ike_int.h"
+#include "ike_exch.h"
 
 int
 ike_notify_plain_msg(uint8_t *buf, size_t cap, const uint8_t cky_i[8],
@@ -33,12 +33,7 @@ ike_notify_plain_msg(uint8_t *buf, size_t cap, const uint8_t cky_i[8],
 	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
 	    (rc = isk_pl_open(&w, &c, ISK_PL_N, &n)) != 0)
 		return rc;
-	wr_u32(&w, ISK_DOI_IPSEC);
-	wr_u8(&w, ISK_PROTO_ISAKMP);
-	wr_u8(&w, 16);
-	wr_u16(&w, type);
-	wr_bytes(&w, cky_i, 8);
-	wr_bytes(&w, spi_cky_r, 8);
+	ike_notify_isakmp(&w, type, cky_i, spi_cky_r);
 	if (dlen > 0)
 		wr_bytes(&w, data, dlen);
 	if ((rc = isk_pl_close(&w, n)) != 0 ||
@@ -64,15 +59,6 @@ ike_notify_plain(struct ike *ike, int sock, const struct pa_addr *peer,
 		ike_olog(ike, "notify send failed");
 }
 
-static void
-put32(uint8_t b[4], uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
 /*
  * Send a protected informational whose one payload (type, body) is built
  * by the caller into body[0..len).
@@ -96,12 +82,7 @@ info_send(struct ike *ike, struct ike_mm *mm, uint8_t type,
 		if (ike_rand(ike, &msgid, 4) != 0)
 			return;
 	} while (msgid == 0);
-	memset(&hdr, 0, sizeof(hdr));
-	memcpy(hdr.cky_i, mm->cky_i, 8);
-	memcpy(hdr.cky_r, mm->cky_r, 8);
-	hdr.exch = ISK_EXCH_INFO;
-	hdr.flags = ISK_FLAG_ENC;
-	hdr.msgid = msgid;
+	ike_mm_hdr(mm, &hdr, ISK_EXCH_INFO, ISK_FLAG_ENC, msgid);
 	wr_init(&w, buf, sizeof(buf));
 	if (isk_hdr_write(&w, &hdr, &c) != 0 ||
 	    isk_pl_open(&w, &c, ISK_PL_HASH, &hp) != 0 ||
@@ -109,7 +90,7 @@ info_send(struct ike *ike, struct ike_mm *mm, uint8_t type,
 	    isk_pl_open(&w, &c, type, &pl) != 0 ||
 	    wr_bytes(&w, body, len) != 0 || isk_pl_close(&w, pl) != 0)
 		return;
-	put32(mid, msgid);
+	ike_put32(mid, msgid);
 	v[0] = (struct pa_bytes){ mid, 4 };
 	rd_init(&r, w.p, w.len);
 	if (rd_skip(&r, pl) != 0)
@@ -162,12 +143,7 @@ ike_dpd_send(struct ike *ike, struct ike_mm *mm, uint32_t seq)
 	struct wr w;
 
 	wr_init(&w, b, sizeof(b));
-	wr_u32(&w, ISK_DOI_IPSEC);
-	wr_u8(&w, ISK_PROTO_ISAKMP);
-	wr_u8(&w, 16);
-	wr_u16(&w, ISK_N_R_U_THERE);
-	wr_bytes(&w, mm->cky_i, 8);
-	wr_bytes(&w, mm->cky_r, 8);
+	ike_notify_isakmp(&w, ISK_N_R_U_THERE, mm->cky_i, mm->cky_r);
 	wr_u32(&w, seq);
 	if (wr_error(&w) != 0)
 		return;
@@ -282,7 +258,7 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		ike->st.invalid_packets++;
 		goto out;
 	}
-	put32(mid, h->msgid);
+	ike_put32(mid, h->msgid);
 	v[0] = (struct pa_bytes){ mid, 4 };
 	v[1] = span;
 	if (m->pl[0].body.len != hl ||
@@ -354,4 +330,20 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 out:
 	pa_wipe(plain, sizeof(plain));
 	free(m);
+}
+
+void
+ike_mm_authentic(struct ike *ike, struct ike_mm *mm)
+{
+	ike_dpd_alive(ike, mm);
+	/*
+	 * The peer floated to the NAT-T port: follow it, now that the
+	 * message that came from there proved to be the peer's. An
+	 * unauthenticated packet (its cookies are on the wire) must not
+	 * redirect our messages.
+	 */
+	if (ike->socks[mm->rx_sock].natt && !ike->socks[mm->sock].natt) {
+		mm->sock = mm->rx_sock;
+		mm->peer_port = mm->rx_port;
+	}
 }

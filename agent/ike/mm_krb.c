@@ -1,8 +1,9 @@
 /*
  * Kerberos (GSS-API, method 65001) for Main Mode: the engine's
  * credentials and worker threads, the phase 1 offers that include it, and
- * the SA payloads that carry the GSS Identity attribute. The exchange
- * itself is in main_mode.c; auth_gss.c talks to MIT's GSS-API.
+ * the SA payloads that carry the GSS Identity attribute. The method's
+ * steps are in auth_krb.c, which hands a worker's results a callback;
+ * auth_gss.c talks to MIT's GSS-API.
  *
  * Objects that a worker job refers to (struct ike_mm_krb) are kept on a
  * list of the engine's and checked against the live Main Mode SAs before
@@ -14,7 +15,7 @@
 #include <time.h>
 
 #include "auth_gss.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 #include "ike_krb.h"
 
 #define KRB_RETRY_MS	10000	/* after a credential failure */
@@ -102,6 +103,25 @@ krb_gc(struct ike *ike)
 	}
 }
 
+/* Main Modes that waited for our tickets: MM #1, or no usable method. */
+static void
+mm_cred_done(struct ike *ike, struct ike_mm *mm, bool ok)
+{
+	const struct ike_gss_err *err = ike_krb_cred_error(ike);
+	bool wait;
+
+	if (!ok && err != NULL)
+		/* 547 for Kerberos; then the rule's next method. */
+		ike_audit_fail(ike, IKE_MM_MODE, &mm->peer, "Me", err->text);
+	mm->noffers = ike_krb_p1_offers(ike, &mm->rule, mm->offers, 16, &wait);
+	if (mm->noffers == 0 || ike->up.mm_send1(ike, mm) != 0) {
+		if (ok || err == NULL)
+			ike_audit_fail(ike, IKE_MM_MODE, &mm->peer, "Me",
+			    "No usable authentication method");
+		ike_mm_kill(ike, mm, "no usable authentication method");
+	}
+}
+
 /* Main Modes that waited for our tickets go on (or give Kerberos up). */
 static void
 wake_waiters(struct ike *ike, bool ok)
@@ -111,7 +131,7 @@ wake_waiters(struct ike *ike, bool ok)
 	for (mm = ike->mm_head; mm != NULL; mm = next) {
 		next = mm->next;
 		if (mm->state == MM_I_CRED_WAIT)
-			ike_mm_krb_cred_done(ike, mm, ok);
+			mm_cred_done(ike, mm, ok);
 	}
 }
 
@@ -420,16 +440,18 @@ on_step(void *arg, struct ike_gss_ctx *ctx, int rc, struct pa_bytes out,
 	/* A service ticket got as initiator: keep it for a restart. */
 	if (rc == 0 && e->mm->initiator && ike->krb != NULL)
 		(void)ike_gss_cred_save(ike->krb->cred);
-	ike_mm_krb_step_done(ike, e->mm, rc, out, complete, err);
+	e->step_done(ike, e->mm, rc, out, complete, err);
 }
 
 int
-ike_mm_krb_step_async(struct ike *ike, struct ike_mm *mm)
+ike_mm_krb_step_async(struct ike *ike, struct ike_mm *mm,
+    ike_mm_krb_done_fn done)
 {
 	struct pa_bytes none = { NULL, 0 };
 
 	if (ike->krb == NULL || mm->krb == NULL || mm->krb->ctx == NULL)
 		return PA_E_STATE;
+	mm->krb->step_done = done;
 	return ike_gss_async_step(ike->krb->async, mm->krb->ctx, none, on_step,
 	    mm->krb);
 }

@@ -16,29 +16,10 @@
 
 #include "audit.h"
 #include "auth_gss.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 #include "pa_time.h"
 
 #define QM_MODE		"Data Protection Mode (Quick Mode)"
-
-static uint8_t *
-dup_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t *c = malloc(n > 0 ? n : 1);
-
-	if (c != NULL && n > 0)
-		memcpy(c, p, n);
-	return c;
-}
-
-static void
-put32(uint8_t b[4], uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
 
 /* The bytes [off, len) of a writer (our own output buffer). */
 static struct pa_bytes
@@ -238,19 +219,6 @@ out:
 	return rc;
 }
 
-static void
-qm_sa_id(const struct ike_qm *qm, bool in, uint8_t proto, struct sa_id *id)
-{
-	memset(id, 0, sizeof(*id));
-	id->src = in ? qm->peer : qm->local;
-	id->dst = in ? qm->local : qm->peer;
-	id->proto = proto;
-	if (proto == DRV_PROTO_ESP)
-		id->spi = in ? qm->esp_in : qm->esp_out;
-	else
-		id->spi = in ? qm->ah_in : qm->ah_out;
-}
-
 /*
  * Hand SAs to the driver: the inbound ones (QM_INSTALL_IN), the outbound
  * ones (QM_INSTALL_OUT) or both, inbound first. Adding the outbound SAs
@@ -289,7 +257,7 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
 		for (i = 0; i < np && rc == 0; i++) {
 			if ((rc = qm_params(qm, mm, protos[i], in, &p)) != 0)
 				break;
-			qm_sa_id(qm, in, protos[i], &id);
+			ike_qm_sa_id(qm, in, protos[i], &id);
 			rc = ike->cfg.drv_ops->sa_add(ike->cfg.drv, &id, &p);
 			pa_wipe(&p, sizeof(p));
 			if (rc != 0) {
@@ -302,30 +270,11 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
 	}
 	if (rc == 0 && (which & QM_INSTALL_OUT) && np > 0 &&
 	    ike->cfg.on_qmsa != NULL) {
-		qm_sa_id(qm, true, protos[np - 1], &in_id);
-		qm_sa_id(qm, false, protos[np - 1], &out_id);
+		ike_qm_sa_id(qm, true, protos[np - 1], &in_id);
+		ike_qm_sa_id(qm, false, protos[np - 1], &out_id);
 		ike->cfg.on_qmsa(ike->cfg.on_arg, &in_id, &out_id);
 	}
 	return rc;
-}
-
-
-/* The Filter field of 541 and 542: the SA's selectors and IKE addresses. */
-void
-ike_qm_filter_text(const struct ike_qm *qm, char *out, size_t cap)
-{
-	char pa[PA_ADDRSTRLEN], la[PA_ADDRSTRLEN], s1[PA_PREFIXSTRLEN],
-	    s2[PA_PREFIXSTRLEN];
-
-	pa_addr_str(&qm->peer, pa, sizeof(pa));
-	pa_addr_str(&qm->local, la, sizeof(la));
-	snprintf(out, cap, "Source IP Address %s, Destination IP Address %s, "
-	    "Protocol %u, Source Port %u, Destination Port %u, IKE Local "
-	    "Addr %s, IKE Peer Addr %s%s",
-	    pa_prefix_str(&qm->ts_l.net, s1, sizeof(s1)),
-	    pa_prefix_str(&qm->ts_r.net, s2, sizeof(s2)), qm->ts_l.proto,
-	    qm->ts_l.port, qm->ts_r.port, la, pa,
-	    qm->p2.tunnel ? ", tunnel" : "");
 }
 
 static void
@@ -470,12 +419,7 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	    qm->msgid, qm->iv)) != 0)
 		goto fail;
 
-	memset(&h, 0, sizeof(h));
-	memcpy(h.cky_i, mm->cky_i, 8);
-	memcpy(h.cky_r, mm->cky_r, 8);
-	h.exch = ISK_EXCH_QUICK;
-	h.flags = ISK_FLAG_ENC;
-	h.msgid = qm->msgid;
+	ike_mm_hdr(mm, &h, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
 	wr_init(&w, buf, sizeof(buf));
 	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
 	    (rc = isk_pl_open(&w, &c, ISK_PL_HASH, &hp)) != 0 ||
@@ -502,7 +446,7 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	    (rc = natoa_write(&w, &c, qm_natt(mm), &mm->peer)) != 0))
 		goto fail;
 	qm->ids_sent = true;
-	put32(mid, qm->msgid);
+	ike_put32(mid, qm->msgid);
 	v[0] = (struct pa_bytes){ mid, 4 };
 	v[1] = wr_tail(&w, hp + ISK_GEN_LEN + hl);
 	if ((rc = patch_hash(mm, &w, hoff, v, 2)) != 0 ||
@@ -589,7 +533,7 @@ qm_pfs(struct ike *ike, struct ike_qm *qm, const struct isk_msg *m,
 		return PA_E_STATE;
 	if ((rc = oak_dh_derive(qm->dh, ke->body, g, sizeof(g), &glen)) != 0)
 		return rc;
-	qm->gxy = dup_bytes(g, glen);
+	qm->gxy = ike_dup_bytes(g, glen);
 	qm->gxy_len = glen;
 	pa_wipe(g, sizeof(g));
 	return qm->gxy != NULL ? 0 : PA_E_NOMEM;
@@ -749,7 +693,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		ike->st.invalid_packets++;
 		goto out;
 	}
-	put32(mid, h->msgid);
+	ike_put32(mid, h->msgid);
 	v[0] = (struct pa_bytes){ mid, 4 };
 	v[1] = span;
 	if (!hash_ok(mm, &m->pl[0], v, 2)) {
@@ -818,7 +762,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		goto out;
 	}
 	qm->p2.natt = qm_natt(mm);
-	if ((qm->ni = dup_bytes(np->body.p, np->body.len)) == NULL)
+	if ((qm->ni = ike_dup_bytes(np->body.p, np->body.len)) == NULL)
 		goto fail;
 	qm->ni_len = np->body.len;
 	if ((rc = qm_pfs(ike, qm, m, true)) != 0) {
@@ -842,12 +786,7 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	*qm->rule = rule;
 	memset(&rule, 0, sizeof(rule));
 
-	memset(&oh, 0, sizeof(oh));
-	memcpy(oh.cky_i, mm->cky_i, 8);
-	memcpy(oh.cky_r, mm->cky_r, 8);
-	oh.exch = ISK_EXCH_QUICK;
-	oh.flags = ISK_FLAG_ENC;
-	oh.msgid = qm->msgid;
+	ike_mm_hdr(mm, &oh, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
 	wr_init(&w, buf, sizeof(buf));
 	if (isk_hdr_write(&w, &oh, &c) != 0 ||
 	    isk_pl_open(&w, &c, ISK_PL_HASH, &hp) != 0 ||
@@ -950,7 +889,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	if ((m = malloc(sizeof(*m))) == NULL || (sa = malloc(sizeof(*sa))) ==
 	    NULL)
 		goto out;
-	put32(mid, h->msgid);
+	ike_put32(mid, h->msgid);
 	if (qm->state == QM_I_SENT) {
 		const struct isk_payload *sap, *np, *ci, *cr;
 		struct isk_hdr oh;
@@ -1003,7 +942,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 			}
 		}
 		honour_responder_lifetime(ike, qm, m);
-		if ((qm->nr = dup_bytes(np->body.p, np->body.len)) == NULL)
+		if ((qm->nr = ike_dup_bytes(np->body.p, np->body.len)) == NULL)
 			goto out;
 		qm->nr_len = np->body.len;
 		if ((rc = qm_pfs(ike, qm, m, false)) != 0) {
@@ -1020,12 +959,7 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		 * always meets the responder's inbound SA (installed when it
 		 * sent QM #2).
 		 */
-		memset(&oh, 0, sizeof(oh));
-		memcpy(oh.cky_i, mm->cky_i, 8);
-		memcpy(oh.cky_r, mm->cky_r, 8);
-		oh.exch = ISK_EXCH_QUICK;
-		oh.flags = ISK_FLAG_ENC;
-		oh.msgid = qm->msgid;
+		ike_mm_hdr(mm, &oh, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
 		wr_init(&w, buf, sizeof(buf));
 		v[0] = (struct pa_bytes){ &zero, 1 };
 		v[1] = (struct pa_bytes){ mid, 4 };
@@ -1121,11 +1055,11 @@ qm_delete_notify(struct ike *ike, const struct ike_qm *qm)
 	if (qm->mm == NULL || qm->mm->state != MM_DONE)
 		return;
 	if (qm->p2.esp) {
-		put32(spi, qm->esp_in);
+		ike_put32(spi, qm->esp_in);
 		ike_delete_send(ike, qm->mm, ISK_PROTO_ESP, spi, 4, 1);
 	}
 	if (qm->p2.ah) {
-		put32(spi, qm->ah_in);
+		ike_put32(spi, qm->ah_in);
 		ike_delete_send(ike, qm->mm, ISK_PROTO_AH, spi, 4, 1);
 	}
 }
@@ -1152,7 +1086,7 @@ ike_qm_expire(struct ike *ike, const struct sa_id *id, uint64_t cookie,
 	qm->rekeyed = true;
 	ike_olog(ike, "QM SA (msgid %08x, SPI 0x%x) soft expiry: rekeying",
 	    qm->msgid, id->spi);
-	rc = ike_start_negotiation(ike, &qm->peer, &qm->ts_l, &qm->ts_r,
+	rc = ike->up.start_negotiation(ike, &qm->peer, &qm->ts_l, &qm->ts_r,
 	    qm->reqid, qm->rule);
 	if (rc != 0)
 		ike->st.acquire_failures++;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ike_int.h"
+#include "ike_sa.h"
 #include "spd.h"
 
 void
@@ -53,17 +53,6 @@ ike_rulecopy_dup(struct ike_rulecopy *dst, const struct ike_rulecopy *src)
 nomem:
 	ike_rulecopy_clear(dst);
 	return PA_E_NOMEM;
-}
-
-bool
-ike_rulecopy_any_ca(const struct ike_rulecopy *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nauths; i++)
-		if (r->auths[i] == ISK_AUTH_RSA && r->ca_dns[i] == NULL)
-			return true;
-	return false;
 }
 
 size_t
@@ -1189,4 +1178,34 @@ ike_ts_eq(const struct ike_ts *a, const struct ike_ts *b)
 {
 	return a->net.len == b->net.len && pa_addr_eq(&a->net.addr,
 	    &b->net.addr) && a->proto == b->proto && a->port == b->port;
+}
+
+int
+ike_id_text(const struct isk_id *id, char *buf, size_t cap)
+{
+	struct ike_ts t;
+	char a[PA_PREFIXSTRLEN];
+
+	if (ike_ts_from_id(id, &t) == 0) {
+		if (t.net.len == pa_addr_bits(t.net.addr.family))
+			snprintf(buf, cap, "%s",
+			    pa_addr_str(&t.net.addr, a, sizeof(a)));
+		else
+			snprintf(buf, cap, "%s",
+			    pa_prefix_str(&t.net, a, sizeof(a)));
+		return 0;
+	}
+	if (id->type == ISK_ID_FQDN || id->type == ISK_ID_USER_FQDN) {
+		size_t i, n = id->data.len < cap - 1 ? id->data.len : cap - 1;
+		struct rd r;
+		uint8_t c;
+
+		rd_init(&r, id->data.p, id->data.len);
+		for (i = 0; i < n && rd_u8(&r, &c) == 0; i++)
+			buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		buf[i] = '\0';
+		return 0;
+	}
+	snprintf(buf, cap, "ID type %u (%zu bytes)", id->type, id->data.len);
+	return 0;
 }

@@ -17,7 +17,7 @@
 
 #include "audit.h"
 #include "driver.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 #include "pa_log.h"
 
 /* Filter indexes of our own, far from the agent's (counted from 1). */

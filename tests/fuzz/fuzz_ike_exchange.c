@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "ike.h"
-#include "ike_int.h"
+#include "ike_engine.h"
 #include "ike_onerule.h"
 #include "model.h"
 #include "null_driver.h"

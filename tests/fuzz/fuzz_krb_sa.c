@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "auth_gss.h"
-#include "ike_int.h"
+#include "ike_exch.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

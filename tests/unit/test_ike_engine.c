@@ -33,9 +33,9 @@
 #include <openssl/x509v3.h>
 
 #include "audit.h"
-#include "ike.h"
 #include "auth_gss.h"
-#include "ike_int.h"
+#include "ike.h"
+#include "ike_engine.h"
 #include "ike_krb.h"
 #include "isakmp.h"
 #include "model.h"
