@@ -379,18 +379,16 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 		if (set_path(c->audit_file, sizeof(c->audit_file), v,
 		    true) != 0)
 			goto badpath;
-	} else if (strcmp(k, "audit_rotate_size") == 0) {
+	} else if (strcmp(k, "audit_rotate_size") == 0 ||
+	    strcmp(k, "oakley_log_size") == 0) {
 		if (parse_size(v, &x) != 0 || (x != 0 && x < 4096))
-			return cfg_errf(eb, ec, where, "audit_rotate_size "
-			    "must be 0 (never) or at least 4096 bytes "
-			    "(suffix K, M, G allowed), not '%s'", v);
-		c->audit_rotate_size = x;
-	} else if (strcmp(k, "oakley_log_size") == 0) {
-		if (parse_size(v, &x) != 0 || (x != 0 && x < 4096))
-			return cfg_errf(eb, ec, where, "oakley_log_size "
-			    "must be 0 (never) or at least 4096 bytes "
-			    "(suffix K, M, G allowed), not '%s'", v);
-		c->oakley_log_size = x;
+			return cfg_errf(eb, ec, where, "%s must be 0 (never) "
+			    "or at least 4096 bytes (suffix K, M, G allowed), "
+			    "not '%s'", k, v);
+		if (strcmp(k, "audit_rotate_size") == 0)
+			c->audit_rotate_size = x;
+		else
+			c->oakley_log_size = x;
 	} else if (strcmp(k, "audit_rotate_keep") == 0) {
 		if (parse_uint(v, 99, &x, 10) != 0 || x == 0)
 			return cfg_errf(eb, ec, where, "audit_rotate_keep "
