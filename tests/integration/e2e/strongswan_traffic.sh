@@ -12,6 +12,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../lib/agent.sh"
+. "$here/../../lib/pair.sh"
 charon=$here/../ike/charon.sh
 
 t_need_agents swanctl python3
@@ -49,20 +50,8 @@ start_all() {
 	    "$psk" aes128-sha1-modp2048 aes128-sha1 tunnel 10.78.2.0/24 \
 	    10.78.1.0/24 || die "charon did not start"
 }
-sw_sas() {
-	swanctl --list-sas --uri "unix://$tmp/sw/run/charon.vici" 2>/dev/null
-}
-# wait_qmsa: poll (bounded) until both sides have their SA pair.
-wait_qmsa() {
-	local i
-	for i in $(seq 1 250); do
-		[ "$("${US[@]}" --json show qmsas 2>/dev/null |
-		    jq '.qmsas | length')" -ge 1 ] &&
-		    sw_sas | grep -q INSTALLED && return 0
-		sleep 0.02
-	done
-	return 1
-}
+# sw_sas, wait_qmsa: tests/lib/pair.sh
+SWURI="unix://$tmp/sw/run/charon.vici"
 # check_sas WHO: one SA pair each, SPIs crosswise, encapsulated tunnel.
 check_sas() {
 	local q sw in out
