@@ -2,11 +2,10 @@
 # xfrm driver (sources tests/lib/agent.sh with t_driver=xfrm).
 #
 #   x_policy S SRC DST OFFER [tunnel=ADDR]
-#       $tmp/S/store.xml: one assigned policy, one mirrored rule SRC <-> DST
-#       (me | host:ADDR | subnet:ADDR/PREFIX) negotiating the one offer
-#       OFFER (the <offer> attributes, e.g. 'ah="SHA1"' or
-#       'esp="3DES" espIntegrity="SHA1"'), PSK "k", Main Mode
-#       AES128/SHA1/group 14; tunnel mode to ADDR when given
+#       t_psk_policy S SRC DST [tunnel=ADDR] psk=xfrm-vm (tests/lib/agent.sh:
+#       one mirrored rule, Main Mode AES128/SHA1/group 14) negotiating the
+#       one offer OFFER (the <offer> attributes, e.g. 'ah="SHA1"' or
+#       'esp="3DES" espIntegrity="SHA1"')
 #   x_cap_start NS IF NAME / x_cap_stop NAME
 #       capture what leaves by IF (in NS) into $tmp/NAME.pcap / stop it
 #   x_cap_count NAME FILTER
@@ -18,47 +17,12 @@ t_driver=xfrm
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/agent.sh"
 
 x_policy() {
-	local s=$1 src dst offer=$4 tunnel=""
-	src=$(t_policy_end source "$2") || exit 1
-	dst=$(t_policy_end destination "$3") || exit 1
-	case ${5:-} in
-	tunnel=*) tunnel="tunnel=\"${5#tunnel=}\"" ;;
-	esac
-	mkdir -p "$tmp/$s" || die "mkdir $tmp/$s"
-	cat > "$tmp/$s/store.xml" <<EOX || die "cannot write $tmp/$s/store.xml"
-<?xml version="1.0" encoding="UTF-8"?>
-<ipsecStore xmlns="urn:ipsec-agent:policy:1" version="1">
-  <filterList id="{7e570000-0000-4000-8000-0000000000b1}" name="Peer">
-    <filter id="{7e570000-0000-4000-8000-0000000000b2}" mirrored="yes">
-      $src
-      $dst
-    </filter>
-  </filterList>
-  <filterAction id="{7e570000-0000-4000-8000-0000000000b3}" name="Negotiate"
-      action="negotiate" inpass="no" soft="no">
-    <offer $offer lifeSeconds="3600" lifeKilobytes="100000"/>
-  </filterAction>
-  <policy id="{7e570000-0000-4000-8000-0000000000b4}" name="Test"
-      assigned="yes">
-    <isakmp id="{7e570000-0000-4000-8000-0000000000b5}">
-      <method cipher="AES128" hash="SHA1" group="14"/>
-    </isakmp>
-    <rule id="{7e570000-0000-4000-8000-0000000000b6}" name="Peer"
-        filterList="{7e570000-0000-4000-8000-0000000000b1}"
-        filterAction="{7e570000-0000-4000-8000-0000000000b3}"
-        $tunnel>
-      <auth kind="psk" secret="k"/>
-    </rule>
-  </policy>
-</ipsecStore>
-EOX
-	cat > "$tmp/$s/secrets.xml" <<EOX || die "cannot write $tmp/$s/secrets.xml"
-<?xml version="1.0" encoding="UTF-8"?>
-<ipsecSecrets xmlns="urn:ipsec-agent:policy:1" version="1">
-  <psk name="k">$(printf %s "xfrm-vm" | od -An -tx1 | tr -d ' \n')</psk>
-</ipsecSecrets>
-EOX
-	chmod 600 "$tmp/$s/secrets.xml"
+	local s=$1 offer=$4
+	t_psk_policy "$s" "$2" "$3" ${5:+"$5"} psk=xfrm-vm
+	sed -i "s|<offer esp=\"AES128\" espIntegrity=\"SHA1\"|<offer $offer|" \
+	    "$tmp/$s/store.xml" || die "x_policy: $tmp/$s/store.xml"
+	grep -qF "<offer $offer" "$tmp/$s/store.xml" ||
+	    die "x_policy: no offer to rewrite in $tmp/$s/store.xml"
 }
 
 declare -A x_caps
