@@ -416,6 +416,22 @@ winner(struct side *s, enum drv_dir dir, const struct pa_addr *src,
 	return null_policy_winner(s->drv, dir, &pkt);
 }
 
+/* An outbound SA of side's driver (the one an expiry is injected into). */
+static const struct null_sa *
+outbound_sa(struct side *side)
+{
+	const struct null_sa *s = NULL;
+	size_t i;
+
+	for (i = 0; i < null_sa_count(side->drv); i++) {
+		s = null_sa_get(side->drv, i);
+		if (!s->params.inbound)
+			break;
+	}
+	assert_non_null(s);
+	return s;
+}
+
 /*
  * s's driver sends its traffic to peer through its SAs, and takes
  * peer's through them (and, with inpass, in clear too: an SA the
@@ -464,7 +480,7 @@ test_sa_entries(void **state)
 {
 	struct side a, b;
 	const struct null_sa *s = NULL;
-	size_t i, npol;
+	size_t npol;
 	int round;
 
 	(void)state;
@@ -487,12 +503,7 @@ test_sa_entries(void **state)
 		check_entries(&b, &a, false, true, round == 1);
 		/* A rekey: new SAs of the same reqid, the same entry. */
 		npol = null_policy_count(a.drv);
-		for (i = 0; i < null_sa_count(a.drv); i++) {
-			s = null_sa_get(a.drv, i);
-			if (!s->params.inbound)
-				break;
-		}
-		assert_non_null(s);
+		s = outbound_sa(&a);
 		assert_int_equal(null_inject_expire(a.drv, &s->id, false), 0);
 		assert_int_equal(null_driver_ops.dispatch(a.drv), 0);
 		assert_true(pump(&a, &b, both_two_qm, 5000));
@@ -520,8 +531,7 @@ static void
 test_hard_expiry_tells_peer(void **state)
 {
 	struct side a, b;
-	const struct null_sa *s = NULL;
-	size_t i;
+	const struct null_sa *s;
 
 	(void)state;
 	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
@@ -529,12 +539,7 @@ test_hard_expiry_tells_peer(void **state)
 	acquire(&a, &b);
 	assert_true(pump(&a, &b, both_qm, 5000));
 	assert_true(null_sa_count(b.drv) > 0);
-	for (i = 0; i < null_sa_count(a.drv); i++) {
-		s = null_sa_get(a.drv, i);
-		if (!s->params.inbound)
-			break;
-	}
-	assert_non_null(s);
+	s = outbound_sa(&a);
 	assert_int_equal(null_inject_expire(a.drv, &s->id, true), 0);
 	assert_int_equal(null_driver_ops.dispatch(a.drv), 0);
 	assert_int_equal(null_sa_count(a.drv), 0);
