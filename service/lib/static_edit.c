@@ -2,6 +2,7 @@
  * `ipseccmd static add|set|delete`: edits of the in-memory store (saved by
  * svc_static_main() only when the whole command succeeds).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,30 +80,195 @@ rename_to(const char *nn, const void *holder, const void *self, char **name)
 	return 0;
 }
 
-/* ---- policy ---- */
-
+/* A rule using the object with this GUID, for refusing deletions. */
 static int
-find_policy(struct cmd *c, struct pol_policy **out)
+in_use(struct cmd *c, const struct pa_guid *id, const char *kind,
+    const char *name)
 {
-	const char *name, *id;
-	struct pa_guid g;
-	int rc;
+	size_t i, j;
 
-	*out = NULL;
-	if ((rc = name_or_guid(c, &name, &id, &g)) != 0)
-		return rc;
-	*out = id != NULL ? pol_store_policy_by_id(c->store, &g) :
-	    pol_store_policy_by_name(c->store, name);
-	if (*out == NULL)
-		return svc_st_fail(SVC_STATIC_ERR, "policy '%s' does not exist",
-		    id ? id : name);
+	for (i = 0; i < c->store->npolicies; i++)
+		for (j = 0; j < c->store->policies[i].nrules; j++) {
+			const struct pol_rule *r =
+			    &c->store->policies[i].rules[j];
+
+			if (pa_guid_eq(&r->filterlist_id, id) ||
+			    pa_guid_eq(&r->filteraction_id, id))
+				return svc_st_fail(SVC_STATIC_ERR, "%s '%s' is "
+				    "used by rule '%s' of policy '%s'; delete "
+				    "or change the rule first", kind, name,
+				    r->name ? r->name : "",
+				    c->store->policies[i].name);
+		}
 	return 0;
 }
 
+/* ---- the named objects: one descriptor per kind ---- */
+
+/*
+ * What the add/set/delete below need to know of a kind of named object:
+ * where its array is (in the store, or in the policy named by policy= for
+ * a rule), its fields, its constructor and options.
+ */
+struct kind {
+	const char	*obj;		/* the word after the verb */
+	const char	*noun;		/* in messages */
+	bool		 in_policy;	/* a rule: policy= names the policy */
+	bool		 by_guid;	/* guid= may choose it too */
+	bool		 all_yes;	/* delete all= wants yes */
+	bool		 used_by_rules;	/* not deleted while a rule uses it */
+	const char	*add_needs[2];	/* keys add needs besides name= */
+	size_t		 size, arr_off, n_off;	/* array in the container */
+	size_t		 id_off, name_off, changed_off;
+	int		(*init)(void *, const char *);
+	void		(*clear)(void *);
+	void		*(*append)(struct cmd *, struct pol_policy *);
+	void		(*remove)(struct cmd *, struct pol_policy *, size_t);
+	int		(*opts)(struct cmd *, void *);	/* add and set keys */
+	int		(*added)(void *);		/* after add, or NULL */
+	bool		(*kept)(const void *);	/* by delete all=, or NULL */
+};
+
+#define FIELD(o, off, type)	((type *)(void *)((char *)(o) + (off)))
+
+static size_t
+obj_count(struct cmd *c, const struct kind *k, struct pol_policy *p)
+{
+	return *FIELD(k->in_policy ? (void *)p : (void *)c->store, k->n_off,
+	    size_t);
+}
+
+static void *
+obj_at(struct cmd *c, const struct kind *k, struct pol_policy *p, size_t i)
+{
+	char *a = *FIELD(k->in_policy ? (void *)p : (void *)c->store,
+	    k->arr_off, char *);
+
+	return a + i * k->size;
+}
+
+static size_t
+obj_index(struct cmd *c, const struct kind *k, struct pol_policy *p,
+    const void *o)
+{
+	return (size_t)((const char *)o - (const char *)obj_at(c, k, p, 0)) /
+	    k->size;
+}
+
+static void *
+obj_by_name(struct cmd *c, const struct kind *k, struct pol_policy *p,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < obj_count(c, k, p); i++) {
+		void *o = obj_at(c, k, p, i);
+		const char *n = *FIELD(o, k->name_off, char *);
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static void *
+obj_by_id(struct cmd *c, const struct kind *k, struct pol_policy *p,
+    const struct pa_guid *id)
+{
+	size_t i;
+
+	for (i = 0; i < obj_count(c, k, p); i++)
+		if (pa_guid_eq(FIELD(obj_at(c, k, p, i), k->id_off,
+		    struct pa_guid), id))
+			return obj_at(c, k, p, i);
+	return NULL;
+}
+
+/* The object named in key= (name= only), or NULL after saying why. */
+static void *
+obj_ref(struct cmd *c, const struct kind *k, const char *key)
+{
+	const char *name;
+
+	if ((name = ref_name(c, key)) == NULL)
+		return NULL;
+	return ref_found(obj_by_name(c, k, NULL, name), k->noun, name);
+}
+
+/*
+ * The object that set or delete changes, chosen by name= (or guid= if
+ * the kind has it), in p for a rule. A rule that is not found always
+ * exited 1, even for a missing name=.
+ */
+static int
+obj_find(struct cmd *c, const struct kind *k, struct pol_policy *p,
+    void **out)
+{
+	const char *name, *id = NULL;
+	struct pa_guid g;
+	int rc;
+
+	if (!k->by_guid) {
+		if ((*out = obj_ref(c, k, "name")) == NULL)
+			return SVC_STATIC_ERR;
+		return 0;
+	}
+	if ((rc = name_or_guid(c, &name, &id, &g)) != 0)
+		return k->in_policy ? SVC_STATIC_ERR : rc;
+	*out = id != NULL ? obj_by_id(c, k, p, &g) : obj_by_name(c, k, p,
+	    name);
+	if (*out != NULL)
+		return 0;
+	if (k->in_policy)
+		return svc_st_fail(SVC_STATIC_ERR, "policy '%s' has no rule "
+		    "'%s'", p->name, id ? id : name);
+	return svc_st_fail(SVC_STATIC_ERR, "%s '%s' does not exist", k->noun,
+	    id ? id : name);
+}
+
+/* A new object appended to its array, or NULL (out of memory). */
+static void *
+obj_new(struct cmd *c, const struct kind *k, struct pol_policy *p,
+    const char *name)
+{
+	union {
+		struct pol_policy	p;
+		struct pol_filterlist	fl;
+		struct pol_filteraction	fa;
+		struct pol_rule		r;
+	} tmp;
+	void *o;
+
+	if (k->init(&tmp, name) != 0)
+		return NULL;
+	*FIELD(&tmp, k->changed_off, int64_t) = (int64_t)time(NULL);
+	if ((o = k->append(c, p)) == NULL) {
+		k->clear(&tmp);
+		return NULL;
+	}
+	memcpy(o, &tmp, k->size);
+	return o;
+}
+
+static const struct kind kind_policy, kind_filterlist, kind_filteraction;
+
+/* For a rule: the policy named by policy=, else NULL (the store). */
+static int
+obj_parent(struct cmd *c, const struct kind *k, struct pol_policy **p)
+{
+	*p = NULL;
+	if (k->in_policy && (*p = obj_ref(c, &kind_policy, "policy")) == NULL)
+		return SVC_STATIC_ERR;
+	return 0;
+}
+
+/* ---- options of each kind ---- */
+
 /* Keys shared by add and set policy. */
 static int
-policy_opts(struct cmd *c, struct pol_policy *p)
+policy_opts(struct cmd *c, void *obj)
 {
+	struct pol_policy *p = obj;
 	const char *v;
 	bool assign = p->assigned;
 	size_t i;
@@ -132,205 +298,199 @@ policy_opts(struct cmd *c, struct pol_policy *p)
 	return 0;
 }
 
+/* Keys shared by add and set filterlist. */
 static int
-add_policy(struct cmd *c)
+filterlist_opts(struct cmd *c, void *obj)
 {
-	const char *name = svc_st_need(c, "name");
-	struct pol_policy *p, tmp;
-	int rc;
+	struct pol_filterlist *fl = obj;
 
-	if (name == NULL)
-		return SVC_STATIC_USAGE;
-	if (pol_store_policy_by_name(c->store, name) != NULL)
-		return svc_st_fail(SVC_STATIC_ERR, "policy '%s' already "
-		    "exists", name);
-	if (pol_policy_init(&tmp, name) != 0)
-		return svc_st_enomem();
-	tmp.changed = (int64_t)time(NULL);
-	if ((p = pol_store_add_policy(c->store)) == NULL) {
-		pol_policy_clear(&tmp);
-		return svc_st_enomem();
-	}
-	*p = tmp;
-	if ((rc = policy_opts(c, p)) != 0)
-		return rc;
-	if ((rc = svc_st_args_unused(c)) != 0)
-		return rc;
-	c->modified = true;
-	return 0;
+	return svc_st_opt_str(c, "description", &fl->description);
 }
 
 static int
-set_policy(struct cmd *c)
+filteraction_opts(struct cmd *c, void *obj)
 {
-	struct pol_policy *p;
-	const char *nn;
-	int rc;
-
-	if ((rc = find_policy(c, &p)) != 0)
-		return rc;
-	if ((nn = svc_st_arg(c, "newname")) != NULL && (rc = rename_to(nn,
-	    pol_store_policy_by_name(c->store, nn), p, &p->name)) != 0)
-		return rc;
-	if ((rc = policy_opts(c, p)) != 0 || (rc = svc_st_args_unused(c)) != 0)
-		return rc;
-	p->changed = (int64_t)time(NULL);
-	c->modified = true;
-	return 0;
-}
-
-static int
-delete_policy(struct cmd *c)
-{
-	const char *all = svc_st_arg(c, "all");
-	struct pol_policy *p;
-	int rc;
-
-	if (all != NULL) {
-		bool yes = false;
-
-		if (svc_st_parse_yesno("all", all, &yes) != 0 || !yes)
-			return SVC_STATIC_USAGE;
-		if ((rc = svc_st_args_unused(c)) != 0)
-			return rc;
-		while (c->store->npolicies > 0)
-			pol_store_remove_policy(c->store, 0);
-		c->modified = true;
-		return 0;
-	}
-	if ((rc = find_policy(c, &p)) != 0 || (rc = svc_st_args_unused(c)) != 0)
-		return rc;
-	pol_store_remove_policy(c->store, (size_t)(p - c->store->policies));
-	c->modified = true;
-	return 0;
-}
-
-/* ---- filter lists and filters ---- */
-
-struct pol_filterlist *
-svc_st_find_filterlist(struct cmd *c, const char *key)
-{
-	const char *name;
-
-	if ((name = ref_name(c, key)) == NULL)
-		return NULL;
-	return ref_found(pol_store_filterlist_by_name(c->store, name),
-	    "filter list", name);
-}
-
-static int
-add_filterlist(struct cmd *c)
-{
-	const char *name = svc_st_need(c, "name");
-	struct pol_filterlist *fl, tmp;
-	int rc;
-
-	if (name == NULL)
-		return SVC_STATIC_USAGE;
-	if (pol_store_filterlist_by_name(c->store, name) != NULL)
-		return svc_st_fail(SVC_STATIC_ERR, "filter list '%s' already "
-		    "exists", name);
-	if (pol_filterlist_init(&tmp, name) != 0)
-		return svc_st_enomem();
-	tmp.changed = (int64_t)time(NULL);
-	if ((fl = pol_store_add_filterlist(c->store)) == NULL) {
-		pol_filterlist_clear(&tmp);
-		return svc_st_enomem();
-	}
-	*fl = tmp;
-	if ((rc = svc_st_opt_str(c, "description", &fl->description)) != 0 ||
-	    (rc = svc_st_args_unused(c)) != 0)
-		return rc;
-	c->modified = true;
-	return 0;
-}
-
-static int
-set_filterlist(struct cmd *c)
-{
-	struct pol_filterlist *fl;
-	const char *nn;
-	int rc;
-
-	if ((fl = svc_st_find_filterlist(c, "name")) == NULL)
-		return SVC_STATIC_ERR;
-	if ((nn = svc_st_arg(c, "newname")) != NULL && (rc = rename_to(nn,
-	    pol_store_filterlist_by_name(c->store, nn), fl, &fl->name)) != 0)
-		return rc;
-	if ((rc = svc_st_opt_str(c, "description", &fl->description)) != 0 ||
-	    (rc = svc_st_args_unused(c)) != 0)
-		return rc;
-	fl->changed = (int64_t)time(NULL);
-	c->modified = true;
-	return 0;
-}
-
-/* A rule using the object with this GUID, for refusing deletions. */
-static int
-in_use(struct cmd *c, const struct pa_guid *id, const char *kind,
-    const char *name)
-{
-	size_t i, j;
-
-	for (i = 0; i < c->store->npolicies; i++)
-		for (j = 0; j < c->store->policies[i].nrules; j++) {
-			const struct pol_rule *r =
-			    &c->store->policies[i].rules[j];
-
-			if (pa_guid_eq(&r->filterlist_id, id) ||
-			    pa_guid_eq(&r->filteraction_id, id))
-				return svc_st_fail(SVC_STATIC_ERR, "%s '%s' is "
-				    "used by rule '%s' of policy '%s'; delete "
-				    "or change the rule first", kind, name,
-				    r->name ? r->name : "",
-				    c->store->policies[i].name);
-		}
-	return 0;
-}
-
-/*
- * Before deleting n filter actions (acts) or filter lists from index
- * first: no unknown parameters, and none of them used by a rule.
- */
-static int
-deletable(struct cmd *c, bool acts, size_t first, size_t n)
-{
-	const struct pol_store *s = c->store;
+	struct pol_filteraction *fa = obj;
+	const char *v;
+	bool qmpfs = false, have_pfs;
+	uint32_t grp = fa->pfs_group;
 	size_t i;
 	int rc;
 
-	if ((rc = svc_st_args_unused(c)) != 0)
+	if ((v = svc_st_arg(c, "action")) != NULL &&
+	    pol_action_parse(v, &fa->action) != 0)
+		return svc_st_fail(SVC_STATIC_ERR, "action=%s: expected "
+		    "permit, block or negotiate", v);
+	if ((v = svc_st_arg(c, "qmsecmethods")) != NULL &&
+	    (rc = svc_st_parse_qmsec(v, fa)) != 0)
 		return rc;
-	for (i = first; i < first + n; i++)
-		if ((rc = acts ? in_use(c, &s->filteractions[i].id,
-		    "filter action", s->filteractions[i].name) :
-		    in_use(c, &s->filterlists[i].id, "filter list",
-		    s->filterlists[i].name)) != 0)
-			return rc;
-	c->modified = true;
+	have_pfs = svc_st_arg(c, "qmpfs") != NULL;
+	if (have_pfs)
+		for (i = 0; i < fa->noffers; i++)
+			qmpfs |= fa->offers[i].pfs;
+	if ((rc = svc_st_opt_yesno(c, "qmpfs", &qmpfs)) != 0 ||
+	    (rc = svc_st_opt_yesno(c, "inpass", &fa->inpass)) != 0 ||
+	    (rc = svc_st_opt_yesno(c, "soft", &fa->soft)) != 0 ||
+	    (rc = svc_st_opt_str(c, "description", &fa->description)) != 0 ||
+	    (rc = svc_st_opt_u32(c, "pfsgroup", 0, 65535, 1, &grp)) != 0)
+		return rc;
+	if (grp != 0 && !pol_dh_group_valid((uint16_t)grp))
+		return svc_st_fail(SVC_STATIC_ERR, "pfsgroup=%u: unsupported "
+		    "group (1, 2, 14, 19, 20)", grp);
+	fa->pfs_group = (uint16_t)grp;
+	if (have_pfs)
+		for (i = 0; i < fa->noffers; i++)
+			fa->offers[i].pfs = qmpfs;
+	if (fa->action == POL_ACT_NEGOTIATE && fa->noffers == 0)
+		return svc_st_fail(SVC_STATIC_ERR, "action=negotiate needs "
+		    "qmsecmethods= (e.g. \"ESP[3DES,SHA1]\")");
 	return 0;
 }
 
-/* delete filterlist name=N, or all=: every one (if no rule uses any). */
+/* Authentication methods in the order typed: kerberos= psk= rootca=. */
 static int
-delete_filterlist(struct cmd *c)
+rule_auth(struct cmd *c, struct pol_rule *r)
 {
+	struct pol_auth *v = NULL;
+	size_t n = 0, i;
+	bool any = false;
+	int rc = 0;
+
+	for (i = 0; i < c->nkv; i++) {
+		struct kv *kv = &c->kv[i];
+		struct pol_auth a;
+		bool yes = false;
+
+		memset(&a, 0, sizeof(a));
+		if (svc_st_keyeq(kv, "kerberos")) {
+			kv->used = any = true;
+			if (svc_st_parse_yesno("kerberos", kv->val,
+			    &yes) != 0) {
+				rc = SVC_STATIC_ERR;
+				goto out;
+			}
+			if (!yes)
+				continue;
+			a.kind = POL_AUTH_KERBEROS;
+		} else if (svc_st_keyeq(kv, "psk")) {
+			kv->used = any = true;
+			if (kv->val[0] == '\0') {
+				rc = svc_st_fail(SVC_STATIC_ERR, "psk= is "
+				    "empty");
+				goto out;
+			}
+			a.kind = POL_AUTH_PSK;
+			if ((a.psk = pa_secret_new(kv->val,
+			    strlen(kv->val))) == NULL) {
+				rc = svc_st_enomem();
+				goto out;
+			}
+		} else if (svc_st_keyeq(kv, "rootca")) {
+			kv->used = any = true;
+			if (kv->val[0] == '\0') {
+				rc = svc_st_fail(SVC_STATIC_ERR, "rootca= is "
+				    "empty");
+				goto out;
+			}
+			a.kind = POL_AUTH_CERT;
+			if ((a.ca_dn = strdup(kv->val)) == NULL) {
+				rc = svc_st_enomem();
+				goto out;
+			}
+		} else
+			continue;
+		{
+			struct pol_auth *nv = realloc(v, (n + 1) * sizeof(*v));
+
+			if (nv == NULL) {
+				pol_auth_clear(&a);
+				rc = svc_st_enomem();
+				goto out;
+			}
+			v = nv;
+			v[n++] = a;
+		}
+	}
+	if (!any)
+		return 0;
+	for (i = 0; i < r->nauth; i++)
+		pol_auth_clear(&r->auth[i]);
+	free(r->auth);
+	r->auth = v;
+	r->nauth = n;
+	v = NULL;
+	n = 0;
+out:
+	for (i = 0; i < n; i++)
+		pol_auth_clear(&v[i]);
+	free(v);
+	return rc;
+}
+
+static int
+rule_opts(struct cmd *c, void *obj)
+{
+	struct pol_rule *r = obj;
+	const char *v;
 	struct pol_filterlist *fl;
-	size_t first = 0, n = c->store->nfilterlists;
+	struct pol_filteraction *fa;
 	int rc;
 
-	if (svc_st_arg(c, "all") == NULL) {
-		if ((fl = svc_st_find_filterlist(c, "name")) == NULL)
+	if (svc_st_arg(c, "filterlist") != NULL) {
+		if ((fl = obj_ref(c, &kind_filterlist, "filterlist")) == NULL)
 			return SVC_STATIC_ERR;
-		first = (size_t)(fl - c->store->filterlists);
-		n = 1;
+		r->filterlist_id = fl->id;
 	}
-	if ((rc = deletable(c, false, first, n)) != 0)
+	if (svc_st_arg(c, "filteraction") != NULL) {
+		if ((fa = obj_ref(c, &kind_filteraction, "filteraction")) ==
+		    NULL)
+			return SVC_STATIC_ERR;
+		r->filteraction_id = fa->id;
+	}
+	if ((v = svc_st_arg(c, "tunnel")) != NULL) {
+		if (*v == '\0' || strcasecmp(v, "none") == 0)
+			memset(&r->tunnel, 0, sizeof(r->tunnel));
+		else if (pa_addr_parse(v, &r->tunnel) != 0)
+			return svc_st_fail(SVC_STATIC_ERR, "tunnel=%s: not an "
+			    "IPv4 or IPv6 address", v);
+	}
+	if ((v = svc_st_arg(c, "conntype")) != NULL &&
+	    pol_conntype_parse(v, &r->conntype) != 0)
+		return svc_st_fail(SVC_STATIC_ERR, "conntype=%s: expected all, "
+		    "lan or remote", v);
+	if ((rc = svc_st_opt_yesno(c, "activate", &r->active)) != 0 ||
+	    (rc = svc_st_opt_str(c, "description", &r->description)) != 0 ||
+	    (rc = rule_auth(c, r)) != 0)
 		return rc;
-	while (n-- > 0)
-		pol_store_remove_filterlist(c->store, first);
 	return 0;
 }
+
+/* After add rule: netsh's default, Kerberos when no method is given. */
+static int
+rule_added(void *obj)
+{
+	struct pol_rule *r = obj;
+
+	if (r->nauth == 0) {
+		struct pol_auth *a = pol_rule_add_auth(r);
+
+		if (a == NULL)
+			return svc_st_enomem();
+		a->kind = POL_AUTH_KERBEROS;
+	}
+	return 0;
+}
+
+/* delete rule all= keeps the default response rule. */
+static bool
+rule_kept(const void *obj)
+{
+	const struct pol_rule *r = obj;
+
+	return r->default_response;
+}
+
+/* ---- filters (in a filter list, chosen by selectors or guid=) ---- */
 
 /* Filter selectors from key=value; for add, defaults fill the rest. */
 static int
@@ -580,402 +740,218 @@ set_filter(struct cmd *c)
 	return 0;
 }
 
-/* ---- filter actions ---- */
+/* ---- add, set, delete of a kind ---- */
 
 static int
-filteraction_opts(struct cmd *c, struct pol_filteraction *fa)
-{
-	const char *v;
-	bool qmpfs = false, have_pfs;
-	uint32_t grp = fa->pfs_group;
-	size_t i;
-	int rc;
-
-	if ((v = svc_st_arg(c, "action")) != NULL &&
-	    pol_action_parse(v, &fa->action) != 0)
-		return svc_st_fail(SVC_STATIC_ERR, "action=%s: expected "
-		    "permit, block or negotiate", v);
-	if ((v = svc_st_arg(c, "qmsecmethods")) != NULL &&
-	    (rc = svc_st_parse_qmsec(v, fa)) != 0)
-		return rc;
-	have_pfs = svc_st_arg(c, "qmpfs") != NULL;
-	if (have_pfs)
-		for (i = 0; i < fa->noffers; i++)
-			qmpfs |= fa->offers[i].pfs;
-	if ((rc = svc_st_opt_yesno(c, "qmpfs", &qmpfs)) != 0 ||
-	    (rc = svc_st_opt_yesno(c, "inpass", &fa->inpass)) != 0 ||
-	    (rc = svc_st_opt_yesno(c, "soft", &fa->soft)) != 0 ||
-	    (rc = svc_st_opt_str(c, "description", &fa->description)) != 0 ||
-	    (rc = svc_st_opt_u32(c, "pfsgroup", 0, 65535, 1, &grp)) != 0)
-		return rc;
-	if (grp != 0 && !pol_dh_group_valid((uint16_t)grp))
-		return svc_st_fail(SVC_STATIC_ERR, "pfsgroup=%u: unsupported "
-		    "group (1, 2, 14, 19, 20)", grp);
-	fa->pfs_group = (uint16_t)grp;
-	if (have_pfs)
-		for (i = 0; i < fa->noffers; i++)
-			fa->offers[i].pfs = qmpfs;
-	if (fa->action == POL_ACT_NEGOTIATE && fa->noffers == 0)
-		return svc_st_fail(SVC_STATIC_ERR, "action=negotiate needs "
-		    "qmsecmethods= (e.g. \"ESP[3DES,SHA1]\")");
-	return 0;
-}
-
-static struct pol_filteraction *
-find_filteraction(struct cmd *c, const char *key)
-{
-	const char *name;
-
-	if ((name = ref_name(c, key)) == NULL)
-		return NULL;
-	return ref_found(pol_store_filteraction_by_name(c->store, name),
-	    "filter action", name);
-}
-
-static int
-add_filteraction(struct cmd *c)
+add_obj(struct cmd *c, const struct kind *k)
 {
 	const char *name = svc_st_need(c, "name");
-	struct pol_filteraction *fa, tmp;
+	struct pol_policy *p;
+	void *o;
 	int rc;
 
 	if (name == NULL)
 		return SVC_STATIC_USAGE;
-	if (pol_store_filteraction_by_name(c->store, name) != NULL)
-		return svc_st_fail(SVC_STATIC_ERR, "filter action '%s' already "
-		    "exists", name);
-	if (pol_filteraction_init(&tmp, name) != 0)
+	if ((rc = obj_parent(c, k, &p)) != 0)
+		return rc;
+	if (k->add_needs[0] != NULL && (svc_st_arg(c, k->add_needs[0]) ==
+	    NULL || svc_st_arg(c, k->add_needs[1]) == NULL))
+		return svc_st_fail(SVC_STATIC_USAGE, "'add %s' needs %s= and "
+		    "%s=", k->obj, k->add_needs[0], k->add_needs[1]);
+	if (obj_by_name(c, k, p, name) != NULL)
+		return p != NULL ? svc_st_fail(SVC_STATIC_ERR, "policy '%s' "
+		    "already has a rule '%s'", p->name, name) :
+		    svc_st_fail(SVC_STATIC_ERR, "%s '%s' already exists",
+		    k->noun, name);
+	if ((o = obj_new(c, k, p, name)) == NULL)
 		return svc_st_enomem();
-	tmp.changed = (int64_t)time(NULL);
-	if ((fa = pol_store_add_filteraction(c->store)) == NULL) {
-		pol_filteraction_clear(&tmp);
-		return svc_st_enomem();
-	}
-	*fa = tmp;
-	if ((rc = filteraction_opts(c, fa)) != 0 ||
-	    (rc = svc_st_args_unused(c)) != 0)
+	if ((rc = k->opts(c, o)) != 0 || (rc = svc_st_args_unused(c)) != 0 ||
+	    (k->added != NULL && (rc = k->added(o)) != 0))
 		return rc;
 	c->modified = true;
 	return 0;
 }
 
 static int
-set_filteraction(struct cmd *c)
+set_obj(struct cmd *c, const struct kind *k)
 {
-	struct pol_filteraction *fa;
+	struct pol_policy *p;
 	const char *nn;
+	void *o;
 	int rc;
 
-	if ((fa = find_filteraction(c, "name")) == NULL)
-		return SVC_STATIC_ERR;
+	if ((rc = obj_parent(c, k, &p)) != 0 ||
+	    (rc = obj_find(c, k, p, &o)) != 0)
+		return rc;
 	if ((nn = svc_st_arg(c, "newname")) != NULL && (rc = rename_to(nn,
-	    pol_store_filteraction_by_name(c->store, nn), fa, &fa->name)) != 0)
+	    obj_by_name(c, k, p, nn), o, FIELD(o, k->name_off, char *))) != 0)
 		return rc;
-	if ((rc = filteraction_opts(c, fa)) != 0 ||
-	    (rc = svc_st_args_unused(c)) != 0)
+	if ((rc = k->opts(c, o)) != 0 || (rc = svc_st_args_unused(c)) != 0)
 		return rc;
-	fa->changed = (int64_t)time(NULL);
+	*FIELD(o, k->changed_off, int64_t) = (int64_t)time(NULL);
 	c->modified = true;
 	return 0;
 }
 
-/* delete filteraction name=N, or all=: every one (if no rule uses any). */
+/* Refused while a rule uses the object (for filter lists and actions). */
 static int
-delete_filteraction(struct cmd *c)
+obj_in_use(struct cmd *c, const struct kind *k, void *o)
 {
-	struct pol_filteraction *fa;
-	size_t first = 0, n = c->store->nfilteractions;
-	int rc;
-
-	if (svc_st_arg(c, "all") == NULL) {
-		if ((fa = find_filteraction(c, "name")) == NULL)
-			return SVC_STATIC_ERR;
-		first = (size_t)(fa - c->store->filteractions);
-		n = 1;
-	}
-	if ((rc = deletable(c, true, first, n)) != 0)
-		return rc;
-	while (n-- > 0)
-		pol_store_remove_filteraction(c->store, first);
-	return 0;
-}
-
-/* ---- rules ---- */
-
-/* Authentication methods in the order typed: kerberos= psk= rootca=. */
-static int
-rule_auth(struct cmd *c, struct pol_rule *r)
-{
-	struct pol_auth *v = NULL;
-	size_t n = 0, i;
-	bool any = false;
-	int rc = 0;
-
-	for (i = 0; i < c->nkv; i++) {
-		struct kv *kv = &c->kv[i];
-		struct pol_auth a;
-		bool yes = false;
-
-		memset(&a, 0, sizeof(a));
-		if (svc_st_keyeq(kv, "kerberos")) {
-			kv->used = any = true;
-			if (svc_st_parse_yesno("kerberos", kv->val,
-			    &yes) != 0) {
-				rc = SVC_STATIC_ERR;
-				goto out;
-			}
-			if (!yes)
-				continue;
-			a.kind = POL_AUTH_KERBEROS;
-		} else if (svc_st_keyeq(kv, "psk")) {
-			kv->used = any = true;
-			if (kv->val[0] == '\0') {
-				rc = svc_st_fail(SVC_STATIC_ERR, "psk= is "
-				    "empty");
-				goto out;
-			}
-			a.kind = POL_AUTH_PSK;
-			if ((a.psk = pa_secret_new(kv->val,
-			    strlen(kv->val))) == NULL) {
-				rc = svc_st_enomem();
-				goto out;
-			}
-		} else if (svc_st_keyeq(kv, "rootca")) {
-			kv->used = any = true;
-			if (kv->val[0] == '\0') {
-				rc = svc_st_fail(SVC_STATIC_ERR, "rootca= is "
-				    "empty");
-				goto out;
-			}
-			a.kind = POL_AUTH_CERT;
-			if ((a.ca_dn = strdup(kv->val)) == NULL) {
-				rc = svc_st_enomem();
-				goto out;
-			}
-		} else
-			continue;
-		{
-			struct pol_auth *nv = realloc(v, (n + 1) * sizeof(*v));
-
-			if (nv == NULL) {
-				pol_auth_clear(&a);
-				rc = svc_st_enomem();
-				goto out;
-			}
-			v = nv;
-			v[n++] = a;
-		}
-	}
-	if (!any)
+	if (!k->used_by_rules)
 		return 0;
-	for (i = 0; i < r->nauth; i++)
-		pol_auth_clear(&r->auth[i]);
-	free(r->auth);
-	r->auth = v;
-	r->nauth = n;
-	v = NULL;
-	n = 0;
-out:
-	for (i = 0; i < n; i++)
-		pol_auth_clear(&v[i]);
-	free(v);
-	return rc;
+	return in_use(c, FIELD(o, k->id_off, struct pa_guid), k->noun,
+	    *FIELD(o, k->name_off, char *));
 }
 
+/* delete all=: every object (but those kept), if no rule uses any. */
 static int
-rule_opts(struct cmd *c, struct pol_rule *r)
+delete_all(struct cmd *c, const struct kind *k, struct pol_policy *p,
+    const char *all)
 {
-	const char *v;
-	struct pol_filterlist *fl;
-	struct pol_filteraction *fa;
-	int rc;
-
-	if (svc_st_arg(c, "filterlist") != NULL) {
-		if ((fl = svc_st_find_filterlist(c, "filterlist")) == NULL)
-			return SVC_STATIC_ERR;
-		r->filterlist_id = fl->id;
-	}
-	if (svc_st_arg(c, "filteraction") != NULL) {
-		if ((fa = find_filteraction(c, "filteraction")) == NULL)
-			return SVC_STATIC_ERR;
-		r->filteraction_id = fa->id;
-	}
-	if ((v = svc_st_arg(c, "tunnel")) != NULL) {
-		if (*v == '\0' || strcasecmp(v, "none") == 0)
-			memset(&r->tunnel, 0, sizeof(r->tunnel));
-		else if (pa_addr_parse(v, &r->tunnel) != 0)
-			return svc_st_fail(SVC_STATIC_ERR, "tunnel=%s: not an "
-			    "IPv4 or IPv6 address", v);
-	}
-	if ((v = svc_st_arg(c, "conntype")) != NULL &&
-	    pol_conntype_parse(v, &r->conntype) != 0)
-		return svc_st_fail(SVC_STATIC_ERR, "conntype=%s: expected all, "
-		    "lan or remote", v);
-	if ((rc = svc_st_opt_yesno(c, "activate", &r->active)) != 0 ||
-	    (rc = svc_st_opt_str(c, "description", &r->description)) != 0 ||
-	    (rc = rule_auth(c, r)) != 0)
-		return rc;
-	return 0;
-}
-
-static struct pol_rule *
-find_rule(struct cmd *c, struct pol_policy *p)
-{
-	const char *name, *id;
-	struct pa_guid g;
+	bool yes = false;
 	size_t i;
-
-	if (name_or_guid(c, &name, &id, &g) != 0)
-		return NULL;
-	if (id == NULL) {
-		struct pol_rule *r = pol_policy_rule_by_name(p, name);
-
-		if (r != NULL)
-			return r;
-	} else
-		for (i = 0; i < p->nrules; i++)
-			if (pa_guid_eq(&p->rules[i].id, &g))
-				return &p->rules[i];
-	svc_st_fail(SVC_STATIC_ERR, "policy '%s' has no rule '%s'", p->name,
-	    id ? id : name);
-	return NULL;
-}
-
-static struct pol_policy *
-rule_policy(struct cmd *c)
-{
-	const char *name;
-
-	if ((name = ref_name(c, "policy")) == NULL)
-		return NULL;
-	return ref_found(pol_store_policy_by_name(c->store, name), "policy",
-	    name);
-}
-
-static int
-add_rule(struct cmd *c)
-{
-	const char *name = svc_st_need(c, "name");
-	struct pol_policy *p;
-	struct pol_rule *r, tmp;
 	int rc;
 
-	if (name == NULL)
+	if (k->all_yes && (svc_st_parse_yesno("all", all, &yes) != 0 || !yes))
 		return SVC_STATIC_USAGE;
-	if ((p = rule_policy(c)) == NULL)
-		return SVC_STATIC_ERR;
-	if (svc_st_arg(c, "filterlist") == NULL || svc_st_arg(c,
-	    "filteraction") == NULL)
-		return svc_st_fail(SVC_STATIC_USAGE, "'add rule' needs "
-		    "filterlist= and filteraction=");
-	if (pol_policy_rule_by_name(p, name) != NULL)
-		return svc_st_fail(SVC_STATIC_ERR, "policy '%s' already has a "
-		    "rule '%s'", p->name, name);
-	if (pol_rule_init(&tmp, name) != 0)
-		return svc_st_enomem();
-	tmp.changed = (int64_t)time(NULL);
-	if ((r = pol_policy_add_rule(p)) == NULL) {
-		pol_rule_clear(&tmp);
-		return svc_st_enomem();
-	}
-	*r = tmp;
-	if ((rc = rule_opts(c, r)) != 0 || (rc = svc_st_args_unused(c)) != 0)
-		return rc;
-	/* netsh's default: Kerberos when no method is given. */
-	if (r->nauth == 0) {
-		struct pol_auth *a = pol_rule_add_auth(r);
-
-		if (a == NULL)
-			return svc_st_enomem();
-		a->kind = POL_AUTH_KERBEROS;
-	}
-	c->modified = true;
-	return 0;
-}
-
-static int
-set_rule(struct cmd *c)
-{
-	struct pol_policy *p;
-	struct pol_rule *r;
-	const char *nn;
-	int rc;
-
-	if ((p = rule_policy(c)) == NULL || (r = find_rule(c, p)) == NULL)
-		return SVC_STATIC_ERR;
-	if ((nn = svc_st_arg(c, "newname")) != NULL && (rc = rename_to(nn,
-	    pol_policy_rule_by_name(p, nn), r, &r->name)) != 0)
-		return rc;
-	if ((rc = rule_opts(c, r)) != 0 || (rc = svc_st_args_unused(c)) != 0)
-		return rc;
-	r->changed = (int64_t)time(NULL);
-	c->modified = true;
-	return 0;
-}
-
-static int
-delete_rule(struct cmd *c)
-{
-	struct pol_policy *p;
-	struct pol_rule *r;
-	const char *all;
-	int rc;
-
-	if ((p = rule_policy(c)) == NULL)
-		return SVC_STATIC_ERR;
-	if ((all = svc_st_arg(c, "all")) != NULL) {
-		size_t i;
-
-		if ((rc = svc_st_args_unused(c)) != 0)
-			return rc;
-		/* The default response rule stays. */
-		for (i = p->nrules; i-- > 0;)
-			if (!p->rules[i].default_response)
-				pol_policy_remove_rule(p, i);
-		c->modified = true;
-		return 0;
-	}
-	if ((r = find_rule(c, p)) == NULL)
-		return SVC_STATIC_ERR;
 	if ((rc = svc_st_args_unused(c)) != 0)
 		return rc;
-	pol_policy_remove_rule(p, (size_t)(r - p->rules));
+	for (i = 0; i < obj_count(c, k, p); i++)
+		if ((rc = obj_in_use(c, k, obj_at(c, k, p, i))) != 0)
+			return rc;
+	for (i = obj_count(c, k, p); i-- > 0;)
+		if (k->kept == NULL || !k->kept(obj_at(c, k, p, i)))
+			k->remove(c, p, i);
 	c->modified = true;
 	return 0;
 }
 
+static int
+delete_obj(struct cmd *c, const struct kind *k)
+{
+	struct pol_policy *p;
+	const char *all;
+	void *o;
+	int rc;
+
+	if ((rc = obj_parent(c, k, &p)) != 0)
+		return rc;
+	if ((all = svc_st_arg(c, "all")) != NULL)
+		return delete_all(c, k, p, all);
+	if ((rc = obj_find(c, k, p, &o)) != 0 ||
+	    (rc = svc_st_args_unused(c)) != 0 ||
+	    (rc = obj_in_use(c, k, o)) != 0)
+		return rc;
+	k->remove(c, p, obj_index(c, k, p, o));
+	c->modified = true;
+	return 0;
+}
+
+/* Constructors and array edits of the model, typed for struct kind. */
+#define KIND_OPS(k, add, rm, cont)					\
+static int								\
+k##_init(void *o, const char *name)					\
+{									\
+	return pol_##k##_init(o, name);					\
+}									\
+static void								\
+k##_clear(void *o)							\
+{									\
+	pol_##k##_clear(o);						\
+}									\
+static void *								\
+k##_append(struct cmd *c, struct pol_policy *p)				\
+{									\
+	(void)c;							\
+	(void)p;							\
+	return add(cont);						\
+}									\
+static void								\
+k##_remove(struct cmd *c, struct pol_policy *p, size_t i)		\
+{									\
+	(void)c;							\
+	(void)p;							\
+	rm(cont, i);							\
+}
+
+KIND_OPS(policy, pol_store_add_policy, pol_store_remove_policy, c->store)
+KIND_OPS(filterlist, pol_store_add_filterlist, pol_store_remove_filterlist,
+    c->store)
+KIND_OPS(filteraction, pol_store_add_filteraction,
+    pol_store_remove_filteraction, c->store)
+KIND_OPS(rule, pol_policy_add_rule, pol_policy_remove_rule, p)
+
+#define KIND_FIELDS(type, arr, n, cont)					\
+	.size = sizeof(struct type), .arr_off = offsetof(struct cont, arr), \
+	.n_off = offsetof(struct cont, n),				\
+	.id_off = offsetof(struct type, id),				\
+	.name_off = offsetof(struct type, name),			\
+	.changed_off = offsetof(struct type, changed)
+
+static const struct kind kind_policy = {
+	.obj = "policy", .noun = "policy", .by_guid = true, .all_yes = true,
+	KIND_FIELDS(pol_policy, policies, npolicies, pol_store),
+	.init = policy_init, .clear = policy_clear, .append = policy_append,
+	.remove = policy_remove, .opts = policy_opts,
+};
+static const struct kind kind_filterlist = {
+	.obj = "filterlist", .noun = "filter list", .used_by_rules = true,
+	KIND_FIELDS(pol_filterlist, filterlists, nfilterlists, pol_store),
+	.init = filterlist_init, .clear = filterlist_clear,
+	.append = filterlist_append, .remove = filterlist_remove,
+	.opts = filterlist_opts,
+};
+static const struct kind kind_filteraction = {
+	.obj = "filteraction", .noun = "filter action", .used_by_rules = true,
+	KIND_FIELDS(pol_filteraction, filteractions, nfilteractions,
+	    pol_store),
+	.init = filteraction_init, .clear = filteraction_clear,
+	.append = filteraction_append, .remove = filteraction_remove,
+	.opts = filteraction_opts,
+};
+static const struct kind kind_rule = {
+	.obj = "rule", .noun = "rule", .in_policy = true, .by_guid = true,
+	.add_needs = { "filterlist", "filteraction" },
+	KIND_FIELDS(pol_rule, rules, nrules, pol_policy),
+	.init = rule_init, .clear = rule_clear, .append = rule_append,
+	.remove = rule_remove, .opts = rule_opts, .added = rule_added,
+	.kept = rule_kept,
+};
+
+struct pol_filterlist *
+svc_st_find_filterlist(struct cmd *c, const char *key)
+{
+	return obj_ref(c, &kind_filterlist, key);
+}
 
 /* add|set|delete OBJECT: the edit named by c->verb and c->obj. */
 int
 svc_st_edit(struct cmd *c)
 {
+	static const struct kind *const kinds[] = { &kind_policy,
+	    &kind_filterlist, &kind_filteraction, &kind_rule };
 	static const struct {
 		const char	*verb;
-		const char	*obj;
-		int		(*fn)(struct cmd *);
-	} tab[] = {
-		{ "add", "policy", add_policy },
-		{ "add", "filterlist", add_filterlist },
-		{ "add", "filter", add_filter },
-		{ "add", "filteraction", add_filteraction },
-		{ "add", "rule", add_rule },
-		{ "set", "policy", set_policy },
-		{ "set", "filterlist", set_filterlist },
-		{ "set", "filter", set_filter },
-		{ "set", "filteraction", set_filteraction },
-		{ "set", "rule", set_rule },
-		{ "delete", "policy", delete_policy },
-		{ "delete", "filterlist", delete_filterlist },
-		{ "delete", "filter", delete_filter },
-		{ "delete", "filteraction", delete_filteraction },
-		{ "delete", "rule", delete_rule },
+		int		(*obj)(struct cmd *, const struct kind *);
+		int		(*filter)(struct cmd *);
+	} verbs[] = {
+		{ "add", add_obj, add_filter },
+		{ "set", set_obj, set_filter },
+		{ "delete", delete_obj, delete_filter },
 	};
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strcmp(tab[i].verb, c->verb) == 0 && c->obj != NULL &&
-		    strcmp(tab[i].obj, c->obj) == 0)
-			return tab[i].fn(c);
+	for (i = 0; c->obj != NULL && i < sizeof(verbs) / sizeof(verbs[0]);
+	    i++) {
+		if (strcmp(verbs[i].verb, c->verb) != 0)
+			continue;
+		if (strcmp(c->obj, "filter") == 0)
+			return verbs[i].filter(c);
+		for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+			if (strcmp(kinds[j]->obj, c->obj) == 0)
+				return verbs[i].obj(c, kinds[j]);
+	}
 	return svc_st_fail(SVC_STATIC_USAGE, "unknown command 'static %s%s%s'",
 	    c->verb, c->obj ? " " : "", c->obj ? c->obj : "");
 }
+
