@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "agent.h"
 #include "audit.h"
@@ -65,6 +66,7 @@ struct svc_daemon {
 	bool			 stop_clear;	/* stop "in clear" */
 };
 
+/* lifecycle.c */
 void	svc_set_state(struct svc_daemon *, enum svc_state);
 /* Begin the stop sequence; the loop exits after the reply is sent. */
 /* Stop: fail-closed, or (clear) with every IPsec filter removed. */
@@ -74,6 +76,15 @@ int	svc_reload(struct svc_daemon *, char *errbuf, size_t errcap);
 /* Oakley log on/off; the file is started afresh once per service start. */
 int	svc_oakley_set(struct svc_daemon *, bool on);
 void	svc_oakley_line(void *arg, const char *line);
+/* Defaults, the file, the -o overrides, then the checks of finish. */
+int	svc_load_config(struct svc_daemon *, struct svc_config *, char *eb,
+	    size_t ec);
+/* mkdir -p of path; of the directory holding path (mode for new ones). */
+int	svc_mkdir_p(const char *path, mode_t mode);
+int	svc_mkdir_parent_mode(const char *path, mode_t mode);
+int	svc_mkdir_parent(const char *path);	/* mode 0750 */
+
+/* commands.c */
 
 /*
  * Handle one request from peer; returns the reply (json_t *, owned).

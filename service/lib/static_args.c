@@ -68,6 +68,21 @@ svc_st_enomem(void)
 	return svc_st_fail(SVC_STATIC_ERR, "out of memory");
 }
 
+void
+svc_st_usage(void)
+{
+	fprintf(stderr,
+	    "usage: ipseccmd static add|set|delete policy|filterlist|filter|"
+	    "filteraction|rule key=value...\n"
+	    "       ipseccmd static show all|policy|filterlist|filter|"
+	    "filteraction|rule [name=N] [--json]\n"
+	    "       ipseccmd static exportpolicy|importpolicy file=F "
+	    "[format=xml|ldif]\n           (ldif export: base=DN [policy=P "
+	    "gpo={GUID} gponame=N link=DN])\n       ipseccmd match src=A dst=B "
+	    "[proto=P] [srcport=N] [dstport=N] [dir=out|in] [myaddr=A,B] "
+	    "[--json]\n(docs/policy.md lists every key)\n");
+}
+
 /* ---- arguments ---- */
 
 int

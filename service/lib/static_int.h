@@ -3,7 +3,8 @@
  * concern:
  *   static_cmd.c     svc_static_main(): the command line, lock, load,
  *                    dispatch, save
- *   static_args.c    the accepted words, messages, key=value arguments
+ *   static_args.c    the accepted words, usage, messages, key=value
+ *                    arguments
  *   static_syntax.c  values: MM/QM methods, endpoints; one-line texts
  *   static_store.c   the store on disk; exportpolicy, importpolicy
  *   static_edit.c    add/set/delete of the objects
@@ -49,6 +50,7 @@ int	svc_st_fail(int code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	svc_st_fail_err(const struct pol_err *err);
 int	svc_st_enomem(void);
+void	svc_st_usage(void);
 int	svc_st_args_parse(struct cmd *c, int argc, char **argv, int first);
 bool	svc_st_keyeq(const struct kv *kv, const char *key);
 const char *svc_st_arg(struct cmd *c, const char *key);
@@ -91,7 +93,5 @@ int	svc_st_json_out(json_t *j);
 /* static_match.c */
 int	svc_st_cmd_match(struct cmd *c);
 
-/* static_cmd.c */
-void	svc_st_usage(void);
 
 #endif
