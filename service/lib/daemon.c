@@ -276,15 +276,8 @@ conn_request(struct svc_daemon *d, struct svc_conn *c)
 		    (unsigned)c->peer.uid, eb);
 		if (!c->peer.admin) {
 			/* Refused before anything is said about the input. */
-			struct audit_field f[2];
-			char ub[24];
-
-			snprintf(ub, sizeof(ub), "%u", (unsigned)c->peer.uid);
-			f[0].key = "Uid";
-			f[0].value = ub;
-			f[1].key = "Command";
-			f[1].value = "(malformed request)";
-			audit_emit(d->audit, AUDIT_CTL_DENIED, f, 2);
+			svc_audit_ctl(d, AUDIT_CTL_DENIED, c->peer.uid,
+			    "(malformed request)", NULL);
 			conn_reply(d, c, svc_reply_error("access-denied",
 			    "access denied"));
 			return;
@@ -398,15 +391,8 @@ conn_accept(struct svc_daemon *d)
 		}
 		/* Callers who will be refused cannot crowd admins out. */
 		if (!c->peer.admin && nonadmin_conns(d) > SVC_MAX_NONADMIN) {
-			struct audit_field f[2];
-			char ub[24];
-
-			snprintf(ub, sizeof(ub), "%u", (unsigned)c->peer.uid);
-			f[0].key = "Uid";
-			f[0].value = ub;
-			f[1].key = "Command";
-			f[1].value = "(too many connections)";
-			audit_emit(d->audit, AUDIT_CTL_DENIED, f, 2);
+			svc_audit_ctl(d, AUDIT_CTL_DENIED, c->peer.uid,
+			    "(too many connections)", NULL);
 			close(fd);
 			c->fd = -1;
 			continue;

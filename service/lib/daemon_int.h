@@ -92,6 +92,9 @@ int	svc_mkdir_parent(const char *path);	/* mode 0750 */
  */
 void	*svc_command(struct svc_daemon *, const struct svc_peer *,
 	    const struct svc_ctl_req *);
+/* Audit ev (5700, 5701...) with the caller's Uid, Command and Result. */
+void	svc_audit_ctl(struct svc_daemon *, enum audit_event, uid_t,
+	    const char *cmd, const char *result);
 /* An error reply. */
 void	*svc_reply_error(const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
