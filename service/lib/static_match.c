@@ -154,7 +154,7 @@ static json_t *
 match_view(const struct pol_policy *p, const struct pol_spd *spd,
     const struct pol_spd_entry *e, const struct pol_pkt *k)
 {
-	json_t *j = json_object(), *offers = json_array();
+	json_t *j = json_object(), *offers;
 	char why[256], ent[256], f[600], o[96];
 	size_t i, nother = 0;
 
@@ -172,6 +172,7 @@ match_view(const struct pol_policy *p, const struct pol_spd *spd,
 	fmt_entry(e, ent, sizeof(ent));
 	svc_st_fmt_filter(e->filter, f, sizeof(f));
 	pol_spd_explain(e, why, sizeof(why));
+	offers = json_array();
 	for (i = 0; i < e->filteraction->noffers; i++) {
 		svc_st_fmt_offer(&e->filteraction->offers[i], o, sizeof(o));
 		json_array_append_new(offers, json_string(o));
