@@ -1040,30 +1040,6 @@ out:
 	free(m);
 }
 
-/*
- * Tell the peer that an SA pair of ours is gone (its inbound SPIs, as
- * strongSwan and Windows name them), so that it stops sending on its
- * outbound half: the kernel keeps using an SA a connection's route cached
- * until that SA dies, so a peer that is not told keeps sending into an SA
- * we no longer have. Only over a Main Mode SA still in place.
- */
-static void
-qm_delete_notify(struct ike *ike, const struct ike_qm *qm)
-{
-	uint8_t spi[4];
-
-	if (qm->mm == NULL || qm->mm->state != MM_DONE)
-		return;
-	if (qm->p2.esp) {
-		ike_put32(spi, qm->esp_in);
-		ike_delete_send(ike, qm->mm, ISK_PROTO_ESP, spi, 4, 1);
-	}
-	if (qm->p2.ah) {
-		ike_put32(spi, qm->ah_in);
-		ike_delete_send(ike, qm->mm, ISK_PROTO_AH, spi, 4, 1);
-	}
-}
-
 void
 ike_qm_expire(struct ike *ike, const struct sa_id *id, uint64_t cookie,
     bool hard)
@@ -1077,7 +1053,7 @@ ike_qm_expire(struct ike *ike, const struct sa_id *id, uint64_t cookie,
 	if (qm == NULL)
 		return;
 	if (hard) {
-		qm_delete_notify(ike, qm);
+		ike_qm_delete_send(ike, qm);
 		ike_qm_kill(ike, qm, true, "lifetime expired");
 		return;
 	}
