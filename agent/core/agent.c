@@ -17,6 +17,7 @@
 
 #include "agent_int.h"
 #include "audit.h"
+#include "crl.h"
 #include "dir_source.h"
 #include "pa_log.h"
 #include "pa_time.h"
@@ -45,6 +46,7 @@ struct agent {
 	const struct driver_ops	*ops;
 	struct driver		*drv;
 	struct ike		*ike;
+	struct pki_crl		*pki;		/* CRL fetching, or NULL */
 	bool			 started;
 	bool			 stopped;
 	bool			 paused;
@@ -780,6 +782,64 @@ fail:
 	return rc;
 }
 
+/* ---- CRLs from distribution points (agent/pki) ------------------- */
+
+static void
+crl_want(void *arg, const char *uri)
+{
+	struct agent *a = arg;
+
+	pki_crl_want(a->pki, uri);
+}
+
+/* The CRLs at hand changed: the engine takes them (and ends revoked SAs). */
+static void
+crl_update(void *arg)
+{
+	struct agent *a = arg;
+	struct pa_bytes v[PKI_CRL_MAX];
+	size_t n, ended;
+
+	if (a->ike == NULL || a->pki == NULL)
+		return;
+	n = pki_crl_ders(a->pki, v, PKI_CRL_MAX);
+	if ((ended = ike_set_crls(a->ike, v, n)) > 0)
+		log_warnx("crl: %zu Main Mode SA(s) of revoked peers ended",
+		    ended);
+}
+
+/* Before ike_new: fetching on when revocation is checked and certs used. */
+static void
+crl_open(struct agent *a, struct ike_cfg *ic)
+{
+	struct pki_crl_cfg pc;
+	int rc;
+
+	if (a->cfg.crl_check == 0 || a->cfg.crl_cache_dir == NULL ||
+	    a->cfg.ca_file == NULL)
+		return;
+	memset(&pc, 0, sizeof(pc));
+	pc.cache_dir = a->cfg.crl_cache_dir;
+	pc.timeout_s = a->cfg.crl_fetch_timeout_s;
+	pc.retry_s = a->cfg.crl_retry_s;
+	pc.on_update = crl_update;
+	pc.arg = a;
+	if ((rc = pki_crl_new(&pc, &a->pki)) != 0) {
+		log_warnx("crl: not fetching CRLs (cache %s: %s)",
+		    pc.cache_dir, pa_strerror(rc));
+		return;
+	}
+	ic->crl_want = crl_want;
+	ic->crl_arg = a;
+}
+
+static void
+crl_close(struct agent *a)
+{
+	pki_crl_free(a->pki);
+	a->pki = NULL;
+}
+
 int
 agent_start(struct agent *a, struct pol_err *err)
 {
@@ -848,11 +908,13 @@ agent_start(struct agent *a, struct pol_err *err)
 		ic.keepalive_ms = a->cfg.natt_keepalive_ms;
 		ic.dos_halfopen = a->cfg.dos_halfopen;
 		ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
+		crl_open(a, &ic);
 		if ((rc = ike_new(&ic, &a->ike)) != 0) {
 			set_err(err, "ike", "starting the IKE engine failed: %s",
 			    pa_strerror(rc));
 			goto fail;
 		}
+		crl_update(a);	/* the cached ones */
 	}
 	if (a->dir != NULL) {
 		/* The domain policy, if any, is in force from the start. */
@@ -897,6 +959,7 @@ fail:
 	if (a->ike != NULL)
 		ike_free(a->ike);
 	a->ike = NULL;
+	crl_close(a);
 	if (a->drv != NULL)
 		a->ops->close(a->drv);
 	a->drv = NULL;
@@ -915,6 +978,7 @@ agent_stop(struct agent *a, const char *reason, bool clear)
 		ike_free(a->ike);
 		a->ike = NULL;
 	}
+	crl_close(a);
 	if (a->addr_fd >= 0)
 		close(a->addr_fd);
 	a->addr_fd = -1;
@@ -1542,6 +1606,8 @@ agent_fds(const struct agent *a, int *fds, size_t cap)
 		fds[n++] = a->addr_fd;
 	if (a->dir_evfd >= 0 && n < cap)
 		fds[n++] = a->dir_evfd;
+	if (a->pki != NULL && n < cap)
+		fds[n++] = pki_crl_fd(a->pki);
 	if (a->ike != NULL)
 		n += ike_fds(a->ike, fds + n, cap - n);
 	return n;
@@ -1561,6 +1627,10 @@ agent_dispatch(struct agent *a, int fd)
 	}
 	if (a->dir_evfd >= 0 && fd == a->dir_evfd) {
 		dir_join(a, a->started && !a->stopped);
+		return;
+	}
+	if (a->pki != NULL && fd == pki_crl_fd(a->pki)) {
+		pki_crl_dispatch(a->pki);
 		return;
 	}
 	if (a->ike != NULL && ike_dispatch(a->ike, fd) != 0)
@@ -1587,6 +1657,12 @@ agent_next_timeout_ms(const struct agent *a, uint64_t now_ms)
 		if (t < 0 || d < t)
 			t = d;
 	}
+	if (a->pki != NULL) {
+		int d = pki_crl_next_timeout_ms(a->pki, now_ms);
+
+		if (d >= 0 && (t < 0 || d < t))
+			t = d;
+	}
 	return t;
 }
 
@@ -1595,6 +1671,8 @@ agent_run_timers(struct agent *a, uint64_t now_ms)
 {
 	if (a->ike != NULL)
 		ike_run_timers(a->ike, now_ms);
+	if (a->pki != NULL)
+		pki_crl_run_timers(a->pki, now_ms);
 	if (a->dir != NULL && a->started && !a->stopped && !a->dir_busy &&
 	    now_ms >= a->dir_next_ms)
 		dir_poll_start(a);

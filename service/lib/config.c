@@ -51,6 +51,9 @@ const struct svc_config_key svc_config_keys[] = {
 	K("ca_file", "PATH", "", "/etc/ipsec-agent/ca.pem"),
 	K("crl_file", "PATH", "", "/etc/ipsec-agent/crl.pem"),
 	K("crl_check", "0|1|2", "1", "2"),
+	K("crl_fetch", "yes|no", "yes", "no"),
+	K("crl_fetch_timeout", "1-300", "15", "5"),
+	K("crl_retry", "5-86400", "300", "60"),
 	K("dpd", "5-3600", "30", "10"),
 	K("dos_halfopen", "0-1000", "64", "100"),
 	K("natt_keepalive", "1-3600", "20", "10"),
@@ -118,6 +121,9 @@ svc_config_defaults(struct svc_config *c)
 	c->stop_timeout_ms = 10000;
 	c->dos_halfopen = SVC_DOS_HALFOPEN;
 	c->crl_check = 1;
+	c->crl_fetch = true;
+	c->crl_fetch_timeout = 15;
+	c->crl_retry = 300;
 	c->log_level = 6;
 	c->drop_privileges = true;
 	snprintf(c->dir_keytab, sizeof(c->dir_keytab), "/etc/krb5.keytab");
@@ -496,6 +502,21 @@ svc_config_set(struct svc_config *c, const char *k, const char *v,
 			    "(off), 1 (refuse what a CRL says is revoked) or 2 "
 			    "(refuse also when no valid CRL), not '%s'", v);
 		c->crl_check = (unsigned)x;
+	} else if (strcmp(k, "crl_fetch") == 0) {
+		if (parse_bool(v, &b) != 0)
+			return cfg_errf(eb, ec, where, "crl_fetch must be yes "
+			    "or no, not '%s'", v);
+		c->crl_fetch = b;
+	} else if (strcmp(k, "crl_fetch_timeout") == 0) {
+		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
+			return cfg_errf(eb, ec, where, "crl_fetch_timeout must "
+			    "be 1 to 300 seconds, not '%s'", v);
+		c->crl_fetch_timeout = (unsigned)x;
+	} else if (strcmp(k, "crl_retry") == 0) {
+		if (parse_uint(v, 86400, &x, 10) != 0 || x < 5)
+			return cfg_errf(eb, ec, where, "crl_retry must be 5 to "
+			    "86400 seconds, not '%s'", v);
+		c->crl_retry = (unsigned)x;
 	} else if (strcmp(k, "dpd") == 0) {
 		if (parse_uint(v, 3600, &x, 10) != 0 || x < 5)
 			return cfg_errf(eb, ec, where, "dpd must be 5 to 3600 "

@@ -376,6 +376,13 @@ agent_cfg_of(struct svc_daemon *d)
 	ac.ca_file = CFG_STR(d->cfg.ca_file);
 	ac.crl_file = CFG_STR(d->cfg.crl_file);
 	ac.crl_check = (uint8_t)d->cfg.crl_check;
+	if (d->cfg.crl_fetch) {
+		snprintf(d->crl_cache, sizeof(d->crl_cache), "%s/crl",
+		    d->cfg.state_dir);
+		ac.crl_cache_dir = d->crl_cache;
+	}
+	ac.crl_fetch_timeout_s = d->cfg.crl_fetch_timeout;
+	ac.crl_retry_s = d->cfg.crl_retry;
 #undef CFG_STR
 	ac.dpd_ms = d->cfg.dpd_ms;
 	ac.natt_keepalive_ms = d->cfg.natt_keepalive_ms;
@@ -415,6 +422,9 @@ svc_reload(struct svc_daemon *d, char *eb, size_t ec)
 	    strcmp(nc.ca_file, d->cfg.ca_file) != 0 ||
 	    strcmp(nc.crl_file, d->cfg.crl_file) != 0 ||
 	    nc.crl_check != d->cfg.crl_check ||
+	    nc.crl_fetch != d->cfg.crl_fetch ||
+	    nc.crl_fetch_timeout != d->cfg.crl_fetch_timeout ||
+	    nc.crl_retry != d->cfg.crl_retry ||
 	    nc.dpd_ms != d->cfg.dpd_ms ||
 	    nc.natt_keepalive_ms != d->cfg.natt_keepalive_ms ||
 	    nc.dos_halfopen != d->cfg.dos_halfopen ||
