@@ -105,6 +105,15 @@ int	dir_search(struct dir *, const char *base, enum dir_scope,
 	    struct dir_result **out) PA_MUST_USE;
 void	dir_result_free(struct dir_result *);		/* NULL is a no-op */
 
+/*
+ * The first value of the attribute an LDAP URL (RFC 4516) names in the
+ * entry it names (a base search; "attr;binary" is asked too), read over a
+ * connection of its own: to the URL's server if it names one (with cfg's
+ * TLS and bind), else to cfg's. *out is malloc'd; err says why not.
+ */
+int	dir_url_read(const struct dir_cfg *, const char *url, uint8_t **out,
+	    size_t *len, char *err, size_t errcap) PA_MUST_USE;
+
 /* Lookups in a record, names compared without case; NULL if absent. */
 const struct dir_attr	*dir_record_attr(const struct dir_record *,
 	    const char *name);

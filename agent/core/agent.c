@@ -47,6 +47,7 @@ struct agent {
 	struct driver		*drv;
 	struct ike		*ike;
 	struct pki_crl		*pki;		/* CRL fetching, or NULL */
+	struct agent_crl_dir	*crl_dir;	/* ldap:// CRL reader, or NULL */
 	bool			 started;
 	bool			 stopped;
 	bool			 paused;
@@ -771,6 +772,8 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 			    "source: %s", pa_strerror(rc));
 			goto fail;
 		}
+		/* CRLs at ldap:// distribution points: the same bind. */
+		a->crl_dir = agent_crl_dir_new(cfg->dir);
 	}
 	a->cfg.dir = NULL;	/* copied by pol_dir_new */
 	if ((rc = load_source(a, &a->cur, err)) != 0)
@@ -808,6 +811,16 @@ crl_update(void *arg)
 		    ended);
 }
 
+/* In the fetch worker: an ldap:// distribution point. */
+static int
+crl_ldap_read(void *arg, const char *url, uint8_t **body, size_t *len,
+    char *err, size_t errcap)
+{
+	struct agent *a = arg;
+
+	return agent_crl_dir_read(a->crl_dir, url, body, len, err, errcap);
+}
+
 /* Before ike_new: fetching on when revocation is checked and certs used. */
 static void
 crl_open(struct agent *a, struct ike_cfg *ic)
@@ -824,6 +837,8 @@ crl_open(struct agent *a, struct ike_cfg *ic)
 	pc.retry_s = a->cfg.crl_retry_s;
 	pc.on_update = crl_update;
 	pc.arg = a;
+	if (a->crl_dir != NULL)
+		pc.ldap_read = crl_ldap_read;
 	if ((rc = pki_crl_new(&pc, &a->pki)) != 0) {
 		log_warnx("crl: not fetching CRLs (cache %s: %s)",
 		    pc.cache_dir, pa_strerror(rc));
@@ -836,7 +851,7 @@ crl_open(struct agent *a, struct ike_cfg *ic)
 static void
 crl_close(struct agent *a)
 {
-	pki_crl_free(a->pki);
+	pki_crl_free(a->pki);	/* joins the worker first */
 	a->pki = NULL;
 }
 
@@ -1016,6 +1031,7 @@ agent_free(struct agent *a)
 	if (a->dir_evfd >= 0)
 		close(a->dir_evfd);
 	pol_dir_free(a->dir);
+	agent_crl_dir_free(a->crl_dir);
 	pol_store_free(a->domain);
 	free(a->addrs);
 	pol_spd_free(a->spd);

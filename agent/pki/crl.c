@@ -192,6 +192,31 @@ fetch_http(const struct pki_crl_cfg *cfg, struct crl_job *j)
 	j->len = s.len;
 }
 
+static bool
+scheme_ldap(const char *uri)
+{
+	return strncasecmp(uri, "ldap://", 7) == 0 ||
+	    strncasecmp(uri, "ldaps://", 8) == 0;
+}
+
+static void
+fetch(const struct pki_crl_cfg *cfg, struct crl_job *j)
+{
+	if (!scheme_ldap(j->uri)) {
+		fetch_http(cfg, j);
+		return;
+	}
+	if (cfg->ldap_read(cfg->arg, j->uri, &j->body, &j->len, j->err,
+	    sizeof(j->err)) != 0 || j->len > cfg->max_bytes) {
+		if (j->err[0] == '\0')
+			snprintf(j->err, sizeof(j->err), "larger than %zu "
+			    "bytes", cfg->max_bytes);
+		free(j->body);
+		j->body = NULL;
+		j->len = 0;
+	}
+}
+
 static void *
 worker(void *arg)
 {
@@ -208,7 +233,7 @@ worker(void *arg)
 		j = p->todo;
 		p->todo = j->next;
 		pthread_mutex_unlock(&p->mtx);
-		fetch_http(&p->cfg, j);
+		fetch(&p->cfg, j);
 		pthread_mutex_lock(&p->mtx);
 		j->next = p->done;
 		p->done = j;
@@ -296,10 +321,11 @@ read_file(const char *dir, const char *name, size_t max, size_t *len)
 }
 
 static bool
-scheme_fetchable(const char *uri)
+scheme_fetchable(const struct pki_crl *p, const char *uri)
 {
 	return strncasecmp(uri, "http://", 7) == 0 ||
-	    strncasecmp(uri, "https://", 8) == 0;
+	    strncasecmp(uri, "https://", 8) == 0 ||
+	    (scheme_ldap(uri) && p->cfg.ldap_read != NULL);
 }
 
 static struct crl_ent *
@@ -314,10 +340,11 @@ ent_add(struct pki_crl *p, const char *uri)
 	if ((e->uri = strdup(uri)) == NULL)
 		return NULL;
 	uri_hash(uri, e->h);
-	e->fetchable = scheme_fetchable(uri);
+	e->fetchable = scheme_fetchable(p, uri);
 	if (!e->fetchable)
-		snprintf(e->err, sizeof(e->err), "not fetched: only http and "
-		    "https distribution points are");
+		snprintf(e->err, sizeof(e->err), "not fetched: only http, "
+		    "https and (with a directory) ldap distribution points "
+		    "are");
 	p->n++;
 	return e;
 }

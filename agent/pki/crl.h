@@ -1,8 +1,9 @@
 /*
  * Certificate revocation lists fetched from the distribution points the
- * certificates name (RFC 5280 4.2.1.13): HTTP through libcurl, kept in a
- * root-only cache directory across restarts and fetched again when their
- * nextUpdate comes.
+ * certificates name (RFC 5280 4.2.1.13): HTTP through libcurl, LDAP
+ * through the caller (the directory client, bound as the machine), kept
+ * in a root-only cache directory across restarts and fetched again when
+ * their nextUpdate comes.
  *
  * The IKE engine asks for a distribution point (pki_crl_want) when it
  * verified a peer's chain; one worker thread fetches, the caller's thread
@@ -31,6 +32,13 @@ struct pki_crl_cfg {
 	unsigned	 retry_s;	/* after a failed fetch; 0 = 300 */
 	unsigned	 refresh_s;	/* a CRL without nextUpdate; 0 = 3600 */
 	size_t		 max_bytes;	/* one CRL; 0 = 16 MiB */
+	/*
+	 * ldap:// and ldaps:// distribution points: read what the URL names
+	 * into *body (malloc'd), or say why not in err. Called in the
+	 * worker thread. NULL: such points are not fetched.
+	 */
+	int		(*ldap_read)(void *arg, const char *url, uint8_t **body,
+			    size_t *len, char *err, size_t errcap);
 	/* The set of CRLs at hand changed (a fetch brought a new one). */
 	void		(*on_update)(void *arg);
 	void		*arg;
@@ -54,9 +62,9 @@ int	pki_crl_new(const struct pki_crl_cfg *, struct pki_crl **out)
 	    PA_MUST_USE;
 void	pki_crl_free(struct pki_crl *);		/* NULL is a no-op */
 /*
- * Fetch uri (http:// or https://) unless it is known: now, and from then
- * on before its CRL's nextUpdate. Other schemes are remembered with an
- * error (shown), not fetched.
+ * Fetch uri (http://, https://, and ldap:// or ldaps:// with ldap_read)
+ * unless it is known: now, and from then on when its CRL's nextUpdate
+ * comes. Other schemes are remembered with an error (shown), not fetched.
  */
 void	pki_crl_want(struct pki_crl *, const char *uri);
 /* The CRLs at hand (DER, owned by the cache, valid until the next call). */

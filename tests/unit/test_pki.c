@@ -166,7 +166,7 @@ test_other_schemes_remembered_not_fetched(void **state)
 	pki_crl_want(p, "");
 	assert_int_equal(pki_crl_count(p), 1);
 	pki_crl_info(p, 0, &in);
-	assert_non_null(strstr(in.last_error, "only http and https"));
+	assert_non_null(strstr(in.last_error, "only http, https and"));
 	assert_int_equal(pki_crl_next_timeout_ms(p, pa_now_ms()), -1);
 	hname(ldap, ".uri", n, sizeof(n));
 	snprintf(path, sizeof(path), "%s/%s", dir, n);
@@ -175,6 +175,58 @@ test_other_schemes_remembered_not_fetched(void **state)
 	/* Remembered across a restart. */
 	p = open_cache();
 	assert_int_equal(pki_crl_count(p), 1);
+	pki_crl_free(p);
+}
+
+static int	updates;
+
+static void
+on_update(void *arg)
+{
+	(void)arg;
+	updates++;
+}
+
+/* An ldap:// point goes to ldap_read, in the worker, and its CRL is taken. */
+static int
+ldap_read(void *arg, const char *url, uint8_t **body, size_t *len,
+    char *err, size_t errcap)
+{
+	(void)arg;
+	(void)err;
+	(void)errcap;
+	if (strncmp(url, "ldap:///CN=Seed", 15) != 0)
+		return PA_E_INVAL;
+	*body = fixture(len);
+	return 0;
+}
+
+static void
+test_ldap_points_read_by_the_caller(void **state)
+{
+	struct pki_crl_cfg cfg;
+	struct pki_crl_info in;
+	struct pa_bytes v[2];
+	struct pollfd pfd;
+	struct pki_crl *p = NULL;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cache_dir = dir;
+	cfg.ldap_read = ldap_read;
+	cfg.on_update = on_update;
+	assert_int_equal(pki_crl_new(&cfg, &p), 0);
+	updates = 0;
+	pki_crl_want(p, "ldap:///CN=Seed CA,CN=CDP?certificateRevocationList");
+	pfd.fd = pki_crl_fd(p);
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	pki_crl_dispatch(p);
+	assert_int_equal(updates, 1);
+	pki_crl_info(p, 0, &in);
+	assert_string_equal(in.last_error, "");
+	assert_int_equal(in.revoked, 2);
+	assert_int_equal(pki_crl_ders(p, v, 2), 1);
 	pki_crl_free(p);
 }
 
@@ -224,6 +276,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_other_schemes_remembered_not_fetched, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ldap_points_read_by_the_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fetch_is_retried,
 		    setup, teardown),
 		cmocka_unit_test(test_relative_cache_refused),
