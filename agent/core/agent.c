@@ -811,36 +811,72 @@ crl_update(void *arg)
 		    ended);
 }
 
-/* In the fetch worker: an ldap:// distribution point. */
+/* The domain's CAs changed: the engine trusts them. */
+static void
+crl_cas(void *arg)
+{
+	struct agent *a = arg;
+	struct pa_bytes v[PKI_CAS_MAX];
+	size_t n;
+
+	if (a->ike == NULL || a->pki == NULL)
+		return;
+	n = pki_cas(a->pki, v, PKI_CAS_MAX);
+	log_info("directory: %zu enterprise CA(s) trusted",
+	    ike_set_domain_cas(a->ike, v, n));
+}
+
+/* In the fetch worker: what the directory holds (crl_dir.c). */
 static int
 crl_ldap_read(void *arg, const char *url, uint8_t **body, size_t *len,
     char *err, size_t errcap)
 {
-	struct agent *a = arg;
-
-	return agent_crl_dir_read(a->crl_dir, url, body, len, err, errcap);
+	return agent_crl_dir_read(arg, url, body, len, err, errcap);
 }
 
-/* Before ike_new: fetching on when revocation is checked and certs used. */
+static int
+crl_cas_read(void *arg, uint8_t **ders, size_t *lens, size_t max, size_t *n,
+    char *err, size_t errcap)
+{
+	return agent_crl_dir_read_cas(arg, ders, lens, max, n, err, errcap);
+}
+
+static void
+crl_dir_free(void *arg)
+{
+	agent_crl_dir_free(arg);
+}
+
+/*
+ * Before ike_new, with certificates: CRLs from distribution points when
+ * revocation is checked, and the domain's CAs with a directory policy.
+ */
 static void
 crl_open(struct agent *a, struct ike_cfg *ic)
 {
 	struct pki_crl_cfg pc;
 	int rc;
 
-	if (a->cfg.crl_check == 0 || a->cfg.crl_cache_dir == NULL ||
-	    a->cfg.ca_file == NULL)
+	if (a->cfg.cert_file == NULL || a->cfg.crl_cache_dir == NULL)
 		return;
 	memset(&pc, 0, sizeof(pc));
 	pc.cache_dir = a->cfg.crl_cache_dir;
+	pc.fetch_crls = a->cfg.crl_fetch && a->cfg.crl_check > 0;
 	pc.timeout_s = a->cfg.crl_fetch_timeout_s;
 	pc.retry_s = a->cfg.crl_retry_s;
 	pc.on_update = crl_update;
+	pc.on_cas = crl_cas;
 	pc.arg = a;
-	if (a->crl_dir != NULL)
+	if (a->crl_dir != NULL) {
+		/* The cache owns it from here on. */
 		pc.ldap_read = crl_ldap_read;
+		pc.cas_read = crl_cas_read;
+		pc.ldap_arg = a->crl_dir;
+		pc.ldap_free = crl_dir_free;
+		a->crl_dir = NULL;
+	}
 	if ((rc = pki_crl_new(&pc, &a->pki)) != 0) {
-		log_warnx("crl: not fetching CRLs (cache %s: %s)",
+		log_warnx("crl: no CRL fetching, no domain CAs (cache %s: %s)",
 		    pc.cache_dir, pa_strerror(rc));
 		return;
 	}
@@ -848,10 +884,21 @@ crl_open(struct agent *a, struct ike_cfg *ic)
 	ic->crl_arg = a;
 }
 
+/* After ike_new: what the cache holds, and a first read of the CAs. */
+static void
+crl_ready(struct agent *a)
+{
+	if (a->pki == NULL)
+		return;
+	crl_update(a);
+	crl_cas(a);
+	pki_cas_refresh(a->pki);
+}
+
 static void
 crl_close(struct agent *a)
 {
-	pki_crl_free(a->pki);	/* joins the worker first */
+	pki_crl_free(a->pki);	/* a read under way ends on its own */
 	a->pki = NULL;
 }
 
@@ -929,7 +976,7 @@ agent_start(struct agent *a, struct pol_err *err)
 			    pa_strerror(rc));
 			goto fail;
 		}
-		crl_update(a);	/* the cached ones */
+		crl_ready(a);
 	}
 	if (a->dir != NULL) {
 		/* The domain policy, if any, is in force from the start. */
@@ -1089,6 +1136,7 @@ dir_apply(struct agent *a, int rc, struct pol_store *st)
 	char detail[700];
 	bool changed = false;
 
+	pki_cas_refresh(a->pki);	/* the enterprise CAs with each poll */
 	memset(&err, 0, sizeof(err));
 	if (rc != 0) {
 		set_err(&err, "directory", "out of memory");

@@ -73,11 +73,14 @@ struct agent_cfg {
 	const char		*crl_file;	/* PEM CRLs, or NULL */
 	uint8_t			 crl_check;	/* 0, 1, 2 (ike.h) */
 	/*
-	 * CRLs from the distribution points of peer certificates: their
-	 * root-only cache (NULL: not fetched), one fetch's timeout and the
-	 * wait after a failed one (0: agent/pki/crl.h defaults).
+	 * With cert_file: the root-only cache (NULL: none) of the CRLs from
+	 * the distribution points of peer certificates (fetched when
+	 * crl_fetch and crl_check > 0) and of the domain's enterprise CAs
+	 * (with a directory policy); one fetch's timeout and the wait after
+	 * a failed one (0: agent/pki/crl.h defaults).
 	 */
 	const char		*crl_cache_dir;
+	bool			 crl_fetch;
 	unsigned		 crl_fetch_timeout_s;
 	unsigned		 crl_retry_s;
 	uint32_t		 dpd_ms;	/* 0 = 30 s */

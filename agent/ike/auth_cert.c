@@ -49,6 +49,9 @@ struct ike_creds {
 	/* From the distribution points (ike_set_crls), replaced as a whole. */
 	X509_CRL	*fetched[IKE_MAX_CRLS];
 	size_t		 nfetched;
+	/* The domain's enterprise CAs (ike_set_domain_cas), the same way. */
+	X509		*dcas[IKE_MAX_CAS];
+	size_t		 ndcas;
 	uint8_t		 crl_check;	/* ike_cfg.crl_check */
 };
 
@@ -77,6 +80,8 @@ ike_creds_free(struct ike_creds *c)
 		X509_CRL_free(c->crls[i]);
 	for (i = 0; i < c->nfetched; i++)
 		X509_CRL_free(c->fetched[i]);
+	for (i = 0; i < c->ndcas; i++)
+		X509_free(c->dcas[i]);
 	free(c);
 }
 
@@ -180,7 +185,8 @@ out:
 bool
 ike_creds_can_sign(const struct ike_creds *c)
 {
-	return c != NULL && c->cert != NULL && c->key != NULL && c->ncas > 0;
+	return c != NULL && c->cert != NULL && c->key != NULL &&
+	    c->ncas + c->ndcas > 0;
 }
 
 size_t
@@ -248,10 +254,13 @@ ike_creds_ca_der(const struct ike_creds *c, const char *dn, uint8_t **out,
 	*len = 0;
 	if (c == NULL)
 		return PA_E_NOENT;
-	for (i = 0; i < c->ncas; i++)
-		if (ca_named(c->cas[i], dn))
-			return der_of(NULL, X509_get_subject_name(c->cas[i]),
-			    out, len);
+	for (i = 0; i < c->ncas + c->ndcas; i++) {
+		X509 *ca = i < c->ncas ? c->cas[i] : c->dcas[i - c->ncas];
+
+		if (ca_named(ca, dn))
+			return der_of(NULL, X509_get_subject_name(ca), out,
+			    len);
+	}
 	return PA_E_NOENT;
 }
 
@@ -368,6 +377,8 @@ verify(const struct ike_creds *c, X509 *peer, STACK_OF(X509) *untrusted,
 	}
 	for (i = 0; i < c->ncas; i++)
 		(void)X509_STORE_add_cert(st, c->cas[i]);
+	for (i = 0; i < c->ndcas; i++)
+		(void)X509_STORE_add_cert(st, c->dcas[i]);
 	store_crls(c, st, level);
 	if (X509_STORE_CTX_init(ctx, st, peer, untrusted) == 1)
 		*ok = X509_verify_cert(ctx) == 1;
@@ -550,7 +561,7 @@ ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
 	subject[0] = '\0';
 	if (keep != NULL)
 		*keep = NULL;
-	if (c == NULL || c->ncas == 0) {
+	if (c == NULL || c->ncas + c->ndcas == 0) {
 		snprintf(why, whylen, "no trusted CAs configured");
 		return PA_E_PERM;
 	}
@@ -632,6 +643,30 @@ ike_peer_certs_revoked(const struct ike_creds *c,
 	verify_free(ctx);
 	ERR_clear_error();
 	return revoked;
+}
+
+int
+ike_creds_set_domain_cas(struct ike_creds *c, const struct pa_bytes *ders,
+    size_t n)
+{
+	X509 *v[IKE_MAX_CAS];
+	size_t i, k = 0;
+
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < n && k < IKE_MAX_CAS; i++) {
+		const unsigned char *p = ders[i].p;
+
+		if (ders[i].len <= 16384 && (v[k] = d2i_X509(NULL, &p,
+		    (long)ders[i].len)) != NULL)
+			k++;
+	}
+	ERR_clear_error();
+	for (i = 0; i < c->ndcas; i++)
+		X509_free(c->dcas[i]);
+	memcpy(c->dcas, v, k * sizeof(v[0]));
+	c->ndcas = k;
+	return (int)k;
 }
 
 int
@@ -813,8 +848,25 @@ cert_identity(const struct ike_mm *mm, bool established, const char *pa,
 	    mm->peer_id : "(unknown)", pa);
 }
 
+/* Why certificates cannot authenticate now (547), or NULL. */
+static const char *
+cert_unusable(struct ike *ike, bool initiator)
+{
+	const struct ike_creds *c = ike->creds;
+
+	(void)initiator;
+	if (c == NULL || c->cert == NULL || c->key == NULL)
+		return "no certificate of ours to authenticate with (cert_file, "
+		    "key_file)";
+	if (c->ncas + c->ndcas == 0)
+		return "no trusted CA (ca_file, or the domain's enterprise CAs "
+		    "read from the directory)";
+	return NULL;
+}
+
 const struct ike_auth_ops ike_auth_cert = {
 	.method		= ISK_AUTH_RSA,
+	.unusable	= cert_unusable,
 	.proof_pl	= ISK_PL_SIG,
 	.bad_proof	= "bad signature",
 	.write_ke	= cr_write,

@@ -387,6 +387,17 @@ ike_shutdown(struct ike *ike)
 }
 
 size_t
+ike_set_domain_cas(struct ike *ike, const struct pa_bytes *ders, size_t n)
+{
+	int k;
+
+	if (ike->creds == NULL)
+		return 0;
+	k = ike_creds_set_domain_cas(ike->creds, ders, n);
+	return k > 0 ? (size_t)k : 0;
+}
+
+size_t
 ike_set_crls(struct ike *ike, const struct pa_bytes *ders, size_t n)
 {
 	struct ike_mm *mm;

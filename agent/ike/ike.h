@@ -281,6 +281,13 @@ void	ike_shutdown(struct ike *);
  * SAs (Delete sent, 543 audited); returns how many ended.
  */
 size_t	ike_set_crls(struct ike *, const struct pa_bytes *ders, size_t n);
+/*
+ * The domain's enterprise CA certificates (DER, from the directory),
+ * trusted beside ca_file's, replacing the last set (needs cert_file);
+ * returns how many are in force.
+ */
+size_t	ike_set_domain_cas(struct ike *, const struct pa_bytes *ders,
+	    size_t n);
 
 void	ike_stats(const struct ike *, struct ike_stats *);
 /* Call fn for each SA; fn's info is valid during the call only. */

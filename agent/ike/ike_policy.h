@@ -127,6 +127,12 @@ void	ike_peer_certs_free(struct ike_peer_certs *);	/* NULL is a no-op */
 /* Does a CRL at hand now list the peer's certificate (level 1 or 2)? */
 bool	ike_peer_certs_revoked(const struct ike_creds *,
 	    const struct ike_peer_certs *);
+/*
+ * The domain's enterprise CA certificates (DER), trusted as the ones of
+ * ca_file are, replacing the last set; returns how many parsed.
+ */
+int	ike_creds_set_domain_cas(struct ike_creds *, const struct pa_bytes *,
+	    size_t);
 /* The CRLs from the distribution points (DER), replacing the last set. */
 int	ike_creds_set_crls(struct ike_creds *, const struct pa_bytes *,
 	    size_t) PA_MUST_USE;

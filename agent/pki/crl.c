@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -42,10 +43,14 @@ struct crl_ent {
 /* A job for the worker and, once done, its result. */
 struct crl_job {
 	struct crl_job	*next;
+	bool		 cas;		/* the domain's CAs, not a CRL */
 	size_t		 ent;
 	char		*uri;
 	uint8_t		*body;
 	size_t		 len;
+	uint8_t		*ders[PKI_CAS_MAX];	/* cas */
+	size_t		 lens[PKI_CAS_MAX];
+	size_t		 n;
 	char		 err[160];
 };
 
@@ -59,8 +64,15 @@ struct pki_crl {
 	bool			 th_up;
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cv;
-	bool			 stop;
+	bool			 stop;		/* under mtx */
+	bool			 working;	/* a job under way, under mtx */
+	bool			 orphan;	/* freed meanwhile, under mtx */
 	struct crl_job		*todo, *done;	/* under mtx */
+	/* The domain's CAs: the last set read, and a read queued. */
+	uint8_t			*cas[PKI_CAS_MAX];
+	size_t			 cas_len[PKI_CAS_MAX];
+	size_t			 ncas;
+	bool			 cas_busy;
 };
 
 /* ---- parsing ------------------------------------------------------- */
@@ -202,11 +214,24 @@ scheme_ldap(const char *uri)
 static void
 fetch(const struct pki_crl_cfg *cfg, struct crl_job *j)
 {
+	size_t i;
+
+	if (j->cas) {
+		if (cfg->cas_read(cfg->ldap_arg, j->ders, j->lens, PKI_CAS_MAX,
+		    &j->n, j->err, sizeof(j->err)) != 0) {
+			for (i = 0; i < j->n; i++)
+				free(j->ders[i]);
+			j->n = 0;
+			if (j->err[0] == '\0')
+				snprintf(j->err, sizeof(j->err), "failed");
+		}
+		return;
+	}
 	if (!scheme_ldap(j->uri)) {
 		fetch_http(cfg, j);
 		return;
 	}
-	if (cfg->ldap_read(cfg->arg, j->uri, &j->body, &j->len, j->err,
+	if (cfg->ldap_read(cfg->ldap_arg, j->uri, &j->body, &j->len, j->err,
 	    sizeof(j->err)) != 0 || j->len > cfg->max_bytes) {
 		if (j->err[0] == '\0')
 			snprintf(j->err, sizeof(j->err), "larger than %zu "
@@ -217,12 +242,32 @@ fetch(const struct pki_crl_cfg *cfg, struct crl_job *j)
 	}
 }
 
+static void
+jobs_free(struct crl_job *j)
+{
+	struct crl_job *next;
+	size_t i;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		free(j->uri);
+		free(j->body);
+		for (i = 0; i < j->n; i++)
+			free(j->ders[i]);
+		free(j);
+	}
+}
+
+static void	pki_free_all(struct pki_crl *);
+static void	cas_load(struct pki_crl *);
+
 static void *
 worker(void *arg)
 {
 	struct pki_crl *p = arg;
 	struct crl_job *j;
 	uint64_t one = 1;
+	bool orphan = false;
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
@@ -232,29 +277,21 @@ worker(void *arg)
 			break;
 		j = p->todo;
 		p->todo = j->next;
+		p->working = true;
 		pthread_mutex_unlock(&p->mtx);
 		fetch(&p->cfg, j);
 		pthread_mutex_lock(&p->mtx);
+		p->working = false;
 		j->next = p->done;
 		p->done = j;
 		/* EAGAIN: the counter is already set, read will see it. */
 		(void)!write(p->efd, &one, sizeof(one));
 	}
+	orphan = p->orphan;
 	pthread_mutex_unlock(&p->mtx);
+	if (orphan)		/* pki_crl_free left the rest to us */
+		pki_free_all(p);
 	return NULL;
-}
-
-static void
-jobs_free(struct crl_job *j)
-{
-	struct crl_job *next;
-
-	for (; j != NULL; j = next) {
-		next = j->next;
-		free(j->uri);
-		free(j->body);
-		free(j);
-	}
 }
 
 /* ---- the cache ----------------------------------------------------- */
@@ -454,25 +491,17 @@ pki_crl_new(const struct pki_crl_cfg *cfg, struct pki_crl **out)
 	}
 	p->th_up = true;
 	cache_load(p);
+	if (p->cfg.cas_read != NULL)
+		cas_load(p);
 	*out = p;
 	return 0;
 }
 
-void
-pki_crl_free(struct pki_crl *p)
+static void
+pki_free_all(struct pki_crl *p)
 {
 	size_t i;
 
-	if (p == NULL)
-		return;
-	if (p->th_up) {
-		pthread_mutex_lock(&p->mtx);
-		p->stop = true;
-		pthread_cond_broadcast(&p->cv);
-		pthread_mutex_unlock(&p->mtx);
-		/* A fetch under way ends within timeout_s. */
-		pthread_join(p->th, NULL);
-	}
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mtx);
 	jobs_free(p->todo);
@@ -483,8 +512,34 @@ pki_crl_free(struct pki_crl *p)
 		free(p->ents[i].uri);
 		free(p->ents[i].der);
 	}
+	for (i = 0; i < p->ncas; i++)
+		free(p->cas[i]);
+	if (p->cfg.ldap_free != NULL)
+		p->cfg.ldap_free(p->cfg.ldap_arg);
 	free(p->dir);
 	free(p);
+}
+
+void
+pki_crl_free(struct pki_crl *p)
+{
+	if (p == NULL)
+		return;
+	if (p->th_up) {
+		pthread_mutex_lock(&p->mtx);
+		p->stop = true;
+		pthread_cond_broadcast(&p->cv);
+		if (p->working) {
+			/* A read under way may take its timeout: not waited. */
+			p->orphan = true;
+			pthread_mutex_unlock(&p->mtx);
+			(void)pthread_detach(p->th);
+			return;
+		}
+		pthread_mutex_unlock(&p->mtx);
+		pthread_join(p->th, NULL);
+	}
+	pki_free_all(p);
 }
 
 static void
@@ -518,8 +573,8 @@ pki_crl_want(struct pki_crl *p, const char *uri)
 	char name[40];
 	size_t i;
 
-	if (p == NULL || uri == NULL || uri[0] == '\0' ||
-	    strlen(uri) >= PKI_CRL_URI_MAX)
+	if (p == NULL || !p->cfg.fetch_crls || uri == NULL ||
+	    uri[0] == '\0' || strlen(uri) >= PKI_CRL_URI_MAX)
 		return;
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->ents[i].uri, uri) == 0)
@@ -575,6 +630,132 @@ job_done(struct pki_crl *p, struct crl_job *j)
 	return true;
 }
 
+/* ---- the domain's CAs --------------------------------------------- */
+
+#define CAS_FILE	"domain-cas.pem"
+
+/* The set as PEM in the cache, so that a start without the directory has it. */
+static void
+cas_save(struct pki_crl *p)
+{
+	char path[4096];
+	BIO *b;
+	size_t i;
+	int ok = 1;
+
+	snprintf(path, sizeof(path), "%s/.%s.tmp", p->dir, CAS_FILE);
+	(void)unlink(path);
+	if ((b = BIO_new_file(path, "w")) == NULL) {
+		log_warnx("crl: cannot write %s", path);
+		return;
+	}
+	(void)chmod(path, 0600);
+	for (i = 0; i < p->ncas && ok; i++) {
+		const unsigned char *q = p->cas[i];
+		X509 *x = d2i_X509(NULL, &q, (long)p->cas_len[i]);
+
+		ok = x != NULL && PEM_write_bio_X509(b, x) == 1;
+		X509_free(x);
+	}
+	if (BIO_flush(b) != 1)
+		ok = 0;
+	BIO_free(b);
+	if (ok) {
+		char to[4096];
+
+		snprintf(to, sizeof(to), "%s/%s", p->dir, CAS_FILE);
+		if (rename(path, to) == 0)
+			return;
+	}
+	log_warnx("crl: cannot write %s/%s", p->dir, CAS_FILE);
+	(void)unlink(path);
+}
+
+static void
+cas_load(struct pki_crl *p)
+{
+	char path[4096];
+	unsigned char *der;
+	BIO *b;
+	X509 *x;
+	int l;
+
+	snprintf(path, sizeof(path), "%s/%s", p->dir, CAS_FILE);
+	if ((b = BIO_new_file(path, "r")) == NULL) {
+		ERR_clear_error();
+		return;
+	}
+	while (p->ncas < PKI_CAS_MAX &&
+	    (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		der = NULL;
+		if ((l = i2d_X509(x, &der)) > 0 &&
+		    (p->cas[p->ncas] = malloc((size_t)l)) != NULL) {
+			memcpy(p->cas[p->ncas], der, (size_t)l);
+			p->cas_len[p->ncas++] = (size_t)l;
+		}
+		OPENSSL_free(der);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	if (p->ncas > 0)
+		log_info("crl: %zu domain CA(s) from the cache", p->ncas);
+}
+
+/* A read of the domain's CAs finished: a new set, or the old one kept. */
+static bool
+cas_done(struct pki_crl *p, struct crl_job *j)
+{
+	size_t i;
+
+	p->cas_busy = false;
+	if (j->err[0] != '\0') {
+		log_warnx("crl: the domain's CAs: %s (the %zu known are kept)",
+		    j->err, p->ncas);
+		return false;
+	}
+	for (i = 0; i < p->ncas; i++)
+		free(p->cas[i]);
+	for (i = 0; i < j->n; i++) {
+		p->cas[i] = j->ders[i];
+		p->cas_len[i] = j->lens[i];
+	}
+	p->ncas = j->n;
+	j->n = 0;
+	cas_save(p);
+	return true;
+}
+
+void
+pki_cas_refresh(struct pki_crl *p)
+{
+	struct crl_job *j;
+
+	if (p == NULL || p->cfg.cas_read == NULL || p->cas_busy)
+		return;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return;
+	j->cas = true;
+	p->cas_busy = true;
+	pthread_mutex_lock(&p->mtx);
+	j->next = p->todo;
+	p->todo = j;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mtx);
+}
+
+size_t
+pki_cas(const struct pki_crl *p, struct pa_bytes *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->ncas && i < cap; i++) {
+		out[i].p = p->cas[i];
+		out[i].len = p->cas_len[i];
+	}
+	return i;
+}
+
 void
 pki_crl_dispatch(struct pki_crl *p)
 {
@@ -594,9 +775,13 @@ pki_crl_dispatch(struct pki_crl *p)
 		j->next = rev;
 		rev = j;
 	}
-	for (j = rev; j != NULL; j = j->next)
-		if (job_done(p, j))
+	for (j = rev; j != NULL; j = j->next) {
+		if (j->cas) {
+			if (cas_done(p, j) && p->cfg.on_cas != NULL)
+				p->cfg.on_cas(p->cfg.arg);
+		} else if (job_done(p, j))
 			changed = true;
+	}
 	jobs_free(rev);
 	if (changed && p->cfg.on_update != NULL)
 		p->cfg.on_update(p->cfg.arg);

@@ -692,9 +692,11 @@ svc_config_finish(struct svc_config *c, char *eb, size_t ec)
 		    "host's certificate and its private key)");
 		return PA_E_INVAL;
 	}
-	if (c->cert_file[0] != '\0' && c->ca_file[0] == '\0') {
+	if (c->cert_file[0] != '\0' && c->ca_file[0] == '\0' &&
+	    c->policy_source != AGENT_SRC_DIRECTORY) {
 		snprintf(eb, ec, "cert_file needs ca_file (the CA "
-		    "certificates peers' chains are verified against)");
+		    "certificates peers' chains are verified against) or "
+		    "policy_source = directory (the domain's enterprise CAs)");
 		return PA_E_INVAL;
 	}
 	if (c->oakley_log && c->oakley_log_path[0] == '\0') {

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "crl.h"
 #include "pa_time.h"
@@ -93,6 +95,7 @@ open_cache(void)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cache_dir = dir;
+	cfg.fetch_crls = true;
 	cfg.retry_s = 77;
 	cfg.timeout_s = 3;
 	assert_int_equal(pki_crl_new(&cfg, &p), 0);
@@ -213,6 +216,7 @@ test_ldap_points_read_by_the_caller(void **state)
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cache_dir = dir;
+	cfg.fetch_crls = true;
 	cfg.ldap_read = ldap_read;
 	cfg.on_update = on_update;
 	assert_int_equal(pki_crl_new(&cfg, &p), 0);
@@ -255,6 +259,141 @@ test_failed_fetch_is_retried(void **state)
 	pki_crl_free(p);
 }
 
+/* The domain's CAs: one certificate (a self-signed one made here). */
+static volatile int	cas_calls, cas_fail, cas_sleep_ms;
+static volatile int	freed;	/* written by the worker */
+
+static int
+cas_read(void *arg, uint8_t **ders, size_t *lens, size_t max, size_t *n,
+    char *err, size_t errcap)
+{
+	EVP_PKEY *k = NULL;
+	X509 *x;
+	unsigned char *der = NULL;
+	int l;
+
+	(void)arg;
+	cas_calls++;
+	if (cas_sleep_ms > 0)
+		usleep((useconds_t)cas_sleep_ms * 1000);
+	if (cas_fail) {
+		snprintf(err, errcap, "directory down");
+		return PA_E_AGAIN;
+	}
+	assert_true(max >= 1);
+	assert_non_null(k = EVP_RSA_gen(1024));
+	assert_non_null(x = X509_new());
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"Domain Root", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, k);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	assert_true((l = i2d_X509(x, &der)) > 0);
+	assert_non_null(ders[0] = malloc((size_t)l));
+	memcpy(ders[0], der, (size_t)l);
+	lens[0] = (size_t)l;
+	*n = 1;
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return 0;
+}
+
+static void
+ldap_free(void *arg)
+{
+	(void)arg;
+	freed++;
+}
+
+static struct pki_crl *
+open_cas(void)
+{
+	struct pki_crl_cfg cfg;
+	struct pki_crl *p = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cache_dir = dir;
+	cfg.cas_read = cas_read;
+	cfg.ldap_free = ldap_free;
+	cfg.on_cas = on_update;
+	assert_int_equal(pki_crl_new(&cfg, &p), 0);
+	return p;
+}
+
+static void
+wait_dispatch(struct pki_crl *p)
+{
+	struct pollfd pfd = { .fd = pki_crl_fd(p), .events = POLLIN };
+
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	pki_crl_dispatch(p);
+}
+
+static void
+test_domain_cas_read_cached_and_kept(void **state)
+{
+	struct pa_bytes v[4];
+	struct pki_crl *p;
+	char path[160];
+	struct stat st;
+
+	(void)state;
+	cas_calls = cas_fail = cas_sleep_ms = updates = freed = 0;
+	p = open_cas();
+	assert_int_equal(pki_cas(p, v, 4), 0);
+	pki_cas_refresh(p);
+	pki_cas_refresh(p);		/* one read at a time */
+	wait_dispatch(p);
+	assert_int_equal(cas_calls, 1);
+	assert_int_equal(updates, 1);
+	assert_int_equal(pki_cas(p, v, 4), 1);
+	snprintf(path, sizeof(path), "%s/domain-cas.pem", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* The directory down: the set read last stays. */
+	cas_fail = 1;
+	pki_cas_refresh(p);
+	wait_dispatch(p);
+	assert_int_equal(updates, 1);
+	assert_int_equal(pki_cas(p, v, 4), 1);
+	pki_crl_free(p);
+	assert_int_equal(freed, 1);
+	/* A start without the directory has it from the cache. */
+	p = open_cas();
+	assert_int_equal(pki_cas(p, v, 4), 1);
+	pki_crl_free(p);
+}
+
+static void
+test_free_does_not_wait_for_a_read(void **state)
+{
+	struct pki_crl *p;
+	uint64_t t0;
+	int i;
+
+	(void)state;
+	cas_calls = cas_fail = updates = freed = 0;
+	cas_sleep_ms = 1500;
+	p = open_cas();
+	pki_cas_refresh(p);
+	for (i = 0; i < 200 && cas_calls == 0; i++)
+		usleep(5000);
+	assert_int_equal(cas_calls, 1);
+	t0 = pa_now_ms();
+	pki_crl_free(p);	/* the worker frees the rest when done */
+	assert_true(pa_now_ms() - t0 < 1000);
+	assert_int_equal(freed, 0);
+	for (i = 0; i < 400 && freed == 0; i++)
+		usleep(10000);
+	assert_int_equal(freed, 1);
+	cas_sleep_ms = 0;
+}
+
 static void
 test_relative_cache_refused(void **state)
 {
@@ -280,6 +419,10 @@ main(void)
 		    test_ldap_points_read_by_the_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_fetch_is_retried,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_domain_cas_read_cached_and_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_free_does_not_wait_for_a_read, setup, teardown),
 		cmocka_unit_test(test_relative_cache_refused),
 	};
 

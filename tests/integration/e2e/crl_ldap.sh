@@ -5,9 +5,13 @@
 # B (10.88.1.2) from its local store; both authenticate with certificates
 # of root R -> issuing CA I, whose certificates name their CRLs as
 # ldap:///cn=CRL ...,ou=CDP,<base>?certificateRevocationList?base?
-# objectClass=cRLDistributionPoint, entries of that slapd. A checks at
-# level 2, so it accepts B only with both CRLs read from the directory
-# (with the policy source's bind). Checked:
+# objectClass=cRLDistributionPoint, entries of that slapd. A has no
+# ca_file: it trusts R because the directory holds R under CN=Certification
+# Authorities,CN=Public Key Services,CN=Services,CN=Configuration (the
+# enterprise CAs). A checks at level 2, so it accepts B only with both
+# CRLs read from the directory (with the policy source's bind). Checked:
+#  0. before R is published A refuses to negotiate (547 "no trusted CA");
+#     after it is (and a poll) A has read it;
 #  1. the first Main Mode is refused (no CRL yet), the CRLs are read from
 #     the directory, and then traffic flows protected;
 #  2. I revokes B and the new CRL replaces the old one in the directory;
@@ -76,10 +80,10 @@ printf 'dn: ou=CDP,%s\nobjectClass: organizationalUnit\nou: CDP\n' \
 ip netns exec $na "$lib/slapd.sh" load "$tmp/ldap" "$tmp/cdp.ldif" \
     >/dev/null || die "ou=CDP"
 publish root Root -crldays 7
-publish im Issuing -crlsec 25	# A reads it again 25 s after the first time
 
 # ---- the agents ----------------------------------------------------------
 pki_agent a 10.88.1.1 10.88.1.2 2
+sed -i '/^ca_file = /d' "$tmp/a.conf" || die "sed a.conf"
 pki_agent b 10.88.1.2 10.88.1.1 1
 # What the directory's format (Windows 2000/XP) can hold: 3DES.
 sed -i 's/cipher="AES128"/cipher="3DES"/; s/esp="AES128"/esp="3DES"/' \
@@ -111,7 +115,54 @@ st=$("$cmd" -c "$tmp/a.conf" --json service status)
     die "A does not run the directory's policy: $st"
 ping_ok() { ip netns exec "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
 
+# ---- 0. trust from the domain ------------------------------------------
+# B asks (A's own packets would leave an acquire pending in A's driver).
+ping_ok $nb 10.88.1.1 && fail "0: B -> A got through with A trusting no CA"
+pki_wait 20 jq -s -e '[.[] | select(.id == 547 and (.fields["Failure Reason"] |
+    test("no trusted CA")))] | length >= 1' "$tmp/a/audit.jsonl" >/dev/null ||
+    fail "0: A did not say (547) that it trusts no CA"
+enterprise_ca() {
+	local c=cn=Configuration,$LDAP_BASE
+	local s=cn=Services,$c pks="cn=Public Key Services,cn=Services,$c"
+	local cas="cn=Certification Authorities,$pks"
+	openssl x509 -in "$tmp/pki/root.pem" -outform DER -out "$tmp/root.der" ||
+	    die "root.der"
+	cat > "$tmp/cas.ldif" <<EOL
+dn: $c
+objectClass: organizationalRole
+cn: Configuration
+
+dn: $s
+objectClass: organizationalRole
+cn: Services
+
+dn: $pks
+objectClass: organizationalRole
+cn: Public Key Services
+
+dn: $cas
+objectClass: organizationalRole
+cn: Certification Authorities
+
+dn: cn=CRL Root,$cas
+objectClass: organizationalRole
+objectClass: certificationAuthority
+cn: CRL Root
+cACertificate;binary:: $(base64 -w0 "$tmp/root.der")
+certificateRevocationList;binary:: $(base64 -w0 "$tmp/root.crl")
+authorityRevocationList;binary:: $(base64 -w0 "$tmp/root.crl")
+EOL
+	ip netns exec $na "$lib/slapd.sh" load "$tmp/ldap" "$tmp/cas.ldif" \
+	    >/dev/null || die "publishing the enterprise CA"
+}
+enterprise_ca
+"$cmd" -c "$tmp/a.conf" reload >/dev/null || fail "0: reload (a poll)"
+pki_wait 30 test -s "$tmp/a/state/crl/domain-cas.pem" ||
+    fail "0: A did not read the enterprise CA from the directory"
+pass "0: no ca_file: nothing trusted, then the domain's enterprise CA"
+
 # ---- 1. level 2: refused without CRLs, read from the directory, accepted -
+publish im Issuing -crlsec 25	# A reads it again 25 s after the first time
 ping_ok $na 10.88.1.2 && fail "1: A -> B got through at level 2 with no CRL"
 pki_wait 30 pki_refused a 1 "unable to get certificate CRL" ||
     fail "1: no 544/547 'unable to get certificate CRL' on A"
