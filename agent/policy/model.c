@@ -346,6 +346,13 @@ fail:
 	return PA_E_NOMEM;
 }
 
+void
+pol_err_set(struct pol_err *err, const char *where, const char *what)
+{
+	snprintf(err->where, sizeof(err->where), "%s", where ? where : "");
+	snprintf(err->what, sizeof(err->what), "%s", what ? what : "");
+}
+
 /* ---- growth ---- */
 
 struct pol_policy *
