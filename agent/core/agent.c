@@ -507,7 +507,6 @@ on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
 {
 	struct agent *a = arg;
 	const struct pol_spd_entry *e = NULL;
-	struct pol_pkt pk;
 
 	(void)id;
 	if (a->paused || a->ike == NULL) {
@@ -516,16 +515,8 @@ on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
 	}
 	/* The filter that decides this packet (for the rule and the driver
 	 * slots of what IKE installs under it). */
-	if (a->spd != NULL) {
-		memset(&pk, 0, sizeof(pk));
-		pk.dir = POL_DIR_OUT;
-		pk.src = pkt->src.addr;
-		pk.dst = pkt->dst.addr;
-		pk.proto = pkt->proto;
-		pk.sport = pkt->sport;
-		pk.dport = pkt->dport;
-		e = pol_spd_match(a->spd, &pk);
-	}
+	if (a->spd != NULL)
+		e = ike_spd_match_out(a->spd, pkt);
 	if (ike_acquire(a->ike, pkt, reqid, e) != 0)
 		log_debug("%s: acquire not started", __func__);
 }
