@@ -119,6 +119,8 @@ const struct dir_attr	*dir_record_attr(const struct dir_record *,
 	    const char *name);
 /* The first value of an attribute as a string (borrowed), or NULL. */
 const char	*dir_record_str(const struct dir_record *, const char *name);
+/* Is cls one of the record's objectClass values (without case)? */
+bool	dir_record_has_class(const struct dir_record *, const char *cls);
 
 /* Escape a value for use inside a search filter (RFC 4515), malloc'd. */
 char	*dir_filter_escape(const char *);

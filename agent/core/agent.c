@@ -510,7 +510,6 @@ on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
 {
 	struct agent *a = arg;
 	const struct pol_spd_entry *e = NULL;
-	struct pol_pkt pk;
 
 	(void)id;
 	if (a->paused || a->ike == NULL) {
@@ -519,16 +518,8 @@ on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
 	}
 	/* The filter that decides this packet (for the rule and the driver
 	 * slots of what IKE installs under it). */
-	if (a->spd != NULL) {
-		memset(&pk, 0, sizeof(pk));
-		pk.dir = POL_DIR_OUT;
-		pk.src = pkt->src.addr;
-		pk.dst = pkt->dst.addr;
-		pk.proto = pkt->proto;
-		pk.sport = pkt->sport;
-		pk.dport = pkt->dport;
-		e = pol_spd_match(a->spd, &pk);
-	}
+	if (a->spd != NULL)
+		e = ike_spd_match_out(a->spd, pkt);
 	if (ike_acquire(a->ike, pkt, reqid, e) != 0)
 		log_debug("%s: acquire not started", __func__);
 }
@@ -902,6 +893,82 @@ crl_close(struct agent *a)
 	a->pki = NULL;
 }
 
+/* agent_start: the IKE engine, on the configured addresses or all ours. */
+static int
+agent_ike_start(struct agent *a, struct pol_err *err)
+{
+	struct ike_cfg ic;
+	int rc;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.audit = a->cfg.audit;
+	ic.drv_ops = a->ops;
+	ic.drv = a->drv;
+	ic.port = a->cfg.ike_port;
+	if (a->cfg.ike_nladdrs > 0) {
+		memcpy(ic.laddrs, a->cfg.ike_laddrs,
+		    sizeof(ic.laddrs[0]) * a->cfg.ike_nladdrs);
+		ic.nladdrs = a->cfg.ike_nladdrs;
+	} else {
+		/* The engine answers from a definite address. */
+		struct pa_addr *me = NULL;
+		size_t nme = 0, i;
+
+		if (pol_local_addrs(&me, &nme) == 0)
+			for (i = 0; i < nme && i < IKE_MAX_LADDRS; i++)
+				ic.laddrs[ic.nladdrs++] = me[i];
+		free(me);
+		if (ic.nladdrs == 0) {
+			set_err(err, "ike", "this host has no address to run "
+			    "IKE on (set ike_addresses)");
+			return PA_E_NOENT;
+		}
+	}
+	ic.natt_port = a->cfg.natt_port;
+	ic.olog = a->cfg.olog;
+	ic.olog_arg = a->cfg.olog_arg;
+	ic.krb_keytab = a->cfg.krb_keytab;
+	ic.krb_principal = a->cfg.krb_principal;
+	ic.krb_config = a->cfg.krb_config;
+	ic.krb_ccache = a->cfg.krb_ccache;
+	ic.cert_file = a->cfg.cert_file;
+	ic.key_file = a->cfg.key_file;
+	ic.ca_file = a->cfg.ca_file;
+	ic.crl_file = a->cfg.crl_file;
+	ic.crl_check = a->cfg.crl_check;
+	ic.dpd_ms = a->cfg.dpd_ms;
+	ic.keepalive_ms = a->cfg.natt_keepalive_ms;
+	ic.dos_halfopen = a->cfg.dos_halfopen;
+	ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
+	crl_open(a, &ic);
+	if ((rc = ike_new(&ic, &a->ike)) != 0) {
+		set_err(err, "ike", "starting the IKE engine failed: %s",
+		    pa_strerror(rc));
+		return rc;
+	}
+	crl_ready(a);
+	return 0;
+}
+
+/* agent_start: the domain policy, if any, is in force from the start. */
+static void
+domain_at_start(struct agent *a, struct pol_err *err)
+{
+	dir_poll(a);
+	if (a->domain != NULL) {
+		struct polset ps;
+
+		if (load_source(a, &ps, err) != 0) {
+			emit_failure(a, err);
+			pol_store_free(a->domain);
+			a->domain = NULL;
+		} else {
+			polset_clear(&a->cur);
+			a->cur = ps;
+		}
+	}
+}
+
 int
 agent_start(struct agent *a, struct pol_err *err)
 {
@@ -926,74 +993,10 @@ agent_start(struct agent *a, struct pol_err *err)
 		    a->ops->name, pa_strerror(rc));
 		goto fail;
 	}
-	if (a->cfg.ike) {
-		struct ike_cfg ic;
-
-		memset(&ic, 0, sizeof(ic));
-		ic.audit = a->cfg.audit;
-		ic.drv_ops = a->ops;
-		ic.drv = a->drv;
-		ic.port = a->cfg.ike_port;
-		if (a->cfg.ike_nladdrs > 0) {
-			memcpy(ic.laddrs, a->cfg.ike_laddrs,
-			    sizeof(ic.laddrs[0]) * a->cfg.ike_nladdrs);
-			ic.nladdrs = a->cfg.ike_nladdrs;
-		} else {
-			/* The engine answers from a definite address. */
-			struct pa_addr *me = NULL;
-			size_t nme = 0, i;
-
-			if (pol_local_addrs(&me, &nme) == 0)
-				for (i = 0; i < nme && i < IKE_MAX_LADDRS; i++)
-					ic.laddrs[ic.nladdrs++] = me[i];
-			free(me);
-			if (ic.nladdrs == 0) {
-				set_err(err, "ike", "this host has no address "
-				    "to run IKE on (set ike_addresses)");
-				rc = PA_E_NOENT;
-				goto fail;
-			}
-		}
-		ic.natt_port = a->cfg.natt_port;
-		ic.olog = a->cfg.olog;
-		ic.olog_arg = a->cfg.olog_arg;
-		ic.krb_keytab = a->cfg.krb_keytab;
-		ic.krb_principal = a->cfg.krb_principal;
-		ic.krb_config = a->cfg.krb_config;
-		ic.krb_ccache = a->cfg.krb_ccache;
-		ic.cert_file = a->cfg.cert_file;
-		ic.key_file = a->cfg.key_file;
-		ic.ca_file = a->cfg.ca_file;
-		ic.crl_file = a->cfg.crl_file;
-		ic.crl_check = a->cfg.crl_check;
-		ic.dpd_ms = a->cfg.dpd_ms;
-		ic.keepalive_ms = a->cfg.natt_keepalive_ms;
-		ic.dos_halfopen = a->cfg.dos_halfopen;
-		ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
-		crl_open(a, &ic);
-		if ((rc = ike_new(&ic, &a->ike)) != 0) {
-			set_err(err, "ike", "starting the IKE engine failed: %s",
-			    pa_strerror(rc));
-			goto fail;
-		}
-		crl_ready(a);
-	}
-	if (a->dir != NULL) {
-		/* The domain policy, if any, is in force from the start. */
-		dir_poll(a);
-		if (a->domain != NULL) {
-			struct polset ps;
-
-			if (load_source(a, &ps, err) != 0) {
-				emit_failure(a, err);
-				pol_store_free(a->domain);
-				a->domain = NULL;
-			} else {
-				polset_clear(&a->cur);
-				a->cur = ps;
-			}
-		}
-	}
+	if (a->cfg.ike && (rc = agent_ike_start(a, err)) != 0)
+		goto fail;
+	if (a->dir != NULL)
+		domain_at_start(a, err);
 	if ((rc = commit(a, NULL, NULL, err)) != 0) {
 		struct pol_spd *spd = NULL;
 		struct pol_err e2;

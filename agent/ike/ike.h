@@ -265,6 +265,9 @@ void	ike_run_timers(struct ike *, uint64_t now_ms);
  */
 int	ike_acquire(struct ike *, const struct drv_sel *pkt, uint32_t reqid,
 	    const struct pol_spd_entry *entry) PA_MUST_USE;
+/* The SPD entry that decides an outbound packet of these selectors. */
+const struct pol_spd_entry	*ike_spd_match_out(const struct pol_spd *,
+	    const struct drv_sel *pkt);
 /* The driver reports an SA expiring: soft starts a rekey, hard deletes. */
 void	ike_expire(struct ike *, const struct sa_id *, uint64_t cookie,
 	    bool hard);

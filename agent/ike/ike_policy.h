@@ -169,6 +169,17 @@ bool	ike_p1_eq(const struct ike_p1 *, const struct ike_p1 *);
 const char	*ike_p1_str(const struct ike_p1 *, char *, size_t);
 /* Write an SA payload body (DOI onwards) for phase 1 offers. */
 int	ike_p1_write_sa(struct wr *, const struct ike_p1 *, size_t n) PA_MUST_USE;
+/*
+ * The same, and one transform payload (number num) on the chain xfs, with
+ * extra (may be NULL) adding attributes after the lifetime of each
+ * transform (the Kerberos method: its GSS Identity, mm_krb.c).
+ */
+typedef int	(*ike_p1_attr_fn)(struct wr *, const struct ike_p1 *, void *);
+int	ike_p1_write_sa_with(struct wr *, const struct ike_p1 *, size_t n,
+	    ike_p1_attr_fn extra, void *arg) PA_MUST_USE;
+int	ike_p1_write_xform(struct wr *, struct isk_chain *xfs,
+	    const struct ike_p1 *, uint8_t num, ike_p1_attr_fn extra,
+	    void *arg) PA_MUST_USE;
 /* Phase 2: write proposals for the rule's offers / a chosen bundle. */
 int	ike_p2_write_sa(struct wr *, const struct ike_rulecopy *, uint16_t mm_group,
 	    uint32_t esp_spi, uint32_t ah_spi, bool tunnel, uint8_t natt)
