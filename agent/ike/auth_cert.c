@@ -338,8 +338,9 @@ store_crls(const struct ike_creds *c, X509_STORE *st, uint8_t level)
 		(void)X509_STORE_add_crl(st, c->crls[i]);
 	for (i = 0; i < c->nfetched; i++)
 		(void)X509_STORE_add_crl(st, c->fetched[i]);
+	/* Delta CRLs (fetched beside their base) count too. */
 	(void)X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK |
-	    X509_V_FLAG_CRL_CHECK_ALL);
+	    X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_USE_DELTAS);
 	if (level == 1)
 		X509_STORE_set_verify_cb(st, crl_lenient);
 }

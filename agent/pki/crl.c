@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "crl.h"
 #include "pa_log.h"
@@ -591,6 +592,66 @@ pki_crl_want(struct pki_crl *p, const char *uri)
 	ent_fetch(p, p->n - 1);
 }
 
+/* The length of "scheme://host[:port]/" of uri, or 0. */
+static size_t
+origin_len(const char *uri)
+{
+	const char *h = strstr(uri, "://"), *slash;
+
+	if (h == NULL || (slash = strchr(h + 3, '/')) == NULL)
+		return 0;
+	return (size_t)(slash - uri) + 1;
+}
+
+/*
+ * A CRL's Freshest CRL extension (RFC 5280 5.2.6) names where its delta
+ * CRLs are: they are fetched too, but only from where the CRL came from
+ * (the same scheme, server and port), as the CRL is not verified yet here.
+ */
+static void
+want_deltas(struct pki_crl *p, const char *from, const uint8_t *der,
+    size_t len)
+{
+	STACK_OF(DIST_POINT) *dps;
+	const unsigned char *q = der;
+	X509_CRL *crl;
+	char uri[PKI_CRL_URI_MAX];
+	size_t ol = origin_len(from);
+	int i, k, n;
+
+	if (ol == 0 || (crl = d2i_X509_CRL(NULL, &q, (long)len)) == NULL)
+		return;
+	dps = X509_CRL_get_ext_d2i(crl, NID_freshest_crl, NULL, NULL);
+	for (i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (k = 0; k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname);
+		    k++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(
+			    dp->distpoint->name.fullname, k);
+
+			if (g->type != GEN_URI ||
+			    (n = ASN1_STRING_length(g->d.ia5)) <= 0 ||
+			    (size_t)n >= sizeof(uri))
+				continue;
+			memcpy(uri, ASN1_STRING_get0_data(g->d.ia5), (size_t)n);
+			uri[n] = '\0';
+			if (strlen(uri) != (size_t)n || origin_len(uri) != ol ||
+			    strncasecmp(uri, from, ol) != 0) {
+				log_warnx("crl: %s names a delta CRL elsewhere "
+				    "(%.200s): not fetched", from, uri);
+				continue;
+			}
+			pki_crl_want(p, uri);
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	X509_CRL_free(crl);
+	ERR_clear_error();
+}
+
 /* A fetch finished: take the CRL, or note the error and retry later. */
 static bool
 job_done(struct pki_crl *p, struct crl_job *j)
@@ -627,6 +688,7 @@ job_done(struct pki_crl *p, struct crl_job *j)
 	e->due_ms = due_after(p, info.next_update, now);
 	log_info("crl: %s: %zu revoked, issuer %s, next update %lld", e->uri,
 	    info.revoked, info.issuer, (long long)info.next_update);
+	want_deltas(p, e->uri, e->der, e->len);
 	return true;
 }
 

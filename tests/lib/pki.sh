@@ -8,7 +8,8 @@
 #       $tmp/pki/HOST.key and a certificate naming HOST_CDP (I's CRL);
 #       $tmp/pki/HOST-chain.pem is the certificate then I's
 #   pki_crl CA OUT [openssl ca option...]
-#       a CRL of CA (root or im) as DER in OUT (written atomically)
+#       a CRL of CA (root or im) as DER in OUT (written atomically), with
+#       the CRL extensions in $pki_crl_exts (openssl config lines) if set
 #   pki_revoke HOST
 #       I revokes HOST's certificate (in its database: the next pki_crl
 #       of im lists it)
@@ -60,7 +61,10 @@ default_ca = theca
 database = $p/$ca.index
 crlnumber = $p/$ca.crlnumber
 default_md = sha256
+[exts]
+${pki_crl_exts:-}
 EOC
+	[ -z "${pki_crl_exts:-}" ] || set -- -crlexts exts "$@"
 	[ -f "$p/$ca.index" ] || : > "$p/$ca.index"
 	[ -f "$p/$ca.crlnumber" ] || echo 01 > "$p/$ca.crlnumber"
 	pki_ossl ca -config "$p/$ca.cnf" -keyfile "$p/$ca.key" \

@@ -16,7 +16,10 @@
 #  3. A restarted with the web server gone refuses B from its cache;
 #  4. level 2 with an empty cache and the server down refuses an
 #     unrevoked peer ("unable to get certificate CRL"), and accepts it
-#     once the server is back and the retry fetched the CRLs.
+#     once the server is back and the retry fetched the CRLs;
+#  5. delta CRLs: I's base CRL lists nothing and names a delta CRL
+#     (Freshest CRL) that lists B: A accepts B at level 1 before any CRL,
+#     fetches the base, then the delta, and ends its SAs with B.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -144,5 +147,24 @@ web_start
 pki_wait 60 ping_ok $na 10.88.0.2 ||
     fail "4: A -> B did not get through once the CRLs could be fetched"
 pass "4: level 2 refuses without a CRL and accepts once it is fetched"
+
+# ---- 5. a delta CRL revokes B ----------------------------------------------
+t_agent_stop a || fail "5: A did not stop"
+n=$((16#$(cat "$pki/im.crlnumber")))	# the base CRL's number
+pki_crl_exts="freshestCRL=URI:$url/im-delta.crl" crl im im -crldays 7
+pki_revoke b
+pki_crl_exts=$(printf '2.5.29.27=critical,DER:02:01:%02x' "$n") \
+    crl im-delta im -crldays 7
+rm -rf "$tmp/a/state/crl" "$tmp/a/audit.jsonl"
+c0=$(grep -c "peer certificate revoked" "$tmp/a/oakley.log")
+conf a 1
+t_agent_start a $na
+pki_wait 60 ping_ok $na 10.88.0.2 ||
+    fail "5: A -> B did not get through before the delta (level 1)"
+pki_wait 60 test "$(grep -c "peer certificate revoked" "$tmp/a/oakley.log")" \
+    -gt "$c0" || fail "5: the delta CRL did not end A's SAs with B"
+grep -q "GET /im-delta.crl" "$tmp/www.log" ||
+    fail "5: A never fetched the delta CRL"
+pass "5: a delta CRL named by the base revokes B"
 
 t_finish "CRL fetching"
