@@ -15,47 +15,21 @@
 #include <string.h>
 
 #include "agent_int.h"
-#include "dir.h"
-#include "dir_source.h"
-#include "pa_log.h"
-#include "srv.h"
+#include "dir_conn.h"
 
 struct agent_crl_dir {
-	struct dir_cfg	 c;
-	char		**uris;
-	size_t		 nuris;
-	char		*domain;	/* SRV lookup when no uris */
-	char		*base;		/* the domain naming context */
-	char		*ca_file, *keytab, *principal, *bind_dn;
-	struct pa_secret *bind_pw;
+	struct pol_dir_conn	 conn;
+	char			*base;	/* the domain naming context */
 };
 
 void
 agent_crl_dir_free(struct agent_crl_dir *d)
 {
-	size_t i;
-
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nuris; i++)
-		free(d->uris[i]);
-	free(d->uris);
-	free(d->domain);
+	pol_dir_conn_clear(&d->conn);
 	free(d->base);
-	free(d->ca_file);
-	free(d->keytab);
-	free(d->principal);
-	free(d->bind_dn);
-	pa_secret_free(d->bind_pw);
 	free(d);
-}
-
-/* strdup that keeps NULL; false when out of memory. */
-static bool
-dup_opt(const char *s, char **out)
-{
-	*out = NULL;
-	return s == NULL || (*out = strdup(s)) != NULL;
 }
 
 struct agent_crl_dir *
@@ -65,58 +39,12 @@ agent_crl_dir_new(const struct pol_dir_cfg *pc)
 
 	if (pc == NULL || (d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
-	if (pc->nuris > 0 &&
-	    (d->uris = calloc(pc->nuris, sizeof(*d->uris))) == NULL)
-		goto fail;
-	for (; d->nuris < pc->nuris; d->nuris++)
-		if ((d->uris[d->nuris] = strdup(pc->uris[d->nuris])) == NULL)
-			goto fail;
-	if (!dup_opt(pc->nuris == 0 ? pc->domain : NULL, &d->domain) ||
-	    !dup_opt(pc->base, &d->base) ||
-	    !dup_opt(pc->ca_file, &d->ca_file) ||
-	    !dup_opt(pc->keytab, &d->keytab) ||
-	    !dup_opt(pc->principal, &d->principal) ||
-	    !dup_opt(pc->bind_dn, &d->bind_dn) ||
-	    (pc->bind_pw != NULL &&
-	    (d->bind_pw = pa_secret_dup(pc->bind_pw)) == NULL))
-		goto fail;
-	d->c.uris = (const char *const *)d->uris;
-	d->c.nuris = d->nuris;
-	d->c.starttls = pc->starttls;
-	d->c.ca_file = d->ca_file;
-	d->c.bind = pc->bind == POL_DIR_BIND_SIMPLE ? DIR_BIND_SIMPLE :
-	    DIR_BIND_GSSAPI;
-	d->c.bind_dn = d->bind_dn;
-	d->c.bind_pw = d->bind_pw;
-	d->c.client_keytab = d->keytab;
-	d->c.principal = d->principal;
-	d->c.insecure_plain = pc->insecure_plain;
-	d->c.timeout_ms = pc->timeout_ms;
+	if (pol_dir_conn_copy(pc, &d->conn) != 0 ||
+	    (pc->base != NULL && (d->base = strdup(pc->base)) == NULL)) {
+		agent_crl_dir_free(d);
+		return NULL;
+	}
 	return d;
-fail:
-	agent_crl_dir_free(d);
-	return NULL;
-}
-
-/* The directory's settings for one read, servers by DNS SRV if need be. */
-static int
-dir_cfg_now(const struct agent_crl_dir *d, struct dir_cfg *c,
-    char (*srv)[DIR_SRV_URI], const char **ptrs, char *err, size_t errcap)
-{
-	size_t i, n;
-	int rc;
-
-	*c = d->c;
-	if (c->nuris > 0 || d->domain == NULL)
-		return 0;
-	if ((rc = dir_srv_lookup(d->domain, srv, DIR_SRV_MAX, &n, err,
-	    errcap)) != 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		ptrs[i] = srv[i];
-	c->uris = ptrs;
-	c->nuris = n;
-	return 0;
 }
 
 int
@@ -128,7 +56,7 @@ agent_crl_dir_read(const struct agent_crl_dir *d, const char *url,
 	struct dir_cfg c;
 	int rc;
 
-	if ((rc = dir_cfg_now(d, &c, srv, ptrs, err, errcap)) != 0)
+	if ((rc = pol_dir_conn_now(&d->conn, &c, srv, ptrs, err, errcap)) != 0)
 		return rc;
 	return dir_url_read(&c, url, out, len, err, errcap);
 }
@@ -169,7 +97,8 @@ agent_crl_dir_read_cas(const struct agent_crl_dir *d, uint8_t **ders,
 	int rc;
 
 	*n = 0;
-	if ((rc = dir_cfg_now(d, &c, srv, ptrs, err, errcap)) != 0 ||
+	if ((rc = pol_dir_conn_now(&d->conn, &c, srv, ptrs, err, errcap)) !=
+	    0 ||
 	    (rc = dir_open(&c, &dh, err, errcap)) != 0)
 		return rc;
 	rc = PA_E_NOMEM;

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "dir.h"
+#include "dir_conn.h"
 #include "dir_source.h"
 #include "from_ldap.h"
 #include "gpipsec.h"
@@ -34,15 +35,10 @@
 #define CACHE_MAX	(256u * 1024 * 1024)
 
 struct pol_dir_source {
-	struct dir_cfg		 ldap;
-	char			**uris;
-	size_t			 nuris;
-	/* DNS SRV discovery (no uris): this poll's URIs. */
-	char			*domain;
+	struct pol_dir_conn	 conn;	/* the settings, copied */
+	struct dir_cfg		 ldap;	/* this poll's (servers by DNS SRV) */
 	char			 srv_uris[DIR_SRV_MAX][DIR_SRV_URI];
 	const char		*srv_ptrs[DIR_SRV_MAX];
-	char			*ca_file, *keytab, *principal, *bind_dn;
-	struct pa_secret	*bind_pw;
 	char			*base, *computer_dn, *sam_account, *cache_path;
 	uint32_t		 min_poll, backoff_unit, backoff_min;
 	/* What is in force. */
@@ -87,7 +83,6 @@ int
 pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 {
 	struct pol_dir_source *d;
-	size_t i;
 
 	*out = NULL;
 	if (cfg->base == NULL || (cfg->computer_dn == NULL &&
@@ -96,38 +91,13 @@ pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 		return PA_E_INVAL;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return PA_E_NOMEM;
-	if (cfg->nuris == 0) {
-		if (sdup(cfg->domain, &d->domain) != 0)
-			goto fail;
-	} else if ((d->uris = calloc(cfg->nuris, sizeof(*d->uris))) == NULL)
-		goto fail;
-	for (i = 0; i < cfg->nuris; i++, d->nuris++)
-		if (sdup(cfg->uris[i], &d->uris[i]) != 0)
-			goto fail;
-	if (sdup(cfg->ca_file, &d->ca_file) != 0 ||
-	    sdup(cfg->keytab, &d->keytab) != 0 ||
-	    sdup(cfg->principal, &d->principal) != 0 ||
-	    sdup(cfg->bind_dn, &d->bind_dn) != 0 ||
+	if (pol_dir_conn_copy(cfg, &d->conn) != 0 ||
 	    sdup(cfg->base, &d->base) != 0 ||
 	    sdup(cfg->computer_dn, &d->computer_dn) != 0 ||
 	    sdup(cfg->sam_account, &d->sam_account) != 0 ||
 	    sdup(cfg->cache_path, &d->cache_path) != 0)
 		goto fail;
-	if (cfg->bind_pw != NULL &&
-	    (d->bind_pw = pa_secret_dup(cfg->bind_pw)) == NULL)
-		goto fail;
-	d->ldap.uris = (const char *const *)d->uris;
-	d->ldap.nuris = d->nuris;
-	d->ldap.starttls = cfg->starttls;
-	d->ldap.ca_file = d->ca_file;
-	d->ldap.bind = cfg->bind == POL_DIR_BIND_SIMPLE ? DIR_BIND_SIMPLE :
-	    DIR_BIND_GSSAPI;
-	d->ldap.bind_dn = d->bind_dn;
-	d->ldap.bind_pw = d->bind_pw;
-	d->ldap.client_keytab = d->keytab;
-	d->ldap.principal = d->principal;
-	d->ldap.insecure_plain = cfg->insecure_plain;
-	d->ldap.timeout_ms = cfg->timeout_ms;
+	d->ldap = d->conn.ldap;
 	d->min_poll = cfg->min_poll_sec ? cfg->min_poll_sec : 60;
 	d->backoff_unit = cfg->backoff_unit_sec ? cfg->backoff_unit_sec : 60;
 	*out = d;
@@ -142,13 +112,7 @@ pol_dir_free(struct pol_dir_source *d)
 {
 	if (d == NULL)
 		return;
-	pol_strv_free(d->uris, d->nuris);
-	free(d->domain);
-	free(d->ca_file);
-	free(d->keytab);
-	free(d->principal);
-	free(d->bind_dn);
-	pa_secret_free(d->bind_pw);
+	pol_dir_conn_clear(&d->conn);
 	free(d->base);
 	free(d->computer_dn);
 	free(d->sam_account);
@@ -932,23 +896,16 @@ keep_current(struct pol_dir_source *d, struct pol_dir_status *st)
 static int
 discover(struct pol_dir_source *d, char *eb, size_t ec)
 {
-	size_t i, n;
 	int rc;
 
-	if (d->domain == NULL)
+	if (d->conn.domain == NULL)
 		return 0;
 	d->ldap.uris = NULL;
 	d->ldap.nuris = 0;
-	if ((rc = dir_srv_lookup(d->domain, d->srv_uris, DIR_SRV_MAX, &n, eb,
-	    ec)) != 0) {
+	if ((rc = pol_dir_conn_now(&d->conn, &d->ldap, d->srv_uris,
+	    d->srv_ptrs, eb, ec)) != 0)
 		log_warnx("directory: %s", eb);
-		return rc;
-	}
-	for (i = 0; i < n; i++)
-		d->srv_ptrs[i] = d->srv_uris[i];
-	d->ldap.uris = d->srv_ptrs;
-	d->ldap.nuris = n;
-	return 0;
+	return rc;
 }
 
 /* No GPO assigns a policy: local policy applies. */
