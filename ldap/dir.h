@@ -105,11 +105,22 @@ int	dir_search(struct dir *, const char *base, enum dir_scope,
 	    struct dir_result **out) PA_MUST_USE;
 void	dir_result_free(struct dir_result *);		/* NULL is a no-op */
 
+/*
+ * The first value of the attribute an LDAP URL (RFC 4516) names in the
+ * entry it names (a base search; "attr;binary" is asked too), read over a
+ * connection of its own: to the URL's server if it names one (with cfg's
+ * TLS and bind), else to cfg's. *out is malloc'd; err says why not.
+ */
+int	dir_url_read(const struct dir_cfg *, const char *url, uint8_t **out,
+	    size_t *len, char *err, size_t errcap) PA_MUST_USE;
+
 /* Lookups in a record, names compared without case; NULL if absent. */
 const struct dir_attr	*dir_record_attr(const struct dir_record *,
 	    const char *name);
 /* The first value of an attribute as a string (borrowed), or NULL. */
 const char	*dir_record_str(const struct dir_record *, const char *name);
+/* Is cls one of the record's objectClass values (without case)? */
+bool	dir_record_has_class(const struct dir_record *, const char *cls);
 
 /* Escape a value for use inside a search filter (RFC 4515), malloc'd. */
 char	*dir_filter_escape(const char *);

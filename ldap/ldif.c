@@ -336,19 +336,117 @@ bad:
 	return false;
 }
 
+/* A changetype: modify record applied to the record of the same DN read
+ * before (none: ignored). */
+static int
+ldif_take_modify(struct dir_result *res, LDIFRecord *lr, unsigned long lineno,
+    char *err, size_t errcap)
+{
+	struct dir_record *target = NULL;
+	size_t ri;
+	int i, rc = 0;
+
+	for (ri = 0; ri < res->n; ri++)
+		if (dir_dn_eq(res->recs[ri].dn, lr->lr_dn.bv_val))
+			target = &res->recs[ri];
+	for (i = 0; target != NULL && lr->lrop_mods != NULL &&
+	    lr->lrop_mods[i] != NULL && rc == 0; i++)
+		rc = ldif_apply_mod(target, lr->lrop_mods[i]);
+	if (rc != 0 && err != NULL)
+		snprintf(err, errcap, "LDIF record ending at line %lu (%s): "
+		    "unsupported modify", lineno, lr->lr_dn.bv_val);
+	return rc;
+}
+
+/* An add record appended to res (its values copied). */
+static int
+ldif_take_add(struct dir_result *res, LDIFRecord *lr)
+{
+	struct dir_record rec;
+	struct dir_attr *attrs;
+	int i, j, n, rc;
+
+	for (n = 0; lr->lrop_mods != NULL && lr->lrop_mods[n] != NULL; n++)
+		;
+	memset(&rec, 0, sizeof(rec));
+	rec.dn = lr->lr_dn.bv_val;
+	if ((attrs = calloc((size_t)n + 1, sizeof(*attrs))) == NULL)
+		return PA_E_NOMEM;
+	rec.attrs = attrs;
+	for (i = 0; i < n; i++) {
+		LDAPMod *m = lr->lrop_mods[i];
+		struct dir_val *vals;
+
+		for (j = 0; m->mod_bvalues != NULL &&
+		    m->mod_bvalues[j] != NULL; j++)
+			;
+		if ((vals = calloc((size_t)j + 1, sizeof(*vals))) == NULL)
+			break;
+		attrs[i].name = m->mod_type;
+		attrs[i].vals = vals;
+		for (j = 0; m->mod_bvalues != NULL &&
+		    m->mod_bvalues[j] != NULL; j++) {
+			/* Borrowed for the copy below. */
+			vals[j].p = (uint8_t *)m->mod_bvalues[j]->bv_val;
+			vals[j].len = m->mod_bvalues[j]->bv_len;
+		}
+		attrs[i].nvals = (size_t)j;
+		rec.nattrs++;
+	}
+	rc = rec.nattrs == (size_t)n ? dir_result_append(res, &rec) :
+	    PA_E_NOMEM;
+	for (i = 0; i < n; i++)
+		free(attrs[i].vals);
+	free(attrs);
+	return rc;
+}
+
+/* One record's text (ending at lineno), parsed by libldap, into res. */
+static int
+ldif_take_record(struct dir_result *res, char *text, unsigned long lineno,
+    char *err, size_t errcap)
+{
+	LDIFRecord lr;
+	struct berval rb;
+	int rc;
+
+	rb.bv_val = text;
+	rb.bv_len = strlen(text);
+	memset(&lr, 0, sizeof(lr));
+	if (ldap_parse_ldif_record(&rb, lineno, &lr, "ldif",
+	    LDIF_DEFAULT_ADD | LDIF_NO_CONTROLS) != LDAP_SUCCESS) {
+		if (err != NULL)
+			snprintf(err, errcap, "LDIF record ending at line %lu "
+			    "is malformed", lineno);
+		return PA_E_FORMAT;
+	}
+	if (lr.lr_dn.bv_val == NULL) {
+		if (err != NULL)
+			snprintf(err, errcap, "LDIF record ending at line %lu "
+			    "has no DN", lineno);
+		rc = PA_E_FORMAT;
+	} else if (lr.lr_op == LDAP_REQ_MODIFY)
+		rc = ldif_take_modify(res, &lr, lineno, err, errcap);
+	else if (lr.lr_op != LDAP_REQ_ADD) {
+		if (err != NULL)
+			snprintf(err, errcap, "LDIF record ending at line %lu "
+			    "(%s) is not an add", lineno, lr.lr_dn.bv_val);
+		rc = PA_E_NOTSUP;
+	} else
+		rc = ldif_take_add(res, &lr);
+	ldap_ldif_record_done(&lr);
+	return rc;
+}
+
 int
 dir_ldif_read(const char *text, size_t len, struct dir_result **out,
     char *err, size_t errcap)
 {
 	struct dir_result *res = NULL;
 	LDIFFP *fp = NULL;
-	LDIFRecord lr;
-	struct berval rb;
-	struct dir_record rec;
-	struct dir_attr *attrs = NULL;
 	unsigned long lineno = 0;
-	char *mem = NULL, *raw = NULL, *copy = NULL;
-	int max = 0, rc = PA_E_NOMEM, i, j, n;
+	char *mem = NULL, *raw = NULL, *copy;
+	int max = 0, rc = PA_E_NOMEM;
 
 	*out = NULL;
 	if (err != NULL && errcap > 0)
@@ -375,103 +473,13 @@ dir_ldif_read(const char *text, size_t len, struct dir_result **out,
 			max = 0;
 			continue;
 		}
-		if ((copy = strdup(raw)) == NULL)
-			goto out;
+		copy = strdup(raw);
 		ber_memfree(raw);
 		raw = NULL;
 		max = 0;
-		rb.bv_val = copy;
-		rb.bv_len = strlen(copy);
-		memset(&lr, 0, sizeof(lr));
-		if (ldap_parse_ldif_record(&rb, lineno, &lr, "ldif",
-		    LDIF_DEFAULT_ADD | LDIF_NO_CONTROLS) != LDAP_SUCCESS) {
-			if (err != NULL)
-				snprintf(err, errcap, "LDIF record ending at "
-				    "line %lu is malformed", lineno);
-			rc = PA_E_FORMAT;
-			goto out;
-		}
-		if (lr.lr_dn.bv_val == NULL) {
-			if (err != NULL)
-				snprintf(err, errcap, "LDIF record ending at "
-				    "line %lu has no DN", lineno);
-			ldap_ldif_record_done(&lr);
-			rc = PA_E_FORMAT;
-			goto out;
-		}
-		if (lr.lr_op == LDAP_REQ_MODIFY) {
-			size_t ri;
-			struct dir_record *target = NULL;
-
-			for (ri = 0; ri < res->n; ri++)
-				if (dir_dn_eq(res->recs[ri].dn,
-				    lr.lr_dn.bv_val))
-					target = &res->recs[ri];
-			rc = 0;
-			for (i = 0; target != NULL && lr.lrop_mods != NULL &&
-			    lr.lrop_mods[i] != NULL && rc == 0; i++)
-				rc = ldif_apply_mod(target, lr.lrop_mods[i]);
-			if (rc != 0 && err != NULL)
-				snprintf(err, errcap, "LDIF record ending at "
-				    "line %lu (%s): unsupported modify",
-				    lineno, lr.lr_dn.bv_val);
-			ldap_ldif_record_done(&lr);
-			free(copy);
-			copy = NULL;
-			if (rc != 0)
-				goto out;
-			continue;
-		}
-		if (lr.lr_op != LDAP_REQ_ADD) {
-			if (err != NULL)
-				snprintf(err, errcap, "LDIF record ending at "
-				    "line %lu (%s) is not an add", lineno,
-				    lr.lr_dn.bv_val);
-			ldap_ldif_record_done(&lr);
-			rc = PA_E_NOTSUP;
-			goto out;
-		}
-		for (n = 0; lr.lrop_mods != NULL && lr.lrop_mods[n] != NULL;
-		    n++)
-			;
-		memset(&rec, 0, sizeof(rec));
-		rec.dn = lr.lr_dn.bv_val;
-		attrs = calloc((size_t)n + 1, sizeof(*attrs));
-		if (attrs == NULL) {
-			ldap_ldif_record_done(&lr);
-			goto out;
-		}
-		rec.attrs = attrs;
-		for (i = 0; i < n; i++) {
-			LDAPMod *m = lr.lrop_mods[i];
-			struct dir_val *vals;
-
-			for (j = 0; m->mod_bvalues != NULL &&
-			    m->mod_bvalues[j] != NULL; j++)
-				;
-			vals = calloc((size_t)j + 1, sizeof(*vals));
-			if (vals == NULL)
-				break;
-			attrs[i].name = m->mod_type;
-			attrs[i].vals = vals;
-			for (j = 0; m->mod_bvalues != NULL &&
-			    m->mod_bvalues[j] != NULL; j++) {
-				/* Borrowed for the copy below. */
-				vals[j].p = (uint8_t *)m->mod_bvalues[j]->bv_val;
-				vals[j].len = m->mod_bvalues[j]->bv_len;
-			}
-			attrs[i].nvals = (size_t)j;
-			rec.nattrs++;
-		}
-		rc = rec.nattrs == (size_t)n ? dir_result_append(res, &rec) :
-		    PA_E_NOMEM;
-		for (i = 0; i < n; i++)
-			free(attrs[i].vals);
-		free(attrs);
-		attrs = NULL;
-		ldap_ldif_record_done(&lr);
+		rc = copy == NULL ? PA_E_NOMEM :
+		    ldif_take_record(res, copy, lineno, err, errcap);
 		free(copy);
-		copy = NULL;
 		if (rc != 0)
 			goto out;
 	}
@@ -479,7 +487,6 @@ dir_ldif_read(const char *text, size_t len, struct dir_result **out,
 	res = NULL;
 	rc = 0;
 out:
-	free(copy);
 	ber_memfree(raw);
 	if (fp != NULL)
 		ldif_close(fp);

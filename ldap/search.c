@@ -239,6 +239,18 @@ dir_record_str(const struct dir_record *r, const char *name)
 	return (const char *)a->vals[0].p;
 }
 
+bool
+dir_record_has_class(const struct dir_record *r, const char *cls)
+{
+	const struct dir_attr *a = dir_record_attr(r, "objectClass");
+	size_t i;
+
+	for (i = 0; a != NULL && i < a->nvals; i++)
+		if (strcasecmp((const char *)a->vals[i].p, cls) == 0)
+			return true;
+	return false;
+}
+
 char *
 dir_filter_escape(const char *s)
 {

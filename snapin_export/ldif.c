@@ -1,8 +1,9 @@
 /*
- * LDIF export/import of policies (see exp_ldif.h): file handling around
- * pol_ldif_write()/pol_ldif_read() of agent/policy, which share the
- * decoder of the directory source, so what imports is what the agent
- * would apply from the directory.
+ * LDIF export/import of policies (see exp_ldif.h): the files only (the
+ * options, an atomic write, a bounded read) around pol_ldif_write() and
+ * pol_ldif_read() of agent/policy/store_ldif.c, which share the decoder
+ * of the directory source, so what imports is what the agent would apply
+ * from the directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,17 +14,10 @@
 #include <unistd.h>
 
 #include "exp_ldif.h"
-#include "from_ldap.h"
+#include "store_ldif.h"
 #include "pa_secret.h"
 
 #define LDIF_MAX	(256u * 1024 * 1024)
-
-static void
-ldif_err(struct pol_err *err, const char *where, const char *what)
-{
-	snprintf(err->where, sizeof(err->where), "%s", where);
-	snprintf(err->what, sizeof(err->what), "%s", what);
-}
 
 int
 exp_ldif_export(const struct pol_store *s, const struct exp_ldif_opts *o,
@@ -38,7 +32,7 @@ exp_ldif_export(const struct pol_store *s, const struct exp_ldif_opts *o,
 
 	memset(err, 0, sizeof(*err));
 	if (o == NULL || o->base == NULL) {
-		ldif_err(err, path, "no directory base DN (base=)");
+		pol_err_set(err, path, "no directory base DN (base=)");
 		return PA_E_INVAL;
 	}
 	if (o->policy != NULL) {
@@ -47,7 +41,7 @@ exp_ldif_export(const struct pol_store *s, const struct exp_ldif_opts *o,
 			    strcmp(s->policies[i].name, o->policy) == 0)
 				p = &s->policies[i];
 		if (p == NULL) {
-			ldif_err(err, o->policy, "no such policy");
+			pol_err_set(err, o->policy, "no such policy");
 			return PA_E_NOENT;
 		}
 	}
@@ -57,7 +51,7 @@ exp_ldif_export(const struct pol_store *s, const struct exp_ldif_opts *o,
 	lo.link_dn = o->link_dn;
 	if (o->gpo != NULL) {
 		if (pa_guid_parse(o->gpo, &gpo) != 0) {
-			ldif_err(err, o->gpo, "not a GUID");
+			pol_err_set(err, o->gpo, "not a GUID");
 			return PA_E_INVAL;
 		}
 		lo.gpo = &gpo;
@@ -72,19 +66,19 @@ exp_ldif_export(const struct pol_store *s, const struct exp_ldif_opts *o,
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) < 0 ||
 	    write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		ldif_err(err, path, strerror(errno));
+		pol_err_set(err, path, strerror(errno));
 		rc = PA_E_SYS;
 		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		ldif_err(err, path, strerror(errno));
+		pol_err_set(err, path, strerror(errno));
 		rc = PA_E_SYS;
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) != 0) {
-		ldif_err(err, path, strerror(errno));
+		pol_err_set(err, path, strerror(errno));
 		rc = PA_E_SYS;
 		goto out;
 	}
@@ -114,13 +108,13 @@ exp_ldif_import(const char *path, struct pol_store **out,
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		ldif_err(err, path, strerror(errno));
+		pol_err_set(err, path, strerror(errno));
 		return PA_E_SYS;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    (size_t)sb.st_size > LDIF_MAX) {
 		close(fd);
-		ldif_err(err, path, "not a regular file of sane size");
+		pol_err_set(err, path, "not a regular file of sane size");
 		return PA_E_INVAL;
 	}
 	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
@@ -130,7 +124,7 @@ exp_ldif_import(const char *path, struct pol_store **out,
 	got = read(fd, buf, (size_t)sb.st_size);
 	close(fd);
 	if (got != sb.st_size) {
-		ldif_err(err, path, "short read");
+		pol_err_set(err, path, "short read");
 		rc = PA_E_SYS;
 		goto out;
 	}

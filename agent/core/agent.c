@@ -17,6 +17,7 @@
 
 #include "agent_int.h"
 #include "audit.h"
+#include "crl.h"
 #include "dir_source.h"
 #include "pa_log.h"
 #include "pa_time.h"
@@ -45,6 +46,8 @@ struct agent {
 	const struct driver_ops	*ops;
 	struct driver		*drv;
 	struct ike		*ike;
+	struct pki_crl		*pki;		/* CRL fetching, or NULL */
+	struct agent_crl_dir	*crl_dir;	/* ldap:// CRL reader, or NULL */
 	bool			 started;
 	bool			 stopped;
 	bool			 paused;
@@ -507,7 +510,6 @@ on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
 {
 	struct agent *a = arg;
 	const struct pol_spd_entry *e = NULL;
-	struct pol_pkt pk;
 
 	(void)id;
 	if (a->paused || a->ike == NULL) {
@@ -516,16 +518,8 @@ on_acquire(void *arg, const struct spd_id *id, const struct drv_sel *pkt,
 	}
 	/* The filter that decides this packet (for the rule and the driver
 	 * slots of what IKE installs under it). */
-	if (a->spd != NULL) {
-		memset(&pk, 0, sizeof(pk));
-		pk.dir = POL_DIR_OUT;
-		pk.src = pkt->src.addr;
-		pk.dst = pkt->dst.addr;
-		pk.proto = pkt->proto;
-		pk.sport = pkt->sport;
-		pk.dport = pkt->dport;
-		e = pol_spd_match(a->spd, &pk);
-	}
+	if (a->spd != NULL)
+		e = ike_spd_match_out(a->spd, pkt);
 	if (ike_acquire(a->ike, pkt, reqid, e) != 0)
 		log_debug("%s: acquire not started", __func__);
 }
@@ -769,6 +763,8 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 			    "source: %s", pa_strerror(rc));
 			goto fail;
 		}
+		/* CRLs at ldap:// distribution points: the same bind. */
+		a->crl_dir = agent_crl_dir_new(cfg->dir);
 	}
 	a->cfg.dir = NULL;	/* copied by pol_dir_new */
 	if ((rc = load_source(a, &a->cur, err)) != 0)
@@ -778,6 +774,199 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 fail:
 	agent_free(a);
 	return rc;
+}
+
+/* ---- CRLs from distribution points (agent/pki) ------------------- */
+
+static void
+crl_want(void *arg, const char *uri)
+{
+	struct agent *a = arg;
+
+	pki_crl_want(a->pki, uri);
+}
+
+/* The CRLs at hand changed: the engine takes them (and ends revoked SAs). */
+static void
+crl_update(void *arg)
+{
+	struct agent *a = arg;
+	struct pa_bytes v[PKI_CRL_MAX];
+	size_t n, ended;
+
+	if (a->ike == NULL || a->pki == NULL)
+		return;
+	n = pki_crl_ders(a->pki, v, PKI_CRL_MAX);
+	if ((ended = ike_set_crls(a->ike, v, n)) > 0)
+		log_warnx("crl: %zu Main Mode SA(s) of revoked peers ended",
+		    ended);
+}
+
+/* The domain's CAs changed: the engine trusts them. */
+static void
+crl_cas(void *arg)
+{
+	struct agent *a = arg;
+	struct pa_bytes v[PKI_CAS_MAX];
+	size_t n;
+
+	if (a->ike == NULL || a->pki == NULL)
+		return;
+	n = pki_cas(a->pki, v, PKI_CAS_MAX);
+	log_info("directory: %zu enterprise CA(s) trusted",
+	    ike_set_domain_cas(a->ike, v, n));
+}
+
+/* In the fetch worker: what the directory holds (crl_dir.c). */
+static int
+crl_ldap_read(void *arg, const char *url, uint8_t **body, size_t *len,
+    char *err, size_t errcap)
+{
+	return agent_crl_dir_read(arg, url, body, len, err, errcap);
+}
+
+static int
+crl_cas_read(void *arg, uint8_t **ders, size_t *lens, size_t max, size_t *n,
+    char *err, size_t errcap)
+{
+	return agent_crl_dir_read_cas(arg, ders, lens, max, n, err, errcap);
+}
+
+static void
+crl_dir_free(void *arg)
+{
+	agent_crl_dir_free(arg);
+}
+
+/*
+ * Before ike_new, with certificates: CRLs from distribution points when
+ * revocation is checked, and the domain's CAs with a directory policy.
+ */
+static void
+crl_open(struct agent *a, struct ike_cfg *ic)
+{
+	struct pki_crl_cfg pc;
+	int rc;
+
+	if (a->cfg.cert_file == NULL || a->cfg.crl_cache_dir == NULL)
+		return;
+	memset(&pc, 0, sizeof(pc));
+	pc.cache_dir = a->cfg.crl_cache_dir;
+	pc.fetch_crls = a->cfg.crl_fetch && a->cfg.crl_check > 0;
+	pc.timeout_s = a->cfg.crl_fetch_timeout_s;
+	pc.retry_s = a->cfg.crl_retry_s;
+	pc.on_update = crl_update;
+	pc.on_cas = crl_cas;
+	pc.arg = a;
+	if (a->crl_dir != NULL) {
+		/* The cache owns it from here on. */
+		pc.ldap_read = crl_ldap_read;
+		pc.cas_read = crl_cas_read;
+		pc.ldap_arg = a->crl_dir;
+		pc.ldap_free = crl_dir_free;
+		a->crl_dir = NULL;
+	}
+	if ((rc = pki_crl_new(&pc, &a->pki)) != 0) {
+		log_warnx("crl: no CRL fetching, no domain CAs (cache %s: %s)",
+		    pc.cache_dir, pa_strerror(rc));
+		return;
+	}
+	ic->crl_want = crl_want;
+	ic->crl_arg = a;
+}
+
+/* After ike_new: what the cache holds, and a first read of the CAs. */
+static void
+crl_ready(struct agent *a)
+{
+	if (a->pki == NULL)
+		return;
+	crl_update(a);
+	crl_cas(a);
+	pki_cas_refresh(a->pki);
+}
+
+static void
+crl_close(struct agent *a)
+{
+	pki_crl_free(a->pki);	/* a read under way ends on its own */
+	a->pki = NULL;
+}
+
+/* agent_start: the IKE engine, on the configured addresses or all ours. */
+static int
+agent_ike_start(struct agent *a, struct pol_err *err)
+{
+	struct ike_cfg ic;
+	int rc;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.audit = a->cfg.audit;
+	ic.drv_ops = a->ops;
+	ic.drv = a->drv;
+	ic.port = a->cfg.ike_port;
+	if (a->cfg.ike_nladdrs > 0) {
+		memcpy(ic.laddrs, a->cfg.ike_laddrs,
+		    sizeof(ic.laddrs[0]) * a->cfg.ike_nladdrs);
+		ic.nladdrs = a->cfg.ike_nladdrs;
+	} else {
+		/* The engine answers from a definite address. */
+		struct pa_addr *me = NULL;
+		size_t nme = 0, i;
+
+		if (pol_local_addrs(&me, &nme) == 0)
+			for (i = 0; i < nme && i < IKE_MAX_LADDRS; i++)
+				ic.laddrs[ic.nladdrs++] = me[i];
+		free(me);
+		if (ic.nladdrs == 0) {
+			set_err(err, "ike", "this host has no address to run "
+			    "IKE on (set ike_addresses)");
+			return PA_E_NOENT;
+		}
+	}
+	ic.natt_port = a->cfg.natt_port;
+	ic.olog = a->cfg.olog;
+	ic.olog_arg = a->cfg.olog_arg;
+	ic.krb_keytab = a->cfg.krb_keytab;
+	ic.krb_principal = a->cfg.krb_principal;
+	ic.krb_config = a->cfg.krb_config;
+	ic.krb_ccache = a->cfg.krb_ccache;
+	ic.cert_file = a->cfg.cert_file;
+	ic.key_file = a->cfg.key_file;
+	ic.ca_file = a->cfg.ca_file;
+	ic.crl_file = a->cfg.crl_file;
+	ic.crl_check = a->cfg.crl_check;
+	ic.dpd_ms = a->cfg.dpd_ms;
+	ic.keepalive_ms = a->cfg.natt_keepalive_ms;
+	ic.dos_halfopen = a->cfg.dos_halfopen;
+	ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
+	crl_open(a, &ic);
+	if ((rc = ike_new(&ic, &a->ike)) != 0) {
+		set_err(err, "ike", "starting the IKE engine failed: %s",
+		    pa_strerror(rc));
+		return rc;
+	}
+	crl_ready(a);
+	return 0;
+}
+
+/* agent_start: the domain policy, if any, is in force from the start. */
+static void
+domain_at_start(struct agent *a, struct pol_err *err)
+{
+	dir_poll(a);
+	if (a->domain != NULL) {
+		struct polset ps;
+
+		if (load_source(a, &ps, err) != 0) {
+			emit_failure(a, err);
+			pol_store_free(a->domain);
+			a->domain = NULL;
+		} else {
+			polset_clear(&a->cur);
+			a->cur = ps;
+		}
+	}
 }
 
 int
@@ -804,72 +993,10 @@ agent_start(struct agent *a, struct pol_err *err)
 		    a->ops->name, pa_strerror(rc));
 		goto fail;
 	}
-	if (a->cfg.ike) {
-		struct ike_cfg ic;
-
-		memset(&ic, 0, sizeof(ic));
-		ic.audit = a->cfg.audit;
-		ic.drv_ops = a->ops;
-		ic.drv = a->drv;
-		ic.port = a->cfg.ike_port;
-		if (a->cfg.ike_nladdrs > 0) {
-			memcpy(ic.laddrs, a->cfg.ike_laddrs,
-			    sizeof(ic.laddrs[0]) * a->cfg.ike_nladdrs);
-			ic.nladdrs = a->cfg.ike_nladdrs;
-		} else {
-			/* The engine answers from a definite address. */
-			struct pa_addr *me = NULL;
-			size_t nme = 0, i;
-
-			if (pol_local_addrs(&me, &nme) == 0)
-				for (i = 0; i < nme && i < IKE_MAX_LADDRS; i++)
-					ic.laddrs[ic.nladdrs++] = me[i];
-			free(me);
-			if (ic.nladdrs == 0) {
-				set_err(err, "ike", "this host has no address "
-				    "to run IKE on (set ike_addresses)");
-				rc = PA_E_NOENT;
-				goto fail;
-			}
-		}
-		ic.natt_port = a->cfg.natt_port;
-		ic.olog = a->cfg.olog;
-		ic.olog_arg = a->cfg.olog_arg;
-		ic.krb_keytab = a->cfg.krb_keytab;
-		ic.krb_principal = a->cfg.krb_principal;
-		ic.krb_config = a->cfg.krb_config;
-		ic.krb_ccache = a->cfg.krb_ccache;
-		ic.cert_file = a->cfg.cert_file;
-		ic.key_file = a->cfg.key_file;
-		ic.ca_file = a->cfg.ca_file;
-		ic.crl_file = a->cfg.crl_file;
-		ic.crl_check = a->cfg.crl_check;
-		ic.dpd_ms = a->cfg.dpd_ms;
-		ic.keepalive_ms = a->cfg.natt_keepalive_ms;
-		ic.dos_halfopen = a->cfg.dos_halfopen;
-		ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
-		if ((rc = ike_new(&ic, &a->ike)) != 0) {
-			set_err(err, "ike", "starting the IKE engine failed: %s",
-			    pa_strerror(rc));
-			goto fail;
-		}
-	}
-	if (a->dir != NULL) {
-		/* The domain policy, if any, is in force from the start. */
-		dir_poll(a);
-		if (a->domain != NULL) {
-			struct polset ps;
-
-			if (load_source(a, &ps, err) != 0) {
-				emit_failure(a, err);
-				pol_store_free(a->domain);
-				a->domain = NULL;
-			} else {
-				polset_clear(&a->cur);
-				a->cur = ps;
-			}
-		}
-	}
+	if (a->cfg.ike && (rc = agent_ike_start(a, err)) != 0)
+		goto fail;
+	if (a->dir != NULL)
+		domain_at_start(a, err);
 	if ((rc = commit(a, NULL, NULL, err)) != 0) {
 		struct pol_spd *spd = NULL;
 		struct pol_err e2;
@@ -897,6 +1024,7 @@ fail:
 	if (a->ike != NULL)
 		ike_free(a->ike);
 	a->ike = NULL;
+	crl_close(a);
 	if (a->drv != NULL)
 		a->ops->close(a->drv);
 	a->drv = NULL;
@@ -915,6 +1043,7 @@ agent_stop(struct agent *a, const char *reason, bool clear)
 		ike_free(a->ike);
 		a->ike = NULL;
 	}
+	crl_close(a);
 	if (a->addr_fd >= 0)
 		close(a->addr_fd);
 	a->addr_fd = -1;
@@ -952,6 +1081,7 @@ agent_free(struct agent *a)
 	if (a->dir_evfd >= 0)
 		close(a->dir_evfd);
 	pol_dir_free(a->dir);
+	agent_crl_dir_free(a->crl_dir);
 	pol_store_free(a->domain);
 	free(a->addrs);
 	pol_spd_free(a->spd);
@@ -1009,6 +1139,7 @@ dir_apply(struct agent *a, int rc, struct pol_store *st)
 	char detail[700];
 	bool changed = false;
 
+	pki_cas_refresh(a->pki);	/* the enterprise CAs with each poll */
 	memset(&err, 0, sizeof(err));
 	if (rc != 0) {
 		set_err(&err, "directory", "out of memory");
@@ -1542,6 +1673,8 @@ agent_fds(const struct agent *a, int *fds, size_t cap)
 		fds[n++] = a->addr_fd;
 	if (a->dir_evfd >= 0 && n < cap)
 		fds[n++] = a->dir_evfd;
+	if (a->pki != NULL && n < cap)
+		fds[n++] = pki_crl_fd(a->pki);
 	if (a->ike != NULL)
 		n += ike_fds(a->ike, fds + n, cap - n);
 	return n;
@@ -1561,6 +1694,10 @@ agent_dispatch(struct agent *a, int fd)
 	}
 	if (a->dir_evfd >= 0 && fd == a->dir_evfd) {
 		dir_join(a, a->started && !a->stopped);
+		return;
+	}
+	if (a->pki != NULL && fd == pki_crl_fd(a->pki)) {
+		pki_crl_dispatch(a->pki);
 		return;
 	}
 	if (a->ike != NULL && ike_dispatch(a->ike, fd) != 0)
@@ -1587,6 +1724,12 @@ agent_next_timeout_ms(const struct agent *a, uint64_t now_ms)
 		if (t < 0 || d < t)
 			t = d;
 	}
+	if (a->pki != NULL) {
+		int d = pki_crl_next_timeout_ms(a->pki, now_ms);
+
+		if (d >= 0 && (t < 0 || d < t))
+			t = d;
+	}
 	return t;
 }
 
@@ -1595,6 +1738,8 @@ agent_run_timers(struct agent *a, uint64_t now_ms)
 {
 	if (a->ike != NULL)
 		ike_run_timers(a->ike, now_ms);
+	if (a->pki != NULL)
+		pki_crl_run_timers(a->pki, now_ms);
 	if (a->dir != NULL && a->started && !a->stopped && !a->dir_busy &&
 	    now_ms >= a->dir_next_ms)
 		dir_poll_start(a);

@@ -72,6 +72,17 @@ struct agent_cfg {
 	const char		*ca_file;
 	const char		*crl_file;	/* PEM CRLs, or NULL */
 	uint8_t			 crl_check;	/* 0, 1, 2 (ike.h) */
+	/*
+	 * With cert_file: the root-only cache (NULL: none) of the CRLs from
+	 * the distribution points of peer certificates (fetched when
+	 * crl_fetch and crl_check > 0) and of the domain's enterprise CAs
+	 * (with a directory policy); one fetch's timeout and the wait after
+	 * a failed one (0: agent/pki/crl.h defaults).
+	 */
+	const char		*crl_cache_dir;
+	bool			 crl_fetch;
+	unsigned		 crl_fetch_timeout_s;
+	unsigned		 crl_retry_s;
 	uint32_t		 dpd_ms;	/* 0 = 30 s */
 	uint32_t		 natt_keepalive_ms;	/* 0 = 20 s */
 	uint32_t		 dos_halfopen;	/* DoS-cookie mode; 0 = off */

@@ -20,4 +20,20 @@ int	agent_dyn_build_keys(const struct agent_dyn_rule *, size_t n,
 int	agent_dyn_check(const struct agent_dyn_rule *, struct pol_err *err)
 	    PA_MUST_USE;
 
+/*
+ * crl_dir.c: CRLs at ldap:// distribution points and the enterprise CAs,
+ * read with the policy source's directory settings (copied by _new; NULL
+ * when out of memory or no directory), in the CRL fetch worker.
+ */
+struct pol_dir_cfg;
+struct agent_crl_dir;
+struct agent_crl_dir	*agent_crl_dir_new(const struct pol_dir_cfg *);
+void	agent_crl_dir_free(struct agent_crl_dir *);	/* NULL is a no-op */
+int	agent_crl_dir_read(const struct agent_crl_dir *, const char *url,
+	    uint8_t **out, size_t *len, char *err, size_t errcap) PA_MUST_USE;
+/* The enterprise CA certificates (DER, malloc'd, *n of at most max). */
+int	agent_crl_dir_read_cas(const struct agent_crl_dir *, uint8_t **ders,
+	    size_t *lens, size_t max, size_t *n, char *err, size_t errcap)
+	    PA_MUST_USE;
+
 #endif

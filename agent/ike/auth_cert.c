@@ -46,7 +46,19 @@ struct ike_creds {
 	size_t		 ncas;
 	X509_CRL	*crls[IKE_MAX_CRLS];
 	size_t		 ncrls;
+	/* From the distribution points (ike_set_crls), replaced as a whole. */
+	X509_CRL	*fetched[IKE_MAX_CRLS];
+	size_t		 nfetched;
+	/* The domain's enterprise CAs (ike_set_domain_cas), the same way. */
+	X509		*dcas[IKE_MAX_CAS];
+	size_t		 ndcas;
 	uint8_t		 crl_check;	/* ike_cfg.crl_check */
+};
+
+/* A peer's certificate and the further ones it sent (ike_policy.h). */
+struct ike_peer_certs {
+	X509		*leaf;
+	STACK_OF(X509)	*untrusted;
 };
 
 void
@@ -66,6 +78,10 @@ ike_creds_free(struct ike_creds *c)
 		X509_free(c->cas[i]);
 	for (i = 0; i < c->ncrls; i++)
 		X509_CRL_free(c->crls[i]);
+	for (i = 0; i < c->nfetched; i++)
+		X509_CRL_free(c->fetched[i]);
+	for (i = 0; i < c->ndcas; i++)
+		X509_free(c->dcas[i]);
 	free(c);
 }
 
@@ -169,7 +185,8 @@ out:
 bool
 ike_creds_can_sign(const struct ike_creds *c)
 {
-	return c != NULL && c->cert != NULL && c->key != NULL && c->ncas > 0;
+	return c != NULL && c->cert != NULL && c->key != NULL &&
+	    c->ncas + c->ndcas > 0;
 }
 
 size_t
@@ -237,10 +254,13 @@ ike_creds_ca_der(const struct ike_creds *c, const char *dn, uint8_t **out,
 	*len = 0;
 	if (c == NULL)
 		return PA_E_NOENT;
-	for (i = 0; i < c->ncas; i++)
-		if (ca_named(c->cas[i], dn))
-			return der_of(NULL, X509_get_subject_name(c->cas[i]),
-			    out, len);
+	for (i = 0; i < c->ncas + c->ndcas; i++) {
+		X509 *ca = i < c->ncas ? c->cas[i] : c->dcas[i - c->ncas];
+
+		if (ca_named(ca, dn))
+			return der_of(NULL, X509_get_subject_name(ca), out,
+			    len);
+	}
 	return PA_E_NOENT;
 }
 
@@ -306,40 +326,129 @@ crl_lenient(int ok, X509_STORE_CTX *ctx)
 	}
 }
 
-/*
- * Build and verify the peer's chain: the trusted CAs are the anchors, the
- * further certificates it sent (DER) may fill the gap; then one of the
- * CAs in the verified chain (the issuer or any above it, the root too)
- * must be one the rule's certificate methods name (any when ndns is 0).
- */
-static int
-chain_ok(const struct ike_creds *c, X509 *peer, const struct pa_bytes *im,
-    size_t nim, const char *const *dns, size_t ndns, char *why,
-    size_t whylen)
+/* CRLs apply at level 1 and 2; at 1 only "revoked" refuses. */
+static void
+store_crls(const struct ike_creds *c, X509_STORE *st, uint8_t level)
 {
-	X509_STORE *st = NULL;
-	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *untrusted = NULL, *chain;
-	char subj[256];
-	size_t i, k;
-	int rc = PA_E_PERM, depth;
+	size_t i;
 
-	if ((st = X509_STORE_new()) == NULL ||
-	    (ctx = X509_STORE_CTX_new()) == NULL ||
-	    (untrusted = sk_X509_new_null()) == NULL) {
-		rc = PA_E_NOMEM;
-		goto out;
+	if (level == 0)
+		return;
+	for (i = 0; i < c->ncrls; i++)
+		(void)X509_STORE_add_crl(st, c->crls[i]);
+	for (i = 0; i < c->nfetched; i++)
+		(void)X509_STORE_add_crl(st, c->fetched[i]);
+	/* Delta CRLs (fetched beside their base) count too. */
+	(void)X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_USE_DELTAS);
+	if (level == 1)
+		X509_STORE_set_verify_cb(st, crl_lenient);
+}
+
+/* A verification failure that only a CRL at hand would lift. */
+static bool
+crl_missing(int err)
+{
+	return err == X509_V_ERR_UNABLE_TO_GET_CRL ||
+	    err == X509_V_ERR_CRL_NOT_YET_VALID ||
+	    err == X509_V_ERR_CRL_HAS_EXPIRED ||
+	    err == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER ||
+	    err == X509_V_ERR_DIFFERENT_CRL_SCOPE;
+}
+
+/*
+ * Verify peer with the further certificates it sent (untrusted) up to a
+ * trusted CA, revocation at the given level. Returns the context (the
+ * caller frees it and its store) with ok set, or NULL when out of memory.
+ */
+static X509_STORE_CTX *
+verify(const struct ike_creds *c, X509 *peer, STACK_OF(X509) *untrusted,
+    uint8_t level, bool *ok)
+{
+	X509_STORE *st;
+	X509_STORE_CTX *ctx;
+	size_t i;
+
+	*ok = false;
+	if ((st = X509_STORE_new()) == NULL)
+		return NULL;
+	if ((ctx = X509_STORE_CTX_new()) == NULL) {
+		X509_STORE_free(st);
+		return NULL;
 	}
 	for (i = 0; i < c->ncas; i++)
 		(void)X509_STORE_add_cert(st, c->cas[i]);
-	if (c->crl_check > 0) {
-		for (i = 0; i < c->ncrls; i++)
-			(void)X509_STORE_add_crl(st, c->crls[i]);
-		(void)X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK |
-		    X509_V_FLAG_CRL_CHECK_ALL);
-		if (c->crl_check == 1)
-			X509_STORE_set_verify_cb(st, crl_lenient);
+	for (i = 0; i < c->ndcas; i++)
+		(void)X509_STORE_add_cert(st, c->dcas[i]);
+	store_crls(c, st, level);
+	if (X509_STORE_CTX_init(ctx, st, peer, untrusted) == 1)
+		*ok = X509_verify_cert(ctx) == 1;
+	return ctx;
+}
+
+static void
+verify_free(X509_STORE_CTX *ctx)
+{
+	X509_STORE *st;
+
+	if (ctx == NULL)
+		return;
+	st = X509_STORE_CTX_get0_store(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+}
+
+/*
+ * The distribution points (full-name URIs) of the certificates of a
+ * verified chain below its root, handed to want(): where their CRLs are.
+ */
+static void
+chain_cdps(STACK_OF(X509) *chain, void (*want)(void *, const char *),
+    void *arg)
+{
+	STACK_OF(DIST_POINT) *dps;
+	char uri[1024];
+	int k, i, j, n;
+
+	for (k = 0; chain != NULL && k + 1 < sk_X509_num(chain); k++) {
+		dps = X509_get_ext_d2i(sk_X509_value(chain, k),
+		    NID_crl_distribution_points, NULL, NULL);
+		for (i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
+			DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+			GENERAL_NAMES *gns;
+
+			if (dp->distpoint == NULL || dp->distpoint->type != 0)
+				continue;	/* only a full name */
+			gns = dp->distpoint->name.fullname;
+			for (j = 0; j < sk_GENERAL_NAME_num(gns); j++) {
+				GENERAL_NAME *g = sk_GENERAL_NAME_value(gns,
+				    j);
+
+				if (g->type != GEN_URI)
+					continue;
+				n = ASN1_STRING_length(g->d.ia5);
+				if (n <= 0 || (size_t)n >= sizeof(uri))
+					continue;
+				memcpy(uri, ASN1_STRING_get0_data(g->d.ia5),
+				    (size_t)n);
+				uri[n] = '\0';
+				if (strlen(uri) == (size_t)n)
+					want(arg, uri);
+			}
+		}
+		sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	}
+}
+
+/* The certificates the peer sent after its own, parsed. */
+static STACK_OF(X509) *
+untrusted_of(const struct pa_bytes *im, size_t nim)
+{
+	STACK_OF(X509) *sk;
+	size_t i;
+
+	if ((sk = sk_X509_new_null()) == NULL)
+		return NULL;
 	for (i = 0; i < nim; i++) {
 		const unsigned char *p = im[i].p;
 		X509 *x;
@@ -347,22 +456,53 @@ chain_ok(const struct ike_creds *c, X509 *peer, const struct pa_bytes *im,
 		if (im[i].len > 16384 ||
 		    (x = d2i_X509(NULL, &p, (long)im[i].len)) == NULL)
 			continue;	/* not a certificate: not used */
-		if (sk_X509_push(untrusted, x) <= 0) {
+		if (sk_X509_push(sk, x) <= 0) {
 			X509_free(x);
-			rc = PA_E_NOMEM;
-			goto out;
+			sk_X509_pop_free(sk, X509_free);
+			return NULL;
 		}
 	}
-	if (X509_STORE_CTX_init(ctx, st, peer, untrusted) != 1)
-		goto out;
-	if (X509_verify_cert(ctx) != 1) {
+	return sk;
+}
+
+/*
+ * Build and verify the peer's chain: the trusted CAs are the anchors, the
+ * further certificates it sent may fill the gap; then one of the CAs in
+ * the verified chain (the issuer or any above it, the root too) must be
+ * one the rule's certificate methods name (any when ndns is 0). The
+ * distribution points of a chain that verifies (but for a CRL not at
+ * hand) go to want.
+ */
+static int
+chain_ok(const struct ike_creds *c, X509 *peer, STACK_OF(X509) *untrusted,
+    const char *const *dns, size_t ndns, const struct ike_crl_want *cw,
+    char *why, size_t whylen)
+{
+	X509_STORE_CTX *ctx, *plain;
+	STACK_OF(X509) *chain;
+	char subj[256];
+	size_t i, k;
+	int rc = PA_E_PERM, depth, err;
+	bool ok, pok;
+
+	if ((ctx = verify(c, peer, untrusted, c->crl_check, &ok)) == NULL)
+		return PA_E_NOMEM;
+	err = X509_STORE_CTX_get_error(ctx);
+	if (cw != NULL && cw->fn != NULL && (ok || crl_missing(err))) {
+		/* Known good but for the CRL: only then is it asked for. */
+		plain = ok ? NULL : verify(c, peer, untrusted, 0, &pok);
+		if (ok || pok)
+			chain_cdps(X509_STORE_CTX_get0_chain(ok ? ctx : plain),
+			    cw->fn, cw->arg);
+		verify_free(plain);
+	}
+	if (!ok) {
 		depth = X509_STORE_CTX_get_error_depth(ctx);
 		subject_text(X509_STORE_CTX_get_current_cert(ctx), subj,
 		    sizeof(subj));
 		snprintf(why, whylen, "certificate not trusted: %s (chain "
-		    "element %d%s%s)", X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(ctx)), depth,
-		    subj[0] != '\0' ? ", " : "", subj);
+		    "element %d%s%s)", X509_verify_cert_error_string(err),
+		    depth, subj[0] != '\0' ? ", " : "", subj);
 		goto out;
 	}
 	if (ndns > 0) {
@@ -380,9 +520,7 @@ chain_ok(const struct ike_creds *c, X509 *peer, const struct pa_bytes *im,
 named:
 	rc = 0;
 out:
-	sk_X509_pop_free(untrusted, X509_free);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
+	verify_free(ctx);
 	return rc;
 }
 
@@ -410,17 +548,21 @@ int
 ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
     size_t nca, struct pa_bytes cert, const struct pa_bytes *im, size_t nim,
     const struct isk_id *id, const uint8_t *hash,
-    size_t hl, struct pa_bytes sig, char *subject, size_t sublen, char *why,
+    size_t hl, struct pa_bytes sig, const struct ike_crl_want *cw,
+    struct ike_peer_certs **keep, char *subject, size_t sublen, char *why,
     size_t whylen)
 {
 	const unsigned char *p = cert.p;
+	STACK_OF(X509) *untrusted = NULL;
 	X509 *x = NULL;
 	EVP_PKEY *pk;
 	EVP_PKEY_CTX *ctx = NULL;
 	int rc;
 
 	subject[0] = '\0';
-	if (c == NULL || c->ncas == 0) {
+	if (keep != NULL)
+		*keep = NULL;
+	if (c == NULL || c->ncas + c->ndcas == 0) {
 		snprintf(why, whylen, "no trusted CAs configured");
 		return PA_E_PERM;
 	}
@@ -431,7 +573,12 @@ ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
 		goto out;
 	}
 	X509_NAME_oneline(X509_get_subject_name(x), subject, (int)sublen);
-	if ((rc = chain_ok(c, x, im, nim, ca_dns, nca, why, whylen)) != 0)
+	if ((untrusted = untrusted_of(im, nim)) == NULL) {
+		rc = PA_E_NOMEM;
+		goto out;
+	}
+	if ((rc = chain_ok(c, x, untrusted, ca_dns, nca, cw, why, whylen)) !=
+	    0)
 		goto out;
 	if (!id_names_cert(x, id)) {
 		snprintf(why, whylen, "the peer's ID does not name its "
@@ -450,11 +597,100 @@ ike_cert_verify_peer(const struct ike_creds *c, const char *const *ca_dns,
 		goto out;
 	}
 	rc = 0;
+	/* Kept for the revocation checks while its SAs live. */
+	if (keep != NULL && (*keep = calloc(1, sizeof(**keep))) != NULL) {
+		(*keep)->leaf = x;
+		(*keep)->untrusted = untrusted;
+		x = NULL;
+		untrusted = NULL;
+	}
 out:
 	ERR_clear_error();
 	EVP_PKEY_CTX_free(ctx);
+	sk_X509_pop_free(untrusted, X509_free);
 	X509_free(x);
 	return rc;
+}
+
+void
+ike_peer_certs_free(struct ike_peer_certs *pc)
+{
+	if (pc == NULL)
+		return;
+	X509_free(pc->leaf);
+	sk_X509_pop_free(pc->untrusted, X509_free);
+	free(pc);
+}
+
+/*
+ * Is the peer's certificate, which verified when its Main Mode did,
+ * revoked by a CRL at hand now? Only "revoked" counts: a CRL that is
+ * missing or stale, or a certificate that expired meanwhile, ends no SA.
+ */
+bool
+ike_peer_certs_revoked(const struct ike_creds *c,
+    const struct ike_peer_certs *pc)
+{
+	X509_STORE_CTX *ctx;
+	bool ok, revoked = false;
+
+	if (c == NULL || pc == NULL || c->crl_check == 0)
+		return false;
+	if ((ctx = verify(c, pc->leaf, pc->untrusted, 1, &ok)) == NULL)
+		return false;
+	if (!ok)
+		revoked = X509_STORE_CTX_get_error(ctx) ==
+		    X509_V_ERR_CERT_REVOKED;
+	verify_free(ctx);
+	ERR_clear_error();
+	return revoked;
+}
+
+int
+ike_creds_set_domain_cas(struct ike_creds *c, const struct pa_bytes *ders,
+    size_t n)
+{
+	X509 *v[IKE_MAX_CAS];
+	size_t i, k = 0;
+
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < n && k < IKE_MAX_CAS; i++) {
+		const unsigned char *p = ders[i].p;
+
+		if (ders[i].len <= 16384 && (v[k] = d2i_X509(NULL, &p,
+		    (long)ders[i].len)) != NULL)
+			k++;
+	}
+	ERR_clear_error();
+	for (i = 0; i < c->ndcas; i++)
+		X509_free(c->dcas[i]);
+	memcpy(c->dcas, v, k * sizeof(v[0]));
+	c->ndcas = k;
+	return (int)k;
+}
+
+int
+ike_creds_set_crls(struct ike_creds *c, const struct pa_bytes *ders,
+    size_t n)
+{
+	X509_CRL *v[IKE_MAX_CRLS];
+	size_t i, k = 0;
+
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < n && k < IKE_MAX_CRLS; i++) {
+		const unsigned char *p = ders[i].p;
+
+		if ((v[k] = d2i_X509_CRL(NULL, &p, (long)ders[i].len)) != NULL)
+			k++;
+	}
+	ERR_clear_error();
+	for (i = 0; i < c->nfetched; i++)
+		X509_CRL_free(c->fetched[i]);
+	memcpy(c->fetched, v, k * sizeof(v[0]));
+	c->nfetched = k;
+	return 0;
 }
 
 /* ---- The Main Mode method ------------------------------------------ */
@@ -577,6 +813,7 @@ cert_check(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
 	const struct isk_payload *cp;
 	struct isk_cert cert;
 	struct pa_bytes im[IKE_MAX_CHAIN], leaf = { NULL, 0 };
+	struct ike_crl_want cw;
 	const char *cas[POL_MAX_AUTHS];
 	size_t cf = 0, nim = 0, nca;
 	bool any;
@@ -595,8 +832,12 @@ cert_check(struct ike *ike, struct ike_mm *mm, const struct isk_msg *m,
 		return PA_E_PERM;
 	}
 	nca = rule_cas(&mm->rule, cas, &any);
+	cw.fn = ike->cfg.crl_want;
+	cw.arg = ike->cfg.crl_arg;
+	ike_peer_certs_free(mm->peer_certs);
 	return ike_cert_verify_peer(ike->creds, cas, nca, leaf, im, nim, id,
-	    want, hl, proof, mm->peer_id, sizeof(mm->peer_id), why, whylen);
+	    want, hl, proof, &cw, &mm->peer_certs, mm->peer_id,
+	    sizeof(mm->peer_id), why, whylen);
 }
 
 static void
@@ -608,8 +849,25 @@ cert_identity(const struct ike_mm *mm, bool established, const char *pa,
 	    mm->peer_id : "(unknown)", pa);
 }
 
+/* Why certificates cannot authenticate now (547), or NULL. */
+static const char *
+cert_unusable(struct ike *ike, bool initiator)
+{
+	const struct ike_creds *c = ike->creds;
+
+	(void)initiator;
+	if (c == NULL || c->cert == NULL || c->key == NULL)
+		return "no certificate of ours to authenticate with (cert_file, "
+		    "key_file)";
+	if (c->ncas + c->ndcas == 0)
+		return "no trusted CA (ca_file, or the domain's enterprise CAs "
+		    "read from the directory)";
+	return NULL;
+}
+
 const struct ike_auth_ops ike_auth_cert = {
 	.method		= ISK_AUTH_RSA,
+	.unusable	= cert_unusable,
 	.proof_pl	= ISK_PL_SIG,
 	.bad_proof	= "bad signature",
 	.write_ke	= cr_write,

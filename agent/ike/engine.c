@@ -374,31 +374,9 @@ ike_shutdown(struct ike *ike)
 	struct ike_mm *mm;
 
 	for (qm = ike->qm_head; qm != NULL; qm = qm->next) {
-		uint8_t spi[4];
-		uint32_t v;
-
 		if (qm->state != QM_DONE)
 			continue;
-		if (qm->mm != NULL && qm->mm->state == MM_DONE) {
-			if (qm->p2.esp) {
-				v = qm->esp_in;
-				spi[0] = (uint8_t)(v >> 24);
-				spi[1] = (uint8_t)(v >> 16);
-				spi[2] = (uint8_t)(v >> 8);
-				spi[3] = (uint8_t)v;
-				ike_delete_send(ike, qm->mm, ISK_PROTO_ESP, spi,
-				    4, 1);
-			}
-			if (qm->p2.ah) {
-				v = qm->ah_in;
-				spi[0] = (uint8_t)(v >> 24);
-				spi[1] = (uint8_t)(v >> 16);
-				spi[2] = (uint8_t)(v >> 8);
-				spi[3] = (uint8_t)v;
-				ike_delete_send(ike, qm->mm, ISK_PROTO_AH, spi,
-				    4, 1);
-			}
-		}
+		ike_qm_delete_send(ike, qm);
 		ike_qm_kill(ike, qm, true, "shutdown");
 	}
 	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
@@ -406,6 +384,46 @@ ike_shutdown(struct ike *ike)
 			mm_delete_send(ike, mm);
 		ike_mm_kill(ike, mm, "shutdown");
 	}
+}
+
+size_t
+ike_set_domain_cas(struct ike *ike, const struct pa_bytes *ders, size_t n)
+{
+	int k;
+
+	if (ike->creds == NULL)
+		return 0;
+	k = ike_creds_set_domain_cas(ike->creds, ders, n);
+	return k > 0 ? (size_t)k : 0;
+}
+
+size_t
+ike_set_crls(struct ike *ike, const struct pa_bytes *ders, size_t n)
+{
+	struct ike_mm *mm;
+	struct ike_qm *qm;
+	char pa[PA_ADDRSTRLEN];
+	size_t ended = 0;
+
+	if (ike->creds == NULL || ike_creds_set_crls(ike->creds, ders, n) != 0)
+		return 0;
+	for (mm = ike->mm_head; mm != NULL; mm = mm->next) {
+		if (mm->state != MM_DONE ||
+		    !ike_peer_certs_revoked(ike->creds, mm->peer_certs))
+			continue;
+		log_warnx("ike: the certificate of %s (%s) is revoked: its SAs "
+		    "end", pa_addr_str(&mm->peer, pa, sizeof(pa)), mm->peer_id);
+		for (qm = mm->qms; qm != NULL; qm = qm->mnext) {
+			if (qm->state != QM_DONE)
+				continue;
+			ike_qm_delete_send(ike, qm);
+			ike_qm_kill(ike, qm, true, "peer certificate revoked");
+		}
+		mm_delete_send(ike, mm);
+		ike_mm_kill(ike, mm, "peer certificate revoked");
+		ended++;
+	}
+	return ended;
 }
 
 /* Input. */

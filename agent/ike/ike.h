@@ -34,6 +34,7 @@ struct pol_policy;
 struct pol_spd;
 struct pol_spd_entry;
 struct sa_id;
+struct pa_bytes;
 
 #define IKE_PORT		500
 #define IKE_NATT_PORT		4500
@@ -106,6 +107,13 @@ struct ike_cfg {
 	 */
 	const char		*crl_file;
 	uint8_t			 crl_check;
+	/*
+	 * The CRL distribution points (URIs) of a peer chain that verified
+	 * (at level 2, but for a CRL not at hand), for the caller to fetch
+	 * and hand back with ike_set_crls; NULL: not asked.
+	 */
+	void			(*crl_want)(void *arg, const char *uri);
+	void			*crl_arg;
 	/*
 	 * Kerberos (GSS-API, method 65001) authentication: the host keytab
 	 * (NULL: /etc/krb5.keytab), the principal this host acts as
@@ -257,6 +265,9 @@ void	ike_run_timers(struct ike *, uint64_t now_ms);
  */
 int	ike_acquire(struct ike *, const struct drv_sel *pkt, uint32_t reqid,
 	    const struct pol_spd_entry *entry) PA_MUST_USE;
+/* The SPD entry that decides an outbound packet of these selectors. */
+const struct pol_spd_entry	*ike_spd_match_out(const struct pol_spd *,
+	    const struct drv_sel *pkt);
 /* The driver reports an SA expiring: soft starts a rekey, hard deletes. */
 void	ike_expire(struct ike *, const struct sa_id *, uint64_t cookie,
 	    bool hard);
@@ -266,6 +277,20 @@ int	ike_initiate(struct ike *, const struct pa_addr *peer) PA_MUST_USE;
 void	ike_pause(struct ike *, bool paused);
 /* Send deletes for every SA, remove them from the driver, forget them. */
 void	ike_shutdown(struct ike *);
+/*
+ * The CRLs fetched from distribution points (DER), replacing the last
+ * set. With revocation checking on, an established Main Mode SA whose
+ * peer certificate one of them lists ends at once, with its Quick Mode
+ * SAs (Delete sent, 543 audited); returns how many ended.
+ */
+size_t	ike_set_crls(struct ike *, const struct pa_bytes *ders, size_t n);
+/*
+ * The domain's enterprise CA certificates (DER, from the directory),
+ * trusted beside ca_file's, replacing the last set (needs cert_file);
+ * returns how many are in force.
+ */
+size_t	ike_set_domain_cas(struct ike *, const struct pa_bytes *ders,
+	    size_t n);
 
 void	ike_stats(const struct ike *, struct ike_stats *);
 /* Call fn for each SA; fn's info is valid during the call only. */

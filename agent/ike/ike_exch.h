@@ -63,6 +63,8 @@ void	ike_dpd_send(struct ike *, struct ike_mm *, uint32_t seq);
 void	ike_dpd_alive(struct ike *, struct ike_mm *);
 void	ike_delete_send(struct ike *, struct ike_mm *, uint8_t proto,
 	    const uint8_t *spis, size_t spi_size, size_t nspi);
+/* Delete for the inbound SPIs of qm, over its Main Mode SA if in place. */
+void	ike_qm_delete_send(struct ike *, const struct ike_qm *);
 /*
  * mm_krb.c: Kerberos (GSS-API, method 65001) for Main Mode; see ike_krb.h
  * for the engine's public part.

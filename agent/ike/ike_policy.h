@@ -100,19 +100,42 @@ int	ike_creds_ca_der(const struct ike_creds *, const char *dn, uint8_t **,
 	    size_t *) PA_MUST_USE;
 int	ike_cert_sign(const struct ike_creds *, const uint8_t *hash, size_t hl,
 	    uint8_t *sig, size_t cap, size_t *siglen) PA_MUST_USE;
+/* Where the distribution points of a verified chain go (ike_cfg). */
+struct ike_crl_want {
+	void	(*fn)(void *arg, const char *uri);
+	void	*arg;
+};
+/* A peer's certificates, kept while its Main Mode SA lives. */
+struct ike_peer_certs;
 /*
  * Check a peer: cert chains to a trusted CA, with the intermediate CA
  * certificates im it sent, and a CA of that chain is named by one of
  * ca_dns (any when nca is 0; else PA_E_PERM: event 544), the ID names the
  * cert and the signature over hash verifies (else PA_E_VERIFY: event
- * 545). subject gets the cert's subject.
+ * 545). subject gets the cert's subject. The CRL distribution points of
+ * a chain that verifies (but, at level 2, for a CRL not at hand) go to
+ * cw (may be NULL); on success *keep (may be NULL) gets the certificates.
  */
 int	ike_cert_verify_peer(const struct ike_creds *,
 	    const char *const *ca_dns, size_t nca, struct pa_bytes cert,
 	    const struct pa_bytes *im, size_t nim,
 	    const struct isk_id *, const uint8_t *hash,
-	    size_t hl, struct pa_bytes sig, char *subject, size_t sublen,
+	    size_t hl, struct pa_bytes sig, const struct ike_crl_want *cw,
+	    struct ike_peer_certs **keep, char *subject, size_t sublen,
 	    char *why, size_t whylen) PA_MUST_USE;
+void	ike_peer_certs_free(struct ike_peer_certs *);	/* NULL is a no-op */
+/* Does a CRL at hand now list the peer's certificate (level 1 or 2)? */
+bool	ike_peer_certs_revoked(const struct ike_creds *,
+	    const struct ike_peer_certs *);
+/*
+ * The domain's enterprise CA certificates (DER), trusted as the ones of
+ * ca_file are, replacing the last set; returns how many parsed.
+ */
+int	ike_creds_set_domain_cas(struct ike_creds *, const struct pa_bytes *,
+	    size_t);
+/* The CRLs from the distribution points (DER), replacing the last set. */
+int	ike_creds_set_crls(struct ike_creds *, const struct pa_bytes *,
+	    size_t) PA_MUST_USE;
 /* sel.c: rules and proposals from the policy model. */
 int	ike_rule_for_peer(const struct ike *, const struct pa_addr *peer,
 	    struct ike_rulecopy *) PA_MUST_USE;
@@ -146,6 +169,17 @@ bool	ike_p1_eq(const struct ike_p1 *, const struct ike_p1 *);
 const char	*ike_p1_str(const struct ike_p1 *, char *, size_t);
 /* Write an SA payload body (DOI onwards) for phase 1 offers. */
 int	ike_p1_write_sa(struct wr *, const struct ike_p1 *, size_t n) PA_MUST_USE;
+/*
+ * The same, and one transform payload (number num) on the chain xfs, with
+ * extra (may be NULL) adding attributes after the lifetime of each
+ * transform (the Kerberos method: its GSS Identity, mm_krb.c).
+ */
+typedef int	(*ike_p1_attr_fn)(struct wr *, const struct ike_p1 *, void *);
+int	ike_p1_write_sa_with(struct wr *, const struct ike_p1 *, size_t n,
+	    ike_p1_attr_fn extra, void *arg) PA_MUST_USE;
+int	ike_p1_write_xform(struct wr *, struct isk_chain *xfs,
+	    const struct ike_p1 *, uint8_t num, ike_p1_attr_fn extra,
+	    void *arg) PA_MUST_USE;
 /* Phase 2: write proposals for the rule's offers / a chosen bundle. */
 int	ike_p2_write_sa(struct wr *, const struct ike_rulecopy *, uint16_t mm_group,
 	    uint32_t esp_spi, uint32_t ah_spi, bool tunnel, uint8_t natt)

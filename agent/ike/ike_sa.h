@@ -96,6 +96,8 @@ struct ike_mm {
 	struct ike_qm		*qms;		/* its Quick Mode SAs (mnext chain) */
 	/* Peer. */
 	char			 peer_id[128];
+	/* Certificates: the peer's, for later revocation checks (or NULL). */
+	struct ike_peer_certs	*peer_certs;
 	bool			 peer_ms;	/* sent the MS NT5 VID */
 	uint32_t		 peer_ms_ver;
 	bool			 peer_natt;

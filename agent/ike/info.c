@@ -182,6 +182,30 @@ ike_delete_send(struct ike *ike, struct ike_mm *mm, uint8_t proto,
 	info_send(ike, mm, ISK_PL_D, b, w.len);
 }
 
+/*
+ * Tell the peer that an SA pair of ours is gone (its inbound SPIs, as
+ * strongSwan and Windows name them), so that it stops sending on its
+ * outbound half: the kernel keeps using an SA a connection's route cached
+ * until that SA dies, so a peer that is not told keeps sending into an SA
+ * we no longer have. Only over a Main Mode SA still in place.
+ */
+void
+ike_qm_delete_send(struct ike *ike, const struct ike_qm *qm)
+{
+	uint8_t spi[4];
+
+	if (qm->mm == NULL || qm->mm->state != MM_DONE)
+		return;
+	if (qm->p2.esp) {
+		ike_put32(spi, qm->esp_in);
+		ike_delete_send(ike, qm->mm, ISK_PROTO_ESP, spi, 4, 1);
+	}
+	if (qm->p2.ah) {
+		ike_put32(spi, qm->ah_in);
+		ike_delete_send(ike, qm->mm, ISK_PROTO_AH, spi, 4, 1);
+	}
+}
+
 static void
 info_delete(struct ike *ike, struct ike_mm *mm, const struct isk_delete *d)
 {

@@ -311,64 +311,24 @@ ike_krb_p1_offers(struct ike *ike, const struct ike_rulecopy *rule,
 	return n;
 }
 
+/* The GSS Identity attribute of a Kerberos transform (ike_p1_write_xform). */
 static int
-write_xform(struct ike *ike, struct wr *w, struct isk_chain *xfs,
-    const struct ike_p1 *p, uint8_t num)
+gss_id_attr(struct wr *w, const struct ike_p1 *p, void *arg)
 {
-	size_t xf;
-	int rc;
+	struct ike *ike = arg;
 
-	if ((rc = isk_pl_open(w, xfs, ISK_PL_T, &xf)) != 0)
-		return rc;
-	wr_u8(w, num);
-	wr_u8(w, ISK_KEY_IKE);
-	wr_u16(w, 0);
-	if ((rc = isk_attr_tv(w, ISK_A1_ENC, p->enc)) != 0)
-		return rc;
-	if (p->enc == ISK_ENC_AES && (rc = isk_attr_tv(w, ISK_A1_KEYLEN,
-	    (uint16_t)(p->keylen * 8))) != 0)
-		return rc;
-	if ((rc = isk_attr_tv(w, ISK_A1_HASH, p->hash)) != 0 ||
-	    (rc = isk_attr_tv(w, ISK_A1_AUTH, p->auth)) != 0 ||
-	    (rc = isk_attr_tv(w, ISK_A1_GROUP, p->group)) != 0 ||
-	    (rc = isk_attr_tv(w, ISK_A1_LIFE_TYPE, ISK_LIFE_SECONDS)) != 0 ||
-	    (rc = isk_attr_num_put(w, ISK_A1_LIFE_DUR, p->life_sec)) != 0)
-		return rc;
-	if (p->auth == ISK_AUTH_GSS) {
-		if (ike->krb == NULL || ike->krb->cred == NULL)
-			return PA_E_STATE;
-		if ((rc = ike_gss_id_attr_encode(w,
-		    ike_gss_cred_name(ike->krb->cred))) != 0)
-			return rc;
-	}
-	return isk_pl_close(w, xf);
+	if (p->auth != ISK_AUTH_GSS)
+		return 0;
+	if (ike->krb == NULL || ike->krb->cred == NULL)
+		return PA_E_STATE;
+	return ike_gss_id_attr_encode(w, ike_gss_cred_name(ike->krb->cred));
 }
 
 int
 ike_krb_write_sa(struct ike *ike, struct wr *w, const struct ike_p1 *p,
     size_t n)
 {
-	struct isk_chain props, xfs;
-	size_t pr, i;
-	int rc;
-
-	if (n == 0 || n > 255)
-		return PA_E_INVAL;
-	wr_u32(w, ISK_DOI_IPSEC);
-	wr_u32(w, ISK_SIT_IDENTITY_ONLY);
-	isk_chain_init(&props);
-	if ((rc = isk_pl_open(w, &props, ISK_PL_P, &pr)) != 0)
-		return rc;
-	wr_u8(w, 1);
-	wr_u8(w, ISK_PROTO_ISAKMP);
-	wr_u8(w, 0);
-	wr_u8(w, (uint8_t)n);
-	isk_chain_init(&xfs);
-	for (i = 0; i < n; i++)
-		if ((rc = write_xform(ike, w, &xfs, &p[i], (uint8_t)(i + 1)))
-		    != 0)
-			return rc;
-	return isk_pl_close(w, pr);
+	return ike_p1_write_sa_with(w, p, n, gss_id_attr, ike);
 }
 
 int
@@ -378,7 +338,7 @@ ike_krb_write_xform(struct ike *ike, struct wr *w, const struct ike_p1 *p,
 	struct isk_chain xfs;
 
 	isk_chain_init(&xfs);
-	return write_xform(ike, w, &xfs, p, num);
+	return ike_p1_write_xform(w, &xfs, p, num, gss_id_attr, ike);
 }
 
 bool

@@ -353,104 +353,154 @@ ike_qm_out_due(struct ike *ike, struct ike_qm *qm)
 	qm_established(ike, qm);
 }
 
-int
-ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
-    const struct ike_ts *r, uint32_t reqid, const struct ike_rulecopy *rule)
+/*
+ * Initiator: a new Quick Mode over mm for a copy of rule (without the GCM
+ * offers a driver without AES-GCM cannot do), with its IDs, its reqid and
+ * a message ID no other Quick Mode of mm uses. *qmp is set as soon as the
+ * Quick Mode exists, so that a failure after that can end it.
+ */
+static int
+qm_initiator_new(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
+    const struct ike_ts *r, uint32_t reqid, const struct ike_rulecopy *rule,
+    struct ike_qm **qmp)
 {
-	uint8_t buf[4096], mid[4];
-	struct isk_hdr h;
-	struct isk_chain c;
 	struct ike_qm *qm;
-	struct wr w;
-	struct pa_bytes v[2];
-	size_t hp, hoff, sa, id, i, hl = oak_hash_len(mm->p1.hash);
-	uint16_t group = 0;
-	bool want_esp = false, want_ah = false;
-	char a[PA_ADDRSTRLEN];
 	int rc;
 
-	if ((qm = ike_qm_new(ike, mm, true)) == NULL)
+	if ((*qmp = qm = ike_qm_new(ike, mm, true)) == NULL)
 		return PA_E_NOMEM;
 	if ((qm->rule = calloc(1, sizeof(*qm->rule))) == NULL ||
-	    (rc = ike_rulecopy_dup(qm->rule, rule)) != 0) {
-		rc = PA_E_NOMEM;
-		goto fail;
-	}
+	    ike_rulecopy_dup(qm->rule, rule) != 0)
+		return PA_E_NOMEM;
 	/* A driver without AES-GCM: GCM offers are not made. */
 	if (!(ike->cfg.drv_ops->features & DRV_F_GCM) &&
 	    ike_rulecopy_drop_gcm(qm->rule) != 0)
 		ike_olog(ike, "rule \"%s\": the driver has no AES-GCM, GCM "
 		    "offers left out", qm->rule->name);
-	rule = qm->rule;
 	qm->ts_l = *l;
 	qm->ts_r = *r;
 	qm->reqid = reqid != 0 ? reqid : ++ike->next_reqid;
-	qm->p2.tunnel = rule->tunnel;
+	qm->p2.tunnel = qm->rule->tunnel;
 	do {
 		if ((rc = ike_rand(ike, &qm->msgid, 4)) != 0)
-			goto fail;
+			return rc;
 	} while (qm->msgid == 0 || ike_qm_find(ike, mm, qm->msgid) != qm);
+	return 0;
+}
+
+/* What the offers of a rule need: SPIs for ESP, for AH, a PFS group. */
+static void
+qm_offer_needs(const struct ike_rulecopy *rule, const struct ike_mm *mm,
+    bool *esp, bool *ah, uint16_t *group)
+{
+	size_t i;
+
+	*esp = *ah = false;
+	*group = 0;
 	for (i = 0; i < rule->noffers; i++) {
-		want_esp |= rule->offers[i].esp;
-		want_ah |= rule->offers[i].ah;
-		if (rule->offers[i].pfs && group == 0)
-			group = rule->pfs_group != 0 ? rule->pfs_group :
+		*esp |= rule->offers[i].esp;
+		*ah |= rule->offers[i].ah;
+		if (rule->offers[i].pfs && *group == 0)
+			*group = rule->pfs_group != 0 ? rule->pfs_group :
 			    mm->p1.group;
 	}
+}
+
+/* Initiator: our inbound SPIs, Ni, the PFS key pair, the phase 2 IV. */
+static int
+qm_initiator_keys(struct ike *ike, struct ike_mm *mm, struct ike_qm *qm,
+    bool esp, bool ah, uint16_t group)
+{
+	int rc;
+
+	if ((esp && (rc = spi_alloc(ike, qm, DRV_PROTO_ESP,
+	    &qm->esp_in)) != 0) ||
+	    (ah && (rc = spi_alloc(ike, qm, DRV_PROTO_AH,
+	    &qm->ah_in)) != 0))
+		return rc;
+	if ((qm->ni = malloc(IKE_NONCE_LEN)) == NULL)
+		return PA_E_NOMEM;
+	qm->ni_len = IKE_NONCE_LEN;
+	if ((rc = ike_rand(ike, qm->ni, IKE_NONCE_LEN)) != 0)
+		return rc;
+	if (group != 0 && (rc = ike_dh_get(ike, group, &qm->dh)) != 0)
+		return rc;
+	return oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc),
+	    qm->msgid, qm->iv);
+}
+
+/*
+ * QM #1: HASH(1), SA (every offer of the rule), Ni [, KE], IDci, IDcr
+ * [, NAT-OAi, NAT-OAr], encrypted.
+ */
+static int
+qm_write_first(struct ike_mm *mm, struct ike_qm *qm, struct wr *w)
+{
+	const struct ike_rulecopy *rule = qm->rule;
+	uint8_t mid[4];
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct pa_bytes v[2];
+	size_t hp, hoff, sa, id, hl = oak_hash_len(mm->p1.hash);
+	int rc;
+
+	ike_mm_hdr(mm, &h, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
+	if ((rc = isk_hdr_write(w, &h, &c)) != 0 ||
+	    (rc = isk_pl_open(w, &c, ISK_PL_HASH, &hp)) != 0 ||
+	    (rc = wr_reserve(w, hl, &hoff)) != 0 ||
+	    (rc = isk_pl_close(w, hp)) != 0 ||
+	    (rc = isk_pl_open(w, &c, ISK_PL_SA, &sa)) != 0 ||
+	    (rc = ike_p2_write_sa(w, rule, mm->p1.group, qm->esp_in,
+	    qm->ah_in, rule->tunnel, qm_natt(mm))) != 0 ||
+	    (rc = isk_pl_close(w, sa)) != 0 ||
+	    (rc = isk_pl_data(w, &c, ISK_PL_NONCE, qm->ni, qm->ni_len)) != 0)
+		return rc;
+	if (qm->dh != NULL && (rc = isk_pl_data(w, &c, ISK_PL_KE,
+	    oak_dh_pub(qm->dh).p, oak_dh_pub(qm->dh).len)) != 0)
+		return rc;
+	if ((rc = isk_pl_open(w, &c, ISK_PL_ID, &id)) != 0 ||
+	    (rc = ike_ts_write(w, &qm->ts_l)) != 0 ||
+	    (rc = isk_pl_close(w, id)) != 0 ||
+	    (rc = isk_pl_open(w, &c, ISK_PL_ID, &id)) != 0 ||
+	    (rc = ike_ts_write(w, &qm->ts_r)) != 0 ||
+	    (rc = isk_pl_close(w, id)) != 0)
+		return rc;
+	if (!rule->tunnel && qm_natt(mm) != 0 &&
+	    ((rc = natoa_write(w, &c, qm_natt(mm), &mm->local)) != 0 ||
+	    (rc = natoa_write(w, &c, qm_natt(mm), &mm->peer)) != 0))
+		return rc;
+	qm->ids_sent = true;
+	ike_put32(mid, qm->msgid);
+	v[0] = (struct pa_bytes){ mid, 4 };
+	v[1] = wr_tail(w, hp + ISK_GEN_LEN + hl);
+	if ((rc = patch_hash(mm, w, hoff, v, 2)) != 0)
+		return rc;
+	return ike_encrypt_msg(mm, qm->iv, w, 0);
+}
+
+int
+ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
+    const struct ike_ts *r, uint32_t reqid, const struct ike_rulecopy *rule)
+{
+	uint8_t buf[4096];
+	struct ike_qm *qm = NULL;
+	struct wr w;
+	uint16_t group;
+	bool want_esp, want_ah;
+	char a[PA_ADDRSTRLEN];
+	int rc;
+
+	if ((rc = qm_initiator_new(ike, mm, l, r, reqid, rule, &qm)) != 0)
+		goto fail;
+	rule = qm->rule;
+	qm_offer_needs(rule, mm, &want_esp, &want_ah, &group);
 	if (rule->noffers == 0) {
 		rc = PA_E_NOENT;
 		goto fail;
 	}
-	if ((want_esp && (rc = spi_alloc(ike, qm, DRV_PROTO_ESP,
-	    &qm->esp_in)) != 0) ||
-	    (want_ah && (rc = spi_alloc(ike, qm, DRV_PROTO_AH,
-	    &qm->ah_in)) != 0))
-		goto fail;
-	if ((qm->ni = malloc(IKE_NONCE_LEN)) == NULL) {
-		rc = PA_E_NOMEM;
-		goto fail;
-	}
-	qm->ni_len = IKE_NONCE_LEN;
-	if ((rc = ike_rand(ike, qm->ni, IKE_NONCE_LEN)) != 0)
-		goto fail;
-	if (group != 0 && (rc = ike_dh_get(ike, group, &qm->dh)) != 0)
-		goto fail;
-	if ((rc = oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc),
-	    qm->msgid, qm->iv)) != 0)
-		goto fail;
-
-	ike_mm_hdr(mm, &h, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
 	wr_init(&w, buf, sizeof(buf));
-	if ((rc = isk_hdr_write(&w, &h, &c)) != 0 ||
-	    (rc = isk_pl_open(&w, &c, ISK_PL_HASH, &hp)) != 0 ||
-	    (rc = wr_reserve(&w, hl, &hoff)) != 0 ||
-	    (rc = isk_pl_close(&w, hp)) != 0 ||
-	    (rc = isk_pl_open(&w, &c, ISK_PL_SA, &sa)) != 0 ||
-	    (rc = ike_p2_write_sa(&w, rule, mm->p1.group, qm->esp_in,
-	    qm->ah_in, rule->tunnel, qm_natt(mm))) != 0 ||
-	    (rc = isk_pl_close(&w, sa)) != 0 ||
-	    (rc = isk_pl_data(&w, &c, ISK_PL_NONCE, qm->ni, qm->ni_len)) != 0)
-		goto fail;
-	if (qm->dh != NULL && (rc = isk_pl_data(&w, &c, ISK_PL_KE,
-	    oak_dh_pub(qm->dh).p, oak_dh_pub(qm->dh).len)) != 0)
-		goto fail;
-	if ((rc = isk_pl_open(&w, &c, ISK_PL_ID, &id)) != 0 ||
-	    (rc = ike_ts_write(&w, &qm->ts_l)) != 0 ||
-	    (rc = isk_pl_close(&w, id)) != 0 ||
-	    (rc = isk_pl_open(&w, &c, ISK_PL_ID, &id)) != 0 ||
-	    (rc = ike_ts_write(&w, &qm->ts_r)) != 0 ||
-	    (rc = isk_pl_close(&w, id)) != 0)
-		goto fail;
-	if (!rule->tunnel && qm_natt(mm) != 0 &&
-	    ((rc = natoa_write(&w, &c, qm_natt(mm), &mm->local)) != 0 ||
-	    (rc = natoa_write(&w, &c, qm_natt(mm), &mm->peer)) != 0))
-		goto fail;
-	qm->ids_sent = true;
-	ike_put32(mid, qm->msgid);
-	v[0] = (struct pa_bytes){ mid, 4 };
-	v[1] = wr_tail(&w, hp + ISK_GEN_LEN + hl);
-	if ((rc = patch_hash(mm, &w, hoff, v, 2)) != 0 ||
-	    (rc = ike_encrypt_msg(mm, qm->iv, &w, 0)) != 0)
+	if ((rc = qm_initiator_keys(ike, mm, qm, want_esp, want_ah,
+	    group)) != 0 || (rc = qm_write_first(mm, qm, &w)) != 0)
 		goto fail;
 	qm->state = QM_I_SENT;
 	ike->st.active_acquire++;
@@ -461,9 +511,23 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	(void)qm_send(ike, qm, mm, &w, true);
 	return 0;
 fail:
-	ike_qm_kill(ike, qm, false, "could not start");
+	if (qm != NULL)
+		ike_qm_kill(ike, qm, false, "could not start");
 	return rc;
 }
+
+/* One Quick Mode message being handled, and what was found in it. */
+struct qm_in {
+	const struct isk_hdr	*h;
+	struct pa_bytes		 body;
+	const uint8_t		*dg;		/* its digest (20 bytes) */
+	uint8_t			 mid[4];	/* its message ID, as sent */
+	const char		*a;		/* the peer, printed */
+	uint8_t			*plain;		/* IKE_MAX_PKT bytes */
+	struct isk_msg		*m;		/* the decrypted payloads */
+	struct isk_sa		*sa;		/* QM #1, #2: the SA payload */
+	const struct isk_payload *np, *ci, *cr;	/* Nonce, IDci, IDcr */
+};
 
 /* Decrypt a QM/informational body with a copy of iv; on success iv moves. */
 static int
@@ -617,7 +681,6 @@ honour_responder_lifetime(struct ike *ike, struct ike_qm *qm,
 	}
 }
 
-/* Responder: QM #1. */
 /*
  * Transport mode through a NAT (RFC 3947 5.2): the initiator's Quick Mode
  * ID names its own (private) address, which our policy cannot know; our
@@ -658,165 +721,283 @@ natted_transport(struct ike *ike, struct ike_mm *mm, struct ike_ts *tsi,
 	return true;
 }
 
-static void
-qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
-    struct pa_bytes body, const uint8_t dg[20])
+/*
+ * Decrypt in's body with iv (which moves on success) and check its HASH,
+ * the prf over v[0..nv); with span, v[nv - 1] is first set to the payloads
+ * after the HASH. Failures count as invalid packets; a wrong HASH is
+ * logged as "<step> from <peer>: <mismatch>".
+ */
+static int
+qm_open(struct ike *ike, struct ike_mm *mm, uint8_t *iv, struct qm_in *in,
+    struct pa_bytes *v, size_t nv, bool span, const char *step,
+    const char *mismatch)
 {
-	uint8_t plain[IKE_MAX_PKT], buf[4096], mid[4];
-	struct isk_msg *m = NULL;
-	struct isk_sa *sa = NULL;
-	struct ike_qm *qm = NULL;
-	struct ike_rulecopy rule;
-	const struct isk_payload *sap, *np, *ci, *cr;
-	struct isk_id idci, idcr;
-	struct ike_ts tsi, tsr;
-	struct isk_hdr oh;
-	struct isk_chain c;
-	struct pa_bytes span, v[3];
-	struct wr w;
-	size_t plen, hp, hoff, pos, hl = oak_hash_len(mm->p1.hash);
-	char why[128], a[PA_ADDRSTRLEN];
-	const char *nowhy;
-	uint8_t iv[OAK_MAX_BLOCK];
-	int rc;
+	size_t plen;
 
-	memset(&rule, 0, sizeof(rule));
-	pa_addr_str(&mm->peer, a, sizeof(a));
-	if ((m = malloc(sizeof(*m))) == NULL ||
-	    (sa = malloc(sizeof(*sa))) == NULL)
-		goto out;
-	if (oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc), h->msgid,
-	    iv) != 0)
-		goto out;
-	if (qm_decrypt(mm, iv, h, body, plain, &plen, m) != 0 ||
-	    isk_span(m, 1, &span) != 0) {
+	if (qm_decrypt(mm, iv, in->h, in->body, in->plain, &plen,
+	    in->m) != 0 || (span && isk_span(in->m, 1, &v[nv - 1]) != 0)) {
 		ike->st.invalid_packets++;
-		goto out;
+		return PA_E_FORMAT;
 	}
-	ike_put32(mid, h->msgid);
-	v[0] = (struct pa_bytes){ mid, 4 };
-	v[1] = span;
-	if (!hash_ok(mm, &m->pl[0], v, 2)) {
+	if (!hash_ok(mm, &in->m->pl[0], v, nv)) {
 		ike->st.invalid_packets++;
-		ike_olog(ike, "QM #1 from %s: HASH(1) mismatch, dropped", a);
-		goto out;
+		ike_olog(ike, "%s from %s: %s", step, in->a, mismatch);
+		return PA_E_VERIFY;
 	}
+	return 0;
+}
+
+/* QM #1 or #2: the SA (parsed into in->sa), the Nonce and the IDs. */
+static int
+qm_payloads(struct qm_in *in)
+{
+	const struct isk_payload *sap;
+
+	if ((sap = isk_find(in->m, ISK_PL_SA, NULL)) == NULL ||
+	    (in->np = isk_find(in->m, ISK_PL_NONCE, NULL)) == NULL ||
+	    qm_ids(in->m, &in->ci, &in->cr) != 0)
+		return PA_E_FORMAT;
+	return isk_parse_sa(sap->body, in->sa);
+}
+
+/* HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b): QM #3's only input. */
+static void
+qm_hash3_input(struct pa_bytes v[4], const uint8_t mid[4],
+    const struct ike_qm *qm)
+{
+	static const uint8_t zero;
+
+	v[0] = (struct pa_bytes){ &zero, 1 };
+	v[1] = (struct pa_bytes){ mid, 4 };
+	v[2] = (struct pa_bytes){ qm->ni, qm->ni_len };
+	v[3] = (struct pa_bytes){ qm->nr, qm->nr_len };
+}
+
+/* Responder, QM #1: decrypted into iv's chain, HASH(1), its payloads. */
+static int
+qm_take_first(struct ike *ike, struct ike_mm *mm, uint8_t *iv,
+    struct qm_in *in)
+{
+	struct pa_bytes v[2];
+
+	if (oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc),
+	    in->h->msgid, iv) != 0)
+		return PA_E_INVAL;
+	v[0] = (struct pa_bytes){ in->mid, 4 };
+	if (qm_open(ike, mm, iv, in, v, 2, true, "QM #1",
+	    "HASH(1) mismatch, dropped") != 0)
+		return PA_E_VERIFY;
 	ike_mm_authentic(ike, mm);
-	natoa_log(ike, m, "QM #1");
-	if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
-	    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
-	    qm_ids(m, &ci, &cr) != 0 || isk_parse_sa(sap->body, sa) != 0) {
+	natoa_log(ike, in->m, "QM #1");
+	if (qm_payloads(in) != 0) {
 		ike->st.invalid_packets++;
 		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
 		    ISK_N_PAYLOAD_MALFORMED, NULL, 0);
-		goto out;
+		return PA_E_FORMAT;
 	}
-	if (ci != NULL) {
-		if (isk_parse_id(ci->body, &idci) != 0 ||
-		    isk_parse_id(cr->body, &idcr) != 0 ||
-		    ike_ts_from_id(&idci, &tsi) != 0 ||
-		    ike_ts_from_id(&idcr, &tsr) != 0) {
-			ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
-			    ISK_N_INVALID_ID_INFORMATION, NULL, 0);
-			ike_audit_fail(ike, QM_MODE, &mm->peer, "Peer",
-			    "Unsupported Quick Mode ID type");
-			goto out;
-		}
-	} else {
-		memset(&tsi, 0, sizeof(tsi));
-		memset(&tsr, 0, sizeof(tsr));
-		tsi.net.addr = mm->peer;
-		tsi.net.len = pa_addr_bits(mm->peer.family);
-		tsr.net.addr = mm->local;
-		tsr.net.len = pa_addr_bits(mm->local.family);
+	return 0;
+}
+
+/*
+ * Responder: the traffic QM #1 names (IDci into tsi, IDcr into tsr), or
+ * the two addresses of the Main Mode SA when it names none.
+ */
+static int
+qm_first_ts(struct ike *ike, struct ike_mm *mm, const struct qm_in *in,
+    struct ike_ts *tsi, struct ike_ts *tsr)
+{
+	struct isk_id idci, idcr;
+
+	if (in->ci == NULL) {
+		memset(tsi, 0, sizeof(*tsi));
+		memset(tsr, 0, sizeof(*tsr));
+		tsi->net.addr = mm->peer;
+		tsi->net.len = pa_addr_bits(mm->peer.family);
+		tsr->net.addr = mm->local;
+		tsr->net.len = pa_addr_bits(mm->local.family);
+		return 0;
 	}
-	if (ike_rule_for_ids(ike, &mm->peer, &tsi, &tsr, &rule, &nowhy) != 0 &&
-	    !natted_transport(ike, mm, &tsi, &tsr, &rule)) {
-		ike_olog(ike, "QM #1 from %s: no rule for these IDs: %s", a,
-		    nowhy);
+	if (isk_parse_id(in->ci->body, &idci) != 0 ||
+	    isk_parse_id(in->cr->body, &idcr) != 0 ||
+	    ike_ts_from_id(&idci, tsi) != 0 ||
+	    ike_ts_from_id(&idcr, tsr) != 0) {
 		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
 		    ISK_N_INVALID_ID_INFORMATION, NULL, 0);
-		ike_audit_fail(ike, QM_MODE, &mm->peer, "Me",
-		    "No policy configured for these Quick Mode IDs");
-		goto out;
+		ike_audit_fail(ike, QM_MODE, &mm->peer, "Peer",
+		    "Unsupported Quick Mode ID type");
+		return PA_E_FORMAT;
 	}
+	return 0;
+}
+
+/* Responder: the rule for QM #1's IDs (see natted_transport), or none. */
+static int
+qm_first_rule(struct ike *ike, struct ike_mm *mm, const struct qm_in *in,
+    struct ike_ts *tsi, struct ike_ts *tsr, struct ike_rulecopy *rule)
+{
+	const char *nowhy;
+
+	if (ike_rule_for_ids(ike, &mm->peer, tsi, tsr, rule, &nowhy) == 0 ||
+	    natted_transport(ike, mm, tsi, tsr, rule))
+		return 0;
+	ike_olog(ike, "QM #1 from %s: no rule for these IDs: %s", in->a,
+	    nowhy);
+	ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
+	    ISK_N_INVALID_ID_INFORMATION, NULL, 0);
+	ike_audit_fail(ike, QM_MODE, &mm->peer, "Me",
+	    "No policy configured for these Quick Mode IDs");
+	return PA_E_NOENT;
+}
+
+/*
+ * Responder: the Quick Mode QM #1 asks for, with the offer of rule we
+ * choose among the peer's proposals; NULL when there is none (the peer is
+ * told NO-PROPOSAL-CHOSEN).
+ */
+static struct ike_qm *
+qm_responder_new(struct ike *ike, struct ike_mm *mm, const struct qm_in *in,
+    const struct ike_ts *tsi, const struct ike_ts *tsr,
+    struct ike_rulecopy *rule)
+{
+	struct ike_qm *qm;
+	char why[128];
+
 	if ((qm = ike_qm_new(ike, mm, false)) == NULL)
-		goto out;
-	qm->msgid = h->msgid;
-	qm->ts_l = tsr;
-	qm->ts_r = tsi;
-	qm->ids_sent = ci != NULL;
+		return NULL;
+	qm->msgid = in->h->msgid;
+	qm->ts_l = *tsr;
+	qm->ts_r = *tsi;
+	qm->ids_sent = in->ci != NULL;
 	qm->reqid = ++ike->next_reqid;
 	if (!(ike->cfg.drv_ops->features & DRV_F_GCM) &&
-	    ike_rulecopy_drop_gcm(&rule) != 0)
+	    ike_rulecopy_drop_gcm(rule) != 0)
 		ike_olog(ike, "rule \"%s\": the driver has no AES-GCM, GCM "
-		    "offers left out", rule.name);
-	if (ike_p2_select(sa, &rule, mm->p1.group, rule.tunnel, &qm->p2,
+		    "offers left out", rule->name);
+	if (ike_p2_select(in->sa, rule, mm->p1.group, rule->tunnel, &qm->p2,
 	    &qm->esp_out, &qm->ah_out, why, sizeof(why)) != 0) {
 		ike_olog(ike, "QM #1 from %s: no proposal chosen (rule \"%s\")",
-		    a, rule.name);
+		    in->a, rule->name);
 		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
 		    ISK_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		bad_proposal(ike, &mm->peer, rule.name, why);
+		bad_proposal(ike, &mm->peer, rule->name, why);
 		ike_qm_kill(ike, qm, false, "no proposal chosen");
-		goto out;
+		return NULL;
 	}
 	qm->p2.natt = qm_natt(mm);
-	if ((qm->ni = ike_dup_bytes(np->body.p, np->body.len)) == NULL)
+	return qm;
+}
+
+/*
+ * Responder: Ni kept, g^xy with PFS, our inbound SPIs, Nr; the rule moves
+ * into qm. On failure qm is ended.
+ */
+static int
+qm_responder_keys(struct ike *ike, struct ike_qm *qm, const struct qm_in *in,
+    struct ike_rulecopy *rule)
+{
+	int rc;
+
+	if ((qm->ni = ike_dup_bytes(in->np->body.p, in->np->body.len)) == NULL)
 		goto fail;
-	qm->ni_len = np->body.len;
-	if ((rc = qm_pfs(ike, qm, m, true)) != 0) {
+	qm->ni_len = in->np->body.len;
+	if ((rc = qm_pfs(ike, qm, in->m, true)) != 0) {
 		qm_fail(ike, qm, "Peer", rc == PA_E_VERIFY ? "Invalid "
 		    "Diffie-Hellman public value" : "PFS key exchange missing "
 		    "or unexpected");
-		goto out;
+		return rc;
 	}
-	if ((qm->p2.esp && spi_alloc(ike, qm, DRV_PROTO_ESP, &qm->esp_in) != 0) ||
-	    (qm->p2.ah && spi_alloc(ike, qm, DRV_PROTO_AH, &qm->ah_in) != 0)) {
+	if ((qm->p2.esp && (rc = spi_alloc(ike, qm, DRV_PROTO_ESP,
+	    &qm->esp_in)) != 0) ||
+	    (qm->p2.ah && (rc = spi_alloc(ike, qm, DRV_PROTO_AH,
+	    &qm->ah_in)) != 0)) {
 		qm_fail(ike, qm, "Me", "Could not get an SPI");
-		goto out;
+		return rc;
 	}
 	if ((qm->nr = malloc(IKE_NONCE_LEN)) == NULL)
 		goto fail;
 	qm->nr_len = IKE_NONCE_LEN;
-	if (ike_rand(ike, qm->nr, IKE_NONCE_LEN) != 0)
+	if (ike_rand(ike, qm->nr, IKE_NONCE_LEN) != 0 ||
+	    (qm->rule = calloc(1, sizeof(*qm->rule))) == NULL)
 		goto fail;
-	if ((qm->rule = calloc(1, sizeof(*qm->rule))) == NULL)
-		goto fail;
-	*qm->rule = rule;
-	memset(&rule, 0, sizeof(rule));
+	*qm->rule = *rule;
+	memset(rule, 0, sizeof(*rule));
+	return 0;
+fail:
+	qm_fail(ike, qm, "Me", "Could not build QM #2");
+	return PA_E_NOMEM;
+}
+
+/*
+ * QM #2: HASH(2), SA (the offer chosen), Nr [, KE] [, RESPONDER-LIFETIME]
+ * [, IDci, IDcr as received] [, NAT-OAi, NAT-OAr], encrypted on from iv
+ * (QM #1's chain).
+ */
+static int
+qm_write_reply(struct ike_mm *mm, struct ike_qm *qm, const struct qm_in *in,
+    const uint8_t *iv, struct wr *w)
+{
+	struct isk_hdr oh;
+	struct isk_chain c;
+	struct pa_bytes v[3];
+	size_t hp, hoff, pos, hl = oak_hash_len(mm->p1.hash);
+	int rc;
 
 	ike_mm_hdr(mm, &oh, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
-	wr_init(&w, buf, sizeof(buf));
-	if (isk_hdr_write(&w, &oh, &c) != 0 ||
-	    isk_pl_open(&w, &c, ISK_PL_HASH, &hp) != 0 ||
-	    wr_reserve(&w, hl, &hoff) != 0 || isk_pl_close(&w, hp) != 0 ||
-	    isk_pl_open(&w, &c, ISK_PL_SA, &pos) != 0 ||
-	    ike_p2_write_one(&w, &qm->p2, qm->p2.propnum, qm->esp_in,
-	    qm->ah_in) != 0 || isk_pl_close(&w, pos) != 0 ||
-	    isk_pl_data(&w, &c, ISK_PL_NONCE, qm->nr, qm->nr_len) != 0)
-		goto fail;
-	if (qm->dh != NULL && isk_pl_data(&w, &c, ISK_PL_KE,
-	    oak_dh_pub(qm->dh).p, oak_dh_pub(qm->dh).len) != 0)
-		goto fail;
-	if (qm->p2.life_cut && responder_lifetime(&w, &c, qm) != 0)
-		goto fail;
-	if (ci != NULL && (isk_pl_data(&w, &c, ISK_PL_ID, ci->body.p,
-	    ci->body.len) != 0 || isk_pl_data(&w, &c, ISK_PL_ID, cr->body.p,
-	    cr->body.len) != 0))
-		goto fail;
+	if ((rc = isk_hdr_write(w, &oh, &c)) != 0 ||
+	    (rc = isk_pl_open(w, &c, ISK_PL_HASH, &hp)) != 0 ||
+	    (rc = wr_reserve(w, hl, &hoff)) != 0 ||
+	    (rc = isk_pl_close(w, hp)) != 0 ||
+	    (rc = isk_pl_open(w, &c, ISK_PL_SA, &pos)) != 0 ||
+	    (rc = ike_p2_write_one(w, &qm->p2, qm->p2.propnum, qm->esp_in,
+	    qm->ah_in)) != 0 || (rc = isk_pl_close(w, pos)) != 0 ||
+	    (rc = isk_pl_data(w, &c, ISK_PL_NONCE, qm->nr, qm->nr_len)) != 0)
+		return rc;
+	if (qm->dh != NULL && (rc = isk_pl_data(w, &c, ISK_PL_KE,
+	    oak_dh_pub(qm->dh).p, oak_dh_pub(qm->dh).len)) != 0)
+		return rc;
+	if (qm->p2.life_cut && (rc = responder_lifetime(w, &c, qm)) != 0)
+		return rc;
+	if (in->ci != NULL && ((rc = isk_pl_data(w, &c, ISK_PL_ID,
+	    in->ci->body.p, in->ci->body.len)) != 0 ||
+	    (rc = isk_pl_data(w, &c, ISK_PL_ID, in->cr->body.p,
+	    in->cr->body.len)) != 0))
+		return rc;
 	if (!qm->p2.tunnel && qm->p2.natt != 0 &&
-	    (natoa_write(&w, &c, qm->p2.natt, &mm->peer) != 0 ||
-	    natoa_write(&w, &c, qm->p2.natt, &mm->local) != 0))
-		goto fail;
-	v[0] = (struct pa_bytes){ mid, 4 };
+	    ((rc = natoa_write(w, &c, qm->p2.natt, &mm->peer)) != 0 ||
+	    (rc = natoa_write(w, &c, qm->p2.natt, &mm->local)) != 0))
+		return rc;
+	v[0] = (struct pa_bytes){ in->mid, 4 };
 	v[1] = (struct pa_bytes){ qm->ni, qm->ni_len };
-	v[2] = wr_tail(&w, hp + ISK_GEN_LEN + hl);
-	if (patch_hash(mm, &w, hoff, v, 3) != 0)
-		goto fail;
-	memcpy(qm->iv, iv, sizeof(iv));
-	if (ike_encrypt_msg(mm, qm->iv, &w, 0) != 0)
-		goto fail;
+	v[2] = wr_tail(w, hp + ISK_GEN_LEN + hl);
+	if ((rc = patch_hash(mm, w, hoff, v, 3)) != 0)
+		return rc;
+	memcpy(qm->iv, iv, sizeof(qm->iv));
+	return ike_encrypt_msg(mm, qm->iv, w, 0);
+}
+
+/* Responder, QM #1 (no Quick Mode yet): choose, answer with QM #2. */
+static void
+qm_respond(struct ike *ike, struct ike_mm *mm, struct qm_in *in)
+{
+	uint8_t buf[4096], iv[OAK_MAX_BLOCK];
+	struct ike_qm *qm;
+	struct ike_rulecopy rule;
+	struct ike_ts tsi, tsr;
+	struct wr w;
+	char ps[128];
+
+	memset(&rule, 0, sizeof(rule));
+	if (qm_take_first(ike, mm, iv, in) != 0 ||
+	    qm_first_ts(ike, mm, in, &tsi, &tsr) != 0 ||
+	    qm_first_rule(ike, mm, in, &tsi, &tsr, &rule) != 0 ||
+	    (qm = qm_responder_new(ike, mm, in, &tsi, &tsr, &rule)) == NULL ||
+	    qm_responder_keys(ike, qm, in, &rule) != 0)
+		goto out;
+	wr_init(&w, buf, sizeof(buf));
+	if (qm_write_reply(mm, qm, in, iv, &w) != 0) {
+		qm_fail(ike, qm, "Me", "Could not build QM #2");
+		goto out;
+	}
 	/*
 	 * RFC 2409 section 5.5: once it has built QM #2 the responder knows
 	 * both nonces (and g^xy with PFS), so the keys of both directions
@@ -835,39 +1016,216 @@ qm_respond(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		goto out;
 	}
 	qm->state = QM_R_SENT;
-	memcpy(qm->rx_digest, dg, 20);
+	memcpy(qm->rx_digest, in->dg, 20);
 	qm->rx_valid = true;
-	{
-		char ps[128];
-
-		ike_olog(ike, "QM #1 from %s (msgid %08x): chose %s, rule "
-		    "\"%s\"", a, qm->msgid, ike_p2_str(&qm->p2, ps, sizeof(ps)),
-		    qm->rule->name);
-	}
+	ike_olog(ike, "QM #1 from %s (msgid %08x): chose %s, rule \"%s\"",
+	    in->a, qm->msgid, ike_p2_str(&qm->p2, ps, sizeof(ps)),
+	    qm->rule->name);
 	(void)qm_send(ike, qm, mm, &w, true);
-	goto out;
-fail:
-	if (qm != NULL)
-		qm_fail(ike, qm, "Me", "Could not build QM #2");
 out:
-	pa_wipe(plain, sizeof(plain));
 	ike_rulecopy_clear(&rule);
-	free(sa);
-	free(m);
+}
+
+/* Initiator: are QM #2's IDs the ones we sent in QM #1? */
+static bool
+qm_ids_kept(const struct ike_qm *qm, const struct qm_in *in)
+{
+	struct isk_id x, y;
+	struct ike_ts tx, ty;
+
+	return isk_parse_id(in->ci->body, &x) == 0 &&
+	    isk_parse_id(in->cr->body, &y) == 0 &&
+	    ike_ts_from_id(&x, &tx) == 0 && ike_ts_from_id(&y, &ty) == 0 &&
+	    ike_ts_eq(&tx, &qm->ts_l) && ike_ts_eq(&ty, &qm->ts_r);
+}
+
+/*
+ * Initiator, QM #2: HASH(2), the responder's choice among our offers, the
+ * IDs unchanged, a RESPONDER-LIFETIME honoured, Nr, g^xy with PFS.
+ */
+static int
+qm_take_reply(struct ike *ike, struct ike_mm *mm, struct ike_qm *qm,
+    struct qm_in *in)
+{
+	struct pa_bytes v[3];
+
+	v[0] = (struct pa_bytes){ in->mid, 4 };
+	v[1] = (struct pa_bytes){ qm->ni, qm->ni_len };
+	if (qm_open(ike, mm, qm->iv, in, v, 3, true, "QM #2",
+	    "HASH(2) mismatch") != 0)
+		return PA_E_VERIFY;
+	natoa_log(ike, in->m, "QM #2");
+	ike_mm_authentic(ike, mm);
+	if (qm_payloads(in) != 0) {
+		qm_fail(ike, qm, "Peer", "Malformed QM #2");
+		return PA_E_FORMAT;
+	}
+	if (ike_p2_accept(in->sa, qm->rule, mm->p1.group, qm->rule->tunnel,
+	    &qm->p2, &qm->esp_out, &qm->ah_out) != 0) {
+		qm_fail(ike, qm, "Peer", "Responder chose an offer that was "
+		    "not proposed");
+		return PA_E_INVAL;
+	}
+	qm->p2.natt = qm_natt(mm);
+	if (in->ci != NULL && !qm_ids_kept(qm, in)) {
+		qm_fail(ike, qm, "Peer", "Responder changed the Quick Mode IDs");
+		return PA_E_INVAL;
+	}
+	honour_responder_lifetime(ike, qm, in->m);
+	if ((qm->nr = ike_dup_bytes(in->np->body.p, in->np->body.len)) == NULL)
+		return PA_E_NOMEM;
+	qm->nr_len = in->np->body.len;
+	if (qm_pfs(ike, qm, in->m, false) != 0) {
+		qm_fail(ike, qm, "Peer", "PFS key exchange failed");
+		return PA_E_VERIFY;
+	}
+	return 0;
+}
+
+/* QM #3: HASH(3) alone, encrypted. */
+static int
+qm_write_last(struct ike_mm *mm, struct ike_qm *qm, const uint8_t mid[4],
+    struct wr *w)
+{
+	struct isk_hdr oh;
+	struct isk_chain c;
+	struct pa_bytes v[4];
+	size_t hp, hoff, hl = oak_hash_len(mm->p1.hash);
+	int rc;
+
+	ike_mm_hdr(mm, &oh, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
+	qm_hash3_input(v, mid, qm);
+	if ((rc = isk_hdr_write(w, &oh, &c)) != 0 ||
+	    (rc = isk_pl_open(w, &c, ISK_PL_HASH, &hp)) != 0 ||
+	    (rc = wr_reserve(w, hl, &hoff)) != 0 ||
+	    (rc = isk_pl_close(w, hp)) != 0 ||
+	    (rc = patch_hash(mm, w, hoff, v, 4)) != 0)
+		return rc;
+	return ike_encrypt_msg(mm, qm->iv, w, 0);
+}
+
+/*
+ * Initiator, QM #3 sent: when the outbound SAs go in. Our own responder
+ * has its inbound SAs since QM #2; others (strongSwan) add theirs only
+ * once they have processed QM #3, and the first held packet released now
+ * could get there first. So the outbound SAs (and the release) wait one
+ * round trip of this exchange (QM #1 to QM #2, the peer's work included),
+ * between 1 and QM_OUT_WAIT_MAX_MS: the time QM #3 needs to arrive and be
+ * handled. Traffic the peer sends meanwhile already finds our inbound SAs;
+ * a rekey keeps using the old outbound SA until then. A peer that sent
+ * our VID is our own responder: no wait.
+ */
+static void
+qm_out_later(struct ike *ike, struct ike_mm *mm, struct ike_qm *qm)
+{
+	uint64_t now, rtt;
+
+	if (mm->peer_ours) {
+		ike_qm_out_due(ike, qm);
+		return;
+	}
+	now = ike_now();
+	rtt = now - qm->t1_at;
+	if (qm->t1_at == 0 || rtt > QM_OUT_WAIT_MAX_MS)
+		rtt = QM_OUT_WAIT_MAX_MS;
+	if (rtt == 0)
+		rtt = 1;
+	qm->state = QM_I_OUTWAIT;
+	qm->out_at = now + rtt;
+	ike_timer_note(ike, qm->out_at);
+}
+
+/* Initiator, QM #2: the responder's answer; QM #3 goes out. */
+static void
+qm_on_reply(struct ike *ike, struct ike_mm *mm, struct ike_qm *qm,
+    struct qm_in *in)
+{
+	uint8_t buf[512];
+	struct wr w;
+
+	if (qm_take_reply(ike, mm, qm, in) != 0)
+		return;
+	/*
+	 * Order (RFC 2409 section 5.5; see qm_respond for the responder's):
+	 * inbound SAs first, so that the responder's traffic, which may
+	 * start as soon as it has QM #3, finds them; then QM #3 goes out;
+	 * only then the outbound SAs (qm_out_later), whose addition releases
+	 * the packets the driver held for the acquire, so the first of them
+	 * never overtakes QM #3 and always meets the responder's inbound SA
+	 * (installed when it sent QM #2).
+	 */
+	wr_init(&w, buf, sizeof(buf));
+	if (qm_write_last(mm, qm, in->mid, &w) != 0) {
+		qm_fail(ike, qm, "Me", "Could not build QM #3");
+		return;
+	}
+	if (qm_install(ike, qm, mm, QM_INSTALL_IN) != 0) {
+		qm_fail(ike, qm, "Me", "The driver refused the SAs");
+		return;
+	}
+	memcpy(qm->rx_digest, in->dg, 20);
+	qm->rx_valid = true;
+	(void)qm_send(ike, qm, mm, &w, false);
+	qm_out_later(ike, mm, qm);
+}
+
+/* Responder, QM #3: HASH(3) proves the initiator has the keys. */
+static void
+qm_on_last(struct ike *ike, struct ike_mm *mm, struct ike_qm *qm,
+    struct qm_in *in)
+{
+	struct pa_bytes v[4];
+
+	qm_hash3_input(v, in->mid, qm);
+	if (qm_open(ike, mm, qm->iv, in, v, 4, false, "QM #3",
+	    "HASH(3) mismatch") != 0)
+		return;
+	ike_mm_authentic(ike, mm);
+	if (qm_install(ike, qm, mm, QM_INSTALL_OUT) != 0) {
+		qm_fail(ike, qm, "Me", "The driver refused the SAs");
+		return;
+	}
+	free(qm->tx);
+	qm->tx = NULL;
+	qm->txlen = 0;
+	qm_established(ike, qm);
+}
+
+/* One handler per state waiting for a message (QM #1 has none: no qm). */
+static const struct {
+	enum ike_qm_state	 state;
+	void			(*input)(struct ike *, struct ike_mm *,
+				    struct ike_qm *, struct qm_in *);
+} qm_steps[] = {
+	{ QM_I_SENT,	qm_on_reply },		/* #2 */
+	{ QM_R_SENT,	qm_on_last },		/* #3 */
+};
+
+/*
+ * A retransmission of what we answered (same digest): replay the answer.
+ * True: it was one.
+ */
+static bool
+qm_replayed(struct ike *ike, struct ike_mm *mm, const struct ike_qm *qm,
+    const uint8_t dg[20])
+{
+	if (!qm->rx_valid || memcmp(dg, qm->rx_digest, 20) != 0)
+		return false;
+	if (qm->tx != NULL && ike_send(ike, mm->sock, &mm->peer,
+	    mm->peer_port, qm->tx, qm->txlen) == 0)
+		ike->st.retransmits++;
+	return true;
 }
 
 void
 ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
     struct pa_bytes body, const uint8_t *pkt, size_t len)
 {
-	uint8_t plain[IKE_MAX_PKT], dg[20], mid[4], zero = 0, buf[512];
-	struct isk_msg *m = NULL;
-	struct isk_sa *sa = NULL;
+	uint8_t plain[IKE_MAX_PKT], dg[20];
 	struct ike_qm *qm;
-	struct pa_bytes span, v[4];
-	size_t plen;
+	struct qm_in in;
 	char a[PA_ADDRSTRLEN];
-	int rc;
+	size_t i, n = sizeof(qm_steps) / sizeof(qm_steps[0]);
 
 	if (mm->state != MM_DONE) {
 		ike->st.invalid_packets++;
@@ -876,192 +1234,30 @@ ike_qm_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 	pa_addr_str(&mm->peer, a, sizeof(a));
 	ike_digest(pkt, len, dg);
 	qm = ike_qm_find(ike, mm, h->msgid);
-	if (qm != NULL && qm->rx_valid && memcmp(dg, qm->rx_digest, 20) == 0) {
-		if (qm->tx != NULL && ike_send(ike, mm->sock, &mm->peer,
-		    mm->peer_port, qm->tx, qm->txlen) == 0)
-			ike->st.retransmits++;
+	if (qm != NULL && qm_replayed(ike, mm, qm, dg))
 		return;
-	}
-	if (qm == NULL) {
-		qm_respond(ike, mm, h, body, dg);
-		return;
-	}
-	if ((m = malloc(sizeof(*m))) == NULL || (sa = malloc(sizeof(*sa))) ==
-	    NULL)
+	in = (struct qm_in){ .h = h, .body = body, .dg = dg, .a = a,
+	    .plain = plain };
+	ike_put32(in.mid, h->msgid);
+	if ((in.m = malloc(sizeof(*in.m))) == NULL ||
+	    (in.sa = malloc(sizeof(*in.sa))) == NULL)
 		goto out;
-	ike_put32(mid, h->msgid);
-	if (qm->state == QM_I_SENT) {
-		const struct isk_payload *sap, *np, *ci, *cr;
-		struct isk_hdr oh;
-		struct isk_chain c;
-		struct wr w;
-		size_t hp, hoff, hl = oak_hash_len(mm->p1.hash);
-
-		if (qm_decrypt(mm, qm->iv, h, body, plain, &plen, m) != 0 ||
-		    isk_span(m, 1, &span) != 0) {
-			ike->st.invalid_packets++;
-			goto out;
-		}
-		v[0] = (struct pa_bytes){ mid, 4 };
-		v[1] = (struct pa_bytes){ qm->ni, qm->ni_len };
-		v[2] = span;
-		if (!hash_ok(mm, &m->pl[0], v, 3)) {
-			ike->st.invalid_packets++;
-			ike_olog(ike, "QM #2 from %s: HASH(2) mismatch", a);
-			goto out;
-		}
-		natoa_log(ike, m, "QM #2");
-		ike_mm_authentic(ike, mm);
-		if ((sap = isk_find(m, ISK_PL_SA, NULL)) == NULL ||
-		    (np = isk_find(m, ISK_PL_NONCE, NULL)) == NULL ||
-		    qm_ids(m, &ci, &cr) != 0 || isk_parse_sa(sap->body, sa) != 0) {
-			qm_fail(ike, qm, "Peer", "Malformed QM #2");
-			goto out;
-		}
-		if (ike_p2_accept(sa, qm->rule, mm->p1.group, qm->rule->tunnel,
-		    &qm->p2, &qm->esp_out, &qm->ah_out) == 0)
-			qm->p2.natt = qm_natt(mm);
-		else {
-			qm_fail(ike, qm, "Peer", "Responder chose an offer "
-			    "that was not proposed");
-			goto out;
-		}
-		if (ci != NULL) {
-			struct isk_id x, y;
-			struct ike_ts tx, ty;
-
-			if (isk_parse_id(ci->body, &x) != 0 ||
-			    isk_parse_id(cr->body, &y) != 0 ||
-			    ike_ts_from_id(&x, &tx) != 0 ||
-			    ike_ts_from_id(&y, &ty) != 0 ||
-			    !ike_ts_eq(&tx, &qm->ts_l) ||
-			    !ike_ts_eq(&ty, &qm->ts_r)) {
-				qm_fail(ike, qm, "Peer", "Responder changed the "
-				    "Quick Mode IDs");
-				goto out;
-			}
-		}
-		honour_responder_lifetime(ike, qm, m);
-		if ((qm->nr = ike_dup_bytes(np->body.p, np->body.len)) == NULL)
-			goto out;
-		qm->nr_len = np->body.len;
-		if ((rc = qm_pfs(ike, qm, m, false)) != 0) {
-			qm_fail(ike, qm, "Peer", "PFS key exchange failed");
-			goto out;
-		}
-		/*
-		 * Order (RFC 2409 section 5.5; see qm_respond for the
-		 * responder's): inbound SAs first, so that the responder's
-		 * traffic, which may start as soon as it has QM #3, finds
-		 * them; then QM #3 goes out; only then the outbound SAs, whose
-		 * addition releases the packets the driver held for the
-		 * acquire, so the first of them never overtakes QM #3 and
-		 * always meets the responder's inbound SA (installed when it
-		 * sent QM #2).
-		 */
-		ike_mm_hdr(mm, &oh, ISK_EXCH_QUICK, ISK_FLAG_ENC, qm->msgid);
-		wr_init(&w, buf, sizeof(buf));
-		v[0] = (struct pa_bytes){ &zero, 1 };
-		v[1] = (struct pa_bytes){ mid, 4 };
-		v[2] = (struct pa_bytes){ qm->ni, qm->ni_len };
-		v[3] = (struct pa_bytes){ qm->nr, qm->nr_len };
-		if (isk_hdr_write(&w, &oh, &c) != 0 ||
-		    isk_pl_open(&w, &c, ISK_PL_HASH, &hp) != 0 ||
-		    wr_reserve(&w, hl, &hoff) != 0 ||
-		    isk_pl_close(&w, hp) != 0 ||
-		    patch_hash(mm, &w, hoff, v, 4) != 0 ||
-		    ike_encrypt_msg(mm, qm->iv, &w, 0) != 0) {
-			qm_fail(ike, qm, "Me", "Could not build QM #3");
-			goto out;
-		}
-		if (qm_install(ike, qm, mm, QM_INSTALL_IN) != 0) {
-			qm_fail(ike, qm, "Me", "The driver refused the SAs");
-			goto out;
-		}
-		memcpy(qm->rx_digest, dg, 20);
-		qm->rx_valid = true;
-		(void)qm_send(ike, qm, mm, &w, false);
-		/*
-		 * Our own responder has its inbound SAs since QM #2; others
-		 * (strongSwan) add theirs only once they have processed QM
-		 * #3, and the first held packet released now could get there
-		 * first. So the outbound SAs (and the release) wait one round
-		 * trip of this exchange (QM #1 to QM #2, the peer's work
-		 * included), between 1 and QM_OUT_WAIT_MAX_MS: the time QM #3
-		 * needs to arrive and be handled. Traffic the peer sends
-		 * meanwhile already finds our inbound SAs; a rekey keeps using
-		 * the old outbound SA until then. A peer that sent our VID is
-		 * our own responder: no wait.
-		 */
-		if (mm->peer_ours)
-			ike_qm_out_due(ike, qm);
-		else {
-			uint64_t now = ike_now(), rtt = now - qm->t1_at;
-
-			if (qm->t1_at == 0 || rtt > QM_OUT_WAIT_MAX_MS)
-				rtt = QM_OUT_WAIT_MAX_MS;
-			if (rtt == 0)
-				rtt = 1;
-			qm->state = QM_I_OUTWAIT;
-			qm->out_at = now + rtt;
-			ike_timer_note(ike, qm->out_at);
-		}
-	} else if (qm->state == QM_R_SENT) {
-		if (qm_decrypt(mm, qm->iv, h, body, plain, &plen, m) != 0) {
-			ike->st.invalid_packets++;
-			goto out;
-		}
-		v[0] = (struct pa_bytes){ &zero, 1 };
-		v[1] = (struct pa_bytes){ mid, 4 };
-		v[2] = (struct pa_bytes){ qm->ni, qm->ni_len };
-		v[3] = (struct pa_bytes){ qm->nr, qm->nr_len };
-		if (!hash_ok(mm, &m->pl[0], v, 4)) {
-			ike->st.invalid_packets++;
-			ike_olog(ike, "QM #3 from %s: HASH(3) mismatch", a);
-			goto out;
-		}
-		ike_mm_authentic(ike, mm);
-		if (qm_install(ike, qm, mm, QM_INSTALL_OUT) != 0) {
-			qm_fail(ike, qm, "Me", "The driver refused the SAs");
-			goto out;
-		}
-		free(qm->tx);
-		qm->tx = NULL;
-		qm->txlen = 0;
-		qm_established(ike, qm);
-	} else {
+	if (qm == NULL) {
+		qm_respond(ike, mm, &in);
+		goto out;
+	}
+	for (i = 0; i < n && qm_steps[i].state != qm->state; i++)
+		continue;
+	if (i < n)
+		qm_steps[i].input(ike, mm, qm, &in);
+	else
 		/* Fits no step of this Quick Mode (e.g. an altered copy of a
 		   message already answered). */
 		ike->st.invalid_packets++;
-	}
 out:
 	pa_wipe(plain, sizeof(plain));
-	free(sa);
-	free(m);
-}
-
-/*
- * Tell the peer that an SA pair of ours is gone (its inbound SPIs, as
- * strongSwan and Windows name them), so that it stops sending on its
- * outbound half: the kernel keeps using an SA a connection's route cached
- * until that SA dies, so a peer that is not told keeps sending into an SA
- * we no longer have. Only over a Main Mode SA still in place.
- */
-static void
-qm_delete_notify(struct ike *ike, const struct ike_qm *qm)
-{
-	uint8_t spi[4];
-
-	if (qm->mm == NULL || qm->mm->state != MM_DONE)
-		return;
-	if (qm->p2.esp) {
-		ike_put32(spi, qm->esp_in);
-		ike_delete_send(ike, qm->mm, ISK_PROTO_ESP, spi, 4, 1);
-	}
-	if (qm->p2.ah) {
-		ike_put32(spi, qm->ah_in);
-		ike_delete_send(ike, qm->mm, ISK_PROTO_AH, spi, 4, 1);
-	}
+	free(in.sa);
+	free(in.m);
 }
 
 void
@@ -1077,7 +1273,7 @@ ike_qm_expire(struct ike *ike, const struct sa_id *id, uint64_t cookie,
 	if (qm == NULL)
 		return;
 	if (hard) {
-		qm_delete_notify(ike, qm);
+		ike_qm_delete_send(ike, qm);
 		ike_qm_kill(ike, qm, true, "lifetime expired");
 		return;
 	}

@@ -149,6 +149,7 @@ ike_mm_free(struct ike *ike, struct ike_mm *mm)
 		mm->next->prev = mm->prev;
 	ike_mm_scrub(mm);
 	free(mm->tx);
+	ike_peer_certs_free(mm->peer_certs);
 	ike_rulecopy_clear(&mm->rule);
 	pa_wipe(mm, sizeof(*mm));
 	free(mm);

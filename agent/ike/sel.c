@@ -392,6 +392,21 @@ ep_to_ts(const struct pol_endpoint *ep, const struct pa_addr *pktaddr,
 	}
 }
 
+const struct pol_spd_entry *
+ike_spd_match_out(const struct pol_spd *spd, const struct drv_sel *pkt)
+{
+	struct pol_pkt pk;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.dir = POL_DIR_OUT;
+	pk.src = pkt->src.addr;
+	pk.dst = pkt->dst.addr;
+	pk.proto = pkt->proto;
+	pk.sport = pkt->sport;
+	pk.dport = pkt->dport;
+	return pol_spd_match(spd, &pk);
+}
+
 int
 ike_rule_for_pkt(const struct ike *ike, const struct drv_sel *pkt,
     const struct pol_spd_entry *entry, struct ike_rulecopy *out,
@@ -442,20 +457,10 @@ ike_rule_for_pkt(const struct ike *ike, const struct drv_sel *pkt,
 		return PA_E_NOENT;
 	if ((rc = ike_rule_copy(pol, rule, out)) != 0)
 		return rc;
-	if (entry == NULL && ike->spd != NULL) {
-		struct pol_pkt pk;
-
-		memset(&pk, 0, sizeof(pk));
-		pk.dir = POL_DIR_OUT;
-		pk.src = pkt->src.addr;
-		pk.dst = pkt->dst.addr;
-		pk.proto = pkt->proto;
-		pk.sport = pkt->sport;
-		pk.dport = pkt->dport;
-		entry = pol_spd_match(ike->spd, &pk);
-		if (entry != NULL && entry->rule != rule)
-			entry = NULL;
-	}
+	if (entry == NULL && ike->spd != NULL &&
+	    (entry = ike_spd_match_out(ike->spd, pkt)) != NULL &&
+	    entry->rule != rule)
+		entry = NULL;
 	rule_slots(out, entry);
 	memset(l, 0, sizeof(*l));
 	memset(r, 0, sizeof(*r));
@@ -640,10 +645,39 @@ ike_p1_str(const struct ike_p1 *p, char *buf, size_t cap)
 }
 
 int
-ike_p1_write_sa(struct wr *w, const struct ike_p1 *p, size_t n)
+ike_p1_write_xform(struct wr *w, struct isk_chain *xfs, const struct ike_p1 *p,
+    uint8_t num, ike_p1_attr_fn extra, void *arg)
+{
+	size_t xf;
+	int rc;
+
+	if ((rc = isk_pl_open(w, xfs, ISK_PL_T, &xf)) != 0)
+		return rc;
+	wr_u8(w, num);
+	wr_u8(w, ISK_KEY_IKE);
+	wr_u16(w, 0);
+	if ((rc = isk_attr_tv(w, ISK_A1_ENC, p->enc)) != 0)
+		return rc;
+	if (p->enc == ISK_ENC_AES && (rc = isk_attr_tv(w, ISK_A1_KEYLEN,
+	    (uint16_t)(p->keylen * 8))) != 0)
+		return rc;
+	if ((rc = isk_attr_tv(w, ISK_A1_HASH, p->hash)) != 0 ||
+	    (rc = isk_attr_tv(w, ISK_A1_AUTH, p->auth)) != 0 ||
+	    (rc = isk_attr_tv(w, ISK_A1_GROUP, p->group)) != 0 ||
+	    (rc = isk_attr_tv(w, ISK_A1_LIFE_TYPE, ISK_LIFE_SECONDS)) != 0 ||
+	    (rc = isk_attr_num_put(w, ISK_A1_LIFE_DUR, p->life_sec)) != 0)
+		return rc;
+	if (extra != NULL && (rc = extra(w, p, arg)) != 0)
+		return rc;
+	return isk_pl_close(w, xf);
+}
+
+int
+ike_p1_write_sa_with(struct wr *w, const struct ike_p1 *p, size_t n,
+    ike_p1_attr_fn extra, void *arg)
 {
 	struct isk_chain props, xfs;
-	size_t pr, xf, i;
+	size_t pr, i;
 	int rc;
 
 	if (n == 0 || n > 255)
@@ -658,30 +692,17 @@ ike_p1_write_sa(struct wr *w, const struct ike_p1 *p, size_t n)
 	wr_u8(w, 0);
 	wr_u8(w, (uint8_t)n);
 	isk_chain_init(&xfs);
-	for (i = 0; i < n; i++) {
-		if ((rc = isk_pl_open(w, &xfs, ISK_PL_T, &xf)) != 0)
+	for (i = 0; i < n; i++)
+		if ((rc = ike_p1_write_xform(w, &xfs, &p[i], (uint8_t)(i + 1),
+		    extra, arg)) != 0)
 			return rc;
-		wr_u8(w, (uint8_t)(i + 1));
-		wr_u8(w, ISK_KEY_IKE);
-		wr_u16(w, 0);
-		if ((rc = isk_attr_tv(w, ISK_A1_ENC, p[i].enc)) != 0)
-			return rc;
-		if (p[i].enc == ISK_ENC_AES &&
-		    (rc = isk_attr_tv(w, ISK_A1_KEYLEN,
-		    (uint16_t)(p[i].keylen * 8))) != 0)
-			return rc;
-		if ((rc = isk_attr_tv(w, ISK_A1_HASH, p[i].hash)) != 0 ||
-		    (rc = isk_attr_tv(w, ISK_A1_AUTH, p[i].auth)) != 0 ||
-		    (rc = isk_attr_tv(w, ISK_A1_GROUP, p[i].group)) != 0 ||
-		    (rc = isk_attr_tv(w, ISK_A1_LIFE_TYPE,
-		    ISK_LIFE_SECONDS)) != 0 ||
-		    (rc = isk_attr_num_put(w, ISK_A1_LIFE_DUR,
-		    p[i].life_sec)) != 0)
-			return rc;
-		if ((rc = isk_pl_close(w, xf)) != 0)
-			return rc;
-	}
 	return isk_pl_close(w, pr);
+}
+
+int
+ike_p1_write_sa(struct wr *w, const struct ike_p1 *p, size_t n)
+{
+	return ike_p1_write_sa_with(w, p, n, NULL, NULL);
 }
 
 /* Phase 2. */

@@ -1,6 +1,9 @@
 /*
  * Consistency checks of single objects, and pol_store_resolve(): the
  * references between objects, unique GUIDs, at most one assigned policy.
+ * pol_store_dup() is here too: a copy is re-pointed through
+ * pol_store_resolve(), and model.c (the lookups resolve uses) stays below
+ * this file instead of calling back up into it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -465,4 +468,49 @@ pol_store_resolve(struct pol_store *s, struct pol_err *err)
 		}
 	}
 	return check_guids(s, err);
+}
+
+struct pol_store *
+pol_store_dup(const struct pol_store *s)
+{
+	struct pol_store *d;
+	struct pol_err err;
+	size_t i;
+
+	if ((d = pol_store_new()) == NULL)
+		return NULL;
+	for (i = 0; i < s->npolicies; i++) {
+		struct pol_policy *p = pol_store_add_policy(d);
+
+		if (p == NULL || pol_policy_copy(p, &s->policies[i]) != 0)
+			goto fail;
+	}
+	for (i = 0; i < s->nfilterlists; i++) {
+		struct pol_filterlist *fl = pol_store_add_filterlist(d);
+
+		if (fl == NULL ||
+		    pol_filterlist_copy(fl, &s->filterlists[i]) != 0)
+			goto fail;
+	}
+	for (i = 0; i < s->nfilteractions; i++) {
+		struct pol_filteraction *fa = pol_store_add_filteraction(d);
+
+		if (fa == NULL ||
+		    pol_filteraction_copy(fa, &s->filteractions[i]) != 0)
+			goto fail;
+	}
+	/* Re-point the borrowed pointers at the copy's own objects. */
+	if (pol_store_resolve(d, &err) != 0) {
+		size_t j;
+
+		for (i = 0; i < d->npolicies; i++)
+			for (j = 0; j < d->policies[i].nrules; j++) {
+				d->policies[i].rules[j].filterlist = NULL;
+				d->policies[i].rules[j].filteraction = NULL;
+			}
+	}
+	return d;
+fail:
+	pol_store_free(d);
+	return NULL;
 }

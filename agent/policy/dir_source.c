@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "dir.h"
+#include "dir_conn.h"
 #include "dir_source.h"
 #include "from_ldap.h"
 #include "gpipsec.h"
@@ -34,15 +35,10 @@
 #define CACHE_MAX	(256u * 1024 * 1024)
 
 struct pol_dir_source {
-	struct dir_cfg		 ldap;
-	char			**uris;
-	size_t			 nuris;
-	/* DNS SRV discovery (no uris): this poll's URIs. */
-	char			*domain;
+	struct pol_dir_conn	 conn;	/* the settings, copied */
+	struct dir_cfg		 ldap;	/* this poll's (servers by DNS SRV) */
 	char			 srv_uris[DIR_SRV_MAX][DIR_SRV_URI];
 	const char		*srv_ptrs[DIR_SRV_MAX];
-	char			*ca_file, *keytab, *principal, *bind_dn;
-	struct pa_secret	*bind_pw;
 	char			*base, *computer_dn, *sam_account, *cache_path;
 	uint32_t		 min_poll, backoff_unit, backoff_min;
 	/* What is in force. */
@@ -87,7 +83,6 @@ int
 pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 {
 	struct pol_dir_source *d;
-	size_t i;
 
 	*out = NULL;
 	if (cfg->base == NULL || (cfg->computer_dn == NULL &&
@@ -96,38 +91,13 @@ pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 		return PA_E_INVAL;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return PA_E_NOMEM;
-	if (cfg->nuris == 0) {
-		if (sdup(cfg->domain, &d->domain) != 0)
-			goto fail;
-	} else if ((d->uris = calloc(cfg->nuris, sizeof(*d->uris))) == NULL)
-		goto fail;
-	for (i = 0; i < cfg->nuris; i++, d->nuris++)
-		if (sdup(cfg->uris[i], &d->uris[i]) != 0)
-			goto fail;
-	if (sdup(cfg->ca_file, &d->ca_file) != 0 ||
-	    sdup(cfg->keytab, &d->keytab) != 0 ||
-	    sdup(cfg->principal, &d->principal) != 0 ||
-	    sdup(cfg->bind_dn, &d->bind_dn) != 0 ||
+	if (pol_dir_conn_copy(cfg, &d->conn) != 0 ||
 	    sdup(cfg->base, &d->base) != 0 ||
 	    sdup(cfg->computer_dn, &d->computer_dn) != 0 ||
 	    sdup(cfg->sam_account, &d->sam_account) != 0 ||
 	    sdup(cfg->cache_path, &d->cache_path) != 0)
 		goto fail;
-	if (cfg->bind_pw != NULL &&
-	    (d->bind_pw = pa_secret_dup(cfg->bind_pw)) == NULL)
-		goto fail;
-	d->ldap.uris = (const char *const *)d->uris;
-	d->ldap.nuris = d->nuris;
-	d->ldap.starttls = cfg->starttls;
-	d->ldap.ca_file = d->ca_file;
-	d->ldap.bind = cfg->bind == POL_DIR_BIND_SIMPLE ? DIR_BIND_SIMPLE :
-	    DIR_BIND_GSSAPI;
-	d->ldap.bind_dn = d->bind_dn;
-	d->ldap.bind_pw = d->bind_pw;
-	d->ldap.client_keytab = d->keytab;
-	d->ldap.principal = d->principal;
-	d->ldap.insecure_plain = cfg->insecure_plain;
-	d->ldap.timeout_ms = cfg->timeout_ms;
+	d->ldap = d->conn.ldap;
 	d->min_poll = cfg->min_poll_sec ? cfg->min_poll_sec : 60;
 	d->backoff_unit = cfg->backoff_unit_sec ? cfg->backoff_unit_sec : 60;
 	*out = d;
@@ -142,13 +112,7 @@ pol_dir_free(struct pol_dir_source *d)
 {
 	if (d == NULL)
 		return;
-	pol_strv_free(d->uris, d->nuris);
-	free(d->domain);
-	free(d->ca_file);
-	free(d->keytab);
-	free(d->principal);
-	free(d->bind_dn);
-	pa_secret_free(d->bind_pw);
+	pol_dir_conn_clear(&d->conn);
 	free(d->base);
 	free(d->computer_dn);
 	free(d->sam_account);
@@ -234,125 +198,163 @@ read_one(struct dir *c, const char *dn, const char *const *attrs,
  * The DN of the assigned policy, or NULL (rc 0) when no GPO of this
  * computer carries an IPsec assignment.
  */
+/* The containers from a computer's parent up to the domain, read. */
+struct som_chain {
+	struct dir_result	**res;	/* each container's record (owned) */
+	struct pol_som		 *soms;	/* gPLink borrowed from res */
+	size_t			  n;
+};
+
+static void
+som_chain_free(struct som_chain *ch)
+{
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		dir_result_free(ch->res[i]);
+	free(ch->res);
+	free(ch->soms);
+}
+
+/* Read one more container (dn) at the end of the chain. */
 static int
-find_assignment(struct pol_dir_source *d, struct dir *c, char **policy_dn,
+som_chain_add(struct som_chain *ch, struct dir *c, const char *dn,
     struct pol_dir_status *st)
 {
-	const char *som_attrs[] = { "gPLink", "gPOptions", NULL };
-	const char *gpo_attrs[] = { "flags", NULL };
-	const char *ipsec_attrs[] = { "ipsecOwnersReference", "ipsecName",
-	    NULL };
-	struct dir_result **somres = NULL, *res = NULL;
-	struct pol_som *soms = NULL;
-	char *comp = NULL, *cur = NULL, *next, **gpos = NULL, *ipdn;
-	const char *ref, *fl;
-	size_t nsoms = 0, ngpos = 0, i;
+	static const char *const som_attrs[] = { "gPLink", "gPOptions", NULL };
+	struct dir_result **nr;
+	struct pol_som *ns;
+	const char *fl;
 	int rc;
 
-	*policy_dn = NULL;
-	if ((rc = find_computer(d, c, &comp, st)) != 0)
-		goto out;
-	/* The containers from the computer's parent up to the domain. */
+	if ((nr = realloc(ch->res, (ch->n + 1) * sizeof(*nr))) == NULL)
+		return PA_E_NOMEM;
+	ch->res = nr;
+	if ((ns = realloc(ch->soms, (ch->n + 1) * sizeof(*ns))) == NULL)
+		return PA_E_NOMEM;
+	ch->soms = ns;
+	if ((rc = read_one(c, dn, som_attrs,
+	    &ch->res[ch->n])) != 0) {
+		st_err(st, dn, "reading gPLink: %s", dir_error(c));
+		return rc;
+	}
+	ns = &ch->soms[ch->n];
+	ns->gplink = NULL;
+	ns->gpoptions = 0;
+	if (ch->res[ch->n] != NULL && ch->res[ch->n]->n == 1) {
+		ns->gplink = dir_record_str(&ch->res[ch->n]->recs[0], "gPLink");
+		if ((fl = dir_record_str(&ch->res[ch->n]->recs[0],
+		    "gPOptions")) != NULL)
+			ns->gpoptions = (unsigned)atoi(fl);
+	}
+	ch->n++;
+	return 0;
+}
+
+/* Read the containers from the computer comp's parent up to the domain. */
+static int
+som_chain_read(struct som_chain *ch, struct pol_dir_source *d,
+    struct dir *c, const char *comp, struct pol_dir_status *st)
+{
+	char *cur, *next;
+	int rc;
+
 	if ((cur = dir_dn_parent(comp)) == NULL) {
 		st_err(st, comp, "malformed computer DN");
-		rc = PA_E_FORMAT;
-		goto out;
+		return PA_E_FORMAT;
 	}
 	for (;;) {
-		struct dir_result **nr;
-		struct pol_som *ns;
-
 		if (*cur == '\0') {
 			st_err(st, comp, "the computer is not under %s",
 			    d->base);
 			rc = PA_E_FORMAT;
-			goto out;
+			break;
 		}
-		nr = realloc(somres, (nsoms + 1) * sizeof(*nr));
-		if (nr == NULL) {
-			rc = PA_E_NOMEM;
-			goto out;
-		}
-		somres = nr;
-		ns = realloc(soms, (nsoms + 1) * sizeof(*ns));
-		if (ns == NULL) {
-			rc = PA_E_NOMEM;
-			goto out;
-		}
-		soms = ns;
-		if ((rc = read_one(c, cur, som_attrs, &somres[nsoms])) != 0) {
-			st_err(st, cur, "reading gPLink: %s", dir_error(c));
-			goto out;
-		}
-		soms[nsoms].gplink = NULL;
-		soms[nsoms].gpoptions = 0;
-		if (somres[nsoms] != NULL && somres[nsoms]->n == 1) {
-			soms[nsoms].gplink = dir_record_str(
-			    &somres[nsoms]->recs[0], "gPLink");
-			if ((fl = dir_record_str(&somres[nsoms]->recs[0],
-			    "gPOptions")) != NULL)
-				soms[nsoms].gpoptions = (unsigned)atoi(fl);
-		}
-		nsoms++;
-		if (dir_dn_eq(cur, d->base))
+		if ((rc = som_chain_add(ch, c, cur, st)) != 0 ||
+		    dir_dn_eq(cur, d->base))
 			break;
 		if ((next = dir_dn_parent(cur)) == NULL) {
 			rc = PA_E_NOMEM;
-			goto out;
+			break;
 		}
 		free(cur);
 		cur = next;
 	}
-	if ((rc = pol_gpo_order(soms, nsoms, &gpos, &ngpos)) != 0) {
+	free(cur);
+	return rc;
+}
+
+/*
+ * The policy a GPO assigns: its IPSEC object's ipsecOwnersReference into
+ * *policy_dn (and st->gpo_dn), or none (*policy_dn stays NULL) when the
+ * link dangles, the GPO's computer part is off or it assigns no policy.
+ */
+static int
+gpo_policy(struct dir *c, const char *gpo, char **policy_dn,
+    struct pol_dir_status *st)
+{
+	static const char *const gpo_attrs[] = { "flags", NULL };
+	static const char *const ipsec_attrs[] = { "ipsecOwnersReference",
+	    "ipsecName", NULL };
+	struct dir_result *res = NULL;
+	const char *ref, *fl;
+	char *ipdn;
+	bool off;
+	int rc;
+
+	if ((rc = read_one(c, gpo, gpo_attrs, &res)) != 0) {
+		st_err(st, gpo, "reading the GPO: %s", dir_error(c));
+		return rc;
+	}
+	off = res == NULL || res->n != 1 ||
+	    ((fl = dir_record_str(&res->recs[0], "flags")) != NULL &&
+	    ((unsigned)atoi(fl) & POL_GPO_MACHINE_OFF));
+	dir_result_free(res);
+	res = NULL;
+	if (off)
+		return 0;	/* dangling link or computer part off */
+	if ((ipdn = pol_gpo_ipsec_dn(gpo)) == NULL)
+		return PA_E_NOMEM;
+	rc = read_one(c, ipdn, ipsec_attrs, &res);
+	free(ipdn);
+	if (rc != 0) {
+		st_err(st, gpo, "reading the IPsec assignment: %s",
+		    dir_error(c));
+		return rc;
+	}
+	if (res != NULL && res->n == 1 && (ref = dir_record_str(
+	    &res->recs[0], "ipsecOwnersReference")) != NULL) {
+		snprintf(st->gpo_dn, sizeof(st->gpo_dn), "%s", gpo);
+		if ((*policy_dn = strdup(ref)) == NULL)
+			rc = PA_E_NOMEM;
+	}
+	dir_result_free(res);
+	return rc;
+}
+
+static int
+find_assignment(struct pol_dir_source *d, struct dir *c, char **policy_dn,
+    struct pol_dir_status *st)
+{
+	struct som_chain ch;
+	char *comp = NULL, **gpos = NULL;
+	size_t ngpos = 0, i;
+	int rc;
+
+	*policy_dn = NULL;
+	memset(&ch, 0, sizeof(ch));
+	if ((rc = find_computer(d, c, &comp, st)) != 0 ||
+	    (rc = som_chain_read(&ch, d, c, comp, st)) != 0)
+		goto out;
+	if ((rc = pol_gpo_order(ch.soms, ch.n, &gpos, &ngpos)) != 0) {
 		st_err(st, comp, "malformed gPLink above the computer");
 		goto out;
 	}
-	for (i = 0; i < ngpos; i++) {
-		if ((rc = read_one(c, gpos[i], gpo_attrs, &res)) != 0) {
-			st_err(st, gpos[i], "reading the GPO: %s",
-			    dir_error(c));
-			goto out;
-		}
-		if (res == NULL || res->n != 1 ||
-		    ((fl = dir_record_str(&res->recs[0], "flags")) != NULL &&
-		    ((unsigned)atoi(fl) & POL_GPO_MACHINE_OFF))) {
-			dir_result_free(res);
-			res = NULL;
-			continue;	/* dangling link or computer part off */
-		}
-		dir_result_free(res);
-		res = NULL;
-		if ((ipdn = pol_gpo_ipsec_dn(gpos[i])) == NULL) {
-			rc = PA_E_NOMEM;
-			goto out;
-		}
-		rc = read_one(c, ipdn, ipsec_attrs, &res);
-		free(ipdn);
-		if (rc != 0) {
-			st_err(st, gpos[i], "reading the IPsec assignment: %s",
-			    dir_error(c));
-			goto out;
-		}
-		if (res != NULL && res->n == 1 && (ref = dir_record_str(
-		    &res->recs[0], "ipsecOwnersReference")) != NULL) {
-			snprintf(st->gpo_dn, sizeof(st->gpo_dn), "%s",
-			    gpos[i]);
-			if ((*policy_dn = strdup(ref)) == NULL)
-				rc = PA_E_NOMEM;
-			goto out;
-		}
-		dir_result_free(res);
-		res = NULL;
-	}
-	rc = 0;
+	for (i = 0; i < ngpos && rc == 0 && *policy_dn == NULL; i++)
+		rc = gpo_policy(c, gpos[i], policy_dn, st);
 out:
-	dir_result_free(res);
-	for (i = 0; i < nsoms; i++)
-		dir_result_free(somres[i]);
-	free(somres);
-	free(soms);
+	som_chain_free(&ch);
 	pol_strv_free(gpos, ngpos);
-	free(cur);
 	free(comp);
 	return rc;
 }
@@ -894,23 +896,98 @@ keep_current(struct pol_dir_source *d, struct pol_dir_status *st)
 static int
 discover(struct pol_dir_source *d, char *eb, size_t ec)
 {
-	size_t i, n;
 	int rc;
 
-	if (d->domain == NULL)
+	if (d->conn.domain == NULL)
 		return 0;
 	d->ldap.uris = NULL;
 	d->ldap.nuris = 0;
-	if ((rc = dir_srv_lookup(d->domain, d->srv_uris, DIR_SRV_MAX, &n, eb,
-	    ec)) != 0) {
+	if ((rc = pol_dir_conn_now(&d->conn, &d->ldap, d->srv_uris,
+	    d->srv_ptrs, eb, ec)) != 0)
 		log_warnx("directory: %s", eb);
+	return rc;
+}
+
+/* No GPO assigns a policy: local policy applies. */
+static void
+poll_unassigned(struct pol_dir_source *d, struct pol_dir_status *st)
+{
+	st->outcome = d->in_force ? POL_DIR_UNASSIGNED : POL_DIR_UNCHANGED;
+	if (d->in_force && d->cache_path != NULL)
+		(void)unlink(d->cache_path);
+	d->in_force = false;
+	d->from_cache = false;
+	d->have_bad = false;
+	memset(&d->cur, 0, sizeof(d->cur));
+	pol_gp_keep_free(d->keep);
+	d->keep = NULL;
+	d->backoff_min = 0;
+	st->next_poll_sec = next_interval(d, NULL);
+}
+
+/* The policy's stamps (fp) are those of the one in force or of one
+ * rejected: nothing to read. */
+static bool
+poll_unchanged(struct pol_dir_source *d, const uint8_t *fp,
+    struct pol_dir_status *st)
+{
+	if (!(d->in_force && !d->from_cache &&
+	    memcmp(fp, d->fp, sizeof(d->fp)) == 0) &&
+	    !(d->have_bad && memcmp(fp, d->bad_fp, sizeof(d->bad_fp)) == 0))
+		return false;
+	st->outcome = POL_DIR_UNCHANGED;
+	keep_current(d, st);
+	st->next_poll_sec = d->cur.next_poll_sec ? d->cur.next_poll_sec :
+	    next_interval(d, NULL);
+	return true;
+}
+
+/* One bad object rejects the policy (stamps fp); the old one stays. */
+static int
+poll_rejected(struct pol_dir_source *d, const uint8_t *fp,
+    struct pol_store **changed_out, struct pol_dir_status *st)
+{
+	int rc;
+
+	log_warnx("directory policy rejected: %s: %s", st->err.where,
+	    st->err.what);
+	st->outcome = POL_DIR_REJECTED;
+	d->have_bad = true;
+	memcpy(d->bad_fp, fp, sizeof(d->bad_fp));
+	st->policy_dn[0] = '\0';
+	st->next_poll_sec = next_interval(d, NULL);
+	/* At start the last good policy is the cached one. */
+	if ((rc = use_cache(d, changed_out, st)) != 0)
 		return rc;
-	}
-	for (i = 0; i < n; i++)
-		d->srv_ptrs[i] = d->srv_uris[i];
-	d->ldap.uris = d->srv_ptrs;
-	d->ldap.nuris = n;
+	if (st->outcome == POL_DIR_REJECTED)
+		keep_current(d, st);
 	return 0;
+}
+
+/* The policy s read from all (stamps fp) is in force now; keep is d's. */
+static void
+poll_applied(struct pol_dir_source *d, const struct dir_result *all,
+    const uint8_t *fp, const struct pol_store *s, struct pol_gp_keep *keep,
+    struct pol_dir_status *st)
+{
+	st->fetched = pa_wall_s();
+	st->changed = s->policies[0].changed;
+	if (s->policies[0].name != NULL)
+		snprintf(st->policy_name, sizeof(st->policy_name), "%s",
+		    s->policies[0].name);
+	st->outcome = POL_DIR_APPLIED;
+	st->in_force = true;
+	st->next_poll_sec = next_interval(d, s);
+	if (cache_write(d, all, st) != 0)
+		log_warnx("directory policy: cannot write the cache %s",
+		    d->cache_path);
+	memcpy(d->fp, fp, sizeof(d->fp));
+	d->have_bad = false;
+	d->in_force = true;
+	d->from_cache = false;
+	pol_gp_keep_free(d->keep);
+	d->keep = keep;
+	d->cur = *st;
 }
 
 int
@@ -938,20 +1015,7 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 	if ((rc = find_assignment(d, c, &policy_dn, st)) != 0)
 		goto unreachable;
 	if (policy_dn == NULL) {
-		/* No GPO assigns a policy: local policy applies. */
-		st->outcome = d->in_force ? POL_DIR_UNASSIGNED :
-		    POL_DIR_UNCHANGED;
-		if (d->in_force && d->cache_path != NULL)
-			(void)unlink(d->cache_path);
-		d->in_force = false;
-		d->from_cache = false;
-		d->have_bad = false;
-		memset(&d->cur, 0, sizeof(d->cur));
-		pol_gp_keep_free(d->keep);
-		d->keep = NULL;
-		d->backoff_min = 0;
-		st->next_poll_sec = next_interval(d, NULL);
-		rc = 0;
+		poll_unassigned(d, st);
 		goto out;
 	}
 	snprintf(st->policy_dn, sizeof(st->policy_dn), "%s", policy_dn);
@@ -966,16 +1030,8 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 	dir_result_free(all);
 	all = NULL;
 	d->backoff_min = 0;
-	if ((d->in_force && !d->from_cache &&
-	    memcmp(fp, d->fp, sizeof(fp)) == 0) ||
-	    (d->have_bad && memcmp(fp, d->bad_fp, sizeof(fp)) == 0)) {
-		st->outcome = POL_DIR_UNCHANGED;
-		keep_current(d, st);
-		st->next_poll_sec = d->cur.next_poll_sec ?
-		    d->cur.next_poll_sec : next_interval(d, NULL);
-		rc = 0;
+	if (poll_unchanged(d, fp, st))
 		goto out;
-	}
 	if ((rc = fetch_graph(c, policy_dn, true, &all)) != 0) {
 		st_err(st, policy_dn, "reading the policy: %s", dir_error(c));
 		goto unreachable;
@@ -988,45 +1044,14 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 		goto out;
 	}
 	if ((rc = pol_from_records(all, policy_dn, &s, keep, &st->err)) != 0) {
-		if (rc == PA_E_NOMEM)
-			goto out;
-		/* One bad object rejects the policy; the old one stays. */
-		log_warnx("directory policy rejected: %s: %s", st->err.where,
-		    st->err.what);
-		st->outcome = POL_DIR_REJECTED;
-		d->have_bad = true;
-		memcpy(d->bad_fp, fp, sizeof(fp));
-		st->policy_dn[0] = '\0';
-		st->next_poll_sec = next_interval(d, NULL);
-		/* At start the last good policy is the cached one. */
-		if ((rc = use_cache(d, changed_out, st)) != 0)
-			goto out;
-		if (st->outcome == POL_DIR_REJECTED)
-			keep_current(d, st);
+		if (rc != PA_E_NOMEM)
+			rc = poll_rejected(d, fp, changed_out, st);
 		goto out;
 	}
-	st->fetched = pa_wall_s();
-	st->changed = s->policies[0].changed;
-	if (s->policies[0].name != NULL)
-		snprintf(st->policy_name, sizeof(st->policy_name), "%s",
-		    s->policies[0].name);
-	st->outcome = POL_DIR_APPLIED;
-	st->in_force = true;
-	st->next_poll_sec = next_interval(d, s);
-	if (cache_write(d, all, st) != 0)
-		log_warnx("directory policy: cannot write the cache %s",
-		    d->cache_path);
-	memcpy(d->fp, fp, sizeof(fp));
-	d->have_bad = false;
-	d->in_force = true;
-	d->from_cache = false;
-	pol_gp_keep_free(d->keep);
-	d->keep = keep;
+	poll_applied(d, all, fp, s, keep, st);
 	keep = NULL;
-	d->cur = *st;
 	*changed_out = s;
 	s = NULL;
-	rc = 0;
 	goto out;
 unreachable:
 	if (rc == PA_E_NOMEM)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "pa_err.h"
+#include "store_ldif.h"
 
 struct dir_record;
 struct dir_result;
@@ -78,33 +79,7 @@ int	pol_from_records(const struct dir_result *recs, const char *policy_dn,
 	    struct pol_store **out, struct pol_gp_keep *keep,
 	    struct pol_err *err) PA_MUST_USE;
 
-/*
- * Directory-ready LDIF of one policy of a store (NULL = the assigned
- * one): the five object types with their ipsecData blobs and references,
- * in the order Active Directory accepts (objects first, then the
- * references by modify, as [MS-GPIPSEC] 3.1.5.5 writes them). keep (may
- * be NULL) gives the original blobs of objects read from a directory, so
- * an unchanged object is written byte for byte. With gpo set, also the
- * GPO (groupPolicyContainer) and its IPSEC assignment object; with
- * link_dn, a modify that REPLACES that container's gPLink with a link to
- * the GPO. *out is malloc'd LDIF text.
- */
-struct pol_ldif_opts {
-	const char		*base;		/* domain DN (DC=x,DC=y) */
-	const struct pa_guid	*gpo;		/* NULL = no assignment */
-	const char		*gpo_name;	/* displayName of the GPO */
-	const char		*link_dn;	/* NULL = no gPLink change */
-};
-
-int	pol_ldif_write(const struct pol_store *, const struct pol_policy *,
-	    const struct pol_gp_keep *, const struct pol_ldif_opts *,
-	    char **out, size_t *outlen, struct pol_err *) PA_MUST_USE;
-/*
- * Read such LDIF back: every ipsecPolicy in it (with its graph) into a new
- * store, none of them assigned. Errors name the object (DN) and reason.
- */
-int	pol_ldif_read(const char *text, size_t len, struct pol_store **out,
-	    struct pol_gp_keep *keep, struct pol_err *) PA_MUST_USE;
+/* pol_ldif_write() and pol_ldif_read(): store_ldif.h, included above. */
 
 /* The attributes to request for the IPsec objects (NULL-terminated). */
 extern const char *const pol_ldap_attrs[];

@@ -1,6 +1,7 @@
 /*
  * The policy model: ownership (new/free/copy), growth of the object
- * arrays, lookups and name tables. Validation lives in resolve.c.
+ * arrays, lookups and name tables. Validation, and pol_store_dup() (a copy
+ * re-pointed through pol_store_resolve()), live in check.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,49 +346,11 @@ fail:
 	return PA_E_NOMEM;
 }
 
-struct pol_store *
-pol_store_dup(const struct pol_store *s)
+void
+pol_err_set(struct pol_err *err, const char *where, const char *what)
 {
-	struct pol_store *d;
-	struct pol_err err;
-	size_t i;
-
-	if ((d = pol_store_new()) == NULL)
-		return NULL;
-	for (i = 0; i < s->npolicies; i++) {
-		struct pol_policy *p = pol_store_add_policy(d);
-
-		if (p == NULL || pol_policy_copy(p, &s->policies[i]) != 0)
-			goto fail;
-	}
-	for (i = 0; i < s->nfilterlists; i++) {
-		struct pol_filterlist *fl = pol_store_add_filterlist(d);
-
-		if (fl == NULL ||
-		    pol_filterlist_copy(fl, &s->filterlists[i]) != 0)
-			goto fail;
-	}
-	for (i = 0; i < s->nfilteractions; i++) {
-		struct pol_filteraction *fa = pol_store_add_filteraction(d);
-
-		if (fa == NULL ||
-		    pol_filteraction_copy(fa, &s->filteractions[i]) != 0)
-			goto fail;
-	}
-	/* Re-point the borrowed pointers at the copy's own objects. */
-	if (pol_store_resolve(d, &err) != 0) {
-		size_t j;
-
-		for (i = 0; i < d->npolicies; i++)
-			for (j = 0; j < d->policies[i].nrules; j++) {
-				d->policies[i].rules[j].filterlist = NULL;
-				d->policies[i].rules[j].filteraction = NULL;
-			}
-	}
-	return d;
-fail:
-	pol_store_free(d);
-	return NULL;
+	snprintf(err->where, sizeof(err->where), "%s", where ? where : "");
+	snprintf(err->what, sizeof(err->what), "%s", what ? what : "");
 }
 
 /* ---- growth ---- */

@@ -262,6 +262,8 @@ struct pol_err {
 	char	where[512];
 	char	what[512];
 };
+/* Set *err to where and what (NULL stands for ""), both truncated to fit. */
+void	pol_err_set(struct pol_err *, const char *where, const char *what);
 
 struct pol_store	*pol_store_new(void);
 void	pol_store_free(struct pol_store *);		/* NULL is a no-op */

@@ -328,18 +328,25 @@ null_policy_del(struct driver *d, const struct spd_id *id)
 	return 0;
 }
 
+/* flush() and clear() (recorded as op): every SA and filter gone. */
 static int
-null_flush(struct driver *d)
+null_empty(struct driver *d, enum null_op op)
 {
 	int rc;
 
-	if ((rc = null_enter(d, NULL_OP_FLUSH, NULL, NULL)) != 0)
+	if ((rc = null_enter(d, op, NULL, NULL)) != 0)
 		return rc;
 	while (d->nsas > 0)
 		null_sa_remove(d, d->nsas - 1);
 	d->npols = 0;
 	d->st.active_sas = 0;
 	return 0;
+}
+
+static int
+null_flush(struct driver *d)
+{
+	return null_empty(d, NULL_OP_FLUSH);
 }
 
 static int
@@ -412,15 +419,7 @@ null_dispatch(struct driver *d)
 static int
 null_clear(struct driver *d)
 {
-	int rc;
-
-	if ((rc = null_enter(d, NULL_OP_CLEAR, NULL, NULL)) != 0)
-		return rc;
-	while (d->nsas > 0)
-		null_sa_remove(d, d->nsas - 1);
-	d->npols = 0;
-	d->st.active_sas = 0;
-	return 0;
+	return null_empty(d, NULL_OP_CLEAR);
 }
 
 static int

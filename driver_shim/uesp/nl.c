@@ -97,25 +97,40 @@ uesp_nl_rule(bool add, int family, uint32_t mark, uint32_t table,
 	return uesp_nl_talk(nlh);
 }
 
-int
-uesp_nl_route(bool add, int family, unsigned ifindex, uint32_t table)
+/*
+ * A default route message of ours in table: RTM_NEWROUTE (with NLM_F_CREATE
+ * and addflags) or RTM_DELROUTE, scope and type as given; the caller adds
+ * what follows RTA_TABLE.
+ */
+static struct nlmsghdr *
+route_msg(char *buf, bool add, uint16_t addflags, int family, uint8_t scope,
+    uint8_t type, uint32_t table)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE |
-	    NLM_F_REPLACE : 0);
+	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | addflags : 0);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = 0;
 	rtm->rtm_table = RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_scope = RT_SCOPE_LINK;
-	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_scope = scope;
+	rtm->rtm_type = type;
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	return nlh;
+}
+
+int
+uesp_nl_route(bool add, int family, unsigned ifindex, uint32_t table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = route_msg(buf, add, NLM_F_REPLACE, family, RT_SCOPE_LINK,
+	    RTN_UNICAST, table);
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
 	return uesp_nl_talk(nlh);
 }
@@ -132,20 +147,9 @@ uesp_nl_unreach(bool add, bool excl, int family, uint32_t table)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE |
-	    (excl ? NLM_F_EXCL : NLM_F_REPLACE) : 0);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (uint8_t)family;
-	rtm->rtm_dst_len = 0;
-	rtm->rtm_table = RT_TABLE_UNSPEC;
-	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNREACHABLE;
-	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	nlh = route_msg(buf, add, excl ? NLM_F_EXCL : NLM_F_REPLACE, family,
+	    RT_SCOPE_UNIVERSE, RTN_UNREACHABLE, table);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, UESP_UNREACH_METRIC);
 	return uesp_nl_talk(nlh);
 }

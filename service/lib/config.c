@@ -124,6 +124,12 @@ const struct svc_config_key svc_config_keys[] = {
 	K("crl_check", "0|1|2", "1", "2", UINT, crl_check, RANGE(0, 2),
 	    MUST("0 (off), 1 (refuse what a CRL says is revoked) or 2 "
 	    "(refuse also when no valid CRL)")),
+	K("crl_fetch", "yes|no", "yes", "no", WORD, crl_fetch,
+	    BOOL("yes or no")),
+	K("crl_fetch_timeout", "1-300", "15", "5", UINT, crl_fetch_timeout,
+	    RANGE(1, 300), MUST("1 to 300 seconds")),
+	K("crl_retry", "5-86400", "300", "60", UINT, crl_retry,
+	    RANGE(5, 86400), MUST("5 to 86400 seconds")),
 	K("dpd", "5-3600", "30", "10", UINT, dpd_ms, RANGE(5, 3600),
 	    .mult = 1000, MUST("5 to 3600 seconds")),
 	K("dos_halfopen", "0-1000", "64", "100", UINT, dos_halfopen,
@@ -222,6 +228,9 @@ svc_config_defaults(struct svc_config *c)
 	c->stop_timeout_ms = 10000;
 	c->dos_halfopen = SVC_DOS_HALFOPEN;
 	c->crl_check = 1;
+	c->crl_fetch = true;
+	c->crl_fetch_timeout = 15;
+	c->crl_retry = 300;
 	c->log_level = 6;
 	c->drop_privileges = true;
 	snprintf(c->dir_keytab, sizeof(c->dir_keytab), "/etc/krb5.keytab");
@@ -613,9 +622,11 @@ svc_config_finish(struct svc_config *c, char *eb, size_t ec)
 		    "host's certificate and its private key)");
 		return PA_E_INVAL;
 	}
-	if (c->cert_file[0] != '\0' && c->ca_file[0] == '\0') {
+	if (c->cert_file[0] != '\0' && c->ca_file[0] == '\0' &&
+	    c->policy_source != AGENT_SRC_DIRECTORY) {
 		snprintf(eb, ec, "cert_file needs ca_file (the CA "
-		    "certificates peers' chains are verified against)");
+		    "certificates peers' chains are verified against) or "
+		    "policy_source = directory (the domain's enterprise CAs)");
 		return PA_E_INVAL;
 	}
 	if (c->oakley_log && c->oakley_log_path[0] == '\0') {

@@ -54,6 +54,9 @@ struct svc_config {
 	char			 ca_file[SVC_PATH_MAX];
 	char			 crl_file[SVC_PATH_MAX];	/* "" = none */
 	unsigned		 crl_check;	/* 0, 1 (default), 2 */
+	bool			 crl_fetch;	/* from distribution points */
+	unsigned		 crl_fetch_timeout;	/* seconds */
+	unsigned		 crl_retry;	/* seconds after a failed fetch */
 	unsigned		 dpd_ms;	/* 0 = engine default (30 s) */
 	unsigned		 natt_keepalive_ms;	/* 0 = engine default (20 s) */
 	unsigned		 dos_halfopen;	/* DoS-cookie mode; 0 = off */

@@ -182,6 +182,12 @@ agent_cfg_of(struct svc_daemon *d)
 	ac.ca_file = CFG_STR(d->cfg.ca_file);
 	ac.crl_file = CFG_STR(d->cfg.crl_file);
 	ac.crl_check = (uint8_t)d->cfg.crl_check;
+	snprintf(d->crl_cache, sizeof(d->crl_cache), "%s/crl",
+	    d->cfg.state_dir);
+	ac.crl_cache_dir = d->crl_cache;
+	ac.crl_fetch = d->cfg.crl_fetch;
+	ac.crl_fetch_timeout_s = d->cfg.crl_fetch_timeout;
+	ac.crl_retry_s = d->cfg.crl_retry;
 #undef CFG_STR
 	ac.dpd_ms = d->cfg.dpd_ms;
 	ac.natt_keepalive_ms = d->cfg.natt_keepalive_ms;

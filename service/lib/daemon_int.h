@@ -63,6 +63,7 @@ struct svc_daemon {
 	char			 stop_reason[128];
 	/* <state_dir>/krb5cc_ike: our Kerberos tickets between runs. */
 	char			 krb_ccache[SVC_PATH_MAX + 16];
+	char			 crl_cache[SVC_PATH_MAX + 8];	/* <state_dir>/crl */
 	bool			 stop_clear;	/* stop "in clear" */
 };
 

@@ -244,6 +244,9 @@ svc_reload(struct svc_daemon *d, char *eb, size_t ec)
 	    strcmp(nc.ca_file, d->cfg.ca_file) != 0 ||
 	    strcmp(nc.crl_file, d->cfg.crl_file) != 0 ||
 	    nc.crl_check != d->cfg.crl_check ||
+	    nc.crl_fetch != d->cfg.crl_fetch ||
+	    nc.crl_fetch_timeout != d->cfg.crl_fetch_timeout ||
+	    nc.crl_retry != d->cfg.crl_retry ||
 	    nc.dpd_ms != d->cfg.dpd_ms ||
 	    nc.natt_keepalive_ms != d->cfg.natt_keepalive_ms ||
 	    nc.dos_halfopen != d->cfg.dos_halfopen ||

@@ -79,3 +79,16 @@ add_test(NAME e2e_gateway COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/gateway.sh)
 set_tests_properties(e2e_gateway PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# CRLs from the certificates' distribution points (HTTP), the cache, the
+# refresh that ends a revoked peer's SAs, levels 1 and 2 (issue 22).
+add_test(NAME e2e_crl_fetch COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/crl_fetch.sh)
+set_tests_properties(e2e_crl_fetch PROPERTIES LABELS integration
+	TIMEOUT 300 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# CRLs at ldap:// distribution points (AD CS style) in a real slapd, read
+# with the policy source's bind (issue 22).
+add_test(NAME e2e_crl_ldap COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/crl_ldap.sh
+	$<TARGET_FILE:svc_mkldif>)
+set_tests_properties(e2e_crl_ldap PROPERTIES LABELS integration
+	TIMEOUT 240 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

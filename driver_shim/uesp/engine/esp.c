@@ -158,98 +158,169 @@ uesp_l4_refresh(struct wr *w, uint8_t family, uint8_t nh)
 	return wr_patch_u16(w, hl + coff, c);
 }
 
-int
-uesp_esp_in(struct uesp_sa *sa, const struct uesp_rx *rx, struct wr *w,
-    enum drv_drop_reason *why)
+/* An inbound ESP packet's parts (RFC 4303 2), borrowed from the packet. */
+struct esp_parts {
+	struct pa_bytes	 hdr8;		/* SPI and sequence number */
+	struct pa_bytes	 iv, ct, icv;
+	uint32_t	 seq;
+};
+
+/*
+ * Cut an inbound packet into its parts; a sequence number the replay
+ * window refuses stops here. *why is set for the drop on failure.
+ */
+static int
+esp_in_parts(struct uesp_sa *sa, const struct uesp_rx *rx,
+    struct esp_parts *e, enum drv_drop_reason *why)
 {
-	struct rd r, h, t;
-	struct pa_bytes hdr8, iv, ct, icvb, authed;
-	uint8_t icv[UESP_ICV_MAX], tag[16], padlen, nh, b, *pt, *proto;
-	uint32_t spi, seq;
-	size_t ct_len, pt_off, dlen, i;
+	struct rd r, h;
+	uint32_t spi;
+	size_t ct_len;
 	int rc;
 
 	*why = DRV_DROP_SYNTAX;
 	rd_init(&r, rx->payload.p, rx->payload.len);
-	if ((rc = rd_bytes(&r, 8, &hdr8)) != 0)
+	if ((rc = rd_bytes(&r, 8, &e->hdr8)) != 0)
 		return rc;
-	rd_init(&h, hdr8.p, hdr8.len);
-	if ((rc = rd_u32(&h, &spi)) != 0 || (rc = rd_u32(&h, &seq)) != 0)
+	rd_init(&h, e->hdr8.p, e->hdr8.len);
+	if ((rc = rd_u32(&h, &spi)) != 0 || (rc = rd_u32(&h, &e->seq)) != 0)
 		return rc;
-	if (!uesp_replay_check(sa, seq)) {
+	if (!uesp_replay_check(sa, e->seq)) {
 		*why = DRV_DROP_REPLAY;
 		atomic_fetch_add(&sa->replay_drops, 1);
 		return PA_E_VERIFY;
 	}
 	*why = DRV_DROP_DECRYPT;
-	if ((rc = rd_bytes(&r, sa->iv_len, &iv)) != 0)
+	if ((rc = rd_bytes(&r, sa->iv_len, &e->iv)) != 0)
 		return rc;
 	if (rd_left(&r) < sa->icv_len + 2) {
 		atomic_fetch_add(&sa->decrypt_drops, 1);
 		return PA_E_SHORT;
 	}
 	ct_len = rd_left(&r) - sa->icv_len;
-	if ((rc = rd_bytes(&r, ct_len, &ct)) != 0 ||
-	    (rc = rd_bytes(&r, sa->icv_len, &icvb)) != 0)
+	if ((rc = rd_bytes(&r, ct_len, &e->ct)) != 0 ||
+	    (rc = rd_bytes(&r, sa->icv_len, &e->icv)) != 0)
 		return rc;
 	if (ct_len % sa->block != 0) {
 		atomic_fetch_add(&sa->decrypt_drops, 1);
 		return PA_E_FORMAT;
 	}
-	if (sa->mctx != NULL) {
-		rd_init(&h, rx->payload.p, rx->payload.len);
-		if ((rc = rd_bytes(&h, 8 + sa->iv_len + ct_len, &authed)) != 0 ||
-		    (rc = uesp_sa_icv(sa, authed.p, authed.len, NULL, 0, NULL,
-		    0, icv)) != 0)
-			return rc;
-		if (CRYPTO_memcmp(icv, icvb.p, sa->icv_len) != 0) {
-			*why = DRV_DROP_ICV;
-			atomic_fetch_add(&sa->auth_drops, 1);
-			return PA_E_VERIFY;
-		}
-	}
-	if (sa->p.mode == DRV_MODE_TRANSPORT &&
-	    (rc = uesp_ip_hdr(w, &rx->src, &rx->dst, 0, rx->ip_id, rx->tos,
-	    rx->ttl)) != 0)
+	return 0;
+}
+
+/* The ICV of a non-AEAD SA over SPI, sequence number, IV and ciphertext. */
+static int
+esp_in_icv(struct uesp_sa *sa, const struct uesp_rx *rx,
+    const struct esp_parts *e, enum drv_drop_reason *why)
+{
+	uint8_t icv[UESP_ICV_MAX];
+	struct pa_bytes authed;
+	struct rd h;
+	int rc;
+
+	rd_init(&h, rx->payload.p, rx->payload.len);
+	if ((rc = rd_bytes(&h, 8 + sa->iv_len + e->ct.len, &authed)) != 0 ||
+	    (rc = uesp_sa_icv(sa, authed.p, authed.len, NULL, 0, NULL, 0,
+	    icv)) != 0)
 		return rc;
-	if ((rc = wr_reserve(w, ct_len, &pt_off)) != 0 ||
-	    (pt = uesp_wr_at(w, pt_off, ct_len)) == NULL)
-		return rc != 0 ? rc : PA_E_NOSPACE;
-	if (sa->aead)
-		memcpy(tag, icvb.p, 16);
-	rc = uesp_sa_cipher(sa, iv.p, hdr8.p, 8, ct.p, pt, ct_len,
-	    sa->aead ? tag : NULL);
-	if (rc == PA_E_VERIFY) {
+	if (CRYPTO_memcmp(icv, e->icv.p, sa->icv_len) != 0) {
 		*why = DRV_DROP_ICV;
 		atomic_fetch_add(&sa->auth_drops, 1);
-		return rc;
+		return PA_E_VERIFY;
 	}
-	if (rc != 0)
-		return rc;
-	/* Trailer: padding 1, 2, 3, ..., pad length, next header. */
+	return 0;
+}
+
+/*
+ * The trailer of the plaintext pt (ct_len bytes): padding 1, 2, 3, ...,
+ * pad length, next header. *dlen is the length of the data before it.
+ */
+static int
+esp_in_trailer(struct uesp_sa *sa, const uint8_t *pt, size_t ct_len,
+    size_t *dlen, uint8_t *nh)
+{
+	struct rd t;
+	uint8_t padlen, b;
+	size_t i;
+	int rc;
+
 	rd_init(&t, pt, ct_len);
 	if (ct_len < 2 || (rc = rd_skip(&t, ct_len - 2)) != 0 ||
-	    (rc = rd_u8(&t, &padlen)) != 0 || (rc = rd_u8(&t, &nh)) != 0 ||
+	    (rc = rd_u8(&t, &padlen)) != 0 || (rc = rd_u8(&t, nh)) != 0 ||
 	    (size_t)padlen + 2 > ct_len) {
 		atomic_fetch_add(&sa->decrypt_drops, 1);
 		return PA_E_FORMAT;
 	}
-	dlen = ct_len - 2 - padlen;
+	*dlen = ct_len - 2 - padlen;
 	rd_init(&t, pt, ct_len);
-	if ((rc = rd_skip(&t, dlen)) != 0)
+	if ((rc = rd_skip(&t, *dlen)) != 0)
 		return rc;
 	for (i = 1; i <= padlen; i++)
 		if (rd_u8(&t, &b) != 0 || b != (uint8_t)i) {
 			atomic_fetch_add(&sa->decrypt_drops, 1);
 			return PA_E_FORMAT;
 		}
+	return 0;
+}
+
+/* Transport mode: the IP header written before the data gets its
+ * protocol, lengths and checksums. */
+static int
+esp_in_transport(struct uesp_sa *sa, const struct uesp_rx *rx, struct wr *w,
+    uint8_t nh)
+{
+	uint8_t *proto;
+	int rc;
+
+	if ((proto = uesp_wr_at(w, rx->src.family == AF_INET ? 9 : 6, 1)) ==
+	    NULL)
+		return PA_E_SHORT;
+	*proto = nh;
+	if ((rc = uesp_ip_finish(w, rx->src.family)) != 0)
+		return rc;
+	if (sa->p.encap_sport != 0 || sa->p.encap_dport != 0)
+		return uesp_l4_refresh(w, rx->src.family, nh);
+	return 0;
+}
+
+int
+uesp_esp_in(struct uesp_sa *sa, const struct uesp_rx *rx, struct wr *w,
+    enum drv_drop_reason *why)
+{
+	struct esp_parts e;
+	uint8_t tag[16], nh, *pt;
+	size_t pt_off, dlen;
+	int rc;
+
+	if ((rc = esp_in_parts(sa, rx, &e, why)) != 0 ||
+	    (sa->mctx != NULL && (rc = esp_in_icv(sa, rx, &e, why)) != 0))
+		return rc;
+	if (sa->p.mode == DRV_MODE_TRANSPORT &&
+	    (rc = uesp_ip_hdr(w, &rx->src, &rx->dst, 0, rx->ip_id, rx->tos,
+	    rx->ttl)) != 0)
+		return rc;
+	if ((rc = wr_reserve(w, e.ct.len, &pt_off)) != 0 ||
+	    (pt = uesp_wr_at(w, pt_off, e.ct.len)) == NULL)
+		return rc != 0 ? rc : PA_E_NOSPACE;
+	if (sa->aead)
+		memcpy(tag, e.icv.p, 16);
+	rc = uesp_sa_cipher(sa, e.iv.p, e.hdr8.p, 8, e.ct.p, pt, e.ct.len,
+	    sa->aead ? tag : NULL);
+	if (rc == PA_E_VERIFY) {
+		*why = DRV_DROP_ICV;
+		atomic_fetch_add(&sa->auth_drops, 1);
+		return rc;
+	}
+	if (rc != 0 || (rc = esp_in_trailer(sa, pt, e.ct.len, &dlen,
+	    &nh)) != 0)
+		return rc;
 	*why = DRV_DROP_SYNTAX;
 	if (nh != 59 && sa->p.mode == DRV_MODE_TUNNEL &&
 	    (dlen == 0 || (nh != IPPROTO_IPIP && nh != IPPROTO_IPV6) ||
 	    (pt[0] >> 4) != (nh == IPPROTO_IPIP ? 4 : 6)))
 		return PA_E_FORMAT;
 	/* Only a packet that passed every check moves the window. */
-	if (!uesp_replay_update(sa, seq)) {
+	if (!uesp_replay_update(sa, e.seq)) {
 		*why = DRV_DROP_REPLAY;
 		atomic_fetch_add(&sa->replay_drops, 1);
 		return PA_E_VERIFY;
@@ -260,13 +331,5 @@ uesp_esp_in(struct uesp_sa *sa, const struct uesp_rx *rx, struct wr *w,
 	w->len = pt_off + dlen;
 	if (sa->p.mode == DRV_MODE_TUNNEL)
 		return 0;
-	if ((proto = uesp_wr_at(w, rx->src.family == AF_INET ? 9 : 6, 1)) ==
-	    NULL)
-		return PA_E_SHORT;
-	*proto = nh;
-	if ((rc = uesp_ip_finish(w, rx->src.family)) != 0)
-		return rc;
-	if (sa->p.encap_sport != 0 || sa->p.encap_dport != 0)
-		return uesp_l4_refresh(w, rx->src.family, nh);
-	return 0;
+	return esp_in_transport(sa, rx, w, nh);
 }
