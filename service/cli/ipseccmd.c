@@ -763,87 +763,112 @@ events_setup_keys(struct cli *c, uint64_t interval, bool force)
 	return CMD_EXIT_OK;
 }
 
-static int
-cmd_events(struct cli *c, int argc, char **argv)
-{
-	const char *file = NULL, *key = NULL;
-	uint64_t interval = SVC_SEAL_INTERVAL_S;
-	bool setup = false, force = false;
-	json_t *args, *res;
-	int64_t since = 0;
-	long id = 0, max = 0;
-	bool verify = false;
-	char *end;
-	int i, rc;
+/* What `ipseccmd events` was asked. */
+struct events_opts {
+	const char	*file, *key;
+	uint64_t	 interval;
+	bool		 setup, force, verify;
+	int64_t		 since;
+	long		 id, max;
+};
 
+/* The options of events into o; -1 on anything it does not take. */
+static int
+events_args(struct cli *c, int argc, char **argv, struct events_opts *o)
+{
+	char *end;
+	long v;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->interval = SVC_SEAL_INTERVAL_S;
 	for (i = 1; i < argc; i++) {
+		bool more = i + 1 < argc;
+
 		if (strcmp(argv[i], "--verify") == 0)
-			verify = true;
+			o->verify = true;
 		else if (strcmp(argv[i], "--json") == 0)
 			c->json = true;
-		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
-			id = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || id <= 0 || id > 65535)
-				goto bad;
-		} else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
-			max = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || max <= 0 || max > 100000)
-				goto bad;
-		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
-			if (parse_since(argv[++i], &since) != 0)
-				goto bad;
-		} else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc)
-			file = argv[++i];
-		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
-			key = argv[++i];
+		else if (strcmp(argv[i], "--id") == 0 && more) {
+			o->id = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || o->id <= 0 || o->id > 65535)
+				return -1;
+		} else if (strcmp(argv[i], "--max") == 0 && more) {
+			o->max = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || o->max <= 0 || o->max > 100000)
+				return -1;
+		} else if (strcmp(argv[i], "--since") == 0 && more) {
+			if (parse_since(argv[++i], &o->since) != 0)
+				return -1;
+		} else if (strcmp(argv[i], "--file") == 0 && more)
+			o->file = argv[++i];
+		else if (strcmp(argv[i], "--key") == 0 && more)
+			o->key = argv[++i];
 		else if (strcmp(argv[i], "--setup-keys") == 0)
-			setup = true;
+			o->setup = true;
 		else if (strcmp(argv[i], "--force") == 0)
-			force = true;
-		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
-			long v = strtol(argv[++i], &end, 10);
-
+			o->force = true;
+		else if (strcmp(argv[i], "--interval") == 0 && more) {
+			v = strtol(argv[++i], &end, 10);
 			if (*end != '\0' || v < 10 || v > 7 * 86400)
-				goto bad;
-			interval = (uint64_t)v;
+				return -1;
+			o->interval = (uint64_t)v;
 		} else
-			goto bad;
+			return -1;
 	}
-	if (setup)
-		return events_setup_keys(c, interval, force);
-	if (key != NULL && !verify)
-		goto bad;
-	if (file != NULL)
-		return events_local(c, file, (int)id, since, max, verify, key);
+	return o->key != NULL && !o->verify && !o->setup ? -1 : 0;
+}
+
+/* events through the daemon, or from the configured file without one. */
+static int
+events_daemon(struct cli *c, const struct events_opts *o)
+{
+	json_t *args, *res;
+	int rc;
+
 	if ((args = json_object()) == NULL)
 		return CMD_EXIT_FAIL;
-	if (id != 0)
-		json_object_set_new(args, "id", json_integer(id));
-	if (since != 0)
-		json_object_set_new(args, "since", json_integer(since));
-	if (max != 0)
-		json_object_set_new(args, "max", json_integer(max));
-	if (verify)
+	if (o->id != 0)
+		json_object_set_new(args, "id", json_integer(o->id));
+	if (o->since != 0)
+		json_object_set_new(args, "since", json_integer(o->since));
+	if (o->max != 0)
+		json_object_set_new(args, "max", json_integer(o->max));
+	if (o->verify)
 		json_object_set_new(args, "verify", json_true());
-	if (key != NULL)
-		json_object_set_new(args, "key", json_string(key));
+	if (o->key != NULL)
+		json_object_set_new(args, "key", json_string(o->key));
 	if ((rc = cli_request(c, "events", args, (void **)&res)) != 0) {
 		/* No daemon: read the configured file directly. */
 		if (rc == CMD_EXIT_NOTRUNNING && c->cfg.audit_file[0] != '\0') {
 			fprintf(stderr, "ipseccmd: reading %s directly\n",
 			    c->cfg.audit_file);
-			return events_local(c, c->cfg.audit_file, (int)id,
-			    since, max, verify, key);
+			return events_local(c, c->cfg.audit_file, (int)o->id,
+			    o->since, o->max, o->verify, o->key);
 		}
 		return rc;
 	}
-	return events_show(c, res, verify);
-bad:
-	fprintf(stderr, "usage: ipseccmd events [--id N] [--since T] "
-	    "[--max N] [--json] [--verify [--key KEY]] [--file PATH]\n"
-	    "       ipseccmd events --setup-keys [--interval SECONDS] "
-	    "[--force]\n");
-	return CMD_EXIT_USAGE;
+	return events_show(c, res, o->verify);
+}
+
+static int
+cmd_events(struct cli *c, int argc, char **argv)
+{
+	struct events_opts o;
+
+	if (events_args(c, argc, argv, &o) != 0) {
+		fprintf(stderr, "usage: ipseccmd events [--id N] [--since T] "
+		    "[--max N] [--json] [--verify [--key KEY]] [--file PATH]\n"
+		    "       ipseccmd events --setup-keys [--interval SECONDS] "
+		    "[--force]\n");
+		return CMD_EXIT_USAGE;
+	}
+	if (o.setup)
+		return events_setup_keys(c, o.interval, o.force);
+	if (o.file != NULL)
+		return events_local(c, o.file, (int)o.id, o.since, o.max,
+		    o.verify, o.key);
+	return events_daemon(c, &o);
 }
 
 static int

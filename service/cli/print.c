@@ -208,46 +208,60 @@ print_filters(void *res)
 		    " (dynamic)" : "");
 }
 
+/* "TITLE: N", then each element of the array res[key] by row(). */
+static void
+print_rows(void *res, const char *key, const char *title,
+    void (*row)(json_t *))
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(print_count(res, key, title), i, v)
+		row(v);
+}
+
+static void
+mmsa_row(json_t *v)
+{
+	printf("  %s -> %s  %s/%s  %s-%s-%lld  auth %s  peer id %s  "
+	    "QMs %lld\n", s_of(v, "local"), s_of(v, "peer"),
+	    s_of(v, "cookie_i"), s_of(v, "cookie_r"), s_of(v, "cipher"),
+	    s_of(v, "hash"), i_of(v, "dh_group"), s_of(v, "auth"),
+	    s_of(v, "peer_id"), i_of(v, "qm_count"));
+	printf("    age %llds  expires in %llds\n", i_of(v, "age_sec"),
+	    i_of(v, "expires_in_sec"));
+}
+
 void
 print_mmsas(void *res)
 {
-	json_t *a = print_count(res, "mmsas", "Main Mode SAs"), *v;
-	size_t i;
+	print_rows(res, "mmsas", "Main Mode SAs", mmsa_row);
+}
 
-	json_array_foreach(a, i, v) {
-		printf("  %s -> %s  %s/%s  %s-%s-%lld  auth %s  peer id %s  "
-		    "QMs %lld\n", s_of(v, "local"), s_of(v, "peer"),
-		    s_of(v, "cookie_i"), s_of(v, "cookie_r"), s_of(v, "cipher"),
-		    s_of(v, "hash"), i_of(v, "dh_group"), s_of(v, "auth"),
-		    s_of(v, "peer_id"), i_of(v, "qm_count"));
-		printf("    age %llds  expires in %llds\n", i_of(v, "age_sec"),
-		    i_of(v, "expires_in_sec"));
-	}
+static void
+qmsa_row(json_t *v)
+{
+	printf("  %s <-> %s  %s -> %s %s  %s%s %s/%s  spi in 0x%08llx "
+	    "out 0x%08llx  %s\n", s_of(v, "local"), s_of(v, "peer"),
+	    s_of(v, "src"), s_of(v, "dst"), s_of(v, "proto"),
+	    json_is_true(json_object_get(v, "ah")) ? "AH " : "",
+	    json_is_true(json_object_get(v, "esp")) ? "ESP" : "",
+	    s_of(v, "esp_cipher"), s_of(v, "esp_integ"),
+	    (unsigned long long)i_of(v, "spi_in"),
+	    (unsigned long long)i_of(v, "spi_out"),
+	    json_is_true(json_object_get(v, "tunnel")) ? "tunnel" :
+	    "transport");
+	printf("    in %lld bytes %lld packets  out %lld bytes %lld "
+	    "packets  age %llds  rekey in %llds\n", i_of(v, "bytes_in"),
+	    i_of(v, "packets_in"), i_of(v, "bytes_out"),
+	    i_of(v, "packets_out"), i_of(v, "age_sec"),
+	    i_of(v, "rekey_in_sec"));
 }
 
 void
 print_qmsas(void *res)
 {
-	json_t *a = print_count(res, "qmsas", "Quick Mode SAs"), *v;
-	size_t i;
-
-	json_array_foreach(a, i, v) {
-		printf("  %s <-> %s  %s -> %s %s  %s%s %s/%s  spi in 0x%08llx "
-		    "out 0x%08llx  %s\n", s_of(v, "local"), s_of(v, "peer"),
-		    s_of(v, "src"), s_of(v, "dst"), s_of(v, "proto"),
-		    json_is_true(json_object_get(v, "ah")) ? "AH " : "",
-		    json_is_true(json_object_get(v, "esp")) ? "ESP" : "",
-		    s_of(v, "esp_cipher"), s_of(v, "esp_integ"),
-		    (unsigned long long)i_of(v, "spi_in"),
-		    (unsigned long long)i_of(v, "spi_out"),
-		    json_is_true(json_object_get(v, "tunnel")) ? "tunnel" :
-		    "transport");
-		printf("    in %lld bytes %lld packets  out %lld bytes %lld "
-		    "packets  age %llds  rekey in %llds\n", i_of(v, "bytes_in"),
-		    i_of(v, "packets_in"), i_of(v, "bytes_out"),
-		    i_of(v, "packets_out"), i_of(v, "age_sec"),
-		    i_of(v, "rekey_in_sec"));
-	}
+	print_rows(res, "qmsas", "Quick Mode SAs", qmsa_row);
 }
 
 static void

@@ -208,6 +208,149 @@ epoch_end_text(const struct svc_seal_vkey *k, uint64_t e, char *out,
 	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Where check_seals() is in the chain. */
+struct seal_walk {
+	const struct svc_seal_vkey *k;
+	const struct rec_meta	*first;	/* the first sealed record */
+	const struct rec_meta	*ps;	/* the sealed record before */
+	uint64_t		 e_now;	/* the epoch now */
+	uint64_t		 kep;	/* the epoch key is of */
+	uint8_t			 key[SVC_SEAL_KEY_LEN];
+};
+
+/* One record m (of file f) after sealing began, as check_seals() says. */
+static bool
+seal_ok(struct seal_walk *w, const struct rec_meta *m, const char *f,
+    struct svc_verify *out)
+{
+	const struct rec_meta *first = w->first;
+	char mac[SVC_SEAL_HEX];
+
+	if (!m->sealed) {
+		vfail(out, "%s:%u: ALTERED: record seq %llu is "
+		    "not sealed, although sealing began at seq "
+		    "%llu", f, m->line,
+		    (unsigned long long)m->seq,
+		    (unsigned long long)first->seq);
+		return false;
+	}
+	if (m->id == AUDIT_CHAIN_BROKEN) {
+		vfail(out, "%s:%u: REMOVED: at seq %llu the service "
+		    "found its chain did not reach what it had sealed "
+		    "(records removed or the file replaced while it "
+		    "was stopped)", f, m->line,
+		    (unsigned long long)m->seq);
+		return false;
+	}
+	if (m->epoch > w->e_now + 1) {
+		vfail(out, "%s:%u: ALTERED: record seq %llu is sealed "
+		    "in epoch %llu, which has not begun (now %llu)", f,
+		    m->line, (unsigned long long)m->seq,
+		    (unsigned long long)m->epoch,
+		    (unsigned long long)w->e_now);
+		return false;
+	}
+	if (w->ps != NULL && m->epoch < w->ps->epoch) {
+		vfail(out, "%s:%u: ALTERED: record seq %llu is sealed "
+		    "in epoch %llu, before the record ahead of it "
+		    "(epoch %llu)", f, m->line,
+		    (unsigned long long)m->seq,
+		    (unsigned long long)m->epoch,
+		    (unsigned long long)w->ps->epoch);
+		return false;
+	}
+	if (w->ps != NULL && m->epoch == w->ps->epoch && w->ps->close != 0) {
+		vfail(out, "%s:%u: ALTERED: record seq %llu follows the "
+		    "seal of its own epoch %llu", f, m->line,
+		    (unsigned long long)m->seq,
+		    (unsigned long long)m->epoch);
+		return false;
+	}
+	if (w->ps != NULL && m->epoch > w->ps->epoch && w->ps->close == 0) {
+		vfail(out, "%s:%u: REMOVED: epoch %llu has no seal "
+		    "record: records after seq %llu were removed or "
+		    "replaced (the next record, seq %llu, is sealed in "
+		    "epoch %llu)", f, m->line,
+		    (unsigned long long)w->ps->epoch,
+		    (unsigned long long)w->ps->seq,
+		    (unsigned long long)m->seq,
+		    (unsigned long long)m->epoch);
+		return false;
+	}
+	if (w->ps != NULL && m->epoch > w->ps->epoch &&
+	    w->ps->close == CLOSE_NEXT && w->ps->next != m->epoch) {
+		vfail(out, "%s:%u: REMOVED: the seal of epoch %llu "
+		    "names epoch %llu as the next, but record seq %llu "
+		    "is sealed in epoch %llu: records were removed",
+		    f, m->line, (unsigned long long)w->ps->epoch,
+		    (unsigned long long)w->ps->next,
+		    (unsigned long long)m->seq,
+		    (unsigned long long)m->epoch);
+		return false;
+	}
+	if (svc_seal_key_at(w->k, m->epoch, w->key, &w->kep) != 0 ||
+	    svc_seal_mac(w->key, m->hash, mac) != 0) {
+		vfail(out, "%s:%u: cannot compute the seal", f,
+		    m->line);
+		return false;
+	}
+	if (CRYPTO_memcmp(mac, m->seal, 64) != 0) {
+		vfail(out, "%s:%u: ALTERED: record seq %llu does not "
+		    "carry a valid seal of epoch %llu: it was written "
+		    "or rewritten without that epoch's key", f,
+		    m->line, (unsigned long long)m->seq,
+		    (unsigned long long)m->epoch);
+		return false;
+	}
+	return true;
+}
+
+/* After the last record: the newest epoch is sealed or still running. */
+static bool
+seal_end_ok(const struct chain *c, const struct seal_walk *w,
+    uint64_t now_ms, struct svc_verify *out)
+{
+	char when[32];
+
+	if (w->ps == NULL) {
+		epoch_end_text(w->k, 0, when, sizeof(when));
+		if (w->e_now == 0) {
+			snprintf(out->seal_note, sizeof(out->seal_note),
+			    "no sealed record yet");
+			return true;
+		}
+		vfail(out, "%s: REMOVED: no record is sealed, although the "
+		    "key's first epoch ended at %s: the sealed records were "
+		    "removed, or the service has not started since sealing "
+		    "was set up", c->names[c->nnames - 1], when);
+		return false;
+	}
+	if (w->ps->close != CLOSE_STOP) {
+		uint64_t open_e = w->ps->close == CLOSE_NEXT ? w->ps->next :
+		    w->ps->epoch;
+		uint64_t grace = svc_seal_epoch_of(w->k->start_s,
+		    w->k->interval_s, now_ms > 120000 ? now_ms - 120000 : 0);
+
+		if (grace > open_e) {
+			epoch_end_text(w->k, open_e, when, sizeof(when));
+			vfail(out, "%s:%u: REMOVED: the chain ends in epoch "
+			    "%llu (it ended at %s) without its seal: records "
+			    "after seq %llu were removed, or the service died "
+			    "and has not run since", c->names[w->ps->file],
+			    w->ps->line, (unsigned long long)open_e, when,
+			    (unsigned long long)w->ps->seq);
+			return false;
+		}
+	}
+	snprintf(out->seal_note, sizeof(out->seal_note), "seals valid from "
+	    "seq %llu (epochs %llu to %llu)%s",
+	    (unsigned long long)w->first->seq,
+	    (unsigned long long)w->first->epoch,
+	    (unsigned long long)w->ps->epoch, w->ps->close == CLOSE_STOP ? ", "
+	    "sealed at the stop" : "");
+	return true;
+}
+
 /*
  * With the verification key: every record from the first sealed one on is
  * sealed with the key of its epoch, epochs never go back, and an epoch
@@ -218,139 +361,136 @@ static bool
 check_seals(struct chain *c, const struct svc_seal_vkey *k, uint64_t now_ms,
     struct svc_verify *out)
 {
-	const struct rec_meta *ps = NULL, *first = NULL;
-	uint8_t key[SVC_SEAL_KEY_LEN];
-	uint64_t kep = UINT64_MAX;
-	uint64_t e_now = svc_seal_epoch_of(k->start_s, k->interval_s, now_ms);
-	char mac[SVC_SEAL_HEX], when[32];
+	struct seal_walk w;
 	bool ok = false;
 	size_t i;
 
+	memset(&w, 0, sizeof(w));
+	w.k = k;
+	w.kep = UINT64_MAX;
+	w.e_now = svc_seal_epoch_of(k->start_s, k->interval_s, now_ms);
 	for (i = 0; i < c->n; i++) {
 		const struct rec_meta *m = &c->v[i];
-		const char *f = c->names[m->file];
 
-		if (!m->sealed) {
-			if (first != NULL) {
-				vfail(out, "%s:%u: ALTERED: record seq %llu is "
-				    "not sealed, although sealing began at seq "
-				    "%llu", f, m->line,
-				    (unsigned long long)m->seq,
-				    (unsigned long long)first->seq);
-				goto out;
-			}
+		if (!m->sealed && w.first == NULL)
 			continue;
-		}
-		if (first == NULL)
-			first = m;
-		if (m->id == AUDIT_CHAIN_BROKEN) {
-			vfail(out, "%s:%u: REMOVED: at seq %llu the service "
-			    "found its chain did not reach what it had sealed "
-			    "(records removed or the file replaced while it "
-			    "was stopped)", f, m->line,
-			    (unsigned long long)m->seq);
+		if (w.first == NULL)
+			w.first = m;
+		if (!seal_ok(&w, m, c->names[m->file], out))
 			goto out;
-		}
-		if (m->epoch > e_now + 1) {
-			vfail(out, "%s:%u: ALTERED: record seq %llu is sealed "
-			    "in epoch %llu, which has not begun (now %llu)", f,
-			    m->line, (unsigned long long)m->seq,
-			    (unsigned long long)m->epoch,
-			    (unsigned long long)e_now);
-			goto out;
-		}
-		if (ps != NULL && m->epoch < ps->epoch) {
-			vfail(out, "%s:%u: ALTERED: record seq %llu is sealed "
-			    "in epoch %llu, before the record ahead of it "
-			    "(epoch %llu)", f, m->line,
-			    (unsigned long long)m->seq,
-			    (unsigned long long)m->epoch,
-			    (unsigned long long)ps->epoch);
-			goto out;
-		}
-		if (ps != NULL && m->epoch == ps->epoch && ps->close != 0) {
-			vfail(out, "%s:%u: ALTERED: record seq %llu follows the "
-			    "seal of its own epoch %llu", f, m->line,
-			    (unsigned long long)m->seq,
-			    (unsigned long long)m->epoch);
-			goto out;
-		}
-		if (ps != NULL && m->epoch > ps->epoch && ps->close == 0) {
-			vfail(out, "%s:%u: REMOVED: epoch %llu has no seal "
-			    "record: records after seq %llu were removed or "
-			    "replaced (the next record, seq %llu, is sealed in "
-			    "epoch %llu)", f, m->line,
-			    (unsigned long long)ps->epoch,
-			    (unsigned long long)ps->seq,
-			    (unsigned long long)m->seq,
-			    (unsigned long long)m->epoch);
-			goto out;
-		}
-		if (ps != NULL && m->epoch > ps->epoch &&
-		    ps->close == CLOSE_NEXT && ps->next != m->epoch) {
-			vfail(out, "%s:%u: REMOVED: the seal of epoch %llu "
-			    "names epoch %llu as the next, but record seq %llu "
-			    "is sealed in epoch %llu: records were removed",
-			    f, m->line, (unsigned long long)ps->epoch,
-			    (unsigned long long)ps->next,
-			    (unsigned long long)m->seq,
-			    (unsigned long long)m->epoch);
-			goto out;
-		}
-		if (svc_seal_key_at(k, m->epoch, key, &kep) != 0 ||
-		    svc_seal_mac(key, m->hash, mac) != 0) {
-			vfail(out, "%s:%u: cannot compute the seal", f,
-			    m->line);
-			goto out;
-		}
-		if (CRYPTO_memcmp(mac, m->seal, 64) != 0) {
-			vfail(out, "%s:%u: ALTERED: record seq %llu does not "
-			    "carry a valid seal of epoch %llu: it was written "
-			    "or rewritten without that epoch's key", f,
-			    m->line, (unsigned long long)m->seq,
-			    (unsigned long long)m->epoch);
-			goto out;
-		}
-		ps = m;
+		w.ps = m;
 	}
-	if (ps == NULL) {
-		epoch_end_text(k, 0, when, sizeof(when));
-		if (e_now == 0) {
-			snprintf(out->seal_note, sizeof(out->seal_note),
-			    "no sealed record yet");
-			ok = true;
-			goto out;
-		}
-		vfail(out, "%s: REMOVED: no record is sealed, although the "
-		    "key's first epoch ended at %s: the sealed records were "
-		    "removed, or the service has not started since sealing "
-		    "was set up", c->names[c->nnames - 1], when);
-		goto out;
-	}
-	if (ps->close != CLOSE_STOP) {
-		uint64_t open_e = ps->close == CLOSE_NEXT ? ps->next : ps->epoch;
-		uint64_t grace = svc_seal_epoch_of(k->start_s, k->interval_s,
-		    now_ms > 120000 ? now_ms - 120000 : 0);
-
-		if (grace > open_e) {
-			epoch_end_text(k, open_e, when, sizeof(when));
-			vfail(out, "%s:%u: REMOVED: the chain ends in epoch "
-			    "%llu (it ended at %s) without its seal: records "
-			    "after seq %llu were removed, or the service died "
-			    "and has not run since", c->names[ps->file],
-			    ps->line, (unsigned long long)open_e, when,
-			    (unsigned long long)ps->seq);
-			goto out;
-		}
-	}
-	snprintf(out->seal_note, sizeof(out->seal_note), "seals valid from "
-	    "seq %llu (epochs %llu to %llu)%s", (unsigned long long)first->seq,
-	    (unsigned long long)first->epoch, (unsigned long long)ps->epoch,
-	    ps->close == CLOSE_STOP ? ", sealed at the stop" : "");
-	ok = true;
+	ok = seal_end_ok(c, &w, now_ms, out);
 out:
-	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(w.key, sizeof(w.key));
 	return ok;
+}
+
+/* The chain: in order, no record missing, each linked to the one before. */
+static bool
+chain_ok(const struct chain *c, struct svc_verify *out)
+{
+	size_t i;
+
+	/* Order first: a swap is a reorder, not a removal. */
+	for (i = 1; i < c->n; i++)
+		if (c->v[i].seq <= c->v[i - 1].seq) {
+			vfail(out, "%s:%u: REORDERED: record seq %llu comes "
+			    "after seq %llu", c->names[c->v[i].file],
+			    c->v[i].line, (unsigned long long)c->v[i].seq,
+			    (unsigned long long)c->v[i - 1].seq);
+			return false;
+		}
+	for (i = 0; i < c->n; i++) {
+		const struct rec_meta *m = &c->v[i],
+		    *p = i ? &c->v[i - 1] : NULL;
+
+		if (p != NULL && m->seq != p->seq + 1) {
+			if (m->seq == p->seq + 2)
+				vfail(out, "%s:%u: REMOVED: record seq %llu is "
+				    "missing before this record",
+				    c->names[m->file], m->line,
+				    (unsigned long long)(p->seq + 1));
+			else
+				vfail(out, "%s:%u: REMOVED: records seq "
+				    "%llu to %llu are missing before this "
+				    "record", c->names[m->file], m->line,
+				    (unsigned long long)(p->seq + 1),
+				    (unsigned long long)(m->seq - 1));
+			return false;
+		}
+		if (p != NULL && strcmp(m->prev, p->hash) != 0) {
+			vfail(out, "%s:%u: ALTERED: record seq %llu (%s:%u) "
+			    "was changed: the next record's chain link does "
+			    "not match it", c->names[m->file], m->line,
+			    (unsigned long long)p->seq, c->names[p->file],
+			    p->line);
+			return false;
+		}
+		if (p == NULL && m->seq == 1 &&
+		    strcmp(m->prev, SVC_ZERO_HASH) != 0) {
+			vfail(out, "%s:%u: ALTERED: the first record has a "
+			    "chain link", c->names[m->file], m->line);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* What the service last wrote (expect_last, expect_head) is there. */
+static bool
+chain_end_ok(const struct chain *c, const char *path,
+    const struct svc_verify_opts *o, struct svc_verify *out)
+{
+	uint64_t expect_last = o->expect_last;
+
+	if (expect_last > out->last_seq) {
+		if (out->last_seq + 1 == expect_last)
+			vfail(out, "%s: REMOVED: the last record (seq %llu) "
+			    "is missing", path,
+			    (unsigned long long)expect_last);
+		else
+			vfail(out, "%s: REMOVED: records seq %llu to %llu "
+			    "are missing at the end", path,
+			    (unsigned long long)(out->last_seq + 1),
+			    (unsigned long long)expect_last);
+		return false;
+	}
+	if (o->expect_head != NULL && c->n > 0 &&
+	    c->v[c->n - 1].seq == expect_last &&
+	    strcmp(c->v[c->n - 1].hash, o->expect_head) != 0) {
+		vfail(out, "%s:%u: ALTERED: the last record (seq %llu) is not "
+		    "the one the service wrote: the file was rewritten",
+		    c->names[c->v[c->n - 1].file], c->v[c->n - 1].line,
+		    (unsigned long long)expect_last);
+		return false;
+	}
+	return true;
+}
+
+/* out->what for a chain that verified. */
+static void
+verify_text(const struct chain *c, const struct svc_verify_opts *o,
+    struct svc_verify *out)
+{
+	if (c->n == 0)
+		snprintf(out->what, sizeof(out->what), "no records");
+	else if (out->first_seq == 1)
+		snprintf(out->what, sizeof(out->what), "OK: %llu records, "
+		    "seq 1 to %llu, chain intact", (unsigned long long)c->n,
+		    (unsigned long long)out->last_seq);
+	else
+		snprintf(out->what, sizeof(out->what), "OK: %llu records, "
+		    "seq %llu to %llu, chain intact (older records rotated "
+		    "away)", (unsigned long long)c->n,
+		    (unsigned long long)out->first_seq,
+		    (unsigned long long)out->last_seq);
+	if (o->key != NULL && c->n > 0) {
+		size_t len = strlen(out->what);
+
+		snprintf(out->what + len, sizeof(out->what) - len, ", %s",
+		    out->seal_note);
+	}
 }
 
 int
@@ -359,10 +499,8 @@ svc_audit_verify(const char *path, unsigned keep,
 {
 	struct svc_seal_vkey vk;
 	struct chain *c;
-	uint64_t expect_last = o->expect_last;
 	uint64_t now_ms = o->now_ms != 0 ? o->now_ms : wall_ms_now();
 	unsigned k;
-	size_t i;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -385,92 +523,18 @@ svc_audit_verify(const char *path, unsigned keep,
 			goto done;
 	if (!out->ok)
 		goto done;
-	/* Order first: a swap is a reorder, not a removal. */
-	for (i = 1; i < c->n; i++)
-		if (c->v[i].seq <= c->v[i - 1].seq) {
-			vfail(out, "%s:%u: REORDERED: record seq %llu comes "
-			    "after seq %llu", c->names[c->v[i].file],
-			    c->v[i].line, (unsigned long long)c->v[i].seq,
-			    (unsigned long long)c->v[i - 1].seq);
-			goto done;
-		}
-	for (i = 0; i < c->n; i++) {
-		const struct rec_meta *m = &c->v[i], *p = i ? &c->v[i - 1] : NULL;
-
-		if (p != NULL && m->seq != p->seq + 1) {
-			if (m->seq == p->seq + 2)
-				vfail(out, "%s:%u: REMOVED: record seq %llu is "
-				    "missing before this record",
-				    c->names[m->file], m->line,
-				    (unsigned long long)(p->seq + 1));
-			else
-				vfail(out, "%s:%u: REMOVED: records seq "
-				    "%llu to %llu are missing before this "
-				    "record", c->names[m->file], m->line,
-				    (unsigned long long)(p->seq + 1),
-				    (unsigned long long)(m->seq - 1));
-			goto done;
-		}
-		if (p != NULL && strcmp(m->prev, p->hash) != 0) {
-			vfail(out, "%s:%u: ALTERED: record seq %llu (%s:%u) "
-			    "was changed: the next record's chain link does "
-			    "not match it", c->names[m->file], m->line,
-			    (unsigned long long)p->seq, c->names[p->file],
-			    p->line);
-			goto done;
-		}
-		if (p == NULL && m->seq == 1 &&
-		    strcmp(m->prev, SVC_ZERO_HASH) != 0) {
-			vfail(out, "%s:%u: ALTERED: the first record has a "
-			    "chain link", c->names[m->file], m->line);
-			goto done;
-		}
-	}
+	if (!chain_ok(c, out))
+		goto done;
 	out->records = c->n;
 	if (c->n > 0) {
 		out->first_seq = c->v[0].seq;
 		out->last_seq = c->v[c->n - 1].seq;
 	}
-	if (expect_last > out->last_seq) {
-		if (out->last_seq + 1 == expect_last)
-			vfail(out, "%s: REMOVED: the last record (seq %llu) "
-			    "is missing", path, (unsigned long long)expect_last);
-		else
-			vfail(out, "%s: REMOVED: records seq %llu to %llu "
-			    "are missing at the end", path,
-			    (unsigned long long)(out->last_seq + 1),
-			    (unsigned long long)expect_last);
+	if (!chain_end_ok(c, path, o, out))
 		goto done;
-	}
-	if (o->expect_head != NULL && c->n > 0 &&
-	    c->v[c->n - 1].seq == expect_last &&
-	    strcmp(c->v[c->n - 1].hash, o->expect_head) != 0) {
-		vfail(out, "%s:%u: ALTERED: the last record (seq %llu) is not "
-		    "the one the service wrote: the file was rewritten",
-		    c->names[c->v[c->n - 1].file], c->v[c->n - 1].line,
-		    (unsigned long long)expect_last);
-		goto done;
-	}
 	if (o->key != NULL && !check_seals(c, &vk, now_ms, out))
 		goto done;
-	if (c->n == 0)
-		snprintf(out->what, sizeof(out->what), "no records");
-	else if (out->first_seq == 1)
-		snprintf(out->what, sizeof(out->what), "OK: %llu records, "
-		    "seq 1 to %llu, chain intact", (unsigned long long)c->n,
-		    (unsigned long long)out->last_seq);
-	else
-		snprintf(out->what, sizeof(out->what), "OK: %llu records, "
-		    "seq %llu to %llu, chain intact (older records rotated "
-		    "away)", (unsigned long long)c->n,
-		    (unsigned long long)out->first_seq,
-		    (unsigned long long)out->last_seq);
-	if (o->key != NULL && c->n > 0) {
-		size_t len = strlen(out->what);
-
-		snprintf(out->what + len, sizeof(out->what) - len, ", %s",
-		    out->seal_note);
-	}
+	verify_text(c, o, out);
 done:
 	OPENSSL_cleanse(&vk, sizeof(vk));
 	free(c->v);

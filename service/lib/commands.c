@@ -892,8 +892,8 @@ static const struct cmd cmds[] = {
 	{ "set.oakleylog", CMD_PRIV, cmd_set_oakleylog, "Oakley log on/off" },
 };
 
-static void
-audit_ctl(struct svc_daemon *d, enum audit_event ev, uid_t uid,
+void
+svc_audit_ctl(struct svc_daemon *d, enum audit_event ev, uid_t uid,
     const char *cmd, const char *result)
 {
 	char ub[24];
@@ -926,7 +926,7 @@ svc_command(struct svc_daemon *d, const struct svc_peer *peer,
 		if (strcmp(cmds[i].name, req->cmd) == 0)
 			cmd = &cmds[i];
 	if (!peer->admin) {
-		audit_ctl(d, AUDIT_CTL_DENIED, peer->uid, req->cmd, NULL);
+		svc_audit_ctl(d, AUDIT_CTL_DENIED, peer->uid, req->cmd, NULL);
 		log_warnx("control: access denied to uid %u (pid %ld) for %s",
 		    (unsigned)peer->uid, (long)peer->pid, req->cmd);
 		return svc_reply_error("access-denied", "access denied");
@@ -943,7 +943,7 @@ svc_command(struct svc_daemon *d, const struct svc_peer *peer,
 	reply = cmd->fn(&c);
 	if (cmd->flags & CMD_PRIV) {
 		ok = json_object_get(reply, "ok");
-		audit_ctl(d, AUDIT_CTL_CHANGE, peer->uid, c.detail[0] ?
+		svc_audit_ctl(d, AUDIT_CTL_CHANGE, peer->uid, c.detail[0] ?
 		    c.detail : cmd->name, json_is_true(ok) ? "success" :
 		    json_string_value(json_object_get(reply, "error")) != NULL ?
 		    json_string_value(json_object_get(reply, "error")) :

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,67 +20,173 @@
 
 #define CFG_LINE_MAX	8192
 
-#define K(n, v, d, e)	{ n, v, d, e }
+static bool	dns_name_ok(const char *);
+static bool	no_blanks(const char *);
+static bool	ldap_uri(const char *);
+
+static const struct svc_config_word bool_words[] = {
+	{ "on", 1 }, { "yes", 1 }, { "true", 1 }, { "1", 1 },
+	{ "off", 0 }, { "no", 0 }, { "false", 0 }, { "0", 0 }, { NULL, 0 }
+};
+static const struct svc_config_word source_words[] = {
+	{ "local", AGENT_SRC_LOCAL }, { "directory", AGENT_SRC_DIRECTORY },
+	{ NULL, 0 }
+};
+static const struct svc_config_word sink_words[] = {
+	{ "journald", SVC_SINK_JOURNALD }, { "syslog", SVC_SINK_SYSLOG },
+	{ "none", SVC_SINK_NONE }, { NULL, 0 }
+};
+static const struct svc_config_word bind_words[] = {
+	{ "gssapi", 0 }, { "simple", 1 }, { NULL, 0 }
+};
+static const struct svc_config_word level_words[] = {
+	{ "error", 3 }, { "warning", 4 }, { "info", 6 }, { "debug", 7 },
+	{ NULL, 0 }
+};
+static const struct svc_config_word off_words[] = {
+	{ "off", 0xffff }, { NULL, 0 }
+};
+
+/* A key: name, syntax, default, example, type, field, then the rest. */
+#define K(n, v, d, e, t, f, ...)					\
+	{ .name = n, .values = v, .def = d, .example = e,		\
+	  .type = SVC_CFG_##t, .off = offsetof(struct svc_config, f),	\
+	  .size = sizeof(((struct svc_config *)0)->f), __VA_ARGS__ }
+/* The error: "KEY must be ..., not 'VALUE'" or "KEY: ...". */
+#define MUST(s)		.err = " must be " s, .err_value = true
+#define WHAT(s)		.err = ": " s
+#define ABSPATH		MUST("an absolute path")
+#define BOOL(s)		.words = bool_words, MUST(s)
+#define RANGE(a, b)	.min = a, .max = b
+
 const struct svc_config_key svc_config_keys[] = {
-	K("policy_source", "local|directory", "local", "directory"),
-	K("store", "PATH", "/etc/ipsec-agent/store.xml", "/tmp/store.xml"),
-	K("secrets", "PATH", "/etc/ipsec-agent/secrets.xml", "/tmp/s.xml"),
-	K("driver", "uesp|xfrm|null", "uesp", "xfrm"),
-	K("audit_sink", "journald|syslog|none", "journald", "none"),
-	K("audit_file", "PATH|\"\"", "/var/log/ipsec-agent/audit.jsonl", ""),
-	K("audit_rotate_size", "BYTES[K|M|G]", "16M", "1M"),
-	K("audit_rotate_keep", "1-99", "8", "3"),
-	K("diagnostics", "0-7", "0", "7"),
-	K("oakley_log", "on|off", "off", "on"),
+	K("policy_source", "local|directory", "local", "directory", WORD,
+	    policy_source, .words = source_words,
+	    MUST("local or directory")),
+	K("store", "PATH", "/etc/ipsec-agent/store.xml", "/tmp/store.xml",
+	    PATH, store, .min = 1, ABSPATH),
+	K("secrets", "PATH", "/etc/ipsec-agent/secrets.xml", "/tmp/s.xml",
+	    PATH, secrets, .min = 1, ABSPATH),
+	K("driver", "uesp|xfrm|null", "uesp", "xfrm", TEXT, driver,
+	    WHAT("a backend name is required")),
+	K("audit_sink", "journald|syslog|none", "journald", "none", WORD,
+	    audit_sink, .words = sink_words,
+	    MUST("journald, syslog or none")),
+	K("audit_file", "PATH|\"\"", "/var/log/ipsec-agent/audit.jsonl", "",
+	    PATH, audit_file, ABSPATH),
+	K("audit_rotate_size", "BYTES[K|M|G]", "16M", "1M", SIZE,
+	    audit_rotate_size, .min = 4096, MUST("0 (never) or at least 4096 "
+	    "bytes (suffix K, M, G allowed)")),
+	K("audit_rotate_keep", "1-99", "8", "3", UINT, audit_rotate_keep,
+	    RANGE(1, 99), MUST("1 to 99")),
+	K("diagnostics", "0-7", "0", "7", UINT, diagnostics, RANGE(0, 7),
+	    MUST("0 to 7")),
+	K("oakley_log", "on|off", "off", "on", WORD, oakley_log,
+	    BOOL("on or off")),
 	K("oakley_log_path", "PATH", "/var/log/ipsec-agent/oakley.log",
-	    "/tmp/oakley.log"),
-	K("oakley_log_size", "BYTES[K|M|G]", "16M", "1M"),
+	    "/tmp/oakley.log", PATH, oakley_log_path, .min = 1, ABSPATH),
+	K("oakley_log_size", "BYTES[K|M|G]", "16M", "1M", SIZE,
+	    oakley_log_size, .min = 4096, MUST("0 (never) or at least 4096 "
+	    "bytes (suffix K, M, G allowed)")),
 	K("control_socket", "PATH", "/run/ipsec-agent/control.sock",
-	    "/tmp/c.sock"),
-	K("admin_group", "GROUP", "root", "ipsec-admins"),
-	K("control_mode", "0660|0666", "0660", "0666"),
-	K("state_dir", "PATH", "/var/lib/ipsec-agent", "/tmp"),
-	K("ike", "on|off", "on", "off"),
-	K("ike_port", "1-65535", "500", "500"),
-	K("ike_addresses", "ADDRESS...", "", "192.0.2.1 2001:db8::1"),
-	K("natt_port", "1-65534|off", "4500", "off"),
-	K("kerberos_keytab", "PATH", "", "/etc/krb5.keytab"),
-	K("kerberos_principal", "PRINCIPAL", "", "HOSTA$"),
-	K("kerberos_config", "PATH", "", "/etc/krb5.conf"),
-	K("cert_file", "PATH", "", "/etc/ipsec-agent/host.pem"),
-	K("key_file", "PATH", "", "/etc/ipsec-agent/host.key"),
-	K("ca_file", "PATH", "", "/etc/ipsec-agent/ca.pem"),
-	K("crl_file", "PATH", "", "/etc/ipsec-agent/crl.pem"),
-	K("crl_check", "0|1|2", "1", "2"),
-	K("crl_fetch", "yes|no", "yes", "no"),
-	K("crl_fetch_timeout", "1-300", "15", "5"),
-	K("crl_retry", "5-86400", "300", "60"),
-	K("dpd", "5-3600", "30", "10"),
-	K("dos_halfopen", "0-1000", "64", "100"),
-	K("natt_keepalive", "1-3600", "20", "10"),
-	K("soft_sa_lifetime", "1-86400", "300", "60"),
-	K("stop_timeout", "1-300", "10", "5"),
-	K("drop_privileges", "yes|no", "yes", "no"),
-	K("log_level", "error|warning|info|debug", "info", "debug"),
-	K("directory_uri", "URI...", "", "ldaps://dc1.example.test"),
-	K("directory_domain", "DNSNAME", "", "ad.example.test"),
-	K("directory_base", "DN", "", "DC=example,DC=test"),
-	K("directory_computer", "DN|NAME$", "", "HOSTA$"),
-	K("directory_bind", "gssapi|simple", "gssapi", "simple"),
-	K("directory_keytab", "PATH", "/etc/krb5.keytab", "/etc/krb5.keytab"),
-	K("directory_principal", "PRINCIPAL", "", "HOSTA$"),
-	K("directory_bind_dn", "DN", "", "CN=agent,DC=example,DC=test"),
-	K("directory_password_file", "PATH", "", "/etc/ipsec-agent/pw"),
-	K("directory_starttls", "yes|no", "yes", "no"),
-	K("directory_ca_file", "PATH", "", "/etc/ipsec-agent/dc-ca.pem"),
+	    "/tmp/c.sock", PATH, control_socket, RANGE(1, 107),
+	    .err = " must be an absolute path shorter than 108 bytes"),
+	K("admin_group", "GROUP", "root", "ipsec-admins", TEXT, admin_group,
+	    WHAT("a group name is required")),
+	K("control_mode", "0660|0666", "0660", "0666", MODE, control_mode,
+	    MUST("octal, rw for owner and group, no execute (0660 or "
+	    "0666)")),
+	K("state_dir", "PATH", "/var/lib/ipsec-agent", "/tmp", PATH,
+	    state_dir, .min = 1, ABSPATH),
+	K("ike", "on|off", "on", "off", WORD, ike, BOOL("on or off")),
+	K("ike_port", "1-65535", "500", "500", UINT, ike_port,
+	    RANGE(1, 65535), MUST("1 to 65535")),
+	K("ike_addresses", "ADDRESS...", "", "192.0.2.1 2001:db8::1", ADDRS,
+	    ike_addresses, .max = 16,
+	    WHAT("one or more addresses, space separated")),
+	K("natt_port", "1-65534|off", "4500", "off", UINT, natt_port,
+	    RANGE(1, 65534), .words = off_words, MUST("1 to 65534 or off")),
+	K("kerberos_keytab", "PATH", "", "/etc/krb5.keytab", PATH, krb_keytab,
+	    .min = 1, ABSPATH),
+	K("kerberos_principal", "PRINCIPAL", "", "HOSTA$", TEXT,
+	    krb_principal, .check = no_blanks, WHAT("a principal name "
+	    "without blanks (host/fqdn or NAME$)")),
+	K("kerberos_config", "PATH", "", "/etc/krb5.conf", PATH, krb_config,
+	    .min = 1, ABSPATH),
+	K("cert_file", "PATH", "", "/etc/ipsec-agent/host.pem", PATH,
+	    cert_file, .min = 1, ABSPATH),
+	K("key_file", "PATH", "", "/etc/ipsec-agent/host.key", PATH,
+	    key_file, .min = 1, ABSPATH),
+	K("ca_file", "PATH", "", "/etc/ipsec-agent/ca.pem", PATH, ca_file,
+	    .min = 1, ABSPATH),
+	K("crl_file", "PATH|\"\"", "", "/etc/ipsec-agent/crl.pem", PATH,
+	    crl_file, ABSPATH),
+	K("crl_check", "0|1|2", "1", "2", UINT, crl_check, RANGE(0, 2),
+	    MUST("0 (off), 1 (refuse what a CRL says is revoked) or 2 "
+	    "(refuse also when no valid CRL)")),
+	K("crl_fetch", "yes|no", "yes", "no", WORD, crl_fetch,
+	    BOOL("yes or no")),
+	K("crl_fetch_timeout", "1-300", "15", "5", UINT, crl_fetch_timeout,
+	    RANGE(1, 300), MUST("1 to 300 seconds")),
+	K("crl_retry", "5-86400", "300", "60", UINT, crl_retry,
+	    RANGE(5, 86400), MUST("5 to 86400 seconds")),
+	K("dpd", "5-3600", "30", "10", UINT, dpd_ms, RANGE(5, 3600),
+	    .mult = 1000, MUST("5 to 3600 seconds")),
+	K("dos_halfopen", "0-1000", "64", "100", UINT, dos_halfopen,
+	    RANGE(0, 1000), MUST("0 (off) to 1000")),
+	K("natt_keepalive", "1-3600", "20", "10", UINT, natt_keepalive_ms,
+	    RANGE(1, 3600), .mult = 1000, MUST("1 to 3600 seconds")),
+	K("soft_sa_lifetime", "1-86400", "300", "60", UINT, soft_sa_life_ms,
+	    RANGE(1, 86400), .mult = 1000, MUST("1 to 86400 seconds")),
+	K("stop_timeout", "1-300", "10", "5", UINT, stop_timeout_ms,
+	    RANGE(1, 300), .mult = 1000, MUST("1 to 300 seconds")),
+	K("drop_privileges", "yes|no", "yes", "no", WORD, drop_privileges,
+	    BOOL("yes or no")),
+	K("log_level", "error|warning|info|debug", "info", "debug", WORD,
+	    log_level, .words = level_words,
+	    MUST("error, warning, info or debug")),
+	K("directory_uri", "URI...", "", "ldaps://dc1.example.test", TEXT,
+	    dir_uris, .check = ldap_uri, WHAT("one or more ldap:// or "
+	    "ldaps:// URIs, space separated")),
+	K("directory_domain", "DNSNAME", "", "ad.example.test", TEXT,
+	    dir_domain, .check = dns_name_ok, WHAT("the domain's DNS name "
+	    "(e.g. ad.example.test)"), .err_value = true),
+	K("directory_base", "DN", "", "DC=example,DC=test", TEXT, dir_base,
+	    WHAT("the domain DN is required")),
+	K("directory_computer", "DN|NAME$", "", "HOSTA$", TEXT, dir_computer,
+	    WHAT("this computer's DN or account name (HOST$)")),
+	K("directory_bind", "gssapi|simple", "gssapi", "simple", WORD,
+	    dir_bind, .words = bind_words, MUST("gssapi or simple")),
+	K("directory_keytab", "PATH", "/etc/krb5.keytab", "/etc/krb5.keytab",
+	    PATH, dir_keytab, .min = 1, ABSPATH),
+	K("directory_principal", "PRINCIPAL", "", "HOSTA$", TEXT,
+	    dir_principal, WHAT("a principal name")),
+	K("directory_bind_dn", "DN", "", "CN=agent,DC=example,DC=test", TEXT,
+	    dir_bind_dn, WHAT("a DN")),
+	K("directory_password_file", "PATH", "", "/etc/ipsec-agent/pw", PATH,
+	    dir_password_file, .min = 1, ABSPATH),
+	K("directory_starttls", "yes|no", "yes", "no", WORD, dir_starttls,
+	    BOOL("yes or no")),
+	K("directory_ca_file", "PATH", "", "/etc/ipsec-agent/dc-ca.pem", PATH,
+	    dir_ca_file, .min = 1, ABSPATH),
 	K("directory_cache", "PATH|\"\"",
-	    "/var/lib/ipsec-agent/directory-policy.cache", ""),
-	K("directory_timeout", "1-300", "10", "5"),
-	K("directory_min_poll", "1-86400", "60", "60"),
-	K("directory_backoff_unit", "1-3600", "60", "10"),
-	K("directory_insecure_plain", "yes|no", "no", "yes"),
+	    "/var/lib/ipsec-agent/directory-policy.cache", "", PATH, dir_cache,
+	    ABSPATH),
+	K("directory_timeout", "1-300", "10", "5", UINT, dir_timeout_ms,
+	    RANGE(1, 300), .mult = 1000, MUST("1 to 300 seconds")),
+	K("directory_min_poll", "1-86400", "60", "60", UINT, dir_min_poll,
+	    RANGE(1, 86400), MUST("1 to 86400 seconds")),
+	K("directory_backoff_unit", "1-3600", "60", "10", UINT,
+	    dir_backoff_unit, RANGE(1, 3600), MUST("1 to 3600 seconds")),
+	K("directory_insecure_plain", "yes|no", "no", "yes", WORD,
+	    dir_insecure_plain, BOOL("yes or no")),
 };
 #undef K
+#undef MUST
+#undef WHAT
+#undef ABSPATH
+#undef BOOL
+#undef RANGE
 const size_t svc_config_nkeys = sizeof(svc_config_keys) /
     sizeof(svc_config_keys[0]);
 
@@ -168,20 +275,6 @@ parse_uint(const char *v, uint64_t max, uint64_t *out, int base)
 	return 0;
 }
 
-static int
-parse_bool(const char *v, bool *out)
-{
-	if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 ||
-	    strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-		*out = true;
-	else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 ||
-	    strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-		*out = false;
-	else
-		return PA_E_INVAL;
-	return 0;
-}
-
 /* "1048576", "64K", "16M", "1G". */
 static int
 parse_size(const char *v, uint64_t *out)
@@ -202,28 +295,6 @@ parse_size(const char *v, uint64_t *out)
 	if (parse_uint(num, UINT64_MAX / mul, &x, 10) != 0)
 		return PA_E_INVAL;
 	*out = x * mul;
-	return 0;
-}
-
-static int
-set_path(char *dst, size_t cap, const char *v, bool empty_ok)
-{
-	size_t len = strlen(v);
-
-	if ((len == 0 && !empty_ok) || len >= cap)
-		return PA_E_INVAL;
-	if (len > 0 && v[0] != '/')
-		return PA_E_INVAL;
-	memcpy(dst, v, len + 1);
-	return 0;
-}
-
-static int
-set_text(char *dst, size_t cap, const char *v)
-{
-	if (*v == '\0' || strlen(v) >= cap)
-		return PA_E_INVAL;
-	memcpy(dst, v, strlen(v) + 1);
 	return 0;
 }
 
@@ -250,323 +321,182 @@ dns_name_ok(const char *v)
 	}
 }
 
-/* The directory_* keys. */
+/* A principal name: no blanks. */
+static bool
+no_blanks(const char *v)
+{
+	return strpbrk(v, " \t") == NULL;
+}
+
+/* The first of the URIs is ldap:// or ldaps://. */
+static bool
+ldap_uri(const char *v)
+{
+	return strncmp(v, "ldap://", 7) == 0 || strncmp(v, "ldaps://", 8) == 0;
+}
+
+/* ---- one parser per type: 0, or PA_E_INVAL for the key's error ---- */
+
+/* x into a field of size bytes (bool, uint16_t, unsigned, uint64_t). */
+static void
+store_uint(void *f, size_t size, uint64_t x)
+{
+	bool b = x != 0;
+	uint16_t u16 = (uint16_t)x;
+	uint32_t u32 = (uint32_t)x;
+
+	switch (size) {
+	case sizeof(b):
+		memcpy(f, &b, size);
+		break;
+	case sizeof(u16):
+		memcpy(f, &u16, size);
+		break;
+	case sizeof(u32):
+		memcpy(f, &u32, size);
+		break;
+	default:
+		memcpy(f, &x, sizeof(x));
+		break;
+	}
+}
+
 static int
-set_directory(struct svc_config *c, const char *k, const char *v,
-    const char *where, char *eb, size_t ec)
+set_path(const struct svc_config_key *k, void *f, const char *v,
+    char *why, size_t wc)
+{
+	size_t len = strlen(v);
+
+	(void)why;
+	(void)wc;
+	if (len < k->min || len >= k->size || (k->max != 0 && len > k->max) ||
+	    (len > 0 && v[0] != '/'))
+		return PA_E_INVAL;
+	memcpy(f, v, len + 1);
+	return 0;
+}
+
+static int
+set_text(const struct svc_config_key *k, void *f, const char *v,
+    char *why, size_t wc)
+{
+	(void)why;
+	(void)wc;
+	if (*v == '\0' || strlen(v) >= k->size ||
+	    (k->check != NULL && !k->check(v)))
+		return PA_E_INVAL;
+	memcpy(f, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+set_word(const struct svc_config_key *k, void *f, const char *v,
+    char *why, size_t wc)
+{
+	const struct svc_config_word *w;
+
+	(void)why;
+	(void)wc;
+	for (w = k->words; w != NULL && w->name != NULL; w++)
+		if (strcmp(v, w->name) == 0) {
+			store_uint(f, k->size, w->value);
+			return 0;
+		}
+	return PA_E_INVAL;
+}
+
+static int
+set_uint(const struct svc_config_key *k, void *f, const char *v,
+    char *why, size_t wc)
 {
 	uint64_t x;
-	bool b;
 
-	if (strcmp(k, "uri") == 0) {
-		if (set_text(c->dir_uris, sizeof(c->dir_uris), v) != 0 ||
-		    (strncmp(v, "ldap://", 7) != 0 &&
-		    strncmp(v, "ldaps://", 8) != 0))
-			return cfg_errf(eb, ec, where, "directory_uri: one or "
-			    "more ldap:// or ldaps:// URIs, space separated");
-	} else if (strcmp(k, "domain") == 0) {
-		if (!dns_name_ok(v) || set_text(c->dir_domain,
-		    sizeof(c->dir_domain), v) != 0)
-			return cfg_errf(eb, ec, where, "directory_domain: the "
-			    "domain's DNS name (e.g. ad.example.test), not "
-			    "'%s'", v);
-	} else if (strcmp(k, "base") == 0) {
-		if (set_text(c->dir_base, sizeof(c->dir_base), v) != 0)
-			return cfg_errf(eb, ec, where, "directory_base: the "
-			    "domain DN is required");
-	} else if (strcmp(k, "computer") == 0) {
-		if (set_text(c->dir_computer, sizeof(c->dir_computer), v) != 0)
-			return cfg_errf(eb, ec, where, "directory_computer: "
-			    "this computer's DN or account name (HOST$)");
-	} else if (strcmp(k, "bind") == 0) {
-		if (strcmp(v, "gssapi") == 0)
-			c->dir_bind = 0;
-		else if (strcmp(v, "simple") == 0)
-			c->dir_bind = 1;
-		else
-			return cfg_errf(eb, ec, where, "directory_bind must be "
-			    "gssapi or simple, not '%s'", v);
-	} else if (strcmp(k, "keytab") == 0) {
-		if (set_path(c->dir_keytab, sizeof(c->dir_keytab), v,
-		    false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "principal") == 0) {
-		if (set_text(c->dir_principal, sizeof(c->dir_principal),
-		    v) != 0)
-			return cfg_errf(eb, ec, where, "directory_principal: "
-			    "a principal name");
-	} else if (strcmp(k, "bind_dn") == 0) {
-		if (set_text(c->dir_bind_dn, sizeof(c->dir_bind_dn), v) != 0)
-			return cfg_errf(eb, ec, where, "directory_bind_dn: a "
-			    "DN");
-	} else if (strcmp(k, "password_file") == 0) {
-		if (set_path(c->dir_password_file,
-		    sizeof(c->dir_password_file), v, false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "starttls") == 0) {
-		if (parse_bool(v, &b) != 0)
-			return cfg_errf(eb, ec, where, "directory_starttls "
-			    "must be yes or no, not '%s'", v);
-		c->dir_starttls = b;
-	} else if (strcmp(k, "ca_file") == 0) {
-		if (set_path(c->dir_ca_file, sizeof(c->dir_ca_file), v,
-		    false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "cache") == 0) {
-		if (set_path(c->dir_cache, sizeof(c->dir_cache), v, true) != 0)
-			goto badpath;
-	} else if (strcmp(k, "timeout") == 0) {
-		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "directory_timeout must "
-			    "be 1 to 300 seconds, not '%s'", v);
-		c->dir_timeout_ms = (unsigned)x * 1000;
-	} else if (strcmp(k, "min_poll") == 0) {
-		if (parse_uint(v, 86400, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "directory_min_poll "
-			    "must be 1 to 86400 seconds, not '%s'", v);
-		c->dir_min_poll = (unsigned)x;
-	} else if (strcmp(k, "backoff_unit") == 0) {
-		if (parse_uint(v, 3600, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "directory_backoff_unit "
-			    "must be 1 to 3600 seconds, not '%s'", v);
-		c->dir_backoff_unit = (unsigned)x;
-	} else if (strcmp(k, "insecure_plain") == 0) {
-		if (parse_bool(v, &b) != 0)
-			return cfg_errf(eb, ec, where, "directory_insecure_"
-			    "plain must be yes or no, not '%s'", v);
-		c->dir_insecure_plain = b;
-	} else
-		return cfg_errf(eb, ec, where, "unknown key 'directory_%s'", k);
+	if (k->words != NULL && set_word(k, f, v, why, wc) == 0)
+		return 0;
+	if (parse_uint(v, k->max, &x, 10) != 0 || x < k->min)
+		return PA_E_INVAL;
+	store_uint(f, k->size, x * (k->mult != 0 ? k->mult : 1));
 	return 0;
-badpath:
-	return cfg_errf(eb, ec, where, "directory_%s must be an absolute "
-	    "path, not '%s'", k, v);
+}
+
+static int
+set_size(const struct svc_config_key *k, void *f, const char *v,
+    char *why, size_t wc)
+{
+	uint64_t x;
+
+	(void)why;
+	(void)wc;
+	if (parse_size(v, &x) != 0 || (x != 0 && x < k->min))
+		return PA_E_INVAL;
+	store_uint(f, k->size, x);
+	return 0;
+}
+
+static int
+set_mode(const struct svc_config_key *k, void *f, const char *v,
+    char *why, size_t wc)
+{
+	uint64_t x;
+
+	(void)why;
+	(void)wc;
+	if (parse_uint(v, 0777, &x, 8) != 0 || (x & 0600) != 0600 ||
+	    (x & 0111) != 0 || (x & 0066) == 0)
+		return PA_E_INVAL;
+	store_uint(f, k->size, x);
+	return 0;
+}
+
+/* Addresses, space separated; why names the first bad one. */
+static int
+set_addrs(const struct svc_config_key *k, void *f, const char *v,
+    char *why, size_t wc)
+{
+	char buf[1024], *save = NULL, *tok;
+	struct pa_addr ad;
+	size_t n = 0;
+
+	if (*v == '\0' || strlen(v) >= sizeof(buf) || strlen(v) >= k->size)
+		return PA_E_INVAL;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, " \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t", &save), n++)
+		if (pa_addr_parse(tok, &ad) != 0 || n >= k->max) {
+			snprintf(why, wc, "%s: '%s' is not an address (at most "
+			    "%" PRIu64 ")", k->name, tok, k->max);
+			return PA_E_INVAL;
+		}
+	memcpy(f, v, strlen(v) + 1);
+	return 0;
 }
 
 int
-svc_config_set(struct svc_config *c, const char *k, const char *v,
+svc_config_set(struct svc_config *c, const char *name, const char *v,
     const char *where, char *eb, size_t ec)
 {
-	uint64_t x;
-	bool b;
+	static int (*const set[])(const struct svc_config_key *, void *,
+	    const char *, char *, size_t) = {
+		[SVC_CFG_PATH] = set_path,
+		[SVC_CFG_TEXT] = set_text,
+		[SVC_CFG_WORD] = set_word,
+		[SVC_CFG_UINT] = set_uint,
+		[SVC_CFG_SIZE] = set_size,
+		[SVC_CFG_MODE] = set_mode,
+		[SVC_CFG_ADDRS] = set_addrs,
+	};
+	const struct svc_config_key *k = svc_config_key_find(name);
+	char why[1280] = "";	/* holds a whole ike_addresses token */
 
-	if (svc_config_key_find(k) == NULL)
-		return cfg_errf(eb, ec, where, "unknown key '%s'", k);
-	if (strcmp(k, "policy_source") == 0) {
-		if (strcmp(v, "local") == 0)
-			c->policy_source = AGENT_SRC_LOCAL;
-		else if (strcmp(v, "directory") == 0)
-			c->policy_source = AGENT_SRC_DIRECTORY;
-		else
-			return cfg_errf(eb, ec, where, "policy_source must be "
-			    "local or directory, not '%s'", v);
-	} else if (strcmp(k, "store") == 0) {
-		if (set_path(c->store, sizeof(c->store), v, false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "secrets") == 0) {
-		if (set_path(c->secrets, sizeof(c->secrets), v, false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "driver") == 0) {
-		if (*v == '\0' || strlen(v) >= sizeof(c->driver))
-			return cfg_errf(eb, ec, where, "driver: a backend "
-			    "name is required");
-		snprintf(c->driver, sizeof(c->driver), "%s", v);
-	} else if (strcmp(k, "audit_sink") == 0) {
-		if (strcmp(v, "journald") == 0)
-			c->audit_sink = SVC_SINK_JOURNALD;
-		else if (strcmp(v, "syslog") == 0)
-			c->audit_sink = SVC_SINK_SYSLOG;
-		else if (strcmp(v, "none") == 0)
-			c->audit_sink = SVC_SINK_NONE;
-		else
-			return cfg_errf(eb, ec, where, "audit_sink must be "
-			    "journald, syslog or none, not '%s'", v);
-	} else if (strcmp(k, "audit_file") == 0) {
-		if (set_path(c->audit_file, sizeof(c->audit_file), v,
-		    true) != 0)
-			goto badpath;
-	} else if (strcmp(k, "audit_rotate_size") == 0 ||
-	    strcmp(k, "oakley_log_size") == 0) {
-		if (parse_size(v, &x) != 0 || (x != 0 && x < 4096))
-			return cfg_errf(eb, ec, where, "%s must be 0 (never) "
-			    "or at least 4096 bytes (suffix K, M, G allowed), "
-			    "not '%s'", k, v);
-		if (strcmp(k, "audit_rotate_size") == 0)
-			c->audit_rotate_size = x;
-		else
-			c->oakley_log_size = x;
-	} else if (strcmp(k, "audit_rotate_keep") == 0) {
-		if (parse_uint(v, 99, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "audit_rotate_keep "
-			    "must be 1 to 99, not '%s'", v);
-		c->audit_rotate_keep = (unsigned)x;
-	} else if (strcmp(k, "diagnostics") == 0) {
-		if (parse_uint(v, 7, &x, 10) != 0)
-			return cfg_errf(eb, ec, where, "diagnostics must be "
-			    "0 to 7, not '%s'", v);
-		c->diagnostics = (unsigned)x;
-	} else if (strcmp(k, "oakley_log") == 0) {
-		if (parse_bool(v, &b) != 0)
-			return cfg_errf(eb, ec, where, "oakley_log must be "
-			    "on or off, not '%s'", v);
-		c->oakley_log = b;
-	} else if (strcmp(k, "oakley_log_path") == 0) {
-		if (set_path(c->oakley_log_path, sizeof(c->oakley_log_path),
-		    v, false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "control_socket") == 0) {
-		if (strlen(v) >= 108 || set_path(c->control_socket,
-		    sizeof(c->control_socket), v, false) != 0)
-			return cfg_errf(eb, ec, where, "control_socket must "
-			    "be an absolute path shorter than 108 bytes");
-	} else if (strcmp(k, "admin_group") == 0) {
-		if (*v == '\0' || strlen(v) >= sizeof(c->admin_group))
-			return cfg_errf(eb, ec, where, "admin_group: a group "
-			    "name is required");
-		snprintf(c->admin_group, sizeof(c->admin_group), "%s", v);
-	} else if (strcmp(k, "control_mode") == 0) {
-		if (parse_uint(v, 0777, &x, 8) != 0 || (x & 0600) != 0600 ||
-		    (x & 0111) != 0 || (x & 0066) == 0)
-			return cfg_errf(eb, ec, where, "control_mode must be "
-			    "octal, rw for owner and group, no execute "
-			    "(0660 or 0666), not '%s'", v);
-		c->control_mode = (unsigned)x;
-	} else if (strcmp(k, "state_dir") == 0) {
-		if (set_path(c->state_dir, sizeof(c->state_dir), v,
-		    false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "ike") == 0) {
-		if (parse_bool(v, &b) != 0)
-			return cfg_errf(eb, ec, where, "ike must be on or "
-			    "off, not '%s'", v);
-		c->ike = b;
-	} else if (strcmp(k, "ike_port") == 0) {
-		if (parse_uint(v, 65535, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "ike_port must be 1 "
-			    "to 65535, not '%s'", v);
-		c->ike_port = (uint16_t)x;
-	} else if (strcmp(k, "ike_addresses") == 0) {
-		char buf[1024], *save = NULL, *tok;
-		size_t n = 0;
-		struct pa_addr ad;
-
-		if (*v == '\0' || strlen(v) >= sizeof(buf))
-			return cfg_errf(eb, ec, where, "ike_addresses: one or "
-			    "more addresses, space separated");
-		snprintf(buf, sizeof(buf), "%s", v);
-		for (tok = strtok_r(buf, " \t", &save); tok != NULL;
-		    tok = strtok_r(NULL, " \t", &save), n++)
-			if (pa_addr_parse(tok, &ad) != 0 || n >= 16)
-				return cfg_errf(eb, ec, where, "ike_addresses: "
-				    "'%s' is not an address (at most 16)", tok);
-		snprintf(c->ike_addresses, sizeof(c->ike_addresses), "%s", v);
-	} else if (strcmp(k, "natt_port") == 0) {
-		if (strcmp(v, "off") == 0)
-			c->natt_port = 0xffff;
-		else if (parse_uint(v, 65534, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "natt_port must be 1 "
-			    "to 65534 or off, not '%s'", v);
-		else
-			c->natt_port = (uint16_t)x;
-	} else if (strcmp(k, "kerberos_keytab") == 0) {
-		if (set_path(c->krb_keytab, sizeof(c->krb_keytab), v,
-		    false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "kerberos_principal") == 0) {
-		if (strpbrk(v, " \t") != NULL || set_text(c->krb_principal,
-		    sizeof(c->krb_principal), v) != 0)
-			return cfg_errf(eb, ec, where, "kerberos_principal: "
-			    "a principal name without blanks (host/fqdn or "
-			    "NAME$)");
-	} else if (strcmp(k, "kerberos_config") == 0) {
-		if (set_path(c->krb_config, sizeof(c->krb_config), v,
-		    false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "cert_file") == 0) {
-		if (set_path(c->cert_file, sizeof(c->cert_file), v,
-		    false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "key_file") == 0) {
-		if (set_path(c->key_file, sizeof(c->key_file), v,
-		    false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "ca_file") == 0) {
-		if (set_path(c->ca_file, sizeof(c->ca_file), v, false) != 0)
-			goto badpath;
-	} else if (strcmp(k, "crl_file") == 0) {
-		if (set_path(c->crl_file, sizeof(c->crl_file), v, true) != 0)
-			goto badpath;
-	} else if (strcmp(k, "crl_check") == 0) {
-		if (parse_uint(v, 2, &x, 10) != 0)
-			return cfg_errf(eb, ec, where, "crl_check must be 0 "
-			    "(off), 1 (refuse what a CRL says is revoked) or 2 "
-			    "(refuse also when no valid CRL), not '%s'", v);
-		c->crl_check = (unsigned)x;
-	} else if (strcmp(k, "crl_fetch") == 0) {
-		if (parse_bool(v, &b) != 0)
-			return cfg_errf(eb, ec, where, "crl_fetch must be yes "
-			    "or no, not '%s'", v);
-		c->crl_fetch = b;
-	} else if (strcmp(k, "crl_fetch_timeout") == 0) {
-		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "crl_fetch_timeout must "
-			    "be 1 to 300 seconds, not '%s'", v);
-		c->crl_fetch_timeout = (unsigned)x;
-	} else if (strcmp(k, "crl_retry") == 0) {
-		if (parse_uint(v, 86400, &x, 10) != 0 || x < 5)
-			return cfg_errf(eb, ec, where, "crl_retry must be 5 to "
-			    "86400 seconds, not '%s'", v);
-		c->crl_retry = (unsigned)x;
-	} else if (strcmp(k, "dpd") == 0) {
-		if (parse_uint(v, 3600, &x, 10) != 0 || x < 5)
-			return cfg_errf(eb, ec, where, "dpd must be 5 to 3600 "
-			    "seconds, not '%s'", v);
-		c->dpd_ms = (unsigned)x * 1000;
-	} else if (strcmp(k, "dos_halfopen") == 0) {
-		if (parse_uint(v, 1000, &x, 10) != 0)
-			return cfg_errf(eb, ec, where, "dos_halfopen must be "
-			    "0 (off) to 1000, not '%s'", v);
-		c->dos_halfopen = (unsigned)x;
-	} else if (strcmp(k, "natt_keepalive") == 0) {
-		if (parse_uint(v, 3600, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "natt_keepalive must be "
-			    "1 to 3600 seconds, not '%s'", v);
-		c->natt_keepalive_ms = (unsigned)x * 1000;
-	} else if (strcmp(k, "soft_sa_lifetime") == 0) {
-		if (parse_uint(v, 86400, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "soft_sa_lifetime must "
-			    "be 1 to 86400 seconds, not '%s'", v);
-		c->soft_sa_life_ms = (unsigned)x * 1000;
-	} else if (strcmp(k, "stop_timeout") == 0) {
-		if (parse_uint(v, 300, &x, 10) != 0 || x == 0)
-			return cfg_errf(eb, ec, where, "stop_timeout must be "
-			    "1 to 300 seconds, not '%s'", v);
-		c->stop_timeout_ms = (unsigned)x * 1000;
-	} else if (strcmp(k, "drop_privileges") == 0) {
-		if (parse_bool(v, &b) != 0)
-			return cfg_errf(eb, ec, where, "drop_privileges must "
-			    "be yes or no, not '%s'", v);
-		c->drop_privileges = b;
-	} else if (strncmp(k, "directory_", 10) == 0) {
-		return set_directory(c, k + 10, v, where, eb, ec);
-	} else if (strcmp(k, "log_level") == 0) {
-		if (strcmp(v, "error") == 0)
-			c->log_level = 3;
-		else if (strcmp(v, "warning") == 0)
-			c->log_level = 4;
-		else if (strcmp(v, "info") == 0)
-			c->log_level = 6;
-		else if (strcmp(v, "debug") == 0)
-			c->log_level = 7;
-		else
-			return cfg_errf(eb, ec, where, "log_level must be "
-			    "error, warning, info or debug, not '%s'", v);
-	} else
-		return cfg_errf(eb, ec, where, "unknown key '%s'", k);
-	return 0;
-badpath:
-	return cfg_errf(eb, ec, where, "%s must be an absolute path, not '%s'",
-	    k, v);
+	if (k == NULL)
+		return cfg_errf(eb, ec, where, "unknown key '%s'", name);
+	if (set[k->type](k, (char *)c + k->off, v, why, sizeof(why)) == 0)
+		return 0;
+	if (why[0] != '\0')
+		return cfg_errf(eb, ec, where, "%s", why);
+	return cfg_errf(eb, ec, where, "%s%s%s%s%s", k->name, k->err,
+	    k->err_value ? ", not '" : "", k->err_value ? v : "",
+	    k->err_value ? "'" : "");
 }
 
 static char *

@@ -84,15 +84,40 @@ struct svc_config {
 };
 
 /*
- * Every key the parser accepts: svc_config_set() refuses a key that is not
- * here, so this table is what the man page ipsec-agentd.conf(5) and
- * `ipsec-agentd --list-keys` are checked against (test man_drift).
+ * Every key the parser accepts, and how: svc_config_set() refuses a key
+ * that is not here and parses the others with the parser of their type
+ * into their field, so this table is what the man page ipsec-agentd.conf(5)
+ * and `ipsec-agentd --list-keys` are checked against (test_config_keys,
+ * man_drift).
  */
+enum svc_config_type {
+	SVC_CFG_PATH,	/* an absolute path; min 0: "" allowed; max: length */
+	SVC_CFG_TEXT,	/* non-empty text, and check() if any */
+	SVC_CFG_WORD,	/* one of words[] (the booleans too) */
+	SVC_CFG_UINT,	/* a word of words[], or min..max, stored times mult */
+	SVC_CFG_SIZE,	/* BYTES[K|M|G]: 0, or min and more */
+	SVC_CFG_MODE,	/* an octal socket mode, rw for owner and group */
+	SVC_CFG_ADDRS	/* up to max addresses, space separated */
+};
+
+struct svc_config_word {
+	const char	*name;
+	uint64_t	 value;
+};
+
 struct svc_config_key {
 	const char	*name;
 	const char	*values;	/* syntax of the value */
 	const char	*def;		/* built-in default ("" = none) */
 	const char	*example;	/* a value the parser accepts */
+	enum svc_config_type type;
+	size_t		 off, size;	/* the field in struct svc_config */
+	uint64_t	 min, max;	/* limits, as the type says */
+	uint64_t	 mult;		/* UINT: stored times this (0 = 1) */
+	const struct svc_config_word *words;	/* WORD, UINT; NULL-ended */
+	bool		(*check)(const char *);	/* TEXT: more than non-empty */
+	const char	*err;		/* the error, after the key's name */
+	bool		 err_value;	/* ", not 'VALUE'" follows err */
 };
 extern const struct svc_config_key	svc_config_keys[];
 extern const size_t			svc_config_nkeys;

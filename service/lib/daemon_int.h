@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "agent.h"
 #include "audit.h"
@@ -66,6 +67,7 @@ struct svc_daemon {
 	bool			 stop_clear;	/* stop "in clear" */
 };
 
+/* lifecycle.c */
 void	svc_set_state(struct svc_daemon *, enum svc_state);
 /* Begin the stop sequence; the loop exits after the reply is sent. */
 /* Stop: fail-closed, or (clear) with every IPsec filter removed. */
@@ -75,6 +77,15 @@ int	svc_reload(struct svc_daemon *, char *errbuf, size_t errcap);
 /* Oakley log on/off; the file is started afresh once per service start. */
 int	svc_oakley_set(struct svc_daemon *, bool on);
 void	svc_oakley_line(void *arg, const char *line);
+/* Defaults, the file, the -o overrides, then the checks of finish. */
+int	svc_load_config(struct svc_daemon *, struct svc_config *, char *eb,
+	    size_t ec);
+/* mkdir -p of path; of the directory holding path (mode for new ones). */
+int	svc_mkdir_p(const char *path, mode_t mode);
+int	svc_mkdir_parent_mode(const char *path, mode_t mode);
+int	svc_mkdir_parent(const char *path);	/* mode 0750 */
+
+/* commands.c */
 
 /*
  * Handle one request from peer; returns the reply (json_t *, owned).
@@ -82,6 +93,9 @@ void	svc_oakley_line(void *arg, const char *line);
  */
 void	*svc_command(struct svc_daemon *, const struct svc_peer *,
 	    const struct svc_ctl_req *);
+/* Audit ev (5700, 5701...) with the caller's Uid, Command and Result. */
+void	svc_audit_ctl(struct svc_daemon *, enum audit_event, uid_t,
+	    const char *cmd, const char *result);
 /* An error reply. */
 void	*svc_reply_error(const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -2,8 +2,10 @@
 # against the real ipseccmd (skips (77) while it lacks the static
 # commands); static_cli_lib against a thin front end over the same
 # svc_static_main(), so the commands are covered either way.
+# static_cmd.c and the static_*.c it is split into (service/lib/static_int.h).
+file(GLOB PA_STATIC_CMD_SRC ${CMAKE_SOURCE_DIR}/service/lib/static_*.c)
 add_executable(static_cli_front ${CMAKE_CURRENT_LIST_DIR}/static_cli.c
-	${CMAKE_SOURCE_DIR}/service/lib/static_cmd.c)
+	${PA_STATIC_CMD_SRC})
 target_include_directories(static_cli_front PRIVATE ${CMAKE_SOURCE_DIR}/service)
 target_link_libraries(static_cli_front PRIVATE pa_export pa_policy
 	PkgConfig::JANSSON)

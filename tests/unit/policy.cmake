@@ -8,10 +8,11 @@ pa_test(test_policy_spd
 	LIBS pa_policy PkgConfig::CMOCKA LABELS unit TIMEOUT 60)
 # static_cmd.c is built in directly (it needs only pa_export and
 # pa_policy), so this test does not depend on the rest of pa_service.
+file(GLOB PA_STATIC_CMD_SRC ${CMAKE_SOURCE_DIR}/service/lib/static_*.c)
 pa_test(test_policy_cli
 	SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_policy_cli.c
 		${CMAKE_CURRENT_LIST_DIR}/test_policy_util.c
-		${CMAKE_SOURCE_DIR}/service/lib/static_cmd.c
+		${PA_STATIC_CMD_SRC}
 	LIBS pa_export pa_policy PkgConfig::JANSSON PkgConfig::CMOCKA
 	LABELS unit TIMEOUT 60)
 target_include_directories(test_policy_cli PRIVATE ${CMAKE_SOURCE_DIR}/service)

@@ -514,6 +514,20 @@ test_export_import(void **state)
 	free(exp);
 }
 
+/*
+ * match myaddr= with a bad address names it: the message was printed from
+ * the token after its buffer was freed (garbage, a use after free).
+ */
+static void
+test_match_bad_myaddr_named(void **state)
+{
+	struct tp_dir *d = *state;
+
+	expect(d, SVC_STATIC_ERR, "match src=192.0.2.1 dst=192.0.2.2 "
+	    "myaddr=192.0.2.2,not-an-address", NULL,
+	    "myaddr: 'not-an-address' is not an address");
+}
+
 int
 main(void)
 {
@@ -529,6 +543,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_import_duplicate_guid,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_binary_key_shown_hex,
+		    tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_match_bad_myaddr_named,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_export_import, tp_setup,
 		    tp_teardown),
