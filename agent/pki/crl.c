@@ -88,6 +88,24 @@ asn1_time_t(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
+/*
+ * What is kept must read back as it was taken: OpenSSL accepts some
+ * encodings it does not write back (a fuzzer found one), and the cache and
+ * IKE parse the DER again.
+ */
+static bool
+der_reparses(const unsigned char *der, int len)
+{
+	const unsigned char *q = der;
+	X509_CRL *chk;
+	bool ok;
+
+	chk = d2i_X509_CRL(NULL, &q, len);
+	ok = chk != NULL && q == der + len;
+	X509_CRL_free(chk);
+	return ok;
+}
+
 int
 pki_crl_parse(const uint8_t *body, size_t len, uint8_t **der,
     size_t *derlen, struct pki_crl_info *info)
@@ -111,7 +129,9 @@ pki_crl_parse(const uint8_t *body, size_t len, uint8_t **der,
 			crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
 		BIO_free(b);
 	}
-	if (crl == NULL || (l = i2d_X509_CRL(crl, &out)) <= 0) {
+	if (crl == NULL || (l = i2d_X509_CRL(crl, &out)) <= 0 ||
+	    !der_reparses(out, l)) {
+		OPENSSL_free(out);
 		X509_CRL_free(crl);
 		return PA_E_FORMAT;
 	}
