@@ -298,6 +298,12 @@ struct driver_ops {
 	 * borrowed. May be NULL in an older backend: check before calling.
 	 */
 	int	(*socket_bypass)(struct driver *, int fd, int family);
+	/*
+	 * Self-test (ipseccmd diag): does what the kernel holds now agree
+	 * with what this instance installed? 0 if so; why says what was
+	 * found either way. May be NULL: check before calling.
+	 */
+	int	(*check)(struct driver *, char *why, size_t cap);
 };
 
 /* The backend of that name, or NULL if there is none. */

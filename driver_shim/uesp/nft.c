@@ -177,17 +177,20 @@ uesp_nft_in_rule(const struct driver *d, FILE *f, const char *chain,
 	}
 }
 
-int
-uesp_nft_sync(struct driver *d)
+static const char *const uesp_chains[] = { "ch_out", "ch_pre", "ch_in",
+    "ch_fwd" };
+
+/* The commands that make our table's rules what the filters say. */
+static int
+uesp_nft_script(struct driver *d, char **out)
 {
-	static const char *const chains[] = { "ch_out", "ch_pre", "ch_in",
-	    "ch_fwd" };
+	const char *const *chains = uesp_chains;
 	const char *t = d->table;
 	char *buf = NULL;
 	size_t len = 0, i, c;
 	FILE *f;
-	int rc;
 
+	*out = NULL;
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return PA_E_NOMEM;
 	for (c = 0; c < 4; c++)
@@ -214,9 +217,111 @@ uesp_nft_sync(struct driver *d)
 		free(buf);
 		return PA_E_NOMEM;
 	}
+	*out = buf;
+	return 0;
+}
+
+int
+uesp_nft_sync(struct driver *d)
+{
+	char *buf;
+	int rc;
+
+	if ((rc = uesp_nft_script(d, &buf)) != 0)
+		return rc;
 	rc = uesp_nft_run(d->nft, buf);
 	free(buf);
 	return rc;
+}
+
+/* Rules in a `list table` JSON answer, by chain; -1 = the chain is gone. */
+static void
+uesp_nft_count(json_t *arr, long *count)
+{
+	json_t *it, *o;
+	const char *ch;
+	size_t i, c;
+
+	for (c = 0; c < 4; c++)
+		count[c] = -1;
+	json_array_foreach(arr, i, it) {
+		bool rule = (o = json_object_get(it, "rule")) != NULL;
+
+		if (!rule && (o = json_object_get(it, "chain")) == NULL)
+			continue;
+		if ((ch = json_string_value(json_object_get(o, rule ? "chain" :
+		    "name"))) == NULL)
+			continue;
+		for (c = 0; c < 4; c++)
+			if (strcmp(ch, uesp_chains[c]) == 0) {
+				if (!rule && count[c] < 0)
+					count[c] = 0;
+				else if (rule && count[c] >= 0)
+					count[c]++;
+			}
+	}
+}
+
+int
+uesp_nft_check(struct driver *d, char *why, size_t cap)
+{
+	char cmd[128], *script = NULL, *p;
+	long want[4] = { 0 }, have[4];
+	json_t *root, *arr;
+	json_error_t jerr;
+	size_t c;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "list table inet %s", d->table);
+	(void)nft_ctx_get_output_buffer(d->nft);	/* as in counters */
+	nft_ctx_output_set_flags(d->nft, NFT_CTX_OUTPUT_JSON);
+	rc = nft_run_cmd_from_buffer(d->nft, cmd);
+	nft_ctx_output_set_flags(d->nft, 0);
+	if (rc != 0) {
+		snprintf(why, cap, "nftables table inet %s is gone: filtered "
+		    "traffic is not steered to the TUN device", d->table);
+		return PA_E_NOENT;
+	}
+	if ((root = json_loads(nft_ctx_get_output_buffer(d->nft), 0,
+	    &jerr)) == NULL || (arr = json_object_get(root, "nftables")) ==
+	    NULL || !json_is_array(arr)) {
+		json_decref(root);
+		snprintf(why, cap, "nftables answered what we cannot read: "
+		    "%.80s", jerr.text);
+		return PA_E_FORMAT;
+	}
+	uesp_nft_count(arr, have);
+	json_decref(root);
+	if ((rc = uesp_nft_script(d, &script)) != 0)
+		return rc;
+	/* One "add rule inet TABLE CHAIN ..." line per rule. */
+	for (p = script; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL) {
+		char t[32], ch[16];
+
+		if (sscanf(p, "add rule inet %31s %15s", t, ch) != 2)
+			continue;
+		for (c = 0; c < 4; c++)
+			if (strcmp(ch, uesp_chains[c]) == 0)
+				want[c]++;
+	}
+	free(script);
+	for (c = 0; c < 4; c++)
+		if (have[c] != want[c]) {
+			if (have[c] < 0)
+				snprintf(why, cap, "nftables chain %s of table "
+				    "inet %s is gone", uesp_chains[c],
+				    d->table);
+			else
+				snprintf(why, cap, "nftables chain %s of table "
+				    "inet %s has %ld rules, the filters make "
+				    "%ld", uesp_chains[c], d->table, have[c],
+				    want[c]);
+			return PA_E_INVAL;
+		}
+	snprintf(why, cap, "nftables table inet %s: %ld rules, as the "
+	    "filters make", d->table, want[0] + want[1] + want[2] + want[3]);
+	return 0;
 }
 
 int
@@ -322,6 +427,9 @@ uesp_nft_counters(struct driver *d, bool hk, uint64_t *cleartext,
 	int rc;
 
 	snprintf(cmd, sizeof(cmd), "list counters table inet %s", d->table);
+	/* The buffer keeps what earlier commands printed (the leftover
+	 * tables listed at open): drop it before reading this answer. */
+	(void)nft_ctx_get_output_buffer(n);
 	nft_ctx_output_set_flags(n, NFT_CTX_OUTPUT_JSON);
 	rc = nft_run_cmd_from_buffer(n, cmd);
 	nft_ctx_output_set_flags(n, 0);

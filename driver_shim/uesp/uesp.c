@@ -4,6 +4,7 @@
  * protocol code.
  */
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 
 #include <openssl/rand.h>
 
@@ -494,6 +495,37 @@ uesp_socket_bypass(struct driver *d, int fd, int family)
 	return 0;
 }
 
+/* diag: the TUN device is ours and up, and the table holds our rules. */
+static int
+uesp_check(struct driver *d, char *why, size_t cap)
+{
+	struct ifreq ifr;
+	int fd, up;
+	char nft[256];
+	int rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", d->ifname);
+	if (if_nametoindex(d->ifname) != d->ifindex) {
+		snprintf(why, cap, "TUN device %s is gone", d->ifname);
+		return PA_E_NOENT;
+	}
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return PA_E_SYS;
+	up = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+	close(fd);
+	if (!up) {
+		snprintf(why, cap, "TUN device %s is down", d->ifname);
+		return PA_E_INVAL;
+	}
+	if ((rc = uesp_nft_check(d, nft, sizeof(nft))) != 0) {
+		snprintf(why, cap, "%s", nft);
+		return rc;
+	}
+	snprintf(why, cap, "TUN device %s up; %s", d->ifname, nft);
+	return 0;
+}
+
 const struct driver_ops uesp_driver_ops = {
 	.name = "uesp",
 	.features = DRV_F_ESP | DRV_F_AH | DRV_F_UDPENCAP | DRV_F_TUNNEL |
@@ -513,4 +545,5 @@ const struct driver_ops uesp_driver_ops = {
 	.dispatch = uesp_dispatch,
 	.stats = uesp_stats,
 	.socket_bypass = uesp_socket_bypass,
+	.check = uesp_check,
 };

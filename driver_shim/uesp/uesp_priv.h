@@ -162,6 +162,8 @@ int	uesp_nl_unreach(bool add, bool excl, int family, uint32_t table)
 int	uesp_nft_open(struct driver *) PA_MUST_USE;
 /* Replace the rules with the current filter list (one transaction). */
 int	uesp_nft_sync(struct driver *) PA_MUST_USE;
+/* Is our table in the kernel, with the rules the filters make? */
+int	uesp_nft_check(struct driver *, char *why, size_t cap) PA_MUST_USE;
 void	uesp_nft_close(struct driver *);
 /* Delete the leftover tables (settle), or every table of ours (clear). */
 int	uesp_nft_drop_old(struct driver *, bool all) PA_MUST_USE;

@@ -1366,6 +1366,69 @@ xfrm_socket_bypass(struct driver *d, int fd, int family)
 	return 0;
 }
 
+/* Is our policy pol in the kernel's dump v, in direction kdir? */
+static bool
+xfrm_pol_dumped(const struct xfrm_victims *v, const struct xfrm_pol *pol,
+    uint8_t kdir)
+{
+	size_t i;
+
+	for (i = 0; i < v->npols; i++)
+		if (v->pols[i].dir == kdir &&
+		    memcmp(&v->pols[i].sel, &pol->ksel, sizeof(pol->ksel)) == 0)
+			return true;
+	return false;
+}
+
+/* diag: every policy and state this instance installed is in the kernel. */
+static int
+xfrm_check(struct driver *d, char *why, size_t cap)
+{
+	struct xfrm_victims v;
+	size_t i, j, want = 0, gone = 0, sgone = 0;
+	int rc;
+
+	if ((rc = xfrm_dump_ours(d, &v, true, true)) != 0) {
+		snprintf(why, cap, "cannot read the kernel's policies: %s",
+		    strerror(errno));
+		return rc;
+	}
+	for (i = 0; i < d->npols; i++) {
+		want += d->pols[i].fwd ? 2 : 1;
+		if (!xfrm_pol_dumped(&v, &d->pols[i],
+		    xfrm_dir(d->pols[i].id.dir)))
+			gone++;
+		if (d->pols[i].fwd && !xfrm_pol_dumped(&v, &d->pols[i],
+		    XFRM_POLICY_FWD))
+			gone++;
+	}
+	for (i = 0; i < d->nsas; i++) {
+		const struct sa_id *id = &d->sas[i].id;
+		bool found = false;
+
+		for (j = 0; j < v.nsas && !found; j++) {
+			struct pa_addr dst;
+
+			xfrm_addr_from(&v.sas[j].id.daddr, v.sas[j].family,
+			    &dst);
+			found = ntohl(v.sas[j].id.spi) == id->spi &&
+			    pa_addr_eq(&dst, &id->dst);
+		}
+		if (!found)
+			sgone++;
+	}
+	xfrm_victims_free(&v);
+	if (gone > 0 || sgone > 0) {
+		snprintf(why, cap, "%zu of our %zu kernel policies and %zu of "
+		    "our %zu states are gone from the kernel", gone, want,
+		    sgone, d->nsas);
+		return PA_E_NOENT;
+	}
+	snprintf(why, cap, "the kernel holds our %zu policies and %zu states",
+	    want, d->nsas);
+	return 0;
+}
+
 const struct driver_ops xfrm_driver_ops = {
 	.name = "xfrm",
 	.features = DRV_F_ESP | DRV_F_AH | DRV_F_UDPENCAP | DRV_F_TUNNEL |
@@ -1386,4 +1449,5 @@ const struct driver_ops xfrm_driver_ops = {
 	.dispatch = xfrm_dispatch,
 	.stats = xfrm_stats,
 	.socket_bypass = xfrm_socket_bypass,
+	.check = xfrm_check,
 };

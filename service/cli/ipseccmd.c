@@ -49,6 +49,7 @@ static int	cmd_set(struct cli *, int, char **);
 static int	cmd_events(struct cli *, int, char **);
 static int	cmd_reload(struct cli *, int, char **);
 static int	cmd_static(struct cli *, int, char **);
+static int	cmd_diag(struct cli *, int, char **);
 
 static const char *const show_words[] = { "all", "policy", "filters",
     "mmsas", "qmsas", "stats", "events", NULL };
@@ -85,6 +86,9 @@ static const struct subcmd subcmds[] = {
 	    svc_static_verbs, false },
 	{ "match", cmd_static, "...", "which filter matches a packet", NULL,
 	    false },
+	{ "diag", cmd_diag, "[peer=ADDRESS]",
+	    "self-test: configuration, service, driver, policy, directory, "
+	    "Kerberos, certificates, a peer's IKE", NULL, false },
 };
 
 #define NSUBCMDS	(sizeof(subcmds) / sizeof(subcmds[0]))
@@ -918,6 +922,40 @@ cmd_static(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* The configuration's error, for diag (which runs without one). */
+static const char *diag_config_error;
+
+/* The daemon's configuration tells where its socket is. */
+static int
+load_config(struct cli *c, const char *command, char *eb, size_t ec)
+{
+	svc_config_defaults(&c->cfg);
+	if (svc_config_load(&c->cfg, c->config_path != NULL ? c->config_path :
+	    SVC_CONFIG_DEFAULT, c->config_path == NULL, eb, ec) == 0)
+		return 0;
+	if (strcmp(command, "diag") != 0)
+		return PA_E_INVAL;
+	/* A bad configuration is diag's first finding. */
+	svc_config_defaults(&c->cfg);
+	diag_config_error = eb;
+	return 0;
+}
+
+static int
+cmd_diag(struct cli *c, int argc, char **argv)
+{
+	struct cli_diag_in in = { diag_config_error, 0, NULL, NULL };
+	int rc;
+
+	if (diag_config_error == NULL &&
+	    (in.rc = cli_request_quiet(c, "status", &in.status)) == 0)
+		(void)cli_request_quiet(c, "diag", &in.checks);
+	rc = cli_diag(c, argc, argv, &in);
+	json_decref(in.status);
+	json_decref(in.checks);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -976,10 +1014,7 @@ main(int argc, char **argv)
 	if (i + 1 < argc && (strcmp(argv[i + 1], "?") == 0 ||
 	    strcmp(argv[i + 1], "help") == 0))
 		return help(argv[i]);
-	/* The daemon's configuration tells where its socket is. */
-	svc_config_defaults(&c.cfg);
-	if (svc_config_load(&c.cfg, c.config_path != NULL ? c.config_path :
-	    SVC_CONFIG_DEFAULT, c.config_path == NULL, eb, sizeof(eb)) != 0) {
+	if (load_config(&c, argv[i], eb, sizeof(eb)) != 0) {
 		fprintf(stderr, "ipseccmd: %s\n", eb);
 		return CMD_EXIT_USAGE;
 	}

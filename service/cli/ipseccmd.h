@@ -32,6 +32,16 @@ int	cli_call(struct cli *, const char *cmd, void *args,
 	    void (*printer)(void *result));
 /* The same, leaving the result to the caller (*result owned, on 0). */
 int	cli_request(struct cli *, const char *cmd, void *args, void **result);
+/* What ipseccmd diag got from the daemon (ipseccmd.c asks it). */
+struct cli_diag_in {
+	const char	*config_error;	/* the configuration's, or NULL */
+	int		 rc;		/* of the status request */
+	void		*status;	/* its reply (json_t *), NULL on rc */
+	void		*checks;	/* the daemon's diag reply, or NULL */
+};
+/* ipseccmd diag (cli/diag.c). */
+int	cli_diag(struct cli *, int argc, char **argv,
+	    const struct cli_diag_in *);
 
 /* Text printers (cli/print.c). */
 void	print_status(void *);

@@ -4,11 +4,13 @@
  * the caller's uid. A caller who is neither root nor in the admin group
  * is refused ("access denied") and audited (5701).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <jansson.h>
 

@@ -8,3 +8,6 @@ pa_fuzz(fuzz_ike_exchange SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_ike_exchange.c
 	LIBS pa_ike CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/ike_exchange)
 target_include_directories(fuzz_ike_exchange PRIVATE
 	${CMAKE_SOURCE_DIR}/driver_shim/null ${CMAKE_SOURCE_DIR}/tests/lib)
+# What ipseccmd diag reads after its IKE probe (owner: service).
+pa_fuzz(fuzz_ike_probe SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_ike_probe.c
+	LIBS pa_ike CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/ike_probe)

@@ -119,6 +119,18 @@ both subnet:10.91.1.0/24 subnet:10.91.2.0/24 \
     'esp="AES128" espIntegrity="SHA1"' tunnel
 check "ESP tunnel between gateways" $na 10.91.1.1 $nb 10.91.2.1 \
     "ip proto 50" "mode tunnel"
+# ipseccmd diag's driver check against the real kernel: the agent's
+# policies (with the tunnel's FWD twins) and states are there; the OUT
+# ones deleted behind its back are found missing.
+out=$("${A[@]}" --json diag) || fail "diag failed on a healthy xfrm agent: $out"
+[ "$(jq -r '.checks[] | select(.name == "driver") | .result' <<<"$out")" = pass ] ||
+    fail "diag driver (xfrm, healthy): $out"
+ip -n $na xfrm policy deleteall dir out
+out=$("${A[@]}" --json diag) && fail "diag passed with the OUT policies deleted"
+jq -r '.checks[] | select(.name == "driver") | .detail' <<<"$out" |
+    grep -q "kernel policies .* are gone from the kernel" ||
+    fail "diag driver (xfrm, policies deleted): $out"
+pass "diag: the xfrm driver's policies and states are in the kernel; deleted ones are found"
 stop_clear
 [ "${X_ONLY:-}" != tunnel ] || t_finish xfrm_agents_tunnel
 

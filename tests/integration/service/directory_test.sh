@@ -74,6 +74,17 @@ jq -s -e 'map(select(.id == 613)) | .[-1].fields["Policy Source"] ==
     "directory"' "$tmp/audit.jsonl" >/dev/null || fail "613 source"
 pass "the domain policy from slapd is applied at start"
 
+# ipseccmd diag binds as the daemon does and reads the last poll.
+dj=$("${C[@]}" --json diag) || fail "diag failed with the directory up: $dj"
+[ "$(jq -r '.checks[] | select(.name == "directory") | .result' <<<"$dj")" = pass ] ||
+    fail "diag: directory not passed: $dj"
+[ "$(jq -r '.checks[] | select(.name == "policy_poll") | .result' <<<"$dj")" = pass ] ||
+    fail "diag: policy_poll not passed: $dj"
+jq -r '.checks[] | select(.name == "directory") | .detail' <<<"$dj" |
+    grep -q "bound as dn:$LDAP_ADMIN_DN" || fail "diag: bound as whom? $dj"
+! grep -qF "$LDAP_ADMIN_PW" <<<"$dj" || fail "diag printed the bind password"
+pass "diag: directory bound (as the daemon binds), last poll passed"
+
 # An unchanged poll shows: last successful poll moves, last change stays.
 c0=$(jq .directory.last_change <<<"$st")
 s0=$(jq .directory.last_success <<<"$st")
@@ -134,6 +145,12 @@ j events --id 616 | jq -e '.events | length >= 1' >/dev/null ||
 [ "$(jq .directory.last_success <<<"$out")" = "$s1" ] ||
     fail "an unreachable poll moved the last successful poll: $out"
 pass "unreachable directory: policy kept, 616"
+dj=$("${C[@]}" --json diag) && fail "diag passed with the directory down"
+[ "$(jq -r '.checks[] | select(.name == "directory") | .result' <<<"$dj")" = fail ] ||
+    fail "diag: directory not failed: $dj"
+[ "$(jq -r '.checks[] | select(.name == "policy_poll") | .result' <<<"$dj")" = fail ] ||
+    fail "diag: policy_poll not failed: $dj"
+pass "diag: directory and policy_poll fail with the directory down"
 
 # A restart with the directory still down applies the cached copy.
 "${C[@]}" service stop >/dev/null || fail "stop"
