@@ -1622,6 +1622,28 @@ agent_get_stats(const struct agent *a, struct agent_stats *st)
 		memset(&st->drv, 0, sizeof(st->drv));
 }
 
+int
+agent_set_keylog(struct agent *a, const char *dir)
+{
+	if (a->ike == NULL)
+		return dir == NULL ? 0 : PA_E_STATE;
+	return ike_keylog(a->ike, dir);
+}
+
+int
+agent_driver_check(struct agent *a, char *why, size_t cap)
+{
+	if (a->drv == NULL) {
+		snprintf(why, cap, "no packet driver is open");
+		return PA_E_NOENT;
+	}
+	if (a->ops->check == NULL) {
+		snprintf(why, cap, "driver %s has no self-test", a->ops->name);
+		return 0;
+	}
+	return a->ops->check(a->drv, why, cap);
+}
+
 void
 agent_foreach_mmsa(const struct agent *a,
     void (*fn)(void *, const struct ike_mmsa_info *), void *arg)

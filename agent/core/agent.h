@@ -200,6 +200,16 @@ const struct agent_dyn_rule	*agent_dynamic_at(const struct agent *, size_t);
 
 /* Views (borrowed until the next policy change). */
 void	agent_get_info(const struct agent *, struct agent_info *);
+/*
+ * Ask the packet driver whether the kernel holds what it installed
+ * (ipseccmd diag): 0 if so; why is filled in either way.
+ */
+int	agent_driver_check(struct agent *, char *why, size_t cap);
+/*
+ * Troubleshooting keys on (the directory for Wireshark's tables) or off
+ * (NULL): ike_keylog(). PA_E_STATE when IKE does not run.
+ */
+int	agent_set_keylog(struct agent *, const char *dir) PA_MUST_USE;
 const struct pol_policy	*agent_policy(const struct agent *);
 /* The SPD in the driver: policy and dynamic rules (entry->dynamic). */
 const struct pol_spd	*agent_spd(const struct agent *);

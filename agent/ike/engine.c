@@ -140,6 +140,7 @@ ike_free(struct ike *ike)
 	ike_bundle_free_all(ike);
 	ike_krb_free(ike);
 	ike_dh_free_all(ike);
+	ike_keylog_free(ike);
 	for (i = 0; i < ike->nsocks; i++)
 		close(ike->socks[i].fd);
 	ike_creds_free(ike->creds);

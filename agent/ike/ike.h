@@ -285,6 +285,13 @@ void	ike_shutdown(struct ike *);
  */
 size_t	ike_set_crls(struct ike *, const struct pa_bytes *ders, size_t n);
 /*
+ * Troubleshooting keys: from now on append the keys of each new ESP SA and
+ * Main Mode to dir/esp_sa and dir/ikev1_decryption_table, Wireshark's ESP
+ * SA and IKEv1 decryption tables (dir: created 0700; refused unless it is
+ * ours and closed to others); NULL turns it off (keylog.c).
+ */
+int	ike_keylog(struct ike *, const char *dir) PA_MUST_USE;
+/*
  * The domain's enterprise CA certificates (DER, from the directory),
  * trusted beside ca_file's, replacing the last set (needs cert_file);
  * returns how many are in force.

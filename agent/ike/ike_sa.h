@@ -250,7 +250,14 @@ struct ike {
 	struct ike_bundle	*bundles;
 	uint32_t		 next_bundle_index;
 	struct ike_dhpool	 dhpool[IKE_DHPOOL_GROUPS];
+	/* Troubleshooting keys (keylog.c), or NULL: off. */
+	struct ike_keylog	*keylog;
 };
+/* keylog.c: append an ESP SA's / a Main Mode's keys if the keylog is on. */
+void	ike_keylog_sa(struct ike *, const struct sa_id *,
+	    const struct sa_params *);
+void	ike_keylog_mm(struct ike *, const struct ike_mm *);
+void	ike_keylog_free(struct ike *);		/* off */
 struct ike_mm	*ike_mm_new(struct ike *, bool initiator);
 void	ike_mm_hash_add(struct ike *, struct ike_mm *);
 struct ike_mm	*ike_mm_find(struct ike *, const uint8_t cky_i[8],

@@ -763,6 +763,8 @@ mm_keys_or_fail(struct ike *ike, struct ike_mm *mm, struct pa_bytes ke)
 		ike_mm_fail(ike, mm, "Peer", rc == PA_E_VERIFY ?
 		    "Invalid Diffie-Hellman public value" :
 		    "Key computation failed");
+	else
+		ike_keylog_mm(ike, mm);
 	return rc;
 }
 

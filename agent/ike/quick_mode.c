@@ -259,6 +259,8 @@ qm_install(struct ike *ike, struct ike_qm *qm, struct ike_mm *mm,
 				break;
 			ike_qm_sa_id(qm, in, protos[i], &id);
 			rc = ike->cfg.drv_ops->sa_add(ike->cfg.drv, &id, &p);
+			if (rc == 0)
+				ike_keylog_sa(ike, &id, &p);
 			pa_wipe(&p, sizeof(p));
 			if (rc != 0) {
 				ike->st.key_addition_failures++;

@@ -56,7 +56,8 @@ static const char *const show_words[] = { "all", "policy", "filters",
 static const char *const service_words[] = { "start", "stop", "pause",
     "continue", "status", NULL };
 static const char *const dynamic_words[] = { "add", "delete", "show", NULL };
-static const char *const set_words[] = { "diagnostics", "oakleylog", NULL };
+static const char *const set_words[] = { "diagnostics", "oakleylog",
+    "keylog", NULL };
 static const char *const events_words[] = { "--id", "--since", "--max",
     "--key", "--setup-keys", "--force", "--interval",
     "--verify", "--file", "--json", NULL };
@@ -74,7 +75,7 @@ static const struct subcmd subcmds[] = {
 	{ "dynamic", cmd_dynamic,
 	    "add rule NAME key=value... | delete rule NAME | delete all | show",
 	    "dynamic (memory-only) rules", dynamic_words, false },
-	{ "set", cmd_set, "diagnostics 0-7 | oakleylog on|off",
+	{ "set", cmd_set, "diagnostics 0-7 | oakleylog on|off | keylog on|off",
 	    "runtime settings", set_words, false },
 	{ "events", cmd_events,
 	    "[--id N] [--since T] [--max N] [--verify [--key KEY]] "
@@ -618,6 +619,23 @@ cmd_dynamic(struct cli *c, int argc, char **argv)
 	return CMD_EXIT_USAGE;
 }
 
+static void
+print_keylog(void *res)
+{
+	json_t *r = res;
+
+	if (json_is_true(json_object_get(r, "keylog")))
+		printf("Troubleshooting keys on: the keys of SAs negotiated from "
+		    "now on are appended to\n  %s/esp_sa (Wireshark: ESP SAs)\n"
+		    "  %s/ikev1_decryption_table (Wireshark: ISAKMP IKEv1)\n"
+		    "Anyone who reads them can read the traffic: set keylog off "
+		    "and delete them when done.\n",
+		    json_string_value(json_object_get(r, "dir")),
+		    json_string_value(json_object_get(r, "dir")));
+	else
+		printf("Troubleshooting keys off (the files stay: delete them)\n");
+}
+
 static int
 cmd_set(struct cli *c, int argc, char **argv)
 {
@@ -635,8 +653,12 @@ cmd_set(struct cli *c, int argc, char **argv)
 	    yesno(argv[2], &b) == 0)
 		return cli_call(c, "set.oakleylog",
 		    json_pack("{s:b}", "on", b), NULL);
+	if (argc == 3 && strcmp(argv[1], "keylog") == 0 &&
+	    yesno(argv[2], &b) == 0)
+		return cli_call(c, "set.keylog", json_pack("{s:b}", "on", b),
+		    print_keylog);
 	fprintf(stderr, "usage: ipseccmd set diagnostics 0-7 | set oakleylog "
-	    "on|off\n");
+	    "on|off | set keylog on|off\n");
 	return CMD_EXIT_USAGE;
 }
 

@@ -872,6 +872,113 @@ cmd_set_oakleylog(struct cmd_ctx *c)
 	    "path", c->d->cfg.oakley_log_path));
 }
 
+/*
+ * Troubleshooting keys (set keylog on|off): root only, whatever the admin
+ * group may do; audited as 5700 like every privileged command.
+ */
+static json_t *
+cmd_set_keylog(struct cmd_ctx *c)
+{
+	json_t *v = json_object_get(c->args, "on");
+	char dir[SVC_PATH_MAX + 16];
+	bool on;
+	int rc;
+
+	if (!json_is_boolean(v))
+		return svc_reply_error("bad-args", "keylog needs on or off");
+	on = json_is_true(v);
+	snprintf(c->detail, sizeof(c->detail), "set keylog %s", on ? "on" :
+	    "off");
+	if (c->peer->uid != 0)
+		return svc_reply_error("access-denied", "the keylog writes the "
+		    "traffic keys: root only");
+	snprintf(dir, sizeof(dir), "%s/keylog", c->d->cfg.state_dir);
+	if ((rc = agent_set_keylog(c->d->agent, on ? dir : NULL)) != 0)
+		return svc_reply_error("failed", "keylog %s: %s", dir,
+		    rc == PA_E_STATE ? "IKE does not run" : strerror(errno));
+	if (on)
+		log_warnx("troubleshooting keys ON: the keys of new SAs go to "
+		    "%s (set keylog off)", dir);
+	else
+		log_info("troubleshooting keys off");
+	return reply_ok(json_pack("{s:b,s:s}", "keylog", on, "dir", dir));
+}
+
+/* ---- diag: what only the daemon can see ---- */
+
+static void
+diag_add(json_t *arr, const char *name, const char *result,
+    const char *detail)
+{
+	json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "name", name,
+	    "result", result, "detail", detail));
+}
+
+static void
+diag_policy(const struct agent_info *in, json_t *arr)
+{
+	char b[512];
+	int64_t now = (int64_t)time(NULL);
+
+	if (in->policy_name == NULL)
+		snprintf(b, sizeof(b), "source %s: no policy assigned (only "
+		    "dynamic rules apply)", in->source);
+	else
+		snprintf(b, sizeof(b), "source %s: \"%s\", applied %llds ago",
+		    in->source, in->policy_name,
+		    (long long)(now - in->applied_at));
+	diag_add(arr, "policy", in->policy_name != NULL ? "pass" : "warn", b);
+	if (in->dir_outcome == NULL)
+		return;
+	if (in->dir_ok_at != 0)
+		snprintf(b, sizeof(b), "last poll %llds ago: %s (%s); last read "
+		    "of the directory %llds ago; next poll in %us",
+		    (long long)(now - in->dir_polled_at), in->dir_outcome,
+		    in->dir_uri != NULL ? in->dir_uri : "no server",
+		    (long long)(now - in->dir_ok_at), in->dir_next_poll);
+	else
+		snprintf(b, sizeof(b), "last poll %llds ago: %s; the directory "
+		    "has not been read since the start; next poll in %us",
+		    (long long)(now - in->dir_polled_at), in->dir_outcome,
+		    in->dir_next_poll);
+	diag_add(arr, "policy_poll", strcmp(in->dir_outcome, "unreachable") ==
+	    0 || strcmp(in->dir_outcome, "rejected") == 0 ||
+	    strcmp(in->dir_outcome, "from-cache") == 0 ? "fail" : "pass", b);
+}
+
+static json_t *
+cmd_diag(struct cmd_ctx *c)
+{
+	struct svc_daemon *d = c->d;
+	struct agent_info in;
+	json_t *arr = json_array();
+	char why[512];
+	uint64_t errs;
+	int rc;
+
+	if (arr == NULL)
+		return svc_reply_error("failed", "out of memory");
+	agent_get_info(d->agent, &in);
+	rc = agent_driver_check(d->agent, why, sizeof(why));
+	diag_add(arr, "driver", rc == 0 ? "pass" : "fail", why);
+	if (!d->cfg.ike)
+		diag_add(arr, "ike", "skip", "ike = no in the configuration");
+	else {
+		snprintf(why, sizeof(why), "IKE %s on UDP %u%s", in.ike ?
+		    "listens" : "is not running", d->cfg.ike_port != 0 ?
+		    d->cfg.ike_port : 500, d->cfg.natt_port != 0xffff ?
+		    " and its NAT-T port" : "");
+		diag_add(arr, "ike", in.ike ? "pass" : "fail", why);
+	}
+	diag_policy(&in, arr);
+	errs = svc_sinks_errors(d->sinks);
+	snprintf(why, sizeof(why), "%llu audit records could not be written",
+	    (unsigned long long)errs);
+	diag_add(arr, "audit_sinks", errs == 0 ? "pass" : "fail", why);
+	return reply_ok(json_pack("{s:s,s:o}", "state",
+	    svc_state_name(d->state), "checks", arr));
+}
+
 static const struct cmd cmds[] = {
 	{ "status", CMD_RO, cmd_status, "service state, policy, driver, SAs" },
 	{ "show.all", CMD_RO, cmd_show_all, "everything below" },
@@ -892,6 +999,9 @@ static const struct cmd cmds[] = {
 	{ "set.diagnostics", CMD_PRIV, cmd_set_diagnostics,
 	    "driver event level 0-7" },
 	{ "set.oakleylog", CMD_PRIV, cmd_set_oakleylog, "Oakley log on/off" },
+	{ "set.keylog", CMD_PRIV, cmd_set_keylog,
+	    "troubleshooting keys on/off (root)" },
+	{ "diag", CMD_RO, cmd_diag, "self-test of what the daemon holds" },
 };
 
 void

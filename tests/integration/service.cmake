@@ -36,3 +36,19 @@ add_test(NAME openmetrics_check
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/openmetrics_check_test.sh)
 set_tests_properties(openmetrics_check PROPERTIES LABELS unit
 	TIMEOUT 60 SKIP_RETURN_CODE 77)
+
+# ipseccmd diag: every check passes on a healthy pair (uesp, IKE, MIT KDC),
+# then each fails once for a real cause.
+add_test(NAME service_diag
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/diag_test.sh)
+set_tests_properties(service_diag PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# Troubleshooting keys: the real tshark decrypts a capture of two agents
+# with the files the keylog wrote.
+add_test(NAME service_keylog
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/keylog_test.sh)
+set_tests_properties(service_keylog PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
