@@ -110,6 +110,16 @@ usage(FILE *f)
 	    "running, 4 access denied\n");
 }
 
+void
+cli_json_print(void *j)
+{
+	if (json_is_object((json_t *)j))
+		json_object_set_new(j, "version",
+		    json_integer(SVC_JSON_VERSION));
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+}
+
 int
 cli_request(struct cli *c, const char *cmd, void *args, void **result)
 {
@@ -147,9 +157,7 @@ cli_request(struct cli *c, const char *cmd, void *args, void **result)
 		    "code"));
 
 		if (c->json)
-			json_dumpf(reply, stdout, JSON_INDENT(2));
-		if (c->json)
-			putchar('\n');
+			cli_json_print(reply);
 		fprintf(stderr, "ipseccmd: %s\n", json_string_value(
 		    json_object_get(reply, "error")) != NULL ?
 		    json_string_value(json_object_get(reply, "error")) :
@@ -172,10 +180,9 @@ cli_call(struct cli *c, const char *cmd, void *args, void (*printer)(void *))
 
 	if ((rc = cli_request(c, cmd, args, (void **)&res)) != 0)
 		return rc;
-	if (c->json) {
-		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	} else if (printer != NULL)
+	if (c->json)
+		cli_json_print(res);
+	else if (printer != NULL)
 		printer(res);
 	json_decref(res);
 	return CMD_EXIT_OK;
@@ -686,10 +693,9 @@ events_show(struct cli *c, json_t *res, bool verify)
 {
 	int rc;
 
-	if (c->json) {
-		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	} else if (verify)
+	if (c->json)
+		cli_json_print(res);
+	else if (verify)
 		print_verify(res);
 	else
 		print_events(res);

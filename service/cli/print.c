@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "ipseccmd.h"
+#include "lib/stats_names.h"
 
 /* Print "title: N" for the array res[key] and return the array. */
 static json_t *
@@ -131,7 +132,7 @@ print_policy(void *res)
 		printf("Directory: last poll %s at %s (%s), next poll in %lld s\n"
 		    "  last successful poll %s, policy fetched %s, last change "
 		    "%s\n", s_of(v, "outcome"), at, s_of(v, "uri"),
-		    i_of(v, "next_poll_seconds"), ok, fe, chg);
+		    i_of(v, "next_poll_sec"), ok, fe, chg);
 	}
 	when(i_of(r, "changed"), ch, sizeof(ch));
 	if (!json_is_string(json_object_get(r, "name")))
@@ -142,7 +143,7 @@ print_policy(void *res)
 		if (json_is_string(json_object_get(r, "description")))
 			printf("  description: %s\n", s_of(r, "description"));
 		printf("  changed: %s   version: %lld%s\n", ch,
-		    i_of(r, "version"), json_is_true(json_object_get(r,
+		    i_of(r, "policy_version"), json_is_true(json_object_get(r,
 		    "pending")) ? " (change queued)" : "");
 		json_array_foreach(json_object_get(r, "mm_methods"), i, v)
 			printf("  main mode %zu: %s-%s-%lld\n", i + 1,
@@ -264,56 +265,37 @@ print_qmsas(void *res)
 	print_rows(res, "qmsas", "Quick Mode SAs", qmsa_row);
 }
 
+/* A table of counters under their ipsecmon names. */
 static void
-print_table(const char *title, json_t *o)
+print_table(const char *title, const char *table, json_t *o)
 {
 	const char *k;
 	json_t *v;
 
 	printf("%s\n", title);
 	json_object_foreach(o, k, v)
-		printf("  %-34s %lld\n", k, (long long)json_integer_value(v));
+		printf("  %-34s %lld\n", svc_stats_label(table, k),
+		    (long long)json_integer_value(v));
 }
 
 void
 print_stats(void *res)
 {
-	print_table("Oakley (IKE) statistics", json_object_get(res, "oakley"));
-	print_table("IPsec statistics", json_object_get(res, "ipsec"));
-	print_table("Agent", json_object_get(res, "agent"));
+	print_table("Oakley (IKE) statistics", "oakley",
+	    json_object_get(res, "oakley"));
+	print_table("IPsec statistics", "ipsec", json_object_get(res, "ipsec"));
+	print_table("Agent", "agent", json_object_get(res, "agent"));
 }
 
-/* name: lower case, runs of anything but letters and digits as one '_'. */
-static void
-om_name(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-	bool sep = false;
-
-	for (; *in != '\0' && n + 2 < cap; in++) {
-		char ch = *in;
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-			if (sep && n > 0)
-				out[n++] = '_';
-			out[n++] = ch;
-			sep = false;
-		} else
-			sep = true;
-	}
-	out[n] = '\0';
-}
-
-/* "Active ..." and "Pending ..." counters are levels, the rest counts. */
+/* "active_..." and "pending_..." counters are levels, the rest counts. */
 static bool
 om_is_gauge(const char *key)
 {
-	return strncmp(key, "Active ", 7) == 0 ||
-	    strncmp(key, "Pending ", 8) == 0;
+	return strncmp(key, "active_", 7) == 0 ||
+	    strncmp(key, "pending_", 8) == 0;
 }
 
+/* A family per counter: ipsec_agent_<table>_<JSON key>. */
 static void
 om_table(const char *table, json_t *t)
 {
@@ -321,17 +303,18 @@ om_table(const char *table, json_t *t)
 	json_t *v;
 
 	json_object_foreach(t, k, v) {
-		char name[160];
 		bool gauge = om_is_gauge(k);
+		size_t n = strlen(k);
 
 		if (!json_is_integer(v))
 			continue;
-		om_name(k, name, sizeof(name));
-		printf("# TYPE ipsec_agent_%s_%s %s\n", table, name,
+		printf("# TYPE ipsec_agent_%s_%s %s\n", table, k,
 		    gauge ? "gauge" : "counter");
+		if (n > 6 && strcmp(k + n - 6, "_bytes") == 0)
+			printf("# UNIT ipsec_agent_%s_%s bytes\n", table, k);
 		printf("# HELP ipsec_agent_%s_%s %s (ipsecmon counter)\n",
-		    table, name, k);
-		printf("ipsec_agent_%s_%s%s %lld\n", table, name,
+		    table, k, svc_stats_label(table, k));
+		printf("ipsec_agent_%s_%s%s %lld\n", table, k,
 		    gauge ? "" : "_total", (long long)json_integer_value(v));
 	}
 }

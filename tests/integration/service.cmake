@@ -36,3 +36,11 @@ add_test(NAME openmetrics_check
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/openmetrics_check_test.sh)
 set_tests_properties(openmetrics_check PROPERTIES LABELS unit
 	TIMEOUT 60 SKIP_RETURN_CODE 77)
+
+# One JSON style (issue 15, item 8): every --json output and control reply
+# of the real daemon against the shipped JSON Schemas (packaging/schema).
+add_test(NAME service_json_schema
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/json_schema_test.sh)
+set_tests_properties(service_json_schema PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
