@@ -33,6 +33,9 @@ int	cli_call(struct cli *, const char *cmd, void *args,
 /* The same, leaving the result to the caller (*result owned, on 0). */
 int	cli_request(struct cli *, const char *cmd, void *args, void **result);
 
+/* ipseccmd monitor [--interval S] [--count N] (cli/monitor.c). */
+int	cli_monitor(struct cli *, int argc, char **argv);
+
 /* --json: j (a json_t *) with "version" added, on stdout. */
 void	cli_json_print(void *j);
 

@@ -44,3 +44,11 @@ add_test(NAME service_json_schema
 set_tests_properties(service_json_schema PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# ipseccmd monitor (issue 15, item 1): --count against a pair of agents
+# carrying traffic, and driven in tmux (rates move, q and Ctrl-C restore).
+add_test(NAME service_monitor
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/monitor_test.sh)
+set_tests_properties(service_monitor PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
