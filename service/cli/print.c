@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "ipseccmd.h"
+#include "lib/metrics.h"
 #include "lib/stats_names.h"
 
 /* Print "title: N" for the array res[key] and return the array. */
@@ -287,123 +288,11 @@ print_stats(void *res)
 	print_table("Agent", "agent", json_object_get(res, "agent"));
 }
 
-/* "active_..." and "pending_..." counters are levels, the rest counts. */
-static bool
-om_is_gauge(const char *key)
-{
-	return strncmp(key, "active_", 7) == 0 ||
-	    strncmp(key, "pending_", 8) == 0;
-}
-
-/* A family per counter: ipsec_agent_<table>_<JSON key>. */
-static void
-om_table(const char *table, json_t *t)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(t, k, v) {
-		bool gauge = om_is_gauge(k);
-		size_t n = strlen(k);
-
-		if (!json_is_integer(v))
-			continue;
-		printf("# TYPE ipsec_agent_%s_%s %s\n", table, k,
-		    gauge ? "gauge" : "counter");
-		if (n > 6 && strcmp(k + n - 6, "_bytes") == 0)
-			printf("# UNIT ipsec_agent_%s_%s bytes\n", table, k);
-		printf("# HELP ipsec_agent_%s_%s %s (ipsecmon counter)\n",
-		    table, k, svc_stats_label(table, k));
-		printf("ipsec_agent_%s_%s%s %lld\n", table, k,
-		    gauge ? "" : "_total", (long long)json_integer_value(v));
-	}
-}
-
-/* A label value: backslash, quote and newline escaped. */
-static void
-om_label(const char *v)
-{
-	for (; *v != '\0'; v++) {
-		if (*v == '\\' || *v == '"')
-			putchar('\\');
-		if (*v == '\n') {
-			fputs("\\n", stdout);
-			continue;
-		}
-		putchar(*v);
-	}
-}
-
 void
 print_openmetrics(void *stats, void *qmsas)
 {
-	static const char *const tables[] = { "oakley", "ipsec", "agent" };
-	static const struct {
-		const char	*name, *key, *help;
-	} per_peer[] = {
-		{ "peer_bytes_in", "bytes_in", "Bytes received through the "
-		    "peer's Quick Mode SAs" },
-		{ "peer_bytes_out", "bytes_out", "Bytes sent through the "
-		    "peer's Quick Mode SAs" },
-		{ "peer_packets_in", "packets_in", "Packets received through "
-		    "the peer's Quick Mode SAs" },
-		{ "peer_packets_out", "packets_out", "Packets sent through "
-		    "the peer's Quick Mode SAs" },
-	};
-	json_t *sas = json_object_get(qmsas, "qmsas"), *sa, *peers;
-	const char *peer;
-	size_t i, k;
-
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		om_table(tables[i], json_object_get(stats, tables[i]));
-	/* Per peer: its Quick Mode SA pairs and their traffic. */
-	if ((peers = json_object()) == NULL)
-		return;
-	json_array_foreach(sas, i, sa) {
-		json_t *acc;
-
-		if ((peer = json_string_value(json_object_get(sa, "peer"))) ==
-		    NULL)
-			continue;
-		if ((acc = json_object_get(peers, peer)) == NULL) {
-			acc = json_pack("{s:I,s:I,s:I,s:I,s:I}", "sas",
-			    (json_int_t)0, "bytes_in", (json_int_t)0,
-			    "bytes_out", (json_int_t)0, "packets_in",
-			    (json_int_t)0, "packets_out", (json_int_t)0);
-			if (acc == NULL || json_object_set_new(peers, peer,
-			    acc) != 0)
-				break;
-		}
-		json_object_set_new(acc, "sas", json_integer(
-		    json_integer_value(json_object_get(acc, "sas")) + 1));
-		for (k = 0; k < sizeof(per_peer) / sizeof(per_peer[0]); k++)
-			json_object_set_new(acc, per_peer[k].key, json_integer(
-			    json_integer_value(json_object_get(acc,
-			    per_peer[k].key)) + json_integer_value(
-			    json_object_get(sa, per_peer[k].key))));
-	}
-	printf("# TYPE ipsec_agent_peer_qm_sas gauge\n");
-	printf("# HELP ipsec_agent_peer_qm_sas Quick Mode SA pairs with the "
-	    "peer\n");
-	json_object_foreach(peers, peer, sa) {
-		printf("ipsec_agent_peer_qm_sas{peer=\"");
-		om_label(peer);
-		printf("\"} %lld\n",
-		    (long long)json_integer_value(json_object_get(sa, "sas")));
-	}
-	for (k = 0; k < sizeof(per_peer) / sizeof(per_peer[0]); k++) {
-		printf("# TYPE ipsec_agent_%s counter\n", per_peer[k].name);
-		printf("# HELP ipsec_agent_%s %s\n", per_peer[k].name,
-		    per_peer[k].help);
-		json_object_foreach(peers, peer, sa) {
-			printf("ipsec_agent_%s_total{peer=\"", per_peer[k].name);
-			om_label(peer);
-			printf("\"} %lld\n", (long long)json_integer_value(
-			    json_object_get(sa, per_peer[k].key)));
-		}
-	}
-	printf("# EOF\n");
-	json_decref(peers);
+	if (svc_metrics_format(stdout, stats, qmsas) != 0)
+		fprintf(stderr, "ipseccmd: cannot write the metrics\n");
 }
 
 void

@@ -953,3 +953,17 @@ svc_command(struct svc_daemon *d, const struct svc_peer *peer,
 	}
 	return reply;
 }
+
+/* For the metrics textfile (metrics.c): what show.stats and show.qmsas
+ * answer. */
+void *
+svc_stats_result(struct svc_daemon *d)
+{
+	return stats_json(d);
+}
+
+void *
+svc_qmsas_result(struct svc_daemon *d)
+{
+	return qmsas_json(d);
+}

@@ -52,3 +52,10 @@ add_test(NAME service_monitor
 set_tests_properties(service_monitor PROPERTIES LABELS integration
 	TIMEOUT 180 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# The daemon's metrics textfile for node_exporter (issue 15, item 3).
+add_test(NAME service_metrics_textfile
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/metrics_test.sh)
+set_tests_properties(service_metrics_textfile PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
