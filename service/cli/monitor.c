@@ -8,7 +8,7 @@
  *
  * On a terminal: the alternate screen, no cursor, no line wrap, keys read
  * without echo; 'q' or Ctrl-C quits and restores all of it; space or 'r'
- * refreshes at once. Elsewhere (a pipe, a file): plain frames separated by
+ * refreshes at once, and so does a new window size. Elsewhere (a pipe, a file): plain frames separated by
  * a blank line, no escapes. --count N stops after N refreshes.
  */
 #include <errno.h>
@@ -32,13 +32,15 @@
 #define MON_LABEL_MIN	20	/* counter label width, 80 columns */
 #define MON_LABEL_MAX	34	/* the longest ipsecmon name */
 
-static volatile sig_atomic_t mon_stop;
+static volatile sig_atomic_t mon_stop, mon_resized;
 
 static void
 mon_signal(int sig)
 {
-	(void)sig;
-	mon_stop = 1;
+	if (sig == SIGWINCH)
+		mon_resized = 1;
+	else
+		mon_stop = 1;
 }
 
 struct mon {
@@ -429,8 +431,10 @@ wait_next(struct mon *m)
 		uint64_t now = pa_now_ms();
 		int n;
 
-		if (now >= until)
+		if (now >= until || mon_resized) {
+			mon_resized = 0;	/* a new size: draw again */
 			return true;
+		}
 		n = poll(&pfd, m->raw ? 1 : 0, (int)(until - now));
 		if (n < 0 && errno != EINTR)
 			return false;
@@ -496,6 +500,7 @@ cli_monitor(struct cli *c, int argc, char **argv)
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGWINCH, &sa, NULL);
 	term_enter(&m);
 	while (!mon_stop) {
 		json_t *all = NULL;

@@ -7,7 +7,8 @@
 #   rates are figures from the second frame on;
 # - in a real terminal (tmux): the alternate screen and no cursor while it
 #   runs; traffic sent between two refreshes (space refreshes) moves the SA
-#   pair's bytes and its rate above zero; 'q' quits and Ctrl-C quits, each
+#   pair's bytes and its rate above zero; a new window size redraws at
+#   once (labels cut for 80 columns); 'q' quits and Ctrl-C quits, each
 #   with exit 0 and the terminal restored (main screen, cursor, echo and
 #   canonical mode). Needs root, netns, TUN, nft and tmux; skips (77)
 #   otherwise.
@@ -110,6 +111,11 @@ awk -v r="${r2%/s}" 'BEGIN { exit !(r + 0 > 0) }' || fail "rate in not above 0: 
 pane | grep -Eq 'Confidential Bytes Sent +[0-9.kMG]+ +[0-9.kMG]*[1-9][0-9.kMG]*/s' ||
     fail "Confidential Bytes Sent: no rate above 0: $(pane)"
 pass "tmux: alternate screen, no cursor; 5 pings between two refreshes: SA bytes $b1 -> $b2, rate $r2, counter rates above 0"
+# A new window size redraws at once, labels cut to two columns of 80.
+pane | grep -Eq 'Confidential Bytes Sent +[0-9]' || fail "whole labels at 132 columns: $(pane)"
+"${T[@]}" resize-window -t mon -x 80 -y 60 || fail "tmux resize-window"
+await 'Confidential Bytes S +[0-9]' "no redraw for 80 columns"
+pass "tmux: resized to 80 columns, redrawn at once with the labels cut to fit"
 "${T[@]}" send-keys -t mon q
 restored "q"
 pass "tmux: q quits with exit 0, main screen, cursor, echo and canonical mode back"
