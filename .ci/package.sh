@@ -84,6 +84,8 @@ grep -q '^admin_group = ipsec-admins$' /etc/ipsec-agent/ipsec-agentd.conf ||
     die "the installed configuration does not name ipsec-admins"
 for f in /usr/share/ipsec-agent/policy.xsd \
     /usr/share/ipsec-agent/ipsec-ad.schema /usr/share/ipsec-agent/ipsec-ad.ldif \
+    /usr/share/ipsec-agent/schema/stats.json \
+    /usr/share/ipsec-agent/schema/reply.json \
     /usr/share/bash-completion/completions/ipseccmd \
     /etc/ipsec-agent/store.xml /lib/systemd/system/ipsec-agentd.service; do
 	[ -f "$f" ] || die "$f is missing"

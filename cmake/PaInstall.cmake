@@ -44,6 +44,10 @@ install(FILES ${CMAKE_SOURCE_DIR}/agent/policy/policy.xsd
 	${CMAKE_SOURCE_DIR}/packaging/ldap/ipsec-ad.schema
 	${CMAKE_SOURCE_DIR}/packaging/ldap/ipsec-ad.ldif
 	DESTINATION ${CMAKE_INSTALL_DATADIR}/ipsec-agent)
+# JSON Schemas (draft 2020-12) of every --json output and control reply.
+file(GLOB PA_SCHEMAS ${CMAKE_SOURCE_DIR}/packaging/schema/*.json)
+install(FILES ${PA_SCHEMAS}
+	DESTINATION ${CMAKE_INSTALL_DATADIR}/ipsec-agent/schema)
 file(GLOB PA_DOCS ${CMAKE_SOURCE_DIR}/docs/*.md)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${PA_DOCS}
 	DESTINATION ${CMAKE_INSTALL_DOCDIR})

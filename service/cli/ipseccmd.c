@@ -62,6 +62,8 @@ static const char *const events_words[] = { "--id", "--since", "--max",
     "--key", "--setup-keys", "--force", "--interval",
     "--verify", "--file", "--json", NULL };
 /* Third words, for --list-commands (the functions below check them). */
+static const char *const monitor_words[] = { "--interval", "--count",
+    NULL };
 static const char *const words3[] = { "service stop clear",
     "show stats --format=openmetrics",
     "dynamic add rule", "dynamic delete rule", "dynamic delete all", NULL };
@@ -90,6 +92,9 @@ static const struct subcmd subcmds[] = {
 	{ "diag", cmd_diag, "[peer=ADDRESS]",
 	    "self-test: configuration, service, driver, policy, directory, "
 	    "Kerberos, certificates, a peer's IKE", NULL, false },
+	{ "monitor", cli_monitor, "[--interval S] [--count N]",
+	    "live view: counters with rates, SAs with traffic (q quits)",
+	    monitor_words, true },
 };
 
 #define NSUBCMDS	(sizeof(subcmds) / sizeof(subcmds[0]))
@@ -113,77 +118,6 @@ usage(FILE *f)
 	    "events --since: seconds since the epoch, or -Ns/-Nm/-Nh (ago)\n"
 	    "exit status: 0 ok, 1 refused or failed, 2 usage, 3 service not "
 	    "running, 4 access denied\n");
-}
-
-int
-cli_request(struct cli *c, const char *cmd, void *args, void **result)
-{
-	json_t *req, *reply = NULL, *ok;
-	int rc;
-
-	*result = NULL;
-	if (args == NULL)
-		args = json_object();
-	req = json_pack("{s:s,s:o}", "cmd", cmd, "args", args);
-	if (req == NULL) {
-		fprintf(stderr, "ipseccmd: out of memory\n");
-		return CMD_EXIT_FAIL;
-	}
-	rc = svc_ctl_call(c->socket, req, c->timeout_ms, (void **)&reply);
-	json_decref(req);
-	if (rc != 0) {
-		if (rc == PA_E_SYS && (errno == ENOENT || errno == ECONNREFUSED)) {
-			fprintf(stderr, "ipseccmd: the service is not running "
-			    "(%s)\n", c->socket);
-			return CMD_EXIT_NOTRUNNING;
-		}
-		if (rc == PA_E_SYS && errno == EACCES) {
-			fprintf(stderr, "ipseccmd: access denied (%s)\n",
-			    c->socket);
-			return CMD_EXIT_DENIED;
-		}
-		fprintf(stderr, "ipseccmd: %s: %s\n", c->socket,
-		    rc == PA_E_SYS ? strerror(errno) : pa_strerror(rc));
-		return CMD_EXIT_FAIL;
-	}
-	ok = json_object_get(reply, "ok");
-	if (!json_is_true(ok)) {
-		const char *code = json_string_value(json_object_get(reply,
-		    "code"));
-
-		if (c->json)
-			json_dumpf(reply, stdout, JSON_INDENT(2));
-		if (c->json)
-			putchar('\n');
-		fprintf(stderr, "ipseccmd: %s\n", json_string_value(
-		    json_object_get(reply, "error")) != NULL ?
-		    json_string_value(json_object_get(reply, "error")) :
-		    "failed");
-		rc = code != NULL && strcmp(code, "access-denied") == 0 ?
-		    CMD_EXIT_DENIED : CMD_EXIT_FAIL;
-		json_decref(reply);
-		return rc;
-	}
-	*result = json_incref(json_object_get(reply, "result"));
-	json_decref(reply);
-	return CMD_EXIT_OK;
-}
-
-int
-cli_call(struct cli *c, const char *cmd, void *args, void (*printer)(void *))
-{
-	json_t *res;
-	int rc;
-
-	if ((rc = cli_request(c, cmd, args, (void **)&res)) != 0)
-		return rc;
-	if (c->json) {
-		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	} else if (printer != NULL)
-		printer(res);
-	json_decref(res);
-	return CMD_EXIT_OK;
 }
 
 static bool
@@ -712,10 +646,9 @@ events_show(struct cli *c, json_t *res, bool verify)
 {
 	int rc;
 
-	if (c->json) {
-		json_dumpf(res, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
-	} else if (verify)
+	if (c->json)
+		cli_json_print(res);
+	else if (verify)
 		print_verify(res);
 	else
 		print_events(res);

@@ -43,6 +43,12 @@ struct cli_diag_in {
 int	cli_diag(struct cli *, int argc, char **argv,
 	    const struct cli_diag_in *);
 
+/* ipseccmd monitor [--interval S] [--count N] (cli/monitor.c). */
+int	cli_monitor(struct cli *, int argc, char **argv);
+
+/* --json: j (a json_t *) with "version" added, on stdout. */
+void	cli_json_print(void *j);
+
 /* Text printers (cli/print.c). */
 void	print_status(void *);
 void	print_policy(void *);

@@ -9,6 +9,8 @@
 #include <jansson.h>
 
 #include "ipseccmd.h"
+#include "lib/metrics.h"
+#include "lib/stats_names.h"
 
 /* Print "title: N" for the array res[key] and return the array. */
 static json_t *
@@ -131,7 +133,7 @@ print_policy(void *res)
 		printf("Directory: last poll %s at %s (%s), next poll in %lld s\n"
 		    "  last successful poll %s, policy fetched %s, last change "
 		    "%s\n", s_of(v, "outcome"), at, s_of(v, "uri"),
-		    i_of(v, "next_poll_seconds"), ok, fe, chg);
+		    i_of(v, "next_poll_sec"), ok, fe, chg);
 	}
 	when(i_of(r, "changed"), ch, sizeof(ch));
 	if (!json_is_string(json_object_get(r, "name")))
@@ -142,7 +144,7 @@ print_policy(void *res)
 		if (json_is_string(json_object_get(r, "description")))
 			printf("  description: %s\n", s_of(r, "description"));
 		printf("  changed: %s   version: %lld%s\n", ch,
-		    i_of(r, "version"), json_is_true(json_object_get(r,
+		    i_of(r, "policy_version"), json_is_true(json_object_get(r,
 		    "pending")) ? " (change queued)" : "");
 		json_array_foreach(json_object_get(r, "mm_methods"), i, v)
 			printf("  main mode %zu: %s-%s-%lld\n", i + 1,
@@ -264,163 +266,33 @@ print_qmsas(void *res)
 	print_rows(res, "qmsas", "Quick Mode SAs", qmsa_row);
 }
 
+/* A table of counters under their ipsecmon names. */
 static void
-print_table(const char *title, json_t *o)
+print_table(const char *title, const char *table, json_t *o)
 {
 	const char *k;
 	json_t *v;
 
 	printf("%s\n", title);
 	json_object_foreach(o, k, v)
-		printf("  %-34s %lld\n", k, (long long)json_integer_value(v));
+		printf("  %-34s %lld\n", svc_stats_label(table, k),
+		    (long long)json_integer_value(v));
 }
 
 void
 print_stats(void *res)
 {
-	print_table("Oakley (IKE) statistics", json_object_get(res, "oakley"));
-	print_table("IPsec statistics", json_object_get(res, "ipsec"));
-	print_table("Agent", json_object_get(res, "agent"));
-}
-
-/* name: lower case, runs of anything but letters and digits as one '_'. */
-static void
-om_name(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-	bool sep = false;
-
-	for (; *in != '\0' && n + 2 < cap; in++) {
-		char ch = *in;
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
-			if (sep && n > 0)
-				out[n++] = '_';
-			out[n++] = ch;
-			sep = false;
-		} else
-			sep = true;
-	}
-	out[n] = '\0';
-}
-
-/* "Active ..." and "Pending ..." counters are levels, the rest counts. */
-static bool
-om_is_gauge(const char *key)
-{
-	return strncmp(key, "Active ", 7) == 0 ||
-	    strncmp(key, "Pending ", 8) == 0;
-}
-
-static void
-om_table(const char *table, json_t *t)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(t, k, v) {
-		char name[160];
-		bool gauge = om_is_gauge(k);
-
-		if (!json_is_integer(v))
-			continue;
-		om_name(k, name, sizeof(name));
-		printf("# TYPE ipsec_agent_%s_%s %s\n", table, name,
-		    gauge ? "gauge" : "counter");
-		printf("# HELP ipsec_agent_%s_%s %s (ipsecmon counter)\n",
-		    table, name, k);
-		printf("ipsec_agent_%s_%s%s %lld\n", table, name,
-		    gauge ? "" : "_total", (long long)json_integer_value(v));
-	}
-}
-
-/* A label value: backslash, quote and newline escaped. */
-static void
-om_label(const char *v)
-{
-	for (; *v != '\0'; v++) {
-		if (*v == '\\' || *v == '"')
-			putchar('\\');
-		if (*v == '\n') {
-			fputs("\\n", stdout);
-			continue;
-		}
-		putchar(*v);
-	}
+	print_table("Oakley (IKE) statistics", "oakley",
+	    json_object_get(res, "oakley"));
+	print_table("IPsec statistics", "ipsec", json_object_get(res, "ipsec"));
+	print_table("Agent", "agent", json_object_get(res, "agent"));
 }
 
 void
 print_openmetrics(void *stats, void *qmsas)
 {
-	static const char *const tables[] = { "oakley", "ipsec", "agent" };
-	static const struct {
-		const char	*name, *key, *help;
-	} per_peer[] = {
-		{ "peer_bytes_in", "bytes_in", "Bytes received through the "
-		    "peer's Quick Mode SAs" },
-		{ "peer_bytes_out", "bytes_out", "Bytes sent through the "
-		    "peer's Quick Mode SAs" },
-		{ "peer_packets_in", "packets_in", "Packets received through "
-		    "the peer's Quick Mode SAs" },
-		{ "peer_packets_out", "packets_out", "Packets sent through "
-		    "the peer's Quick Mode SAs" },
-	};
-	json_t *sas = json_object_get(qmsas, "qmsas"), *sa, *peers;
-	const char *peer;
-	size_t i, k;
-
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		om_table(tables[i], json_object_get(stats, tables[i]));
-	/* Per peer: its Quick Mode SA pairs and their traffic. */
-	if ((peers = json_object()) == NULL)
-		return;
-	json_array_foreach(sas, i, sa) {
-		json_t *acc;
-
-		if ((peer = json_string_value(json_object_get(sa, "peer"))) ==
-		    NULL)
-			continue;
-		if ((acc = json_object_get(peers, peer)) == NULL) {
-			acc = json_pack("{s:I,s:I,s:I,s:I,s:I}", "sas",
-			    (json_int_t)0, "bytes_in", (json_int_t)0,
-			    "bytes_out", (json_int_t)0, "packets_in",
-			    (json_int_t)0, "packets_out", (json_int_t)0);
-			if (acc == NULL || json_object_set_new(peers, peer,
-			    acc) != 0)
-				break;
-		}
-		json_object_set_new(acc, "sas", json_integer(
-		    json_integer_value(json_object_get(acc, "sas")) + 1));
-		for (k = 0; k < sizeof(per_peer) / sizeof(per_peer[0]); k++)
-			json_object_set_new(acc, per_peer[k].key, json_integer(
-			    json_integer_value(json_object_get(acc,
-			    per_peer[k].key)) + json_integer_value(
-			    json_object_get(sa, per_peer[k].key))));
-	}
-	printf("# TYPE ipsec_agent_peer_qm_sas gauge\n");
-	printf("# HELP ipsec_agent_peer_qm_sas Quick Mode SA pairs with the "
-	    "peer\n");
-	json_object_foreach(peers, peer, sa) {
-		printf("ipsec_agent_peer_qm_sas{peer=\"");
-		om_label(peer);
-		printf("\"} %lld\n",
-		    (long long)json_integer_value(json_object_get(sa, "sas")));
-	}
-	for (k = 0; k < sizeof(per_peer) / sizeof(per_peer[0]); k++) {
-		printf("# TYPE ipsec_agent_%s counter\n", per_peer[k].name);
-		printf("# HELP ipsec_agent_%s %s\n", per_peer[k].name,
-		    per_peer[k].help);
-		json_object_foreach(peers, peer, sa) {
-			printf("ipsec_agent_%s_total{peer=\"", per_peer[k].name);
-			om_label(peer);
-			printf("\"} %lld\n", (long long)json_integer_value(
-			    json_object_get(sa, per_peer[k].key)));
-		}
-	}
-	printf("# EOF\n");
-	json_decref(peers);
+	if (svc_metrics_format(stdout, stats, qmsas) != 0)
+		fprintf(stderr, "ipseccmd: cannot write the metrics\n");
 }
 
 void

@@ -48,7 +48,8 @@ svc_reply_error(const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b,s:s,s:s}", "ok", 0, "error", msg, "code", code);
+	return json_pack("{s:i,s:b,s:s,s:s}", "version", SVC_JSON_VERSION,
+	    "ok", 0, "error", msg, "code", code);
 }
 
 static json_t *
@@ -56,7 +57,8 @@ reply_ok(json_t *result)
 {
 	if (result == NULL)
 		return svc_reply_error("internal", "out of memory");
-	return json_pack("{s:b,s:o}", "ok", 1, "result", result);
+	return json_pack("{s:i,s:b,s:o}", "version", SVC_JSON_VERSION, "ok", 1,
+	    "result", result);
 }
 
 /* Helpers for building results. */
@@ -253,7 +255,7 @@ policy_json(struct svc_daemon *d)
 	    "guid", p != NULL ? pa_guid_str(&p->id, gb) : "",
 	    "description", jstr_or_null(p != NULL ? p->description : NULL),
 	    "changed", (json_int_t)(p != NULL ? p->changed : 0),
-	    "version", (json_int_t)in.generation,
+	    "policy_version", (json_int_t)in.generation,
 	    "pending", in.pending,
 	    "mm_methods", mm,
 	    "rules", rules,
@@ -264,7 +266,7 @@ policy_json(struct svc_daemon *d)
 		    "outcome", in.dir_outcome,
 		    "uri", in.dir_uri,
 		    "fetched", (json_int_t)in.dir_fetched,
-		    "next_poll_seconds", (json_int_t)in.dir_next_poll,
+		    "next_poll_sec", (json_int_t)in.dir_next_poll,
 		    "polled_at", (json_int_t)in.dir_polled_at,
 		    "last_success", (json_int_t)in.dir_ok_at,
 		    "last_change", (json_int_t)in.dir_changed_at));
@@ -1062,4 +1064,18 @@ svc_command(struct svc_daemon *d, const struct svc_peer *peer,
 		    "failure");
 	}
 	return reply;
+}
+
+/* For the metrics textfile (metrics.c): what show.stats and show.qmsas
+ * answer. */
+void *
+svc_stats_result(struct svc_daemon *d)
+{
+	return stats_json(d);
+}
+
+void *
+svc_qmsas_result(struct svc_daemon *d)
+{
+	return qmsas_json(d);
 }

@@ -88,6 +88,11 @@ const struct svc_config_key svc_config_keys[] = {
 	K("oakley_log_size", "BYTES[K|M|G]", "16M", "1M", SIZE,
 	    oakley_log_size, .min = 4096, MUST("0 (never) or at least 4096 "
 	    "bytes (suffix K, M, G allowed)")),
+	K("metrics_textfile", "PATH|\"\"", "",
+	    "/var/lib/prometheus/node-exporter/ipsec.prom", PATH,
+	    metrics_textfile, ABSPATH),
+	K("metrics_interval", "1-3600", "15", "15", UINT, metrics_interval,
+	    RANGE(1, 3600), MUST("1 to 3600 seconds")),
 	K("control_socket", "PATH", "/run/ipsec-agent/control.sock",
 	    "/tmp/c.sock", PATH, control_socket, RANGE(1, 107),
 	    .err = " must be an absolute path shorter than 108 bytes"),
@@ -219,6 +224,7 @@ svc_config_defaults(struct svc_config *c)
 	snprintf(c->oakley_log_path, sizeof(c->oakley_log_path),
 	    "/var/log/ipsec-agent/oakley.log");
 	c->oakley_log_size = 16U << 20;
+	c->metrics_interval = 15;
 	snprintf(c->control_socket, sizeof(c->control_socket),
 	    "/run/ipsec-agent/control.sock");
 	snprintf(c->admin_group, sizeof(c->admin_group), "root");

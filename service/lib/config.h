@@ -36,6 +36,9 @@ struct svc_config {
 	bool			 oakley_log;
 	char			 oakley_log_path[SVC_PATH_MAX];
 	uint64_t		 oakley_log_size;	/* bytes, 0 = never */
+	/* OpenMetrics for node_exporter's textfile collector ("" = none). */
+	char			 metrics_textfile[SVC_PATH_MAX];
+	unsigned		 metrics_interval;	/* seconds */
 	char			 control_socket[SVC_PATH_MAX];
 	char			 admin_group[64];
 	gid_t			 admin_gid;	/* resolved admin_group */

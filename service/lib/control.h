@@ -3,8 +3,14 @@
  * connection on a Unix stream socket.
  *
  *   request: {"cmd": "show.policy", "args": {...}}      (args optional)
- *   reply:   {"ok": true, "result": {...}}
- *            {"ok": false, "error": "text", "code": "access-denied"}
+ *   reply:   {"version": 1, "ok": true, "result": {...}}
+ *            {"version": 1, "ok": false, "error": "text",
+ *             "code": "access-denied"}
+ *
+ * Every JSON the service writes (these replies, ipseccmd --json) has
+ * snake_case keys and a top-level "version": SVC_JSON_VERSION, the format
+ * version, raised on an incompatible change; JSON Schemas of each output
+ * are in packaging/schema/ (installed to /usr/share/ipsec-agent/schema).
  *
  * The client writes the request and shuts down its sending side; the
  * server answers and closes. A request larger than SVC_CTL_MAX_REQ, or
@@ -23,6 +29,7 @@
 #define SVC_CTL_MAX_REQ		(64U * 1024)
 #define SVC_CTL_MAX_REPLY	(16U * 1024 * 1024)
 #define SVC_CTL_CMD_MAX		32
+#define SVC_JSON_VERSION	1
 
 struct svc_ctl_req {
 	char	 cmd[SVC_CTL_CMD_MAX + 1];

@@ -463,6 +463,7 @@ run_loop(struct svc_daemon *d)
 				t = min_timeout(t, d->conns[i].deadline > now ?
 				    (int)(d->conns[i].deadline - now) : 0);
 		t = min_timeout(t, svc_sinks_next_ms(d->sinks));
+		t = min_timeout(t, svc_metrics_tick(d, now));
 		if (d->watchdog_ms != 0)
 			t = min_timeout(t, d->watchdog_next > now ?
 			    (int)(d->watchdog_next - now) : 0);
@@ -813,6 +814,7 @@ svc_daemon_main(const struct svc_opts *opts)
 		null_stdio();
 	}
 	run_loop(d);
+	svc_metrics_remove(d);
 	code = d->exit_code;
 out:
 	teardown(d);

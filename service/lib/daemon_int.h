@@ -65,7 +65,18 @@ struct svc_daemon {
 	char			 krb_ccache[SVC_PATH_MAX + 16];
 	char			 crl_cache[SVC_PATH_MAX + 8];	/* <state_dir>/crl */
 	bool			 stop_clear;	/* stop "in clear" */
+	uint64_t		 metrics_next;	/* next metrics_textfile write */
+	bool			 metrics_failed;	/* last write failed */
 };
+
+/* commands.c: the results of show.stats and show.qmsas (json_t *). */
+void	*svc_stats_result(struct svc_daemon *);
+void	*svc_qmsas_result(struct svc_daemon *);
+
+/* metrics.c: write metrics_textfile when due; ms to the next write (-1
+ * when off). svc_metrics_remove: the file goes at stop. */
+int	 svc_metrics_tick(struct svc_daemon *, uint64_t now);
+void	 svc_metrics_remove(struct svc_daemon *);
 
 /* lifecycle.c */
 void	svc_set_state(struct svc_daemon *, enum svc_state);

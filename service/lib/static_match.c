@@ -186,13 +186,13 @@ match_view(const struct pol_policy *p, const struct pol_spd *spd,
 	json_object_set_new(j, "filterlist", json_string(
 	    e->rule->filterlist->name ? e->rule->filterlist->name : ""));
 	json_object_set_new(j, "filter", json_string(f));
-	json_object_set_new(j, "filterGuid", svc_st_guid_json(&e->filter->id));
+	json_object_set_new(j, "filter_guid", svc_st_guid_json(&e->filter->id));
 	json_object_set_new(j, "filteraction", json_string(
 	    e->filteraction->name));
 	json_object_set_new(j, "action", json_string(pol_action_name(
 	    e->action)));
 	json_object_set_new(j, "why", json_string(why));
-	json_object_set_new(j, "otherMatches",
+	json_object_set_new(j, "other_matches",
 	    json_integer((json_int_t)nother));
 	return j;
 }
@@ -230,7 +230,7 @@ text_match(const json_t *v)
 	json_array_foreach(json_object_get(v, "_offers"), i, o)
 		printf("  offer %zu   : %s\n", i + 1, json_string_value(o));
 	nother = (size_t)json_integer_value(json_object_get(v,
-	    "otherMatches"));
+	    "other_matches"));
 	printf("Why         : %s; it outranks %zu other matching entr%s\n",
 	    vstr(v, "why"), nother, nother == 1 ? "y" : "ies");
 }

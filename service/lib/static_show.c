@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "control.h"
 #include "pa_buf.h"
 
 #include "static_int.h"
@@ -142,12 +143,12 @@ filteraction_view(const struct pol_filteraction *fa)
 		if (q->esp) {
 			json_object_set_new(x, "esp", json_string(
 			    pol_esp_cipher_name(q->esp_cipher)));
-			json_object_set_new(x, "espIntegrity", json_string(
+			json_object_set_new(x, "esp_integrity", json_string(
 			    pol_integ_name(q->esp_integ)));
 		}
-		json_object_set_new(x, "lifeSeconds",
+		json_object_set_new(x, "life_sec",
 		    json_integer(q->life_sec));
-		json_object_set_new(x, "lifeKilobytes",
+		json_object_set_new(x, "life_kb",
 		    json_integer(q->life_kb));
 		json_object_set_new(x, "pfs", json_boolean(q->pfs));
 		json_array_append_new(a, x);
@@ -169,7 +170,7 @@ rule_view(const struct pol_rule *r, size_t n, bool keys)
 		json_object_set_new(o, "_action", json_string(pol_action_name(
 		    r->filteraction->action)));
 	json_object_set_new(o, "active", json_boolean(r->active));
-	json_object_set_new(o, "defaultResponse",
+	json_object_set_new(o, "default_response",
 	    json_boolean(r->default_response));
 	json_object_set_new(o, "filterlist", r->filterlist ?
 	    json_string(r->filterlist->name) : json_null());
@@ -212,13 +213,13 @@ policy_view(const struct pol_policy *p, bool keys)
 	size_t i;
 
 	json_object_set_new(o, "assigned", json_boolean(p->assigned));
-	json_object_set_new(o, "pollingSeconds", json_integer(p->poll_sec));
-	json_object_set_new(o, "activateDefaultRule",
+	json_object_set_new(o, "polling_sec", json_integer(p->poll_sec));
+	json_object_set_new(o, "activate_default_rule",
 	    json_boolean(p->activate_default_rule));
-	json_object_set_new(o, "mmLifetimeSeconds",
+	json_object_set_new(o, "mm_life_sec",
 	    json_integer(p->isakmp.mm_life_sec));
-	json_object_set_new(o, "qmPerMm", json_integer(p->isakmp.qm_per_mm));
-	json_object_set_new(o, "masterPfs",
+	json_object_set_new(o, "qm_per_mm", json_integer(p->isakmp.qm_per_mm));
+	json_object_set_new(o, "master_pfs",
 	    json_boolean(p->isakmp.master_pfs));
 	for (i = 0; i < p->isakmp.nmethods; i++) {
 		snprintf(b, sizeof(b), "%s-%s-%u",
@@ -264,6 +265,9 @@ svc_st_json_out(json_t *j)
 	if (j == NULL)
 		return svc_st_enomem();
 	strip_private(j);
+	if (json_is_object(j))
+		json_object_set_new(j, "version",
+		    json_integer(SVC_JSON_VERSION));
 	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
 	json_decref(j);
@@ -362,7 +366,7 @@ text_rule(const json_t *v)
 	if (jstr(v, "policy") != NULL)
 		printf("Policy %s\n", jstr(v, "policy"));
 	printf("  Rule %zu: %s%s\n", (size_t)jint(v, "_index"), jstr(v, "name"),
-	    json_is_true(json_object_get(v, "defaultResponse")) ?
+	    json_is_true(json_object_get(v, "default_response")) ?
 	    " (default response)" : "");
 	printf("    GUID         : %s\n", jstr(v, "guid"));
 	text_description(v, "    Description  ");
@@ -396,14 +400,14 @@ text_policy(const json_t *v)
 	printf("  Assigned       : %s\n", json_is_true(json_object_get(v,
 	    "assigned")) ? "YES" : "no");
 	printf("  Polling        : %u minutes\n",
-	    (unsigned)jint(v, "pollingSeconds") / 60);
+	    (unsigned)jint(v, "polling_sec") / 60);
 	printf("  Default response rule: %s\n", json_is_true(json_object_get(v,
-	    "activateDefaultRule")) ? "active" : "inactive");
-	if (jint(v, "qmPerMm") != 0)
-		snprintf(qm, sizeof(qm), "%u", (unsigned)jint(v, "qmPerMm"));
+	    "activate_default_rule")) ? "active" : "inactive");
+	if (jint(v, "qm_per_mm") != 0)
+		snprintf(qm, sizeof(qm), "%u", (unsigned)jint(v, "qm_per_mm"));
 	printf("  Main Mode      : lifetime %u minutes, QM per MM %s, "
-	    "master PFS %s\n", (unsigned)jint(v, "mmLifetimeSeconds") / 60, qm,
-	    jyes(v, "masterPfs"));
+	    "master PFS %s\n", (unsigned)jint(v, "mm_life_sec") / 60, qm,
+	    jyes(v, "master_pfs"));
 	printf("  MM methods     :");
 	json_array_foreach(ms, i, m)
 		printf(" %s", json_string_value(m));
@@ -558,8 +562,11 @@ svc_st_cmd_show(struct cmd *c)
 		return svc_st_fail(SVC_STATIC_ERR, "no %s named '%s'", c->obj,
 		    name);
 	}
+	/* JSON: an object (with the format version), the list under the
+	 * key show all uses for it. */
 	if (c->json)
-		return svc_st_json_out(a);
+		return svc_st_json_out(json_pack("{s:o}", k->all_key != NULL ?
+		    k->all_key : "rules", a));
 	json_array_foreach(a, i, v)
 		k->text(v);
 	json_decref(a);

@@ -52,3 +52,26 @@ add_test(NAME service_keylog
 set_tests_properties(service_keylog PROPERTIES LABELS integration
 	TIMEOUT 120 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# One JSON style (issue 15, item 8): every --json output and control reply
+# of the real daemon against the shipped JSON Schemas (packaging/schema).
+add_test(NAME service_json_schema
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/json_schema_test.sh)
+set_tests_properties(service_json_schema PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# ipseccmd monitor (issue 15, item 1): --count against a pair of agents
+# carrying traffic, and driven in tmux (rates move, q and Ctrl-C restore).
+add_test(NAME service_monitor
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/monitor_test.sh)
+set_tests_properties(service_monitor PROPERTIES LABELS integration
+	TIMEOUT 180 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+
+# The daemon's metrics textfile for node_exporter (issue 15, item 3).
+add_test(NAME service_metrics_textfile
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/service/metrics_test.sh)
+set_tests_properties(service_metrics_textfile PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -72,7 +72,7 @@ ipc static show rule policy=Corp name=Secure10 showsecrets=yes |
 n=$(ipc static show all --json | jq '.policies[0].rules | length')
 [ "$n" = 2 ] && ok "show --json: 2 rules" || bad "show --json rules: $n"
 a=$(ipc static show filteraction name=RequireESP --json |
-    jq -r '.[0].qmsecmethods[0].text')
+    jq -r '.filteractions[0].qmsecmethods[0].text')
 [ "$a" = "ESP[3DES,SHA1]:3600s/100000kb" ] && ok "qmsecmethods: $a" ||
     bad "qmsecmethods: $a"
 
@@ -175,7 +175,7 @@ r=$(ipc match src=192.168.1.1 dst=10.0.0.5 proto=tcp dstport=22 \
 run static set filteraction name=RequireESP \
     'qmsecmethods=ESP[AESGCM128] ESP[3DES,SHA1]:3600s/100000kb'
 a=$(ipc static show filteraction name=RequireESP --json |
-    jq -r '[.[0].qmsecmethods[].text] | join(" ")')
+    jq -r '[.filteractions[0].qmsecmethods[].text] | join(" ")')
 [ "$a" = "ESP[AESGCM128]:3600s/100000kb ESP[3DES,SHA1]:3600s/100000kb" ] &&
     grep -q 'esp="AESGCM128"' "$T/etc/store.xml" &&
     ok "GCM offer kept and shown: $a" || bad "GCM offer: $a"
@@ -227,7 +227,7 @@ done
 perr=0
 for p in "${pids[@]}"; do wait "$p" || perr=$((perr + 1)); done
 n=$("$CMD" "${P[@]}" static show filterlist name=Par --json |
-    jq '.[0].filters | length')
+    jq '.filterlists[0].filters | length')
 [ "$perr" = 0 ] && [ "$n" = 16 ] && ok "16 concurrent adds, 16 filters" ||
     bad "concurrent adds: $perr failed, $n filters ($(cat "$T"/par-*.err))"
 

@@ -180,7 +180,8 @@ test_example_show_match(void **state)
 	j = json_loads(r.out, 0, &je);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(json_array_get(j, 0), "qmsecmethods"), 0),
+	    json_object_get(json_array_get(json_object_get(j,
+	    "filteractions"), 0), "qmsecmethods"), 0),
 	    "text")), "ESP[3DES,SHA1]:3600s/100000kb");
 	json_decref(j);
 	run_free(&r);
@@ -206,7 +207,7 @@ test_example_show_match(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "action")),
 	    "permit");
 	assert_int_equal(json_integer_value(json_object_get(j,
-	    "otherMatches")), 1);
+	    "other_matches")), 1);
 	json_decref(j);
 	run_free(&r);
 }

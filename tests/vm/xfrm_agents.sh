@@ -64,8 +64,8 @@ check() {
 	    fail "$what: the link carried $other packets other than IKE and $proto ($sec $proto)"
 	# ipsecmon byte counters from the kernel's per-state counters.
 	case $proto in
-	*50) st='.ipsec["Confidential Bytes Sent"] > 1048576 and .ipsec["Confidential Bytes Received"] > 1048576' ;;
-	*) st='.ipsec["Authenticated Bytes Sent"] > 1048576 and .ipsec["Authenticated Bytes Received"] > 1048576' ;;
+	*50) st='.ipsec.confidential_sent_bytes > 1048576 and .ipsec.confidential_received_bytes > 1048576' ;;
+	*) st='.ipsec.authenticated_sent_bytes > 1048576 and .ipsec.authenticated_received_bytes > 1048576' ;;
 	esac
 	"${A[@]}" --json show stats | jq -e "$st" >/dev/null ||
 	    fail "$what: byte counters: $("${A[@]}" --json show stats | jq -c .ipsec)"

@@ -22,8 +22,8 @@ for r in $rates; do
 	med=$(sed -n 's/.*median_ms=\([0-9]*\).*/\1/p' <<<"$leg")
 	max=$(sed -n 's/.*max_ms=\([0-9]*\).*/\1/p' <<<"$leg")
 	fl=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$leg")
-	drop=$(sed -n 's/^# Datagrams Dropped (Receive Buffer): .* -> //p' <<<"$out")
-	ck=$(sed -n 's/^# DoS Cookies Sent: .* -> //p' <<<"$out")
+	drop=$(sed -n 's/^# datagrams_dropped_receive_buffer: .* -> //p' <<<"$out")
+	ck=$(sed -n 's/^# dos_cookies_sent: .* -> //p' <<<"$out")
 	printf '%-8s %-9s %-8s %-8s %-7s %-10s %s\n' "$r" "${sent:-?}" \
 	    "${med:-?}" "${max:-?}" "${fl:-?}" "${drop:-?}" "${ck:-?}"
 done

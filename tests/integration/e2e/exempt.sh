@@ -94,14 +94,14 @@ for kind in udp tcp; do
 done
 pass "Kerberos, UDP and TCP port 88, passes in clear both ways"
 
-c0=$("${A[@]}" --json show stats | jq '.ipsec["Unexpected Clear Text Packets"]')
+c0=$("${A[@]}" --json show stats | jq '.ipsec.unexpected_clear_text_packets')
 for kind in udp tcp; do
 	[ "$(ask $nsA 10.80.0.1 10.80.0.2 89 $kind)" = no ] ||
 	    fail "$kind port 89 to the peer passed in clear"
 	[ "$(ask $nsB 10.80.0.2 10.80.0.1 89 $kind)" = no ] ||
 	    fail "$kind port 89 from the peer got in in clear"
 done
-c1=$("${A[@]}" --json show stats | jq '.ipsec["Unexpected Clear Text Packets"]')
+c1=$("${A[@]}" --json show stats | jq '.ipsec.unexpected_clear_text_packets')
 [ "$c1" -gt "$c0" ] || fail "the peer's clear text to port 89 was not counted"
 grep -q "acquire" "$tmp/a/oakley.log" ||
     fail "our port 89 traffic did not raise an acquire"

@@ -72,9 +72,9 @@ $(for c in cap capa; do tcpdump -r "$tmp/$c.pcap" -nn "ip and not esp and not ud
 	for s in A B; do
 		declare -n c_=$s
 		st=$("${c_[@]}" --json show stats | jq -c .ipsec)
-		jq -e '.["Packets Not Authenticated"] == 0 and
-		    .["Packets Not Decrypted"] == 0 and
-		    .["Confidential Bytes Received"] > 4000000' <<<"$st" \
+		jq -e '.packets_not_authenticated == 0 and
+		    .packets_not_decrypted == 0 and
+		    .confidential_received_bytes > 4000000' <<<"$st" \
 		    >/dev/null || fail "$what: side $s counters: $st"
 	done
 	grep -q "ESP\[$c\]" "$tmp/a/oakley.log" ||

@@ -84,9 +84,9 @@ $(for c in cap capa; do tcpdump -r "$tmp/$c.pcap" -nn "$clear6" 2>/dev/null; don
 	for s in A B; do
 		declare -n c_=$s
 		st=$("${c_[@]}" --json show stats | jq -c .ipsec)
-		jq -e '.["Packets Not Authenticated"] == 0 and
-		    .["Packets Not Decrypted"] == 0 and
-		    .["Confidential Bytes Received"] > 4000000' <<<"$st" \
+		jq -e '.packets_not_authenticated == 0 and
+		    .packets_not_decrypted == 0 and
+		    .confidential_received_bytes > 4000000' <<<"$st" \
 		    >/dev/null || fail "$what: side $s counters: $st"
 	done
 	grep -q "MM SA established with fd00:87::2 .*peer ID fd00:87::2" \

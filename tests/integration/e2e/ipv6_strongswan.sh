@@ -79,10 +79,10 @@ check_sas() {
 }
 traffic() {
 	t_traffic "$1" $nsA fd00:88:1::1 $nsB fd00:88:2::1
-	"${US[@]}" --json show stats | jq -e '.ipsec["Confidential Bytes Sent"]
-	    > 4000000 and .ipsec["Confidential Bytes Received"] > 4000000 and
-	    .ipsec["Packets Not Authenticated"] == 0 and
-	    .ipsec["Packets Not Decrypted"] == 0' >/dev/null ||
+	"${US[@]}" --json show stats | jq -e '.ipsec.confidential_sent_bytes
+	    > 4000000 and .ipsec.confidential_received_bytes > 4000000 and
+	    .ipsec.packets_not_authenticated == 0 and
+	    .ipsec.packets_not_decrypted == 0' >/dev/null ||
 	    fail "$1: our counters: $("${US[@]}" --json show stats | jq -c .ipsec)"
 }
 

@@ -112,8 +112,8 @@ t_traffic tunnel $nsA 10.88.11.1 $nsB 10.88.22.1
     fail "too little UDP 4500 through the NAT: $(cnt ike4500 bytes) bytes"
 [ "$(cnt ike500)" -ge 1 ] && [ "$(cnt ike500)" -le 6 ] ||
     fail "IKE did not float to 4500: $(cnt ike500) packets to 500"
-"${A[@]}" --json show stats | jq -e '.ipsec["Confidential Bytes Sent"]
-    > 4000000 and .ipsec["Confidential Bytes Received"] > 4000000' \
+"${A[@]}" --json show stats | jq -e '.ipsec.confidential_sent_bytes
+    > 4000000 and .ipsec.confidential_received_bytes > 4000000' \
     >/dev/null || fail "a's byte counters did not grow"
 [ $t_failed = $f0 ] && pass "IKE floats to 4500; ping and 2 x 4 MiB TCP intact, all ESP-in-UDP through the NAT"
 

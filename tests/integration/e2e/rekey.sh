@@ -33,18 +33,18 @@ ip netns exec $na ping -c 1 -W "${t_first_wait:-5}" 10.80.0.2 >/dev/null ||
     fail "first ping"
 
 t_payload 67108864
-qm0=$("${A[@]}" --json show stats | jq '.oakley["Quick Modes"]')
+qm0=$("${A[@]}" --json show stats | jq '.oakley.quick_modes')
 t_tcp_xfer $na 10.80.0.1 $nb 10.80.0.2 5003
-qm1=$("${A[@]}" --json show stats | jq '.oakley["Quick Modes"]')
+qm1=$("${A[@]}" --json show stats | jq '.oakley.quick_modes')
 [ $((qm1 - qm0)) -ge 2 ] ||
     fail "only $((qm1 - qm0)) rekeys during 64 MiB with 20,000 KB SAs"
 for s in A B; do
 	declare -n c=$s
 	st=$("${c[@]}" --json show stats | jq -c .ipsec)
-	jq -e '.["Bad SPI Packets"] == 0 and .["Packets Not Decrypted"] == 0 and
-	    .["Packets Not Authenticated"] == 0 and
-	    .["Packets With Replay Detection"] == 0 and
-	    .["Held Packets Dropped"] == 0' <<<"$st" >/dev/null ||
+	jq -e '.bad_spi_packets == 0 and .packets_not_decrypted == 0 and
+	    .packets_not_authenticated == 0 and
+	    .packets_with_replay_detection == 0 and
+	    .held_packets_dropped == 0' <<<"$st" >/dev/null ||
 	    fail "side $s dropped packets across the rekeys: $st"
 done
 pass "64 MiB over TCP intact across $((qm1 - qm0)) rekeys, no packet dropped by either driver"

@@ -26,7 +26,7 @@ A=("$cmd" -c "$tmp/a.conf")
 t_agent_start a $na
 
 soft_count() {
-	"${A[@]}" --json show stats | jq '.oakley["Soft Associations"]'
+	"${A[@]}" --json show stats | jq '.oakley.soft_associations'
 }
 # One echo request, waited for up to 8 s: the driver holds it while IKE
 # waits for a peer that never answers, and once the soft association is

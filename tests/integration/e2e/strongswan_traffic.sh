@@ -73,8 +73,8 @@ check_sas() {
 }
 traffic() {
 	t_traffic "$1" $nsA 10.78.1.1 $nsB 10.78.2.1
-	"${US[@]}" --json show stats | jq -e '.ipsec["Confidential Bytes Sent"]
-	    > 4000000 and .ipsec["Confidential Bytes Received"] > 4000000' \
+	"${US[@]}" --json show stats | jq -e '.ipsec.confidential_sent_bytes
+	    > 4000000 and .ipsec.confidential_received_bytes > 4000000' \
 	    >/dev/null || fail "$1: our byte counters did not grow"
 }
 
@@ -118,9 +118,9 @@ f0=$t_failed
 ip netns exec $nsA ping -c 1 -W 5 -I 10.78.1.1 10.78.2.1 >/dev/null ||
     fail "rekey: the first ping was lost"
 wait_qmsa || die "rekey: no SAs: $(tail -5 "$tmp/us/oakley.log")"
-qm0=$("${US[@]}" --json show stats | jq '.oakley["Quick Modes"]')
+qm0=$("${US[@]}" --json show stats | jq '.oakley.quick_modes')
 traffic "rekey"
-qm1=$("${US[@]}" --json show stats | jq '.oakley["Quick Modes"]')
+qm1=$("${US[@]}" --json show stats | jq '.oakley.quick_modes')
 [ $((qm1 - qm0)) -ge 2 ] ||
     fail "rekey: only $((qm1 - qm0)) rekeys across 2 x 32 MiB with 20,000 KB SAs"
 # After the last rekey, the newest pair is the one both sides use.
@@ -132,9 +132,9 @@ sw=$(sw_sas)
 grep -Eq "in  *$out[ ,]" <<<"$sw" && grep -Eq "out *$in[ ,]" <<<"$sw" ||
     fail "rekey: charon does not have our newest pair ($in/$out): $sw"
 st=$("${US[@]}" --json show stats | jq -c '.ipsec')
-jq -e '.["Packets Not Authenticated"] == 0 and .["Packets Not Decrypted"] == 0
-    and .["Packets With Replay Detection"] == 0 and .["Bad SPI Packets"] == 0
-    and .["Held Packets Dropped"] == 0' \
+jq -e '.packets_not_authenticated == 0 and .packets_not_decrypted == 0
+    and .packets_with_replay_detection == 0 and .bad_spi_packets == 0
+    and .held_packets_dropped == 0' \
     <<<"$st" >/dev/null || fail "rekey: our driver dropped packets: $st"
 [ $t_failed = $f0 ] && pass "rekey with strongSwan: $((qm1 - qm0)) rekeys under 2 x 32 MiB TCP, intact, newest SPIs on both sides, no drops"
 stop_all

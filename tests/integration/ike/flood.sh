@@ -78,9 +78,9 @@ s1=$("${A[@]}" --json show stats)
 echo "# flood: $(cat "$tmp/flood.out")"
 echo "# legitimate: $out"
 echo "# agent RSS: ${rss0} kB before, ${rss1} kB during"
-for k in "DoS Cookies Sent" "Half-open Negotiations Refused" \
-    "Invalid Packets Received" "Invalid Cookies Received" \
-    "Receive Failures" "Datagrams Dropped (Receive Buffer)"; do
+for k in dos_cookies_sent half_open_negotiations_refused \
+    invalid_packets_received invalid_cookies_received \
+    receive_failures datagrams_dropped_receive_buffer; do
 	echo "# $k: $(jq -r --arg k "$k" '.oakley[$k] // "n/a"' <<<"$s0") -> $(jq -r --arg k "$k" '.oakley[$k] // "n/a"' <<<"$s1")"
 done
 [ $brc = 0 ] || fail "legitimate negotiations failed under $rate pps: $out"
@@ -92,10 +92,10 @@ if [ -z "$sanitizer" ]; then
 	pass "the agent's RSS stayed bounded (${rss0} kB -> ${rss1} kB)"
 fi
 
-sent=$(jq '.oakley["DoS Cookies Sent"]' <<<"$s1")
+sent=$(jq '.oakley.dos_cookies_sent' <<<"$s1")
 [ "${sent:-0}" -gt $(( rate / 20 )) ] || fail "the flood was not answered with cookies ($sent)"
-bad=$(( $(jq '.oakley["Invalid Packets Received"]' <<<"$s1") -
-    $(jq '.oakley["Invalid Packets Received"]' <<<"$s0") ))
+bad=$(( $(jq '.oakley.invalid_packets_received' <<<"$s1") -
+    $(jq '.oakley.invalid_packets_received' <<<"$s0") ))
 [ $bad -gt 100 ] || fail "malformed packets not counted ($bad)"
 pass "refused requests counted: $sent cookie answers, $bad invalid packets"
 

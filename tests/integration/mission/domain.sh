@@ -281,7 +281,7 @@ until [ "$("${A[@]}" --json service status |
 	    "Security: $("${A[@]}" --json service status)"
 	sleep 0.5
 done
-[ "$("${A[@]}" --json show stats | jq '.oakley["Soft Associations"]')" \
+[ "$("${A[@]}" --json show stats | jq '.oakley.soft_associations')" \
     -ge 1 ] || fail "a: reached the DC without a soft association"
 pass "Request Security: the DC reached after a soft association, poll" \
     "unchanged"

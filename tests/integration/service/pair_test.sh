@@ -107,14 +107,23 @@ else
 	    fail "metrics textfile"
 	pass "the metrics textfile is written and parses"
 fi
+# The JSON Schemas (packaging/schema) on SAs carrying traffic.
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+	for w in mmsas qmsas stats all; do
+		"${A[@]}" --json show $w > "$tmp/a/schema-$w.json"
+		"$here/../../lib/schema_check.py" "$here/../../../packaging/schema" \
+		    $w "$tmp/a/schema-$w.json" || fail "show $w --json: schema"
+	done
+	pass "show mmsas|qmsas|stats|all --json with live SAs: valid against the schemas"
+fi
 "${A[@]}" --json show mmsas | jq -e '.mmsas[0].peer == "10.200.0.2" and
     .mmsas[0].auth == "psk"' >/dev/null || fail "show mmsas"
 "${Bc[@]}" --json show qmsas | jq -e '.qmsas[0].esp_cipher == "AES128"' \
     >/dev/null || fail "show qmsas on b"
-"${A[@]}" --json show stats | jq -e '.oakley["Main Modes"] >= 1 and
-    .oakley["Quick Modes"] >= 1 and
-    .ipsec["Active Security Associations"] >= 2 and
-    .ipsec["Confidential Bytes Sent"] > 0' >/dev/null ||
+"${A[@]}" --json show stats | jq -e '.oakley.main_modes >= 1 and
+    .oakley.quick_modes >= 1 and
+    .ipsec.active_security_associations >= 2 and
+    .ipsec.confidential_sent_bytes > 0' >/dev/null ||
     fail "stats: $("${A[@]}" --json show stats | jq -c .)"
 [ "$("${A[@]}" --json service status | jq .qmsas)" -ge 1 ] || fail "status"
 jq -s -e '[.[] | select(.id == 541)] | length >= 2' "$tmp/a/audit.jsonl" \

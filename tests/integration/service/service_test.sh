@@ -117,17 +117,17 @@ grep -q '^NoNewPrivs:.*1$' /proc/$pid1/status || fail "no_new_privs"
 for w in all policy filters mmsas qmsas stats events; do
 	j show $w | jq -e . >/dev/null || fail "show $w --json"
 done
-j show stats | jq -e '.oakley["Main Modes"] == 0 and
-    .ipsec["Active Security Associations"] == 0 and
-    (.ipsec | has("Packets Not Authenticated"))' >/dev/null ||
+j show stats | jq -e '.oakley.main_modes == 0 and
+    .ipsec.active_security_associations == 0 and
+    (.ipsec | has("packets_not_authenticated"))' >/dev/null ||
     fail "stats names"
 # IKE runs inside the service loop: a bad datagram on its port is counted.
 [ "$(jq -r .ike <<<"$st")" = true ] || fail "IKE not running: $st"
 python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b"\x00" * 12, ("127.0.0.1", 15500))'
 for i in $(seq 1 200); do
-	bad=$(j show stats | jq '.oakley["Invalid Packets Received"] +
-	    .oakley["Receive Failures"] + .oakley["Invalid Cookies Received"]')
+	bad=$(j show stats | jq '.oakley.invalid_packets_received +
+	    .oakley.receive_failures + .oakley.invalid_cookies_received')
 	[ "$bad" -gt 0 ] && break
 done
 [ "$bad" -gt 0 ] || fail "IKE did not see the datagram"
