@@ -34,5 +34,13 @@ int	exp_ldif_export(const struct pol_store *, const struct exp_ldif_opts *,
  * owned by the caller. */
 int	exp_ldif_import(const char *path, struct pol_store **out,
 	    struct pol_err *err) PA_MUST_USE;
+/*
+ * The same, also for the directory source's cache file (its header is
+ * checked, SHA-256 included, and left out); policy_dn (if not NULL)
+ * receives the DN of the policy the cache says was assigned ("" for a
+ * plain LDIF export).
+ */
+int	exp_ldif_import_cache(const char *path, struct pol_store **out,
+	    char *policy_dn, size_t dncap, struct pol_err *err) PA_MUST_USE;
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dir_source.h"
 #include "exp_ldif.h"
 #include "store_ldif.h"
 #include "pa_secret.h"
@@ -100,6 +101,15 @@ int
 exp_ldif_import(const char *path, struct pol_store **out,
     struct pol_err *err)
 {
+	return exp_ldif_import_cache(path, out, NULL, 0, err);
+}
+
+int
+exp_ldif_import_cache(const char *path, struct pol_store **out,
+    char *policy_dn, size_t dncap, struct pol_err *err)
+{
+	char *ldif, uri[512], dn[1024];
+	int64_t fetched;
 	struct stat sb;
 	char *buf = NULL;
 	ssize_t got;
@@ -129,7 +139,20 @@ exp_ldif_import(const char *path, struct pol_store **out,
 		goto out;
 	}
 	buf[got] = '\0';
-	rc = pol_ldif_read(buf, (size_t)got, out, NULL, err);
+	ldif = buf;
+	dn[0] = '\0';
+	/* The directory source's cache: its header checked and left out. */
+	if (pol_dir_cache_is(buf) && (rc = pol_dir_cache_parse(buf,
+	    (size_t)got, &ldif, &fetched, dn, sizeof(dn), uri,
+	    sizeof(uri))) != 0) {
+		pol_err_set(err, path, rc == PA_E_VERIFY ? "directory cache: "
+		    "its SHA-256 does not match its content" :
+		    "directory cache: malformed header");
+		goto out;
+	}
+	if (policy_dn != NULL && dncap > 0)
+		snprintf(policy_dn, dncap, "%s", dn);
+	rc = pol_ldif_read(ldif, strlen(ldif), out, NULL, err);
 out:
 	pa_wipe(buf, (size_t)sb.st_size);
 	free(buf);

@@ -718,7 +718,7 @@ cache_read(struct pol_dir_source *d, struct dir_result **all,
     struct pol_dir_status *st)
 {
 	struct stat sb;
-	char *buf = NULL, *p, *hex, *v, calc[65], err[256];
+	char *buf = NULL, *p, err[256];
 	size_t hl;
 	ssize_t got;
 	int fd, rc = PA_E_FORMAT;
@@ -749,30 +749,13 @@ cache_read(struct pol_dir_source *d, struct dir_result **all,
 	if (got != sb.st_size)
 		goto bad;
 	buf[got] = '\0';
-	if (strlen(buf) != (size_t)got)
-		goto bad;
-	p = buf;
-	if (strncmp(p, CACHE_MAGIC, strlen(CACHE_MAGIC)) != 0)
-		goto bad;
-	p += strlen(CACHE_MAGIC);
-	if ((hex = cache_line(&p, "sha256")) == NULL || strlen(hex) != 64)
-		goto bad;
-	if (sha256_hex(p, strlen(p), calc) != 0 ||
-	    CRYPTO_memcmp(calc, hex, 64) != 0) {
-		st_err(st, d->cache_path, "cache integrity check failed");
-		rc = PA_E_VERIFY;
+	if ((rc = pol_dir_cache_parse(buf, (size_t)got, &p, &st->fetched,
+	    st->policy_dn, sizeof(st->policy_dn), st->uri,
+	    sizeof(st->uri))) != 0) {
+		st_err(st, d->cache_path, rc == PA_E_VERIFY ? "cache integrity "
+		    "check failed" : "cache is malformed");
 		goto out;
 	}
-	if ((v = cache_line(&p, "fetched")) == NULL)
-		goto bad;
-	st->fetched = strtoll(v, NULL, 10);
-	if ((v = cache_line(&p, "policy")) == NULL)
-		goto bad;
-	snprintf(st->policy_dn, sizeof(st->policy_dn), "%s", v);
-	if ((v = cache_line(&p, "uri")) == NULL || *p != '\n')
-		goto bad;
-	snprintf(st->uri, sizeof(st->uri), "%s", v);
-	p++;
 	hl = strlen(p);
 	if ((rc = dir_ldif_read(p, hl, all, err, sizeof(err))) != 0) {
 		st_err(st, d->cache_path, "cache: %s", err);
@@ -786,6 +769,41 @@ bad:
 out:
 	free(buf);
 	return rc;
+}
+
+int
+pol_dir_cache_parse(char *buf, size_t len, char **ldif, int64_t *fetched,
+    char *policy_dn, size_t dncap, char *uri, size_t uricap)
+{
+	char *p = buf, *hex, *v, calc[65];
+
+	*ldif = NULL;
+	if (strlen(buf) != len || strncmp(p, CACHE_MAGIC,
+	    strlen(CACHE_MAGIC)) != 0)
+		return PA_E_FORMAT;
+	p += strlen(CACHE_MAGIC);
+	if ((hex = cache_line(&p, "sha256")) == NULL || strlen(hex) != 64)
+		return PA_E_FORMAT;
+	if (sha256_hex(p, strlen(p), calc) != 0 ||
+	    CRYPTO_memcmp(calc, hex, 64) != 0)
+		return PA_E_VERIFY;
+	if ((v = cache_line(&p, "fetched")) == NULL)
+		return PA_E_FORMAT;
+	*fetched = strtoll(v, NULL, 10);
+	if ((v = cache_line(&p, "policy")) == NULL)
+		return PA_E_FORMAT;
+	snprintf(policy_dn, dncap, "%s", v);
+	if ((v = cache_line(&p, "uri")) == NULL || *p != '\n')
+		return PA_E_FORMAT;
+	snprintf(uri, uricap, "%s", v);
+	*ldif = p + 1;
+	return 0;
+}
+
+bool
+pol_dir_cache_is(const char *text)
+{
+	return strncmp(text, CACHE_MAGIC, strlen(CACHE_MAGIC)) == 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -111,6 +111,18 @@ int	pol_dir_poll(struct pol_dir_source *, struct pol_store **changed_out,
 /* The original blobs of the policy in force (for a lossless export),
  * borrowed; NULL if none. */
 const struct pol_gp_keep	*pol_dir_keep(const struct pol_dir_source *);
+/*
+ * The directory cache's text (buf, NUL-terminated, len bytes; changed in
+ * place): its header checked, the SHA-256 of the rest included
+ * (PA_E_VERIFY when it does not match, PA_E_FORMAT when malformed); *ldif
+ * points to the LDIF of the policy objects in buf. pol_dir_cache_is():
+ * does the text begin as a cache does?
+ */
+int	pol_dir_cache_parse(char *buf, size_t len, char **ldif,
+	    int64_t *fetched, char *policy_dn, size_t dncap, char *uri,
+	    size_t uricap) PA_MUST_USE;
+bool	pol_dir_cache_is(const char *text);
+
 /* Name of an outcome ("applied", "from-cache", ...). */
 const char	*pol_dir_outcome_name(enum pol_dir_outcome);
 

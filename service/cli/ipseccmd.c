@@ -21,7 +21,9 @@
 
 #include "lib/control.h"
 #include "ipseccmd.h"
+#include "pa_addr.h"
 #include "pa_time.h"
+#include "spd.h"
 #include "lib/seal.h"
 #include "lib/sinks.h"
 #include "lib/static_cmd.h"
@@ -50,6 +52,7 @@ static int	cmd_events(struct cli *, int, char **);
 static int	cmd_reload(struct cli *, int, char **);
 static int	cmd_static(struct cli *, int, char **);
 static int	cmd_diag(struct cli *, int, char **);
+static int	cmd_match(struct cli *, int, char **);
 
 static const char *const show_words[] = { "all", "policy", "filters",
     "mmsas", "qmsas", "stats", "events", NULL };
@@ -87,8 +90,9 @@ static const struct subcmd subcmds[] = {
 	    false },
 	{ "static", cmd_static, "...", "edit the local policy store",
 	    svc_static_verbs, false },
-	{ "match", cmd_static, "...", "which filter matches a packet", NULL,
-	    false },
+	{ "match", cmd_match, "[--file PATH] src= dst= ...",
+	    "which filter of the policy in force (or of a file) matches a "
+	    "packet", NULL, false },
 	{ "diag", cmd_diag, "[peer=ADDRESS]",
 	    "self-test: configuration, service, driver, policy, directory, "
 	    "Kerberos, certificates, a peer's IKE", NULL, false },
@@ -877,6 +881,67 @@ cmd_static(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * match: against the policy in force, through the daemon (whatever the
+ * policy's source); with --file PATH (or file=PATH) against a store, an
+ * LDIF export or the directory cache; with --store, or when the service
+ * is not running (said on stderr), against the local store.
+ */
+static int
+cmd_match(struct cli *c, int argc, char **argv)
+{
+	char **av, fb[PATH_MAX + 8];
+	struct pol_pkt k;
+	json_t *res = NULL;
+	bool json = c->json, file = false;
+	int i, n = 0, rc;
+
+	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
+		return CMD_EXIT_FAIL;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
+			snprintf(fb, sizeof(fb), "file=%s", argv[++i]);
+			av[n++] = fb;
+			file = true;
+			continue;
+		}
+		file = file || strncmp(argv[i], "file=", 5) == 0;
+		av[n++] = argv[i];
+	}
+	if (file || c->store_given) {
+		rc = cmd_static(c, n, av);
+		free(av);
+		return rc;
+	}
+	if ((rc = svc_static_match_packet(n, av, &k, &json)) != 0) {
+		free(av);
+		return rc;
+	}
+	json = json || c->json;
+	{
+		char sb[PA_ADDRSTRLEN], db[PA_ADDRSTRLEN];
+
+		rc = cli_request(c, "match", json_pack(
+		    "{s:s,s:s,s:i,s:i,s:i,s:s}", "src", pa_addr_str(&k.src,
+		    sb, sizeof(sb)), "dst", pa_addr_str(&k.dst, db,
+		    sizeof(db)), "proto", (int)k.proto, "sport", (int)k.sport,
+		    "dport", (int)k.dport, "dir", k.dir == POL_DIR_OUT ?
+		    "out" : "in"), (void **)&res);
+	}
+	if (rc == CMD_EXIT_NOTRUNNING) {
+		fprintf(stderr, "ipseccmd: matching against the store %s "
+		    "instead\n", c->store);
+		rc = cmd_static(c, n, av);
+		free(av);
+		return rc;
+	}
+	free(av);
+	if (rc != CMD_EXIT_OK)
+		return rc;
+	return svc_static_match_print(res, json) == 0 ? CMD_EXIT_OK :
+	    CMD_EXIT_FAIL;
+}
+
 /* The configuration's error, for diag (which runs without one). */
 static const char *diag_config_error;
 
@@ -933,8 +998,10 @@ main(int argc, char **argv)
 			c.config_path = argv[++i];
 		else if (strcmp(o, "--socket") == 0 && i + 1 < argc)
 			c.socket = argv[++i];
-		else if (strcmp(o, "--store") == 0 && i + 1 < argc)
+		else if (strcmp(o, "--store") == 0 && i + 1 < argc) {
 			c.store = argv[++i];
+			c.store_given = true;
+		}
 		else if (strcmp(o, "--secrets") == 0 && i + 1 < argc)
 			c.secrets = argv[++i];
 		else if (strcmp(o, "--timeout") == 0 && i + 1 < argc) {

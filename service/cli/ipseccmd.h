@@ -17,6 +17,7 @@ struct cli {
 	const char	*config_path;	/* -c */
 	const char	*socket;	/* resolved */
 	const char	*store;		/* --store */
+	bool		 store_given;	/* --store was on the command line */
 	const char	*secrets;	/* --secrets */
 	bool		 json;
 	int		 timeout_ms;

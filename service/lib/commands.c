@@ -18,6 +18,8 @@
 #include "pa_buf.h"
 #include "pa_log.h"
 #include "pa_time.h"
+#include "spd.h"
+#include "static_cmd.h"
 #include "stats_names.h"
 
 #define CMD_RO		(1U << 0)	/* read-only */
@@ -906,6 +908,45 @@ cmd_set_keylog(struct cmd_ctx *c)
 	return reply_ok(json_pack("{s:b,s:s}", "keylog", on, "dir", dir));
 }
 
+/*
+ * match: which entry of the SPD in force (the assigned policy, whatever
+ * its source, and the dynamic rules) a packet meets; the packet comes
+ * parsed (ipseccmd resolved dir= with this host's addresses).
+ */
+static json_t *
+cmd_match(struct cmd_ctx *c)
+{
+	const char *src = json_string_value(json_object_get(c->args, "src"));
+	const char *dst = json_string_value(json_object_get(c->args, "dst"));
+	const char *dir = json_string_value(json_object_get(c->args, "dir"));
+	json_t *pr = json_object_get(c->args, "proto");
+	json_t *sp = json_object_get(c->args, "sport");
+	json_t *dp = json_object_get(c->args, "dport");
+	struct pol_pkt k;
+	json_t *v;
+
+	memset(&k, 0, sizeof(k));
+	if (src == NULL || dst == NULL || dir == NULL ||
+	    pa_addr_parse(src, &k.src) != 0 || pa_addr_parse(dst, &k.dst) != 0 ||
+	    k.src.family != k.dst.family || !json_is_integer(pr) ||
+	    !json_is_integer(sp) || !json_is_integer(dp) ||
+	    json_integer_value(pr) < 0 || json_integer_value(pr) > 255 ||
+	    json_integer_value(sp) < 0 || json_integer_value(sp) > 65535 ||
+	    json_integer_value(dp) < 0 || json_integer_value(dp) > 65535 ||
+	    (strcmp(dir, "out") != 0 && strcmp(dir, "in") != 0))
+		return svc_reply_error("bad-args", "match needs src, dst (one "
+		    "family), proto 0-255, sport, dport 0-65535, dir out|in");
+	k.proto = (uint8_t)json_integer_value(pr);
+	k.sport = (uint16_t)json_integer_value(sp);
+	k.dport = (uint16_t)json_integer_value(dp);
+	k.dir = strcmp(dir, "out") == 0 ? POL_DIR_OUT : POL_DIR_IN;
+	if ((v = svc_static_match_view(agent_policy(c->d->agent),
+	    agent_spd(c->d->agent), &k)) == NULL)
+		return svc_reply_error("failed", "out of memory");
+	json_object_set_new(v, "source", json_string("service"));
+	return reply_ok(v);
+}
+
 /* ---- diag: what only the daemon can see ---- */
 
 static void
@@ -1004,6 +1045,8 @@ static const struct cmd cmds[] = {
 	{ "set.keylog", CMD_PRIV, cmd_set_keylog,
 	    "troubleshooting keys on/off (root)" },
 	{ "diag", CMD_RO, cmd_diag, "self-test of what the daemon holds" },
+	{ "match", CMD_RO, cmd_match, "which SPD entry in force a packet "
+	    "meets" },
 };
 
 void

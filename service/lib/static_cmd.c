@@ -78,7 +78,11 @@ svc_static_main(int argc, char **argv, const char *store_path,
 	    strcmp(c.verb, "exportpolicy") != 0 &&
 	    (rc = svc_st_store_lock(&c, &lockfd)) != 0)
 		return rc;
-	if ((rc = svc_st_store_load(&c)) != 0)
+	if (strcmp(c.verb, "match") == 0 && svc_st_arg(&c, "file") != NULL)
+		rc = svc_st_match_load(&c, svc_st_arg(&c, "file"));
+	else
+		rc = svc_st_store_load(&c);
+	if (rc != 0)
 		goto out;
 	rc = strcmp(c.verb,
 	    "match") == 0 ? svc_st_cmd_match(&c) : static_run(&c);

@@ -5,6 +5,8 @@
 #ifndef PA_SERVICE_STATIC_CMD_H
 #define PA_SERVICE_STATIC_CMD_H
 
+#include <stdbool.h>
+
 /* Exit codes. */
 #define SVC_STATIC_OK		0
 #define SVC_STATIC_ERR		1
@@ -30,5 +32,20 @@ extern const char *const	svc_static_keys[];
 
 int	svc_static_main(int argc, char **argv, const char *store_path,
 	    const char *secrets_path);
+
+/*
+ * match through the daemon: the packet of `match KEY=VALUE...` (argv[0] is
+ * "match"; myaddr= and dir= resolved here, --json noted); the outcome for
+ * a packet against an SPD in force (policy may be NULL; json_t *), and
+ * its printing as match prints it (the view is consumed).
+ */
+struct pol_pkt;
+struct pol_policy;
+struct pol_spd;
+int	svc_static_match_packet(int argc, char **argv, struct pol_pkt *,
+	    bool *json);
+void	*svc_static_match_view(const struct pol_policy *,
+	    const struct pol_spd *, const struct pol_pkt *);
+int	svc_static_match_print(void *view, bool json);
 
 #endif

@@ -92,6 +92,9 @@ int	svc_st_json_out(json_t *j);
 
 /* static_match.c */
 int	svc_st_cmd_match(struct cmd *c);
+int	svc_st_match_eval(struct cmd *c, const struct pol_policy *p,
+	    const struct pol_spd *spd, json_t **view);
+int	svc_st_match_load(struct cmd *c, const char *path);
 
 
 #endif

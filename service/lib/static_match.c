@@ -3,6 +3,7 @@
  * and why (what-if matching, not the data path). The outcome is built once
  * as a view and printed as JSON or text, as show does.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "exp_ldif.h"
 #include "spd.h"
 
 #include "static_int.h"
@@ -164,7 +166,10 @@ match_view(const struct pol_policy *p, const struct pol_spd *spd,
 			nother++;
 	json_object_set_new(j, "_entries", json_integer((json_int_t)
 	    pol_spd_count(spd)));
-	json_object_set_new(j, "policy", json_string(p->name));
+	if (e != NULL && e->policy != NULL)
+		p = e->policy;
+	json_object_set_new(j, "policy", json_string(p != NULL &&
+	    p->name != NULL ? p->name : ""));
 	json_object_set_new(j, "direction", json_string(pol_dir_name(k->dir)));
 	json_object_set_new(j, "matched", json_boolean(e != NULL));
 	if (e == NULL)
@@ -188,7 +193,8 @@ match_view(const struct pol_policy *p, const struct pol_spd *spd,
 	json_object_set_new(j, "filter", json_string(f));
 	json_object_set_new(j, "filter_guid", svc_st_guid_json(&e->filter->id));
 	json_object_set_new(j, "filteraction", json_string(
-	    e->filteraction->name));
+	    e->filteraction->name ? e->filteraction->name : ""));
+	json_object_set_new(j, "dynamic", json_boolean(e->dynamic));
 	json_object_set_new(j, "action", json_string(pol_action_name(
 	    e->action)));
 	json_object_set_new(j, "why", json_string(why));
@@ -209,6 +215,10 @@ text_match(const json_t *v)
 	const json_t *o;
 	size_t i, nother;
 
+	if (vstr(v, "source") != NULL)
+		printf("Source      : %s\n", strcmp(vstr(v, "source"),
+		    "service") == 0 ? "the policy in force (the service)" :
+		    vstr(v, "source"));
 	if (json_object_get(v, "reason") != NULL) {
 		printf("No policy is assigned: no filter applies, the traffic "
 		    "passes in clear.\n");
@@ -248,18 +258,24 @@ match_out(struct cmd *c, json_t *v)
 	return 0;
 }
 
+/*
+ * The packet of c's arguments matched against spd (the daemon's, with
+ * policy p, which may be NULL) or, when spd is NULL, against the SPD of
+ * the assigned policy of c->store compiled here; *view is the outcome.
+ */
 int
-svc_st_cmd_match(struct cmd *c)
+svc_st_match_eval(struct cmd *c, const struct pol_policy *p,
+    const struct pol_spd *spd, json_t **view)
 {
 	const char *dir = svc_st_arg(c, "dir"), *my = svc_st_arg(c, "myaddr");
-	const struct pol_policy *p;
 	struct pa_addr *addrs = NULL;
-	struct pol_spd *spd = NULL;
+	struct pol_spd *own = NULL;
 	struct pol_err err;
 	struct pol_pkt k;
 	size_t naddrs = 0;
 	int rc;
 
+	*view = NULL;
 	if ((rc = match_packet(c, &k)) != 0 ||
 	    (rc = svc_st_args_unused(c)) != 0)
 		return rc;
@@ -270,22 +286,141 @@ svc_st_cmd_match(struct cmd *c)
 		    "addresses");
 	if (rc != 0 || (rc = match_dir(dir, &k, addrs, naddrs)) != 0)
 		goto out;
-	if ((p = pol_store_assigned(c->store)) == NULL) {
-		rc = match_out(c, json_pack("{s:b,s:s}", "matched", 0,
-		    "reason", "no policy is assigned"));
-		goto out;
+	if (spd == NULL) {
+		if ((p = pol_store_assigned(c->store)) == NULL) {
+			*view = json_pack("{s:b,s:s}", "matched", 0, "reason",
+			    "no policy is assigned");
+			goto out;
+		}
+		/* DNS filters: resolve now, as the service does. */
+		if (pol_store_resolve_names(c->store, &err) != 0)
+			fprintf(stderr, "ipseccmd: warning: %s: %s; using the "
+			    "addresses of the last resolution\n", err.where,
+			    err.what);
+		if (pol_spd_compile(p, addrs, naddrs, &own, &err) != 0) {
+			rc = svc_st_fail_err(&err);
+			goto out;
+		}
+		spd = own;
 	}
-	/* DNS filters: resolve now, as the service does when it loads. */
-	if (pol_store_resolve_names(c->store, &err) != 0)
-		fprintf(stderr, "ipseccmd: warning: %s: %s; using the "
-		    "addresses of the last resolution\n", err.where, err.what);
-	if (pol_spd_compile(p, addrs, naddrs, &spd, &err) != 0)
-		rc = svc_st_fail_err(&err);
-	else
-		rc = match_out(c, match_view(p, spd, pol_spd_match(spd, &k),
-		    &k));
+	*view = match_view(p, spd, pol_spd_match(spd, &k), &k);
+	if (*view == NULL)
+		rc = svc_st_enomem();
 out:
-	pol_spd_free(spd);
+	pol_spd_free(own);
 	free(addrs);
 	return rc;
+}
+
+int
+svc_st_cmd_match(struct cmd *c)
+{
+	json_t *v;
+	int rc;
+
+	if ((rc = svc_st_match_eval(c, NULL, NULL, &v)) != 0)
+		return rc;
+	json_object_set_new(v, "source", json_string(c->store_path));
+	return match_out(c, v);
+}
+
+/*
+ * match file=PATH: a policy store (XML), an LDIF export or the directory
+ * source's cache; of an LDIF, the policy the cache says was assigned, the
+ * only one, or the one named by policy=.
+ */
+int
+svc_st_match_load(struct cmd *c, const char *path)
+{
+	const char *want = svc_st_arg(c, "policy");
+	char dn[1024], gb[PA_GUIDSTRLEN], head[64] = "";
+	struct pol_err err;
+	struct pol_policy *pick = NULL;
+	size_t i, n;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return svc_st_fail(SVC_STATIC_ERR, "file=%s: %s", path,
+		    strerror(errno));
+	n = fread(head, 1, sizeof(head) - 1, f);
+	fclose(f);
+	head[n] = '\0';
+	for (i = 0; head[i] == ' ' || head[i] == '\n' || head[i] == '\t'; i++)
+		;
+	if (head[i] == '<') {
+		c->store_path = path;
+		return svc_st_store_load(c);
+	}
+	c->store_path = path;
+	if (exp_ldif_import_cache(path, &c->store, dn, sizeof(dn), &err) != 0)
+		return svc_st_fail_err(&err);
+	for (i = 0; i < c->store->npolicies; i++) {
+		struct pol_policy *p = &c->store->policies[i];
+
+		p->assigned = false;
+		if ((want != NULL && p->name != NULL &&
+		    strcmp(p->name, want) == 0) || (want == NULL &&
+		    dn[0] != '\0' && strcasestr(dn, pa_guid_str(&p->id, gb)) !=
+		    NULL) || (want == NULL && dn[0] == '\0' &&
+		    c->store->npolicies == 1))
+			pick = p;
+	}
+	if (pick == NULL)
+		return svc_st_fail(SVC_STATIC_ERR, "file=%s: %s", path, want !=
+		    NULL ? "no policy of that name in it" : "it holds several "
+		    "policies: name one with policy=");
+	pick->assigned = true;
+	return 0;
+}
+
+/* ---- match through the daemon (static_cmd.h) ---- */
+
+int
+svc_static_match_packet(int argc, char **argv, struct pol_pkt *k, bool *json)
+{
+	struct cmd c;
+	const char *dir, *my;
+	struct pa_addr *addrs = NULL;
+	size_t naddrs = 0;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.verb = "match";
+	if ((rc = svc_st_args_parse(&c, argc, argv, 1)) != 0)
+		return rc;
+	*json = c.json;
+	dir = svc_st_arg(&c, "dir");
+	my = svc_st_arg(&c, "myaddr");
+	if ((rc = match_packet(&c, k)) != 0 ||
+	    (rc = svc_st_args_unused(&c)) != 0)
+		return rc;
+	if (my != NULL)
+		rc = parse_myaddrs(my, &addrs, &naddrs);
+	else if (pol_local_addrs(&addrs, &naddrs) != 0)
+		rc = svc_st_fail(SVC_STATIC_ERR, "cannot list this host's "
+		    "addresses");
+	if (rc == 0)
+		rc = match_dir(dir, k, addrs, naddrs);
+	free(addrs);
+	return rc;
+}
+
+void *
+svc_static_match_view(const struct pol_policy *p, const struct pol_spd *spd,
+    const struct pol_pkt *k)
+{
+	if (spd == NULL || pol_spd_count(spd) == 0)
+		return json_pack("{s:b,s:s}", "matched", 0, "reason",
+		    "no policy is assigned");
+	return match_view(p, spd, pol_spd_match(spd, k), k);
+}
+
+int
+svc_static_match_print(void *view, bool json)
+{
+	struct cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.json = json;
+	return match_out(&c, view);
 }

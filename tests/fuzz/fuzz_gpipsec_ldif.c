@@ -3,16 +3,48 @@
  * (as an import file or the agent's cache carries it) through libldap's
  * reader, the graph walk and the blob codec (pol_ldif_read), and the
  * gPLink parser on the same bytes. An accepted policy must export again.
+ * The same bytes also go, behind a correct checksum line, through the
+ * directory cache's header reader (pol_dir_cache_parse).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "dir_source.h"
 #include "from_ldap.h"
 #include "gpipsec.h"
 #include "model.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* "PA-DIR-CACHE 1\nsha256 <the rest's>\n" + the input, then its reader. */
+static void
+cache_header(const uint8_t *data, size_t size)
+{
+	static const char magic[] = "PA-DIR-CACHE 1\nsha256 ";
+	uint8_t dg[32];
+	unsigned int dl;
+	char *buf, *ldif, dn[256], uri[256];
+	size_t hl = sizeof(magic) - 1, i;
+	int64_t fetched;
+
+	if (memchr(data, '\0', size) != NULL ||
+	    EVP_Digest(data, size, dg, &dl, EVP_sha256(), NULL) != 1 ||
+	    (buf = malloc(hl + 65 + size + 1)) == NULL)
+		return;
+	memcpy(buf, magic, hl);
+	for (i = 0; i < 32; i++)
+		snprintf(buf + hl + 2 * i, 3, "%02x", dg[i]);
+	buf[hl + 64] = '\n';
+	memcpy(buf + hl + 65, data, size);
+	buf[hl + 65 + size] = '\0';
+	if (pol_dir_cache_parse(buf, hl + 65 + size, &ldif, &fetched, dn,
+	    sizeof(dn), uri, sizeof(uri)) == 0 && strlen(ldif) > size)
+		abort();	/* the LDIF lies inside the input */
+	free(buf);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -25,6 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text, *out = NULL;
 	size_t n = 0, outlen;
 
+	cache_header(data, size);
 	if ((text = malloc(size + 1)) == NULL)
 		return 0;
 	memcpy(text, data, size);

@@ -85,6 +85,18 @@ jq -r '.checks[] | select(.name == "directory") | .detail' <<<"$dj" |
 ! grep -qF "$LDAP_ADMIN_PW" <<<"$dj" || fail "diag printed the bind password"
 pass "diag: directory bound (as the daemon binds), last poll passed"
 
+# match asks the daemon: the domain policy in force answers (the local
+# store has no policy assigned).
+m=$("${C[@]}" --json match src=10.1.2.3 dst=10.78.0.5 myaddr=10.1.2.3) ||
+    fail "match through the daemon: $m"
+[ "$(jq -r '[.source, .policy, .rule, .action] | join(" ")' <<<"$m")" = \
+    "service SvcTest SecureServer negotiate" ] ||
+    fail "match through the daemon: $m"
+"${C[@]}" match src=10.1.2.3 dst=10.77.3.4 proto=tcp dstport=23 \
+    myaddr=10.1.2.3 | grep -q "^Rule        : BlockTelnet" ||
+    fail "match (text) through the daemon"
+pass "match answers for the domain policy in force, through the daemon"
+
 # An unchanged poll shows: last successful poll moves, last change stays.
 c0=$(jq .directory.last_change <<<"$st")
 s0=$(jq .directory.last_success <<<"$st")
@@ -161,4 +173,23 @@ st=$(j service status)
 [ "$(jq -r .policy <<<"$st")" = SvcTest ] || fail "cached policy: $st"
 "${C[@]}" service stop >/dev/null || fail "stop 2"
 pass "restart with the directory down: the cached copy applies"
+
+# The cache file as it is: match --file, and importpolicy format=ldif.
+cache=$tmp/state/directory-policy.cache
+m=$("${C[@]}" --json match --file "$cache" src=10.1.2.3 dst=10.78.0.5 \
+    myaddr=10.1.2.3) || fail "match --file cache: $m"
+[ "$(jq -r '[.source, .policy, .rule] | join(" ")' <<<"$m")" = \
+    "$cache SvcTest SecureServer" ] || fail "match --file cache: $m"
+"$cmd" -c "$tmp/agentd.conf" --store "$tmp/imported.xml" \
+    --secrets "$tmp/imported-secrets.xml" static importpolicy \
+    file="$cache" format=ldif >/dev/null || fail "importpolicy of the cache"
+"$cmd" -c "$tmp/agentd.conf" --store "$tmp/imported.xml" --json static show \
+    policy | jq -e '.policies[0].name == "SvcTest"' >/dev/null ||
+    fail "the imported cache has no SvcTest"
+cp "$cache" "$tmp/bad.cache"
+sed -i 's/SecureServer/SecureServes/' "$tmp/bad.cache"
+"${C[@]}" match --file "$tmp/bad.cache" src=10.1.2.3 dst=10.78.0.5 \
+    myaddr=10.1.2.3 2>"$tmp/bad.err" && fail "a tampered cache was read"
+grep -q "SHA-256" "$tmp/bad.err" || fail "tampered cache: $(cat "$tmp/bad.err")"
+pass "the directory cache as it is: match --file and importpolicy read it; a tampered one is refused"
 t_finish "directory service"

@@ -89,6 +89,11 @@ valid filters "$tmp/show-filters2.json"
 valid command "$tmp/dyn-add.json" "$tmp/dyn-del.json" "$tmp/set-diag.json" \
     "$tmp/set-olog.json" "$tmp/set-keylog.json" "$tmp/pause.json" \
     "$tmp/continue.json"
+"${C[@]}" --json match src=10.1.2.3 dst=10.78.0.5 myaddr=10.1.2.3 \
+    > "$tmp/dmatch.json" || fail "match through the daemon"
+valid static-match "$tmp/dmatch.json"
+jq -e '.source == "service"' "$tmp/dmatch.json" >/dev/null ||
+    fail "match did not go through the daemon: $(cat "$tmp/dmatch.json")"
 "${C[@]}" --json diag > "$tmp/diag.json" || fail "diag: $(cat "$tmp/diag.json")"
 valid diag "$tmp/diag.json"
 "${C[@]}" --json reload > "$tmp/reload.json" || fail "reload"
