@@ -6,6 +6,8 @@
 #   1/2  Main Mode offers that do not meet, we initiate / charon initiates
 #   3/4  Quick Mode offers that do not meet, both ways
 #   5/6  a preshared key that differs, both ways
+#   7/8  rootca= in other forms (reverse order, case, oneline, netsh
+#        options) against the CA's name: accepted, the SA comes up
 #
 # Each case greps our Oakley log and our 546/547 audit events for our
 # offers and, as responder, the peer's; with a wrong key, for "the
@@ -75,6 +77,11 @@ has() {
 	else
 		fail "$name: $2 (no /$1/)"
 		grep -E '^(oakley|audit)' "$tmp/peer.err" | tail -12 | sed 's/^/      /'
+		[ -s "$tmp/peer.err" ] || {
+			echo "      (ike_peer logged nothing; charon's initiate and log:)"
+			tail -5 "$tmp/init.out" 2>/dev/null | sed 's/^/      /'
+			tail -15 "$tmp/sw/charon.log" | sed 's/^/      /'
+		}
 	fi
 }
 
@@ -89,10 +96,17 @@ start() {
 	echo "== $ncase. $name ($who initiates)"
 	"$here/charon.sh" stop "$tmp/sw" >/dev/null 2>&1
 	rm -rf "$tmp/sw"
+	# the previous charon's port 500 must be free (bounded wait)
+	local i
+	for i in $(seq 1 250); do
+		ip netns exec "$nsB" ss -Hlun 2>/dev/null | grep -q ':500 ' || break
+		sleep 0.02
+	done
 	"$here/charon.sh" start "$tmp/sw" "$nsB" 10.78.0.2 10.78.0.1 hrefuse-psk \
 	    "$swike" "$swesp" tunnel 10.78.2.0/24 10.78.1.0/24 ||
 	    { fail "$name: charon did not start"; return 1; }
 	local args=(--local 10.78.0.1 --remote 10.78.0.2 --psk "$psk"
+	    ${PEER_AUTH[@]+"${PEER_AUTH[@]}"}
 	    --ike "$ike" --esp "$esp" --tunnel --local-ts 10.78.1.0/24
 	    --remote-ts 10.78.2.0/24 --olog)
 	[ "$who" = us ] && args+=(--initiate)
@@ -110,7 +124,8 @@ stop() {
 	[ -n "$ppid" ] && { kill "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null; }
 	ppid=
 	wait 2>/dev/null
-	grep -q '^QMSA up' "$tmp/peer.out" && fail "$name: a Quick Mode SA came up"
+	[ "${1:-}" = up ] || ! grep -q '^QMSA up' "$tmp/peer.out" ||
+	    fail "$name: a Quick Mode SA came up"
 	if grep -qE "Sanitizer|runtime error" "$tmp/peer.err"; then
 		fail "$name: ike_peer reported a sanitizer error"
 		grep -A20 -E "Sanitizer|runtime error" "$tmp/peer.err" | head -40
@@ -196,6 +211,54 @@ if want && start "the preshared keys differ" charon wrong-psk-marker aes128-sha2
 	has "^audit 547:.*$psk_msg" "547 names the key"
 	has "^oakley: .*$psk_msg" "the Oakley log names the key"
 	stop
+fi
+
+# rootca= typed in another form than OpenSSL's RFC 2253 text: the CA is
+# "/O=IKE Interop/CN=Interop CA" (RFC 2253: "CN=Interop CA,O=IKE
+# Interop"); the rule names it in the reverse order in other case, or as
+# OpenSSL's oneline with extra spaces and netsh's options. The engine once
+# compared the RFC 2253 text byte for byte and refused (544).
+PEER_AUTH=()
+d=$tmp/pki
+mkpki() {
+	local h
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+	    -subj "/O=IKE Interop/CN=Interop CA" -keyout "$d/ca.key" \
+	    -out "$d/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
+	    2>/dev/null || return 1
+	for h in us charon; do
+		openssl req -newkey rsa:2048 -nodes -subj "/O=IKE Interop/CN=$h" \
+		    -keyout "$d/$h.key" -out "$d/$h.csr" 2>/dev/null &&
+		openssl x509 -req -in "$d/$h.csr" -CA "$d/ca.pem" \
+		    -CAkey "$d/ca.key" -CAcreateserial -days 30 \
+		    -out "$d/$h.pem" 2>/dev/null || return 1
+	done
+}
+if [ -n "$only" ] && [[ ",$only," != *,7,* ]] && [[ ",$only," != *,8,* ]]; then
+	:	# not asked for: no PKI
+elif mkpki; then
+	export CHARON_CERT=$d/charon.pem CHARON_KEY=$d/charon.key CHARON_CA=$d/ca.pem
+	for c in "us|o=ike interop, CN=INTEROP CA" \
+	    "charon|/O=IKE Interop/CN=Interop   CA certmap:yes excludecaname:no"; do
+		PEER_AUTH=(--cert "$d/us.pem" --key "$d/us.key" --ca "$d/ca.pem"
+		    --ca-dn "${c#*|}")
+		if want && start "rootca=\"${c#*|}\"" "${c%%|*}" unused \
+		    aes128-sha256-modp2048 aes128-sha256 aes128-sha256-modp2048 \
+		    aes128-sha256; then
+			if wait_for "$tmp/peer.out" '^QMSA up' 10; then
+				ok "the CA's name matched: Quick Mode SA up"
+			else
+				fail "$name: no Quick Mode SA"
+				grep -E '^(oakley|audit)' "$tmp/peer.err" | tail -6 | sed 's/^/      /'
+			fi
+			stop up
+		fi
+	done
+	unset CHARON_CERT CHARON_KEY CHARON_CA
+	PEER_AUTH=()
+else
+	fail "could not make a test PKI with openssl"
 fi
 
 [ $fails = 0 ] && echo "PASS" && exit 0
