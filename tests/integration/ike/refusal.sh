@@ -110,6 +110,9 @@ start() {
 	    --ike "$ike" --esp "$esp" --tunnel --local-ts 10.78.1.0/24
 	    --remote-ts 10.78.2.0/24 --olog)
 	[ "$who" = us ] && args+=(--initiate)
+	# The background job truncates them when it runs: the last case's
+	# READY and 547 must not be read in the meantime.
+	rm -f "$tmp/peer.out" "$tmp/peer.err" "$tmp/init.out"
 	ip netns exec "$nsA" "$peer" "${args[@]}" >"$tmp/peer.out" 2>"$tmp/peer.err" &
 	ppid=$!
 	wait_for "$tmp/peer.out" READY 5 || { fail "$name: ike_peer not ready"; return 1; }
