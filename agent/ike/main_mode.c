@@ -1424,6 +1424,29 @@ mm_input_plain(struct ike *ike, struct ike_mm *mm, struct mm_in *in,
 	return true;
 }
 
+/* Initiator: MM #2 chose what we did not offer (546, 547 with both). */
+static void
+mm_not_offered(struct ike *ike, struct ike_mm *mm, const struct mm_in *in,
+    const struct isk_sa *sa)
+{
+	const char *kv[10];
+	char ours[400], theirs[400], r[900];
+
+	ike_p1_list_str(mm->offers, mm->noffers, ours, sizeof(ours));
+	ike_p1_peer_str(sa, ike_krb_p1_from_xform, theirs, sizeof(theirs));
+	ike_olog(ike, "MM #2 from %s: the responder chose %s, not one of our "
+	    "offers %s", in->a, theirs, ours);
+	kv[0] = "Mode"; kv[1] = MM_MODE;
+	kv[2] = "Filter"; kv[3] = mm->rule.name;
+	kv[4] = "Attribute"; kv[5] = "Main Mode transform";
+	kv[6] = "Expected value"; kv[7] = ours;
+	kv[8] = "Received value"; kv[9] = theirs;
+	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
+	snprintf(r, sizeof(r), "Responder chose a transform that was not "
+	    "offered: it chose %s; our offers %s", theirs, ours);
+	ike_mm_fail(ike, mm, "Peer", r);
+}
+
 /* Initiator, MM #2: the responder's choice. */
 static int
 mm_on_sa_reply(struct ike *ike, struct ike_mm *mm, const struct mm_in *in)
@@ -1452,9 +1475,8 @@ mm_on_sa_reply(struct ike *ike, struct ike_mm *mm, const struct mm_in *in)
 					mm->p1.life_sec = got.life_sec;
 			}
 	if (!ok) {
+		mm_not_offered(ike, mm, in, sa);
 		free(sa);
-		ike_mm_fail(ike, mm, "Peer", "Responder chose a transform "
-		    "that was not offered");
 		return PA_E_VERIFY;
 	}
 	memcpy(mm->cky_r, in->h->cky_r, 8);

@@ -623,6 +623,29 @@ bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
 	ike_audit_fail(ike, QM_MODE, peer, "Me", r);
 }
 
+/* Initiator: QM #2 chose what we did not offer (546, 547 with both). */
+static void
+qm_not_offered(struct ike *ike, struct ike_qm *qm, const struct qm_in *in)
+{
+	const char *kv[10];
+	char ours[400], theirs[400], r[900];
+
+	ike_p2_offers_str(qm->rule, qm->mm->p1.group, qm->rule->tunnel, ours,
+	    sizeof(ours));
+	ike_p2_peer_str(in->sa, theirs, sizeof(theirs));
+	ike_olog(ike, "QM #2 from %s: the responder chose %s, not one of our "
+	    "offers %s", in->a, theirs, ours);
+	kv[0] = "Mode"; kv[1] = QM_MODE;
+	kv[2] = "Filter"; kv[3] = qm->rule->name;
+	kv[4] = "Attribute"; kv[5] = "Quick Mode offer";
+	kv[6] = "Expected value"; kv[7] = ours;
+	kv[8] = "Received value"; kv[9] = theirs;
+	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
+	snprintf(r, sizeof(r), "Responder chose an offer that was not "
+	    "proposed: it chose %s; our offers %s", theirs, ours);
+	qm_fail(ike, qm, "Peer", r);
+}
+
 /*
  * RESPONDER-LIFETIME (RFC 2407 4.6.3.1): the lifetimes we will use when
  * they are shorter than the initiator proposed.
@@ -1071,8 +1094,7 @@ qm_take_reply(struct ike *ike, struct ike_mm *mm, struct ike_qm *qm,
 	}
 	if (ike_p2_accept(in->sa, qm->rule, mm->p1.group, qm->rule->tunnel,
 	    &qm->p2, &qm->esp_out, &qm->ah_out) != 0) {
-		qm_fail(ike, qm, "Peer", "Responder chose an offer that was "
-		    "not proposed");
+		qm_not_offered(ike, qm, in);
 		return PA_E_INVAL;
 	}
 	qm->p2.natt = qm_natt(mm);
