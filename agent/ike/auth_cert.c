@@ -27,6 +27,7 @@
 
 #include "ike_auth.h"
 #include "ike_sa.h"
+#include "pa_dn.h"
 
 #define IKE_MAX_CAS	32
 #define IKE_MAX_CRLS	64
@@ -223,7 +224,12 @@ ike_creds_dn(const struct ike_creds *c)
 	return b;
 }
 
-/* Does the CA's subject read as dn (RFC 4514, case-insensitive)? */
+/*
+ * Is the CA's subject the name dn (a rootca= value: any usual form, either
+ * RDN order, case and spacing ignored; pa_dn.h)? A dn that does not read
+ * as a name (a policy written before names were checked) is compared as
+ * before, with OpenSSL's RFC 2253 text, case-insensitively.
+ */
 static bool
 ca_named(X509 *ca, const char *dn)
 {
@@ -232,6 +238,8 @@ ca_named(X509 *ca, const char *dn)
 	int n;
 
 	if (dn == NULL || dn[0] == '\0')
+		return true;
+	if (pa_dn_matches(X509_get_subject_name(ca), dn))
 		return true;
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		return false;

@@ -67,7 +67,7 @@ psk_identity(const struct ike_mm *mm, bool established, const char *pa,
 const struct ike_auth_ops ike_auth_psk = {
 	.method		= ISK_AUTH_PSK,
 	.proof_pl	= ISK_PL_HASH,
-	.bad_proof	= "preshared key mismatch or corrupted message",
+	.bad_proof	= IKE_PSK_DIFFERENT,
 	.has_key	= psk_has_key,
 	.skeyid		= psk_skeyid,
 	.write_proof	= psk_write_proof,

@@ -509,6 +509,9 @@ ike_input(struct ike *ike, int sock, const struct pa_addr *from,
 		mm->rx_port = port;
 		if (h.exch == ISK_EXCH_QUICK)
 			ike_qm_input(ike, mm, &h, body, msg.p, msg.len);
+		else if (mm->state == MM_I_ID_SENT)
+			/* The answer to our MM #5 may say our keys differ. */
+			ike_mm_early_info(ike, mm, &h, body);
 		else
 			ike_info_input(ike, mm, &h, body, msg.p, msg.len);
 		break;

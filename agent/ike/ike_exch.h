@@ -27,6 +27,15 @@ void	ike_mm_input(struct ike *, int sock, const struct pa_addr *from,
 /* An unprotected informational for a Main Mode SA being negotiated. */
 void	ike_mm_plain_notify(struct ike *, struct ike_mm *, const struct isk_hdr *,
 	    struct pa_bytes body);
+/*
+ * An encrypted informational for a Main Mode not yet established (the
+ * initiator waiting for MM #6 with a preshared key; dropped otherwise).
+ */
+void	ike_mm_early_info(struct ike *, struct ike_mm *, const struct isk_hdr *,
+	    struct pa_bytes body);
+/* What a preshared key failure says (Oakley log, 545/547); never the key. */
+#define IKE_PSK_DIFFERENT	"the preshared key is probably different at " \
+	"the peer"
 /* For the authentication methods (ike_auth.h), through struct ike_up. */
 /* End a Main Mode: 547 (point: "Me" or "Peer"), then the method's retry. */
 void	ike_mm_fail(struct ike *, struct ike_mm *, const char *point,

@@ -167,6 +167,15 @@ size_t	ike_p1_offers(const struct ike *, const struct ike_rulecopy *,
 int	ike_p1_from_xform(const struct isk_xform *, struct ike_p1 *) PA_MUST_USE;
 bool	ike_p1_eq(const struct ike_p1 *, const struct ike_p1 *);
 const char	*ike_p1_str(const struct ike_p1 *, char *, size_t);
+/*
+ * For reports (Oakley log, 546/547): phase 1 offers as one line, and the
+ * peer's phase 1 transforms (props[0]) read with conv (NULL: the plain
+ * reading), values we do not support shown as numbers.
+ */
+const char	*ike_p1_list_str(const struct ike_p1 *, size_t n, char *, size_t);
+const char	*ike_p1_peer_str(const struct isk_sa *,
+	    int (*conv)(const struct isk_xform *, struct ike_p1 *), char *,
+	    size_t);
 /* Write an SA payload body (DOI onwards) for phase 1 offers. */
 int	ike_p1_write_sa(struct wr *, const struct ike_p1 *, size_t n) PA_MUST_USE;
 /*
@@ -198,6 +207,13 @@ int	ike_p2_accept(const struct isk_sa *, const struct ike_rulecopy *,
 	    uint16_t mm_group, bool tunnel, struct ike_p2 *, uint32_t *esp_out,
 	    uint32_t *ah_out) PA_MUST_USE;
 const char	*ike_p2_str(const struct ike_p2 *, char *, size_t);
+/*
+ * For reports: the rule's Quick Mode offers (pol_offer_format, then the
+ * PFS group and the mode) and the peer's proposals in the same form.
+ */
+const char	*ike_p2_offers_str(const struct ike_rulecopy *, uint16_t mm_group,
+	    bool tunnel, char *, size_t);
+const char	*ike_p2_peer_str(const struct isk_sa *, char *, size_t);
 /* IDs. */
 int	ike_ts_write(struct wr *, const struct ike_ts *) PA_MUST_USE;
 int	ike_ts_from_id(const struct isk_id *, struct ike_ts *) PA_MUST_USE;

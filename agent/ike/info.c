@@ -256,6 +256,30 @@ info_delete(struct ike *ike, struct ike_mm *mm, const struct isk_delete *d)
 	}
 }
 
+/*
+ * Why a Quick Mode in flight ends on the peer's error notify type, into r:
+ * as initiator, NO-PROPOSAL-CHOSEN names the offers the peer refused (the
+ * Oakley log gets the line too).
+ */
+static void
+qm_refused_reason(struct ike *ike, const struct ike_mm *mm,
+    const struct ike_qm *qm, uint16_t type, char *r, size_t cap)
+{
+	char a[PA_ADDRSTRLEN], ol[400];
+
+	if (qm->state != QM_I_SENT || type != ISK_N_NO_PROPOSAL_CHOSEN ||
+	    qm->rule == NULL) {
+		snprintf(r, cap, "peer sent %s", isk_notify_name(type));
+		return;
+	}
+	snprintf(r, cap, "peer sent %s: it accepted none of our offers %s",
+	    isk_notify_name(type), ike_p2_offers_str(qm->rule, mm->p1.group,
+	    qm->rule->tunnel, ol, sizeof(ol)));
+	ike_olog(ike, "QM #1 to %s (msgid %08x) refused (rule \"%s\"): %s",
+	    pa_addr_str(&mm->peer, a, sizeof(a)), qm->msgid, qm->rule->name,
+	    r);
+}
+
 void
 ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
     struct pa_bytes body, const uint8_t *pkt, size_t len)
@@ -333,15 +357,15 @@ ike_info_input(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 				if (wr_error(&w) == 0)
 					info_send(ike, mm, ISK_PL_N, b, w.len);
 			} else if (n.type < 16384) {
-				char r[96];
+				char r[640];
 
 				/* An error: Quick Modes in flight failed. */
-				snprintf(r, sizeof(r), "peer sent %s",
-				    isk_notify_name(n.type));
 				for (qm = mm->qms; qm != NULL;
 				    qm = qm->mnext)
 					if ((qm->state == QM_I_SENT ||
 					    qm->state == QM_R_SENT)) {
+						qm_refused_reason(ike, mm, qm,
+						    n.type, r, sizeof(r));
 						ike_audit_fail(ike, "Data "
 						    "Protection Mode (Quick "
 						    "Mode)", &mm->peer, "Peer",

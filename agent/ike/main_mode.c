@@ -238,7 +238,7 @@ ike_mm_send1(struct ike *ike, struct ike_mm *mm)
 	struct isk_chain c;
 	struct pa_bytes sab;
 	struct wr w;
-	char a[PA_ADDRSTRLEN];
+	char a[PA_ADDRSTRLEN], ol[400];
 	size_t sa;
 	int rc;
 
@@ -270,8 +270,9 @@ ike_mm_send1(struct ike *ike, struct ike_mm *mm)
 	if ((rc = isk_hdr_close(&w, 0)) != 0)
 		return rc;
 	mm->state = MM_I_SA_SENT;
-	ike_olog(ike, "MM #1 to %s: %zu offers, rule \"%s\"",
-	    pa_addr_str(&mm->peer, a, sizeof(a)), mm->noffers, mm->rule.name);
+	ike_olog(ike, "MM #1 to %s: %zu offers, rule \"%s\": %s",
+	    pa_addr_str(&mm->peer, a, sizeof(a)), mm->noffers, mm->rule.name,
+	    ike_p1_list_str(mm->offers, mm->noffers, ol, sizeof(ol)));
 	mm->sent1_at = ike_now();
 	if (mm_send(ike, mm, &w, true) != 0)
 		ike_olog(ike, "MM #1 send failed; will retransmit");
@@ -799,6 +800,7 @@ bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
     const char *expected, const char *received)
 {
 	const char *kv[10];
+	char r[900];
 
 	kv[0] = "Mode"; kv[1] = MM_MODE;
 	kv[2] = "Filter"; kv[3] = rule;
@@ -806,7 +808,9 @@ bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
 	kv[6] = "Expected value"; kv[7] = expected;
 	kv[8] = "Received value"; kv[9] = received;
 	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
-	ike_audit_fail(ike, MM_MODE, peer, "Me", "No proposal chosen");
+	snprintf(r, sizeof(r), "No proposal chosen: expected one of our "
+	    "offers %s; received the peer's offers %s", expected, received);
+	ike_audit_fail(ike, MM_MODE, peer, "Me", r);
 }
 
 static const uint8_t zero16[16];
@@ -979,18 +983,17 @@ mm_r_no_proposal(struct ike *ike, const struct mm_in *in,
     const struct isk_sa *sa, const struct ike_rulecopy *rule,
     const struct ike_p1 *ours, size_t nours)
 {
-	struct ike_p1 peer;
-	char exp[96], got[96];
+	char exp[400], got[400];
 	const char *why;
 
-	snprintf(exp, sizeof(exp), "%s", nours > 0 ?
-	    ike_p1_str(&ours[0], got, sizeof(got)) : "(no usable method)");
-	if (ike_krb_p1_from_xform(&sa->xf[0], &peer) == 0)
-		ike_p1_str(&peer, got, sizeof(got));
+	if (nours > 0)
+		ike_p1_list_str(ours, nours, exp, sizeof(exp));
 	else
-		snprintf(got, sizeof(got), "unsupported transform");
-	ike_olog(ike, "MM #1 from %s: no proposal chosen (expected %s, "
-	    "received %s)", in->a, exp, got);
+		snprintf(exp, sizeof(exp), "(no usable method)");
+	ike_p1_peer_str(sa, ike_krb_p1_from_xform, got, sizeof(got));
+	ike_olog(ike, "MM #1 from %s: no proposal chosen (rule \"%s\"): "
+	    "expected one of our offers %s; received the peer's offers %s",
+	    in->a, rule->name, exp, got);
 	ike_notify_plain(ike, in->sock, in->from, in->port, in->h->cky_i,
 	    in->h->cky_r, ISK_N_NO_PROPOSAL_CHOSEN);
 	if ((why = rule_unusable(ike, rule, false)) != NULL)
@@ -1299,6 +1302,103 @@ mm_input_new(struct ike *ike, struct mm_in *in, struct isk_msg *m,
 }
 
 /*
+ * Why a Main Mode we negotiate ends on the peer's error notify type, into
+ * r (cap bytes): as initiator, NO-PROPOSAL-CHOSEN names the offers the
+ * peer refused; with a preshared key, an error answering our MM #5 (the
+ * peer could not read or check it) names the likely cause. The Oakley log
+ * gets the same line.
+ */
+static void
+mm_notify_reason(struct ike *ike, const struct ike_mm *mm, uint16_t type,
+    char *r, size_t cap)
+{
+	char a[PA_ADDRSTRLEN], ol[400];
+
+	pa_addr_str(&mm->peer, a, sizeof(a));
+	if (mm->initiator && mm->state == MM_I_SA_SENT &&
+	    type == ISK_N_NO_PROPOSAL_CHOSEN) {
+		snprintf(r, cap, "peer sent %s: it accepted none of our "
+		    "offers %s", isk_notify_name(type),
+		    ike_p1_list_str(mm->offers, mm->noffers, ol, sizeof(ol)));
+		ike_olog(ike, "MM #1 to %s refused (rule \"%s\"): %s", a,
+		    mm->rule.name, r);
+		return;
+	}
+	if (mm->initiator && mm->state == MM_I_ID_SENT &&
+	    mm->p1.auth == ISK_AUTH_PSK &&
+	    (type == ISK_N_PAYLOAD_MALFORMED ||
+	    type == ISK_N_INVALID_PAYLOAD_TYPE ||
+	    type == ISK_N_INVALID_HASH_INFORMATION ||
+	    type == ISK_N_AUTHENTICATION_FAILED)) {
+		snprintf(r, cap, "Authentication failed: %s (peer sent %s)",
+		    IKE_PSK_DIFFERENT, isk_notify_name(type));
+		ike_olog(ike, "MM #5 to %s: authentication failed: %s (peer "
+		    "sent %s)", a, IKE_PSK_DIFFERENT, isk_notify_name(type));
+		return;
+	}
+	snprintf(r, cap, "peer sent %s", isk_notify_name(type));
+}
+
+/*
+ * Initiator, waiting for MM #6 with a preshared key: an encrypted
+ * Informational instead (strongSwan answers an MM #5 it cannot read with
+ * an encrypted PAYLOAD-MALFORMED). One we cannot decrypt and check means
+ * our keys differ: the preshared key is probably different at the peer.
+ * Like the unprotected notifies, it ends the Main Mode.
+ */
+void
+ike_mm_early_info(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
+    struct pa_bytes body)
+{
+	uint8_t plain[IKE_MAX_PKT], iv[OAK_MAX_BLOCK], mid[4], want[OAK_MAX_HASH];
+	struct isk_msg *m;
+	const struct isk_payload *np;
+	struct isk_notify nt;
+	struct pa_bytes span, v[2];
+	size_t plen, hl = oak_hash_len(mm->p1.hash);
+	char r[640], a[PA_ADDRSTRLEN];
+	bool ok = false;
+
+	if (!mm->initiator || mm->state != MM_I_ID_SENT ||
+	    mm->p1.auth != ISK_AUTH_PSK || (m = malloc(sizeof(*m))) == NULL) {
+		ike->st.invalid_packets++;
+		return;
+	}
+	ike_put32(mid, h->msgid);
+	v[0] = (struct pa_bytes){ mid, 4 };
+	if (oak_iv_p2(mm->p1.hash, mm->iv, oak_block_len(mm->p1.enc),
+	    h->msgid, iv) == 0 &&
+	    ike_decrypt_msg(mm, iv, body.p, body.len, plain, &plen) == 0 &&
+	    isk_parse_chain((struct pa_bytes){ plain, plen }, h->np, true, m)
+	    == 0 && isk_check_payloads(m) == 0 && m->npl >= 2 &&
+	    m->pl[0].type == ISK_PL_HASH && m->pl[0].body.len == hl &&
+	    isk_span(m, 1, &span) == 0) {
+		v[1] = span;
+		ok = oak_prf(mm->p1.hash, mm->skeyid_a, hl, v, 2, want) == 0 &&
+		    CRYPTO_memcmp(want, m->pl[0].body.p, hl) == 0;
+	}
+	pa_addr_str(&mm->peer, a, sizeof(a));
+	if (!ok) {
+		ike->st.auth_failures++;
+		snprintf(r, sizeof(r), "Authentication failed: %s (its "
+		    "encrypted answer to MM #5 does not decrypt with our "
+		    "keys)", IKE_PSK_DIFFERENT);
+		ike_olog(ike, "MM #5 to %s: authentication failed: %s (an "
+		    "encrypted Informational we cannot read came back)", a,
+		    IKE_PSK_DIFFERENT);
+		ike_mm_fail(ike, mm, "Peer", r);
+	} else if ((np = isk_find(m, ISK_PL_N, NULL)) != NULL &&
+	    isk_parse_notify(np->body, &nt) == 0 && nt.type < 16384) {
+		ike_olog(ike, "received notify %s", isk_notify_name(nt.type));
+		snprintf(r, sizeof(r), "peer sent %s",
+		    isk_notify_name(nt.type));
+		ike_mm_fail(ike, mm, "Peer", r);
+	}
+	pa_wipe(plain, sizeof(plain));
+	free(m);
+}
+
+/*
  * An unencrypted message for a Main Mode being negotiated, parsed into
  * m. True: done with it (dropped, or an error notify that ended it).
  */
@@ -1307,7 +1407,7 @@ mm_input_plain(struct ike *ike, struct ike_mm *mm, struct mm_in *in,
     struct isk_msg *m)
 {
 	struct isk_notify nt;
-	char r[96];
+	char r[640];
 
 	if (mm_parse(ike, in, m) != 0)
 		return true;
@@ -1320,11 +1420,33 @@ mm_input_plain(struct ike *ike, struct ike_mm *mm, struct mm_in *in,
 	if (mm->state != MM_DONE &&
 	    isk_parse_notify(isk_find(m, ISK_PL_N, NULL)->body, &nt) == 0 &&
 	    nt.type < 16384) {
-		snprintf(r, sizeof(r), "peer sent %s",
-		    isk_notify_name(nt.type));
+		mm_notify_reason(ike, mm, nt.type, r, sizeof(r));
 		ike_mm_fail(ike, mm, "Peer", r);
 	}
 	return true;
+}
+
+/* Initiator: MM #2 chose what we did not offer (546, 547 with both). */
+static void
+mm_not_offered(struct ike *ike, struct ike_mm *mm, const struct mm_in *in,
+    const struct isk_sa *sa)
+{
+	const char *kv[10];
+	char ours[400], theirs[400], r[900];
+
+	ike_p1_list_str(mm->offers, mm->noffers, ours, sizeof(ours));
+	ike_p1_peer_str(sa, ike_krb_p1_from_xform, theirs, sizeof(theirs));
+	ike_olog(ike, "MM #2 from %s: the responder chose %s, not one of our "
+	    "offers %s", in->a, theirs, ours);
+	kv[0] = "Mode"; kv[1] = MM_MODE;
+	kv[2] = "Filter"; kv[3] = mm->rule.name;
+	kv[4] = "Attribute"; kv[5] = "Main Mode transform";
+	kv[6] = "Expected value"; kv[7] = ours;
+	kv[8] = "Received value"; kv[9] = theirs;
+	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
+	snprintf(r, sizeof(r), "Responder chose a transform that was not "
+	    "offered: it chose %s; our offers %s", theirs, ours);
+	ike_mm_fail(ike, mm, "Peer", r);
 }
 
 /* Initiator, MM #2: the responder's choice. */
@@ -1355,9 +1477,8 @@ mm_on_sa_reply(struct ike *ike, struct ike_mm *mm, const struct mm_in *in)
 					mm->p1.life_sec = got.life_sec;
 			}
 	if (!ok) {
+		mm_not_offered(ike, mm, in, sa);
 		free(sa);
-		ike_mm_fail(ike, mm, "Peer", "Responder chose a transform "
-		    "that was not offered");
 		return PA_E_VERIFY;
 	}
 	memcpy(mm->cky_r, in->h->cky_r, 8);
@@ -1596,7 +1717,7 @@ ike_mm_plain_notify(struct ike *ike, struct ike_mm *mm, const struct isk_hdr *h,
 		goto out;
 	}
 	if (nt.type < 16384) {
-		snprintf(r, sizeof(r), "peer sent %s", isk_notify_name(nt.type));
+		mm_notify_reason(ike, mm, nt.type, r, sizeof(r));
 		if (auth->notify_reason != NULL)
 			auth->notify_reason(mm, m, r, sizeof(r));
 		if (nt.type == ISK_N_AUTHENTICATION_FAILED ||

@@ -489,7 +489,7 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 	struct wr w;
 	uint16_t group;
 	bool want_esp, want_ah;
-	char a[PA_ADDRSTRLEN];
+	char a[PA_ADDRSTRLEN], ol[400];
 	int rc;
 
 	if ((rc = qm_initiator_new(ike, mm, l, r, reqid, rule, &qm)) != 0)
@@ -506,9 +506,10 @@ ike_qm_initiate(struct ike *ike, struct ike_mm *mm, const struct ike_ts *l,
 		goto fail;
 	qm->state = QM_I_SENT;
 	ike->st.active_acquire++;
-	ike_olog(ike, "QM #1 to %s (msgid %08x): %zu offers, rule \"%s\"%s",
+	ike_olog(ike, "QM #1 to %s (msgid %08x): %zu offers, rule \"%s\"%s: %s",
 	    pa_addr_str(&mm->peer, a, sizeof(a)), qm->msgid, rule->noffers,
-	    rule->name, group != 0 ? ", PFS" : "");
+	    rule->name, group != 0 ? ", PFS" : "", ike_p2_offers_str(rule,
+	    mm->p1.group, rule->tunnel, ol, sizeof(ol)));
 	qm->t1_at = ike_now();
 	(void)qm_send(ike, qm, mm, &w, true);
 	return 0;
@@ -605,19 +606,46 @@ qm_pfs(struct ike *ike, struct ike_qm *qm, const struct isk_msg *m,
 	return qm->gxy != NULL ? 0 : PA_E_NOMEM;
 }
 
+/* Responder: none of the peer's proposals is one of our offers. */
 static void
 bad_proposal(struct ike *ike, const struct pa_addr *peer, const char *rule,
-    const char *why)
+    const char *ours, const char *theirs)
 {
 	const char *kv[10];
+	char r[900];
 
 	kv[0] = "Mode"; kv[1] = QM_MODE;
 	kv[2] = "Filter"; kv[3] = rule;
 	kv[4] = "Attribute"; kv[5] = "Quick Mode offer";
-	kv[6] = "Expected value"; kv[7] = "an offer of the filter action";
-	kv[8] = "Received value"; kv[9] = why;
+	kv[6] = "Expected value"; kv[7] = ours;
+	kv[8] = "Received value"; kv[9] = theirs;
 	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
-	ike_audit_fail(ike, QM_MODE, peer, "Me", "No proposal chosen");
+	snprintf(r, sizeof(r), "No proposal chosen: expected one of our "
+	    "offers %s; received the peer's offers %s", ours, theirs);
+	ike_audit_fail(ike, QM_MODE, peer, "Me", r);
+}
+
+/* Initiator: QM #2 chose what we did not offer (546, 547 with both). */
+static void
+qm_not_offered(struct ike *ike, struct ike_qm *qm, const struct qm_in *in)
+{
+	const char *kv[10];
+	char ours[400], theirs[400], r[900];
+
+	ike_p2_offers_str(qm->rule, qm->mm->p1.group, qm->rule->tunnel, ours,
+	    sizeof(ours));
+	ike_p2_peer_str(in->sa, theirs, sizeof(theirs));
+	ike_olog(ike, "QM #2 from %s: the responder chose %s, not one of our "
+	    "offers %s", in->a, theirs, ours);
+	kv[0] = "Mode"; kv[1] = QM_MODE;
+	kv[2] = "Filter"; kv[3] = qm->rule->name;
+	kv[4] = "Attribute"; kv[5] = "Quick Mode offer";
+	kv[6] = "Expected value"; kv[7] = ours;
+	kv[8] = "Received value"; kv[9] = theirs;
+	ike_audit(ike, AUDIT_IKE_BAD_PROPOSAL, kv, 10);
+	snprintf(r, sizeof(r), "Responder chose an offer that was not "
+	    "proposed: it chose %s; our offers %s", theirs, ours);
+	qm_fail(ike, qm, "Peer", r);
 }
 
 /*
@@ -862,7 +890,7 @@ qm_responder_new(struct ike *ike, struct ike_mm *mm, const struct qm_in *in,
     struct ike_rulecopy *rule)
 {
 	struct ike_qm *qm;
-	char why[128];
+	char why[128], ours[400], theirs[400];
 
 	if ((qm = ike_qm_new(ike, mm, false)) == NULL)
 		return NULL;
@@ -877,11 +905,15 @@ qm_responder_new(struct ike *ike, struct ike_mm *mm, const struct qm_in *in,
 		    "offers left out", rule->name);
 	if (ike_p2_select(in->sa, rule, mm->p1.group, rule->tunnel, &qm->p2,
 	    &qm->esp_out, &qm->ah_out, why, sizeof(why)) != 0) {
-		ike_olog(ike, "QM #1 from %s: no proposal chosen (rule \"%s\")",
-		    in->a, rule->name);
+		ike_p2_offers_str(rule, mm->p1.group, rule->tunnel, ours,
+		    sizeof(ours));
+		ike_p2_peer_str(in->sa, theirs, sizeof(theirs));
+		ike_olog(ike, "QM #1 from %s: no proposal chosen (rule \"%s\"): "
+		    "expected one of our offers %s; received the peer's offers "
+		    "%s", in->a, rule->name, ours, theirs);
 		ike_notify_prot(ike, mm, ISK_PROTO_ISAKMP,
 		    ISK_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		bad_proposal(ike, &mm->peer, rule->name, why);
+		bad_proposal(ike, &mm->peer, rule->name, ours, theirs);
 		ike_qm_kill(ike, qm, false, "no proposal chosen");
 		return NULL;
 	}
@@ -1064,8 +1096,7 @@ qm_take_reply(struct ike *ike, struct ike_mm *mm, struct ike_qm *qm,
 	}
 	if (ike_p2_accept(in->sa, qm->rule, mm->p1.group, qm->rule->tunnel,
 	    &qm->p2, &qm->esp_out, &qm->ah_out) != 0) {
-		qm_fail(ike, qm, "Peer", "Responder chose an offer that was "
-		    "not proposed");
+		qm_not_offered(ike, qm, in);
 		return PA_E_INVAL;
 	}
 	qm->p2.natt = qm_natt(mm);

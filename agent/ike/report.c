@@ -20,7 +20,7 @@ ike_now(void)
 void
 ike_olog(struct ike *ike, const char *fmt, ...)
 {
-	char line[512];
+	char line[1024];
 	va_list ap;
 
 	if (ike->cfg.olog == NULL)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ike_sa.h"
+#include "offer.h"
 #include "spd.h"
 
 void
@@ -628,19 +629,131 @@ ike_p1_eq(const struct ike_p1 *a, const struct ike_p1 *b)
 const char *
 ike_p1_str(const struct ike_p1 *p, char *buf, size_t cap)
 {
+	char eu[16], hu[16], au_[16];
 	const char *enc = p->enc == ISK_ENC_DES ? "DES" :
 	    p->enc == ISK_ENC_3DES ? "3DES" :
 	    p->enc == ISK_ENC_AES ? (p->keylen == 16 ? "AES128" :
-	    p->keylen == 24 ? "AES192" : "AES256") : "?";
+	    p->keylen == 24 ? "AES192" : p->keylen == 32 ? "AES256" :
+	    "AES?") : NULL;
 	const char *h = p->hash == ISK_HASH_MD5 ? "MD5" :
 	    p->hash == ISK_HASH_SHA1 ? "SHA1" :
-	    p->hash == ISK_HASH_SHA256 ? "SHA256" : "?";
+	    p->hash == ISK_HASH_SHA256 ? "SHA256" : NULL;
 	const char *au = p->auth == ISK_AUTH_PSK ? "PSK" :
 	    p->auth == ISK_AUTH_RSA ? "RSA" :
-	    p->auth == ISK_AUTH_GSS ? "Kerberos" : "?";
+	    p->auth == ISK_AUTH_GSS ? "Kerberos" : NULL;
 
+	/* A value we do not know by name (the peer's) shows as its number. */
+	if (enc == NULL) {
+		snprintf(eu, sizeof(eu), "ENC%u", p->enc);
+		enc = eu;
+	}
+	if (h == NULL) {
+		snprintf(hu, sizeof(hu), "HASH%u", p->hash);
+		h = hu;
+	}
+	if (au == NULL) {
+		snprintf(au_, sizeof(au_), "AUTH%u", p->auth);
+		au = au_;
+	}
 	snprintf(buf, cap, "%s-%s-%s-DH%u life %us", enc, h, au, p->group,
 	    p->life_sec);
+	return buf;
+}
+
+/* Append text to buf (cap bytes, NUL-terminated), "..." when it is full. */
+static void
+list_add(char *buf, size_t cap, const char *sep, const char *text)
+{
+	size_t len = strlen(buf);
+
+	if (len + 4 >= cap)
+		return;
+	if (len + strlen(sep) + strlen(text) + 4 >= cap) {
+		snprintf(buf + len, cap - len, "...");
+		return;
+	}
+	snprintf(buf + len, cap - len, "%s%s", len > 0 ? sep : "", text);
+}
+
+const char *
+ike_p1_list_str(const struct ike_p1 *v, size_t n, char *buf, size_t cap)
+{
+	char one[96];
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		list_add(buf, cap, ", ", ike_p1_str(&v[i], one, sizeof(one)));
+	if (n == 0)
+		snprintf(buf, cap, "(none)");
+	return buf;
+}
+
+/*
+ * One phase 1 transform as the peer sent it, read leniently (values we do
+ * not support show as numbers): for reports only.
+ */
+static void
+p1_xform_loose(const struct isk_xform *x, struct ike_p1 *p)
+{
+	struct isk_attr a;
+	struct rd r;
+	uint64_t v;
+	uint16_t life_type = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->life_sec = POL_DEFAULT_MM_LIFE_SEC;
+	rd_init(&r, x->attrs.p, x->attrs.len);
+	while (isk_attr_next(&r, &a) == 0) {
+		if (isk_attr_num(&a, &v) != 0)
+			continue;
+		if (v > UINT16_MAX && a.type != ISK_A1_LIFE_DUR)
+			v = UINT16_MAX;
+		switch (a.type) {
+		case ISK_A1_ENC: p->enc = (uint16_t)v; break;
+		case ISK_A1_HASH: p->hash = (uint16_t)v; break;
+		case ISK_A1_AUTH: p->auth = (uint16_t)v; break;
+		case ISK_A1_GROUP: p->group = (uint16_t)v; break;
+		case ISK_A1_KEYLEN: p->keylen = (uint16_t)(v / 8); break;
+		case ISK_A1_LIFE_TYPE: life_type = (uint16_t)v; break;
+		case ISK_A1_LIFE_DUR:
+			if (life_type == ISK_LIFE_SECONDS)
+				p->life_sec = v > UINT32_MAX ? UINT32_MAX :
+				    (uint32_t)v;
+			break;
+		default:
+			break;
+		}
+	}
+	if (p->enc == ISK_ENC_DES)
+		p->keylen = 8;
+	else if (p->enc == ISK_ENC_3DES)
+		p->keylen = 24;
+}
+
+const char *
+ike_p1_peer_str(const struct isk_sa *sa, int (*conv)(const struct isk_xform *,
+    struct ike_p1 *), char *buf, size_t cap)
+{
+	struct ike_p1 p;
+	char one[96];
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; sa->nprops > 0 && i < sa->props[0].nxf; i++) {
+		const struct isk_xform *x = &sa->xf[sa->props[0].xf_first + i];
+
+		if (x->id != ISK_KEY_IKE) {
+			snprintf(one, sizeof(one), "transform id %u", x->id);
+			list_add(buf, cap, ", ", one);
+			continue;
+		}
+		if (conv == NULL || conv(x, &p) != 0)
+			p1_xform_loose(x, &p);
+		list_add(buf, cap, ", ", ike_p1_str(&p, one, sizeof(one)));
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "(none)");
 	return buf;
 }
 
@@ -1100,6 +1213,151 @@ ike_p2_accept(const struct isk_sa *sa, const struct ike_rulecopy *rule,
 			return 0;
 	}
 	return PA_E_NOENT;
+}
+
+/* One offer for a report: the policy syntax, then PFS group and mode. */
+static void
+offer_text(const struct pol_qm_offer *o, uint16_t group, bool tunnel,
+    char *buf, size_t cap)
+{
+	struct pol_qm_offer c = *o;
+	char t[96];
+
+	c.pfs = false;
+	pol_offer_format(&c, t, sizeof(t));
+	if (group != 0)
+		snprintf(buf, cap, "%s PFS DH%u %s", t, group,
+		    tunnel ? "tunnel" : "transport");
+	else
+		snprintf(buf, cap, "%s %s", t, tunnel ? "tunnel" : "transport");
+}
+
+const char *
+ike_p2_offers_str(const struct ike_rulecopy *rule, uint16_t mm_group,
+    bool tunnel, char *buf, size_t cap)
+{
+	char one[128];
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < rule->noffers; i++) {
+		const struct pol_qm_offer *o = &rule->offers[i];
+
+		offer_text(o, o->pfs ? (rule->pfs_group != 0 ? rule->pfs_group :
+		    mm_group) : 0, tunnel, one, sizeof(one));
+		list_add(buf, cap, ", ", one);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "(none)");
+	return buf;
+}
+
+static bool
+integ_from_wire(uint16_t auth, enum pol_integ *i)
+{
+	switch (auth) {
+	case 0: *i = POL_INTEG_NONE; return true;
+	case ISK_AUTH_HMAC_MD5: *i = POL_INTEG_MD5; return true;
+	case ISK_AUTH_HMAC_SHA1: *i = POL_INTEG_SHA1; return true;
+	case ISK_AUTH_HMAC_SHA256: *i = POL_INTEG_SHA256; return true;
+	default: return false;
+	}
+}
+
+static bool
+esp_from_wire(uint8_t id, uint16_t bits, enum pol_esp_cipher *c)
+{
+	switch (id) {
+	case ISK_ESP_NULL: *c = POL_ESP_NONE; return true;
+	case ISK_ESP_DES: *c = POL_ESP_DES; return true;
+	case ISK_ESP_3DES: *c = POL_ESP_3DES; return true;
+	case ISK_ESP_AES:
+		*c = bits == 128 ? POL_ESP_AES128 : bits == 192 ?
+		    POL_ESP_AES192 : POL_ESP_AES256;
+		return bits == 128 || bits == 192 || bits == 256;
+	case ISK_ESP_AES_GCM_16:
+		*c = bits == 128 ? POL_ESP_AESGCM128 : bits == 192 ?
+		    POL_ESP_AESGCM192 : POL_ESP_AESGCM256;
+		return bits == 128 || bits == 192 || bits == 256;
+	default:
+		return false;
+	}
+}
+
+/* Transform x of protocol proto into o; false: not expressible. */
+static bool
+p2x_offer(const struct p2x *x, uint8_t proto, struct pol_qm_offer *o)
+{
+	enum pol_integ in;
+	enum pol_esp_cipher c;
+
+	if (!integ_from_wire(x->auth, &in))
+		return false;
+	if (proto == ISK_PROTO_AH) {
+		if (ah_xform_id((uint16_t)in) != x->id || in == POL_INTEG_NONE)
+			return false;
+		o->ah = true;
+		o->ah_integ = in;
+		return true;
+	}
+	if (proto != ISK_PROTO_ESP || !esp_from_wire(x->id, x->keybits, &c))
+		return false;
+	o->esp = true;
+	o->esp_cipher = c;
+	o->esp_integ = in;
+	return true;
+}
+
+/* One proposal group of the peer (props[first .. first+n)) as text. */
+static void
+p2_group_text(const struct isk_sa *sa, size_t first, size_t n, char *buf,
+    size_t cap)
+{
+	const struct isk_prop *last = &sa->props[first + n - 1];
+	char one[160];
+	size_t k, i;
+
+	for (k = last->xf_first; k < last->xf_first + last->nxf; k++) {
+		struct pol_qm_offer o;
+		struct p2x x;
+		bool ok = true, tun = false;
+
+		memset(&o, 0, sizeof(o));
+		/* The first transform of the other protocols of the group. */
+		for (i = first; i + 1 < first + n && ok; i++)
+			ok = sa->props[i].nxf > 0 &&
+			    p2x_parse(&sa->xf[sa->props[i].xf_first], &x) == 0 &&
+			    p2x_offer(&x, sa->props[i].proto, &o);
+		if (ok && p2x_parse(&sa->xf[k], &x) == 0 &&
+		    p2x_offer(&x, last->proto, &o)) {
+			o.life_sec = x.life_sec;
+			o.life_kb = x.life_kb;
+			(void)encap_tunnel(x.encap, &tun);
+			offer_text(&o, x.group, tun, one, sizeof(one));
+		} else
+			snprintf(one, sizeof(one), "%s transform %u (not one "
+			    "we know)", last->proto == ISK_PROTO_AH ? "AH" :
+			    last->proto == ISK_PROTO_ESP ? "ESP" : "IPCOMP",
+			    sa->xf[k].id);
+		list_add(buf, cap, ", ", one);
+	}
+}
+
+const char *
+ike_p2_peer_str(const struct isk_sa *sa, char *buf, size_t cap)
+{
+	size_t i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < sa->nprops; i += n) {
+		for (n = 1; i + n < sa->nprops &&
+		    sa->props[i + n].num == sa->props[i].num; n++)
+			;
+		p2_group_text(sa, i, n, buf, cap);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "(none)");
+	return buf;
 }
 
 const char *

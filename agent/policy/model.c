@@ -264,6 +264,8 @@ pol_auth_copy(struct pol_auth *d, const struct pol_auth *s)
 {
 	memset(d, 0, sizeof(*d));
 	d->kind = s->kind;
+	d->certmap = s->certmap;
+	d->excludecaname = s->excludecaname;
 	if (str_copy(&d->ca_dn, s->ca_dn) != 0 ||
 	    str_copy(&d->psk_ref, s->psk_ref) != 0)
 		goto fail;

@@ -203,7 +203,13 @@ enum pol_auth_kind {
 
 struct pol_auth {
 	enum pol_auth_kind	 kind;
-	char			*ca_dn;		/* CERT: the CA's DN (RFC 4514 text) */
+	char			*ca_dn;		/* CERT: the CA's name (pa_dn.h forms) */
+	/*
+	 * CERT: netsh's rootca= options certmap:yes / excludecaname:yes,
+	 * stored but not enforced (certificate to account mapping: issue 22).
+	 */
+	bool			 certmap;
+	bool			 excludecaname;
 	struct pa_secret	*psk;		/* PSK: the key (never printed) */
 	char			*psk_ref;	/* PSK: name in the secrets file, or NULL */
 };

@@ -214,6 +214,8 @@ static const char pol_xsd_text[] =
 	"    </xs:sequence>\n"
 	"    <xs:attribute name=\"kind\" type=\"authkind\" use=\"required\"/>\n"
 	"    <xs:attribute name=\"ca\" type=\"name\"/>\n"
+	"    <xs:attribute name=\"certmap\" type=\"yesno\" default=\"no\"/>\n"
+	"    <xs:attribute name=\"excludecaname\" type=\"yesno\" default=\"no\"/>\n"
 	"    <xs:attribute name=\"secret\" type=\"name\"/>\n"
 	"  </xs:complexType>\n"
 	"\n"

@@ -923,7 +923,10 @@ load_auth(struct load *l, xmlNodePtr n, struct pol_auth *a)
 		return rc;
 	a->kind = (enum pol_auth_kind)v;
 	if ((rc = attr_str(n, "ca", &a->ca_dn)) != 0 ||
-	    (rc = attr_str(n, "secret", &a->psk_ref)) != 0)
+	    (rc = attr_str(n, "secret", &a->psk_ref)) != 0 ||
+	    (rc = attr_yesno(l, n, "certmap", false, &a->certmap)) != 0 ||
+	    (rc = attr_yesno(l, n, "excludecaname", false,
+	    &a->excludecaname)) != 0)
 		return rc;
 	for (c = n->children; c != NULL; c = c->next)
 		if (is_el(c, "key") && (rc = el_hex(l, c, &a->psk)) != 0)

@@ -271,6 +271,10 @@ put_rule(struct out *o, xmlNodePtr p, const struct pol_rule *r,
 		at(o, a, "kind", pol_auth_kind_name(x->kind));
 		if (x->kind == POL_AUTH_CERT)
 			at(o, a, "ca", x->ca_dn);
+		if (x->kind == POL_AUTH_CERT && x->certmap)
+			at(o, a, "certmap", "yes");
+		if (x->kind == POL_AUTH_CERT && x->excludecaname)
+			at(o, a, "excludecaname", "yes");
 		if (x->kind != POL_AUTH_PSK)
 			continue;
 		if ((flags & POL_XML_INLINE_KEYS) && x->psk != NULL) {

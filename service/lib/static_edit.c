@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "pa_dn.h"
 #include "static_int.h"
 
 /* ---- finding and naming objects ---- */
@@ -347,6 +348,39 @@ filteraction_opts(struct cmd *c, void *obj)
 	return 0;
 }
 
+/*
+ * rootca=: an X.509 name in one of the usual forms (pa_dn.h), then netsh's
+ * certmap:yes|no / excludecaname:yes|no, kept as flags. The name is
+ * stored as typed (trimmed); the engine compares it as a name.
+ */
+static int
+rootca_parse(const char *val, struct pol_auth *a)
+{
+	struct pa_dn_opts o;
+	X509_NAME *n = NULL;
+	char why[200], *name = NULL;
+	int rc;
+
+	if ((rc = pa_dn_rootca_split(val, &name, &o, why, sizeof(why))) == 0)
+		rc = pa_dn_parse(name, &n, why, sizeof(why));
+	X509_NAME_free(n);
+	if (rc == PA_E_NOMEM) {
+		free(name);
+		return svc_st_enomem();
+	}
+	if (rc != 0) {
+		free(name);
+		return svc_st_fail(SVC_STATIC_ERR, "rootca=\"%s\" is not an "
+		    "X.509 name: %s (e.g. rootca=\"CN=Org CA, O=Org, C=US\", "
+		    "\"C=US, O=Org, CN=Org CA\" or \"/C=US/O=Org/CN=Org CA\"; "
+		    "then certmap:yes|no excludecaname:yes|no)", val, why);
+	}
+	a->ca_dn = name;
+	a->certmap = o.certmap;
+	a->excludecaname = o.excludecaname;
+	return 0;
+}
+
 /* Authentication methods in the order typed: kerberos= psk= rootca=. */
 static int
 rule_auth(struct cmd *c, struct pol_rule *r)
@@ -393,10 +427,8 @@ rule_auth(struct cmd *c, struct pol_rule *r)
 				goto out;
 			}
 			a.kind = POL_AUTH_CERT;
-			if ((a.ca_dn = strdup(kv->val)) == NULL) {
-				rc = svc_st_enomem();
+			if ((rc = rootca_parse(kv->val, &a)) != 0)
 				goto out;
-			}
 		} else
 			continue;
 		{

@@ -22,3 +22,9 @@ add_test(NAME ike_flood
 	${PA_FLOOD_ARGS})
 set_tests_properties(ike_flood PROPERTIES LABELS integration
 	SKIP_RETURN_CODE 77 TIMEOUT 180 RUN_SERIAL TRUE)
+# Refusals that explain themselves against charon (issue 15 item 5): both
+# sides' offers in the Oakley log and 546/547, a wrong preshared key named.
+add_test(NAME ike_refusal_strongswan
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/ike/refusal.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(ike_refusal_strongswan PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 180)

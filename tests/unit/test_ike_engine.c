@@ -1571,6 +1571,59 @@ log_has(const struct side *s, const char *what)
 }
 
 /*
+ * As initiator, an MM #2 choosing a transform we did not offer (here
+ * DES-MD5-DH1, hand-made from A's MM #1 as B's answer): the refusal names
+ * what the responder chose and our offers (Oakley log, 546, 547).
+ */
+static void
+test_responder_choice_not_offered(void **state)
+{
+	struct side a, b;
+	struct ike_p1 p1;
+	struct isk_hdr h;
+	struct isk_chain c;
+	struct pollfd pfd;
+	uint8_t in[IKE_MAX_PKT], out[512];
+	struct wr w;
+	size_t sa;
+	ssize_t n;
+
+	(void)state;
+	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
+	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
+	acquire(&a, &b);
+	pfd.fd = b.ike->socks[0].fd;
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	n = recv(pfd.fd, in, sizeof(in), 0);
+	assert_true(n >= ISK_HDR_LEN);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.cky_i, in, 8);
+	memset(h.cky_r, 0x5a, 8);
+	h.version = 0x10;
+	h.exch = ISK_EXCH_MAIN;
+	memset(&p1, 0, sizeof(p1));
+	p1 = (struct ike_p1){ .enc = ISK_ENC_DES, .keylen = 8,
+	    .hash = ISK_HASH_MD5, .auth = ISK_AUTH_PSK, .group = 1,
+	    .life_sec = 28800 };
+	wr_init(&w, out, sizeof(out));
+	assert_int_equal(isk_hdr_write(&w, &h, &c), 0);
+	assert_int_equal(isk_pl_open(&w, &c, ISK_PL_SA, &sa), 0);
+	assert_int_equal(ike_p1_write_sa(&w, &p1, 1), 0);
+	assert_int_equal(isk_pl_close(&w, sa), 0);
+	assert_int_equal(isk_hdr_close(&w, 0), 0);
+	ike_input(a.ike, 0, &b.addr, port, out, w.len);
+	assert_true(log_has(&a, "MM #2 from 127.0.0.2: the responder chose "
+	    "DES-MD5-PSK-DH1 life 28800s, not one of our offers 3DES-SHA1"));
+	assert_int_equal(a.ev[AUDIT_IKE_BAD_PROPOSAL], 1);
+	assert_non_null(strstr(a.reason, "Responder chose a transform that "
+	    "was not offered: it chose DES-MD5-PSK-DH1 life 28800s; our "
+	    "offers 3DES-SHA1-PSK-DH"));
+	side_close(&a);
+	side_close(&b);
+}
+
+/*
  * The responder picks the rule for a peer's Quick Mode IDs as its SPD
  * decides their traffic (most specific filter first), not by rule order.
  * B lists first a broad rule (any <-> any, 3DES only), then one for A
@@ -2598,6 +2651,7 @@ main(void)
 		cmocka_unit_test(test_soft_scoped),
 		cmocka_unit_test(test_order_tunnel_pfs_bundle),
 		cmocka_unit_test(test_wrong_psk),
+		cmocka_unit_test(test_responder_choice_not_offered),
 		cmocka_unit_test(test_no_proposal),
 		cmocka_unit_test(test_gcm),
 		cmocka_unit_test(test_gcm_no_driver),

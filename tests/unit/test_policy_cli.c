@@ -529,6 +529,43 @@ test_match_bad_myaddr_named(void **state)
 	    "myaddr: 'not-an-address' is not an address");
 }
 
+/*
+ * rootca= is an X.509 name, checked when the rule is written; netsh's
+ * certmap:/excludecaname: options are flags, not part of the name.
+ */
+static void
+test_rootca_is_a_name(void **state)
+{
+	struct tp_dir *d = *state;
+	char *store, *x;
+
+	build_example(d);
+	expect(d, SVC_STATIC_ERR, "static set rule policy=Corp name=Secure10 "
+	    "rootca=\"Org CA\"", NULL, "rootca=\"Org CA\" is not an X.509 "
+	    "name");
+	expect(d, SVC_STATIC_ERR, "static set rule policy=Corp name=Secure10 "
+	    "rootca=\"XX=Org CA\"", NULL, "'XX' is not an attribute type");
+	expect(d, SVC_STATIC_ERR, "static set rule policy=Corp name=Secure10 "
+	    "rootca=\"CN=Org CA certmap:maybe\"", NULL,
+	    "certmap: takes yes or no");
+	expect(d, 0, "static set rule policy=Corp name=Secure10 "
+	    "rootca=\"C=XX, O=Org, CN=Org CA certmap:yes excludecaname:no\"",
+	    NULL, NULL);
+	expect(d, 0, "static show rule policy=Corp name=Secure10",
+	    "certificate (CA \"C=XX, O=Org, CN=Org CA\")", NULL);
+	store = tp_path(d, "store.xml");
+	x = tp_read(store);
+	assert_non_null(x);
+	assert_non_null(strstr(x, "ca=\"C=XX, O=Org, CN=Org CA\""));
+	assert_non_null(strstr(x, "certmap=\"yes\""));
+	assert_null(strstr(x, "excludecaname="));
+	assert_null(strstr(x, "certmap:"));
+	free(x);
+	free(store);
+	expect(d, 0, "static set rule policy=Corp name=Secure10 "
+	    "rootca=\"/C=XX/O=Org/CN=Org CA\"", NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -548,6 +585,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_match_bad_myaddr_named,
 		    tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_export_import, tp_setup,
+		    tp_teardown),
+		cmocka_unit_test_setup_teardown(test_rootca_is_a_name, tp_setup,
 		    tp_teardown),
 	};
 

@@ -21,6 +21,8 @@
  * --quiet prints nothing per SA (benchmarks: the report walks all SAs).
  * --driver NAME: a driver backend other than null (e.g. uesp, so that a
  * benchmark's RSS includes a real driver's SA state; root, in a netns).
+ * With --olog, audit events go to stderr too, one line each:
+ *   audit 547: Mode=...; Failure Reason=...
  */
 #include <sys/signalfd.h>
 
@@ -35,6 +37,7 @@
 
 #include <openssl/evp.h>
 
+#include "audit.h"
 #include "ike.h"
 #include "ike_onerule.h"
 #include "model.h"
@@ -176,6 +179,20 @@ olog(void *arg, const char *line)
 		fprintf(stderr, "oakley: %s\n", line);
 }
 
+static void
+audit_line(void *arg, enum audit_event ev, const struct audit_field *f,
+    size_t n)
+{
+	size_t i;
+
+	(void)arg;
+	fprintf(stderr, "audit %d:", (int)ev);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s %s=%s", i > 0 ? ";" : "", f[i].key,
+		    f[i].value);
+	fprintf(stderr, "\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -298,6 +315,8 @@ main(int argc, char **argv)
 	cfg.nladdrs = 1;
 	cfg.port = (uint16_t)port;
 	cfg.olog = olog;
+	if (want_olog && (cfg.audit = audit_new()) != NULL)
+		audit_set_sink(cfg.audit, audit_line, NULL);
 	cfg.cert_file = certf;
 	cfg.key_file = keyf;
 	cfg.ca_file = caf;
@@ -371,6 +390,8 @@ main(int argc, char **argv)
 	}
 	fflush(stdout);
 	ike_free(ike);
+	audit_flush(cfg.audit);
+	audit_free(cfg.audit);
 	dops->close(drv);
 	ike_onerule_clear(&one);
 	return 0;
