@@ -40,9 +40,9 @@
 #define G_R_SEC_DR	"{59319BF3-5EE3-11D2-ACE8-0060B0ECCA17}"
 
 #define ESP(c, i, life)	{ false, POL_INTEG_NONE, true, (c), (i), (life), \
-			    POL_DEFAULT_QM_LIFE_KB, false }
+			    POL_DEFAULT_QM_LIFE_KB, false, 0 }
 #define AH(i, life)	{ true, (i), false, POL_ESP_NONE, POL_INTEG_NONE, \
-			    (life), POL_DEFAULT_QM_LIFE_KB, false }
+			    (life), POL_DEFAULT_QM_LIFE_KB, false, 0 }
 
 /* Request Security (Optional). */
 static const struct pol_qm_offer request_offers[] = {

@@ -382,6 +382,8 @@ pol_gp_decode_policy(struct pa_bytes blob, struct pol_policy *p,
 		return rc;
 	/* Polling-Interval is in seconds; 0 means 180 minutes. */
 	p->poll_sec = poll != 0 ? poll : POL_DEFAULT_POLL_SEC;
+	if (poll == 0)
+		p->defaulted |= POL_DEF_POLL;
 	return 0;
 }
 
@@ -559,6 +561,7 @@ pol_gp_decode_isakmp(struct pa_bytes blob, struct pol_isakmp *k,
 	t.options = opts;
 	t.qm_per_mm = qm;
 	t.mm_life_sec = life != 0 ? life : POL_DEFAULT_MM_LIFE_SEC;
+	t.defaulted = life != 0 ? 0 : POL_DEF_MM_LIFE;
 	if ((t.methods = calloc(n + nnew, sizeof(*t.methods))) == NULL)
 		return PA_E_NOMEM;
 	/* The New-DH suites are offered first, in order ([MS-GPIPSEC]). */
@@ -985,6 +988,8 @@ pol_gp_decode_negpol(struct pa_bytes blob, const struct pa_guid *type,
 		/* Lifetimes 0 (the default response rule) mean defaults. */
 		o.life_sec = life != 0 ? life : POL_DEFAULT_QM_LIFE_SEC;
 		o.life_kb = kb != 0 ? kb : POL_DEFAULT_QM_LIFE_KB;
+		o.defaulted = (uint8_t)((life != 0 ? 0 : POL_DEF_QM_LIFE_SEC) |
+		    (kb != 0 ? 0 : POL_DEF_QM_LIFE_KB));
 		(void)opts;	/* MUST be 0; ignored on read */
 		t.offers[t.noffers++] = o;
 	}

@@ -109,6 +109,15 @@ struct pol_mm_method {
 	uint32_t		qm_limit;	/* 0 = unlimited */
 };
 
+/*
+ * Values the policy did not give, which took their defaults (bits of a
+ * "defaulted" member; `show policy` says where each value came from).
+ */
+#define POL_DEF_POLL		0x01	/* pol_policy.poll_sec */
+#define POL_DEF_MM_LIFE		0x02	/* pol_isakmp.mm_life_sec */
+#define POL_DEF_QM_LIFE_SEC	0x04	/* pol_qm_offer.life_sec */
+#define POL_DEF_QM_LIFE_KB	0x08	/* pol_qm_offer.life_kb */
+
 struct pol_isakmp {
 	struct pa_guid		 id;
 	char			*name;		/* descriptive only */
@@ -116,6 +125,7 @@ struct pol_isakmp {
 	uint32_t		 qm_per_mm;	/* 0 = unlimited */
 	uint32_t		 mm_life_sec;	/* default 28800 */
 	uint32_t		 options;	/* ISAKMP-Options of the blob */
+	uint8_t			 defaulted;	/* POL_DEF_MM_LIFE */
 	struct pol_mm_method	*methods;	/* in preference order */
 	size_t			 nmethods;
 };
@@ -130,6 +140,7 @@ struct pol_qm_offer {
 	uint32_t		life_sec;	/* default 3600 */
 	uint32_t		life_kb;	/* default 100000 */
 	bool			pfs;		/* quick mode PFS for this offer */
+	uint8_t			defaulted;	/* POL_DEF_QM_LIFE_* */
 };
 
 enum pol_action {
@@ -243,6 +254,7 @@ struct pol_policy {
 	char			*name;
 	char			*description;
 	uint32_t		 poll_sec;	/* default 10800 */
+	uint8_t			 defaulted;	/* POL_DEF_POLL */
 	bool			 activate_default_rule;
 	bool			 assigned;
 	struct pol_isakmp	 isakmp;

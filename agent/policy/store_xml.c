@@ -805,6 +805,9 @@ load_offer(struct load *l, xmlNodePtr n, struct pol_qm_offer *o)
 	    &o->life_kb)) != 0 ||
 	    (rc = attr_yesno(l, n, "pfs", false, &o->pfs)) != 0)
 		return rc;
+	o->defaulted = (uint8_t)((attr_has(n, "lifeSeconds") ? 0 :
+	    POL_DEF_QM_LIFE_SEC) | (attr_has(n, "lifeKilobytes") ? 0 :
+	    POL_DEF_QM_LIFE_KB));
 	if ((rc = pol_check_offer(o, what, sizeof(what))) != 0)
 		return lerr(l, xmlGetLineNo(n), rc, "%s", what);
 	return 0;
@@ -866,6 +869,8 @@ load_isakmp(struct load *l, xmlNodePtr n, struct pol_isakmp *k)
 	    &k->mm_life_sec)) != 0 ||
 	    (rc = attr_u32(l, n, "options", 0, &k->options)) != 0)
 		return rc;
+	if (!attr_has(n, "mmLifeSeconds"))
+		k->defaulted |= POL_DEF_MM_LIFE;
 	for (c = n->children; c != NULL; c = c->next) {
 		struct pol_mm_method *m;
 		uint64_t g;
@@ -1029,6 +1034,8 @@ load_policy(struct load *l, xmlNodePtr n, struct pol_policy *p)
 	    &p->activate_default_rule)) != 0 ||
 	    (rc = attr_i64(l, n, "changed", &p->changed)) != 0)
 		return rc;
+	if (!attr_has(n, "pollSeconds"))
+		p->defaulted |= POL_DEF_POLL;
 	for (c = n->children; c != NULL; c = c->next) {
 		struct pol_rule *r;
 		long *lines;

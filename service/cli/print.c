@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "ipseccmd.h"
+#include "lib/static_cmd.h"
 #include "lib/metrics.h"
 #include "lib/stats_names.h"
 
@@ -169,6 +170,11 @@ print_policy(void *res)
 	}
 	printf("Dynamic rules: %zu\n", json_array_size(dyn));
 	print_dynamic(json_pack("{s:O}", "rules", dyn));
+	/* The whole policy in force: settings, filter lists, offers. */
+	if ((v = json_object_get(r, "in_force")) != NULL) {
+		printf("\nIn force (\"(default)\": not given by the policy):");
+		svc_static_print_in_force(v);
+	}
 }
 
 void

@@ -262,6 +262,10 @@ policy_json(struct svc_daemon *d)
 	    "mm_methods", mm,
 	    "rules", rules,
 	    "dynamic_rules", dyn);
+	/* Everything the policy in force says, offers and lifetimes too. */
+	if (o != NULL && p != NULL)
+		json_object_set_new(o, "in_force",
+		    svc_static_policy_in_force(p));
 	if (o != NULL && in.dir_outcome != NULL) {
 		json_object_set_new(o, "directory", json_pack(
 		    "{s:s,s:s?,s:I,s:I,s:I,s:I,s:I}",

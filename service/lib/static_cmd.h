@@ -47,5 +47,13 @@ int	svc_static_match_packet(int argc, char **argv, struct pol_pkt *,
 void	*svc_static_match_view(const struct pol_policy *,
 	    const struct pol_spd *, const struct pol_pkt *);
 int	svc_static_match_print(void *view, bool json);
+/*
+ * The whole policy p as show policy gives it (json_t *): the policy's
+ * settings and rules, and each filter list and filter action its rules
+ * use, with the offers; "defaults" name the values p did not give.
+ * Printed as `static show` prints those objects.
+ */
+void	*svc_static_policy_in_force(const struct pol_policy *p);
+void	svc_static_print_in_force(const void *in_force);
 
 #endif

@@ -290,6 +290,11 @@ policy_opts(struct cmd *c, void *obj)
 	if ((v = svc_st_arg(c, "mmsecmethods")) != NULL &&
 	    (rc = svc_st_parse_mmsec(v, &p->isakmp)) != 0)
 		return rc;
+	/* Set here: given by the policy from now on (show policy). */
+	if (svc_st_arg(c, "mmlifetime") != NULL)
+		p->isakmp.defaulted &= (uint8_t)~POL_DEF_MM_LIFE;
+	if (svc_st_arg(c, "pollinginterval") != NULL)
+		p->defaulted &= (uint8_t)~POL_DEF_POLL;
 	if (p->isakmp.master_pfs)
 		p->isakmp.qm_per_mm = 1;
 	if (assign && !p->assigned)

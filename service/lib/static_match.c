@@ -164,7 +164,7 @@ match_view(const struct pol_policy *p, const struct pol_spd *spd,
 	for (i = 0; e != NULL && i < pol_spd_count(spd); i++)
 		if (i != e->index && entry_matches(pol_spd_entry_at(spd, i), k))
 			nother++;
-	json_object_set_new(j, "_entries", json_integer((json_int_t)
+	json_object_set_new(j, "entries", json_integer((json_int_t)
 	    pol_spd_count(spd)));
 	if (e != NULL && e->policy != NULL)
 		p = e->policy;
@@ -182,7 +182,7 @@ match_view(const struct pol_policy *p, const struct pol_spd *spd,
 		svc_st_fmt_offer(&e->filteraction->offers[i], o, sizeof(o));
 		json_array_append_new(offers, json_string(o));
 	}
-	json_object_set_new(j, "_offers", offers);
+	json_object_set_new(j, "offers", offers);
 	json_object_set_new(j, "entry", json_string(ent));
 	json_object_set_new(j, "index", json_integer(e->index));
 	json_object_set_new(j, "weight", json_integer((json_int_t)e->weight));
@@ -226,7 +226,7 @@ text_match(const json_t *v)
 	}
 	printf("Policy      : %s (%zu SPD entries, direction %s)\n",
 	    vstr(v, "policy"), (size_t)json_integer_value(json_object_get(v,
-	    "_entries")), vstr(v, "direction"));
+	    "entries")), vstr(v, "direction"));
 	if (!json_is_true(json_object_get(v, "matched"))) {
 		printf("No filter matches: the traffic passes in clear.\n");
 		return;
@@ -237,7 +237,7 @@ text_match(const json_t *v)
 	printf("Filter      : %s\n", vstr(v, "filter"));
 	printf("Action      : %s (filter action '%s')\n", vstr(v, "action"),
 	    vstr(v, "filteraction"));
-	json_array_foreach(json_object_get(v, "_offers"), i, o)
+	json_array_foreach(json_object_get(v, "offers"), i, o)
 		printf("  offer %zu   : %s\n", i + 1, json_string_value(o));
 	nother = (size_t)json_integer_value(json_object_get(v,
 	    "other_matches"));

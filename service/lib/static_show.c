@@ -101,7 +101,7 @@ filterlist_view(const struct pol_filterlist *fl)
 		json_t *x = json_object();
 
 		svc_st_fmt_filter(f, t, sizeof(t));
-		json_object_set_new(x, "_text", json_string(t));
+		json_object_set_new(x, "text", json_string(t));
 		json_object_set_new(x, "guid", svc_st_guid_json(&f->id));
 		json_object_set_new(x, "src", endpoint_json(&f->src));
 		json_object_set_new(x, "dst", endpoint_json(&f->dst));
@@ -116,6 +116,41 @@ filterlist_view(const struct pol_filterlist *fl)
 	}
 	json_object_set_new(o, "filters", a);
 	return o;
+}
+
+/* The names of the values that took their defaults (POL_DEF_*). */
+static json_t *
+defaults_json(unsigned bits)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} t[] = {
+		{ POL_DEF_POLL, "polling_sec" },
+		{ POL_DEF_MM_LIFE, "mm_life_sec" },
+		{ POL_DEF_QM_LIFE_SEC, "life_sec" },
+		{ POL_DEF_QM_LIFE_KB, "life_kb" },
+	};
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (bits & t[i].bit)
+			json_array_append_new(a, json_string(t[i].name));
+	return a;
+}
+
+/* "" or " (default)": does the defaults list name key? */
+static const char *
+dflt(const json_t *v, const char *key)
+{
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(v, "defaults"), i, d)
+		if (strcmp(json_string_value(d), key) == 0)
+			return " (default)";
+	return "";
 }
 
 static json_t *
@@ -151,6 +186,7 @@ filteraction_view(const struct pol_filteraction *fa)
 		json_object_set_new(x, "life_kb",
 		    json_integer(q->life_kb));
 		json_object_set_new(x, "pfs", json_boolean(q->pfs));
+		json_object_set_new(x, "defaults", defaults_json(q->defaulted));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "qmsecmethods", a);
@@ -165,9 +201,9 @@ rule_view(const struct pol_rule *r, size_t n, bool keys)
 	char b[PA_ADDRSTRLEN];
 	size_t i;
 
-	json_object_set_new(o, "_index", json_integer((json_int_t)n));
+	json_object_set_new(o, "index", json_integer((json_int_t)n));
 	if (r->filteraction != NULL)
-		json_object_set_new(o, "_action", json_string(pol_action_name(
+		json_object_set_new(o, "action", json_string(pol_action_name(
 		    r->filteraction->action)));
 	json_object_set_new(o, "active", json_boolean(r->active));
 	json_object_set_new(o, "default_response",
@@ -221,6 +257,8 @@ policy_view(const struct pol_policy *p, bool keys)
 	json_object_set_new(o, "qm_per_mm", json_integer(p->isakmp.qm_per_mm));
 	json_object_set_new(o, "master_pfs",
 	    json_boolean(p->isakmp.master_pfs));
+	json_object_set_new(o, "defaults", defaults_json(p->defaulted |
+	    p->isakmp.defaulted));
 	for (i = 0; i < p->isakmp.nmethods; i++) {
 		snprintf(b, sizeof(b), "%s-%s-%u",
 		    pol_mm_cipher_name(p->isakmp.methods[i].cipher),
@@ -236,27 +274,6 @@ policy_view(const struct pol_policy *p, bool keys)
 	return o;
 }
 
-/* A view's keys starting with '_' are for its text only. */
-static void
-strip_private(json_t *j)
-{
-	const char *key;
-	json_t *v;
-	void *tmp;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach_safe(j, tmp, key, v) {
-			if (key[0] == '_')
-				json_object_del(j, key);
-			else
-				strip_private(v);
-		}
-	} else if (json_is_array(j))
-		json_array_foreach(j, i, v)
-			strip_private(v);
-}
-
 int
 svc_st_json_out(json_t *j)
 {
@@ -264,7 +281,6 @@ svc_st_json_out(json_t *j)
 
 	if (j == NULL)
 		return svc_st_enomem();
-	strip_private(j);
 	if (json_is_object(j))
 		json_object_set_new(j, "version",
 		    json_integer(SVC_JSON_VERSION));
@@ -330,7 +346,7 @@ text_filterlist(const json_t *v)
 	text_description(v, "  Description    ");
 	printf("  Filters        : %zu\n", json_array_size(fs));
 	json_array_foreach(fs, i, f)
-		printf("    %zu. %s  %s\n", i + 1, jstr(f, "_text"),
+		printf("    %zu. %s  %s\n", i + 1, jstr(f, "text"),
 		    jstr(f, "guid"));
 }
 
@@ -352,7 +368,12 @@ text_filteraction(const json_t *v)
 		printf("  QM PFS group   : %u\n",
 		    (unsigned)jint(v, "pfsgroup"));
 	json_array_foreach(qs, i, q)
-		printf("  Method %zu       : %s\n", i + 1, jstr(q, "text"));
+		printf("  Method %zu       : %s%s%s\n", i + 1, jstr(q, "text"),
+		    dflt(q, "life_sec")[0] || dflt(q, "life_kb")[0] ?
+		    "  (lifetime: " : "", dflt(q, "life_sec")[0] &&
+		    dflt(q, "life_kb")[0] ? "both defaults)" :
+		    dflt(q, "life_sec")[0] ? "seconds by default)" :
+		    dflt(q, "life_kb")[0] ? "kilobytes by default)" : "");
 }
 
 /* A rule; show rule names its policy first. */
@@ -365,7 +386,7 @@ text_rule(const json_t *v)
 
 	if (jstr(v, "policy") != NULL)
 		printf("Policy %s\n", jstr(v, "policy"));
-	printf("  Rule %zu: %s%s\n", (size_t)jint(v, "_index"), jstr(v, "name"),
+	printf("  Rule %zu: %s%s\n", (size_t)jint(v, "index"), jstr(v, "name"),
 	    json_is_true(json_object_get(v, "default_response")) ?
 	    " (default response)" : "");
 	printf("    GUID         : %s\n", jstr(v, "guid"));
@@ -374,7 +395,7 @@ text_rule(const json_t *v)
 	printf("    Filter list  : %s\n", jstr(v, "filterlist") ?
 	    jstr(v, "filterlist") : "(none)");
 	printf("    Filter action: %s%s%s%s\n", fa ? fa : "?", fa ? " (" : "",
-	    fa ? jstr(v, "_action") : "", fa ? ")" : "");
+	    fa ? jstr(v, "action") : "", fa ? ")" : "");
 	printf("    Tunnel       : %s\n", jstr(v, "tunnel") ?
 	    jstr(v, "tunnel") : "none (transport)");
 	printf("    Connection   : %s\n", jstr(v, "conntype"));
@@ -399,15 +420,15 @@ text_policy(const json_t *v)
 	text_description(v, "  Description    ");
 	printf("  Assigned       : %s\n", json_is_true(json_object_get(v,
 	    "assigned")) ? "YES" : "no");
-	printf("  Polling        : %u minutes\n",
-	    (unsigned)jint(v, "polling_sec") / 60);
+	printf("  Polling        : %u minutes%s\n",
+	    (unsigned)jint(v, "polling_sec") / 60, dflt(v, "polling_sec"));
 	printf("  Default response rule: %s\n", json_is_true(json_object_get(v,
 	    "activate_default_rule")) ? "active" : "inactive");
 	if (jint(v, "qm_per_mm") != 0)
 		snprintf(qm, sizeof(qm), "%u", (unsigned)jint(v, "qm_per_mm"));
-	printf("  Main Mode      : lifetime %u minutes, QM per MM %s, "
-	    "master PFS %s\n", (unsigned)jint(v, "mm_life_sec") / 60, qm,
-	    jyes(v, "master_pfs"));
+	printf("  Main Mode      : lifetime %u minutes%s, QM per MM %s, "
+	    "master PFS %s\n", (unsigned)jint(v, "mm_life_sec") / 60,
+	    dflt(v, "mm_life_sec"), qm, jyes(v, "master_pfs"));
 	printf("  MM methods     :");
 	json_array_foreach(ms, i, m)
 		printf(" %s", json_string_value(m));
@@ -571,4 +592,54 @@ svc_st_cmd_show(struct cmd *c)
 		k->text(v);
 	json_decref(a);
 	return 0;
+}
+
+/* ---- the policy in force, for the daemon's show policy ---- */
+
+void *
+svc_static_policy_in_force(const struct pol_policy *p)
+{
+	json_t *fls = json_array(), *fas = json_array();
+	size_t i, k;
+
+	for (i = 0; i < p->nrules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+		bool seen_fl = r->filterlist == NULL, seen_fa =
+		    r->filteraction == NULL;
+
+		for (k = 0; k < i; k++) {
+			seen_fl = seen_fl ||
+			    p->rules[k].filterlist == r->filterlist;
+			seen_fa = seen_fa ||
+			    p->rules[k].filteraction == r->filteraction;
+		}
+		if (!seen_fl)
+			json_array_append_new(fls, filterlist_view(
+			    r->filterlist));
+		if (!seen_fa)
+			json_array_append_new(fas, filteraction_view(
+			    r->filteraction));
+	}
+	return json_pack("{s:o,s:o,s:o}", "policy", policy_view(p, false),
+	    "filterlists", fls, "filteractions", fas);
+}
+
+void
+svc_static_print_in_force(const void *in_force)
+{
+	const json_t *v = in_force, *x;
+	size_t i;
+
+	if (v == NULL || json_object_get(v, "policy") == NULL)
+		return;
+	printf("\n");
+	text_policy(json_object_get(v, "policy"));
+	json_array_foreach(json_object_get(v, "filterlists"), i, x) {
+		printf("\n");
+		text_filterlist(x);
+	}
+	json_array_foreach(json_object_get(v, "filteractions"), i, x) {
+		printf("\n");
+		text_filteraction(x);
+	}
 }

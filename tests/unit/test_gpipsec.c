@@ -207,6 +207,7 @@ test_isakmp_vector(void **state)
 	assert_int_equal(pol_gp_decode_isakmp(view(&b), &k, &err), 0);
 	assert_false(k.master_pfs);
 	assert_int_equal(k.mm_life_sec, 28800);
+	assert_int_equal(k.defaulted, 0);	/* the blob gives it */
 	assert_int_equal(k.nmethods, 1);
 	assert_int_equal(k.methods[0].cipher, POL_MM_3DES);
 	assert_int_equal(k.methods[0].hash, POL_INTEG_SHA1);
@@ -241,6 +242,43 @@ test_isakmp_vector(void **state)
 	assert_non_null(strstr(err.what, "security method 1"));
 	pol_gp_isakmp_clear(&k);
 	pol_gp_keep_free(kp);
+}
+
+/*
+ * Where values come from (show policy): a negotiation policy blob with
+ * lifetimes 0 (as the default response rule's) takes the defaults and
+ * says so; one that gives them does not.
+ */
+static void
+test_negpol_defaults(void **state)
+{
+	struct pol_filteraction fa, fa2;
+	struct pol_err err;
+	struct blob b;
+	uint8_t *out;
+	size_t len;
+
+	(void)state;
+	memset(&fa, 0, sizeof(fa));
+	memset(&fa2, 0, sizeof(fa2));
+	hex(TV3, &b);
+	assert_int_equal(pol_gp_decode_negpol(view(&b), &pol_gp_negtype_standard,
+	    &pol_gp_action_secure, &fa, &err), 0);
+	assert_int_equal(fa.offers[0].defaulted, 0);
+	fa.offers[0].life_sec = 0;
+	fa.offers[0].life_kb = 0;
+	assert_int_equal(pol_gp_encode_negpol(&fa, NULL, &out, &len, &err), 0);
+	memcpy(b.p, out, len);
+	b.len = len;
+	free(out);
+	assert_int_equal(pol_gp_decode_negpol(view(&b), &pol_gp_negtype_standard,
+	    &pol_gp_action_secure, &fa2, &err), 0);
+	assert_int_equal(fa2.offers[0].life_sec, POL_DEFAULT_QM_LIFE_SEC);
+	assert_int_equal(fa2.offers[0].life_kb, POL_DEFAULT_QM_LIFE_KB);
+	assert_int_equal(fa2.offers[0].defaulted, POL_DEF_QM_LIFE_SEC |
+	    POL_DEF_QM_LIFE_KB);
+	pol_gp_filteraction_clear(&fa2);
+	pol_gp_filteraction_clear(&fa);
 }
 
 static void
@@ -619,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_policy_vectors),
 		cmocka_unit_test(test_isakmp_vector),
 		cmocka_unit_test(test_negpol_vectors),
+		cmocka_unit_test(test_negpol_defaults),
 		cmocka_unit_test(test_filter_vectors),
 		cmocka_unit_test(test_nfa_vectors),
 		cmocka_unit_test(test_truncation_sweep),

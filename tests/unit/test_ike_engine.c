@@ -115,9 +115,9 @@ setup_policy(struct side *s, const struct pa_addr *me,
 	s->pol.isakmp.nmethods = 2;
 	s->pol.isakmp.mm_life_sec = 28800;
 	s->offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
-	    POL_ESP_3DES, POL_INTEG_SHA1, 3600, 100000, false };
+	    POL_ESP_3DES, POL_INTEG_SHA1, 3600, 100000, false, 0 };
 	s->offers[1] = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
-	    POL_ESP_AES128, POL_INTEG_SHA256, 3600, 100000, false };
+	    POL_ESP_AES128, POL_INTEG_SHA256, 3600, 100000, false, 0 };
 	memset(&s->fa, 0, sizeof(s->fa));
 	s->fa.name = (char *)(uintptr_t)"Require Security";
 	s->fa.action = POL_ACT_NEGOTIATE;
@@ -489,7 +489,7 @@ test_sa_entries(void **state)
 		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
 		a.offers[1] = b.offers[1] = (struct pol_qm_offer){ true,
 		    POL_INTEG_SHA1, false, POL_ESP_NONE, POL_INTEG_NONE, 3600,
-		    100000, false };
+		    100000, false, 0 };
 		if (round == 1) {
 			/* B: Windows' "Client (Respond Only)". */
 			b.rule.filterlist = NULL;
@@ -701,7 +701,7 @@ test_order_tunnel_pfs_bundle(void **state)
 	a.rule.tunnel = b.addr;
 	b.rule.tunnel = a.addr;
 	a.offers[0] = (struct pol_qm_offer){ true, POL_INTEG_SHA1, true,
-	    POL_ESP_AES256, POL_INTEG_SHA256, 600, 0, true };
+	    POL_ESP_AES256, POL_INTEG_SHA256, 600, 0, true, 0 };
 	b.offers[1] = a.offers[0];
 	b.offers[1].life_sec = 300;
 	a.fa.pfs_group = POL_DH_MODP2048;
@@ -845,7 +845,7 @@ test_gcm(void **state)
 		side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
 		/* A: GCM of this size first; B: the other sizes, then it. */
 		a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE,
-		    true, sizes[k].c, POL_INTEG_NONE, 3600, 100000, false };
+		    true, sizes[k].c, POL_INTEG_NONE, 3600, 100000, false, 0 };
 		b.offers[0] = a.offers[0];
 		b.offers[0].esp_cipher = sizes[(k + 1) % 3].c;
 		b.offers[1] = a.offers[0];
@@ -867,7 +867,7 @@ test_gcm(void **state)
 	side_open(&a, "127.0.0.1", "127.0.0.2", "secret-psk", 0);
 	side_open(&b, "127.0.0.2", "127.0.0.1", "secret-psk", 0);
 	a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE, true,
-	    POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000, false };
+	    POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000, false, 0 };
 	a.offers[1] = a.offers[0];
 	b.offers[0] = a.offers[0];
 	b.offers[0].esp_cipher = POL_ESP_AESGCM256;
@@ -903,7 +903,7 @@ test_gcm_no_driver(void **state)
 		side_ops = &null_driver_ops;
 		a.offers[0] = (struct pol_qm_offer){ false, POL_INTEG_NONE,
 		    true, POL_ESP_AESGCM128, POL_INTEG_NONE, 3600, 100000,
-		    false };
+		    false, 0 };
 		b.offers[0] = a.offers[0];
 		acquire(&a, &b);
 		assert_true(pump(&a, &b, both_qm, 5000));

@@ -79,6 +79,26 @@ jq -e '.rules | length == 1' "$tmp/dynamic-show.json" >/dev/null ||
 "${C[@]}" --json show policy > "$tmp/show-policy2.json"
 "${C[@]}" --json show filters > "$tmp/show-filters2.json"
 valid policy "$tmp/show-policy2.json"
+# The whole policy in force: its objects are those of static show.
+jq '{version: 1, policies: [.in_force.policy],
+    filterlists: .in_force.filterlists,
+    filteractions: .in_force.filteractions}' "$tmp/show-policy2.json" \
+    > "$tmp/in-force.json"
+valid static-show "$tmp/in-force.json"
+jq -e '.in_force.filteractions | map(.qmsecmethods | length) | add > 0' \
+    "$tmp/show-policy2.json" >/dev/null || fail "show policy: no offers in force"
+# Where the values came from: the store gives the offer's lifetimes but
+# neither pollSeconds nor mmLifeSeconds.
+jq -e '.in_force.policy.defaults == ["polling_sec", "mm_life_sec"] and
+    .in_force.policy.mm_life_sec == 28800 and
+    ([.in_force.filteractions[].qmsecmethods[].defaults | length] | add) == 0' \
+    "$tmp/show-policy2.json" >/dev/null ||
+    fail "show policy: defaults: $(jq -c '.in_force.policy' "$tmp/show-policy2.json")"
+"${C[@]}" show policy > "$tmp/show-policy.txt"
+grep -q "Main Mode      : lifetime 480 minutes (default)" "$tmp/show-policy.txt" ||
+    fail "show policy text: $(cat "$tmp/show-policy.txt")"
+grep -q "Method 1       : ESP\[AES128,SHA1\]" "$tmp/show-policy.txt" ||
+    fail "show policy text has no offer: $(cat "$tmp/show-policy.txt")"
 valid filters "$tmp/show-filters2.json"
 "${C[@]}" --json dynamic delete rule dyn1 > "$tmp/dyn-del.json"
 "${C[@]}" --json set diagnostics 3 > "$tmp/set-diag.json"
