@@ -309,6 +309,8 @@ event_priority(enum audit_event ev)
 	return LOG_NOTICE;
 }
 
+#define JOURNAL_SOCKET	"/run/systemd/journal/socket"
+
 static int
 sink_journal(enum audit_event ev, const struct audit_field *f, size_t n)
 {
@@ -340,7 +342,13 @@ sink_journal(enum audit_event ev, const struct audit_field *f, size_t n)
 		iov[i].iov_base = bufs[i];
 		iov[i].iov_len = strlen(bufs[i]);
 	}
-	return sd_journal_sendv(iov, (int)k) < 0 ? PA_E_SYS : 0;
+	if (sd_journal_sendv(iov, (int)k) < 0)
+		return PA_E_SYS;
+	/* sd_journal_sendv() reports success when journald's socket is not
+	 * there at all (nothing was written): that is a lost record too. */
+	if (access(JOURNAL_SOCKET, F_OK) != 0)
+		return PA_E_NOENT;
+	return 0;
 }
 
 static void
