@@ -817,6 +817,24 @@ crl_cas(void *arg)
 	    ike_set_domain_cas(a->ike, v, n));
 }
 
+size_t
+agent_crl_count(const struct agent *a)
+{
+	return a->pki != NULL ? pki_crl_count(a->pki) : 0;
+}
+
+void
+agent_crl_info(const struct agent *a, size_t i, struct pki_crl_info *out)
+{
+	pki_crl_info(a->pki, i, out);
+}
+
+size_t
+agent_domain_cas(const struct agent *a, struct pa_bytes *out, size_t cap)
+{
+	return a->pki != NULL ? pki_cas(a->pki, out, cap) : 0;
+}
+
 /* In the fetch worker: what the directory holds (crl_dir.c). */
 static int
 crl_ldap_read(void *arg, const char *url, uint8_t **body, size_t *len,

@@ -206,6 +206,17 @@ void	agent_get_info(const struct agent *, struct agent_info *);
  */
 int	agent_driver_check(struct agent *, char *why, size_t cap);
 /*
+ * Revocation and enterprise trust (agent/pki), for show pki: the CRL
+ * distribution points known, each one's state (agent_crl_info, i below
+ * agent_crl_count), and the domain's CA certificates (DER, borrowed until
+ * the next policy poll), at most cap.
+ */
+struct pki_crl_info;
+size_t	agent_crl_count(const struct agent *);
+void	agent_crl_info(const struct agent *, size_t i, struct pki_crl_info *);
+size_t	agent_domain_cas(const struct agent *, struct pa_bytes *out,
+	    size_t cap);
+/*
  * Troubleshooting keys on (the directory for Wireshark's tables) or off
  * (NULL): ike_keylog(). PA_E_STATE when IKE does not run.
  */

@@ -55,7 +55,7 @@ static int	cmd_diag(struct cli *, int, char **);
 static int	cmd_match(struct cli *, int, char **);
 
 static const char *const show_words[] = { "all", "policy", "filters",
-    "mmsas", "qmsas", "stats", "events", NULL };
+    "mmsas", "qmsas", "stats", "events", "pki", NULL };
 static const char *const service_words[] = { "start", "stop", "pause",
     "continue", "status", NULL };
 static const char *const dynamic_words[] = { "add", "delete", "show", NULL };
@@ -73,7 +73,7 @@ static const char *const words3[] = { "service stop clear",
 
 static const struct subcmd subcmds[] = {
 	{ "show", cmd_show,
-	    "all|policy|filters|mmsas|qmsas|stats|events",
+	    "all|policy|filters|mmsas|qmsas|stats|events|pki",
 	    "show what the agent holds", show_words, false },
 	{ "service", cmd_service, "start|stop [clear]|pause|continue|status",
 	    "control the service (Windows states)", service_words, false },
@@ -282,6 +282,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 		{ "mmsas", "show.mmsas", print_mmsas },
 		{ "qmsas", "show.qmsas", print_qmsas },
 		{ "stats", "show.stats", print_stats },
+		{ "pki", "show.pki", print_pki },
 		{ "events", "events", print_events },
 	};
 	size_t i;
@@ -295,7 +296,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 		if (strcmp(argv[1], t[i].what) == 0)
 			return cli_call(c, t[i].cmd, NULL, t[i].pr);
 bad:
-	fprintf(stderr, "usage: ipseccmd show all|policy|filters|mmsas|qmsas|"
+	fprintf(stderr, "usage: ipseccmd show all|policy|filters|mmsas|qmsas|pki|"
 	    "stats|events\n       ipseccmd show stats --format=openmetrics\n");
 	return CMD_EXIT_USAGE;
 }

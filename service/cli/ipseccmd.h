@@ -57,6 +57,7 @@ void	print_filters(void *);
 void	print_mmsas(void *);
 void	print_qmsas(void *);
 void	print_stats(void *);
+void	print_pki(void *);
 /* Statistics and per-peer SA state in the OpenMetrics text format. */
 void	print_openmetrics(void *stats, void *qmsas);
 void	print_events(void *);

@@ -340,3 +340,35 @@ print_all(void *res)
 	printf("\n");
 	print_stats(json_object_get(res, "stats"));
 }
+
+void
+print_pki(void *res)
+{
+	json_t *r = res, *v;
+	size_t i;
+	char t[64], nx[64], fe[64];
+
+	printf("CRL distribution points: %zu\n",
+	    json_array_size(json_object_get(r, "crls")));
+	json_array_foreach(json_object_get(r, "crls"), i, v) {
+		when(i_of(v, "this_update"), t, sizeof(t));
+		when(i_of(v, "next_update"), nx, sizeof(nx));
+		when(i_of(v, "fetched"), fe, sizeof(fe));
+		printf("  %s\n", s_of(v, "uri"));
+		if (i_of(v, "this_update") != 0)
+			printf("    issuer %s\n    issued %s, next update %s, "
+			    "%lld revoked, fetched %s\n", s_of(v, "issuer"), t,
+			    i_of(v, "next_update") != 0 ? nx : "(none)",
+			    i_of(v, "revoked"), fe);
+		else
+			printf("    no CRL yet\n");
+		if (i_of(v, "failures") != 0)
+			printf("    %lld failed fetch(es) in a row: %s\n",
+			    i_of(v, "failures"), s_of(v, "last_error"));
+	}
+	printf("Enterprise CAs from the directory: %zu\n",
+	    json_array_size(json_object_get(r, "domain_cas")));
+	json_array_foreach(json_object_get(r, "domain_cas"), i, v)
+		printf("  %s (expires in %lld days)\n", s_of(v, "subject"),
+		    i_of(v, "expires_in_days"));
+}

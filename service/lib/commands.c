@@ -13,11 +13,14 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "daemon_int.h"
 #include "pa_buf.h"
 #include "pa_log.h"
 #include "pa_time.h"
+#include "crl.h"
 #include "spd.h"
 #include "static_cmd.h"
 #include "stats_names.h"
@@ -951,6 +954,60 @@ cmd_match(struct cmd_ctx *c)
 	return reply_ok(v);
 }
 
+/*
+ * show pki: the CRL distribution points the agent knows (from peers'
+ * certificates) with each one's CRL and fetch state, and the domain's
+ * enterprise CAs it trusts (read from the directory).
+ */
+static json_t *
+pki_cas_json(struct svc_daemon *d)
+{
+	struct pa_bytes v[PKI_CAS_MAX];
+	json_t *a = json_array();
+	size_t i, n = agent_domain_cas(d->agent, v, PKI_CAS_MAX);
+
+	for (i = 0; i < n && a != NULL; i++) {
+		const unsigned char *p = v[i].p;
+		X509 *x = d2i_X509(NULL, &p, (long)v[i].len);
+		char subj[512] = "";
+		int days = 0, secs = 0;
+
+		if (x == NULL)
+			continue;
+		X509_NAME_oneline(X509_get_subject_name(x), subj,
+		    sizeof(subj));
+		if (!ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)))
+			days = 0;
+		json_array_append_new(a, json_pack("{s:s,s:i}", "subject",
+		    subj, "expires_in_days", days));
+		X509_free(x);
+	}
+	ERR_clear_error();
+	return a;
+}
+
+static json_t *
+cmd_show_pki(struct cmd_ctx *c)
+{
+	json_t *crls = json_array();
+	size_t i, n = agent_crl_count(c->d->agent);
+
+	for (i = 0; i < n && crls != NULL; i++) {
+		struct pki_crl_info in;
+
+		agent_crl_info(c->d->agent, i, &in);
+		json_array_append_new(crls, json_pack("{s:s,s:s,s:I,s:I,s:I,"
+		    "s:I,s:i,s:s}", "uri", in.uri, "issuer", in.issuer,
+		    "this_update", (json_int_t)in.this_update, "next_update",
+		    (json_int_t)in.next_update, "revoked",
+		    (json_int_t)in.revoked, "fetched", (json_int_t)in.fetched,
+		    "failures", (int)in.failures, "last_error",
+		    in.last_error != NULL ? in.last_error : ""));
+	}
+	return reply_ok(json_pack("{s:o,s:o}", "crls", crls, "domain_cas",
+	    pki_cas_json(c->d)));
+}
+
 /* ---- diag: what only the daemon can see ---- */
 
 static void
@@ -1034,6 +1091,7 @@ static const struct cmd cmds[] = {
 	{ "show.mmsas", CMD_RO, cmd_show_mmsas, "Main Mode SAs" },
 	{ "show.qmsas", CMD_RO, cmd_show_qmsas, "Quick Mode SAs" },
 	{ "show.stats", CMD_RO, cmd_show_stats, "IKE and IPsec statistics" },
+	{ "show.pki", CMD_RO, cmd_show_pki, "CRLs and the domain's CAs" },
 	{ "events", CMD_RO, cmd_events, "query or verify the audit file" },
 	{ "dynamic.show", CMD_RO, cmd_dynamic_show, "dynamic rules" },
 	{ "service.stop", CMD_PRIV, cmd_service_stop, "stop the service" },

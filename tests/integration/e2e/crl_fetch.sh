@@ -91,6 +91,14 @@ for s in a b; do
 	done
 	grep -qx "$url/im.crl" "$d"/*.uri || fail "1: $s has no $url/im.crl"
 done
+# show pki: both distribution points, their CRLs, no failure.
+pk=$("$cmd" -c "$tmp/a.conf" --json show pki) || fail "1: show pki"
+jq -e --arg u "$url/im.crl" '.crls | length == 2 and
+    (map(select(.uri == $u))[0] | .this_update > 0 and .failures == 0 and
+    .revoked == 0 and (.issuer | length > 0))' <<<"$pk" >/dev/null ||
+    fail "1: show pki: $pk"
+"$cmd" -c "$tmp/a.conf" show pki | grep -q "^  $url/im.crl" ||
+    fail "1: show pki (text)"
 pass "1: level 1 accepted before any CRL; both CRLs fetched and cached"
 
 # ---- 2. B revoked: A ends B's SAs at the refresh, refuses it both ways ---
@@ -120,6 +128,9 @@ for s in a b; do	# kept for the logs: later steps restart the agents
 	cp "$tmp/$s/oakley.log" "$tmp/$s/oakley.step2.log"
 	cp "$tmp/$s/audit.jsonl" "$tmp/$s/audit.step2.jsonl"
 done
+pk=$("$cmd" -c "$tmp/a.conf" --json show pki)
+jq -e --arg u "$url/im.crl" 'map(select(.uri == $u))[0].revoked == 1' \
+    <<<"$(jq .crls <<<"$pk")" >/dev/null || fail "2: show pki: $pk"
 pass "2: revoked B: SAs ended at the CRL refresh, refused, nothing in clear"
 
 # ---- 3. restart with the server gone: the cache refuses B ---------------

@@ -159,7 +159,11 @@ enterprise_ca
 "$cmd" -c "$tmp/a.conf" reload >/dev/null || fail "0: reload (a poll)"
 pki_wait 30 test -s "$tmp/a/state/crl/domain-cas.pem" ||
     fail "0: A did not read the enterprise CA from the directory"
-pass "0: no ca_file: nothing trusted, then the domain's enterprise CA"
+pk=$("$cmd" -c "$tmp/a.conf" --json show pki)
+jq -e '.domain_cas | length >= 1 and (map(.subject) | any(test("CN=CRL Root")))
+    and all(.expires_in_days > 0)' <<<"$pk" >/dev/null ||
+    fail "0: show pki has not the domain's CA: $pk"
+pass "0: no ca_file: nothing trusted, then the domain's enterprise CA (show pki lists it)"
 
 # ---- 1. level 2: refused without CRLs, read from the directory, accepted -
 publish im Issuing -crlsec 25	# A reads it again 25 s after the first time

@@ -66,7 +66,7 @@ out() { "${C[@]}" --json "$@" > "$tmp/o.json"; cp "$tmp/o.json" "$tmp/$1-$2.json
 
 out service status
 valid status "$tmp/service-status.json"
-for w in policy filters mmsas qmsas stats all; do
+for w in policy filters mmsas qmsas stats all pki; do
 	out show $w || fail "show $w"
 	valid $w "$tmp/show-$w.json"
 done
