@@ -3,8 +3,8 @@
  * (as an import file or the agent's cache carries it) through libldap's
  * reader, the graph walk and the blob codec (pol_ldif_read), and the
  * gPLink parser on the same bytes. An accepted policy must export again.
- * The same bytes also go, behind a correct checksum line, through the
- * directory cache's header reader (pol_dir_cache_parse).
+ * Bytes that begin as the cache's header ("fetched ...") also go, behind
+ * a correct checksum line, through its reader (pol_dir_cache_parse).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +30,11 @@ cache_header(const uint8_t *data, size_t size)
 	size_t hl = sizeof(magic) - 1, i;
 	int64_t fetched;
 
-	if (memchr(data, '\0', size) != NULL ||
+	/* Only what begins as the header does (the seed does): the replay
+	 * test runs every prefix of every seed, and hashing them all is slow
+	 * under ASan. */
+	if (size < 8 || memcmp(data, "fetched ", 8) != 0 ||
+	    memchr(data, '\0', size) != NULL ||
 	    EVP_Digest(data, size, dg, &dl, EVP_sha256(), NULL) != 1 ||
 	    (buf = malloc(hl + 65 + size + 1)) == NULL)
 		return;
