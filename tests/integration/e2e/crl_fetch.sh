@@ -83,7 +83,9 @@ pki_wait 60 ping_ok $na 10.88.0.2 ||
 [ "$(qmsas a)" -ge 1 ] || fail "1: A has no Quick Mode SA"
 for s in a b; do
 	d=$tmp/$s/state/crl
-	pki_wait 20 test "$(ls "$d"/*.crl 2>/dev/null | wc -l)" = 2 ||
+	# (the count is taken at each try, not once)
+	pki_wait 20 sh -c '[ "$(ls "$1"/*.crl 2>/dev/null | wc -l)" = 2 ]' \
+	    sh "$d" ||
 	    fail "1: $s did not cache the 2 CRLs: $(ls -la "$d" 2>&1)"
 	[ "$(stat -c %a "$d")" = 700 ] || fail "1: $d is not 0700"
 	for f in "$d"/*; do
@@ -106,7 +108,8 @@ pki_revoke b
 crl im im -crldays 7
 pki_wait 60 grep -q "peer certificate revoked" "$tmp/a/oakley.log" ||
     fail "2: A did not end its SAs with B when I's new CRL came"
-pki_wait 10 test "$(qmsas a)" = 0 || fail "2: A still has Quick Mode SAs with B"
+no_qmsas() { [ "$(qmsas "$1")" = 0 ]; }	# counted at each try
+pki_wait 10 no_qmsas a || fail "2: A still has Quick Mode SAs with B"
 jq -s -e '[.[] | select(.id == 543)] | length >= 1' "$tmp/a/audit.jsonl" \
     >/dev/null || fail "2: A audited no 543 for the Main Mode SA that ended"
 t_cap_start link_a $na crl${id}2 out
