@@ -100,6 +100,9 @@ run_case() {
 	    --remote-ts 10.77.2.0/24 --olog)
 	[ "$pfs" != 0 ] && args+=(--pfs "$pfs")
 	[ "$who" = us ] && args+=(--initiate)
+	# The background job truncates them only when it runs: the previous
+	# case's READY and SA lines must not be read in the meantime.
+	rm -f "$tmp/peer.out" "$tmp/peer.err"
 	ip netns exec "$nsA" "$peer" "${args[@]}" >"$tmp/peer.out" 2>"$tmp/peer.err" &
 	ppid=$!
 	wait_for "$tmp/peer.out" READY 5 || { fail "$name: ike_peer not ready"; cat "$tmp/peer.err"; return; }
@@ -156,6 +159,9 @@ expect_refused() {
 	    --ike aes128-sha256-modp2048 --esp aes128-sha256 --tunnel
 	    --local-ts 10.77.1.0/24 --remote-ts 10.77.2.0/24 --olog)
 	[ "$who" = us ] && args+=(--initiate)
+	# The background job truncates them only when it runs: the previous
+	# case's READY and SA lines must not be read in the meantime.
+	rm -f "$tmp/peer.out" "$tmp/peer.err"
 	ip netns exec "$nsA" "$peer" "${args[@]}" >"$tmp/peer.out" 2>"$tmp/peer.err" &
 	ppid=$!
 	wait_for "$tmp/peer.out" READY 5 || { fail "$name: ike_peer not ready"; return; }
