@@ -502,7 +502,8 @@ krb_identity(const struct ike_mm *mm, bool established, const char *pa,
 const struct ike_auth_ops ike_auth_krb = {
 	.method		= ISK_AUTH_GSS,
 	.proof_pl	= ISK_PL_HASH,
-	.bad_proof	= "preshared key mismatch or corrupted message",
+	.bad_proof	= "Kerberos: the HASH over the GSS exchange does not "
+	    "match (a corrupted message)",
 	.unusable	= krb_unusable,
 	.peer_may_offer	= krb_peer_may_offer,
 	.r_chosen	= krb_r_chosen,
