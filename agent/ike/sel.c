@@ -566,8 +566,13 @@ ike_p1_offers(const struct ike *ike, const struct ike_rulecopy *rule,
 	return n;
 }
 
-int
-ike_p1_from_xform(const struct isk_xform *x, struct ike_p1 *p)
+/*
+ * The attributes of a phase 1 transform into p. Strict: a value we cannot
+ * read, a life duration without its type, or a PRF is an error. Loose
+ * (reports only): such values are skipped, numbers kept as sent.
+ */
+static int
+p1_attrs_read(const struct isk_xform *x, struct ike_p1 *p, bool strict)
 {
 	struct isk_attr a;
 	struct rd r;
@@ -577,12 +582,15 @@ ike_p1_from_xform(const struct isk_xform *x, struct ike_p1 *p)
 
 	memset(p, 0, sizeof(*p));
 	p->life_sec = POL_DEFAULT_MM_LIFE_SEC;
-	if (x->id != ISK_KEY_IKE)
-		return PA_E_NOTSUP;
 	rd_init(&r, x->attrs.p, x->attrs.len);
 	while ((rc = isk_attr_next(&r, &a)) == 0) {
-		if ((rc = isk_attr_num(&a, &v)) != 0)
-			return rc;
+		if ((rc = isk_attr_num(&a, &v)) != 0) {
+			if (strict)
+				return rc;
+			continue;
+		}
+		if (!strict && v > UINT16_MAX && a.type != ISK_A1_LIFE_DUR)
+			v = UINT16_MAX;
 		switch (a.type) {
 		case ISK_A1_ENC: p->enc = (uint16_t)v; break;
 		case ISK_A1_HASH: p->hash = (uint16_t)v; break;
@@ -597,22 +605,36 @@ ike_p1_from_xform(const struct isk_xform *x, struct ike_p1 *p)
 			else if (life_type == ISK_LIFE_KB)
 				p->life_kb = v > UINT32_MAX ? UINT32_MAX :
 				    (uint32_t)v;
-			else
+			else if (strict)
 				return PA_E_FORMAT;
 			break;
 		case ISK_A1_PRF:
-			return PA_E_NOTSUP;
+			if (strict)
+				return PA_E_NOTSUP;
+			break;
 		default:
 			/* Windows does not abort on unknown attributes. */
 			break;
 		}
 	}
-	if (rc != PA_E_NOENT)
-		return rc;
 	if (p->enc == ISK_ENC_DES)
 		p->keylen = 8;
 	else if (p->enc == ISK_ENC_3DES)
 		p->keylen = 24;
+	return rc == PA_E_NOENT || !strict ? 0 : rc;
+}
+
+int
+ike_p1_from_xform(const struct isk_xform *x, struct ike_p1 *p)
+{
+	int rc;
+
+	if (x->id != ISK_KEY_IKE) {
+		memset(p, 0, sizeof(*p));
+		return PA_E_NOTSUP;
+	}
+	if ((rc = p1_attrs_read(x, p, true)) != 0)
+		return rc;
 	if (oak_key_len(p->enc, (uint16_t)(p->keylen * 8)) == 0 ||
 	    oak_hash_len(p->hash) == 0 || oak_dh_len(p->group) == 0)
 		return PA_E_NOTSUP;
@@ -696,39 +718,7 @@ ike_p1_list_str(const struct ike_p1 *v, size_t n, char *buf, size_t cap)
 static void
 p1_xform_loose(const struct isk_xform *x, struct ike_p1 *p)
 {
-	struct isk_attr a;
-	struct rd r;
-	uint64_t v;
-	uint16_t life_type = 0;
-
-	memset(p, 0, sizeof(*p));
-	p->life_sec = POL_DEFAULT_MM_LIFE_SEC;
-	rd_init(&r, x->attrs.p, x->attrs.len);
-	while (isk_attr_next(&r, &a) == 0) {
-		if (isk_attr_num(&a, &v) != 0)
-			continue;
-		if (v > UINT16_MAX && a.type != ISK_A1_LIFE_DUR)
-			v = UINT16_MAX;
-		switch (a.type) {
-		case ISK_A1_ENC: p->enc = (uint16_t)v; break;
-		case ISK_A1_HASH: p->hash = (uint16_t)v; break;
-		case ISK_A1_AUTH: p->auth = (uint16_t)v; break;
-		case ISK_A1_GROUP: p->group = (uint16_t)v; break;
-		case ISK_A1_KEYLEN: p->keylen = (uint16_t)(v / 8); break;
-		case ISK_A1_LIFE_TYPE: life_type = (uint16_t)v; break;
-		case ISK_A1_LIFE_DUR:
-			if (life_type == ISK_LIFE_SECONDS)
-				p->life_sec = v > UINT32_MAX ? UINT32_MAX :
-				    (uint32_t)v;
-			break;
-		default:
-			break;
-		}
-	}
-	if (p->enc == ISK_ENC_DES)
-		p->keylen = 8;
-	else if (p->enc == ISK_ENC_3DES)
-		p->keylen = 24;
+	(void)p1_attrs_read(x, p, false);
 }
 
 const char *

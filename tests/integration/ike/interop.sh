@@ -10,54 +10,8 @@ set -uo pipefail
 
 build=${1:?build dir}
 here=$(cd "$(dirname "$0")" && pwd)
-peer=$build/tests/ike_peer
-[ -x "$peer" ] || peer=$(find "$build" -name ike_peer -type f -perm -u+x | head -1)
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-command -v swanctl >/dev/null || skip "swanctl not installed"
-[ -x /usr/lib/ipsec/charon ] || [ -x /usr/libexec/ipsec/charon ] || skip "charon not installed"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun (charon's libipsec needs it)"
-[ -x "$peer" ] || { echo "ike_peer not built"; exit 1; }
-
-id=$$
-nsA=ike-a$id nsB=ike-b$id
-ip netns add "$nsA" 2>/dev/null || skip "cannot create network namespaces"
-tmp=$(mktemp -d)
-cleanup() {
-	[ -n "${ppid:-}" ] && kill "$ppid" 2>/dev/null
-	"$here/charon.sh" stop "$tmp/sw" >/dev/null 2>&1
-	ip netns del "$nsA" 2>/dev/null
-	ip netns del "$nsB" 2>/dev/null
-	if [ "${PA_TEST_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-ip netns add "$nsB"
-ip link add "ikva$id" type veth peer name "ikvb$id"
-ip link set "ikva$id" netns "$nsA"
-ip link set "ikvb$id" netns "$nsB"
-ip -n "$nsA" addr add 10.77.0.1/24 dev "ikva$id"
-ip -n "$nsB" addr add 10.77.0.2/24 dev "ikvb$id"
-ip -n "$nsA" link set "ikva$id" up
-ip -n "$nsB" link set "ikvb$id" up
-ip -n "$nsA" link set lo up
-ip -n "$nsB" link set lo up
-# the protected subnets, one address each (charon routes them via its TUN)
-ip -n "$nsA" addr add 10.77.1.1/32 dev lo
-ip -n "$nsB" addr add 10.77.2.1/32 dev lo
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# wait_for FILE PATTERN SECONDS: poll a file for a line (bounded).
-wait_for() {
-	local i n=$(( $3 * 50 ))
-	for ((i = 0; i < n; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.02
-	done
-	return 1
-}
+cp_tag=ike cp_net=77
+. "$here/charon_pair.sh"
 
 # sw_sas: charon's view of its CHILD SAs
 sw_sas() { swanctl --list-sas --uri "unix://$tmp/sw/run/charon.vici" 2>/dev/null; }

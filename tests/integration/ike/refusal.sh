@@ -19,55 +19,10 @@ set -uo pipefail
 
 build=${1:?build dir}
 here=$(cd "$(dirname "$0")" && pwd)
-peer=$build/tests/ike_peer
-[ -x "$peer" ] || peer=$(find "$build" -name ike_peer -type f -perm -u+x | head -1)
+cp_tag=hrf cp_net=78
+. "$here/charon_pair.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-command -v swanctl >/dev/null || skip "swanctl not installed"
-[ -x /usr/lib/ipsec/charon ] || [ -x /usr/libexec/ipsec/charon ] || skip "charon not installed"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun (charon's libipsec needs it)"
-[ -x "$peer" ] || { echo "ike_peer not built"; exit 1; }
-
-id=$$
-nsA=hrf-a$id nsB=hrf-b$id
-ip netns add "$nsA" 2>/dev/null || skip "cannot create network namespaces"
-tmp=$(mktemp -d)
-ppid=
-cleanup() {
-	[ -n "${ppid:-}" ] && kill "$ppid" 2>/dev/null
-	"$here/charon.sh" stop "$tmp/sw" >/dev/null 2>&1
-	ip netns del "$nsA" 2>/dev/null
-	ip netns del "$nsB" 2>/dev/null
-	if [ "${PA_TEST_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-ip netns add "$nsB"
-ip link add "hrfa$id" type veth peer name "hrfb$id"
-ip link set "hrfa$id" netns "$nsA"
-ip link set "hrfb$id" netns "$nsB"
-ip -n "$nsA" addr add 10.78.0.1/24 dev "hrfa$id"
-ip -n "$nsB" addr add 10.78.0.2/24 dev "hrfb$id"
-ip -n "$nsA" link set "hrfa$id" up
-ip -n "$nsB" link set "hrfb$id" up
-ip -n "$nsA" link set lo up
-ip -n "$nsB" link set lo up
-ip -n "$nsA" addr add 10.78.1.1/32 dev lo
-ip -n "$nsB" addr add 10.78.2.1/32 dev lo
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "    ok: $*"; }
-
-# wait_for FILE PATTERN SECONDS: poll a file for a line (bounded).
-wait_for() {
-	local i n=$(( $3 * 50 ))
-	for ((i = 0; i < n; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.02
-	done
-	return 1
-}
 
 # has PATTERN WHAT: our stderr (Oakley log "oakley: ", audit "audit N: ")
 # holds an extended regex.
