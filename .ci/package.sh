@@ -17,6 +17,14 @@ die() { echo "FAIL: package: $*" >&2; exit 1; }
 if dpkg-query -W -f='${Status}' ipsec-agent 2>/dev/null | grep -q installed; then
 	die "ipsec-agent is installed on this machine already: not touching it"
 fi
+# A `cmake --install` with the default prefix leaves a unit in
+# /usr/local/lib/systemd/system that systemd prefers to the package's
+# (/lib/systemd/system): the package would then be tested through it.
+for f in /usr/local/lib/systemd/system/ipsec-agentd.service \
+    /usr/local/sbin/ipsec-agentd /usr/local/etc/ipsec-agent; do
+	[ ! -e "$f" ] || die "$f: an install outside the package is on this " \
+	    "machine (it would shadow the package's files); remove it"
+done
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in debhelper dpkg-dev lintian man-db groff-base systemd-container \
