@@ -69,6 +69,13 @@ check() {
 	esac
 	"${A[@]}" --json show stats | jq -e "$st" >/dev/null ||
 	    fail "$what: byte counters: $("${A[@]}" --json show stats | jq -c .ipsec)"
+	# Per SA pair, from the kernel's per-state counters (show qmsas):
+	# more than the 1 MiB each way, packets, an age and a time to rekey.
+	"${A[@]}" --json show qmsas | jq -e '.qmsas | length >= 1 and
+	    (map(.bytes_in > 1048576 and .bytes_out > 1048576 and
+	    .packets_in > 100 and .packets_out > 100 and .age_sec >= 0 and
+	    .rekey_in_sec > 0) | any)' >/dev/null ||
+	    fail "$what: per-SA counters: $("${A[@]}" --json show qmsas | jq -c .qmsas)"
 	st=$(ip -n $na xfrm state)
 	grep -qF -- "$alg" <<<"$st" ||
 	    fail "$what: no kernel SA with $alg: $st"
