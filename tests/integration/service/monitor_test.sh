@@ -89,6 +89,9 @@ mon() {
 saline() { pane | grep -E '^    in ' | head -1; }
 restored() {
 	await "^rc=0$" "$1: exit status"
+	# the modes line is written in two parts (tr, then echo): wait for
+	# its end before reading it
+	await '^(-?(icanon|echo) )*\.$' "$1: no terminal modes line"
 	pane | grep -Eq '^icanon echo \.$' || fail "$1: terminal modes not restored: $(pane)"
 	[ "$(fmt '#{alternate_on}')" = 0 ] || fail "$1: still on the alternate screen"
 	[ "$(fmt '#{cursor_flag}')" = 1 ] || fail "$1: cursor still hidden"
