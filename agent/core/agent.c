@@ -48,6 +48,10 @@ struct agent {
 	struct ike		*ike;
 	struct pki_crl		*pki;		/* CRL fetching, or NULL */
 	struct agent_crl_dir	*crl_dir;	/* ldap:// CRL reader, or NULL */
+	/* Certificate-to-account mapping: its settings until IKE starts,
+	 * then its worker (certmap.c); NULL without a directory. */
+	struct agent_crl_dir	*map_dir;
+	struct agent_certmap	*certmap;
 	bool			 started;
 	bool			 stopped;
 	bool			 paused;
@@ -765,6 +769,7 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 		}
 		/* CRLs at ldap:// distribution points: the same bind. */
 		a->crl_dir = agent_crl_dir_new(cfg->dir);
+		a->map_dir = agent_crl_dir_new(cfg->dir);
 	}
 	a->cfg.dir = NULL;	/* copied by pol_dir_new */
 	if ((rc = load_source(a, &a->cur, err)) != 0)
@@ -774,6 +779,44 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 fail:
 	agent_free(a);
 	return rc;
+}
+
+/* ---- Certificate-to-account mapping (certmap.c) ------------------- */
+
+/* The engine asks: queue it for the worker. */
+static int
+certmap_ask(void *arg, const struct ike_certmap_req *r)
+{
+	struct agent *a = arg;
+
+	return agent_certmap_ask(a->certmap, r);
+}
+
+/* The worker answered: the engine goes on with that Main Mode. */
+static void
+certmap_answer(void *arg, const struct ike_certmap_ans *ans)
+{
+	struct agent *a = arg;
+
+	if (a->ike != NULL)
+		ike_certmap_done(a->ike, ans);
+}
+
+/* With a directory: the worker, and the engine may ask it. */
+static void
+certmap_open(struct agent *a, struct ike_cfg *ic)
+{
+	if (a->map_dir == NULL)
+		return;
+	if ((a->certmap = agent_certmap_new(a->map_dir)) == NULL)
+		log_warnx("certmap: cannot start the mapping worker; rules "
+		    "asking for certificate-to-account mapping refuse every "
+		    "certificate");
+	a->map_dir = NULL;
+	if (a->certmap == NULL)
+		return;
+	ic->certmap = certmap_ask;
+	ic->certmap_arg = a;
 }
 
 /* ---- CRLs from distribution points (agent/pki) ------------------- */
@@ -959,6 +1002,7 @@ agent_ike_start(struct agent *a, struct pol_err *err)
 	ic.dos_halfopen = a->cfg.dos_halfopen;
 	ic.soft_sa_life_ms = a->cfg.soft_sa_life_ms;
 	crl_open(a, &ic);
+	certmap_open(a, &ic);
 	if ((rc = ike_new(&ic, &a->ike)) != 0) {
 		set_err(err, "ike", "starting the IKE engine failed: %s",
 		    pa_strerror(rc));
@@ -1043,6 +1087,8 @@ fail:
 		ike_free(a->ike);
 	a->ike = NULL;
 	crl_close(a);
+	agent_certmap_free(a->certmap);
+	a->certmap = NULL;
 	if (a->drv != NULL)
 		a->ops->close(a->drv);
 	a->drv = NULL;
@@ -1062,6 +1108,8 @@ agent_stop(struct agent *a, const char *reason, bool clear)
 		a->ike = NULL;
 	}
 	crl_close(a);
+	agent_certmap_free(a->certmap);	/* a lookup under way ends alone */
+	a->certmap = NULL;
 	if (a->addr_fd >= 0)
 		close(a->addr_fd);
 	a->addr_fd = -1;
@@ -1100,6 +1148,8 @@ agent_free(struct agent *a)
 		close(a->dir_evfd);
 	pol_dir_free(a->dir);
 	agent_crl_dir_free(a->crl_dir);
+	agent_crl_dir_free(a->map_dir);
+	agent_certmap_free(a->certmap);
 	pol_store_free(a->domain);
 	free(a->addrs);
 	pol_spd_free(a->spd);
@@ -1715,6 +1765,8 @@ agent_fds(const struct agent *a, int *fds, size_t cap)
 		fds[n++] = a->dir_evfd;
 	if (a->pki != NULL && n < cap)
 		fds[n++] = pki_crl_fd(a->pki);
+	if (a->certmap != NULL && n < cap)
+		fds[n++] = agent_certmap_fd(a->certmap);
 	if (a->ike != NULL)
 		n += ike_fds(a->ike, fds + n, cap - n);
 	return n;
@@ -1738,6 +1790,10 @@ agent_dispatch(struct agent *a, int fd)
 	}
 	if (a->pki != NULL && fd == pki_crl_fd(a->pki)) {
 		pki_crl_dispatch(a->pki);
+		return;
+	}
+	if (a->certmap != NULL && fd == agent_certmap_fd(a->certmap)) {
+		agent_certmap_dispatch(a->certmap, certmap_answer, a);
 		return;
 	}
 	if (a->ike != NULL && ike_dispatch(a->ike, fd) != 0)

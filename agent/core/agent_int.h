@@ -35,5 +35,30 @@ int	agent_crl_dir_read(const struct agent_crl_dir *, const char *url,
 int	agent_crl_dir_read_cas(const struct agent_crl_dir *, uint8_t **ders,
 	    size_t *lens, size_t max, size_t *n, char *err, size_t errcap)
 	    PA_MUST_USE;
+/*
+ * Certificate-to-account mapping: the one enabled computer account the
+ * names of r map to (dNSHostName, userPrincipalName or
+ * altSecurityIdentities), searched under the domain; a->rc 0 with
+ * a->account, else a->why. May wait for the directory.
+ */
+struct ike_certmap_req;
+struct ike_certmap_ans;
+void	agent_crl_dir_map(const struct agent_crl_dir *,
+	    const struct ike_certmap_req *, struct ike_certmap_ans *);
+
+/*
+ * certmap.c: those lookups on a worker thread, with dir's settings
+ * (taken over, freed even on failure); answers wait until the loop sees the fd readable and calls
+ * _dispatch. _ask: PA_E_AGAIN when CERTMAP_QUEUE lookups are pending.
+ * _free does not wait for a lookup under way.
+ */
+struct agent_certmap;
+struct agent_certmap	*agent_certmap_new(struct agent_crl_dir *);
+int	agent_certmap_fd(const struct agent_certmap *);
+int	agent_certmap_ask(struct agent_certmap *,
+	    const struct ike_certmap_req *) PA_MUST_USE;
+void	agent_certmap_dispatch(struct agent_certmap *,
+	    void (*fn)(void *, const struct ike_certmap_ans *), void *arg);
+void	agent_certmap_free(struct agent_certmap *);	/* NULL is a no-op */
 
 #endif

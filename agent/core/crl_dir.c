@@ -7,6 +7,7 @@
  * certificationAuthority objects under CN=Certification Authorities,
  * CN=Public Key Services,CN=Services in the configuration partition, the
  * domain's trusted roots).
+ * And the computer account a peer's certificate maps to (certmap).
  * The settings are copied when fetching starts, so a reload cannot change
  * them under the worker.
  */
@@ -16,6 +17,7 @@
 
 #include "agent_int.h"
 #include "dir_conn.h"
+#include "ike.h"
 
 struct agent_crl_dir {
 	struct pol_dir_conn	 conn;
@@ -134,4 +136,109 @@ out:
 	dir_result_free(r);
 	dir_close(dh);
 	return rc;
+}
+
+/* "(attr=escaped value)" appended to f (cap bytes); false if it won't fit. */
+static bool
+filter_add(char *f, size_t cap, const char *attr, const char *value)
+{
+	char *esc = dir_filter_escape(value);
+	size_t n = strlen(f);
+	int k;
+
+	if (esc == NULL)
+		return false;
+	k = snprintf(f + n, cap - n, "(%s=%s)", attr, esc);
+	free(esc);
+	return k > 0 && (size_t)k < cap - n;
+}
+
+/* The search filter for the computer accounts r's names would map to. */
+static char *
+map_filter(const struct ike_certmap_req *r)
+{
+	size_t cap = 512 + IKE_CERTMAP_NAMES * 3 * (3 * IKE_CERTMAP_LEN + 32);
+	char *f = malloc(cap);
+	size_t i;
+	bool ok = true;
+
+	if (f == NULL)
+		return NULL;
+	snprintf(f, cap, "(&(objectClass=computer)(|");
+	for (i = 0; ok && i < r->ndns; i++)
+		ok = filter_add(f, cap, "dNSHostName", r->dns[i]);
+	for (i = 0; ok && i < r->nupn; i++)
+		ok = filter_add(f, cap, "userPrincipalName", r->upn[i]);
+	for (i = 0; ok && i < r->nalt; i++)
+		ok = filter_add(f, cap, "altSecurityIdentities", r->alt[i]);
+	if (!ok || strlen(f) + 3 > cap) {
+		free(f);
+		return NULL;
+	}
+	strcat(f, "))");
+	return f;
+}
+
+/* ADS_UF_ACCOUNTDISABLE of userAccountControl ([MS-ADTS] 2.2.16). */
+#define UAC_ACCOUNTDISABLE	0x2
+
+void
+agent_crl_dir_map(const struct agent_crl_dir *d,
+    const struct ike_certmap_req *r, struct ike_certmap_ans *a)
+{
+	const char *attrs[] = { "sAMAccountName", "userAccountControl", NULL };
+	char srv[DIR_SRV_MAX][DIR_SRV_URI], *f = NULL;
+	const char *ptrs[DIR_SRV_MAX], *sam, *uac;
+	struct dir_result *res = NULL;
+	struct dir_cfg c;
+	struct dir *dh = NULL;
+	int rc;
+
+	a->rc = PA_E_PERM;
+	a->account[0] = a->why[0] = '\0';
+	if (r->ndns + r->nupn + r->nalt == 0) {
+		snprintf(a->why, sizeof(a->why), "%.160s has no name a computer "
+		    "account could map (no dNSName or UPN, no issuer)",
+		    r->subject);
+		return;
+	}
+	if (d->base == NULL || (f = map_filter(r)) == NULL) {
+		snprintf(a->why, sizeof(a->why), "%s", d->base == NULL ?
+		    "no directory base" : "names too long or no memory");
+		return;
+	}
+	if ((rc = pol_dir_conn_now(&d->conn, &c, srv, ptrs, a->why,
+	    sizeof(a->why))) != 0 ||
+	    (rc = dir_open(&c, &dh, a->why, sizeof(a->why))) != 0) {
+		a->rc = rc;
+		goto out;
+	}
+	if ((rc = dir_search(dh, d->base, DIR_SCOPE_SUB, f, attrs, &res)) !=
+	    0) {
+		a->rc = rc;
+		snprintf(a->why, sizeof(a->why), "searching %.100s: %.140s",
+		    d->base, dir_error(dh));
+		goto out;
+	}
+	if (res->n != 1) {
+		snprintf(a->why, sizeof(a->why), res->n == 0 ? "no computer "
+		    "account in the directory maps %.180s" : "%.180s maps to more than "
+		    "one computer account", r->subject);
+		goto out;
+	}
+	sam = dir_record_str(&res->recs[0], "sAMAccountName");
+	uac = dir_record_str(&res->recs[0], "userAccountControl");
+	if (uac == NULL || (strtoul(uac, NULL, 10) & UAC_ACCOUNTDISABLE)) {
+		snprintf(a->why, sizeof(a->why), "the computer account %.180s is "
+		    "%s", res->recs[0].dn, uac == NULL ? "not readable "
+		    "(userAccountControl)" : "disabled");
+		goto out;
+	}
+	snprintf(a->account, sizeof(a->account), "%.60s (%.250s)", sam != NULL ? sam :
+	    "?", res->recs[0].dn);
+	a->rc = 0;
+out:
+	free(f);
+	dir_result_free(res);
+	dir_close(dh);
 }

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -630,6 +631,123 @@ ike_peer_certs_free(struct ike_peer_certs *pc)
 	free(pc);
 }
 
+/* A name in the certificate's own order, RFC 4514 escaping: AD's form. */
+static int
+name_ad(X509_NAME *n, char *out, size_t cap)
+{
+	BIO *b;
+	int k = -1;
+
+	out[0] = '\0';
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return PA_E_NOMEM;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV) >=
+	    0)
+		k = BIO_read(b, out, (int)cap - 1);
+	BIO_free(b);
+	if (k <= 0 || (size_t)k >= cap - 1)
+		return PA_E_NOSPACE;	/* none, or maybe cut */
+	out[k] = '\0';
+	return 0;
+}
+
+static void
+hex_upper(const uint8_t *p, size_t n, bool reverse, char *out, size_t cap)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k + 2 < cap; i++) {
+		uint8_t c = p[reverse ? n - 1 - i : i];
+
+		out[k++] = hx[c >> 4];
+		out[k++] = hx[c & 15];
+	}
+	out[k] = '\0';
+}
+
+/* The subjectAltName's dNSNames and Microsoft UPNs (otherName). */
+static void
+mapreq_sans(X509 *x, struct ike_certmap_req *r)
+{
+	GENERAL_NAMES *sans;
+	const GENERAL_NAME *g;
+	ASN1_OBJECT *upn = OBJ_txt2obj("1.3.6.1.4.1.311.20.2.3", 1);
+	const ASN1_STRING *v;
+	int i;
+
+	sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+		g = sk_GENERAL_NAME_value(sans, i);
+		v = NULL;
+		if (g->type == GEN_DNS && r->ndns < IKE_CERTMAP_NAMES)
+			v = g->d.dNSName;
+		else if (g->type == GEN_OTHERNAME && upn != NULL &&
+		    OBJ_cmp(g->d.otherName->type_id, upn) == 0 &&
+		    g->d.otherName->value->type == V_ASN1_UTF8STRING &&
+		    r->nupn < IKE_CERTMAP_NAMES)
+			v = g->d.otherName->value->value.utf8string;
+		/* Text without NULs that fits, else not a name to look up. */
+		if (v == NULL || v->length <= 0 || (size_t)v->length >= 256 ||
+		    memchr(v->data, '\0', (size_t)v->length) != NULL)
+			continue;
+		if (g->type == GEN_DNS)
+			snprintf(r->dns[r->ndns++], 256, "%.*s", v->length,
+			    (const char *)v->data);
+		else
+			snprintf(r->upn[r->nupn++], 256, "%.*s", v->length,
+			    (const char *)v->data);
+	}
+	GENERAL_NAMES_free(sans);
+	ASN1_OBJECT_free(upn);
+}
+
+int
+ike_peer_certs_mapreq(const struct ike_peer_certs *pc,
+    struct ike_certmap_req *r)
+{
+	char iss[300], sub[300], hex[130];
+	const ASN1_OCTET_STRING *ski;
+	ASN1_INTEGER *sn;
+	BIGNUM *bn;
+	uint8_t sb[64];
+	int n;
+
+	r->ndns = r->nupn = r->nalt = 0;
+	r->subject[0] = '\0';
+	if (pc == NULL || pc->leaf == NULL)
+		return PA_E_INVAL;
+	subject_text(pc->leaf, r->subject, sizeof(r->subject));
+	mapreq_sans(pc->leaf, r);
+	if (name_ad(X509_get_issuer_name(pc->leaf), iss, sizeof(iss)) != 0)
+		iss[0] = '\0';
+	/* Strong forms first: issuer and serial (bytes reversed), SKI. */
+	sn = X509_get_serialNumber(pc->leaf);
+	if (iss[0] != '\0' && sn != NULL &&
+	    (bn = ASN1_INTEGER_to_BN(sn, NULL)) != NULL) {
+		n = BN_bn2bin(bn, sb);
+		BN_free(bn);
+		if (n > 0 && (size_t)n <= sizeof(sb)) {
+			hex_upper(sb, (size_t)n, true, hex, sizeof(hex));
+			snprintf(r->alt[r->nalt++], IKE_CERTMAP_LEN,
+			    "X509:<I>%s<SR>%s", iss, hex);
+		}
+	}
+	if ((ski = X509_get0_subject_key_id(pc->leaf)) != NULL &&
+	    ski->length > 0 && ski->length <= 64) {
+		hex_upper(ski->data, (size_t)ski->length, false, hex,
+		    sizeof(hex));
+		snprintf(r->alt[r->nalt++], IKE_CERTMAP_LEN, "X509:<SKI>%s",
+		    hex);
+	}
+	if (iss[0] != '\0' && name_ad(X509_get_subject_name(pc->leaf), sub,
+	    sizeof(sub)) == 0)
+		snprintf(r->alt[r->nalt++], IKE_CERTMAP_LEN, "X509:<I>%s<S>%s",
+		    iss, sub);
+	ERR_clear_error();
+	return 0;
+}
+
 /*
  * Is the peer's certificate, which verified when its Main Mode did,
  * revoked by a CRL at hand now? Only "revoked" counts: a CRL that is
@@ -853,8 +971,9 @@ cert_identity(const struct ike_mm *mm, bool established, const char *pa,
     char *out, size_t cap)
 {
 	snprintf(out, cap, "Certificate based Identity. Peer Subject %s. Peer "
-	    "IP Address: %s", established || mm->peer_id[0] != '\0' ?
-	    mm->peer_id : "(unknown)", pa);
+	    "IP Address: %s%s%s", established || mm->peer_id[0] != '\0' ?
+	    mm->peer_id : "(unknown)", pa, mm->peer_account[0] != '\0' ?
+	    ". Peer Account: " : "", mm->peer_account);
 }
 
 /* Why certificates cannot authenticate now (547), or NULL. */

@@ -756,6 +756,10 @@ timers_mm(struct ike *ike, struct ike_mm *mm, uint64_t now)
 		if (mm->state == MM_DONE) {
 			mm_delete_send(ike, mm);
 			ike_mm_kill(ike, mm, "lifetime expired");
+		} else if (mm->state == MM_R_MAP_WAIT ||
+		    mm->state == MM_I_MAP_WAIT) {
+			ike_mm_fail(ike, mm, "Me", "certificate to account "
+			    "mapping: no answer from the directory in time");
 		} else {
 			ike_audit_fail(ike, "Key Exchange Mode (Main Mode)",
 			    &mm->peer, "Peer", "No response from peer");

@@ -40,6 +40,37 @@ struct pa_bytes;
 #define IKE_NATT_PORT		4500
 #define IKE_MAX_LADDRS		16
 
+/*
+ * What identifies a peer certificate to the directory: the names its
+ * subjectAltName gives (dNSName, the Microsoft UPN) and the values of
+ * altSecurityIdentities that name it, in AD's forms
+ * ("X509:<I>issuer<SR>serial", "X509:<SKI>hex", "X509:<I>issuer<S>subject";
+ * DNs in the certificate's own order, RFC 4514 escaping).
+ */
+#define IKE_CERTMAP_NAMES	4
+#define IKE_CERTMAP_LEN		512
+struct ike_certmap_req {
+	uint64_t	id;
+	uint8_t		cky_i[8];
+	uint8_t		cky_r[8];
+	char		subject[256];		/* for messages */
+	char		dns[IKE_CERTMAP_NAMES][256];
+	size_t		ndns;
+	char		upn[IKE_CERTMAP_NAMES][256];
+	size_t		nupn;
+	char		alt[IKE_CERTMAP_NAMES][IKE_CERTMAP_LEN];
+	size_t		nalt;
+};
+/* The directory's answer: rc 0 and the account, or why not. */
+struct ike_certmap_ans {
+	uint64_t	id;
+	uint8_t		cky_i[8];
+	uint8_t		cky_r[8];
+	int		rc;
+	char		account[320];		/* "NAME$ (its DN)" */
+	char		why[256];
+};
+
 struct ike_cfg {
 	struct audit		*audit;		/* may be NULL */
 	const struct driver_ops	*drv_ops;	/* required */
@@ -114,6 +145,16 @@ struct ike_cfg {
 	 */
 	void			(*crl_want)(void *arg, const char *uri);
 	void			*crl_arg;
+	/*
+	 * Certificate-to-account mapping (a rule's certmap): look the
+	 * peer's certificate up in the directory and answer later with
+	 * ike_certmap_done (same id and cookies). 0: asked; else the Main
+	 * Mode is refused at once. NULL: no directory, so a rule that asks
+	 * for mapping refuses every certificate.
+	 */
+	int			(*certmap)(void *arg,
+				    const struct ike_certmap_req *);
+	void			*certmap_arg;
 	/*
 	 * Kerberos (GSS-API, method 65001) authentication: the host keytab
 	 * (NULL: /etc/krb5.keytab), the principal this host acts as
@@ -284,6 +325,8 @@ void	ike_shutdown(struct ike *);
  * SAs (Delete sent, 543 audited); returns how many ended.
  */
 size_t	ike_set_crls(struct ike *, const struct pa_bytes *ders, size_t n);
+/* The answer to a certmap request: its Main Mode goes on or fails. */
+void	ike_certmap_done(struct ike *, const struct ike_certmap_ans *);
 /*
  * Troubleshooting keys: from now on append the keys of each new ESP SA and
  * Main Mode to dir/esp_sa and dir/ikev1_decryption_table, Wireshark's ESP

@@ -65,6 +65,13 @@ struct ike_rulecopy {
 	 * methods). A peer's certificate is good under any of them.
 	 */
 	char			*ca_dns[POL_MAX_AUTHS];
+	/*
+	 * A certificate method asks for certificate-to-account mapping
+	 * (netsh's certmap:yes, or the policy's ISAKMP-Options bit 1): the
+	 * peer's certificate must then map to an enabled computer account.
+	 * Any one method asking makes the rule ask (the stricter reading).
+	 */
+	bool			 certmap;
 	struct pol_qm_offer	*offers;	/* all of the filter action's */
 	size_t			 noffers;
 	uint16_t		 pfs_group;	/* 0 = MM group */
@@ -124,6 +131,9 @@ int	ike_cert_verify_peer(const struct ike_creds *,
 	    struct ike_peer_certs **keep, char *subject, size_t sublen,
 	    char *why, size_t whylen) PA_MUST_USE;
 void	ike_peer_certs_free(struct ike_peer_certs *);	/* NULL is a no-op */
+/* The names the directory may know the peer's certificate by (ike.h). */
+int	ike_peer_certs_mapreq(const struct ike_peer_certs *,
+	    struct ike_certmap_req *) PA_MUST_USE;
 /* Does a CRL at hand now list the peer's certificate (level 1 or 2)? */
 bool	ike_peer_certs_revoked(const struct ike_creds *,
 	    const struct ike_peer_certs *);

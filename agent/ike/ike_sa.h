@@ -37,7 +37,11 @@ enum ike_mm_state {
 	MM_DEAD,		/* deleted, freed at the next timer run */
 	/* Kerberos (GSS-API) initiator: waiting for a worker thread. */
 	MM_I_CRED_WAIT,		/* our tickets, before MM #1 */
-	MM_I_GSS_WAIT		/* the first GSS step (service ticket), before #3 */
+	MM_I_GSS_WAIT,		/* the first GSS step (service ticket), before #3 */
+	/* Certificate-to-account mapping: the peer's ID and proof are good,
+	 * the directory is asked (ike_certmap_done goes on). */
+	MM_R_MAP_WAIT,		/* then MM #6 */
+	MM_I_MAP_WAIT		/* then established */
 };
 enum ike_qm_state {
 	QM_I_SENT = 1,		/* sent #1, waiting for #2 */
@@ -119,6 +123,10 @@ struct ike_mm {
 	uint32_t		 dpd_seq;	/* last R-U-THERE sequence sent */
 	uint32_t		 dpd_missed;	/* probes without an answer */
 	bool			 initial_contact_sent;
+	/* Certificate-to-account mapping under way (id 0: none). */
+	uint64_t		 map_id;
+	bool			 map_ic;	/* the peer sent INITIAL-CONTACT */
+	char			 peer_account[320];	/* mapped to, or "" */
 	/* Kerberos (GSS-API) negotiation state, or NULL (mm_krb.c). */
 	struct ike_mm_krb	*krb;
 };
@@ -225,6 +233,7 @@ struct ike {
 	bool			 paused;
 	uint64_t		 next_cookie;
 	uint32_t		 next_reqid;
+	uint64_t		 next_map_id;	/* certmap requests */
 	uint64_t		 last_dos_audit;
 	uint8_t			*rxbuf;		/* IKE_RX_BATCH datagrams */
 	/* New MM #1 without a cookie: this second's count, the last's. */

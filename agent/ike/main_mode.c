@@ -1546,6 +1546,80 @@ mm_on_ke_reply(struct ike *ike, struct ike_mm *mm, const struct mm_in *in)
 	return 0;
 }
 
+/*
+ * Certificate-to-account mapping, when the rule asks for it: the peer's
+ * certificate and signature are good; the directory is asked (on the
+ * caller's worker) and the Main Mode waits in state, without
+ * retransmitting, until ike_certmap_done or IKE_CERTMAP_WAIT_MS.
+ * True: it waits (or failed); false: no mapping asked, go on.
+ */
+#define IKE_CERTMAP_WAIT_MS	20000
+static bool
+mm_map_start(struct ike *ike, struct ike_mm *mm, bool ic,
+    enum ike_mm_state wait)
+{
+	struct ike_certmap_req *r;
+	const char *why = NULL;
+
+	mm->peer_account[0] = '\0';
+	if (mm->p1.auth != ISK_AUTH_RSA || !mm->rule.certmap)
+		return false;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		why = "no memory";
+	else if (ike->cfg.certmap == NULL)
+		why = "no directory to look the account up in (the rule asks "
+		    "for certificate-to-account mapping)";
+	else if (ike_peer_certs_mapreq(mm->peer_certs, r) != 0)
+		why = "the certificate could not be read again";
+	if (why == NULL) {
+		r->id = mm->map_id = ++ike->next_map_id;
+		memcpy(r->cky_i, mm->cky_i, 8);
+		memcpy(r->cky_r, mm->cky_r, 8);
+		if (ike->cfg.certmap(ike->cfg.certmap_arg, r) != 0)
+			why = "too many mapping lookups under way";
+	}
+	free(r);
+	if (why != NULL) {
+		mm->map_id = 0;
+		mm_auth_failed(ike, mm, PA_E_PERM, why);
+		return true;
+	}
+	mm->map_ic = ic;
+	mm->state = wait;
+	mm->retx_at = 0;
+	mm->expire_at = ike_now() + IKE_CERTMAP_WAIT_MS;
+	ike_timer_note(ike, mm->expire_at);
+	ike_olog(ike, "certificate mapping: asking the directory for %s",
+	    mm->peer_id);
+	return true;
+}
+
+/* Responder: MM #6, and the SA is up. */
+static int
+mm_finish_r(struct ike *ike, struct ike_mm *mm, bool ic)
+{
+	int rc;
+
+	if ((rc = mm_send_id(ike, mm, false)) != 0) {
+		ike_mm_fail(ike, mm, "Me", "Could not build MM #6");
+		return rc;
+	}
+	if (ic)
+		mm_initial_contact(ike, mm);
+	mm_established(ike, mm);
+	return 0;
+}
+
+/* Initiator: MM #6 was good, the SA is up. */
+static void
+mm_finish_i(struct ike *ike, struct ike_mm *mm)
+{
+	free(mm->tx);
+	mm->tx = NULL;
+	mm->txlen = 0;
+	mm_established(ike, mm);
+}
+
 /* Responder, MM #5: the initiator's ID and proof; MM #6 answers. */
 static int
 mm_on_id(struct ike *ike, struct ike_mm *mm, const struct mm_in *in)
@@ -1559,14 +1633,9 @@ mm_on_id(struct ike *ike, struct ike_mm *mm, const struct mm_in *in)
 		mm->sock = in->sock;	/* the initiator floated */
 		mm->peer_port = in->port;
 	}
-	if ((rc = mm_send_id(ike, mm, false)) != 0) {
-		ike_mm_fail(ike, mm, "Me", "Could not build MM #6");
-		return rc;
-	}
-	if (ic)
-		mm_initial_contact(ike, mm);
-	mm_established(ike, mm);
-	return 0;
+	if (mm_map_start(ike, mm, ic, MM_R_MAP_WAIT))
+		return 0;
+	return mm_finish_r(ike, mm, ic);
 }
 
 /* Initiator, MM #6: the responder's ID and proof. */
@@ -1578,11 +1647,34 @@ mm_on_id_reply(struct ike *ike, struct ike_mm *mm, const struct mm_in *in)
 
 	if ((rc = mm_take_id(ike, mm, in->h, in->body, false, &ic)) != 0)
 		return rc;
-	free(mm->tx);
-	mm->tx = NULL;
-	mm->txlen = 0;
-	mm_established(ike, mm);
+	if (!mm_map_start(ike, mm, ic, MM_I_MAP_WAIT))
+		mm_finish_i(ike, mm);
 	return 0;
+}
+
+void
+ike_certmap_done(struct ike *ike, const struct ike_certmap_ans *a)
+{
+	struct ike_mm *mm = ike_mm_find(ike, a->cky_i, a->cky_r);
+	char why[300];
+
+	if (mm == NULL || mm->map_id != a->id || (mm->state != MM_R_MAP_WAIT &&
+	    mm->state != MM_I_MAP_WAIT))
+		return;		/* ended meanwhile */
+	mm->map_id = 0;
+	if (a->rc != 0) {
+		snprintf(why, sizeof(why), "certificate to account mapping: %s",
+		    a->why[0] != '\0' ? a->why : "failed");
+		ike_olog(ike, "%s", why);
+		mm_auth_failed(ike, mm, PA_E_PERM, why);
+		return;
+	}
+	snprintf(mm->peer_account, sizeof(mm->peer_account), "%s", a->account);
+	ike_olog(ike, "certificate mapping: %s is %s", mm->peer_id, a->account);
+	if (mm->state == MM_R_MAP_WAIT)
+		(void)mm_finish_r(ike, mm, mm->map_ic);
+	else
+		mm_finish_i(ike, mm);
 }
 
 /* One handler per state waiting for a message. */
@@ -1607,7 +1699,8 @@ mm_replayed(struct ike *ike, struct ike_mm *mm, const uint8_t dg[20])
 {
 	if (!mm->rx_valid || memcmp(dg, mm->rx_digest, 20) != 0)
 		return false;
-	if (mm->state != MM_I_GSS_WAIT && mm->tx != NULL &&
+	if (mm->state != MM_I_GSS_WAIT && mm->state != MM_R_MAP_WAIT &&
+	    mm->state != MM_I_MAP_WAIT && mm->tx != NULL &&
 	    ike_send(ike, mm->sock, &mm->peer, mm->peer_port, mm->tx,
 	    mm->txlen) == 0)
 		ike->st.retransmits++;

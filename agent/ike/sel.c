@@ -105,6 +105,9 @@ ike_rule_copy(const struct pol_policy *pol, const struct pol_rule *rule,
 		    (c->ca_dns[c->nauths] = strdup(rule->auth[i].ca_dn)) ==
 		    NULL)
 			goto nomem;
+		if (w == ISK_AUTH_RSA && (rule->auth[i].certmap ||
+		    (pol->isakmp.options & POL_ISAKMP_OPT_CERTMAP)))
+			c->certmap = true;
 		c->auths[c->nauths++] = w;
 		if (w == ISK_AUTH_PSK && c->psk == NULL &&
 		    rule->auth[i].psk != NULL &&

@@ -45,6 +45,9 @@
 #define POL_DEFAULT_QM_LIFE_SEC		3600
 #define POL_DEFAULT_QM_LIFE_KB		100000
 #define POL_DEFAULT_QM_IDLE_SEC		300
+/* pol_isakmp.options bits ([MS-GPIPSEC] ISAKMP-Options). */
+#define POL_ISAKMP_OPT_CERTMAP		0x1
+#define POL_ISAKMP_OPT_NO_CERTREQ	0x2
 
 /* Main Mode encryption (IKE attribute values of RFC 2409 App. A). */
 enum pol_mm_cipher {
@@ -124,7 +127,13 @@ struct pol_isakmp {
 	bool			 master_pfs;	/* forces qm_per_mm = 1 */
 	uint32_t		 qm_per_mm;	/* 0 = unlimited */
 	uint32_t		 mm_life_sec;	/* default 28800 */
-	uint32_t		 options;	/* ISAKMP-Options of the blob */
+	/*
+	 * ISAKMP-Options of the blob ([MS-GPIPSEC] 2.2.1.2.1): bit 1 asks
+	 * every certificate method for certificate-to-account mapping (how
+	 * Windows 2000 to 2003 store it), bit 2 leaves the CA names out of
+	 * certificate requests.
+	 */
+	uint32_t		 options;
 	uint8_t			 defaulted;	/* POL_DEF_MM_LIFE */
 	struct pol_mm_method	*methods;	/* in preference order */
 	size_t			 nmethods;
@@ -216,8 +225,9 @@ struct pol_auth {
 	enum pol_auth_kind	 kind;
 	char			*ca_dn;		/* CERT: the CA's name (pa_dn.h forms) */
 	/*
-	 * CERT: netsh's rootca= options certmap:yes / excludecaname:yes,
-	 * stored but not enforced (certificate to account mapping: issue 22).
+	 * CERT: netsh's rootca= options certmap:yes / excludecaname:yes;
+	 * certmap: the peer's certificate must map to an enabled computer
+	 * account in the directory (docs/pki.md). excludecaname is stored.
 	 */
 	bool			 certmap;
 	bool			 excludecaname;

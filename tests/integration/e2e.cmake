@@ -92,3 +92,12 @@ add_test(NAME e2e_crl_ldap COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/crl_ldap.sh
 set_tests_properties(e2e_crl_ldap PROPERTIES LABELS integration
 	TIMEOUT 240 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# An enterprise PKI from a real Active Directory (Samba AD DC): the root
+# from CN=Certification Authorities, CRLs at AD CS's ldap:// CDP objects
+# read with the GSSAPI machine bind, certificate-to-account mapping
+# (dNSName, altSecurityIdentities; disabled account, no account) (issue 22).
+add_test(NAME e2e_pki_samba COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/pki_samba.sh
+	$<TARGET_FILE:svc_mkldif>)
+set_tests_properties(e2e_pki_samba PROPERTIES LABELS integration
+	TIMEOUT 400 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

@@ -126,3 +126,22 @@ pki_wait() {
 	done
 	return 1
 }
+
+#   pki_host HOST CN [EXT...]
+#       (after pki_make) one more host of I: key $tmp/pki/HOST.key,
+#       certificate $tmp/pki/HOST.pem with subject "O=PA Test,CN=CN", the
+#       extension lines EXT (openssl x509 -extfile syntax, e.g.
+#       "subjectAltName=DNS:hostb.example.test") and I's CRL point of
+#       pki_make; $tmp/pki/HOST-chain.pem as there
+pki_host() {
+	local p=$tmp/pki h=$1 cn=$2
+	shift 2
+	{ cat "$p/host.ext"; printf '%s\n' "$@"; } > "$p/$h.ext" ||
+	    die "cannot write $p/$h.ext"
+	pki_ossl req -newkey rsa:2048 -nodes -subj "/O=PA Test/CN=$cn" \
+	    -keyout "$p/$h.key" -out "$p/$h.csr"
+	pki_ossl x509 -req -in "$p/$h.csr" -CA "$p/im.pem" \
+	    -CAkey "$p/im.key" -CAcreateserial -days 30 \
+	    -extfile "$p/$h.ext" -out "$p/$h.pem"
+	cat "$p/$h.pem" "$p/im.pem" > "$p/$h-chain.pem"
+}
