@@ -304,18 +304,29 @@ static int
 ldif_own(struct lw *w, const struct pol_policy *p, const struct ldif_dns *d,
     const struct pol_gp_keep *keep, struct pol_err *err)
 {
+	struct pol_isakmp k = p->isakmp;
 	uint8_t *blob;
-	size_t bl, i;
+	size_t bl, i, j;
 	int rc;
 
+	/*
+	 * Windows 2000 to 2003 keep certificate-to-account mapping in the
+	 * ISAKMP object, for the whole policy: a certificate method asking
+	 * for it sets ISAKMP-Options bit 1 (stricter for the policy's other
+	 * certificate methods, never laxer; docs/pki.md).
+	 */
+	for (i = 0; i < p->nrules; i++)
+		for (j = 0; j < p->rules[i].nauth; j++)
+			if (p->rules[i].auth[j].kind == POL_AUTH_CERT &&
+			    p->rules[i].auth[j].certmap)
+				k.options |= POL_ISAKMP_OPT_CERTMAP;
 	if ((rc = pol_gp_encode_policy(p, keep, &blob, &bl, err)) != 0)
 		return ldif_blob_err(err, d->policy, rc);
 	lw_object(w, d->policy, "ipsecPolicy", &p->id, p->name,
 	    p->description, blob, bl);
 	lw_end(w);
 	free(blob);
-	if ((rc = pol_gp_encode_isakmp(&p->isakmp, keep, &blob, &bl,
-	    err)) != 0)
+	if ((rc = pol_gp_encode_isakmp(&k, keep, &blob, &bl, err)) != 0)
 		return ldif_blob_err(err, d->isakmp, rc);
 	lw_object(w, d->isakmp, "ipsecISAKMPPolicy", &p->isakmp.id,
 	    p->isakmp.name, NULL, blob, bl);

@@ -222,8 +222,11 @@ rule_view(const struct pol_rule *r, size_t n, bool keys)
 
 		json_object_set_new(j, "kind", json_string(pol_auth_kind_name(
 		    x->kind)));
-		if (x->kind == POL_AUTH_CERT)
+		if (x->kind == POL_AUTH_CERT) {
 			json_object_set_new(j, "ca", json_string(x->ca_dn));
+			json_object_set_new(j, "certmap",
+			    json_boolean(x->certmap));
+		}
 		if (x->kind == POL_AUTH_PSK && keys && x->psk != NULL) {
 			char *t = key_text(x->psk);
 
@@ -257,6 +260,8 @@ policy_view(const struct pol_policy *p, bool keys)
 	json_object_set_new(o, "qm_per_mm", json_integer(p->isakmp.qm_per_mm));
 	json_object_set_new(o, "master_pfs",
 	    json_boolean(p->isakmp.master_pfs));
+	json_object_set_new(o, "isakmp_options",
+	    json_integer(p->isakmp.options));
 	json_object_set_new(o, "defaults", defaults_json(p->defaulted |
 	    p->isakmp.defaulted));
 	for (i = 0; i < p->isakmp.nmethods; i++) {
@@ -325,7 +330,9 @@ text_auth(const json_t *a)
 	const json_t *key = json_object_get(a, "key");
 
 	if (strcmp(kind, pol_auth_kind_name(POL_AUTH_CERT)) == 0)
-		printf("certificate (CA \"%s\")", ca ? ca : "");
+		printf("certificate (CA \"%s\"%s)", ca ? ca : "",
+		    json_is_true(json_object_get(a, "certmap")) ?
+		    ", mapped to a computer account" : "");
 	else if (strcmp(kind, pol_auth_kind_name(POL_AUTH_PSK)) != 0)
 		printf("%s", kind);
 	else if (key != NULL)
@@ -429,6 +436,9 @@ text_policy(const json_t *v)
 	printf("  Main Mode      : lifetime %u minutes%s, QM per MM %s, "
 	    "master PFS %s\n", (unsigned)jint(v, "mm_life_sec") / 60,
 	    dflt(v, "mm_life_sec"), qm, jyes(v, "master_pfs"));
+	if (jint(v, "isakmp_options") & POL_ISAKMP_OPT_CERTMAP)
+		printf("  Cert mapping   : every certificate method (ISAKMP "
+		    "option 1)\n");
 	printf("  MM methods     :");
 	json_array_foreach(ms, i, m)
 		printf(" %s", json_string_value(m));

@@ -169,6 +169,30 @@ r=$(ipc match src=192.168.1.1 dst=10.0.0.5 proto=tcp dstport=22 \
 [ "$r" = "Secure10 negotiate" ] && ok "LDIF round trip keeps the rules" ||
     bad "LDIF round trip: $r"
 
+# 5b'. certificate-to-account mapping through LDIF: the directory's format
+# keeps it for the whole policy (ISAKMP-Options bit 1), so after the round
+# trip every certificate method of the policy maps.
+run static add rule name=CertA policy=Corp filterlist=Net10 \
+    filteraction=RequireESP 'rootca=CN=Root A certmap:yes'
+run static add rule name=CertB policy=Corp filterlist=Net10 \
+    filteraction=RequireESP 'rootca=CN=Root B'
+a=$(ipc static show rule name=CertA policy=Corp)
+grep -q 'certificate (CA "CN=Root A", mapped to a computer account)' <<<"$a" &&
+    ok "certmap:yes shown" || bad "certmap:yes not shown: $a"
+ipc static exportpolicy file="$T/certmap.ldif" format=ldif \
+    base=DC=corp,DC=example >/dev/null || bad "export with certmap"
+ipc static delete policy name=Corp >/dev/null || bad "delete Corp (certmap)"
+ipc static importpolicy file="$T/certmap.ldif" format=ldif >/dev/null ||
+    bad "import with certmap"
+m=$(ipc static show policy name=Corp --json | jq -c '[.policies[0].rules[] |
+    select(.name == "CertA" or .name == "CertB") | .auth[0].certmap]')
+[ "$m" = "[true,true]" ] &&
+    ok "LDIF keeps certmap (for the policy: both certificate rules map)" ||
+    bad "certmap after the LDIF round trip: $m"
+run static delete rule name=CertA policy=Corp
+run static delete rule name=CertB policy=Corp
+run static set policy name=Corp assign=yes
+
 # 5c. AES-GCM (RFC 4106): ESP[AESGCMnnn] in qmsecmethods, kept in the
 # store and shown; ipsecData (format=ldif) cannot express it: the export
 # is refused naming the filter action, and no file is written.

@@ -552,7 +552,8 @@ test_rootca_is_a_name(void **state)
 	    "rootca=\"C=XX, O=Org, CN=Org CA certmap:yes excludecaname:no\"",
 	    NULL, NULL);
 	expect(d, 0, "static show rule policy=Corp name=Secure10",
-	    "certificate (CA \"C=XX, O=Org, CN=Org CA\")", NULL);
+	    "certificate (CA \"C=XX, O=Org, CN=Org CA\", mapped to a "
+	    "computer account)", NULL);
 	store = tp_path(d, "store.xml");
 	x = tp_read(store);
 	assert_non_null(x);
