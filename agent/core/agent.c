@@ -851,13 +851,18 @@ crl_cas(void *arg)
 {
 	struct agent *a = arg;
 	struct pa_bytes v[PKI_CAS_MAX];
-	size_t n;
+	uint8_t kinds[PKI_CAS_MAX];
+	bool anchor[PKI_CAS_MAX];
+	size_t i, n;
 
 	if (a->ike == NULL || a->pki == NULL)
 		return;
-	n = pki_cas(a->pki, v, PKI_CAS_MAX);
-	log_info("directory: %zu enterprise CA(s) trusted",
-	    ike_set_domain_cas(a->ike, v, n));
+	n = pki_cas(a->pki, v, kinds, PKI_CAS_MAX);
+	for (i = 0; i < n; i++)
+		anchor[i] = kinds[i] == PKI_CA_ROOT;
+	log_info("directory: %zu enterprise CA(s) trusted, %zu issuing CA(s) "
+	    "for chains", ike_set_domain_cas(a->ike, v, anchor, n),
+	    ike_domain_ims(a->ike));
 }
 
 size_t
@@ -873,9 +878,10 @@ agent_crl_info(const struct agent *a, size_t i, struct pki_crl_info *out)
 }
 
 size_t
-agent_domain_cas(const struct agent *a, struct pa_bytes *out, size_t cap)
+agent_domain_cas(const struct agent *a, struct pa_bytes *out,
+    uint8_t *kinds, size_t cap)
 {
-	return a->pki != NULL ? pki_cas(a->pki, out, cap) : 0;
+	return a->pki != NULL ? pki_cas(a->pki, out, kinds, cap) : 0;
 }
 
 /* In the fetch worker: what the directory holds (crl_dir.c). */
@@ -887,10 +893,11 @@ crl_ldap_read(void *arg, const char *url, uint8_t **body, size_t *len,
 }
 
 static int
-crl_cas_read(void *arg, uint8_t **ders, size_t *lens, size_t max, size_t *n,
-    char *err, size_t errcap)
+crl_cas_read(void *arg, uint8_t **ders, size_t *lens, uint8_t *kinds,
+    size_t max, size_t *n, char *err, size_t errcap)
 {
-	return agent_crl_dir_read_cas(arg, ders, lens, max, n, err, errcap);
+	return agent_crl_dir_read_cas(arg, ders, lens, kinds, max, n, err,
+	    errcap);
 }
 
 static void

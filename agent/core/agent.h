@@ -214,8 +214,9 @@ int	agent_driver_check(struct agent *, char *why, size_t cap);
 struct pki_crl_info;
 size_t	agent_crl_count(const struct agent *);
 void	agent_crl_info(const struct agent *, size_t i, struct pki_crl_info *);
+/* The domain's CAs (DER) and their enum pki_ca_kind (kinds may be NULL). */
 size_t	agent_domain_cas(const struct agent *, struct pa_bytes *out,
-	    size_t cap);
+	    uint8_t *kinds, size_t cap);
 /*
  * Troubleshooting keys on (the directory for Wireshark's tables) or off
  * (NULL): ike_keylog(). PA_E_STATE when IKE does not run.

@@ -31,10 +31,14 @@ struct agent_crl_dir	*agent_crl_dir_new(const struct pol_dir_cfg *);
 void	agent_crl_dir_free(struct agent_crl_dir *);	/* NULL is a no-op */
 int	agent_crl_dir_read(const struct agent_crl_dir *, const char *url,
 	    uint8_t **out, size_t *len, char *err, size_t errcap) PA_MUST_USE;
-/* The enterprise CA certificates (DER, malloc'd, *n of at most max). */
+/*
+ * The enterprise CA certificates (DER, malloc'd, *n of at most max), each
+ * with its enum pki_ca_kind: the roots of CN=Certification Authorities,
+ * then the issuing CAs of CN=AIA and of NTAuthCertificates.
+ */
 int	agent_crl_dir_read_cas(const struct agent_crl_dir *, uint8_t **ders,
-	    size_t *lens, size_t max, size_t *n, char *err, size_t errcap)
-	    PA_MUST_USE;
+	    size_t *lens, uint8_t *kinds, size_t max, size_t *n, char *err,
+	    size_t errcap) PA_MUST_USE;
 /*
  * Certificate-to-account mapping: the one enabled computer account the
  * names of r map to (dNSHostName, userPrincipalName or

@@ -6,7 +6,8 @@
  * Services) and the enterprise CA certificates (the cACertificate of the
  * certificationAuthority objects under CN=Certification Authorities,
  * CN=Public Key Services,CN=Services in the configuration partition, the
- * domain's trusted roots).
+ * domain's trusted roots), with the issuing CAs of CN=AIA and
+ * NTAuthCertificates beside them (not anchors: chain material).
  * And the computer account a peer's certificate maps to (certmap).
  * The settings are copied when fetching starts, so a reload cannot change
  * them under the worker.
@@ -17,6 +18,7 @@
 
 #include "agent_int.h"
 #include "dir_conn.h"
+#include "crl.h"
 #include "ike.h"
 
 struct agent_crl_dir {
@@ -83,36 +85,28 @@ config_nc(struct dir *dh, const char *base)
 	return out;
 }
 
-int
-agent_crl_dir_read_cas(const struct agent_crl_dir *d, uint8_t **ders,
-    size_t *lens, size_t max, size_t *n, char *err, size_t errcap)
+/*
+ * The cACertificate values (either name of the attribute) of what a
+ * search finds, appended to ders/lens/kinds with kind; a container that
+ * does not exist is no error (not every domain has AIA or NTAuth).
+ */
+static int
+read_certs(struct dir *dh, const char *where, enum dir_scope scope,
+    const char *filter, uint8_t kind, uint8_t **ders, size_t *lens,
+    uint8_t *kinds, size_t max, size_t *n, char *err, size_t errcap)
 {
 	const char *attrs[] = { "cACertificate", "cACertificate;binary",
 	    NULL };
-	char srv[DIR_SRV_MAX][DIR_SRV_URI], *cfg_nc = NULL, *where = NULL;
-	const char *ptrs[DIR_SRV_MAX];
 	struct dir_result *r = NULL;
 	const struct dir_attr *a;
-	struct dir_cfg c;
-	struct dir *dh = NULL;
 	size_t i, k, m;
 	int rc;
 
-	*n = 0;
-	if ((rc = pol_dir_conn_now(&d->conn, &c, srv, ptrs, err, errcap)) !=
-	    0 ||
-	    (rc = dir_open(&c, &dh, err, errcap)) != 0)
-		return rc;
-	rc = PA_E_NOMEM;
-	if ((cfg_nc = config_nc(dh, d->base)) == NULL ||
-	    (where = malloc(strlen(cfg_nc) + 80)) == NULL)
-		goto out;
-	snprintf(where, strlen(cfg_nc) + 80, "CN=Certification Authorities,"
-	    "CN=Public Key Services,CN=Services,%s", cfg_nc);
-	if ((rc = dir_search(dh, where, DIR_SCOPE_ONE,
-	    "(objectClass=certificationAuthority)", attrs, &r)) != 0) {
+	if ((rc = dir_search(dh, where, scope, filter, attrs, &r)) != 0) {
+		if (rc == PA_E_NOENT)
+			return 0;
 		snprintf(err, errcap, "%s: %s", where, dir_error(dh));
-		goto out;
+		return rc;
 	}
 	for (i = 0; i < r->n; i++)
 		for (k = 0; k < 2; k++) {
@@ -122,18 +116,68 @@ agent_crl_dir_read_cas(const struct agent_crl_dir *d, uint8_t **ders,
 			for (m = 0; m < a->nvals && *n < max; m++) {
 				if ((ders[*n] = malloc(a->vals[m].len + 1)) ==
 				    NULL) {
-					rc = PA_E_NOMEM;
-					goto out;
+					dir_result_free(r);
+					return PA_E_NOMEM;
 				}
 				memcpy(ders[*n], a->vals[m].p, a->vals[m].len);
+				kinds[*n] = kind;
 				lens[(*n)++] = a->vals[m].len;
 			}
 		}
-	rc = 0;
-out:
-	free(cfg_nc);
-	free(where);
 	dir_result_free(r);
+	return 0;
+}
+
+int
+agent_crl_dir_read_cas(const struct agent_crl_dir *d, uint8_t **ders,
+    size_t *lens, uint8_t *kinds, size_t max, size_t *n, char *err,
+    size_t errcap)
+{
+	static const struct {
+		const char	*rdn;
+		enum dir_scope	 scope;
+		const char	*filter;
+		uint8_t		 kind;
+	} where[] = {
+		/* The enterprise roots first: anchors are never crowded out. */
+		{ "CN=Certification Authorities", DIR_SCOPE_ONE,
+		    "(objectClass=certificationAuthority)", PKI_CA_ROOT },
+		{ "CN=AIA", DIR_SCOPE_ONE,
+		    "(objectClass=certificationAuthority)", PKI_CA_AIA },
+		{ "CN=NTAuthCertificates", DIR_SCOPE_BASE, "(objectClass=*)",
+		    PKI_CA_NTAUTH },
+	};
+	char srv[DIR_SRV_MAX][DIR_SRV_URI], *cfg_nc = NULL, *dn = NULL;
+	const char *ptrs[DIR_SRV_MAX];
+	struct dir_cfg c;
+	struct dir *dh = NULL;
+	size_t i, cap;
+	int rc;
+
+	*n = 0;
+	if ((rc = pol_dir_conn_now(&d->conn, &c, srv, ptrs, err, errcap)) !=
+	    0 ||
+	    (rc = dir_open(&c, &dh, err, errcap)) != 0)
+		return rc;
+	rc = PA_E_NOMEM;
+	if ((cfg_nc = config_nc(dh, d->base)) == NULL ||
+	    (dn = malloc((cap = strlen(cfg_nc) + 96))) == NULL)
+		goto out;
+	for (i = 0, rc = 0; i < sizeof(where) / sizeof(where[0]) && rc == 0;
+	    i++) {
+		snprintf(dn, cap, "%s,CN=Public Key Services,CN=Services,%s",
+		    where[i].rdn, cfg_nc);
+		rc = read_certs(dh, dn, where[i].scope, where[i].filter,
+		    where[i].kind, ders, lens, kinds, max, n, err, errcap);
+	}
+out:
+	if (rc != 0) {
+		for (i = 0; i < *n; i++)
+			free(ders[i]);
+		*n = 0;
+	}
+	free(cfg_nc);
+	free(dn);
 	dir_close(dh);
 	return rc;
 }

@@ -54,6 +54,9 @@ struct ike_creds {
 	/* The domain's enterprise CAs (ike_set_domain_cas), the same way. */
 	X509		*dcas[IKE_MAX_CAS];
 	size_t		 ndcas;
+	/* Its issuing CAs (AIA, NTAuth): chain material, not anchors. */
+	X509		*dims[IKE_MAX_CAS];
+	size_t		 ndims;
 	uint8_t		 crl_check;	/* ike_cfg.crl_check */
 };
 
@@ -84,6 +87,8 @@ ike_creds_free(struct ike_creds *c)
 		X509_CRL_free(c->fetched[i]);
 	for (i = 0; i < c->ndcas; i++)
 		X509_free(c->dcas[i]);
+	for (i = 0; i < c->ndims; i++)
+		X509_free(c->dims[i]);
 	free(c);
 }
 
@@ -376,13 +381,23 @@ verify(const struct ike_creds *c, X509 *peer, STACK_OF(X509) *untrusted,
 {
 	X509_STORE *st;
 	X509_STORE_CTX *ctx;
+	STACK_OF(X509) *all;
 	size_t i;
 
 	*ok = false;
-	if ((st = X509_STORE_new()) == NULL)
+	/* What the peer sent, then the domain's issuing CAs (shallow). */
+	if ((all = untrusted != NULL ? sk_X509_dup(untrusted) :
+	    sk_X509_new_null()) == NULL)
 		return NULL;
+	for (i = 0; i < c->ndims; i++)
+		(void)sk_X509_push(all, c->dims[i]);
+	if ((st = X509_STORE_new()) == NULL) {
+		sk_X509_free(all);
+		return NULL;
+	}
 	if ((ctx = X509_STORE_CTX_new()) == NULL) {
 		X509_STORE_free(st);
+		sk_X509_free(all);
 		return NULL;
 	}
 	for (i = 0; i < c->ncas; i++)
@@ -390,8 +405,13 @@ verify(const struct ike_creds *c, X509 *peer, STACK_OF(X509) *untrusted,
 	for (i = 0; i < c->ndcas; i++)
 		(void)X509_STORE_add_cert(st, c->dcas[i]);
 	store_crls(c, st, level);
-	if (X509_STORE_CTX_init(ctx, st, peer, untrusted) == 1)
-		*ok = X509_verify_cert(ctx) == 1;
+	if (X509_STORE_CTX_init(ctx, st, peer, all) != 1) {
+		X509_STORE_CTX_free(ctx);
+		X509_STORE_free(st);
+		sk_X509_free(all);
+		return NULL;
+	}
+	*ok = X509_verify_cert(ctx) == 1;
 	return ctx;
 }
 
@@ -399,12 +419,15 @@ static void
 verify_free(X509_STORE_CTX *ctx)
 {
 	X509_STORE *st;
+	STACK_OF(X509) *all;
 
 	if (ctx == NULL)
 		return;
 	st = X509_STORE_CTX_get0_store(ctx);
+	all = X509_STORE_CTX_get0_untrusted(ctx);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(st);
+	sk_X509_free(all);	/* verify()'s shallow copy */
 }
 
 /*
@@ -774,26 +797,41 @@ ike_peer_certs_revoked(const struct ike_creds *c,
 
 int
 ike_creds_set_domain_cas(struct ike_creds *c, const struct pa_bytes *ders,
-    size_t n)
+    const bool *anchor, size_t n)
 {
-	X509 *v[IKE_MAX_CAS];
-	size_t i, k = 0;
+	X509 *v[IKE_MAX_CAS], *w[IKE_MAX_CAS], *x;
+	size_t i, k = 0, m = 0;
 
 	if (c == NULL)
 		return 0;
-	for (i = 0; i < n && k < IKE_MAX_CAS; i++) {
+	for (i = 0; i < n; i++) {
 		const unsigned char *p = ders[i].p;
+		bool a = anchor == NULL || anchor[i];
 
-		if (ders[i].len <= 16384 && (v[k] = d2i_X509(NULL, &p,
-		    (long)ders[i].len)) != NULL)
-			k++;
+		if ((a ? k : m) >= IKE_MAX_CAS || ders[i].len > 16384 ||
+		    (x = d2i_X509(NULL, &p, (long)ders[i].len)) == NULL)
+			continue;
+		if (a)
+			v[k++] = x;
+		else
+			w[m++] = x;
 	}
 	ERR_clear_error();
 	for (i = 0; i < c->ndcas; i++)
 		X509_free(c->dcas[i]);
+	for (i = 0; i < c->ndims; i++)
+		X509_free(c->dims[i]);
 	memcpy(c->dcas, v, k * sizeof(v[0]));
 	c->ndcas = k;
+	memcpy(c->dims, w, m * sizeof(w[0]));
+	c->ndims = m;
 	return (int)k;
+}
+
+size_t
+ike_creds_ndims(const struct ike_creds *c)
+{
+	return c != NULL ? c->ndims : 0;
 }
 
 int

@@ -388,14 +388,21 @@ ike_shutdown(struct ike *ike)
 }
 
 size_t
-ike_set_domain_cas(struct ike *ike, const struct pa_bytes *ders, size_t n)
+ike_set_domain_cas(struct ike *ike, const struct pa_bytes *ders,
+    const bool *anchor, size_t n)
 {
 	int k;
 
 	if (ike->creds == NULL)
 		return 0;
-	k = ike_creds_set_domain_cas(ike->creds, ders, n);
+	k = ike_creds_set_domain_cas(ike->creds, ders, anchor, n);
 	return k > 0 ? (size_t)k : 0;
+}
+
+size_t
+ike_domain_ims(const struct ike *ike)
+{
+	return ike_creds_ndims(ike->creds);
 }
 
 size_t

@@ -335,12 +335,16 @@ void	ike_certmap_done(struct ike *, const struct ike_certmap_ans *);
  */
 int	ike_keylog(struct ike *, const char *dir) PA_MUST_USE;
 /*
- * The domain's enterprise CA certificates (DER, from the directory),
- * trusted beside ca_file's, replacing the last set (needs cert_file);
- * returns how many are in force.
+ * The domain's CA certificates (DER, from the directory), replacing the
+ * last set (needs cert_file): those with anchor[i] are trusted beside
+ * ca_file's (the enterprise roots); the others only help build a peer's
+ * chain up to an anchor (issuing CAs from AIA and NTAuth), as the CAs the
+ * peer sends do. Returns how many anchors are in force.
  */
 size_t	ike_set_domain_cas(struct ike *, const struct pa_bytes *ders,
-	    size_t n);
+	    const bool *anchor, size_t n);
+/* How many of the domain's CAs only help build chains. */
+size_t	ike_domain_ims(const struct ike *);
 
 void	ike_stats(const struct ike *, struct ike_stats *);
 /* Call fn for each SA; fn's info is valid during the call only. */

@@ -142,7 +142,8 @@ bool	ike_peer_certs_revoked(const struct ike_creds *,
  * ca_file are, replacing the last set; returns how many parsed.
  */
 int	ike_creds_set_domain_cas(struct ike_creds *, const struct pa_bytes *,
-	    size_t);
+	    const bool *anchor, size_t n) PA_MUST_USE;
+size_t	ike_creds_ndims(const struct ike_creds *);	/* NULL: 0 */
 /* The CRLs from the distribution points (DER), replacing the last set. */
 int	ike_creds_set_crls(struct ike_creds *, const struct pa_bytes *,
 	    size_t) PA_MUST_USE;

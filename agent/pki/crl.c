@@ -51,6 +51,7 @@ struct crl_job {
 	size_t		 len;
 	uint8_t		*ders[PKI_CAS_MAX];	/* cas */
 	size_t		 lens[PKI_CAS_MAX];
+	uint8_t		 kinds[PKI_CAS_MAX];
 	size_t		 n;
 	char		 err[160];
 };
@@ -72,6 +73,7 @@ struct pki_crl {
 	/* The domain's CAs: the last set read, and a read queued. */
 	uint8_t			*cas[PKI_CAS_MAX];
 	size_t			 cas_len[PKI_CAS_MAX];
+	uint8_t			 cas_kind[PKI_CAS_MAX];
 	size_t			 ncas;
 	bool			 cas_busy;
 };
@@ -238,8 +240,8 @@ fetch(const struct pki_crl_cfg *cfg, struct crl_job *j)
 	size_t i;
 
 	if (j->cas) {
-		if (cfg->cas_read(cfg->ldap_arg, j->ders, j->lens, PKI_CAS_MAX,
-		    &j->n, j->err, sizeof(j->err)) != 0) {
+		if (cfg->cas_read(cfg->ldap_arg, j->ders, j->lens, j->kinds,
+		    PKI_CAS_MAX, &j->n, j->err, sizeof(j->err)) != 0) {
 			for (i = 0; i < j->n; i++)
 				free(j->ders[i]);
 			j->n = 0;
@@ -714,47 +716,58 @@ job_done(struct pki_crl *p, struct crl_job *j)
 
 /* ---- the domain's CAs --------------------------------------------- */
 
+/* The anchors, and the CAs that only build chains (AIA, NTAuth). */
 #define CAS_FILE	"domain-cas.pem"
+#define IMS_FILE	"domain-ims.pem"
 
-/* The set as PEM in the cache, so that a start without the directory has it. */
-static void
-cas_save(struct pki_crl *p)
+/* One of the two cache files: the set's certificates of kind anchor or not. */
+static bool
+cas_save_file(struct pki_crl *p, const char *name, bool anchors)
 {
-	char path[4096];
+	char path[4096], to[4096];
 	BIO *b;
 	size_t i;
 	int ok = 1;
 
-	snprintf(path, sizeof(path), "%s/.%s.tmp", p->dir, CAS_FILE);
+	snprintf(path, sizeof(path), "%s/.%s.tmp", p->dir, name);
 	(void)unlink(path);
-	if ((b = BIO_new_file(path, "w")) == NULL) {
-		log_warnx("crl: cannot write %s", path);
-		return;
-	}
+	if ((b = BIO_new_file(path, "w")) == NULL)
+		return false;
 	(void)chmod(path, 0600);
 	for (i = 0; i < p->ncas && ok; i++) {
 		const unsigned char *q = p->cas[i];
-		X509 *x = d2i_X509(NULL, &q, (long)p->cas_len[i]);
+		X509 *x;
 
+		if ((p->cas_kind[i] == PKI_CA_ROOT) != anchors)
+			continue;
+		x = d2i_X509(NULL, &q, (long)p->cas_len[i]);
 		ok = x != NULL && PEM_write_bio_X509(b, x) == 1;
 		X509_free(x);
 	}
 	if (BIO_flush(b) != 1)
 		ok = 0;
 	BIO_free(b);
-	if (ok) {
-		char to[4096];
-
-		snprintf(to, sizeof(to), "%s/%s", p->dir, CAS_FILE);
-		if (rename(path, to) == 0)
-			return;
-	}
-	log_warnx("crl: cannot write %s/%s", p->dir, CAS_FILE);
+	snprintf(to, sizeof(to), "%s/%s", p->dir, name);
+	if (ok && rename(path, to) == 0)
+		return true;
 	(void)unlink(path);
+	return false;
 }
 
+/* The set as PEM in the cache, so that a start without the directory has it. */
 static void
-cas_load(struct pki_crl *p)
+cas_save(struct pki_crl *p)
+{
+	if (!cas_save_file(p, CAS_FILE, true))
+		log_warnx("crl: cannot write %s/%s", p->dir, CAS_FILE);
+	if (!cas_save_file(p, IMS_FILE, false))
+		log_warnx("crl: cannot write %s/%s", p->dir, IMS_FILE);
+	ERR_clear_error();
+}
+
+/* Add one cache file's certificates to the set, of the given kind. */
+static void
+cas_load_file(struct pki_crl *p, const char *name, uint8_t kind)
 {
 	char path[4096];
 	unsigned char *der;
@@ -762,7 +775,7 @@ cas_load(struct pki_crl *p)
 	X509 *x;
 	int l;
 
-	snprintf(path, sizeof(path), "%s/%s", p->dir, CAS_FILE);
+	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
 	if ((b = BIO_new_file(path, "r")) == NULL) {
 		ERR_clear_error();
 		return;
@@ -773,6 +786,7 @@ cas_load(struct pki_crl *p)
 		if ((l = i2d_X509(x, &der)) > 0 &&
 		    (p->cas[p->ncas] = malloc((size_t)l)) != NULL) {
 			memcpy(p->cas[p->ncas], der, (size_t)l);
+			p->cas_kind[p->ncas] = kind;
 			p->cas_len[p->ncas++] = (size_t)l;
 		}
 		OPENSSL_free(der);
@@ -780,6 +794,14 @@ cas_load(struct pki_crl *p)
 	}
 	ERR_clear_error();
 	BIO_free(b);
+}
+
+static void
+cas_load(struct pki_crl *p)
+{
+	cas_load_file(p, CAS_FILE, PKI_CA_ROOT);
+	/* (the file keeps no finer kind than "not an anchor") */
+	cas_load_file(p, IMS_FILE, PKI_CA_AIA);
 	if (p->ncas > 0)
 		log_info("crl: %zu domain CA(s) from the cache", p->ncas);
 }
@@ -801,6 +823,7 @@ cas_done(struct pki_crl *p, struct crl_job *j)
 	for (i = 0; i < j->n; i++) {
 		p->cas[i] = j->ders[i];
 		p->cas_len[i] = j->lens[i];
+		p->cas_kind[i] = j->kinds[i];
 	}
 	p->ncas = j->n;
 	j->n = 0;
@@ -827,13 +850,16 @@ pki_cas_refresh(struct pki_crl *p)
 }
 
 size_t
-pki_cas(const struct pki_crl *p, struct pa_bytes *out, size_t cap)
+pki_cas(const struct pki_crl *p, struct pa_bytes *out, uint8_t *kinds,
+    size_t cap)
 {
 	size_t i;
 
 	for (i = 0; p != NULL && i < p->ncas && i < cap; i++) {
 		out[i].p = p->cas[i];
 		out[i].len = p->cas_len[i];
+		if (kinds != NULL)
+			kinds[i] = p->cas_kind[i];
 	}
 	return i;
 }

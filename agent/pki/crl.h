@@ -25,6 +25,16 @@
 
 #define PKI_CRL_MAX		256	/* distribution points remembered */
 #define PKI_CAS_MAX		32	/* the domain's enterprise CAs */
+/*
+ * Where a domain CA certificate comes from: CN=Certification Authorities
+ * (the enterprise roots: trust anchors), CN=AIA and NTAuthCertificates
+ * (issuing CAs: they only help build a chain up to an anchor).
+ */
+enum pki_ca_kind {
+	PKI_CA_ROOT = 0,
+	PKI_CA_AIA = 1,
+	PKI_CA_NTAUTH = 2
+};
 #define PKI_CRL_URI_MAX		1024
 
 struct pki_crl_cfg {
@@ -38,7 +48,8 @@ struct pki_crl_cfg {
 	 * The directory, used only in the worker thread: ldap_read reads
 	 * what an ldap:// or ldaps:// URL names into *body (malloc'd);
 	 * cas_read reads the domain's enterprise CA certificates (DER,
-	 * malloc'd, *n of them, at most max) for pki_cas_refresh. They say
+	 * malloc'd, *n of them, at most max, each with its enum pki_ca_kind)
+	 * for pki_cas_refresh. They say
 	 * why not in err. ldap_arg is theirs, freed with ldap_free when the
 	 * cache is freed (or, if a read is under way then, when it ends).
 	 * NULL ldap_read: such points are not fetched; NULL cas_read: no
@@ -48,8 +59,8 @@ struct pki_crl_cfg {
 			    uint8_t **body, size_t *len, char *err,
 			    size_t errcap);
 	int		(*cas_read)(void *ldap_arg, uint8_t **ders,
-			    size_t *lens, size_t max, size_t *n, char *err,
-			    size_t errcap);
+			    size_t *lens, uint8_t *kinds, size_t max,
+			    size_t *n, char *err, size_t errcap);
 	void		*ldap_arg;
 	void		(*ldap_free)(void *ldap_arg);
 	/* A new set of domain CAs was read (not called when a read fails). */
@@ -88,12 +99,13 @@ size_t	pki_crl_ders(const struct pki_crl *, struct pa_bytes *out, size_t cap);
 size_t	pki_crl_count(const struct pki_crl *);
 /*
  * Read the domain's CAs again (one read at a time). The last set read is
- * kept in the cache (domain-cas.pem) and is what pki_cas gives (DER,
- * owned by the cache, valid until the next dispatch); a failed read keeps
- * it.
+ * kept in the cache (domain-cas.pem, the anchors, and domain-ims.pem,
+ * the others) and is what pki_cas gives (DER, owned by the cache, valid
+ * until the next dispatch; kinds may be NULL); a failed read keeps it.
  */
 void	pki_cas_refresh(struct pki_crl *);
-size_t	pki_cas(const struct pki_crl *, struct pa_bytes *out, size_t cap);
+size_t	pki_cas(const struct pki_crl *, struct pa_bytes *out,
+	    uint8_t *kinds, size_t cap);
 void	pki_crl_info(const struct pki_crl *, size_t i, struct pki_crl_info *);
 
 /* Event loop: the worker's event fd, its results, the refresh timers. */

@@ -369,6 +369,8 @@ print_pki(void *res)
 	printf("Enterprise CAs from the directory: %zu\n",
 	    json_array_size(json_object_get(r, "domain_cas")));
 	json_array_foreach(json_object_get(r, "domain_cas"), i, v)
-		printf("  %s (expires in %lld days)\n", s_of(v, "subject"),
-		    i_of(v, "expires_in_days"));
+		printf("  %s (%s, expires in %lld days)\n", s_of(v, "subject"),
+		    strcmp(s_of(v, "kind"), "root") == 0 ? "trusted root" :
+		    strcmp(s_of(v, "kind"), "ntauth") == 0 ? "NTAuth, for "
+		    "chains" : "AIA, for chains", i_of(v, "expires_in_days"));
 }

@@ -962,9 +962,11 @@ cmd_match(struct cmd_ctx *c)
 static json_t *
 pki_cas_json(struct svc_daemon *d)
 {
+	static const char *const kind[] = { "root", "aia", "ntauth" };
 	struct pa_bytes v[PKI_CAS_MAX];
+	uint8_t kinds[PKI_CAS_MAX];
 	json_t *a = json_array();
-	size_t i, n = agent_domain_cas(d->agent, v, PKI_CAS_MAX);
+	size_t i, n = agent_domain_cas(d->agent, v, kinds, PKI_CAS_MAX);
 
 	for (i = 0; i < n && a != NULL; i++) {
 		const unsigned char *p = v[i].p;
@@ -978,8 +980,9 @@ pki_cas_json(struct svc_daemon *d)
 		    sizeof(subj));
 		if (!ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)))
 			days = 0;
-		json_array_append_new(a, json_pack("{s:s,s:i}", "subject",
-		    subj, "expires_in_days", days));
+		json_array_append_new(a, json_pack("{s:s,s:i,s:s}", "subject",
+		    subj, "expires_in_days", days, "kind", kinds[i] < 3 ?
+		    kind[kinds[i]] : "aia"));
 		X509_free(x);
 	}
 	ERR_clear_error();

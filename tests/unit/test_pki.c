@@ -264,8 +264,8 @@ static volatile int	cas_calls, cas_fail, cas_sleep_ms;
 static volatile int	freed;	/* written by the worker */
 
 static int
-cas_read(void *arg, uint8_t **ders, size_t *lens, size_t max, size_t *n,
-    char *err, size_t errcap)
+cas_read(void *arg, uint8_t **ders, size_t *lens, uint8_t *kinds, size_t max,
+    size_t *n, char *err, size_t errcap)
 {
 	EVP_PKEY *k = NULL;
 	X509 *x;
@@ -280,7 +280,7 @@ cas_read(void *arg, uint8_t **ders, size_t *lens, size_t max, size_t *n,
 		snprintf(err, errcap, "directory down");
 		return PA_E_AGAIN;
 	}
-	assert_true(max >= 1);
+	assert_true(max >= 2);
 	assert_non_null(k = EVP_RSA_gen(1024));
 	assert_non_null(x = X509_new());
 	X509_set_version(x, 2);
@@ -296,7 +296,13 @@ cas_read(void *arg, uint8_t **ders, size_t *lens, size_t max, size_t *n,
 	assert_non_null(ders[0] = malloc((size_t)l));
 	memcpy(ders[0], der, (size_t)l);
 	lens[0] = (size_t)l;
-	*n = 1;
+	kinds[0] = PKI_CA_ROOT;
+	/* The same certificate again, as read from CN=AIA: not an anchor. */
+	assert_non_null(ders[1] = malloc((size_t)l));
+	memcpy(ders[1], der, (size_t)l);
+	lens[1] = (size_t)l;
+	kinds[1] = PKI_CA_AIA;
+	*n = 2;
 	OPENSSL_free(der);
 	X509_free(x);
 	EVP_PKEY_free(k);
@@ -338,6 +344,7 @@ static void
 test_domain_cas_read_cached_and_kept(void **state)
 {
 	struct pa_bytes v[4];
+	uint8_t kinds[4];
 	struct pki_crl *p;
 	char path[160];
 	struct stat st;
@@ -345,14 +352,19 @@ test_domain_cas_read_cached_and_kept(void **state)
 	(void)state;
 	cas_calls = cas_fail = cas_sleep_ms = updates = freed = 0;
 	p = open_cas();
-	assert_int_equal(pki_cas(p, v, 4), 0);
+	assert_int_equal(pki_cas(p, v, kinds, 4), 0);
 	pki_cas_refresh(p);
 	pki_cas_refresh(p);		/* one read at a time */
 	wait_dispatch(p);
 	assert_int_equal(cas_calls, 1);
 	assert_int_equal(updates, 1);
-	assert_int_equal(pki_cas(p, v, 4), 1);
+	assert_int_equal(pki_cas(p, v, kinds, 4), 2);
+	assert_int_equal(kinds[0], PKI_CA_ROOT);
+	assert_int_equal(kinds[1], PKI_CA_AIA);
 	snprintf(path, sizeof(path), "%s/domain-cas.pem", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/domain-ims.pem", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* The directory down: the set read last stays. */
@@ -360,12 +372,16 @@ test_domain_cas_read_cached_and_kept(void **state)
 	pki_cas_refresh(p);
 	wait_dispatch(p);
 	assert_int_equal(updates, 1);
-	assert_int_equal(pki_cas(p, v, 4), 1);
+	assert_int_equal(pki_cas(p, v, NULL, 4), 2);
 	pki_crl_free(p);
 	assert_int_equal(freed, 1);
-	/* A start without the directory has it from the cache. */
+	/* A start without the directory has it from the cache, anchors
+	 * apart from the others. */
 	p = open_cas();
-	assert_int_equal(pki_cas(p, v, 4), 1);
+	memset(kinds, 0xff, sizeof(kinds));
+	assert_int_equal(pki_cas(p, v, kinds, 4), 2);
+	assert_int_equal(kinds[0], PKI_CA_ROOT);
+	assert_int_not_equal(kinds[1], PKI_CA_ROOT);
 	pki_crl_free(p);
 }
 

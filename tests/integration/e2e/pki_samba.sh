@@ -28,7 +28,9 @@
 #     new CRL is written to the CDP object; A reads it (GSSAPI bind) at
 #     the old CRL's nextUpdate, ends B's SAs and refuses the next Main
 #     Mode ("revoked").
-# `ipseccmd show pki` on A lists R (read from the directory).
+# I is published in CN=AIA and NTAuthCertificates; B sends its own
+# certificate alone, so A builds B's chain with I from the directory.
+# `ipseccmd show pki` on A lists R (root) and I (AIA, NTAuth).
 # Skips (77) without root, namespaces, TUN, Samba's AD DC or adcli.
 set -uo pipefail
 
@@ -70,6 +72,8 @@ pki_crl root "$tmp/root.crl" -crldays 7
 pki_crl im "$tmp/im.crl" -crlsec 20	# A reads it again every 20 s
 openssl x509 -in "$tmp/pki/root.pem" -outform DER -out "$tmp/root.der" ||
     die "root.der"
+openssl x509 -in "$tmp/pki/im.pem" -outform DER -out "$tmp/im.der" ||
+    die "im.der"
 
 # --- A's policy: certificates of R, mapping asked (ISAKMP-Options 1) ----
 pki_agent a $AIP $BIP 1
@@ -90,13 +94,13 @@ samba_dns_host dc1 $DCIP
 samba_spn 'DC1$' ldap/dc1.$DOM ldap/DC1 ldap/dc1.$DOM/$DOM ldap/dc1.$DOM/AD
 samba_setup_ipsec
 samba_py setup.log "$tmp/policy.ldif" "$tmp/root.der" "$tmp/root.crl" \
-    "$tmp/im.crl" <<'PY'
+    "$tmp/im.crl" "$tmp/im.der" <<'PY'
 import sys
 import ldb
 from samba.auth import system_session
 from samba.param import LoadParm
 from samba.samdb import SamDB
-smb, ldif, root, rootcrl, imcrl = sys.argv[1:6]
+smb, ldif, root, rootcrl, imcrl, im = sys.argv[1:7]
 lp = LoadParm()
 lp.load(smb)
 db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
@@ -126,6 +130,25 @@ db.add({"dn": "CN=CRL Root,CN=Certification Authorities," + pks,
         "cACertificate": der,
         "authorityRevocationList": open(rootcrl, "rb").read(),
         "certificateRevocationList": open(rootcrl, "rb").read()})
+# The issuing CA where AD CS publishes it (AIA) and in NTAuth.
+ensure("CN=AIA," + pks, "container")
+imder = open(im, "rb").read()
+db.add({"dn": "CN=CRL Issuing,CN=AIA," + pks,
+        "objectClass": "certificationAuthority",
+        "cACertificate": imder,
+        "authorityRevocationList": open(rootcrl, "rb").read(),
+        "certificateRevocationList": open(imcrl, "rb").read()})
+try:
+    db.add({"dn": "CN=NTAuthCertificates," + pks,
+            "objectClass": "certificationAuthority",
+            "cACertificate": imder,
+            "authorityRevocationList": open(rootcrl, "rb").read(),
+            "certificateRevocationList": open(imcrl, "rb").read()})
+except ldb.LdbError:
+    m = ldb.Message(ldb.Dn(db, "CN=NTAuthCertificates," + pks))
+    m["cACertificate"] = ldb.MessageElement(imder, ldb.FLAG_MOD_REPLACE,
+                                            "cACertificate")
+    db.modify(m)
 for cn, crl in (("CRL Root", rootcrl), ("CRL Issuing", imcrl)):
     db.add({"dn": "CN=%s,CN=dc1,CN=CDP,%s" % (cn, pks),
             "objectClass": "cRLDistributionPoint",
@@ -254,8 +277,8 @@ start_a() {
 	t_agent_start a "$na" KRB5_CONFIG="$tmp/a/krb5.conf" \
 	    KRB5CCNAME="FILE:$tmp/a/none"
 }
-start_b() {	# with the certificate of pki host $1
-	sed -i "s|^cert_file = .*|cert_file = $tmp/pki/$1-chain.pem|;
+start_b() {	# with the certificate of pki host $1 (alone: not I's)
+	sed -i "s|^cert_file = .*|cert_file = $tmp/pki/$1.pem|;
 	    s|^key_file = .*|key_file = $tmp/pki/$1.key|" "$tmp/b.conf" ||
 	    die "sed b.conf"
 	t_agent_start b "$nb"
@@ -282,8 +305,10 @@ n547() {	# A's 547 events whose Failure Reason matches REGEX
 	    "$tmp/a/audit.jsonl"
 }
 pk=$("${A[@]}" --json show pki)
-jq -e '.domain_cas | map(.subject) | any(test("CN=CRL Root"))' <<<"$pk" \
-    >/dev/null || fail "show pki on A has not the domain's root: $pk"
+jq -e '[.domain_cas[] | select(.subject | test("CN=CRL Root")) | .kind] ==
+    ["root"] and ([.domain_cas[] | select(.subject | test("CN=CRL Issuing")) |
+    .kind] | sort) == ["aia", "ntauth"]' <<<"$pk" >/dev/null ||
+    fail "show pki on A: not the domain's root, AIA and NTAuth CAs: $pk"
 
 # ---- 1. hit by dNSName, A initiating ------------------------------------
 pki_wait 60 ping_ok "$na" $BIP || fail "1: A -> B did not get through"
@@ -292,7 +317,7 @@ acct="HOSTB\\$ \\(CN=HOSTB,CN=Computers,$BASE\\)"
     fail "1: no 541 naming HOSTB\$ on A: $(jq -c 'select(.id == 541)' "$tmp/a/audit.jsonl")"
 grep -q "certificate mapping: .* is HOSTB\\$" "$tmp/a/oakley.log" ||
     fail "1: the Oakley log does not say the mapping"
-pass "1: dNSName hostb.$DOM maps to HOSTB\$: ESP, 541 names the account; show pki lists the domain's root"
+pass "1: B sends its certificate alone, A builds the chain with I from CN=AIA; dNSName hostb.$DOM maps to HOSTB\$: ESP, 541 names the account; show pki lists the root, AIA and NTAuth CAs"
 
 # ---- 2. the account disabled, then enabled (B initiating) ---------------
 u=$(uac)
