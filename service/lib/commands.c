@@ -1053,6 +1053,55 @@ diag_policy(const struct agent_info *in, json_t *arr)
 	    strcmp(in->dir_outcome, "from-cache") == 0 ? "fail" : "pass", b);
 }
 
+/*
+ * Certificates: the trust anchors there are (ca_file, the domain's roots),
+ * the domain's CAs that expired, the CRL points whose fetches fail.
+ */
+static void
+diag_pki(struct svc_daemon *d, json_t *arr)
+{
+	struct pa_bytes v[PKI_CAS_MAX];
+	uint8_t kinds[PKI_CAS_MAX];
+	char b[512];
+	size_t i, n, roots = 0, ims = 0, expired = 0, failing = 0, ncrl;
+	int days, secs;
+
+	if (d->cfg.cert_file[0] == '\0') {
+		diag_add(arr, "pki", "skip", "no cert_file: no certificate "
+		    "authentication");
+		return;
+	}
+	n = agent_domain_cas(d->agent, v, kinds, PKI_CAS_MAX);
+	for (i = 0; i < n; i++) {
+		const unsigned char *p = v[i].p;
+		X509 *x = d2i_X509(NULL, &p, (long)v[i].len);
+
+		if (kinds[i] == PKI_CA_ROOT)
+			roots++;
+		else
+			ims++;
+		if (x != NULL && ASN1_TIME_diff(&days, &secs, NULL,
+		    X509_get0_notAfter(x)) && (days < 0 || secs < 0))
+			expired++;
+		X509_free(x);
+	}
+	ERR_clear_error();
+	ncrl = agent_crl_count(d->agent);
+	for (i = 0; i < ncrl; i++) {
+		struct pki_crl_info in;
+
+		agent_crl_info(d->agent, i, &in);
+		if (in.failures > 0)
+			failing++;
+	}
+	snprintf(b, sizeof(b), "%s; %zu enterprise root(s) and %zu issuing "
+	    "CA(s) from the directory, %zu expired; %zu CRL point(s), %zu "
+	    "failing", d->cfg.ca_file[0] != '\0' ? "ca_file set" :
+	    "no ca_file", roots, ims, expired, ncrl, failing);
+	diag_add(arr, "pki", d->cfg.ca_file[0] == '\0' && roots == 0 ? "fail" :
+	    expired > 0 || failing > 0 ? "warn" : "pass", b);
+}
+
 static json_t *
 cmd_diag(struct cmd_ctx *c)
 {
@@ -1078,6 +1127,7 @@ cmd_diag(struct cmd_ctx *c)
 		diag_add(arr, "ike", in.ike ? "pass" : "fail", why);
 	}
 	diag_policy(&in, arr);
+	diag_pki(d, arr);
 	errs = svc_sinks_errors(d->sinks);
 	snprintf(why, sizeof(why), "%llu audit records could not be written",
 	    (unsigned long long)errs);

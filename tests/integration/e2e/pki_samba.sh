@@ -309,6 +309,9 @@ jq -e '[.domain_cas[] | select(.subject | test("CN=CRL Root")) | .kind] ==
     ["root"] and ([.domain_cas[] | select(.subject | test("CN=CRL Issuing")) |
     .kind] | sort) == ["aia", "ntauth"]' <<<"$pk" >/dev/null ||
     fail "show pki on A: not the domain's root, AIA and NTAuth CAs: $pk"
+dg=$("${A[@]}" --json diag | jq -c '.checks[] | select(.name == "pki")')
+jq -e '.result == "pass" and (.detail | test("no ca_file; 1 enterprise root\\(s\\) and 2 issuing CA\\(s\\) from the directory, 0 expired"))' \
+    <<<"$dg" >/dev/null || fail "diag's pki check on A: $dg"
 
 # ---- 1. hit by dNSName, A initiating ------------------------------------
 pki_wait 60 ping_ok "$na" $BIP || fail "1: A -> B did not get through"
