@@ -729,7 +729,7 @@ int
 ike_peer_certs_mapreq(const struct ike_peer_certs *pc,
     struct ike_certmap_req *r)
 {
-	char iss[300], sub[300], hex[130];
+	char iss[240], sub[240], hex[130];
 	const ASN1_OCTET_STRING *ski;
 	ASN1_INTEGER *sn;
 	BIGNUM *bn;
@@ -748,7 +748,9 @@ ike_peer_certs_mapreq(const struct ike_peer_certs *pc,
 	sn = X509_get_serialNumber(pc->leaf);
 	if (iss[0] != '\0' && sn != NULL &&
 	    (bn = ASN1_INTEGER_to_BN(sn, NULL)) != NULL) {
-		n = BN_bn2bin(bn, sb);
+		/* RFC 5280 allows 20 octets; anything longer is not mapped. */
+		n = BN_num_bytes(bn) <= (int)sizeof(sb) ? BN_bn2bin(bn, sb) :
+		    0;
 		BN_free(bn);
 		if (n > 0 && (size_t)n <= sizeof(sb)) {
 			hex_upper(sb, (size_t)n, true, hex, sizeof(hex));
