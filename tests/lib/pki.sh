@@ -42,12 +42,7 @@ pki_make() {
 	    -extfile "$p/im.ext" -out "$p/im.pem"
 	printf '%s\n' "crlDistributionPoints=URI:$host_cdp" > "$p/host.ext"
 	for h; do
-		pki_ossl req -newkey rsa:2048 -nodes -subj "/O=PA Test/CN=host-$h" \
-		    -keyout "$p/$h.key" -out "$p/$h.csr"
-		pki_ossl x509 -req -in "$p/$h.csr" -CA "$p/im.pem" \
-		    -CAkey "$p/im.key" -CAcreateserial -days 30 \
-		    -extfile "$p/host.ext" -out "$p/$h.pem"
-		cat "$p/$h.pem" "$p/im.pem" > "$p/$h-chain.pem"
+		pki_host "$h" "host-$h"
 	done
 }
 

@@ -134,7 +134,12 @@ PY
 }
 
 samba_krb5_conf() {
-	cat > "$tmp/krb5.conf" <<EOF || die "cannot write $tmp/krb5.conf"
+	samba_krb5_write "$tmp/krb5.conf" 127.0.0.1:88 2
+}
+
+# PATH KDC SECONDS: a krb5.conf for the realm whose KDC is KDC, no DNS asked
+samba_krb5_write() {
+	cat > "$1" <<EOF || die "cannot write $1"
 [libdefaults]
 	default_realm = $samba_realm
 	dns_lookup_kdc = false
@@ -142,11 +147,11 @@ samba_krb5_conf() {
 	rdns = false
 	dns_canonicalize_hostname = false
 	qualify_shortname = ""
-	kdc_timeout = 2s
+	kdc_timeout = ${3}s
 
 [realms]
 	$samba_realm = {
-		kdc = 127.0.0.1:88
+		kdc = $2
 	}
 
 [domain_realm]
@@ -378,4 +383,48 @@ if new:
     db.modify(m)
 print("%s: SPNs %s" % (sys.argv[2], " ".join(sys.argv[3:])))
 PY
+}
+
+#   samba_member S NS DCIP [KDC_TIMEOUT]
+#       (DC running) member S in namespace NS: its resolver asks the DC
+#       (/etc/netns/NS/resolv.conf, removed on exit), $tmp/S/krb5.conf
+#       names the realm's KDC at DCIP (kdc_timeout KDC_TIMEOUT seconds,
+#       default 3), $tmp/S/state is made
+#   samba_lan_up DCIP NS
+#       (a PROBE for samba_start_in) the DC answers LDAP on DCIP and its
+#       KDC port is reachable from namespace NS
+#   samba_join S NS NAME [OU]
+#       adcli join of NAME (host NAME.$samba_dns lowercase) into OU=OU of
+#       the domain (default: CN=Computers), as Administrator; its keytab
+#       is $tmp/S/krb5.keytab (checked)
+samba_member() {
+	local s=$1 ns=$2 dcip=$3 kt=${4:-3}
+	mkdir -p "/etc/netns/$ns" "$tmp/$s/state" || die "mkdir"
+	t_at_exit rm -rf "/etc/netns/$ns"
+	printf 'search %s\nnameserver %s\noptions timeout:5 attempts:2\n' \
+	    "$samba_dns" "$dcip" >"/etc/netns/$ns/resolv.conf"
+	samba_krb5_write "$tmp/$s/krb5.conf" "$dcip" "$kt"
+}
+
+samba_join() {
+	local s=$1 ns=$2 name=$3 ou=()
+	[ -z "${4:-}" ] ||
+	    ou=(--domain-ou="OU=$4,DC=${samba_dns//./,DC=}")
+	ip netns exec "$ns" env KRB5_CONFIG="$tmp/$s/krb5.conf" \
+	    KRB5CCNAME="FILE:$tmp/$s/admin.ccache" \
+	    adcli join --verbose --domain="$samba_dns" \
+	    --domain-realm="$samba_realm" --computer-name="$name" \
+	    --host-fqdn="${name,,}.$samba_dns" "${ou[@]}" \
+	    --host-keytab="$tmp/$s/krb5.keytab" \
+	    --login-user=Administrator --stdin-password \
+	    <<<"$samba_adminpass" >"$tmp/$s/adcli.log" 2>&1 ||
+	    { tail -n 30 "$tmp/$s/adcli.log"; die "adcli join $name"; }
+	klist -k "$tmp/$s/krb5.keytab" | grep -q "${name}\\\$@$samba_realm" ||
+	    { klist -k "$tmp/$s/krb5.keytab"; die "no $name\$ in the keytab"; }
+}
+
+samba_lan_up() {
+	ip netns exec "$samba_ns" ldapsearch -x -H "ldap://$1" -b "" -s base \
+	    -LLL defaultNamingContext >/dev/null 2>&1 &&
+	    ip netns exec "$2" bash -c "exec 3<>/dev/tcp/$1/88" 2>/dev/null
 }

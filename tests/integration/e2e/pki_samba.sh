@@ -124,103 +124,57 @@ def ensure(dn, cls):
 ensure("CN=Certification Authorities," + pks, "container")
 ensure("CN=CDP," + pks, "container")
 ensure("CN=dc1,CN=CDP," + pks, "container")
-der = open(root, "rb").read()
-db.add({"dn": "CN=CRL Root,CN=Certification Authorities," + pks,
-        "objectClass": "certificationAuthority",
-        "cACertificate": der,
-        "authorityRevocationList": open(rootcrl, "rb").read(),
-        "certificateRevocationList": open(rootcrl, "rb").read()})
+def ca(dn, cert, crl):
+    """a certificationAuthority object as AD CS writes one (replaced)"""
+    try:
+        db.delete(dn)
+    except ldb.LdbError:
+        pass
+    db.add({"dn": dn, "objectClass": "certificationAuthority",
+            "cACertificate": open(cert, "rb").read(),
+            "authorityRevocationList": open(rootcrl, "rb").read(),
+            "certificateRevocationList": open(crl, "rb").read()})
+ca("CN=CRL Root,CN=Certification Authorities," + pks, root, rootcrl)
 # The issuing CA where AD CS publishes it (AIA) and in NTAuth.
 ensure("CN=AIA," + pks, "container")
-imder = open(im, "rb").read()
-db.add({"dn": "CN=CRL Issuing,CN=AIA," + pks,
-        "objectClass": "certificationAuthority",
-        "cACertificate": imder,
-        "authorityRevocationList": open(rootcrl, "rb").read(),
-        "certificateRevocationList": open(imcrl, "rb").read()})
-try:
-    db.add({"dn": "CN=NTAuthCertificates," + pks,
-            "objectClass": "certificationAuthority",
-            "cACertificate": imder,
-            "authorityRevocationList": open(rootcrl, "rb").read(),
-            "certificateRevocationList": open(imcrl, "rb").read()})
-except ldb.LdbError:
-    m = ldb.Message(ldb.Dn(db, "CN=NTAuthCertificates," + pks))
-    m["cACertificate"] = ldb.MessageElement(imder, ldb.FLAG_MOD_REPLACE,
-                                            "cACertificate")
-    db.modify(m)
+ca("CN=CRL Issuing,CN=AIA," + pks, im, imcrl)
+ca("CN=NTAuthCertificates," + pks, im, imcrl)
 for cn, crl in (("CRL Root", rootcrl), ("CRL Issuing", imcrl)):
     db.add({"dn": "CN=%s,CN=dc1,CN=CDP,%s" % (cn, pks),
             "objectClass": "cRLDistributionPoint",
             "certificateRevocationList": open(crl, "rb").read()})
 print("policy, GPO, enterprise root and CDP objects written")
 PY
-dc_up() {
-	ip netns exec "$nd" ldapsearch -x -H ldap://$DCIP -b "" -s base \
-	    -LLL defaultNamingContext >/dev/null 2>&1 &&
-	    ip netns exec "$na" bash -c "exec 3<>/dev/tcp/$DCIP/88" \
-	    2>/dev/null
-}
-samba_start_in "$nd" dc_up
+samba_start_in "$nd" samba_lan_up $DCIP "$na"
 
 # --- the members ---------------------------------------------------------
-for s in a b; do
-	ns=$na
-	[ $s = b ] && ns=$nb
-	mkdir -p "/etc/netns/$ns" "$tmp/$s/state" || die "mkdir"
-	t_at_exit rm -rf "/etc/netns/$ns"
-	printf 'search %s\nnameserver %s\noptions timeout:5 attempts:2\n' \
-	    $DOM $DCIP >"/etc/netns/$ns/resolv.conf"
-	cat >"$tmp/$s/krb5.conf" <<EOF
-[libdefaults]
-	default_realm = $REALM
-	dns_lookup_kdc = false
-	dns_lookup_realm = false
-	rdns = false
-	dns_canonicalize_hostname = false
-	kdc_timeout = 3s
-
-[realms]
-	$REALM = {
-		kdc = $DCIP
-	}
-
-[domain_realm]
-	.$DOM = $REALM
-	$DOM = $REALM
-EOF
-done
-join() {	# s NS NAME [OU]
-	local ou=()
-	[ -z "${4:-}" ] || ou=(--domain-ou="OU=$4,$BASE")
-	ip netns exec "$2" env KRB5_CONFIG="$tmp/$1/krb5.conf" \
-	    KRB5CCNAME="FILE:$tmp/$1/admin.ccache" \
-	    adcli join --verbose --domain=$DOM --domain-realm=$REALM \
-	    --computer-name="$3" --host-fqdn="${3,,}.$DOM" "${ou[@]}" \
-	    --host-keytab="$tmp/$1/krb5.keytab" \
-	    --login-user=Administrator --stdin-password \
-	    <<<"$samba_adminpass" >"$tmp/$1/adcli.log" 2>&1 ||
-	    { tail -n 30 "$tmp/$1/adcli.log"; die "adcli join $3"; }
-}
-join a "$na" HOSTA SiteA
-join b "$nb" HOSTB
+samba_member a "$na" $DCIP
+samba_member b "$nb" $DCIP
+samba_join a "$na" HOSTA SiteA
+samba_join b "$nb" HOSTB
 pass "DC up with the PKI objects, HOSTA and HOSTB joined" \
     "($(($(date +%s) - t0)) s)"
 
 # The directory changed as an administrator would (in the DC's database,
-# as samba-tool does; Samba refuses simple binds without TLS): ATTR of DN
-# replaced by VALUE, or by the bytes of the file @PATH.
-db_set() {	# DN ATTR VALUE
-	samba_py modify.log "$@" <<'PY'
+# as samba-tool does; Samba refuses simple binds without TLS).
+#   db DN ATTR            print ATTR's first value
+#   db DN ATTR VALUE      replace ATTR by VALUE, or by the bytes of @PATH
+db() {
+	samba_py db.log "$@" <<'PY'
 import sys
 import ldb
 from samba.auth import system_session
 from samba.param import LoadParm
 from samba.samdb import SamDB
-smb, dn, attr, value = sys.argv[1:5]
+smb, dn, attr = sys.argv[1:4]
 lp = LoadParm()
 lp.load(smb)
 db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+if len(sys.argv) == 4:
+    r = db.search(base=dn, scope=ldb.SCOPE_BASE, attrs=[attr])
+    print("value: %s" % r[0][attr][0])
+    sys.exit(0)
+value = sys.argv[4]
 if value.startswith("@"):
     value = open(value[1:], "rb").read()
 m = ldb.Message(ldb.Dn(db, dn))
@@ -231,25 +185,13 @@ PY
 }
 HOSTB_DN="CN=HOSTB,CN=Computers,$BASE"
 uac() {		# the userAccountControl of HOSTB$
-	samba_py modify.log "$HOSTB_DN" > /dev/null <<'PY'
-import sys
-import ldb
-from samba.auth import system_session
-from samba.param import LoadParm
-from samba.samdb import SamDB
-lp = LoadParm()
-lp.load(sys.argv[1])
-db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
-r = db.search(base=sys.argv[2], scope=ldb.SCOPE_BASE,
-              attrs=["userAccountControl"])
-print(r[0]["userAccountControl"][0])
-PY
-	tail -n 1 "$tmp/modify.log"
+	db "$HOSTB_DN" userAccountControl
+	sed -n 's/^value: //p' "$tmp/db.log" | tail -n 1
 }
 # The CDP object of I: its CRL replaced.
 publish_im() {
 	pki_crl im "$tmp/im.crl" "$@"
-	db_set "CN=CRL Issuing,CN=dc1,CN=CDP,$PKS" certificateRevocationList \
+	db "CN=CRL Issuing,CN=dc1,CN=CDP,$PKS" certificateRevocationList \
 	    "@$tmp/im.crl"
 }
 
@@ -325,12 +267,12 @@ pass "1: B sends its certificate alone, A builds the chain with I from CN=AIA; d
 # ---- 2. the account disabled, then enabled (B initiating) ---------------
 u=$(uac)
 [ -n "$u" ] || die "2: no userAccountControl on HOSTB\$"
-db_set "$HOSTB_DN" userAccountControl $((u | 2))
+db "$HOSTB_DN" userAccountControl $((u | 2))
 restart_b b
 ping_ok "$nb" $AIP && fail "2: B -> A got through with HOSTB\$ disabled"
 pki_wait 30 test "$(n547 "mapping: the computer account CN=HOSTB,CN=Computers,.* is disabled")" -ge 1 ||
     fail "2: no 547 'is disabled' on A: $(jq -c 'select(.id == 547)' "$tmp/a/audit.jsonl" | tail -3)"
-db_set "$HOSTB_DN" userAccountControl "$u"
+db "$HOSTB_DN" userAccountControl "$u"
 restart_b b
 before=$(n541 "Peer Account: $acct")
 pki_wait 60 ping_ok "$nb" $AIP || fail "2: B -> A not through once enabled"
@@ -353,7 +295,7 @@ iss=$(awk -F, '{for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? "," : "")}'
 sr=$(openssl x509 -in "$tmp/pki/d.pem" -noout -serial | sed 's/^serial=//')
 [ $((${#sr} % 2)) = 0 ] || sr=0$sr
 sr=$(sed 's/../&\n/g' <<<"$sr" | tac | tr -d '\n')
-db_set "$HOSTB_DN" altSecurityIdentities "X509:<I>$iss<SR>$sr"
+db "$HOSTB_DN" altSecurityIdentities "X509:<I>$iss<SR>$sr"
 restart_b d
 before=$(n541 "Peer Account: $acct")
 pki_wait 60 ping_ok "$nb" $AIP ||
@@ -368,7 +310,7 @@ sub=$(awk -F, '{for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? "," : "")}'
 ski=$(openssl x509 -in "$tmp/pki/d.pem" -noout -ext subjectKeyIdentifier |
     tail -n 1 | tr -d ' :')
 for form in "X509:<SKI>$ski" "X509:<I>$iss<S>$sub"; do
-	db_set "$HOSTB_DN" altSecurityIdentities "$form"
+	db "$HOSTB_DN" altSecurityIdentities "$form"
 	restart_b d
 	before=$(n541 "Peer Subject .*CN=host-d.*Peer Account: $acct")
 	pki_wait 60 ping_ok "$nb" $AIP || fail "4: B -> A not through with $form"
@@ -376,8 +318,8 @@ for form in "X509:<SKI>$ski" "X509:<I>$iss<S>$sub"; do
 	    "$before" ] || fail "4: no new 541 naming HOSTB\$ with $form"
 done
 # A UPN in the subjectAltName (Microsoft's otherName), and on the account.
-db_set "$HOSTB_DN" altSecurityIdentities "X509:<S>nothing"
-db_set "$HOSTB_DN" userPrincipalName "hostb-upn@$DOM"
+db "$HOSTB_DN" altSecurityIdentities "X509:<S>nothing"
+db "$HOSTB_DN" userPrincipalName "hostb-upn@$DOM"
 restart_b e
 pki_wait 60 ping_ok "$nb" $AIP || fail "4: B -> A not through with the UPN"
 [ "$(n541 "Peer Subject .*CN=host-e.*Peer Account: $acct")" -ge 1 ] ||

@@ -63,56 +63,13 @@ samba_spn 'DC1$' ldap/dc1.$DOM ldap/DC1 ldap/dc1.$DOM/$DOM ldap/dc1.$DOM/AD
 samba_setup_ipsec
 samba_gpo SiteA "IPsec SiteA" "$RESPOND"
 samba_gpo SiteB "IPsec SiteB" "$RESPOND"
-dc_up() {
-	ip netns exec "$nd" ldapsearch -x -H ldap://$DCIP -b "" -s base \
-	    -LLL defaultNamingContext >/dev/null 2>&1 &&
-	    ip netns exec "$na" bash -c "exec 3<>/dev/tcp/$DCIP/88" \
-	    2>/dev/null
-}
-samba_start_in "$nd" dc_up
+samba_start_in "$nd" samba_lan_up $DCIP "$na"
 
 # --- the members: resolver, krb5.conf, adcli join ---
-for s in a b; do
-	ns=$nd
-	[ $s = a ] && ns=$na
-	[ $s = b ] && ns=$nb
-	mkdir -p "/etc/netns/$ns" "$tmp/$s/state" || die "mkdir"
-	t_at_exit rm -rf "/etc/netns/$ns"
-	printf 'search %s\nnameserver %s\noptions timeout:5 attempts:2\n' \
-	    $DOM $DCIP >"/etc/netns/$ns/resolv.conf"
-	cat >"$tmp/$s/krb5.conf" <<EOF
-[libdefaults]
-	default_realm = $REALM
-	dns_lookup_kdc = false
-	dns_lookup_realm = false
-	rdns = false
-	dns_canonicalize_hostname = false
-	kdc_timeout = $((3 * slow))s
-
-[realms]
-	$REALM = {
-		kdc = $DCIP
-	}
-
-[domain_realm]
-	.$DOM = $REALM
-	$DOM = $REALM
-EOF
-done
-join() {	# s NAME OU
-	ip netns exec "$2" env KRB5_CONFIG="$tmp/$1/krb5.conf" \
-	    KRB5CCNAME="FILE:$tmp/$1/admin.ccache" \
-	    adcli join --verbose --domain=$DOM --domain-realm=$REALM \
-	    --computer-name="$3" --host-fqdn="${3,,}.$DOM" \
-	    --domain-ou="OU=$4,$BASE" --host-keytab="$tmp/$1/krb5.keytab" \
-	    --login-user=Administrator --stdin-password \
-	    <<<"$samba_adminpass" >"$tmp/$1/adcli.log" 2>&1 ||
-	    { tail -n 30 "$tmp/$1/adcli.log"; die "adcli join $3"; }
-	klist -k "$tmp/$1/krb5.keytab" | grep -q "${3}\\\$@$REALM" ||
-	    { klist -k "$tmp/$1/krb5.keytab"; die "no $3\$ in the keytab"; }
-}
-join a "$na" HOSTA SiteA
-join b "$nb" HOSTB SiteB
+samba_member a "$na" $DCIP $((3 * slow))
+samba_member b "$nb" $DCIP $((3 * slow))
+samba_join a "$na" HOSTA SiteA
+samba_join b "$nb" HOSTB SiteB
 ip netns exec "$nd" ldapsearch -x -H ldap://127.0.0.1 -b "" -s base \
     >/dev/null 2>&1 || die "the DC died"
 pass "DC up, HOSTA and HOSTB joined with adcli into OU=SiteA, OU=SiteB" \
