@@ -355,6 +355,21 @@ check_guids(const struct pol_store *s, struct pol_err *err)
 	return rc;
 }
 
+/* ISAKMP-Options bit 1 (the directory's form): certificate-to-account
+ * mapping for every certificate method of the policy, shown as theirs. */
+static void
+certmap_all(struct pol_policy *p)
+{
+	size_t j, k;
+
+	if (!(p->isakmp.options & POL_ISAKMP_OPT_CERTMAP))
+		return;
+	for (j = 0; j < p->nrules; j++)
+		for (k = 0; k < p->rules[j].nauth; k++)
+			if (p->rules[j].auth[k].kind == POL_AUTH_CERT)
+				p->rules[j].auth[k].certmap = true;
+}
+
 int
 pol_store_resolve(struct pol_store *s, struct pol_err *err)
 {
@@ -408,18 +423,7 @@ pol_store_resolve(struct pol_store *s, struct pol_err *err)
 			where_set(err, "policy", p->name, NULL, NULL);
 			return rc;
 		}
-		/* ISAKMP-Options bit 1 (the directory's form): mapping for
-		 * every certificate method of the policy, shown as theirs. */
-		if (p->isakmp.options & POL_ISAKMP_OPT_CERTMAP)
-			for (j = 0; j < p->nrules; j++) {
-				size_t k;
-
-				for (k = 0; k < p->rules[j].nauth; k++)
-					if (p->rules[j].auth[k].kind ==
-					    POL_AUTH_CERT)
-						p->rules[j].auth[k].certmap =
-						    true;
-			}
+		certmap_all(p);
 		if (p->assigned) {
 			if (assigned != NULL) {
 				where_set(err, "policy", p->name, NULL, NULL);
