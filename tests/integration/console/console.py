@@ -70,7 +70,12 @@ def text(d, css):
 
 
 def shot(d, name):
+    """The whole page: the window made as tall as the document meanwhile."""
+    size = d.get_window_size()
+    h = d.execute_script("return document.documentElement.scrollHeight")
+    d.set_window_size(size["width"], min(max(h + 120, size["height"]), 4000))
     d.save_screenshot(os.path.join(SHOTS, name + ".png"))
+    d.set_window_size(size["width"], size["height"])
 
 
 def tab(d, name):
