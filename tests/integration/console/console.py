@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """Drives the Cockpit page (snapin_export/cockpit) in headless Debian
-chromium through chromedriver (Debian's python3-selenium), against two
+chromium through chromedriver (Debian's python3-selenium), against three
 cockpit-ws started by console_test.sh: ADMIN_URL's session runs as root,
-VIEWER_URL's as nobody. Checks what the page shows against what ipseccmd
+MEMBER_URL's as nobody in the agent's admin_group (adm), VIEWER_URL's as
+nobody without it. Checks what the page shows against what ipseccmd
 (IPSECCMD, the same wrapper the page runs) says, saves a screenshot of each
 page in SHOTS. Prints "ok - ..." per check; exits 1 at the first failure.
 
-    console.py ADMIN_URL VIEWER_URL IPSECCMD SHOTS NS LOCAL PEER
+    console.py ADMIN_URL MEMBER_URL VIEWER_URL IPSECCMD SHOTS NS LOCAL PEER
 """
 import json
 import os
@@ -20,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-ADMIN_URL, VIEWER_URL, IPSECCMD, SHOTS, NS, LOCAL, PEER = sys.argv[1:8]
+ADMIN_URL, MEMBER_URL, VIEWER_URL, IPSECCMD, SHOTS, NS, LOCAL, PEER = sys.argv[1:9]
 WAIT = 30  # bound of each wait for the page (not a timing assertion)
 PSK = "console-psk-Zq7"
 
@@ -248,6 +249,32 @@ def policies(d):
     ok("Unassign then Delete from the list: gone from ipseccmd static show all")
 
 
+def member(d):
+    """nobody with the group adm (agent A's admin_group): may control the
+    service; the agent audits it with nobody's uid."""
+    d.get(MEMBER_URL)
+    until(d, "RUNNING for a member", lambda: text(d, "#svc-state") == "RUNNING")
+    d.find_element(By.CSS_SELECTOR, "[data-svc=pause]").click()
+    until(d, "PAUSED after the member's Pause", lambda: text(d, "#svc-state") == "PAUSED")
+    d.find_element(By.CSS_SELECTOR, "[data-svc=continue]").click()
+    until(d, "RUNNING after the member's Continue", lambda: text(d, "#svc-state") == "RUNNING")
+    uid = str(int(subprocess.run(["id", "-u", "nobody"], capture_output=True,
+                                 text=True).stdout))
+    tab(d, "events")
+    fill(d, "ev-form", {"id": "5700", "max": "2"}).find_element(
+        By.CSS_SELECTOR, "[type=submit]").click()
+    until(d, "the member's Pause audited with uid " + uid,
+          lambda: "service.pause" in text(d, "#ev-list tbody") and
+          "Uid: " + uid in text(d, "#ev-list tbody"))
+    ev = cmd("events", "--id", "5700", "--max", "2")["events"]
+    if [(e["fields"]["Command"], e["fields"]["Uid"]) for e in ev] != [
+            ("service.pause", uid), ("service.continue", uid)]:
+        fail("ipseccmd events: %s" % ev)
+    shot(d, "member-events")
+    ok("a member of the admin group (nobody + adm): Pause and Continue from the page, "
+       "audited as 5700 with Uid %s" % uid)
+
+
 def refused(d):
     d.get(VIEWER_URL)
     until(d, "not permitted on the monitor", lambda: "Not permitted" in text(d, "#svc-error"))
@@ -281,6 +308,11 @@ def main():
         whatif(d)
         events(d)
         policies(d)
+    finally:
+        d.quit()
+    d = browser("member")
+    try:
+        member(d)
     finally:
         d.quit()
     d = browser("viewer")

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The Cockpit page (issue 20) in a real browser: two agents (uesp driver,
 # IKE, PSK) in network namespaces, Cockpit's own web server started here
-# twice (cockpit-ws --no-tls --local-session=cockpit-bridge: one as root,
-# one as nobody, who is neither root nor in the agent's admin group), and
+# three times (cockpit-ws --no-tls --local-session=cockpit-bridge: as root,
+# as nobody in agent A's admin_group adm, as nobody without it), and
 # headless Debian chromium driven by chromedriver (python3-selenium) through
 # console.py: the monitor shows the SA after a ping and refreshes by itself,
 # service pause/continue, keyboard and a narrow window, a what-if answer,
 # the audit events of those changes and the chain's verdict, a policy made
 # in the page applied by the running agent (ping blocked), a refused field
-# with ipseccmd's message, and nobody refused with nothing changed.
+# with ipseccmd's message; a member of the agent's admin_group (nobody with
+# the group adm) pauses and continues the service, audited with its uid;
+# nobody without the group refused with nothing changed.
 # Screenshots in $tmp/shots (copied to $PA_CONSOLE_SHOTS when set).
 #
 # The page is made visible without installing it: the bridge looks for
@@ -27,6 +29,7 @@ src=${PA_SOURCE_DIR:-$(cd "$here/../../.." && pwd)}
 t_need_agents setpriv
 ws=/usr/lib/cockpit/cockpit-ws
 [ -x "$ws" ] || skip "cockpit-ws is not installed"
+getent group adm >/dev/null || skip "no group adm (agent A's admin_group here)"
 command -v cockpit-bridge >/dev/null || skip "cockpit-bridge is not installed"
 [ -x /usr/bin/chromium ] || skip "chromium is not installed"
 [ -x /usr/bin/chromedriver ] || skip "chromium-driver is not installed"
@@ -44,7 +47,7 @@ for s in a b; do
 	sed "s/@PEER@/$peer/" "$here/../service/pair_store.xml" > "$tmp/$s/store.xml"
 	cp "$here/../service/pair_secrets.xml" "$tmp/$s/secrets.xml"
 	chmod 600 "$tmp/$s/secrets.xml"
-	t_agent_conf $s "ike = on" "natt_port = off"
+	t_agent_conf $s "ike = on" "natt_port = off" "admin_group = adm"
 done
 chmod 644 "$tmp/a.conf"
 t_agent_start a $na
@@ -53,31 +56,34 @@ ip netns exec $na ping -c 3 -W 5 10.203.0.2 >/dev/null ||
     fail "no traffic between the agents: $(tail -5 "$tmp/a/oakley.log")"
 
 # The page, and ipseccmd as the page will run it.
-mkdir -p "$tmp/xdg/cockpit" "$tmp/bin" "$tmp/home-root" "$tmp/home-nobody" "$tmp/shots"
+mkdir -p "$tmp/xdg/cockpit" "$tmp/bin" "$tmp/shots"
 cp -r "$src/snapin_export/cockpit" "$tmp/xdg/cockpit/ipsec-agent"
 chmod -R a+rX "$tmp/xdg"
 printf '#!/bin/sh\nexec %s -c %s "$@"\n' "$cmd" "$tmp/a.conf" > "$tmp/bin/ipseccmd"
 chmod 755 "$tmp/bin/ipseccmd"
-chown nobody "$tmp/home-nobody"
 
-# Two free ports for the two web servers.
-read -r p_admin p_viewer < <(/usr/bin/python3 -c '
+# Three free ports for the three web servers.
+read -r p_admin p_member p_viewer < <(/usr/bin/python3 -c '
 import socket
-s = [socket.socket() for _ in range(2)]
+s = [socket.socket() for _ in range(3)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
-cockpit() { # USER HOME PORT
-	local run=()
-	[ "$1" = root ] || run=(setpriv --reuid="$1" --regid=nogroup --clear-groups)
-	env -i PATH="$tmp/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$2" \
-	    XDG_DATA_HOME="$tmp/xdg" XDG_RUNTIME_DIR="$2" LANG=C.UTF-8 \
-	    "${run[@]}" "$ws" --no-tls --address 127.0.0.1 --port "$3" \
-	    --local-session=cockpit-bridge > "$2/ws.log" 2>&1 &
+cockpit() { # NAME PORT [SETPRIV-ARGS...]: its home is $tmp/home-NAME
+	local h=$tmp/home-$1 p=$2 run=()
+	shift 2
+	[ $# = 0 ] || run=(setpriv "$@")
+	mkdir -p "$h"
+	[ $# = 0 ] || chown nobody "$h"
+	env -i PATH="$tmp/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$h" \
+	    XDG_DATA_HOME="$tmp/xdg" XDG_RUNTIME_DIR="$h" LANG=C.UTF-8 \
+	    "${run[@]}" "$ws" --no-tls --address 127.0.0.1 --port "$p" \
+	    --local-session=cockpit-bridge > "$h/ws.log" 2>&1 &
 	t_at_exit kill $!
 }
-cockpit root "$tmp/home-root" "$p_admin"
-cockpit nobody "$tmp/home-nobody" "$p_viewer"
-for p in "$p_admin" "$p_viewer"; do
+cockpit root "$p_admin"
+cockpit member "$p_member" --reuid=nobody --regid=nogroup --groups=adm
+cockpit viewer "$p_viewer" --reuid=nobody --regid=nogroup --clear-groups
+for p in "$p_admin" "$p_member" "$p_viewer"; do
 	for _ in $(seq 1 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
 		sleep 0.1
@@ -87,7 +93,7 @@ for p in "$p_admin" "$p_viewer"; do
 done
 page=cockpit/@localhost/ipsec-agent/index.html
 /usr/bin/python3 "$here/console.py" "http://127.0.0.1:$p_admin/$page" \
-    "http://127.0.0.1:$p_viewer/$page" "$tmp/bin/ipseccmd" "$tmp/shots" \
+    "http://127.0.0.1:$p_member/$page" "http://127.0.0.1:$p_viewer/$page" "$tmp/bin/ipseccmd" "$tmp/shots" \
     $na 10.203.0.1 10.203.0.2 || fail "the page (screenshots in $tmp/shots;" \
     "cockpit-ws: $(tail -n 5 "$tmp"/home-*/ws.log))"
 if [ -n "${PA_CONSOLE_SHOTS:-}" ]; then
