@@ -304,11 +304,64 @@
         const del = el("button", "Delete", "pa-danger");
         del.dataset.policy = p.name;
         del.addEventListener("click", () => changePolicy(["static", "delete", "policy", "name=" + p.name]));
-        td.appendChild(assign);
-        td.appendChild(document.createTextNode(" "));
-        td.appendChild(del);
+        const ike = el("button", "Key exchange");
+        ike.dataset.policy = p.name;
+        ike.addEventListener("click", () => editIke(p));
+        [assign, ike, del].forEach(b => { td.appendChild(b); td.appendChild(document.createTextNode(" ")); });
         return tr;
     }
+
+    function deleteButton(kind, name) {
+        const b = el("button", "Delete", "pa-danger");
+        b.dataset[kind] = name;
+        b.addEventListener("click", () => changePolicy(["static", "delete", kind, "name=" + name]));
+        const td = el("td");
+        td.appendChild(b);
+        return td;
+    }
+
+    function filterListRow(fl) {
+        const tr = row([fl.name, (fl.filters || []).map(f => f.text).join("\n") || "—"]);
+        tr.appendChild(deleteButton("filterlist", fl.name));
+        return tr;
+    }
+
+    function filterActionRow(fa) {
+        const tr = row([fa.name, fa.action + (fa.inpass ? ", inbound pass-through" : "") +
+            (fa.soft ? ", soft" : ""), (fa.qmsecmethods || []).map(o => o.text).join("\n") || "—"]);
+        tr.appendChild(deleteButton("filteraction", fa.name));
+        return tr;
+    }
+
+    /* Key exchange settings: ipseccmd static set policy. */
+    let ikePolicy = null;
+    function editIke(p) {
+        const f = $("ike-form");
+        clearFieldErrors(f);
+        ikePolicy = p.name;
+        $("ike-policy").textContent = p.name;
+        f.elements.mmsecmethods.value = (p.mmsecmethods || []).join(" ");
+        f.elements.mmlifetime.value = Math.round(p.mm_life_sec / 60);
+        f.elements.qmpermm.value = p.qm_per_mm;
+        f.elements.mmpfs.checked = !!p.master_pfs;
+        f.hidden = false;
+        f.elements.mmsecmethods.focus();
+    }
+    $("ike-cancel").addEventListener("click", () => { $("ike-form").hidden = true; });
+    $("ike-form").addEventListener("submit", ev => {
+        ev.preventDefault();
+        const f = ev.target;
+        clearFieldErrors(f);
+        const args = ["static", "set", "policy", "name=" + ikePolicy];
+        ["mmsecmethods", "mmlifetime", "qmpermm"].forEach(n => {
+            const x = f.elements[n].value.trim();
+            if (x) args.push(n + "=" + x);
+        });
+        args.push("mmpfs=" + (f.elements.mmpfs.checked ? "yes" : "no"));
+        ipseccmd(args).then(() => { f.hidden = true; loadPolicies(); },
+            err => fieldError(f, [["mmsecmethods", "mmsecmethods"], ["mmlifetime", "mmlifetime"],
+                ["qmpermm", "qmpermm"], ["mmpfs", "mmpfs"]], err));
+    });
 
     function changePolicy(args) {
         ipseccmd(args).then(() => showError("pol-error", null), err => showError("pol-error", err))
@@ -326,6 +379,8 @@
             });
         ipseccmd(["static", "show", "all"]).then(all => {
             fillTable("pol-list", (all.policies || []).map(policyRow), "No policy in the local store");
+            fillTable("fl-list", (all.filterlists || []).map(filterListRow), "No filter list");
+            fillTable("fa-list", (all.filteractions || []).map(filterActionRow), "No filter action");
         }, err => showError("pol-error", err));
     }
     $("pol-reload").addEventListener("click", loadPolicies);

@@ -98,6 +98,22 @@ def fill(d, form, values):
     return f
 
 
+def button(d, kind, name, label):
+    """The button LABEL in the row of the store's object NAME (kind: policy,
+    filterlist, filteraction)."""
+    for b in d.find_elements(By.CSS_SELECTOR, "button[data-%s='%s']" % (kind, name)):
+        if b.text == label:
+            return b
+    fail("no button %r for %s %s" % (label, kind, name))
+
+
+def store(kind, name):
+    for o in cmd("static", "show", "all")[kind]:
+        if o["name"] == name:
+            return o
+    return None
+
+
 def ping(count=2):
     return subprocess.run(["ip", "netns", "exec", NS, "ping", "-c", str(count), "-W", "2",
                            PEER], capture_output=True).returncode == 0
@@ -236,17 +252,55 @@ def policies(d):
     ok("policy Console (filter me <-> %s, block, PSK) created and assigned from the "
        "page: ipseccmd show policy names it, ping is blocked, the key is not shown back"
        % PEER)
-    # Unassign and delete from the list.
-    d.find_element(By.CSS_SELECTOR, "button[data-policy=Console]").click()
-    until(d, "Console unassigned", lambda: not any(
-        p["assigned"] for p in cmd("static", "show", "all")["policies"]
-        if p["name"] == "Console"))
-    until(d, "the list updated", lambda: d.find_element(
-        By.CSS_SELECTOR, "button[data-policy=Console]").text == "Assign")
-    d.find_elements(By.CSS_SELECTOR, "button[data-policy=Console]")[1].click()
-    until(d, "Console deleted", lambda: "Console" not in [
-        p["name"] for p in cmd("static", "show", "all")["policies"]])
-    ok("Unassign then Delete from the list: gone from ipseccmd static show all")
+    key_exchange(d)
+    fl = text(d, "#fl-list tbody")
+    if "Console-filters" not in fl or "me -> %s" % PEER not in fl:
+        fail("filter lists: %r" % fl)
+    if "Console-action" not in text(d, "#fa-list tbody"):
+        fail("filter actions: %r" % text(d, "#fa-list tbody"))
+    # Unassign and delete from the lists.
+    button(d, "policy", "Console", "Unassign").click()
+    until(d, "Console unassigned", lambda: not store("policies", "Console")["assigned"])
+    until(d, "the list updated", lambda: any(
+        b.text == "Assign" for b in d.find_elements(By.CSS_SELECTOR, "button[data-policy=Console]")))
+    button(d, "policy", "Console", "Delete").click()
+    until(d, "Console deleted", lambda: store("policies", "Console") is None)
+    until(d, "Console gone from the list", lambda: "Console\n" not in
+          text(d, "#pol-list tbody") + "\n" and not d.find_elements(
+              By.CSS_SELECTOR, "button[data-policy=Console]"))
+    button(d, "filterlist", "Console-filters", "Delete").click()
+    until(d, "Console-filters deleted", lambda: store("filterlists", "Console-filters") is None)
+    until(d, "the filter action's row back", lambda: d.find_elements(
+        By.CSS_SELECTOR, "button[data-filteraction='Console-action']"))
+    button(d, "filteraction", "Console-action", "Delete").click()
+    until(d, "Console-action deleted", lambda: store("filteractions", "Console-action") is None)
+    ok("Unassign, Delete of the policy, of its filter list and of its filter action from "
+       "their lists: gone from ipseccmd static show all")
+
+
+def key_exchange(d):
+    button(d, "policy", "Console", "Key exchange").click()
+    f = d.find_element(By.ID, "ike-form")
+    until(d, "the key exchange form", lambda: f.is_displayed() and
+          f.find_element(By.NAME, "mmsecmethods").get_attribute("value") != "")
+    fill(d, "ike-form", {"mmlifetime": "0"})
+    f.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+    until(d, "an error beside the lifetime", lambda: text(d, "#err-mmlifetime") != "")
+    msg = text(d, "#err-mmlifetime")
+    if not msg.startswith("ipseccmd: mmlifetime=0"):
+        fail("lifetime error is not ipseccmd's: %r" % msg)
+    shot(d, "policies-ike")
+    methods = "AES128-SHA1-14 3DES-SHA1-2"
+    fill(d, "ike-form", {"mmlifetime": "240", "mmsecmethods": methods})
+    f.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+    until(d, "the settings stored", lambda: store("policies", "Console")["mm_life_sec"] == 14400)
+    p = store("policies", "Console")
+    if p["mmsecmethods"] != methods.split():
+        fail("mmsecmethods stored: %s" % p["mmsecmethods"])
+    until(d, "the agent applying the new methods",
+          lambda: len(cmd("show", "policy").get("mm_methods", [])) == 2)
+    ok("key exchange of Console: lifetime 0 refused with %r beside the field; 240 min and "
+       "%s stored and applied (ipseccmd show policy: 2 main mode methods)" % (msg, methods))
 
 
 def member(d):
