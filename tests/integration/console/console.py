@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -59,15 +59,22 @@ def browser(name):
 
 def until(d, what, fn):
     try:
-        return WebDriverWait(d, WAIT, poll_frequency=0.2).until(lambda _: fn())
+        # the page re-renders its tables after each command: an element
+        # found just before that is stale, and is looked up again
+        return WebDriverWait(d, WAIT, poll_frequency=0.2,
+                             ignored_exceptions=[StaleElementReferenceException]
+                             ).until(lambda _: fn())
     except TimeoutException:
         shot(d, "failed")
         fail("%s (page: %s)" % (what, d.find_element(By.TAG_NAME, "main").text[:1500]))
 
 
 def text(d, css):
-    els = d.find_elements(By.CSS_SELECTOR, css)
-    return els[0].text if els else ""
+    try:
+        els = d.find_elements(By.CSS_SELECTOR, css)
+        return els[0].text if els else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def shot(d, name):
@@ -98,13 +105,17 @@ def fill(d, form, values):
     return f
 
 
-def button(d, kind, name, label):
-    """The button LABEL in the row of the store's object NAME (kind: policy,
-    filterlist, filteraction)."""
-    for b in d.find_elements(By.CSS_SELECTOR, "button[data-%s='%s']" % (kind, name)):
-        if b.text == label:
-            return b
-    fail("no button %r for %s %s" % (label, kind, name))
+def press(d, kind, name, label):
+    """Clicks the button LABEL in the row of the store's object NAME (kind:
+    policy, filterlist, filteraction), looked up again if the table was
+    re-rendered meanwhile."""
+    def once():
+        for b in d.find_elements(By.CSS_SELECTOR, "button[data-%s='%s']" % (kind, name)):
+            if b.text == label:
+                b.click()
+                return True
+        return False
+    until(d, "button %r for %s %s" % (label, kind, name), once)
 
 
 def store(kind, name):
@@ -259,27 +270,25 @@ def policies(d):
     if "Console-action" not in text(d, "#fa-list tbody"):
         fail("filter actions: %r" % text(d, "#fa-list tbody"))
     # Unassign and delete from the lists.
-    button(d, "policy", "Console", "Unassign").click()
+    press(d, "policy", "Console", "Unassign")
     until(d, "Console unassigned", lambda: not store("policies", "Console")["assigned"])
     until(d, "the list updated", lambda: any(
         b.text == "Assign" for b in d.find_elements(By.CSS_SELECTOR, "button[data-policy=Console]")))
-    button(d, "policy", "Console", "Delete").click()
+    press(d, "policy", "Console", "Delete")
     until(d, "Console deleted", lambda: store("policies", "Console") is None)
     until(d, "Console gone from the list", lambda: "Console\n" not in
           text(d, "#pol-list tbody") + "\n" and not d.find_elements(
               By.CSS_SELECTOR, "button[data-policy=Console]"))
-    button(d, "filterlist", "Console-filters", "Delete").click()
+    press(d, "filterlist", "Console-filters", "Delete")
     until(d, "Console-filters deleted", lambda: store("filterlists", "Console-filters") is None)
-    until(d, "the filter action's row back", lambda: d.find_elements(
-        By.CSS_SELECTOR, "button[data-filteraction='Console-action']"))
-    button(d, "filteraction", "Console-action", "Delete").click()
+    press(d, "filteraction", "Console-action", "Delete")
     until(d, "Console-action deleted", lambda: store("filteractions", "Console-action") is None)
     ok("Unassign, Delete of the policy, of its filter list and of its filter action from "
        "their lists: gone from ipseccmd static show all")
 
 
 def key_exchange(d):
-    button(d, "policy", "Console", "Key exchange").click()
+    press(d, "policy", "Console", "Key exchange")
     f = d.find_element(By.ID, "ike-form")
     until(d, "the key exchange form", lambda: f.is_displayed() and
           f.find_element(By.NAME, "mmsecmethods").get_attribute("value") != "")
