@@ -281,8 +281,12 @@
     document.querySelectorAll("[data-svc]").forEach(b => {
         b.addEventListener("click", () => {
             b.disabled = true;
+            showError("svc-action", null);
             ipseccmd(["service", b.dataset.svc])
-                .then(() => showError("svc-error", null), err => showError("svc-error", err))
+                .then(() => showError("svc-action", null), err => {
+                    showError("svc-action", err);
+                    $("svc-action").textContent = b.textContent + ": " + $("svc-action").textContent;
+                })
                 .finally(() => { b.disabled = false; refreshing = false; refresh(); });
         });
     });

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -211,17 +212,37 @@ def whatif(d):
        % (LOCAL, PEER, want["rule"], want["filter"], want["why"]))
 
 
+def ids(d):
+    """The event IDs of the Events tab's rows."""
+    return {r.find_elements(By.TAG_NAME, "td")[2].text
+            for r in d.find_elements(By.CSS_SELECTOR, "#ev-list tbody tr")
+            if len(r.find_elements(By.TAG_NAME, "td")) > 2}
+
+
 def events(d):
     tab(d, "events")
     fill(d, "ev-form", {"id": "5700", "max": "20"}).find_element(
         By.CSS_SELECTOR, "[type=submit]").click()
-    until(d, "the audited service.pause (5700)", lambda: "service.pause" in
-          text(d, "#ev-list tbody") and "service.continue" in text(d, "#ev-list tbody"))
-    rows = d.find_elements(By.CSS_SELECTOR, "#ev-list tbody tr")
-    if any(r.find_elements(By.TAG_NAME, "td")[2].text != "5700" for r in rows):
-        fail("the ID filter let other events through")
+    # (the tab first shows every event: wait for the filtered list)
+    until(d, "only 5700, the audited service.pause and service.continue among them",
+          lambda: ids(d) == {"5700"} and "service.pause" in text(d, "#ev-list tbody")
+          and "service.continue" in text(d, "#ev-list tbody"))
     if "Uid: 0" not in text(d, "#ev-list tbody"):
         fail("5700 without the uid")
+    # By time: from an hour ago, all of them; from an hour ahead, none.
+    fill(d, "ev-form", {"id": "", "since": "-1h", "max": "100"}).find_element(
+        By.CSS_SELECTOR, "[type=submit]").click()
+    n = len(cmd("events", "--max", "100")["events"])
+    until(d, "the %d events of the last hour" % n, lambda: len(d.find_elements(
+        By.CSS_SELECTOR, "#ev-list tbody tr")) == n and "IPSEC_POLICY_START" in
+        text(d, "#ev-list tbody"))
+    fill(d, "ev-form", {"since": str(int(time.time()) + 3600)}).find_element(
+        By.CSS_SELECTOR, "[type=submit]").click()
+    until(d, "no event from an hour ahead", lambda: text(d, "#ev-list tbody") == "No events")
+    ok("events by time: since -1h the %d of ipseccmd events, since an hour ahead none" % n)
+    fill(d, "ev-form", {"id": "5700", "since": ""}).find_element(
+        By.CSS_SELECTOR, "[type=submit]").click()
+    until(d, "5700 again", lambda: ids(d) == {"5700"})
     d.find_element(By.ID, "ev-verify").click()
     until(d, "the chain's verdict", lambda: "chain intact" in text(d, "#ev-verdict"))
     shot(d, "events")
@@ -326,9 +347,11 @@ def member(d):
     tab(d, "events")
     fill(d, "ev-form", {"id": "5700", "max": "2"}).find_element(
         By.CSS_SELECTOR, "[type=submit]").click()
-    until(d, "the member's Pause audited with uid " + uid,
-          lambda: "service.pause" in text(d, "#ev-list tbody") and
-          "Uid: " + uid in text(d, "#ev-list tbody"))
+    until(d, "the member's Pause and Continue audited with uid " + uid,
+          lambda: ids(d) == {"5700"} and len(d.find_elements(
+              By.CSS_SELECTOR, "#ev-list tbody tr")) == 2 and
+          text(d, "#ev-list tbody").count("Uid: " + uid) == 2 and
+          "service.pause" in text(d, "#ev-list tbody"))
     ev = cmd("events", "--id", "5700", "--max", "2")["events"]
     if [(e["fields"]["Command"], e["fields"]["Uid"]) for e in ev] != [
             ("service.pause", uid), ("service.continue", uid)]:
@@ -344,7 +367,7 @@ def refused(d):
     if "access denied" not in text(d, "#svc-error"):
         fail("ipseccmd's words missing: %r" % text(d, "#svc-error"))
     d.find_element(By.CSS_SELECTOR, "[data-svc=stop]").click()
-    until(d, "Stop refused", lambda: "Not permitted" in text(d, "#svc-error"))
+    until(d, "Stop refused", lambda: text(d, "#svc-action").startswith("Stop: Not permitted"))
     if cmd("service", "status")["state"] != "RUNNING":
         fail("a non-admin's Stop changed the service")
     words = text(d, "#svc-error").splitlines()[-1]
