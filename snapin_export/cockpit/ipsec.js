@@ -247,7 +247,7 @@
     }
 
     function refresh() {
-        if (refreshing || $("monitor").hidden) return;
+        if (refreshing || $("monitor").hidden || document.hidden) return;
         refreshing = true;
         ipseccmd(["service", "status"]).then(st => {
             $("svc-state").textContent = st.state;
