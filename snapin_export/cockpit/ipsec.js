@@ -269,7 +269,7 @@
                 showError("svc-error", null);
             });
         }).catch(err => {
-            $("svc-state").textContent = err.stopped ? "STOPPED" : "unknown";
+            $("svc-state").textContent = err.stopped ? "STOPPED" : err.denied ? "no access" : "unknown";
             $("svc-state").className = "pa-state STOPPED";
             showError("svc-error", err);
         }).finally(() => {
