@@ -63,15 +63,19 @@ dpkg-deb -c "$deb" | awk '{print "   ", $1, $2, $6}'
 # The web console (issue 20): its own package, the Cockpit page only.
 cdeb=$(ls "$w"/src/cockpit-ipsec-agent_*_all.deb)
 say "built $(basename "$cdeb")"
-dpkg-deb -c "$cdeb" | awk '{print "   ", $1, $2, $6}'
+# (listed to files first: grep -q would end a pipe early, and pipefail)
+dpkg-deb -c "$cdeb" > "$w/cockpit.lst"
+dpkg-deb -c "$deb" > "$w/agent.lst"
+awk '{print "   ", $1, $2, $6}' "$w/cockpit.lst"
 for f in manifest.json index.html ipsec.js ipsec.css; do
-	dpkg-deb -c "$cdeb" | grep -q " \./usr/share/cockpit/ipsec-agent/$f$" ||
+	grep -q " \./usr/share/cockpit/ipsec-agent/$f$" "$w/cockpit.lst" ||
 	    die "$(basename "$cdeb") lacks /usr/share/cockpit/ipsec-agent/$f"
 done
-! dpkg-deb -c "$deb" | grep -q ' \./usr/share/cockpit' ||
+! grep -q ' \./usr/share/cockpit' "$w/agent.lst" ||
     die "$(basename "$deb") carries the Cockpit page (cockpit-ipsec-agent's)"
+cdepends=$(dpkg-deb -f "$cdeb" Depends)
 for d in cockpit-bridge ipsec-agent; do
-	dpkg-deb -f "$cdeb" Depends | grep -qw "$d" ||
+	grep -qw "$d" <<<"$cdepends" ||
 	    die "$(basename "$cdeb") does not depend on $d"
 done
 
@@ -118,8 +122,9 @@ for f in /usr/share/ipsec-agent/policy.xsd \
 done
 echo "    versions $version, man pages, configuration, group, schemas: ok"
 # Cockpit's bridge reads the installed manifest and lists the page.
-cockpit-bridge --packages | grep -Eq '^ipsec-agent +IPsec +/usr/share/cockpit/ipsec-agent$' ||
-    die "cockpit-bridge --packages does not list the page: $(cockpit-bridge --packages)"
+cpackages=$(cockpit-bridge --packages)
+grep -Eq '^ipsec-agent +IPsec +/usr/share/cockpit/ipsec-agent$' <<<"$cpackages" ||
+    die "cockpit-bridge --packages does not list the page: $cpackages"
 echo "    cockpit-bridge --packages: ipsec-agent (IPsec) in /usr/share/cockpit/ipsec-agent"
 
 say "systemd-analyze verify / security (the installed unit)"
