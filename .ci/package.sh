@@ -14,9 +14,11 @@ say() { printf '== package: %s\n' "$*"; }
 die() { echo "FAIL: package: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (apt-get install, purge)"
-if dpkg-query -W -f='${Status}' ipsec-agent 2>/dev/null | grep -q installed; then
-	die "ipsec-agent is installed on this machine already: not touching it"
-fi
+for p in ipsec-agent cockpit-ipsec-agent; do
+	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q installed; then
+		die "$p is installed on this machine already: not touching it"
+	fi
+done
 # A `cmake --install` with the default prefix leaves a unit in
 # /usr/local/lib/systemd/system that systemd prefers to the package's
 # (/lib/systemd/system): the package would then be tested through it.
@@ -41,7 +43,8 @@ fi
 w=$(mktemp -d /tmp/pkg-ci.XXXXXX)
 installed=0
 cleanup() {
-	[ "$installed" = 0 ] || apt-get purge -y -qq ipsec-agent >/dev/null 2>&1
+	[ "$installed" = 0 ] ||
+	    apt-get purge -y -qq ipsec-agent cockpit-ipsec-agent >/dev/null 2>&1
 	if [ "${PKG_KEEP:-0}" = 1 ]; then echo "kept $w"; else rm -rf "$w"; fi
 }
 trap cleanup EXIT
@@ -57,6 +60,24 @@ deb=$(ls "$w"/src/ipsec-agent_*_*.deb)
 version=$(dpkg-deb -f "$deb" Version)
 say "built $(basename "$deb")"
 dpkg-deb -c "$deb" | awk '{print "   ", $1, $2, $6}'
+# The web console (issue 20): its own package, the Cockpit page only.
+cdeb=$(ls "$w"/src/cockpit-ipsec-agent_*_all.deb)
+say "built $(basename "$cdeb")"
+# (listed to files first: grep -q would end a pipe early, and pipefail)
+dpkg-deb -c "$cdeb" > "$w/cockpit.lst"
+dpkg-deb -c "$deb" > "$w/agent.lst"
+awk '{print "   ", $1, $2, $6}' "$w/cockpit.lst"
+for f in manifest.json index.html ipsec.js ipsec.css; do
+	grep -q " \./usr/share/cockpit/ipsec-agent/$f$" "$w/cockpit.lst" ||
+	    die "$(basename "$cdeb") lacks /usr/share/cockpit/ipsec-agent/$f"
+done
+! grep -q ' \./usr/share/cockpit' "$w/agent.lst" ||
+    die "$(basename "$deb") carries the Cockpit page (cockpit-ipsec-agent's)"
+cdepends=$(dpkg-deb -f "$cdeb" Depends)
+for d in cockpit-bridge ipsec-agent; do
+	grep -qw "$d" <<<"$cdepends" ||
+	    die "$(basename "$cdeb") does not depend on $d"
+done
 
 say "lintian --pedantic (errors fail the stage)"
 lintian --pedantic -I --fail-on error "$w"/src/ipsec-agent_*.changes ||
@@ -71,11 +92,12 @@ snap() {
 }
 snap > "$w/before.lst"
 
-say "apt-get install ./$(basename "$deb")"
-(cd "$w/src" && apt-get install -y -q "./$(basename "$deb")") > "$w/apt.log" 2>&1 ||
+say "apt-get install ./$(basename "$deb") ./$(basename "$cdeb")"
+(cd "$w/src" && apt-get install -y -q "./$(basename "$deb")" \
+    "./$(basename "$cdeb")") > "$w/apt.log" 2>&1 ||
     { cat "$w/apt.log"; die "apt-get install failed"; }
 installed=1
-dpkg -L ipsec-agent > "$w/files.lst"
+dpkg -L ipsec-agent cockpit-ipsec-agent > "$w/files.lst"
 
 say "what the package installed"
 [ "$(ipsec-agentd --version)" = "ipsec-agentd $version" ] ||
@@ -99,6 +121,11 @@ for f in /usr/share/ipsec-agent/policy.xsd \
 	[ -f "$f" ] || die "$f is missing"
 done
 echo "    versions $version, man pages, configuration, group, schemas: ok"
+# Cockpit's bridge reads the installed manifest and lists the page.
+cpackages=$(cockpit-bridge --packages)
+grep -Eq '^ipsec-agent +IPsec +/usr/share/cockpit/ipsec-agent$' <<<"$cpackages" ||
+    die "cockpit-bridge --packages does not list the page: $cpackages"
+echo "    cockpit-bridge --packages: ipsec-agent (IPsec) in /usr/share/cockpit/ipsec-agent"
 
 say "systemd-analyze verify / security (the installed unit)"
 systemd-analyze verify /lib/systemd/system/ipsec-agentd.service ||
@@ -131,7 +158,7 @@ bash tests/package/join_test.sh /usr/sbin/ipsec-agentd /usr/sbin/ipseccmd \
 sed 's/^/    /' "$w/join.log"
 
 say "apt-get purge: nothing may be left"
-apt-get purge -y -q ipsec-agent > "$w/purge.log" 2>&1 ||
+apt-get purge -y -q ipsec-agent cockpit-ipsec-agent > "$w/purge.log" 2>&1 ||
     { cat "$w/purge.log"; die "apt-get purge failed"; }
 installed=0
 left=0
@@ -139,7 +166,8 @@ while read -r f; do
 	if [ -e "$f" ] && [ ! -d "$f" ]; then echo "    left: $f"; left=1; fi
 done < "$w/files.lst"
 for d in /etc/ipsec-agent /var/lib/ipsec-agent /var/log/ipsec-agent \
-    /run/ipsec-agent /usr/share/ipsec-agent /usr/share/doc/ipsec-agent; do
+    /run/ipsec-agent /usr/share/ipsec-agent /usr/share/doc/ipsec-agent \
+    /usr/share/cockpit/ipsec-agent /usr/share/doc/cockpit-ipsec-agent; do
 	[ ! -e "$d" ] || { echo "    left: $d"; left=1; }
 done
 getent group ipsec-admins >/dev/null && { echo "    left: group ipsec-admins"; left=1; }

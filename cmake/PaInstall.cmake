@@ -55,3 +55,11 @@ install(FILES ${CMAKE_SOURCE_DIR}/examples/ipsec-agentd.conf
 	${CMAKE_SOURCE_DIR}/examples/corp-policy.xml
 	${CMAKE_SOURCE_DIR}/examples/builtin-policies.xml
 	DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# The web console: a Cockpit package (snapin_export/cockpit), found by
+# cockpit-bridge in <datadir>/cockpit/<name>; Debian ships it as
+# cockpit-ipsec-agent.
+install(FILES ${CMAKE_SOURCE_DIR}/snapin_export/cockpit/manifest.json
+	${CMAKE_SOURCE_DIR}/snapin_export/cockpit/index.html
+	${CMAKE_SOURCE_DIR}/snapin_export/cockpit/ipsec.js
+	${CMAKE_SOURCE_DIR}/snapin_export/cockpit/ipsec.css
+	DESTINATION ${CMAKE_INSTALL_DATADIR}/cockpit/ipsec-agent)

@@ -72,11 +72,12 @@ svc_static_main(int argc, char **argv, const char *store_path,
 	}
 	if ((rc = svc_st_args_parse(&c, argc, argv, first)) != 0)
 		return rc;
-	/* Edits are read-modify-write: serialise them (reads need no lock,
-	 * the store is replaced by rename). */
-	if (strcmp(c.verb, "show") != 0 && strcmp(c.verb, "match") != 0 &&
-	    strcmp(c.verb, "exportpolicy") != 0 &&
-	    (rc = svc_st_store_lock(&c, &lockfd)) != 0)
+	/* Edits are read-modify-write: serialise them. Reads take the lock
+	 * shared: an edit renames the store, then the secrets file. */
+	if (strcmp(c.verb, "show") == 0 || strcmp(c.verb, "match") == 0 ||
+	    strcmp(c.verb, "exportpolicy") == 0)
+		svc_st_store_lock_shared(&c, &lockfd);
+	else if ((rc = svc_st_store_lock(&c, &lockfd)) != 0)
 		return rc;
 	if (strcmp(c.verb, "match") == 0 && svc_st_arg(&c, "file") != NULL)
 		rc = svc_st_match_load(&c, svc_st_arg(&c, "file"));

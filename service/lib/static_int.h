@@ -77,6 +77,7 @@ void	svc_st_fmt_filter(const struct pol_filter *f, char *buf, size_t cap);
 /* static_store.c */
 int	svc_st_store_load(struct cmd *c);
 int	svc_st_store_lock(struct cmd *c, int *fd);
+void	svc_st_store_lock_shared(struct cmd *c, int *fd);
 int	svc_st_store_save(struct cmd *c);
 int	svc_st_cmd_export(struct cmd *c);
 int	svc_st_cmd_import(struct cmd *c);

@@ -78,6 +78,29 @@ svc_st_store_lock(struct cmd *c, int *fd)
 	return rc;
 }
 
+/*
+ * A shared lock on "<store>.lock" for a reader. An edit replaces the store
+ * and then its secrets file, each by rename: a reader between the two would
+ * see a rule whose preshared key is not there yet (or is gone already).
+ * Without the lock file (no edit ever ran here) or the right to open it,
+ * the reader goes on unlocked, as before.
+ */
+void
+svc_st_store_lock_shared(struct cmd *c, int *fd)
+{
+	char *path = NULL;
+
+	*fd = -1;
+	if (asprintf(&path, "%s.lock", c->store_path) == -1)
+		return;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd != -1 && flock(*fd, LOCK_SH) == -1) {
+		close(*fd);
+		*fd = -1;
+	}
+	free(path);
+}
+
 int
 svc_st_store_save(struct cmd *c)
 {
