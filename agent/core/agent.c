@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "crl.h"
 #include "dir_source.h"
+#include "dir_watch.h"
 #include "pa_log.h"
 #include "pa_time.h"
 #include "store_xml.h"
@@ -97,6 +98,8 @@ struct agent {
 		int			 rc;
 		int			 evfd;
 	}			*dir_job;	/* while dir_busy */
+	/* Change notification (dir_watch.h): asks for polls; NULL = off. */
+	struct pol_dir_watch	*watch;
 	/* "My IP address": recompiled when this host's addresses change. */
 	int			 addr_fd;	/* rtnetlink address events, or -1 */
 	uint64_t		 addr_due_ms;	/* 0 = nothing pending */
@@ -765,6 +768,12 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 		}
 		/* CRLs at ldap:// distribution points: the same bind. */
 		a->crl_dir = agent_crl_dir_new(cfg->dir);
+		if (cfg->dir->notify && pol_dir_watch_new(
+		    &(struct pol_dir_watch_cfg){ .dir = cfg->dir,
+		    .quiet_ms = cfg->dir->notify_quiet_ms,
+		    .max_ms = cfg->dir->notify_max_ms }, &a->watch) != 0)
+			log_warnx("directory: change notification could not "
+			    "start: polling only");
 	}
 	a->cfg.dir = NULL;	/* copied by pol_dir_new */
 	if ((rc = load_source(a, &a->cur, err)) != 0)
@@ -1055,6 +1064,8 @@ agent_stop(struct agent *a, const char *reason, bool clear)
 	if (a == NULL || !a->started || a->stopped)
 		return;
 	a->stopped = true;
+	pol_dir_watch_free(a->watch);	/* does not wait for its thread */
+	a->watch = NULL;
 	dir_abandon(a);	/* a late answer applies to nothing now */
 	if (a->ike != NULL) {
 		ike_shutdown(a->ike);
@@ -1095,6 +1106,7 @@ agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	agent_stop(a, "service stopped", false);
+	pol_dir_watch_free(a->watch);
 	dir_join(a, false);
 	if (a->dir_evfd >= 0)
 		close(a->dir_evfd);
@@ -1167,6 +1179,7 @@ dir_apply(struct agent *a, int rc, struct pol_store *st)
 	}
 	a->dir_polled = true;
 	a->dir_polled_at = pa_wall_s();
+	pol_dir_watch_update(a->watch, a->dir);	/* what this poll read */
 	if (s->outcome == POL_DIR_UNCHANGED || s->outcome == POL_DIR_APPLIED ||
 	    s->outcome == POL_DIR_UNASSIGNED)
 		a->dir_ok_at = a->dir_polled_at;
@@ -1603,6 +1616,9 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 		in->dir_polled_at = a->dir_polled_at;
 		in->dir_ok_at = a->dir_ok_at;
 		in->dir_changed_at = a->dir_changed_at;
+		in->dir_notify = a->watch != NULL ?
+		    pol_dir_watch_state(a->watch) : "off";
+		in->dir_poll_offset = a->dir_st.poll_offset_sec;
 	}
 	if (a->ike != NULL) {
 		ike_stats(a->ike, &is);
@@ -1713,6 +1729,8 @@ agent_fds(const struct agent *a, int *fds, size_t cap)
 		fds[n++] = a->addr_fd;
 	if (a->dir_evfd >= 0 && n < cap)
 		fds[n++] = a->dir_evfd;
+	if (a->watch != NULL && n < cap)
+		fds[n++] = pol_dir_watch_fd(a->watch);
 	if (a->pki != NULL && n < cap)
 		fds[n++] = pki_crl_fd(a->pki);
 	if (a->ike != NULL)
@@ -1734,6 +1752,14 @@ agent_dispatch(struct agent *a, int fd)
 	}
 	if (a->dir_evfd >= 0 && fd == a->dir_evfd) {
 		dir_join(a, a->started && !a->stopped);
+		return;
+	}
+	if (a->watch != NULL && fd == pol_dir_watch_fd(a->watch)) {
+		/* A change notified and settled: a normal poll decides. */
+		pol_dir_watch_ack(a->watch);
+		log_info("directory: change notified: polling");
+		a->dir_next_ms = 0;
+		a->dir_again = a->dir_busy;
 		return;
 	}
 	if (a->pki != NULL && fd == pki_crl_fd(a->pki)) {

@@ -4,6 +4,7 @@
 #   slapd.sh start DIR [options]     start; prints shell assignments (also DIR/env)
 #   slapd.sh stop DIR                stop the slapd of DIR (TERM, bounded wait, KILL)
 #   slapd.sh load DIR FILE...        apply LDIF (ldapmodify -a as the admin; @SUFFIX@ substituted)
+#   slapd.sh restart DIR             start the stopped slapd of DIR again (same port, same data)
 #
 # start options:
 #   --suffix DN          naming context (default dc=example,dc=test)
@@ -15,6 +16,7 @@
 #                        localhost; serve StartTLS on ldap:// and ldaps:// on a
 #                        second port (LDAPS_URI, LDAP_CA in the env output)
 #   --ldif FILE          LDIF to load after start (repeatable)
+#   --syncprov           the syncprov overlay (RFC 4533 content synchronisation)
 #
 # A free loopback port is chosen (another one is tried if slapd loses a race
 # for it). Identity mapping: host/<name>.<domain>@REALM -> the device entry
@@ -108,7 +110,7 @@ do_start() {
 	local dir=$1
 	shift
 	local suffix="dc=example,dc=test" keytab="" krb5conf="" saslhost=localhost
-	local realm="" tls=0 ldifs=()
+	local realm="" tls=0 ldifs=() syncmod="" syncov=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--suffix) suffix=$2; shift 2 ;;
@@ -118,6 +120,9 @@ do_start() {
 		--realm) realm=$2; shift 2 ;;
 		--tls) tls=1; shift ;;
 		--ldif) ldifs+=("$(realpath "$2")"); shift 2 ;;
+		--syncprov) syncmod="moduleload syncprov"
+			syncov="index entryCSN,entryUUID eq
+overlay syncprov"; shift ;;
 		*) usage ;;
 		esac
 	done
@@ -156,6 +161,7 @@ pidfile $dir/slapd.pid
 argsfile $dir/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
+$syncmod
 sasl-host $saslhost
 sasl-secprops noanonymous
 $tlsconf
@@ -201,6 +207,7 @@ access to *
   by dn.exact="$admin" manage
   by users read
   by * none
+$syncov
 EOF
 	cat >"$dir/base.ldif" <<EOF
 dn: $suffix
@@ -261,6 +268,7 @@ EOF
 		pid=""
 	done
 	[ -n "$pid" ] || die "no free port found"
+	printf '%s\n' "$uris" "$keytab" "$krb5conf" >"$dir/restart.args"
 	cat >"$dir/env" <<EOF
 SLAPD_PID=$pid
 LDAP_PORT=$port
@@ -277,6 +285,29 @@ EOF
 	cat "$dir/env"
 }
 
+# The same slapd again after stop: same port, database and settings.
+do_restart() {
+	local dir=$1 uris keytab krb5conf pid port i
+	[ -s "$dir/restart.args" ] || die "$dir: never started"
+	{ read -r uris; read -r keytab; read -r krb5conf; } <"$dir/restart.args"
+	# shellcheck disable=SC1091
+	. "$dir/env"
+	do_stop "$dir"
+	(
+		[ -z "$keytab" ] || export KRB5_KTNAME="FILE:$keytab"
+		[ -z "$krb5conf" ] || export KRB5_CONFIG="$krb5conf"
+		exec slapd -d stats -h "$uris" -f "$dir/slapd.conf"
+	) </dev/null >>"$dir/slapd.log" 2>&1 &
+	pid=$!
+	for i in $(seq 1 $((TIMEOUT * 50))); do
+		ldapsearch -x -H "$LDAP_URI" -b "" -s base -LLL namingContexts \
+			>/dev/null 2>&1 && { sed -i "s/^SLAPD_PID=.*/SLAPD_PID=$pid/" "$dir/env"; return 0; }
+		kill -0 "$pid" 2>/dev/null || die "slapd did not restart (port $LDAP_PORT taken?)"
+		sleep 0.02
+	done
+	die "slapd did not answer within ${TIMEOUT}s after restart"
+}
+
 [ $# -ge 2 ] || usage
 cmd=$1 dir=$2
 shift 2
@@ -284,5 +315,6 @@ case $cmd in
 start) do_start "$dir" "$@" ;;
 stop) do_stop "$dir" ;;
 load) do_load "$dir" "$@" ;;
+restart) do_restart "$dir" ;;
 *) usage ;;
 esac
