@@ -184,7 +184,8 @@ int	dir_notify_add(struct dir *, enum dir_notify_mech, const char *base,
 int	dir_fd(struct dir *, int *fd) PA_MUST_USE;
 /*
  * Read what has arrived, without waiting: *changes grows by the entries
- * reported (with RFC 4533, the refresh phase's entries count too).
+ * reported (with RFC 4533, not those of the refresh phase, which ends
+ * with a syncInfo message whose refreshDone is TRUE).
  * PA_E_AGAIN: the connection is lost; PA_E_STATE: the server ended a
  * search (dir_error says why). Either way the connection is done.
  */

@@ -101,6 +101,12 @@ dir_notify_add(struct dir *d, enum dir_notify_mech mech, const char *base,
 		return PA_E_NOMEM;
 	}
 	ctrls[0] = ctrl;
+	if (mech == DIR_NOTIFY_SYNC && d->nrefreshing >=
+	    sizeof(d->refreshing) / sizeof(d->refreshing[0])) {
+		ldap_control_free(ctrl);
+		snprintf(d->err, sizeof(d->err), "%s: too many searches", base);
+		return PA_E_NOTSUP;
+	}
 	rc = ldap_search_ext(d->ld, base, ls, "(objectClass=*)", attrs, 0,
 	    ctrls, NULL, NULL, 0, &msgid);
 	ldap_control_free(ctrl);
@@ -108,7 +114,76 @@ dir_notify_add(struct dir *d, enum dir_notify_mech mech, const char *base,
 		dir_set_error(d, rc, base);
 		return rc == LDAP_SERVER_DOWN ? PA_E_AGAIN : PA_E_STATE;
 	}
+	/* Its refresh phase (the present content) is not a change. */
+	if (mech == DIR_NOTIFY_SYNC)
+		d->refreshing[d->nrefreshing++] = msgid;
 	return 0;
+}
+
+static bool
+refreshing(const struct dir *d, int msgid)
+{
+	size_t i;
+
+	for (i = 0; i < d->nrefreshing; i++)
+		if (d->refreshing[i] == msgid)
+			return true;
+	return false;
+}
+
+/*
+ * A syncInfo intermediate message (RFC 4533 2.5): does it end the
+ * refresh phase (refreshDelete or refreshPresent with refreshDone, which
+ * defaults to TRUE)? Read with libldap's BER decoder.
+ */
+static bool
+sync_refresh_done(struct dir *d, LDAPMessage *msg)
+{
+	struct berval *data = NULL;
+	BerElement *ber = NULL;
+	ber_tag_t tag;
+	ber_len_t len;
+	ber_int_t done = 1;
+	char *oid = NULL;
+	bool r = false;
+
+	if (ldap_parse_intermediate(d->ld, msg, &oid, &data, NULL, 0) !=
+	    LDAP_SUCCESS || oid == NULL || strcmp(oid, LDAP_SYNC_INFO) != 0 ||
+	    data == NULL || (ber = ber_init(data)) == NULL)
+		goto out;
+	tag = ber_peek_tag(ber, &len);
+	if (tag != LDAP_TAG_SYNC_REFRESH_DELETE &&
+	    tag != LDAP_TAG_SYNC_REFRESH_PRESENT)
+		goto out;
+	if (ber_scanf(ber, "{" /*}*/) == LBER_ERROR)
+		goto out;
+	tag = ber_peek_tag(ber, &len);
+	if (tag == LDAP_TAG_SYNC_COOKIE) {
+		if (ber_scanf(ber, "x") == LBER_ERROR)
+			goto out;
+		tag = ber_peek_tag(ber, &len);
+	}
+	if (tag == LBER_BOOLEAN && ber_get_boolean(ber, &done) == LBER_ERROR)
+		goto out;
+	r = done != 0;
+out:
+	if (ber != NULL)
+		ber_free(ber, 1);
+	ber_bvfree(data);
+	ldap_memfree(oid);
+	return r;
+}
+
+static void
+refresh_end(struct dir *d, int msgid)
+{
+	size_t i;
+
+	for (i = 0; i < d->nrefreshing; i++)
+		if (d->refreshing[i] == msgid) {
+			d->refreshing[i] = d->refreshing[--d->nrefreshing];
+			return;
+		}
 }
 
 int
@@ -141,8 +216,10 @@ dir_notify_read(struct dir *d, unsigned *changes)
 		}
 		switch (t) {
 		case LDAP_RES_SEARCH_ENTRY:
-			/* An entry added, changed, moved or (syncrepl's
-			 * refresh phase, or its delete) gone. */
+			/* An entry added, changed, moved or gone (not the
+			 * content RFC 4533's refresh phase sends). */
+			if (refreshing(d, ldap_msgid(msg)))
+				break;
 			(*changes)++;
 			if ((dn = ldap_get_dn(d->ld, msg)) != NULL) {
 				snprintf(d->err, sizeof(d->err), "%s", dn);
@@ -157,8 +234,13 @@ dir_notify_read(struct dir *d, unsigned *changes)
 			    "change notification ended");
 			ldap_msgfree(msg);
 			return PA_E_STATE;
+		case LDAP_RES_INTERMEDIATE:
+			if (refreshing(d, ldap_msgid(msg)) &&
+			    sync_refresh_done(d, msg))
+				refresh_end(d, ldap_msgid(msg));
+			break;
 		default:
-			/* syncInfo intermediate messages, references. */
+			/* references */
 			break;
 		}
 		ldap_msgfree(msg);

@@ -100,6 +100,10 @@ struct agent {
 	}			*dir_job;	/* while dir_busy */
 	/* Change notification (dir_watch.h): asks for polls; NULL = off. */
 	struct pol_dir_watch	*watch;
+	/* Why polls run (agent_info dir_cause): the next one's, the one
+	 * under way's, the last one's: "start", "scheduled", "reload",
+	 * "notify" (a change notified), "connect" (the watch (re)connected). */
+	const char		*cause_next, *cause_run, *cause_last;
 	/* "My IP address": recompiled when this host's addresses change. */
 	int			 addr_fd;	/* rtnetlink address events, or -1 */
 	uint64_t		 addr_due_ms;	/* 0 = nothing pending */
@@ -1179,6 +1183,7 @@ dir_apply(struct agent *a, int rc, struct pol_store *st)
 	}
 	a->dir_polled = true;
 	a->dir_polled_at = pa_wall_s();
+	a->cause_last = a->cause_run;
 	pol_dir_watch_update(a->watch, a->dir);	/* what this poll read */
 	if (s->outcome == POL_DIR_UNCHANGED || s->outcome == POL_DIR_APPLIED ||
 	    s->outcome == POL_DIR_UNASSIGNED)
@@ -1228,6 +1233,9 @@ dir_poll(struct agent *a)
 	struct pol_store *st = NULL;
 	int rc;
 
+	a->cause_run = a->started ? (a->cause_next != NULL ? a->cause_next :
+	    "scheduled") : "start";
+	a->cause_next = NULL;
 	rc = pol_dir_poll(a->dir, &st, &a->dir_st);
 	dir_apply(a, rc, st);
 }
@@ -1297,6 +1305,8 @@ dir_poll_start(struct agent *a)
 	a->dir_job = j;
 	a->dir_busy = true;
 	a->dir_again = false;
+	a->cause_run = a->cause_next != NULL ? a->cause_next : "scheduled";
+	a->cause_next = NULL;
 }
 
 /* Collect the poll thread (waiting for it), then apply its outcome. */
@@ -1394,6 +1404,7 @@ agent_reload(struct agent *a, struct pol_err *err)
 	if (a->dir != NULL) {
 		a->dir_next_ms = 0;	/* poll the directory next */
 		a->dir_again = a->dir_busy;	/* or after this one */
+		a->cause_next = "reload";
 	}
 	return reapply(a, "policy reloaded and applied", err);
 }
@@ -1619,6 +1630,7 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 		in->dir_notify = a->watch != NULL ?
 		    pol_dir_watch_state(a->watch) : "off";
 		in->dir_poll_offset = a->dir_st.poll_offset_sec;
+		in->dir_cause = a->cause_last != NULL ? a->cause_last : "start";
 	}
 	if (a->ike != NULL) {
 		ike_stats(a->ike, &is);
@@ -1756,8 +1768,11 @@ agent_dispatch(struct agent *a, int fd)
 	}
 	if (a->watch != NULL && fd == pol_dir_watch_fd(a->watch)) {
 		/* A change notified and settled: a normal poll decides. */
-		pol_dir_watch_ack(a->watch);
-		log_info("directory: change notified: polling");
+		a->cause_next = pol_dir_watch_ack(a->watch) ? "connect" :
+		    "notify";
+		log_info("directory: %s: polling", strcmp(a->cause_next,
+		    "notify") == 0 ? "change notified" : "notification "
+		    "(re)connected");
 		a->dir_next_ms = 0;
 		a->dir_again = a->dir_busy;
 		return;

@@ -30,7 +30,9 @@
 #include "srv.h"
 
 #define WATCH_MAX_CONNS		8	/* 40 targets on AD */
-#define WATCH_AD_PER_CONN	5	/* AD's limit of notification searches */
+#define WATCH_AD_PER_CONN	4	/* AD allows 5 notification searches per
+				   connection; Samba 4.17 refuses the 5th
+				   (MaxNotificationPerConn reached) */
 #define WATCH_BACKOFF_MAX	166	/* units, as the poll's back-off */
 
 enum watch_state {
@@ -47,6 +49,8 @@ struct pol_dir_watch {
 	uint64_t		 gen;		/* bumped when tg changes */
 	enum watch_state	 state;
 	enum dir_notify_mech	 mech;
+	bool			 connect_poll;	/* the poll asked follows a
+						   (re)connect */
 	/* Set at creation. */
 	int			 wake_fd;	/* agent -> thread */
 	int			 sig_fd;	/* thread -> agent: poll now */
@@ -64,6 +68,8 @@ struct watch_run {
 	uint64_t		 retry_at;	/* next attempt (ms), 0 = now */
 	uint32_t		 backoff;	/* units */
 	bool			 pending;	/* a poll to ask for */
+	bool			 connected;	/* ... after a (re)connect */
+	bool			 notified;	/* ... after a change notified */
 	uint64_t		 first, last;	/* of the pending changes */
 };
 
@@ -256,6 +262,7 @@ run_attempt(struct pol_dir_watch *w, struct watch_run *r, uint64_t gen,
 		set_state(w, W_ACTIVE, mech);
 		r->up_at = now;
 		note_change(r, now);	/* a full poll after every connect */
+		r->connected = true;
 		return;
 	}
 	run_close(r);
@@ -293,6 +300,7 @@ run_read(struct pol_dir_watch *w, struct watch_run *r,
 		log_debug("%s: %u change%s notified", __func__, changes,
 		    changes == 1 ? "" : "s");
 		note_change(r, pa_now_ms());
+		r->notified = true;
 	}
 	(void)w;
 	return true;
@@ -338,10 +346,17 @@ watch_thread(void *arg)
 		}
 		if (r.pending && now >= settle_at(w, &r)) {
 			pthread_mutex_lock(&w->mu);
-			if (!w->stop)
+			if (!w->stop) {
+				/* A change notified wins: the server may end
+				 * a search after it (and the watch reconnects
+				 * within the same settle window). */
+				w->connect_poll = r.connected && !r.notified;
 				(void)!write(w->sig_fd, &one, sizeof(one));
+			}
 			pthread_mutex_unlock(&w->mu);
 			r.pending = false;
+			r.connected = false;
+			r.notified = false;
 		}
 		/* Wait: changes, the wake-up, the settle window, a retry. */
 		due = UINT64_MAX;
@@ -483,12 +498,18 @@ pol_dir_watch_fd(const struct pol_dir_watch *w)
 	return w->sig_fd;
 }
 
-void
+bool
 pol_dir_watch_ack(struct pol_dir_watch *w)
 {
 	uint64_t v;
+	bool c;
 
 	(void)!read(w->sig_fd, &v, sizeof(v));
+	pthread_mutex_lock(&w->mu);
+	c = w->connect_poll;
+	w->connect_poll = false;
+	pthread_mutex_unlock(&w->mu);
+	return c;
 }
 
 const char *

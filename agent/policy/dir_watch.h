@@ -43,9 +43,10 @@ void	pol_dir_watch_free(struct pol_dir_watch *);
 /* Watch what the last poll of src read (no change: nothing happens). */
 void	pol_dir_watch_update(struct pol_dir_watch *,
 	    const struct pol_dir_source *);
-/* Readable when a poll is due; pol_dir_watch_ack() reads it. */
+/* Readable when a poll is due; pol_dir_watch_ack() reads it and says
+ * whether that poll follows a (re)connection rather than a change. */
 int	pol_dir_watch_fd(const struct pol_dir_watch *);
-void	pol_dir_watch_ack(struct pol_dir_watch *);
+bool	pol_dir_watch_ack(struct pol_dir_watch *);
 /* "syncrepl", "ad-notify" (active), "connecting", "reconnecting",
  * "unsupported" (the server offers neither), "idle" (nothing to watch). */
 const char	*pol_dir_watch_state(struct pol_dir_watch *);

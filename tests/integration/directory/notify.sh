@@ -139,6 +139,7 @@ wait_for() {	# DESCRIPTION COMMAND...: bounded wait for a condition
 }
 notify_is() { [ "$(j service status | jq -r .directory.notify)" = "$1" ]; }
 rule_is() { [ "$(rule_for "$1")" = "$2" ]; }
+cause_is() { [ "$(j service status | jq -r .directory.poll_cause)" = "$1" ]; }
 last_poll_is() { [ "$(j service status | jq -r .directory.last_poll)" = "$1" ]; }
 
 conf auto
@@ -146,6 +147,8 @@ conf auto
 st=$(j service status)
 [ "$(jq -r .policy <<<"$st")" = SvcTest ] || fail "policy: $st"
 wait_for "notification active (syncrepl)" notify_is syncrepl
+# the full poll that follows the watch's connection
+wait_for "the poll after the watch connected" cause_is connect
 st=$(j service status)
 next=$(jq .directory.next_poll_sec <<<"$st")
 [ "$next" -ge 10800 ] || fail "the next scheduled poll is not hours away: $st"
@@ -163,6 +166,8 @@ wait_for "edit 1 applied" rule_is 10.78.0.6 SecureServer
 rule_is 10.78.0.5 none || fail "the old filter is still in force"
 [ "$(applied)" = $((n0 + 1)) ] || fail "edit 1: $(applied) 615s, not $((n0 + 1))"
 st=$(j service status)
+[ "$(jq -r .directory.poll_cause <<<"$st")" = notify ] ||
+    fail "edit 1 was not applied by a notified poll: $st"
 [ "$(jq .directory.next_poll_sec <<<"$st")" -ge 10800 ] ||
     fail "after edit 1: $st"
 pass "an edit of ipsecData is applied through notification, without a reload (615 once)"
@@ -172,12 +177,13 @@ pass "an edit of ipsecData is applied through notification, without a reload (61
 n1=$(applied)
 {
 	blobs v2 000000000001
-	sleep 0.3
+	sleep "${OP_GAP:-0.3}"
 	blobs v1 000000000002	# an intermediate state: 10.78.0.6 again
-	sleep 0.3
+	sleep "${OP_GAP:-0.3}"
 	blobs v2 000000000002
 } | ldapmod || fail "edit 2"
 wait_for "edit 2 applied" rule_is 10.78.0.7 SecureServer
+cause_is notify || fail "edit 2 was not applied by a notified poll"
 # Let any further (wrong) apply happen before counting: a reload polls
 # once more, in order after anything notified.
 "${C[@]}" reload >/dev/null || fail "reload"
@@ -203,6 +209,8 @@ wait_for "the change made while slapd was down" rule_is 10.78.0.6 SecureServer
 wait_for "notification active again" notify_is syncrepl
 st=$(j service status)
 [ "$(jq .directory.polled_at <<<"$st")" -gt "$p0" ] || fail "no poll: $st"
+[ "$(jq -r .directory.poll_cause <<<"$st")" = connect ] ||
+    fail "the change was not applied by the reconnect's poll: $st"
 [ "$(jq .directory.next_poll_sec <<<"$st")" -ge 10800 ] || fail "$st"
 pass "slapd restarted: the watch reconnects and its full poll applies the change made while it was down"
 
