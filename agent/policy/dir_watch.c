@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dir.h"
@@ -41,9 +42,11 @@ enum watch_state {
 
 struct pol_dir_watch {
 	pthread_mutex_t		 mu;
+	pthread_cond_t		 ended_cv;
 	/* Under mu. */
 	int			 refs;
 	bool			 stop;
+	bool			 ended;		/* the thread is leaving */
 	struct pol_dir_target	*tg;
 	size_t			 ntg;
 	uint64_t		 gen;		/* bumped when tg changes */
@@ -115,6 +118,7 @@ watch_destroy(struct pol_dir_watch *w)
 		close(w->wake_fd);
 	if (w->sig_fd >= 0)
 		close(w->sig_fd);
+	pthread_cond_destroy(&w->ended_cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
@@ -315,7 +319,7 @@ watch_thread(void *arg)
 	struct watch_run r;
 	uint64_t gen, now, due, v, one = 1;
 	size_t n = 0, i;
-	int tmo;
+	int tmo, left;
 
 	memset(&r, 0, sizeof(r));
 	for (;;) {
@@ -393,7 +397,15 @@ watch_thread(void *arg)
 	}
 	run_close(&r);
 	targets_free(t, n);
-	watch_unref(w);
+	/* Drop the thread's reference and say so, in one step: a stop that
+	 * waits then frees everything itself. */
+	pthread_mutex_lock(&w->mu);
+	w->ended = true;
+	left = --w->refs;
+	pthread_cond_signal(&w->ended_cv);
+	pthread_mutex_unlock(&w->mu);
+	if (left == 0)
+		watch_destroy(w);
 	return NULL;
 }
 
@@ -410,6 +422,11 @@ pol_dir_watch_new(const struct pol_dir_watch_cfg *cfg,
 		return PA_E_NOMEM;
 	w->wake_fd = w->sig_fd = -1;
 	if (pthread_mutex_init(&w->mu, NULL) != 0) {
+		free(w);
+		return PA_E_NOMEM;
+	}
+	if (pthread_cond_init(&w->ended_cv, NULL) != 0) {
+		pthread_mutex_destroy(&w->mu);
 		free(w);
 		return PA_E_NOMEM;
 	}
@@ -442,6 +459,7 @@ fail:
 void
 pol_dir_watch_free(struct pol_dir_watch *w)
 {
+	struct timespec until;
 	uint64_t one = 1;
 
 	if (w == NULL)
@@ -449,6 +467,17 @@ pol_dir_watch_free(struct pol_dir_watch *w)
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
 	(void)!write(w->wake_fd, &one, sizeof(one));
+	/* A thread waiting on poll() leaves at once: let it, for at most
+	 * 100 ms. One inside a connect or bind is left to end on its own. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 100 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!w->ended && pthread_cond_timedwait(&w->ended_cv, &w->mu,
+	    &until) == 0)
+		;
 	pthread_mutex_unlock(&w->mu);
 	watch_unref(w);
 }
