@@ -34,3 +34,9 @@ add_test(NAME directory_notify
 set_tests_properties(directory_notify PROPERTIES LABELS integration
 	SKIP_RETURN_CODE 77 TIMEOUT 180
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# Two slapd providers replicating each other, one killed mid-change (issue 19).
+add_test(NAME directory_failover
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/failover.sh $<TARGET_FILE:svc_mkldif>)
+set_tests_properties(directory_failover PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 180
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
