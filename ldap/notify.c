@@ -201,7 +201,6 @@ dir_notify_read(struct dir *d, unsigned *changes)
 {
 	struct timeval zero = { 0, 0 };
 	LDAPMessage *msg;
-	char *dn;
 	int t, err, rc;
 
 	for (;;) {
@@ -221,10 +220,6 @@ dir_notify_read(struct dir *d, unsigned *changes)
 			if (refreshing(d, ldap_msgid(msg)))
 				break;
 			(*changes)++;
-			if ((dn = ldap_get_dn(d->ld, msg)) != NULL) {
-				snprintf(d->err, sizeof(d->err), "%s", dn);
-				ldap_memfree(dn);
-			}
 			break;
 		case LDAP_RES_SEARCH_RESULT:
 			/* The server ended a persistent search. */

@@ -772,16 +772,17 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 		}
 		/* CRLs at ldap:// distribution points: the same bind. */
 		a->crl_dir = agent_crl_dir_new(cfg->dir);
-		if (cfg->dir->notify && pol_dir_watch_new(
-		    &(struct pol_dir_watch_cfg){ .dir = cfg->dir,
-		    .quiet_ms = cfg->dir->notify_quiet_ms,
-		    .max_ms = cfg->dir->notify_max_ms }, &a->watch) != 0)
-			log_warnx("directory: change notification could not "
-			    "start: polling only");
 	}
 	a->cfg.dir = NULL;	/* copied by pol_dir_new */
 	if ((rc = load_source(a, &a->cur, err)) != 0)
 		goto fail;
+	/* Change notification (dir_watch.h): its thread waits for targets. */
+	if (a->dir != NULL && cfg->dir->notify && pol_dir_watch_new(
+	    &(struct pol_dir_watch_cfg){ .dir = cfg->dir,
+	    .quiet_ms = cfg->dir->notify_quiet_ms,
+	    .max_ms = cfg->dir->notify_max_ms }, &a->watch) != 0)
+		log_warnx("directory: change notification could not start: "
+		    "polling only");
 	*out = a;
 	return 0;
 fail:

@@ -284,8 +284,7 @@ run_attempt(struct pol_dir_watch *w, struct watch_run *r, uint64_t gen,
 
 /* Read every connection that poll() marked; false when one is lost. */
 static bool
-run_read(struct pol_dir_watch *w, struct watch_run *r,
-    const struct pollfd *pf)
+run_read(struct watch_run *r, const struct pollfd *pf)
 {
 	unsigned changes = 0;
 	size_t i;
@@ -306,7 +305,6 @@ run_read(struct pol_dir_watch *w, struct watch_run *r,
 		note_change(r, pa_now_ms());
 		r->notified = true;
 	}
-	(void)w;
 	return true;
 }
 
@@ -386,7 +384,7 @@ watch_thread(void *arg)
 		}
 		if (pf[r.nc].revents != 0)
 			(void)!read(w->wake_fd, &v, sizeof(v));
-		if (r.nc > 0 && !run_read(w, &r, pf)) {
+		if (r.nc > 0 && !run_read(&r, pf)) {
 			now = pa_now_ms();
 			run_close(&r);
 			if (now - r.up_at >= w->unit_ms)
