@@ -159,4 +159,36 @@ int	dir_result_append(struct dir_result *, const struct dir_record *)
 	    PA_MUST_USE;
 struct dir_result	*dir_result_new(void);
 
+/*
+ * Change notification (notify.c): persistent searches on a bound
+ * connection, with what the server's root DSE lists in supportedControl:
+ * Active Directory's LDAP_SERVER_NOTIFICATION_OID (1.2.840.113556.1.4.528;
+ * base or one-level scope, at most 5 per connection on AD) or RFC 4533
+ * content synchronisation in refreshAndPersist mode
+ * (1.3.6.1.4.1.4203.1.9.1.1, slapd's syncprov). The connection is then
+ * used for nothing else.
+ */
+enum dir_notify_mech {
+	DIR_NOTIFY_NONE = 0,	/* neither advertised */
+	DIR_NOTIFY_SYNC = 1,	/* RFC 4533 refreshAndPersist */
+	DIR_NOTIFY_AD = 2	/* LDAP_SERVER_NOTIFICATION_OID */
+};
+/* What the server offers (AD's control first, then RFC 4533). */
+int	dir_notify_mech(struct dir *, enum dir_notify_mech *out) PA_MUST_USE;
+const char	*dir_notify_name(enum dir_notify_mech);	/* "syncrepl", ... */
+/* Start a persistent search on base (filter (objectClass=*), no
+ * attributes). PA_E_AGAIN when the connection is gone. */
+int	dir_notify_add(struct dir *, enum dir_notify_mech, const char *base,
+	    enum dir_scope) PA_MUST_USE;
+/* The connection's socket, to wait on with poll(). */
+int	dir_fd(struct dir *, int *fd) PA_MUST_USE;
+/*
+ * Read what has arrived, without waiting: *changes grows by the entries
+ * reported (with RFC 4533, not those of the refresh phase, which ends
+ * with a syncInfo message whose refreshDone is TRUE).
+ * PA_E_AGAIN: the connection is lost; PA_E_STATE: the server ended a
+ * search (dir_error says why). Either way the connection is done.
+ */
+int	dir_notify_read(struct dir *, unsigned *changes) PA_MUST_USE;
+
 #endif

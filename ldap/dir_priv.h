@@ -12,6 +12,9 @@ struct dir {
 	unsigned	 timeout_ms;
 	unsigned	 page_size;
 	char		*ccache;	/* "MEMORY:..." with the machine's TGT */
+	/* notify.c: RFC 4533 searches still in their refresh phase. */
+	int		 refreshing[16];
+	size_t		 nrefreshing;
 	char		 err[512];
 };
 

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "crl.h"
 #include "dir_source.h"
+#include "dir_watch.h"
 #include "pa_log.h"
 #include "pa_time.h"
 #include "store_xml.h"
@@ -101,6 +102,12 @@ struct agent {
 		int			 rc;
 		int			 evfd;
 	}			*dir_job;	/* while dir_busy */
+	/* Change notification (dir_watch.h): asks for polls; NULL = off. */
+	struct pol_dir_watch	*watch;
+	/* Why polls run (agent_info dir_cause): the next one's, the one
+	 * under way's, the last one's: "start", "scheduled", "reload",
+	 * "notify" (a change notified), "connect" (the watch (re)connected). */
+	const char		*cause_next, *cause_run, *cause_last;
 	/* "My IP address": recompiled when this host's addresses change. */
 	int			 addr_fd;	/* rtnetlink address events, or -1 */
 	uint64_t		 addr_due_ms;	/* 0 = nothing pending */
@@ -774,6 +781,13 @@ agent_new(const struct agent_cfg *cfg, struct agent **out,
 	a->cfg.dir = NULL;	/* copied by pol_dir_new */
 	if ((rc = load_source(a, &a->cur, err)) != 0)
 		goto fail;
+	/* Change notification (dir_watch.h): its thread waits for targets. */
+	if (a->dir != NULL && cfg->dir->notify && pol_dir_watch_new(
+	    &(struct pol_dir_watch_cfg){ .dir = cfg->dir,
+	    .quiet_ms = cfg->dir->notify_quiet_ms,
+	    .max_ms = cfg->dir->notify_max_ms }, &a->watch) != 0)
+		log_warnx("directory: change notification could not start: "
+		    "polling only");
 	*out = a;
 	return 0;
 fail:
@@ -1108,6 +1122,8 @@ agent_stop(struct agent *a, const char *reason, bool clear)
 	if (a == NULL || !a->started || a->stopped)
 		return;
 	a->stopped = true;
+	pol_dir_watch_free(a->watch);	/* does not wait for its thread */
+	a->watch = NULL;
 	dir_abandon(a);	/* a late answer applies to nothing now */
 	if (a->ike != NULL) {
 		ike_shutdown(a->ike);
@@ -1150,6 +1166,7 @@ agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	agent_stop(a, "service stopped", false);
+	pol_dir_watch_free(a->watch);
 	dir_join(a, false);
 	if (a->dir_evfd >= 0)
 		close(a->dir_evfd);
@@ -1224,6 +1241,8 @@ dir_apply(struct agent *a, int rc, struct pol_store *st)
 	}
 	a->dir_polled = true;
 	a->dir_polled_at = pa_wall_s();
+	a->cause_last = a->cause_run;
+	pol_dir_watch_update(a->watch, a->dir);	/* what this poll read */
 	if (s->outcome == POL_DIR_UNCHANGED || s->outcome == POL_DIR_APPLIED ||
 	    s->outcome == POL_DIR_UNASSIGNED)
 		a->dir_ok_at = a->dir_polled_at;
@@ -1272,6 +1291,9 @@ dir_poll(struct agent *a)
 	struct pol_store *st = NULL;
 	int rc;
 
+	a->cause_run = a->started ? (a->cause_next != NULL ? a->cause_next :
+	    "scheduled") : "start";
+	a->cause_next = NULL;
 	rc = pol_dir_poll(a->dir, &st, &a->dir_st);
 	dir_apply(a, rc, st);
 }
@@ -1341,6 +1363,8 @@ dir_poll_start(struct agent *a)
 	a->dir_job = j;
 	a->dir_busy = true;
 	a->dir_again = false;
+	a->cause_run = a->cause_next != NULL ? a->cause_next : "scheduled";
+	a->cause_next = NULL;
 }
 
 /* Collect the poll thread (waiting for it), then apply its outcome. */
@@ -1438,6 +1462,7 @@ agent_reload(struct agent *a, struct pol_err *err)
 	if (a->dir != NULL) {
 		a->dir_next_ms = 0;	/* poll the directory next */
 		a->dir_again = a->dir_busy;	/* or after this one */
+		a->cause_next = "reload";
 	}
 	return reapply(a, "policy reloaded and applied", err);
 }
@@ -1660,6 +1685,10 @@ agent_get_info(const struct agent *a, struct agent_info *in)
 		in->dir_polled_at = a->dir_polled_at;
 		in->dir_ok_at = a->dir_ok_at;
 		in->dir_changed_at = a->dir_changed_at;
+		in->dir_notify = a->watch != NULL ?
+		    pol_dir_watch_state(a->watch) : "off";
+		in->dir_poll_offset = a->dir_st.poll_offset_sec;
+		in->dir_cause = a->cause_last != NULL ? a->cause_last : "start";
 	}
 	if (a->ike != NULL) {
 		ike_stats(a->ike, &is);
@@ -1770,6 +1799,8 @@ agent_fds(const struct agent *a, int *fds, size_t cap)
 		fds[n++] = a->addr_fd;
 	if (a->dir_evfd >= 0 && n < cap)
 		fds[n++] = a->dir_evfd;
+	if (a->watch != NULL && n < cap)
+		fds[n++] = pol_dir_watch_fd(a->watch);
 	if (a->pki != NULL && n < cap)
 		fds[n++] = pki_crl_fd(a->pki);
 	if (a->certmap != NULL && n < cap)
@@ -1793,6 +1824,17 @@ agent_dispatch(struct agent *a, int fd)
 	}
 	if (a->dir_evfd >= 0 && fd == a->dir_evfd) {
 		dir_join(a, a->started && !a->stopped);
+		return;
+	}
+	if (a->watch != NULL && fd == pol_dir_watch_fd(a->watch)) {
+		/* A change notified and settled: a normal poll decides. */
+		a->cause_next = pol_dir_watch_ack(a->watch) ? "connect" :
+		    "notify";
+		log_info("directory: %s: polling", strcmp(a->cause_next,
+		    "notify") == 0 ? "change notified" : "notification "
+		    "(re)connected");
+		a->dir_next_ms = 0;
+		a->dir_again = a->dir_busy;
 		return;
 	}
 	if (a->pki != NULL && fd == pki_crl_fd(a->pki)) {

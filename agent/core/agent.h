@@ -130,6 +130,11 @@ struct agent_info {
 	int64_t		 dir_ok_at;	/* last poll that read the directory */
 	int64_t		 dir_changed_at; /* last change of the domain policy
 					   in force (applied, unassigned) */
+	const char	*dir_notify;	/* "syncrepl", "ad-notify", "off", ... */
+	uint32_t	 dir_poll_offset; /* this host's spread, seconds */
+	const char	*dir_cause;	/* why the last poll ran: "start",
+					   "scheduled", "reload", "notify",
+					   "connect" */
 };
 
 /* Statistics: IKE's (Oakley), the driver's (IPsec) and the core's. */

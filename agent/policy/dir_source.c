@@ -48,6 +48,14 @@ struct pol_dir_source {
 	uint8_t			 bad_fp[32];	/* last rejected graph */
 	struct pol_dir_status	 cur;
 	struct pol_gp_keep	*keep;
+	int32_t			 spread;
+	/* What to watch (dir_watch.h): of the last poll that reached the
+	 * directory (tg), and of the poll under way (tg_new). */
+	struct tg_list {
+		struct pol_dir_target	*v;
+		uint8_t			*prio;	/* order: graph first */
+		size_t			 n;
+	}			 tg, tg_new;
 };
 
 const char *
@@ -79,6 +87,103 @@ sdup(const char *s, char **out)
 	return (*out = strdup(s)) != NULL ? 0 : PA_E_NOMEM;
 }
 
+/* ------------------------------------------------------------------ */
+/* What to watch                                                       */
+
+enum { TG_GRAPH = 0, TG_ASSIGN = 1, TG_GPO = 2, TG_SOM = 3 };
+
+static void
+tg_clear(struct tg_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].dn);
+	free(l->v);
+	free(l->prio);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Add dn (once: DNs compared normalized); out of memory only loses a
+ * target, never the poll. */
+static void
+tg_add(struct tg_list *l, const char *dn, bool one_level, uint8_t prio)
+{
+	struct pol_dir_target *nv;
+	uint8_t *np;
+	size_t i;
+
+	if (dn == NULL || *dn == '\0')
+		return;
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].one_level == one_level && dir_dn_eq(l->v[i].dn, dn))
+			return;
+	if ((nv = realloc(l->v, (l->n + 1) * sizeof(*nv))) == NULL)
+		return;
+	l->v = nv;
+	if ((np = realloc(l->prio, (l->n + 1) * sizeof(*np))) == NULL)
+		return;
+	l->prio = np;
+	if ((nv[l->n].dn = strdup(dn)) == NULL)
+		return;
+	nv[l->n].one_level = one_level;
+	np[l->n] = prio;
+	l->n++;
+}
+
+/* The poll reached the directory: its targets, most important first. */
+static void
+tg_commit(struct pol_dir_source *d)
+{
+	struct pol_dir_target t;
+	uint8_t p;
+	size_t i, j;
+
+	for (i = 1; i < d->tg_new.n; i++)	/* insertion sort: stable */
+		for (j = i; j > 0 && d->tg_new.prio[j - 1] >
+		    d->tg_new.prio[j]; j--) {
+			t = d->tg_new.v[j];
+			d->tg_new.v[j] = d->tg_new.v[j - 1];
+			d->tg_new.v[j - 1] = t;
+			p = d->tg_new.prio[j];
+			d->tg_new.prio[j] = d->tg_new.prio[j - 1];
+			d->tg_new.prio[j - 1] = p;
+		}
+	tg_clear(&d->tg);
+	d->tg = d->tg_new;
+	memset(&d->tg_new, 0, sizeof(d->tg_new));
+}
+
+const struct pol_dir_target *
+pol_dir_targets(const struct pol_dir_source *d, size_t *n)
+{
+	*n = d->tg.n;
+	return d->tg.v;
+}
+
+uint32_t
+pol_dir_poll_offset(const char *identity, uint32_t interval, int32_t spread)
+{
+	uint8_t dg[32];
+	unsigned int dl;
+	uint64_t h = 0, max;
+	size_t i;
+
+	if (spread < 0) {
+		max = interval / 10;
+		if (max > 1800)
+			max = 1800;
+	} else
+		max = (uint64_t)spread;
+	if (max == 0 || identity == NULL || EVP_Digest(identity,
+	    strlen(identity), dg, &dl, EVP_sha256(), NULL) != 1)
+		return 0;
+	for (i = 0; i < 8; i++)
+		h = h << 8 | dg[i];
+	/* h / 2^64 scaled to [0, max]. */
+	return (uint32_t)(((unsigned __int128)h * (max + 1)) >> 64);
+}
+
 int
 pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 {
@@ -100,6 +205,7 @@ pol_dir_new(const struct pol_dir_cfg *cfg, struct pol_dir_source **out)
 	d->ldap = d->conn.ldap;
 	d->min_poll = cfg->min_poll_sec ? cfg->min_poll_sec : 60;
 	d->backoff_unit = cfg->backoff_unit_sec ? cfg->backoff_unit_sec : 60;
+	d->spread = cfg->poll_spread_sec;
 	*out = d;
 	return 0;
 fail:
@@ -118,6 +224,8 @@ pol_dir_free(struct pol_dir_source *d)
 	free(d->sam_account);
 	free(d->cache_path);
 	pol_gp_keep_free(d->keep);
+	tg_clear(&d->tg);
+	tg_clear(&d->tg_new);
 	free(d);
 }
 
@@ -270,8 +378,10 @@ som_chain_read(struct som_chain *ch, struct pol_dir_source *d,
 			rc = PA_E_FORMAT;
 			break;
 		}
-		if ((rc = som_chain_add(ch, c, cur, st)) != 0 ||
-		    dir_dn_eq(cur, d->base))
+		if ((rc = som_chain_add(ch, c, cur, st)) != 0)
+			break;
+		tg_add(&d->tg_new, cur, false, TG_SOM);
+		if (dir_dn_eq(cur, d->base))
 			break;
 		if ((next = dir_dn_parent(cur)) == NULL) {
 			rc = PA_E_NOMEM;
@@ -290,8 +400,8 @@ som_chain_read(struct som_chain *ch, struct pol_dir_source *d,
  * link dangles, the GPO's computer part is off or it assigns no policy.
  */
 static int
-gpo_policy(struct dir *c, const char *gpo, char **policy_dn,
-    struct pol_dir_status *st)
+gpo_policy(struct pol_dir_source *d, struct dir *c, const char *gpo,
+    char **policy_dn, struct pol_dir_status *st)
 {
 	static const char *const gpo_attrs[] = { "flags", NULL };
 	static const char *const ipsec_attrs[] = { "ipsecOwnersReference",
@@ -309,6 +419,8 @@ gpo_policy(struct dir *c, const char *gpo, char **policy_dn,
 	off = res == NULL || res->n != 1 ||
 	    ((fl = dir_record_str(&res->recs[0], "flags")) != NULL &&
 	    ((unsigned)atoi(fl) & POL_GPO_MACHINE_OFF));
+	if (res != NULL && res->n == 1)
+		tg_add(&d->tg_new, gpo, false, TG_GPO);
 	dir_result_free(res);
 	res = NULL;
 	if (off)
@@ -316,6 +428,8 @@ gpo_policy(struct dir *c, const char *gpo, char **policy_dn,
 	if ((ipdn = pol_gpo_ipsec_dn(gpo)) == NULL)
 		return PA_E_NOMEM;
 	rc = read_one(c, ipdn, ipsec_attrs, &res);
+	if (rc == 0 && res != NULL && res->n == 1)
+		tg_add(&d->tg_new, ipdn, false, TG_ASSIGN);
 	free(ipdn);
 	if (rc != 0) {
 		st_err(st, gpo, "reading the IPsec assignment: %s",
@@ -351,7 +465,7 @@ find_assignment(struct pol_dir_source *d, struct dir *c, char **policy_dn,
 		goto out;
 	}
 	for (i = 0; i < ngpos && rc == 0 && *policy_dn == NULL; i++)
-		rc = gpo_policy(c, gpos[i], policy_dn, st);
+		rc = gpo_policy(d, c, gpos[i], policy_dn, st);
 out:
 	som_chain_free(&ch);
 	pol_strv_free(gpos, ngpos);
@@ -809,14 +923,21 @@ pol_dir_cache_is(const char *text)
 /* ------------------------------------------------------------------ */
 /* The poll                                                            */
 
+/* The wait until the next scheduled poll: the policy's interval (0 means
+ * the default), at least min_poll, plus this host's offset (st). */
 static uint32_t
-next_interval(struct pol_dir_source *d, const struct pol_store *s)
+next_interval(struct pol_dir_source *d, const struct pol_store *s,
+    struct pol_dir_status *st)
 {
 	uint32_t v = POL_DEFAULT_POLL_SEC;
 
 	if (s != NULL && s->npolicies == 1 && s->policies[0].poll_sec != 0)
 		v = s->policies[0].poll_sec;
-	return v < d->min_poll ? d->min_poll : v;
+	if (v < d->min_poll)
+		v = d->min_poll;
+	st->poll_offset_sec = pol_dir_poll_offset(d->sam_account != NULL ?
+	    d->sam_account : d->computer_dn, v, d->spread);
+	return v + st->poll_offset_sec;
 }
 
 /*
@@ -940,7 +1061,7 @@ poll_unassigned(struct pol_dir_source *d, struct pol_dir_status *st)
 	pol_gp_keep_free(d->keep);
 	d->keep = NULL;
 	d->backoff_min = 0;
-	st->next_poll_sec = next_interval(d, NULL);
+	st->next_poll_sec = next_interval(d, NULL, st);
 }
 
 /* The policy's stamps (fp) are those of the one in force or of one
@@ -955,8 +1076,11 @@ poll_unchanged(struct pol_dir_source *d, const uint8_t *fp,
 		return false;
 	st->outcome = POL_DIR_UNCHANGED;
 	keep_current(d, st);
-	st->next_poll_sec = d->cur.next_poll_sec ? d->cur.next_poll_sec :
-	    next_interval(d, NULL);
+	if (d->cur.next_poll_sec != 0) {
+		st->next_poll_sec = d->cur.next_poll_sec;
+		st->poll_offset_sec = d->cur.poll_offset_sec;
+	} else
+		st->next_poll_sec = next_interval(d, NULL, st);
 	return true;
 }
 
@@ -973,7 +1097,7 @@ poll_rejected(struct pol_dir_source *d, const uint8_t *fp,
 	d->have_bad = true;
 	memcpy(d->bad_fp, fp, sizeof(d->bad_fp));
 	st->policy_dn[0] = '\0';
-	st->next_poll_sec = next_interval(d, NULL);
+	st->next_poll_sec = next_interval(d, NULL, st);
 	/* At start the last good policy is the cached one. */
 	if ((rc = use_cache(d, changed_out, st)) != 0)
 		return rc;
@@ -995,7 +1119,7 @@ poll_applied(struct pol_dir_source *d, const struct dir_result *all,
 		    s->policies[0].name);
 	st->outcome = POL_DIR_APPLIED;
 	st->in_force = true;
-	st->next_poll_sec = next_interval(d, s);
+	st->next_poll_sec = next_interval(d, s, st);
 	if (cache_write(d, all, st) != 0)
 		log_warnx("directory policy: cannot write the cache %s",
 		    d->cache_path);
@@ -1016,12 +1140,15 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 	struct dir_result *all = NULL;
 	struct pol_store *s = NULL;
 	struct pol_gp_keep *keep = NULL;
-	char *policy_dn = NULL, errbuf[1024];
+	char *policy_dn = NULL, *p, errbuf[1024];
 	uint8_t fp[32];
+	bool reached = false;
+	size_t i;
 	int rc;
 
 	*changed_out = NULL;
 	memset(st, 0, sizeof(*st));
+	tg_clear(&d->tg_new);
 	if ((rc = discover(d, errbuf, sizeof(errbuf))) != 0 ||
 	    (rc = dir_open(&d->ldap, &c, errbuf, sizeof(errbuf))) != 0) {
 		st_err(st, "directory", "%s", errbuf);
@@ -1032,6 +1159,7 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 	}
 	if ((rc = find_assignment(d, c, &policy_dn, st)) != 0)
 		goto unreachable;
+	reached = true;
 	if (policy_dn == NULL) {
 		poll_unassigned(d, st);
 		goto out;
@@ -1045,6 +1173,15 @@ pol_dir_poll(struct pol_dir_source *d, struct pol_store **changed_out,
 	}
 	if ((rc = fingerprint(policy_dn, all, fp)) != 0)
 		goto out;
+	/* The containers of the policy's objects, to watch. */
+	if ((p = dir_dn_parent(policy_dn)) != NULL)
+		tg_add(&d->tg_new, p, true, TG_GRAPH);
+	free(p);
+	for (i = 0; i < all->n; i++) {
+		if ((p = dir_dn_parent(all->recs[i].dn)) != NULL)
+			tg_add(&d->tg_new, p, true, TG_GRAPH);
+		free(p);
+	}
 	dir_result_free(all);
 	all = NULL;
 	d->backoff_min = 0;
@@ -1082,6 +1219,8 @@ unreachable:
 	if (st->outcome == POL_DIR_UNREACHABLE)
 		keep_current(d, st);
 out:
+	if (reached && rc == 0 && st->outcome != POL_DIR_UNREACHABLE)
+		tg_commit(d);
 	pol_gp_keep_free(keep);
 	pol_store_free(s);
 	dir_result_free(all);

@@ -71,6 +71,21 @@ struct pol_dir_cfg {
 	uint32_t	 min_poll_sec;	/* floor of any interval (default 60) */
 	uint32_t	 backoff_unit_sec; /* backoff 1, 4, 25, 166 units
 					    (default 60: minutes) */
+	/* Spread of scheduled polls: after a poll that reached the
+	 * directory, the next one waits the interval plus an offset of this
+	 * host in [0, spread] (pol_dir_poll_offset). -1: a tenth of the
+	 * interval, at most 1800 s; 0: none. Not after failures (back-off). */
+	int32_t		 poll_spread_sec;
+	/* Change notification (dir_watch.h): on by default in the service. */
+	bool		 notify;
+	uint32_t	 notify_quiet_ms;	/* 0 = 1500 */
+	uint32_t	 notify_max_ms;		/* 0 = 10000 */
+};
+
+/* One object (or container) whose change asks for a poll. */
+struct pol_dir_target {
+	char	*dn;
+	bool	 one_level;	/* its children, else the entry itself */
 };
 
 enum pol_dir_outcome {
@@ -96,7 +111,8 @@ struct pol_dir_status {
 	char			uri[256];	/* server it was read from */
 	int64_t			fetched;	/* when it was read (epoch s) */
 	int64_t			changed;	/* its whenChanged (epoch s) */
-	uint32_t		next_poll_sec;
+	uint32_t		next_poll_sec;	/* offset included */
+	uint32_t		poll_offset_sec; /* this host's spread */
 };
 
 struct pol_dir_source;
@@ -122,6 +138,23 @@ int	pol_dir_cache_parse(char *buf, size_t len, char **ldif,
 	    int64_t *fetched, char *policy_dn, size_t dncap, char *uri,
 	    size_t uricap) PA_MUST_USE;
 bool	pol_dir_cache_is(const char *text);
+
+/*
+ * What the last poll that reached the directory read, to watch for
+ * changes (dir_watch.h): the containers of the policy's objects (one
+ * level), the assignment object, the GPOs consulted and the containers
+ * whose gPLink was read, in that order (borrowed until the next poll).
+ */
+const struct pol_dir_target	*pol_dir_targets(const struct pol_dir_source *,
+	    size_t *n);
+/*
+ * The offset of a host's scheduled polls: a value in [0, max] fixed by the
+ * SHA-256 of identity (the computer's account name or DN), so that hosts
+ * differ and a host keeps its slot across restarts; max is spread, or
+ * with spread < 0 a tenth of interval, at most 1800 s.
+ */
+uint32_t	pol_dir_poll_offset(const char *identity, uint32_t interval,
+	    int32_t spread);
 
 /* Name of an outcome ("applied", "from-cache", ...). */
 const char	*pol_dir_outcome_name(enum pol_dir_outcome);

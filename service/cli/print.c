@@ -103,6 +103,11 @@ print_status(void *res)
 		    i_of(dj, "next_poll_sec"));
 		printf("                   last successful poll %s, policy "
 		    "fetched %s, last change %s\n", ok, ch, chg);
+		if (json_is_string(json_object_get(dj, "notify")))
+			printf("                   change notification %s, "
+			    "poll offset %llds, last poll by %s\n",
+			    s_of(dj, "notify"), i_of(dj, "poll_offset_sec"),
+			    s_of(dj, "poll_cause"));
 	}
 	printf("  driver           %s\n", s_of(r, "driver"));
 	printf("  IKE              %s\n", b_of(r, "ike"));
@@ -135,6 +140,10 @@ print_policy(void *res)
 		    "  last successful poll %s, policy fetched %s, last change "
 		    "%s\n", s_of(v, "outcome"), at, s_of(v, "uri"),
 		    i_of(v, "next_poll_sec"), ok, fe, chg);
+		if (json_is_string(json_object_get(v, "notify")))
+			printf("  change notification %s, poll offset %lld s, "
+			    "last poll by %s\n", s_of(v, "notify"),
+			    i_of(v, "poll_offset_sec"), s_of(v, "poll_cause"));
 	}
 	when(i_of(r, "changed"), ch, sizeof(ch));
 	if (!json_is_string(json_object_get(r, "name")))

@@ -163,13 +163,18 @@ status_json(struct svc_daemon *d)
 		    json_integer((json_int_t)in.dynamic_rules));
 	if (o != NULL && in.dir_outcome != NULL)
 		json_object_set_new(o, "directory", json_pack(
-		    "{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "last_poll", in.dir_outcome,
+		    "{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:s}", "last_poll",
+		    in.dir_outcome,
 		    "uri", in.dir_uri != NULL ? in.dir_uri : "",
 		    "fetched", (json_int_t)in.dir_fetched,
 		    "next_poll_sec", (json_int_t)in.dir_next_poll,
 		    "polled_at", (json_int_t)in.dir_polled_at,
 		    "last_success", (json_int_t)in.dir_ok_at,
-		    "last_change", (json_int_t)in.dir_changed_at));
+		    "last_change", (json_int_t)in.dir_changed_at,
+		    "notify", in.dir_notify != NULL ? in.dir_notify : "off",
+		    "poll_offset_sec", (json_int_t)in.dir_poll_offset,
+		    "poll_cause", in.dir_cause != NULL ? in.dir_cause :
+		    "start"));
 	return o;
 }
 
@@ -271,14 +276,18 @@ policy_json(struct svc_daemon *d)
 		    svc_static_policy_in_force(p));
 	if (o != NULL && in.dir_outcome != NULL) {
 		json_object_set_new(o, "directory", json_pack(
-		    "{s:s,s:s?,s:I,s:I,s:I,s:I,s:I}",
+		    "{s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:s}",
 		    "outcome", in.dir_outcome,
 		    "uri", in.dir_uri,
 		    "fetched", (json_int_t)in.dir_fetched,
 		    "next_poll_sec", (json_int_t)in.dir_next_poll,
 		    "polled_at", (json_int_t)in.dir_polled_at,
 		    "last_success", (json_int_t)in.dir_ok_at,
-		    "last_change", (json_int_t)in.dir_changed_at));
+		    "last_change", (json_int_t)in.dir_changed_at,
+		    "notify", in.dir_notify != NULL ? in.dir_notify : "off",
+		    "poll_offset_sec", (json_int_t)in.dir_poll_offset,
+		    "poll_cause", in.dir_cause != NULL ? in.dir_cause :
+		    "start"));
 	}
 	return o;
 fail:

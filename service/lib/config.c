@@ -46,6 +46,12 @@ static const struct svc_config_word level_words[] = {
 static const struct svc_config_word off_words[] = {
 	{ "off", 0xffff }, { NULL, 0 }
 };
+static const struct svc_config_word notify_words[] = {
+	{ "auto", 1 }, { "off", 0 }, { NULL, 0 }
+};
+static const struct svc_config_word spread_words[] = {
+	{ "auto", SVC_SPREAD_AUTO }, { NULL, 0 }
+};
 
 /* A key: name, syntax, default, example, type, field, then the rest. */
 #define K(n, v, d, e, t, f, ...)					\
@@ -185,6 +191,17 @@ const struct svc_config_key svc_config_keys[] = {
 	    dir_backoff_unit, RANGE(1, 3600), MUST("1 to 3600 seconds")),
 	K("directory_insecure_plain", "yes|no", "no", "yes", WORD,
 	    dir_insecure_plain, BOOL("yes or no")),
+	K("directory_notify", "auto|off", "auto", "off", WORD, dir_notify,
+	    .words = notify_words, MUST("auto or off")),
+	K("directory_notify_quiet", "100-60000", "1500", "1000", UINT,
+	    dir_notify_quiet_ms, RANGE(100, 60000),
+	    MUST("100 to 60000 milliseconds")),
+	K("directory_notify_max", "100-600000", "10000", "5000", UINT,
+	    dir_notify_max_ms, RANGE(100, 600000),
+	    MUST("100 to 600000 milliseconds")),
+	K("directory_poll_spread", "0-86400|auto", "auto", "0", UINT,
+	    dir_poll_spread, RANGE(0, 86400), .words = spread_words,
+	    MUST("auto or 0 to 86400 seconds")),
 };
 #undef K
 #undef MUST
@@ -244,6 +261,10 @@ svc_config_defaults(struct svc_config *c)
 	snprintf(c->dir_cache, sizeof(c->dir_cache),
 	    "/var/lib/ipsec-agent/directory-policy.cache");
 	c->dir_timeout_ms = 10000;
+	c->dir_notify = true;
+	c->dir_notify_quiet_ms = 1500;
+	c->dir_notify_max_ms = 10000;
+	c->dir_poll_spread = SVC_SPREAD_AUTO;
 }
 
 static int

@@ -16,6 +16,8 @@
 #define SVC_PATH_MAX		4096
 /* IKE DoS-cookie mode from this many half-open responder Main Modes. */
 #define SVC_DOS_HALFOPEN	64
+/* directory_poll_spread = auto: a tenth of the poll interval, <= 30 min. */
+#define SVC_SPREAD_AUTO		0xffffffffU
 
 enum svc_audit_sink {
 	SVC_SINK_JOURNALD = 1,
@@ -84,6 +86,10 @@ struct svc_config {
 	unsigned		 dir_min_poll;		/* seconds, 0 = default */
 	unsigned		 dir_backoff_unit;	/* seconds, 0 = default */
 	bool			 dir_insecure_plain;	/* tests on loopback */
+	bool			 dir_notify;		/* auto (on) | off */
+	unsigned		 dir_notify_quiet_ms;
+	unsigned		 dir_notify_max_ms;
+	unsigned		 dir_poll_spread;	/* s, SVC_SPREAD_AUTO */
 };
 
 /*

@@ -42,6 +42,11 @@ svc_dir_setup(const struct svc_config *c, struct svc_dir_setup *ds, char *eb,
 	ds->cfg.cache_path = c->dir_cache[0] ? c->dir_cache : NULL;
 	ds->cfg.min_poll_sec = c->dir_min_poll;
 	ds->cfg.backoff_unit_sec = c->dir_backoff_unit;
+	ds->cfg.poll_spread_sec = c->dir_poll_spread == SVC_SPREAD_AUTO ? -1 :
+	    (int32_t)c->dir_poll_spread;
+	ds->cfg.notify = c->dir_notify;
+	ds->cfg.notify_quiet_ms = c->dir_notify_quiet_ms;
+	ds->cfg.notify_max_ms = c->dir_notify_max_ms;
 	if (ds->cfg.bind == POL_DIR_BIND_SIMPLE) {
 		char pw[1024];
 		size_t len;

@@ -28,3 +28,15 @@ add_test(NAME directory_samba_ad
 	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/samba_ad.sh $<TARGET_FILE:test_ldap_windows>)
 set_tests_properties(directory_samba_ad PROPERTIES LABELS integration
 	SKIP_RETURN_CODE 77 TIMEOUT 180)
+# Change notification (issue 19): slapd with syncprov, ipsec-agentd.
+add_test(NAME directory_notify
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/notify.sh $<TARGET_FILE:svc_mkldif>)
+set_tests_properties(directory_notify PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 180
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# Two slapd providers replicating each other, one killed mid-change (issue 19).
+add_test(NAME directory_failover
+	COMMAND ${CMAKE_CURRENT_LIST_DIR}/directory/failover.sh $<TARGET_FILE:svc_mkldif>)
+set_tests_properties(directory_failover PROPERTIES LABELS integration
+	SKIP_RETURN_CODE 77 TIMEOUT 180
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

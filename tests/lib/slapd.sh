@@ -4,6 +4,8 @@
 #   slapd.sh start DIR [options]     start; prints shell assignments (also DIR/env)
 #   slapd.sh stop DIR                stop the slapd of DIR (TERM, bounded wait, KILL)
 #   slapd.sh load DIR FILE...        apply LDIF (ldapmodify -a as the admin; @SUFFIX@ substituted)
+#   slapd.sh restart DIR             start the stopped slapd of DIR again (same port, same data)
+#   slapd.sh replicate DIR URI       make DIR's slapd also a consumer of URI (multi-provider), restart it
 #
 # start options:
 #   --suffix DN          naming context (default dc=example,dc=test)
@@ -15,6 +17,11 @@
 #                        localhost; serve StartTLS on ldap:// and ldaps:// on a
 #                        second port (LDAPS_URI, LDAP_CA in the env output)
 #   --ldif FILE          LDIF to load after start (repeatable)
+#   --syncprov           the syncprov overlay (RFC 4533 content synchronisation)
+#   --server-id N        serverID N (multi-provider replication)
+#   --rootpw PW          the admin's password (default: random)
+#   --syncrepl-from URI  start empty and replicate URI's suffix (multi-provider,
+#                        with --syncprov, --server-id and the provider's --rootpw)
 #
 # A free loopback port is chosen (another one is tried if slapd loses a race
 # for it). Identity mapping: host/<name>.<domain>@REALM -> the device entry
@@ -108,7 +115,8 @@ do_start() {
 	local dir=$1
 	shift
 	local suffix="dc=example,dc=test" keytab="" krb5conf="" saslhost=localhost
-	local realm="" tls=0 ldifs=()
+	local realm="" tls=0 ldifs=() syncmod="" syncov="" sid="" rootpw=""
+	local from=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--suffix) suffix=$2; shift 2 ;;
@@ -118,6 +126,12 @@ do_start() {
 		--realm) realm=$2; shift 2 ;;
 		--tls) tls=1; shift ;;
 		--ldif) ldifs+=("$(realpath "$2")"); shift 2 ;;
+		--server-id) sid=$2; shift 2 ;;
+		--rootpw) rootpw=$2; shift 2 ;;
+		--syncrepl-from) from=$2; shift 2 ;;
+		--syncprov) syncmod="moduleload syncprov"
+			syncov="index entryCSN,entryUUID eq
+overlay syncprov"; shift ;;
 		*) usage ;;
 		esac
 	done
@@ -133,7 +147,7 @@ do_start() {
 	[ -n "$domain" ] || die "suffix must be dc= parts: $suffix"
 	first=${domain%%.*}
 	[ -n "$realm" ] || realm=$(echo "$domain" | tr '[:lower:]' '[:upper:]')
-	pw=$(openssl rand -hex 12)
+	pw=${rootpw:-$(openssl rand -hex 12)}
 	local sock="$dir/ldapi"
 	[ ${#sock} -lt 100 ] || die "socket path too long: $sock"
 	local ldapi="ldapi://$(printf '%s' "$sock" | sed 's|/|%2F|g')"
@@ -156,6 +170,8 @@ pidfile $dir/slapd.pid
 argsfile $dir/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
+$syncmod
+${sid:+serverID $sid}
 sasl-host $saslhost
 sasl-secprops noanonymous
 $tlsconf
@@ -201,6 +217,8 @@ access to *
   by dn.exact="$admin" manage
   by users read
   by * none
+#SYNCREPL
+$syncov
 EOF
 	cat >"$dir/base.ldif" <<EOF
 dn: $suffix
@@ -224,8 +242,13 @@ dn: cn=Computers,$suffix
 objectClass: container
 cn: Computers
 EOF
-	slapadd -q -f "$dir/slapd.conf" -l "$dir/base.ldif" >"$dir/slapadd.log" 2>&1 ||
-		{ cat "$dir/slapadd.log" >&2; die "slapadd failed"; }
+	if [ -n "$from" ]; then
+		add_syncrepl "$dir" "$from" "$suffix" "$admin" "$pw"
+	else
+		slapadd -q ${sid:+-S "$sid"} -f "$dir/slapd.conf" \
+			-l "$dir/base.ldif" >"$dir/slapadd.log" 2>&1 ||
+			{ cat "$dir/slapadd.log" >&2; die "slapadd failed"; }
+	fi
 	local try port sport="" uris pid="" deadline
 	for try in 1 2 3 4 5; do
 		port=$(free_port)
@@ -261,6 +284,7 @@ EOF
 		pid=""
 	done
 	[ -n "$pid" ] || die "no free port found"
+	printf '%s\n' "$uris" "$keytab" "$krb5conf" >"$dir/restart.args"
 	cat >"$dir/env" <<EOF
 SLAPD_PID=$pid
 LDAP_PORT=$port
@@ -277,6 +301,52 @@ EOF
 	cat "$dir/env"
 }
 
+# A consumer of URI in DIR's slapd.conf (before its syncprov overlay).
+add_syncrepl() {
+	local dir=$1 from=$2 suffix=$3 admin=$4 pw=$5 rid
+	rid=$(printf '%03d' $(( $(grep -c '^syncrepl' "$dir/slapd.conf") + 1 )))
+	python3 - "$dir/slapd.conf" "syncrepl rid=$rid provider=$from bindmethod=simple binddn=\"$admin\" credentials=$pw searchbase=\"$suffix\" type=refreshAndPersist retry=\"1 +\" timeout=3
+multiprovider on" <<'PY'
+import sys
+p, add = sys.argv[1:3]
+s = open(p).read()
+s = s.replace("multiprovider on\n", "")
+s = s.replace("#SYNCREPL\n", add + "\n#SYNCREPL\n", 1)
+open(p, "w").write(s)
+PY
+}
+
+do_replicate() {
+	local dir=$1 from=$2
+	# shellcheck disable=SC1091
+	. "$dir/env"
+	add_syncrepl "$dir" "$from" "$LDAP_BASE" "$LDAP_ADMIN_DN" "$LDAP_ADMIN_PW"
+	do_restart "$dir"
+}
+
+# The same slapd again after stop: same port, database and settings.
+do_restart() {
+	local dir=$1 uris keytab krb5conf pid port i
+	[ -s "$dir/restart.args" ] || die "$dir: never started"
+	{ read -r uris; read -r keytab; read -r krb5conf; } <"$dir/restart.args"
+	# shellcheck disable=SC1091
+	. "$dir/env"
+	do_stop "$dir"
+	(
+		[ -z "$keytab" ] || export KRB5_KTNAME="FILE:$keytab"
+		[ -z "$krb5conf" ] || export KRB5_CONFIG="$krb5conf"
+		exec slapd -d stats -h "$uris" -f "$dir/slapd.conf"
+	) </dev/null >>"$dir/slapd.log" 2>&1 &
+	pid=$!
+	for i in $(seq 1 $((TIMEOUT * 50))); do
+		ldapsearch -x -H "$LDAP_URI" -b "" -s base -LLL namingContexts \
+			>/dev/null 2>&1 && { sed -i "s/^SLAPD_PID=.*/SLAPD_PID=$pid/" "$dir/env"; return 0; }
+		kill -0 "$pid" 2>/dev/null || die "slapd did not restart (port $LDAP_PORT taken?)"
+		sleep 0.02
+	done
+	die "slapd did not answer within ${TIMEOUT}s after restart"
+}
+
 [ $# -ge 2 ] || usage
 cmd=$1 dir=$2
 shift 2
@@ -284,5 +354,7 @@ case $cmd in
 start) do_start "$dir" "$@" ;;
 stop) do_stop "$dir" ;;
 load) do_load "$dir" "$@" ;;
+restart) do_restart "$dir" ;;
+replicate) do_replicate "$dir" "${1:?URI}" ;;
 *) usage ;;
 esac

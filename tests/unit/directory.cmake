@@ -14,3 +14,6 @@ pa_test(test_ldap_gpo SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ldap_gpo.c
 # order, URIs, truncation and corruption sweeps.
 pa_test(test_ldap_srv SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ldap_srv.c
 	LIBS pa_ldap PkgConfig::CMOCKA LABELS unit TIMEOUT 30)
+# Spread of scheduled polls (issue 19): bound, per host, over a fleet.
+pa_test(test_dir_spread SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dir_spread.c
+	LIBS pa_policy PkgConfig::CMOCKA LABELS unit TIMEOUT 30)

@@ -181,3 +181,69 @@ jq -s -e --arg n "DNS SRV _ldap._tcp.dc._msdcs.$samba_dns: " \
     die "no 616 naming the SRV name: $(tail -n 3 "$tmp/audit.jsonl")"
 echo "ok - DNS without an answer: unreachable, policy kept, 616 names" \
     "the SRV name"
+
+# Change notification (issue 19) against Samba's AD DC: what its root DSE
+# advertises, the mechanism the agent chose, and an assignment changed by
+# the administrator over LDAP (no reload): applied through AD's
+# LDAP_SERVER_NOTIFICATION_OID when Samba offers it, else at a poll.
+printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n' \
+    >"$netns_etc/resolv.conf"
+ctl=$(ip netns exec "$samba_ns" ldapsearch -x -H ldap://127.0.0.1 -b "" \
+    -s base -LLL supportedControl | sed -n 's/^supportedControl: //p')
+grep -qx 1.2.840.113556.1.4.528 <<<"$ctl" && adn=yes || adn=no
+echo "samba AD: root DSE lists LDAP_SERVER_NOTIFICATION_OID: $adn"
+# DNS answers again: the watch (re)connects and a full poll follows it.
+deadline=$(($(date +%s) + 60))
+while :; do
+	st=$("${C[@]}" --json service status)
+	n=$(jq -r .directory.notify <<<"$st")
+	case $n in
+	ad-notify|syncrepl)
+		[ "$(jq -r .directory.poll_cause <<<"$st")" = connect ] &&
+		    [ "$(jq -r .directory.last_poll <<<"$st")" = unchanged ] &&
+		    break ;;
+	unsupported) break ;;
+	esac
+	[ "$(date +%s)" -lt "$deadline" ] || die "notification state: $st"
+	sleep 0.1
+done
+echo "samba AD: the agent's change notification: $n"
+if [ $adn = yes ]; then
+	[ "$n" = ad-notify ] || die "Samba offers AD notification, agent: $st"
+else
+	[ "$n" = unsupported ] || die "Samba offers no notification, agent: $st"
+fi
+[ "$(jq .directory.next_poll_sec <<<"$st")" -ge 10800 ] ||
+    die "the next scheduled poll is not hours away: $st"
+samba_assign "Default Domain Policy" "Client (Respond Only)"
+if [ "$n" = ad-notify ]; then
+	deadline=$(($(date +%s) + 60))
+	while :; do
+		st=$("${C[@]}" --json service status)
+		[ "$(jq -r .policy <<<"$st")" != "Client (Respond Only)" ] || break
+		[ "$(date +%s)" -lt "$deadline" ] ||
+		    die "the reassignment was not notified: $st"
+		sleep 0.1
+	done
+	jq -s -e 'map(select(.id == 615 and (.fields.Detail |
+	    startswith("directory policy Client")))) | length == 1' \
+	    "$tmp/audit.jsonl" >/dev/null || die "615 of the reassignment"
+	[ "$(jq -r .directory.poll_cause <<<"$st")" = notify ] ||
+	    die "the reassignment was not applied by a notified poll: $st"
+	echo "ok - Samba: a reassignment is applied through AD change notification, without a reload"
+else
+	# Polling only: the change waits for a poll (a reload here).
+	sleep 3
+	st=$("${C[@]}" --json service status)
+	[ "$(jq -r .policy <<<"$st")" = "Secure Server (Require Security)" ] ||
+	    die "applied without notification: $st"
+	"${C[@]}" reload >/dev/null || die "reload"
+	deadline=$(($(date +%s) + 60))
+	while :; do
+		st=$("${C[@]}" --json service status)
+		[ "$(jq -r .policy <<<"$st")" != "Client (Respond Only)" ] || break
+		[ "$(date +%s)" -lt "$deadline" ] || die "reload: $st"
+		sleep 0.1
+	done
+	echo "ok - Samba offers no change notification: the agent polls (state unsupported), a reassignment applies at the next poll"
+fi
