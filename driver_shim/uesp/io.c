@@ -562,6 +562,43 @@ uesp_tx_big(struct driver *d, struct uesp_txb *b, const uint8_t *pkt,
 		    oid->proto, oid->spi);
 }
 
+/*
+ * Raise an acquire for this destination now? Not when one was raised for
+ * it less than UESP_ACQ_RETRY_MS ago (the negotiation is under way);
+ * noted when it is. Other destinations of the same filter keep their own
+ * times; with more than UESP_ACQ_SLOTS, the oldest is forgotten.
+ */
+static bool
+uesp_acq_due(struct uesp_pol *pol, const struct pa_addr *dst, uint64_t now)
+{
+	size_t i, old = 0;
+
+	for (i = 0; i < UESP_ACQ_SLOTS; i++) {
+		if (pol->acq[i].ms != 0 && pa_addr_eq(&pol->acq[i].dst, dst)) {
+			if (now - pol->acq[i].ms < UESP_ACQ_RETRY_MS)
+				return false;
+			old = i;
+			break;
+		}
+		if (pol->acq[i].ms < pol->acq[old].ms)
+			old = i;
+	}
+	pol->acq[old].dst = *dst;
+	pol->acq[old].ms = now != 0 ? now : 1;
+	return true;
+}
+
+/* Forget the acquires raised for dst (its packets have gone). */
+static void
+uesp_acq_forget(struct uesp_pol *pol, const struct pa_addr *dst)
+{
+	size_t i;
+
+	for (i = 0; i < UESP_ACQ_SLOTS; i++)
+		if (pol->acq[i].ms != 0 && pa_addr_eq(&pol->acq[i].dst, dst))
+			pol->acq[i].ms = 0;
+}
+
 /* Hold a packet for a PROTECT filter without SAs; raise the acquire. */
 static void
 uesp_enqueue(struct driver *d, struct uesp_pol *pol, const uint8_t *pkt,
@@ -585,8 +622,7 @@ uesp_enqueue(struct driver *d, struct uesp_pol *pol, const uint8_t *pkt,
 		pol->qlen++;
 		atomic_fetch_add(&d->queued, 1);
 	}
-	if (pol->acq_ms == 0 || now - pol->acq_ms >= UESP_ACQ_RETRY_MS) {
-		pol->acq_ms = now;
+	if (uesp_acq_due(pol, &ps->dst.addr, now)) {
 		memset(&e, 0, sizeof(e));
 		e.kind = UESP_EV_ACQUIRE;
 		e.spd = pol->id;
@@ -714,42 +750,46 @@ uesp_tx_release(struct driver *d, struct uesp_txb *b, bool expire_only)
 	pthread_rwlock_rdlock(&d->lock);
 	for (i = 0; i < d->npols; i++) {
 		struct uesp_pol *pol = d->pols[i];
+		struct uesp_qpkt *keep = NULL, **keeptail = &keep;
 		struct drv_sel ps;
 		size_t hl;
 
 		if (pol->qhead == NULL)
 			continue;
 		/*
-		 * Go when the SAs are in, or when another filter now wins
-		 * for these packets (a soft association's permit filter,
-		 * a new block): uesp_tx_packet matches each packet afresh,
-		 * sends it in clear, drops it as blocked, or holds it again.
+		 * Packet by packet (a filter may cover many peers, each with
+		 * its own negotiation): go when its SAs are in, or when
+		 * another filter now wins for it (a soft association's
+		 * permit filter, a new block): uesp_tx_packet matches it
+		 * afresh, sends it in clear, drops it as blocked, or holds
+		 * it again. Left too long (the negotiation failed or takes
+		 * too long): given up.
 		 */
-		if (!expire_only &&
-		    uesp_pkt_sel(pol->qhead->data, pol->qhead->len, &ps,
-		    &hl) == 0 && (uesp_pol_match(d, DRV_DIR_OUT, &ps) != pol ||
-		    uesp_pol_sas(d, pol, &ps, &esp, &ah))) {
-			*gotail = pol->qhead;
-			gotail = pol->qtail;
-			pol->qhead = NULL;
-			pol->qtail = &pol->qhead;
-			pol->qlen = 0;
-			pol->acq_ms = 0;
-			continue;
+		for (q = pol->qhead; q != NULL; q = n) {
+			n = q->next;
+			q->next = NULL;
+			if (!expire_only &&
+			    uesp_pkt_sel(q->data, q->len, &ps, &hl) == 0 &&
+			    (uesp_pol_match(d, DRV_DIR_OUT, &ps) != pol ||
+			    uesp_pol_sas(d, pol, &ps, &esp, &ah))) {
+				uesp_acq_forget(pol, &ps.dst.addr);
+				*gotail = q;
+				gotail = &q->next;
+				pol->qlen--;
+			} else if (now - q->t_ms >= UESP_QUEUE_MS) {
+				pol->qlen--;
+				uesp_count_drop(d, DRV_DIR_OUT,
+				    DRV_DROP_QUEUE_FULL, NULL, 0, 0);
+				free(q);
+			} else {
+				*keeptail = q;
+				keeptail = &q->next;
+			}
 		}
-		/* Negotiation is taking too long: give up on old packets. */
-		while ((q = pol->qhead) != NULL &&
-		    now - q->t_ms >= UESP_QUEUE_MS) {
-			pol->qhead = q->next;
-			if (pol->qhead == NULL)
-				pol->qtail = &pol->qhead;
-			pol->qlen--;
-			uesp_count_drop(d, DRV_DIR_OUT, DRV_DROP_QUEUE_FULL,
-			    NULL, 0, 0);
-			free(q);
-		}
+		pol->qhead = keep;
+		pol->qtail = keep != NULL ? keeptail : &pol->qhead;
 		if (pol->qhead == NULL)
-			pol->acq_ms = 0;
+			memset(pol->acq, 0, sizeof(pol->acq));
 	}
 	pthread_rwlock_unlock(&d->lock);
 	for (q = go; q != NULL; q = n) {

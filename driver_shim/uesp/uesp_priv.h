@@ -24,6 +24,7 @@
 #define UESP_DEF_QUEUE		16U
 #define UESP_QUEUE_MS		30000U		/* held packets give up */
 #define UESP_ACQ_RETRY_MS	5000U		/* re-raise an acquire */
+#define UESP_ACQ_SLOTS		16		/* peers remembered per filter */
 #define UESP_REASM_MS		30000U		/* fragments give up */
 #define UESP_PMTU_MS		1000U		/* path MTU cache */
 
@@ -40,8 +41,15 @@ struct uesp_pol {
 	struct spd_id		 id;
 	struct spd_params	 p;
 	uint64_t		 seq;		/* insertion order */
-	/* Outbound PROTECT only, touched by the TX thread. */
-	uint64_t		 acq_ms;	/* last acquire, 0 = none */
+	/*
+	 * Outbound PROTECT only, touched by the TX thread: the last acquire
+	 * raised per destination (a filter such as "All IP traffic" covers
+	 * many peers: one peer's negotiation must not hold back another's).
+	 */
+	struct {
+		struct pa_addr	 dst;
+		uint64_t	 ms;	/* 0 = free */
+	}			 acq[UESP_ACQ_SLOTS];
 	struct uesp_qpkt	*qhead;
 	struct uesp_qpkt	**qtail;
 	unsigned		 qlen;

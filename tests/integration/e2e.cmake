@@ -101,3 +101,10 @@ add_test(NAME e2e_pki_samba COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/pki_samba.sh
 set_tests_properties(e2e_pki_samba PROPERTIES LABELS integration
 	TIMEOUT 400 SKIP_RETURN_CODE 77
 	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")
+# One filter covering many peers (Windows' "All IP Traffic"): a peer's
+# traffic does not wait behind another's negotiation (uesp's acquires and
+# held packets per destination).
+add_test(NAME e2e_two_peers COMMAND ${CMAKE_CURRENT_LIST_DIR}/e2e/two_peers.sh)
+set_tests_properties(e2e_two_peers PROPERTIES LABELS integration
+	TIMEOUT 120 SKIP_RETURN_CODE 77
+	ENVIRONMENT "PA_SOURCE_DIR=${CMAKE_SOURCE_DIR};PA_BINARY_DIR=${CMAKE_BINARY_DIR}")

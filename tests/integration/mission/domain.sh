@@ -76,9 +76,6 @@ pass "DC up, HOSTA and HOSTB joined with adcli into OU=SiteA, OU=SiteB" \
     "($(($(date +%s) - t0)) s)"
 
 # --- the agents ---
-# directory_notify = off: with change notification on, Secure <-> Respond
-# failed (TCP A -> B, 8 Dec 2026, uesp; the watch keeps reaching for the
-# DC, whose traffic Secure Server holds): open, see docs/directory.md.
 conf() {	# s NAME
 	t_agent_conf "$1" "policy_source = directory" \
 	    "directory_domain = $DOM" "directory_base = $BASE" \
@@ -88,7 +85,6 @@ conf() {	# s NAME
 	    "directory_cache = $tmp/$1/state/directory.cache" \
 	    "directory_timeout = $((8 * slow))" "directory_min_poll = 1" \
 	    "directory_backoff_unit = 1" "ike = on" "natt_port = off" \
-	    "directory_notify = off" \
 	    "kerberos_keytab = $tmp/$1/krb5.keytab" \
 	    "kerberos_principal = $2\$@$REALM" \
 	    "kerberos_config = $tmp/$1/krb5.conf"
